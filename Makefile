@@ -1,0 +1,47 @@
+# Photo Geolocator: development tasks. `make run` starts QGIS with the plugin; `make test` runs the suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-stamp
+DEBIAN_PACKAGES := qgis python3-qgis qgis-providers xvfb
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SITE_PACKAGES = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+PROFILE_DIR := $(CURDIR)/.qgis-profile
+PLUGIN_LINK := $(PROFILE_DIR)/profiles/default/python/plugins/photo_geolocator
+VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
+
+.PHONY: setup debian-packages test run package lint clean
+
+setup: debian-packages $(STAMP)
+
+# Installs QGIS from Debian only when one of the packages is missing, so a ready machine skips it.
+debian-packages:
+	@dpkg-query -W -f='$${Status}\n' $(DEBIAN_PACKAGES) 2>/dev/null | grep -c "install ok installed" | grep -qx "$(words $(DEBIAN_PACKAGES))" \
+	  || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $(DEBIAN_PACKAGES); }
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@[ -x $(PY) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $(STAMP)
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# Starts QGIS with this folder linked into a dedicated profile, the plugin enabled; QGIS's own
+# Python sees the engine's packages through PYTHONPATH.
+run: setup
+	@mkdir -p $(dir $(PLUGIN_LINK)) $(PROFILE_DIR)/profiles/default/QGIS
+	@ln -sfn $(CURDIR) $(PLUGIN_LINK)
+	@$(PY) scripts/enable_plugin.py $(PROFILE_DIR)/profiles/default/QGIS/QGIS3.ini
+	PYTHONPATH=$(SITE_PACKAGES) qgis --profiles-path $(PROFILE_DIR) --profile default $(QGIS_ARGS)
+
+package: setup
+	$(PY) scripts/package_plugin.py --output dist/photo_geolocator-$(VERSION).zip
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean:
+	rm -rf dist .pytest_cache .ruff_cache .qgis-profile
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +

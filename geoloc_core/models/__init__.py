@@ -1,0 +1,1 @@
+"""Network definitions that torchvision does not ship."""

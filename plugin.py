@@ -1,0 +1,74 @@
+"""Thin QGIS glue: a menu entry and toolbar button toggling the dock, and the Processing provider.
+
+Everything added in `initGui`/`initProcessing` is removed again in `unload`, so that
+loading and unloading leaves QGIS as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsApplication
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction
+
+from .processing_provider.provider import PhotoGeolocatorProvider
+from .ui.dock import PhotoGeolocatorDock
+
+PLUGIN_DIR = Path(__file__).resolve().parent
+MENU_NAME = "&Photo Geolocator"
+
+
+class PhotoGeolocatorPlugin:
+    """The object QGIS holds for this plugin."""
+
+    def __init__(self, iface):
+        self.iface = iface
+        self.action: QAction | None = None
+        self.toolbar = None
+        self.dock: PhotoGeolocatorDock | None = None
+        self.provider: PhotoGeolocatorProvider | None = None
+
+    def initProcessing(self):  # noqa: N802 (QGIS API name)
+        if self.provider is None:
+            self.provider = PhotoGeolocatorProvider()
+            QgsApplication.processingRegistry().addProvider(self.provider)
+
+    def initGui(self):  # noqa: N802 (QGIS API name)
+        self.initProcessing()
+        main_window = self.iface.mainWindow()
+        self.dock = PhotoGeolocatorDock(self.iface, main_window)
+        self.dock.setObjectName("PhotoGeolocatorDock")
+        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.dock.hide()
+
+        self.action = QAction(QIcon(str(PLUGIN_DIR / "resources" / "icon.svg")), "Photo Geolocator", main_window)
+        self.action.setObjectName("PhotoGeolocatorToggleDock")
+        self.action.setCheckable(True)
+        self.action.setToolTip("Show or hide the Photo Geolocator panel")
+        self.action.toggled.connect(self.dock.setVisible)
+        self.dock.visibilityChanged.connect(self.action.setChecked)
+        self.iface.addPluginToMenu(MENU_NAME, self.action)
+        self.toolbar = self.iface.addToolBar("Photo Geolocator")
+        self.toolbar.setObjectName("PhotoGeolocatorToolbar")
+        self.toolbar.addAction(self.action)
+
+    def unload(self):
+        if self.action is not None:
+            self.iface.removePluginMenu(MENU_NAME, self.action)
+            self.action.deleteLater()
+            self.action = None
+        if self.toolbar is not None:
+            self.iface.mainWindow().removeToolBar(self.toolbar)
+            self.toolbar.deleteLater()
+            self.toolbar = None
+        if self.dock is not None:
+            self.dock.shutdown()
+            self.iface.removeDockWidget(self.dock)
+            self.dock.setParent(None)
+            self.dock.deleteLater()
+            self.dock = None
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
