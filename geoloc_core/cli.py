@@ -1,0 +1,243 @@
+"""Command line: build | add | locate | evaluate | info. User mistakes are one line on stderr and
+exit status 2; `--progress json` prints one JSON object per line for another process to follow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .database import DatabaseError
+from .embedders import DEFAULT_ARCHITECTURE, POOLINGS, EmbedderError
+from .estimators import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS
+from .export import ExportError
+from .photos import PhotoError
+from .progress import Cancelled, Progress
+
+EXIT_USER_ERROR = 2
+EXIT_CANCELLED = 130
+
+
+class ProgressPrinter:
+    """Progress as a tqdm bar on a terminal, JSON lines, or nothing."""
+
+    def __init__(self, mode: str):
+        self.mode = "bar" if mode == "auto" and sys.stderr.isatty() else ("none" if mode == "auto" else mode)
+        self._bar = None
+        self._stage = None
+
+    def __call__(self, progress: Progress) -> None:
+        if self.mode == "json":
+            print(json.dumps(progress.as_dict()), flush=True)
+        elif self.mode == "bar":
+            from tqdm import tqdm
+
+            if progress.stage != self._stage:
+                self.close()
+                self._stage = progress.stage
+                self._bar = tqdm(total=progress.total, desc=progress.stage, unit="photo", file=sys.stderr)
+            self._bar.n = progress.done
+            self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def result(self, text: str, data: dict) -> None:
+        if self.mode == "json":
+            print(json.dumps({"stage": "result", **data}), flush=True)
+        else:
+            print(text)
+
+
+def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--architecture", default=DEFAULT_ARCHITECTURE,
+                        help="bundled efficientnet_lite0 (default) or a torchvision classifier name, e.g. resnet50")
+    parser.add_argument("--weights", help="state-dict file for --architecture (the bundled one needs none)")
+    parser.add_argument("--pooling", choices=POOLINGS, default="avg", help="global pooling of the feature map")
+    parser.add_argument("--batch-size", type=int, default=32, help="photos per network batch (default 32)")
+
+
+def _add_locate_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", type=int, default=100, help="neighbours to retrieve (default 100)")
+    parser.add_argument("--estimator", choices=ESTIMATORS, default="sphere",
+                        help="sphere: spherical KDE mode (default); paper: the authors' grid procedure")
+    parser.add_argument("--bandwidth", type=float, default=DEFAULT_BANDWIDTH_KM,
+                        help=f"KDE kernel size in km (default {DEFAULT_BANDWIDTH_KM:g})")
+    parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
+                        help=f"similarity weighting: lower trusts the best matches more (default {DEFAULT_TEMPERATURE:g})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m geoloc_core", description=__doc__)
+    parser.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto",
+                        help="progress display (json: one object per line on stdout)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="create a reference database (or resume one) from photos")
+    build.add_argument("database", type=Path, help="database folder to create, e.g. field-photos.geoloc")
+    build.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
+    _add_embedder_options(build)
+
+    add = commands.add_parser("add", help="add photos to a database; photos already in it are skipped")
+    add.add_argument("database", type=Path)
+    add.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
+    add.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
+    add.add_argument("--batch-size", type=int, default=32)
+
+    locate = commands.add_parser("locate", help="predict where photos were taken")
+    locate.add_argument("database", type=Path)
+    locate.add_argument("photos", nargs="+", type=Path, help="photo files or folders")
+    locate.add_argument("-o", "--output", type=Path, help="write results: .csv, .geojson or .gpkg")
+    locate.add_argument("--density-dir", type=Path, help="also write one density GeoTIFF per photo here")
+    locate.add_argument("--density-resolution", type=float, default=0.1, help="degrees per density cell")
+    locate.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    locate.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
+    _add_locate_options(locate)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy on photos with known coordinates (leave-one-out)")
+    evaluate.add_argument("database", type=Path)
+    evaluate.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
+    evaluate.add_argument("--json", type=Path, help="also write the per-photo errors and summary as JSON")
+    evaluate.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
+    _add_locate_options(evaluate)
+
+    info = commands.add_parser("info", help="describe a database")
+    info.add_argument("database", type=Path)
+    return parser
+
+
+def _open_locator(args):
+    from .database import ReferenceDatabase
+    from .embedders import embedder_for
+    from .locate import Locator
+
+    database = ReferenceDatabase.open(args.database)
+    return Locator(database, embedder_for(database.identity, args.weights))
+
+
+def _options(args, density=None):
+    from .locate import LocateOptions
+
+    return LocateOptions(k=args.k, estimator=args.estimator, bandwidth_km=args.bandwidth,
+                         temperature=args.temperature, density=density)
+
+
+def _print_report_problems(report) -> None:
+    for item in [*report.skipped, *report.failed] if hasattr(report, "skipped") else report.failed:
+        print(f"skipped {item}", file=sys.stderr)
+
+
+def run_build(args, printer: ProgressPrinter) -> int:
+    from .database import ReferenceDatabase, build_database
+    from .embedders import embedder_for, load_embedder
+    from .sources import from_source
+
+    candidates, skipped = from_source(args.source)
+    if args.command == "add":
+        database = ReferenceDatabase.open(args.database, writable=True)
+        embedder = embedder_for(database.identity, args.weights)
+        report = database.add(candidates, embedder, printer, batch_size=args.batch_size)
+    else:
+        embedder = load_embedder(args.architecture, args.weights, args.pooling)
+        database, report = build_database(args.database, candidates, embedder, printer, batch_size=args.batch_size)
+    printer.close()
+    report.skipped[:0] = skipped
+    _print_report_problems(report)
+    printer.result(f"{database.path}: {report.summary()}; {database.count} photos in the database",
+                   {"database": str(database.path), "count": database.count, **report.to_dict()})
+    database.close()
+    return EXIT_CANCELLED if report.cancelled else 0
+
+
+def _expand_photos(paths: list[Path]) -> list[Path]:
+    from .photos import find_photos
+
+    expanded = []
+    for path in paths:
+        expanded.extend(find_photos(path) if path.is_dir() else [path])
+    return expanded
+
+
+def run_locate(args, printer: ProgressPrinter) -> int:
+    from .export import write_density_geotiff, write_results
+    from .locate import DensityOptions
+
+    if args.output and args.output.exists() and not args.overwrite:
+        raise ExportError(f"{args.output}: file exists; choose another name or pass --overwrite")
+    locator = _open_locator(args)
+    density = DensityOptions(args.density_resolution) if args.density_dir else None
+    report = locator.locate_paths(_expand_photos(args.photos), _options(args, density), printer)
+    printer.close()
+    _print_report_problems(report)
+    run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    written = []
+    if args.output:
+        written += write_results(args.output, report.results, locator.database.name, run_time, args.overwrite)
+    if args.density_dir:
+        args.density_dir.mkdir(parents=True, exist_ok=True)
+        for result in report.results:
+            target = args.density_dir / f"{Path(result.photo).stem}-density.tif"
+            written.append(write_density_geotiff(target, result.density, args.overwrite))
+    lines = [f"{r.photo}\t{r.lat:.5f}\t{r.lon:.5f}\tconfidence {r.confidence:.2f}\t"
+             f"50% within {r.radius50_km:.0f} km\t90% within {r.radius90_km:.0f} km" for r in report.results]
+    lines += [f"wrote {p}" for p in written]
+    printer.result("\n".join(lines), {"results": [r.to_dict() for r in report.results],
+                                      "failed": [vars(f) for f in report.failed], "written": [str(p) for p in written]})
+    return 0 if report.results or not report.failed else 1
+
+
+def run_evaluate(args, printer: ProgressPrinter) -> int:
+    from .evaluate import evaluate
+    from .sources import from_source
+    from .storage import atomic_write_json
+
+    locator = _open_locator(args)
+    items, skipped = from_source(args.source)
+    report = evaluate(locator, items, _options(args), printer)
+    printer.close()
+    report.failed[:0] = skipped
+    _print_report_problems(report)
+    if args.json:
+        atomic_write_json(args.json, report.to_dict())
+    printer.result(report.table(), report.summary())
+    return 0
+
+
+def run_info(args, printer: ProgressPrinter) -> int:
+    from .database import ReferenceDatabase
+
+    with ReferenceDatabase.open(args.database) as database:
+        manifest = database.manifest
+        text = "\n".join([
+            f"database   {database.path}",
+            f"photos     {database.count}",
+            f"embedder   {database.identity.describe()}",
+            f"metric     {manifest['metric']}",
+            f"created    {manifest['created']}",
+            f"updated    {manifest['updated']}",
+            *[f"warning    {w}" for w in database.warnings],
+        ])
+        printer.result(text, {"database": str(database.path), "count": database.count, "manifest": manifest})
+    return 0
+
+
+COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluate": run_evaluate, "info": run_info}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    printer = ProgressPrinter(args.progress)
+    try:
+        return COMMANDS[args.command](args, printer)
+    except (PhotoError, DatabaseError, EmbedderError, ExportError, ValueError) as exc:
+        printer.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except (Cancelled, KeyboardInterrupt):
+        printer.close()
+        print("cancelled; committed work is kept (run the same command again to resume)", file=sys.stderr)
+        return EXIT_CANCELLED

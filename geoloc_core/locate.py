@@ -1,0 +1,180 @@
+"""Locating photos: embed, search the k nearest references, estimate the location."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .database import ReferenceDatabase
+from .embedders import Embedder, embedder_for
+from .estimators import (
+    DEFAULT_BANDWIDTH_KM,
+    DEFAULT_TEMPERATURE,
+    ESTIMATORS,
+    DensityGrid,
+    density_grid,
+    estimate,
+)
+from .geo import EARTH_RADIUS_KM
+from .photos import PhotoError
+from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
+from .sources import Skipped
+
+DEFAULT_K = 100
+DEFAULT_ESTIMATOR = "sphere"
+
+
+@dataclass(frozen=True)
+class DensityOptions:
+    """The density raster: around each prediction (extent None: 3 x the 90% radius, at least
+    5 degrees across) or over a fixed (west, south, east, north) extent; resolution in degrees."""
+
+    resolution_deg: float = 0.1
+    extent: tuple[float, float, float, float] | None = None
+
+
+@dataclass(frozen=True)
+class LocateOptions:
+    k: int = DEFAULT_K
+    estimator: str = DEFAULT_ESTIMATOR
+    bandwidth_km: float = DEFAULT_BANDWIDTH_KM
+    temperature: float = DEFAULT_TEMPERATURE
+    density: DensityOptions | None = None
+
+    def __post_init__(self):
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"unknown estimator '{self.estimator}'; choose one of {', '.join(ESTIMATORS)}")
+        if self.k < 1:
+            raise ValueError("k must be at least 1")
+        if not self.bandwidth_km > 0 or not self.temperature > 0:
+            raise ValueError("bandwidth and temperature must be positive")
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    rank: int  # 1 = most similar
+    record_id: int
+    distance: float  # L2 distance between normalised features, in [0, 2]
+    similarity: float  # cosine similarity, in [-1, 1]
+    weight: float  # share of the estimate's evidence, sums to 1 over the neighbours
+    lat: float
+    lon: float
+    path: str
+
+
+@dataclass
+class LocationResult:
+    photo: str
+    lat: float
+    lon: float
+    confidence: float
+    radius50_km: float
+    radius90_km: float
+    estimator: str
+    k: int
+    neighbours: list[Neighbour]
+    density: DensityGrid | None = None
+
+    def to_dict(self, with_neighbours: bool = True) -> dict:
+        data = {
+            "photo": self.photo, "lat": self.lat, "lon": self.lon, "confidence": self.confidence,
+            "radius50_km": self.radius50_km, "radius90_km": self.radius90_km, "estimator": self.estimator,
+            "k": self.k,
+        }
+        if with_neighbours:
+            data["neighbours"] = [vars(n) for n in self.neighbours]
+        return data
+
+
+@dataclass
+class LocateReport:
+    results: list[LocationResult] = field(default_factory=list)
+    failed: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def density_extent(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
+    """An extent around a point holding ~3 x radius_km, at least 5 degrees across."""
+    half_lat = max(2.5, min(90.0, np.degrees(3 * radius_km / EARTH_RADIUS_KM)))
+    half_lon = min(180.0, half_lat / max(np.cos(np.radians(min(abs(lat) + half_lat, 89.0))), 0.05))
+    return (lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
+
+
+class Locator:
+    """Locates photos against one reference database with the embedder it was built with."""
+
+    def __init__(self, database: ReferenceDatabase, embedder: Embedder | None = None):
+        self.database = database
+        self.embedder = embedder if embedder is not None else embedder_for(database.identity)
+        if self.embedder.identity != database.identity:
+            from .database import EmbedderMismatchError
+
+            raise EmbedderMismatchError(
+                f"{database.path}: this database was built with {database.identity.describe()}; "
+                f"it cannot be searched with {self.embedder.identity.describe()}")
+
+    def locate_features(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
+                        exclude: Sequence[set[int]] | None = None,
+                        should_stop: StopCheck | None = None) -> list[LocationResult]:
+        """Estimate locations for already-embedded photos. `exclude[i]` lists record ids that photo i
+        must not use (its own record, for leave-one-out evaluation)."""
+        if len(features) == 0:
+            return []
+        extra = max((len(e) for e in exclude), default=0) if exclude else 0
+        similarities, ids = self.database.search(features, options.k + extra)
+        records = self.database.records(ids.ravel())
+        results = []
+        for i, photo in enumerate(photos):
+            check_stop(should_stop)
+            banned = exclude[i] if exclude else set()
+            keep = [j for j, rid in enumerate(ids[i]) if rid >= 0 and int(rid) not in banned][: options.k]
+            if not keep:
+                raise PhotoError(photo, "the reference database is empty")
+            sims = similarities[i, keep].astype(np.float64)
+            refs = [records[int(ids[i, j])] for j in keep]
+            lat = np.array([r.lat for r in refs])
+            lon = np.array([r.lon for r in refs])
+            est = estimate(options.estimator, lat, lon, sims, options.bandwidth_km, options.temperature)
+            neighbours = [
+                Neighbour(rank + 1, r.id, float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s), float(w), r.lat, r.lon,
+                          r.path)
+                for rank, (r, s, w) in enumerate(zip(refs, sims, est.weights))
+            ]
+            grid = None
+            if options.density is not None:
+                extent = options.density.extent or density_extent(est.lat, est.lon, est.radius90_km)
+                grid = density_grid(lat, lon, est.weights, options.bandwidth_km, extent,
+                                    options.density.resolution_deg)
+            results.append(LocationResult(str(photo), est.lat, est.lon, est.confidence, est.radius50_km,
+                                          est.radius90_km, options.estimator, options.k, neighbours, grid))
+        return results
+
+    def locate_paths(self, paths: Sequence[str | os.PathLike], options: LocateOptions | None = None,
+                     progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
+                     batch_size: int = 16) -> LocateReport:
+        """Locate photo files; unreadable ones are reported in `failed` and skipped. Raises
+        Cancelled when should_stop() turns true (between batches and between photos)."""
+        options = options or LocateOptions()
+        started = time.perf_counter()
+        located = LocateReport()
+
+        def on_batch(indices, vectors):
+            check_stop(should_stop)
+            names = [str(paths[i]) for i in indices]
+            located.results.extend(self.locate_features(vectors, names, options, should_stop=should_stop))
+            report(progress, len(located.results) + len(located.failed), len(paths), "locate", names[-1])
+
+        outcome = self.embedder.embed_paths([Path(p) for p in paths], batch_size, progress, should_stop, on_batch)
+        located.failed = [Skipped(e.path, e.reason) for e in outcome.failures]
+        order = {str(p): i for i, p in enumerate(paths)}
+        located.results.sort(key=lambda r: order.get(r.photo, 0))
+        located.seconds = time.perf_counter() - started
+        return located
+
+
+__all__ = ["Cancelled", "DensityOptions", "LocateOptions", "LocateReport", "LocationResult", "Locator", "Neighbour"]

@@ -1,0 +1,219 @@
+"""Reading photos: decoding at the size the network needs, EXIF orientation, and EXIF GPS.
+
+Decoding is the main cost of ingesting photos, so JPEGs are decoded at reduced size
+(`Image.draft` lets libjpeg skip most of the work) when the network only needs ~224 px.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+try:  # HEIC/HEIF support; optional so that the rest works where pillow-heif is missing
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HEIF_SUPPORTED = False
+
+PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif"})
+GPS_IFD = 0x8825
+EXIF_ORIENTATION = 0x0112
+
+
+class PhotoError(Exception):
+    """A photo that cannot be used; the message names the file and the problem."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass(frozen=True)
+class GpsFix:
+    """A location read from EXIF. Altitude in metres above sea level; time as ISO 8601 UTC."""
+
+    lat: float
+    lon: float
+    altitude_m: float | None = None
+    timestamp: str | None = None
+
+
+def is_photo_file(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in PHOTO_EXTENSIONS
+
+
+def find_photos(folder: str | os.PathLike, recursive: bool = True) -> list[Path]:
+    """Photo files under a folder, sorted, hidden files and folders skipped."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PhotoError(folder, "is not a folder")
+    pattern = folder.rglob("*") if recursive else folder.glob("*")
+    return sorted(
+        p for p in pattern
+        if p.is_file() and is_photo_file(p) and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def _open(path: Path) -> Image.Image:
+    if not path.exists():
+        raise PhotoError(path, "file not found")
+    if path.is_dir():
+        raise PhotoError(path, "is a folder, not a photo")
+    if path.stat().st_size == 0:
+        raise PhotoError(path, "file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoError(path, f"image is too large to decode safely ({exc})") from None
+    except UnidentifiedImageError:
+        raise PhotoError(path, "not an image, or a format that cannot be read") from None
+    except OSError as exc:
+        raise PhotoError(path, f"cannot be read ({exc})") from None
+
+
+def load_photo(path: str | os.PathLike, min_side: int = 224) -> Image.Image:
+    """The photo as an upright RGB image whose shorter side is at least `min_side` where the
+    original allows (decoded at reduced size when possible). Raises PhotoError."""
+    path = Path(path)
+    image = _open(path)
+    try:
+        with image:
+            if image.format == "JPEG" and min_side:
+                # draft() picks the smallest libjpeg scale (1/2, 1/4, 1/8) that keeps both sides
+                # >= the request; the request is square, so EXIF rotation does not change it.
+                image.draft("RGB", (min_side, min_side))
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            return _to_rgb(upright)
+    except PhotoError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise PhotoError(path, f"image is too large to decode safely ({exc})") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PhotoError(path, f"image data is damaged or truncated ({exc})") from None
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB whatever the mode: 16-bit and float scaled, alpha composited over white, CMYK converted."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        import numpy as np
+
+        values = np.asarray(image, dtype=np.float64)
+        top = values.max() if values.size else 0.0
+        scale = 255.0 / (65535.0 if top > 255 else max(top, 1.0))
+        return Image.fromarray(np.clip(values * scale, 0, 255).astype("uint8"), "L").convert("RGB")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) of the upright photo, read from the header without decoding."""
+    image = _open(Path(path))
+    with image:
+        width, height = image.size
+        if image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
+            width, height = height, width
+        return width, height
+
+
+def _ratio(value) -> float:
+    """An EXIF rational as float; NaN where the denominator is zero or the value is unreadable."""
+    try:
+        if isinstance(value, tuple) and len(value) == 2:
+            numerator, denominator = value
+            return float(numerator) / float(denominator) if float(denominator) else math.nan
+        denominator = getattr(value, "denominator", 1)
+        return float(value) if denominator != 0 else math.nan
+    except (TypeError, ValueError, ZeroDivisionError):
+        return math.nan
+
+
+def _dms(value) -> float:
+    if isinstance(value, (int, float)) or hasattr(value, "denominator") and not isinstance(value, tuple):
+        return _ratio(value)
+    parts = [_ratio(v) for v in value]
+    if not 1 <= len(parts) <= 3:
+        return math.nan
+    parts += [0.0] * (3 - len(parts))
+    return parts[0] + parts[1] / 60.0 + parts[2] / 3600.0
+
+
+def _ref(value) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "ignore")
+    return str(value or "").strip("\x00 ").upper()[:1]
+
+
+def _gps_time(gps: dict) -> str | None:
+    date, time = gps.get(29), gps.get(7)
+    if not date or not time:
+        return None
+    try:
+        if isinstance(date, bytes):
+            date = date.decode("ascii", "ignore")
+        hours, minutes, seconds = (_ratio(v) for v in time)
+        day = datetime.strptime(str(date).strip("\x00 ")[:10], "%Y:%m:%d")
+        whole = int(seconds)
+        moment = day.replace(hour=int(hours), minute=int(minutes), second=whole,
+                             microsecond=int(round((seconds - whole) * 1e6)), tzinfo=timezone.utc)
+        return moment.isoformat()
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def gps_from_exif(gps: dict) -> GpsFix | None:
+    """A GpsFix from a GPS IFD mapping, or None where the tags hold no real location:
+    missing tags, zero denominators, out-of-range values, or both coordinates exactly 0/0."""
+    if 2 not in gps or 4 not in gps:
+        return None
+    lat, lon = _dms(gps[2]), _dms(gps[4])
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    if lat == 0.0 and lon == 0.0:
+        return None  # placeholder written by devices without a fix
+    if _ref(gps.get(1)) == "S":
+        lat = -lat
+    if _ref(gps.get(3)) == "W":
+        lon = -lon
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        return None
+    altitude = _ratio(gps[6]) if 6 in gps else math.nan
+    if math.isfinite(altitude):
+        ref = gps.get(5, 0)
+        if isinstance(ref, bytes):
+            ref = ref[0] if ref else 0
+        if ref == 1:
+            altitude = -altitude
+    return GpsFix(lat, lon, altitude if math.isfinite(altitude) else None, _gps_time(gps))
+
+
+def read_gps(path: str | os.PathLike) -> GpsFix | None:
+    """The EXIF GPS location of a photo, or None. Raises PhotoError for unreadable files."""
+    path = Path(path)
+    image = _open(path)
+    with image:
+        try:
+            gps = dict(image.getexif().get_ifd(GPS_IFD))
+        except Exception:  # noqa: BLE001 - malformed maker notes and IFDs are common; no GPS then
+            return None
+    return gps_from_exif(gps)
