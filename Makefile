@@ -40,7 +40,6 @@ package: setup
 
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
 
 clean:
 	rm -rf dist .pytest_cache .ruff_cache .qgis-profile

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
