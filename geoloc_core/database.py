@@ -180,8 +180,9 @@ class ReferenceDatabase:
                 f"it cannot be searched with {identity.describe()}")
         if not (path / RECORDS).is_file():
             raise DamagedDatabaseError(f"{path}: damaged database: {RECORDS} is missing")
-        connection = cls._connect(path / RECORDS)
+        connection = None
         try:
+            connection = cls._connect(path / RECORDS)
             check = connection.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise sqlite3.DatabaseError(check)
@@ -189,7 +190,8 @@ class ReferenceDatabase:
             if "embedding" not in columns:
                 raise sqlite3.DatabaseError("records table missing")
         except sqlite3.DatabaseError as exc:
-            connection.close()
+            if connection is not None:
+                connection.close()
             raise DamagedDatabaseError(f"{path}: damaged database: {RECORDS} is unreadable ({exc})") from None
         database = cls(path, manifest, connection, None, writable)
         database._load_index()

@@ -63,3 +63,30 @@ def plugin_path(tmp_path):
     (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
     with on_plugin_path(plugins_dir):
         yield plugins_dir
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The bundled EfficientNet-Lite0 embedder (loaded once per test session)."""
+    from geoloc_core.embedders import load_embedder
+
+    return load_embedder()
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def flickr_rows(flickr_dir: Path, count: int | None = None) -> list[dict]:
+    """Rows of the flickr-cc manifest with absolute paths, the first `count` of them."""
+    import csv
+
+    with open(flickr_dir / "manifest.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))[:count]
+    return [{**row, "path": str(flickr_dir / row["path"])} for row in rows]

@@ -1,0 +1,160 @@
+"""Reference databases on disk: sources, incremental add, reopening, damage and crash safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from geoloc_core.database import (
+    DamagedDatabaseError,
+    DatabaseError,
+    EmbedderMismatchError,
+    ReferenceDatabase,
+    build_database,
+)
+from geoloc_core.embedders import load_embedder
+from geoloc_core.sources import from_csv, from_folder
+
+from .conftest import REPO_ROOT, flickr_rows, write_csv
+
+
+def test_build_from_a_folder_lists_photos_without_location(embedder, shared_photos, tmp_path):
+    candidates, skipped = from_folder(shared_photos / "exif-samples" / "jpg")
+    assert {s.path.rsplit("/", 1)[-1] for s in skipped} >= {"canon_hdr_NO.jpg", "canon_hdr_YES.jpg"}
+    database, report = build_database(tmp_path / "walk.geoloc", candidates, embedder)
+    assert report.added == len(candidates) and not report.failed
+    record = next(r for r in database.all_records() if r.path.endswith("DSCN0010.jpg"))
+    assert record.lat == pytest.approx(43.467448, abs=1e-5) and record.width == 640
+    manifest = json.loads((tmp_path / "walk.geoloc" / "manifest.json").read_text())
+    assert manifest["count"] == len(candidates) and manifest["embedder"]["architecture"] == "efficientnet_lite0"
+    assert manifest["format_version"] == 1 and manifest["dimension"] == 1280
+    assert {p.name for p in (tmp_path / "walk.geoloc").iterdir()} >= {"manifest.json", "records.sqlite", "index.faiss"}
+
+
+def test_csv_source_keeps_extra_columns_and_reports_bad_rows(flickr_dir, tmp_path):
+    rows = flickr_rows(flickr_dir, 3)
+    rows.append({**rows[0], "path": "missing.jpg"})
+    rows.append({**rows[1], "lat": "95"})
+    rows.append({**rows[2], "lon": "east"})
+    candidates, skipped = from_csv(write_csv(tmp_path / "refs.csv", rows))
+    assert len(candidates) == 3 and len(skipped) == 3
+    assert candidates[0].attributes["flickr_owner"] == rows[0]["flickr_owner"]
+    assert [s.reason.split(": ", 1)[1] for s in skipped] == [
+        "file not found", "location (95.0, %s) is out of range" % float(rows[1]["lon"]),
+        "latitude/longitude are not numbers"]
+
+
+def test_relative_csv_paths_resolve_against_the_csv_folder(flickr_dir):
+    candidates, skipped = from_csv(flickr_dir / "manifest.csv")
+    assert len(candidates) == 609 and not skipped
+    assert candidates[0].path.is_file()
+
+
+def test_add_is_incremental_and_reopen_searches(embedder, flickr_dir, tmp_path):
+    first, _ = from_csv(write_csv(tmp_path / "a.csv", flickr_rows(flickr_dir, 12)))
+    grown, _ = from_csv(write_csv(tmp_path / "b.csv", flickr_rows(flickr_dir, 20)))
+    database, report = build_database(tmp_path / "f.geoloc", first, embedder, batch_size=5)
+    assert report.added == 12
+    report = database.add(grown, embedder)
+    assert (report.added, report.already_present) == (8, 12)
+    database.close()
+    with ReferenceDatabase.open(tmp_path / "f.geoloc", embedder.identity) as reopened:
+        assert reopened.count == 20 and not reopened.warnings
+        query = embedder.embed_paths([grown[15].path]).features
+        similarities, ids = reopened.search(query, 3)
+        best = reopened.records(ids[0])[int(ids[0, 0])]
+        assert best.path == str(grown[15].path) and similarities[0, 0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_another_embedder_is_refused_naming_both(embedder, shared_photos, tmp_path):
+    import torch
+    import torchvision
+
+    candidates, _ = from_folder(shared_photos / "exif-samples" / "jpg" / "gps")
+    build_database(tmp_path / "db.geoloc", candidates[:2], embedder)[0].close()
+    weights = tmp_path / "r18.pth"
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), weights)
+    other = load_embedder("resnet18", weights)
+    with pytest.raises(EmbedderMismatchError) as error:
+        ReferenceDatabase.open(tmp_path / "db.geoloc", other.identity)
+    assert "efficientnet_lite0" in str(error.value) and "resnet18" in str(error.value)
+    with pytest.raises(EmbedderMismatchError):
+        ReferenceDatabase.open(tmp_path / "db.geoloc", writable=True).add(candidates, other)
+
+
+@pytest.fixture
+def small_database(embedder, shared_photos, tmp_path):
+    candidates, _ = from_folder(shared_photos / "exif-samples" / "jpg" / "gps")
+    build_database(tmp_path / "db.geoloc", candidates, embedder)[0].close()
+    return tmp_path / "db.geoloc"
+
+
+def test_damaged_files_give_a_damaged_database_error(small_database):
+    manifest = small_database / "manifest.json"
+    text = manifest.read_text()
+    manifest.write_text(text[: len(text) // 2])
+    with pytest.raises(DamagedDatabaseError, match="damaged database.*manifest.json"):
+        ReferenceDatabase.open(small_database)
+    manifest.write_text(text)
+    records = small_database / "records.sqlite"
+    data = records.read_bytes()
+    records.write_bytes(data[:1000])
+    with pytest.raises(DamagedDatabaseError, match="damaged database.*records.sqlite"):
+        ReferenceDatabase.open(small_database)
+    records.write_bytes(b"\0" * len(data))
+    with pytest.raises(DamagedDatabaseError):
+        ReferenceDatabase.open(small_database)
+    with pytest.raises(DatabaseError, match="folder not found"):
+        ReferenceDatabase.open(small_database.parent / "nothing.geoloc")
+
+
+def test_a_truncated_or_edited_index_is_rebuilt_from_the_records(small_database):
+    with ReferenceDatabase.open(small_database) as database:
+        expected = database.search(database.embeddings([1]), 5)
+    index = small_database / "index.faiss"
+    index.write_bytes(index.read_bytes()[:500])
+    with ReferenceDatabase.open(small_database, writable=True) as database:
+        assert any("rebuilt" in w for w in database.warnings)
+        rebuilt = database.search(database.embeddings([1]), 5)
+    np.testing.assert_array_equal(rebuilt[1], expected[1])
+    with ReferenceDatabase.open(small_database) as database:
+        assert not database.warnings, "the rebuilt index was written back"
+
+
+def test_create_refuses_to_overwrite(small_database, embedder):
+    with pytest.raises(DatabaseError, match="already exists"):
+        ReferenceDatabase.create(small_database, embedder.identity)
+
+
+@pytest.mark.slow
+def test_build_killed_with_sigkill_keeps_committed_work_and_resumes(flickr_dir, tmp_path):
+    """kill -9 in the middle of a build: the database opens, and a re-run embeds only the rest."""
+    csv_path = write_csv(tmp_path / "refs.csv", flickr_rows(flickr_dir, 160))
+    command = [sys.executable, "-m", "geoloc_core", "--progress", "json", "build", str(tmp_path / "k.geoloc"),
+               str(csv_path), "--batch-size", "16"]
+    child = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    embedded = 0
+    for line in child.stdout:
+        event = json.loads(line)
+        if event["stage"] == "embed":
+            embedded = event["done"]
+            if embedded >= 48:
+                break
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL and embedded < 160
+    with ReferenceDatabase.open(tmp_path / "k.geoloc") as database:
+        committed = database.count
+        assert 32 <= committed < 160
+        assert database.search(database.embeddings([1]), 1)[1][0, 0] == 1
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    final = json.loads(result.stdout.strip().splitlines()[-1])
+    assert final["already_present"] == committed and final["added"] == 160 - committed
+    with ReferenceDatabase.open(tmp_path / "k.geoloc") as database:
+        assert database.count == 160 and not database.warnings

@@ -1,0 +1,76 @@
+"""Embedders: real bundled weights, torchvision architectures with user weights, identities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skimage.data
+import torch
+import torchvision
+from PIL import Image
+
+from geoloc_core.embedders import EmbedderError, embedder_for, load_embedder
+
+
+def test_bundled_backbone_recognises_real_images(embedder):
+    logits = embedder.imagenet_logits([Image.fromarray(skimage.data.chelsea()), Image.fromarray(skimage.data.coffee())])
+    cat, coffee = logits.argmax(axis=1)
+    assert 281 <= cat <= 285, f"chelsea should be a cat, got ImageNet class {cat}"
+    assert coffee == 967, f"coffee should be espresso, got ImageNet class {coffee}"
+
+
+def test_features_are_normalised_and_identity_is_recorded(embedder):
+    features = embedder.embed_images([Image.fromarray(skimage.data.astronaut()), Image.fromarray(skimage.data.coffee())])
+    assert features.shape == (2, 1280) and features.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(features, axis=1), 1.0, atol=1e-5)
+    identity = embedder.identity
+    assert identity.architecture == "efficientnet_lite0" and identity.dimension == 1280
+    assert identity.weights_sha256.startswith("57934424")  # the file name's hash prefix
+    assert "mean=std=0.5" in identity.preprocessing
+
+
+def test_same_photo_twice_gives_the_same_features(embedder, shared_photos):
+    path = shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg"
+    result = embedder.embed_paths([path, path])
+    np.testing.assert_allclose(result.features[0], result.features[1], atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def resnet18_weights(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "resnet18.pth"
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), path)
+    return path
+
+
+@pytest.mark.parametrize("pooling", ["avg", "max", "gem"])
+def test_torchvision_architecture_with_user_weights(resnet18_weights, pooling):
+    embedder = load_embedder("resnet18", resnet18_weights, pooling)
+    features = embedder.embed_images([Image.fromarray(skimage.data.coffee())])
+    assert features.shape == (1, 512)
+    assert embedder.identity.pooling == pooling and "ImageNet mean/std" in embedder.identity.preprocessing
+
+
+def test_weights_that_do_not_fit_are_refused(resnet18_weights, tmp_path):
+    with pytest.raises(EmbedderError, match="do not fit architecture 'resnet50'"):
+        load_embedder("resnet50", resnet18_weights)
+    with pytest.raises(EmbedderError, match="unknown torchvision architecture"):
+        load_embedder("no_such_net", resnet18_weights)
+    with pytest.raises(EmbedderError, match="needs a weights file"):
+        load_embedder("resnet18")
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"definitely not a state dict")
+    with pytest.raises(EmbedderError, match="not a readable PyTorch state dict"):
+        load_embedder("resnet18", junk)
+    with pytest.raises(EmbedderError, match="unknown pooling"):
+        load_embedder(pooling="median")
+
+
+def test_embedder_for_rebuilds_and_checks_identity(resnet18_weights, tmp_path, embedder):
+    assert embedder_for(embedder.identity).identity == embedder.identity
+    original = load_embedder("resnet18", resnet18_weights)
+    other = tmp_path / "other.pth"
+    torch.manual_seed(1)
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), other)
+    with pytest.raises(EmbedderError, match="embedder mismatch"):
+        embedder_for(original.identity, other)
