@@ -27,12 +27,14 @@ from .sources import Skipped
 
 DEFAULT_K = 100
 DEFAULT_ESTIMATOR = "sphere"
+AUTO_DENSITY_MAX_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
 class DensityOptions:
     """The density raster: around each prediction (extent None: 3 x the 90% radius, at least
-    5 degrees across) or over a fixed (west, south, east, north) extent; resolution in degrees."""
+    5 degrees across, resolution coarsened where it would need over a million cells) or over a
+    fixed (west, south, east, north) extent; resolution in degrees."""
 
     resolution_deg: float = 0.1
     extent: tuple[float, float, float, float] | None = None
@@ -147,9 +149,12 @@ class Locator:
             ]
             grid = None
             if options.density is not None:
-                extent = options.density.extent or density_extent(est.lat, est.lon, est.radius90_km)
-                grid = density_grid(lat, lon, est.weights, options.bandwidth_km, extent,
-                                    options.density.resolution_deg)
+                extent, resolution = options.density.extent, options.density.resolution_deg
+                if extent is None:
+                    extent = density_extent(est.lat, est.lon, est.radius90_km)
+                    area = (extent[2] - extent[0]) * (extent[3] - extent[1])
+                    resolution = max(resolution, float(np.sqrt(area / AUTO_DENSITY_MAX_CELLS)))
+                grid = density_grid(lat, lon, est.weights, options.bandwidth_km, extent, resolution)
             results.append(LocationResult(str(photo), est.lat, est.lon, est.confidence, est.radius50_km,
                                           est.radius90_km, options.estimator, options.k, neighbours, grid))
         return results
