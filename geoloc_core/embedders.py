@@ -24,6 +24,7 @@ from .progress import ProgressCallback, StopCheck, check_stop, report
 
 DEFAULT_ARCHITECTURE = "efficientnet_lite0"
 INPUT_SIZE = 224
+NETWORK_MICRO_BATCH = 2
 POOLINGS = ("avg", "max", "gem")
 LITE_NORMALISATION = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
 IMAGENET_NORMALISATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
@@ -154,9 +155,13 @@ class Embedder:
 
     @torch.inference_mode()
     def embed_crops(self, crops: Sequence[np.ndarray]) -> np.ndarray:
-        feature_map = self.trunk(self._to_tensor(crops))
-        pooled = _pool(feature_map, self.identity.pooling)
-        return F.normalize(pooled, dim=1).numpy().astype(np.float32)
+        """Features of 224 x 224 crops. The network runs on micro-batches: on a CPU, small batches keep
+        the activations in cache and measured 2-3x faster per photo than batches of 32 (bench/ingest.py)."""
+        outputs = []
+        for start in range(0, len(crops), NETWORK_MICRO_BATCH):
+            feature_map = self.trunk(self._to_tensor(crops[start:start + NETWORK_MICRO_BATCH]))
+            outputs.append(F.normalize(_pool(feature_map, self.identity.pooling), dim=1))
+        return torch.cat(outputs).numpy().astype(np.float32)
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         return self.embed_crops([self.square_crop(image.convert("RGB")) for image in images])

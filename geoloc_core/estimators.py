@@ -147,14 +147,16 @@ def sphere_mode(lat, lon, weights, bandwidth_km: float = DEFAULT_BANDWIDTH_KM,
     # A mode holding only neighbours lighter than max/k has density below max <= the top neighbour's
     # own, so starting from the others is enough to find the highest mode.
     points = centres[weights >= weights.max() / len(weights)]
+    active = np.arange(len(points))
     for _ in range(max_iterations):
-        kernel = np.exp(_log_kernels(points, centres, kappa)) * weights
-        shifted = kernel @ centres
+        current = points[active]
+        shifted = (np.exp(_log_kernels(current, centres, kappa)) * weights) @ centres
         norms = np.linalg.norm(shifted, axis=1, keepdims=True)
-        shifted = np.where(norms > 0, shifted / np.maximum(norms, 1e-300), points)
-        moved = np.max(np.abs(shifted - points))
-        points = shifted
-        if moved < 1e-10:
+        shifted = np.where(norms > 0, shifted / np.maximum(norms, 1e-300), current)
+        moved = np.max(np.abs(shifted - current), axis=1)
+        points[active] = shifted
+        active = active[moved >= 1e-10]  # converged points stop moving (1e-10 rad is under a millimetre)
+        if active.size == 0:
             break
     density = (np.exp(_log_kernels(points, centres, kappa)) * weights).sum(axis=1)
     best = points[int(np.argmax(density))]

@@ -46,7 +46,7 @@ def test_csv_source_keeps_extra_columns_and_reports_bad_rows(flickr_dir, tmp_pat
     assert len(candidates) == 3 and len(skipped) == 3
     assert candidates[0].attributes["flickr_owner"] == rows[0]["flickr_owner"]
     assert [s.reason.split(": ", 1)[1] for s in skipped] == [
-        "file not found", "location (95.0, %s) is out of range" % float(rows[1]["lon"]),
+        "file not found", "location (95.0, {}) is out of range".format(float(rows[1]["lon"])),
         "latitude/longitude are not numbers"]
 
 

@@ -71,7 +71,7 @@ def odd_images(tmp_path):
     files["gray"] = tmp_path / "gray.png"
     Image.fromarray(rgb[..., 0]).save(files["gray"])
     files["sixteen"] = tmp_path / "sixteen.png"
-    Image.fromarray((rgb[..., 0].astype(np.uint16) * 257)).save(files["sixteen"])
+    Image.fromarray(rgb[..., 0].astype(np.uint16) * 257).save(files["sixteen"])
     files["palette_alpha"] = tmp_path / "palette.png"
     palette = Image.fromarray(rgb).convert("P", palette=Image.ADAPTIVE)
     palette.info["transparency"] = 0

@@ -1,0 +1,71 @@
+"""Per-query time of search + estimate at 10k and 100k references (random unit vectors, 1280-d),
+for both estimators; queries are searched in batches, as the plugin and CLI do.
+
+    .venv/bin/python bench/locate.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common import peak_rss_mib
+
+from geoloc_core.database import ReferenceDatabase
+from geoloc_core.embedders import EmbedderIdentity
+from geoloc_core.locate import LocateOptions, Locator
+
+DIMENSION = 1280
+QUERIES = 200
+TARGET_MS = {"paper": 50.0, "sphere": 20.0}
+
+
+class RandomEmbedder:
+    identity = EmbedderIdentity("random", "0" * 64, "avg", "none", DIMENSION)
+
+
+def synthetic_database(folder: Path, count: int, rng) -> ReferenceDatabase:
+    database = ReferenceDatabase.create(folder, RandomEmbedder.identity)
+    vectors = rng.standard_normal((count, DIMENSION)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, count)))
+    lon = rng.uniform(-180, 180, count)
+    with database._connection:
+        database._connection.executemany(
+            "INSERT INTO records (id, path, sha256, lat, lon, embedding) VALUES (?, ?, ?, ?, ?, ?)",
+            ((i + 1, f"ref{i}.jpg", f"{i:064x}", lat[i], lon[i], vectors[i].tobytes()) for i in range(count)))
+    database._index.add_with_ids(vectors, np.arange(1, count + 1, dtype=np.int64))
+    return database, vectors
+
+
+def main():
+    rng = np.random.default_rng(0)
+    print(f"{'references':>10} {'estimator':>9} {'ms/query':>9} {'search':>7} {'target':>7}")
+    for count in (10_000, 100_000):
+        with tempfile.TemporaryDirectory() as tmp:
+            database, vectors = synthetic_database(Path(tmp) / "synthetic.geoloc", count, rng)
+            locator = Locator(database, RandomEmbedder())
+            noise = rng.standard_normal((QUERIES, DIMENSION)).astype(np.float32)
+            queries = vectors[:QUERIES] + 0.05 * noise
+            queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+            names = [f"q{i}" for i in range(QUERIES)]
+            started = time.perf_counter()
+            database.search(queries, 100)
+            search_ms = (time.perf_counter() - started) * 1000 / QUERIES
+            for estimator in ("paper", "sphere"):
+                options = LocateOptions(k=100, estimator=estimator)
+                started = time.perf_counter()
+                for start in range(0, QUERIES, 50):
+                    locator.locate_features(queries[start:start + 50], names[start:start + 50], options)
+                per_query = (time.perf_counter() - started) * 1000 / QUERIES
+                verdict = "met" if per_query <= TARGET_MS[estimator] else "NOT met"
+                target = TARGET_MS[estimator]
+                print(f"{count:>10} {estimator:>9} {per_query:9.2f} {search_ms:7.2f} {target:5.0f}ms {verdict}")
+            database.close()
+    print(f"peak memory {peak_rss_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
