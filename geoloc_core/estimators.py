@@ -15,10 +15,12 @@ from scipy.special import chndtr
 from .geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
 ESTIMATORS = ("sphere", "paper")
-# Defaults of the spherical estimator, chosen by mean GeoGuessr score in a leave-one-out sweep on the
-# worldwide flickr-cc set (bench/accuracy.py --sweep): a 300 km kernel pools neighbours from the same
-# region, and weights that fall by e^-1 per 0.2 of cosine similarity below the best match let many
-# fairly similar neighbours vote, which ImageNet features need (their top match is often wrong).
+# Defaults of the spherical estimator, from a leave-one-out sweep on the worldwide flickr-cc set
+# (bench/accuracy.py --sweep): the best mean GeoGuessr score among kernels narrow enough to resolve
+# regions (<= 300 km). Wider kernels score a little higher on that sparse set only by pulling every
+# prediction towards the continent with the most photos, and lose most of the 200 km accuracy.
+# Weights falling by e^-1 per 0.2 of cosine similarity let many fairly similar neighbours vote,
+# which ImageNet features need (their top match is often from elsewhere).
 DEFAULT_BANDWIDTH_KM = 300.0
 DEFAULT_TEMPERATURE = 0.2
 CONFIDENCE_RADIUS_KM = 200.0

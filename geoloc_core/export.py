@@ -16,12 +16,11 @@ from pathlib import Path
 from .estimators import DensityGrid
 from .geo import geodesic_circle
 from .locate import LocationResult
+from .schema import NEIGHBOUR_FIELDS, PREDICTION_FIELDS, UNCERTAINTY_FIELDS, UNCERTAINTY_LEVELS, names
 from .storage import atomic_write, atomic_write_bytes
 
-PREDICTION_FIELDS = ("photo", "file_name", "lat", "lon", "confidence", "radius50_km", "radius90_km", "estimator",
-                     "k", "nearest_distance", "database", "run_time")
-NEIGHBOUR_FIELDS = ("photo", "rank", "distance", "similarity", "weight", "lat", "lon", "reference_path",
-                    "record_id")
+PREDICTION_NAMES = names(PREDICTION_FIELDS)
+NEIGHBOUR_NAMES = names(NEIGHBOUR_FIELDS)
 FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
 
 
@@ -66,6 +65,10 @@ def _geojson_bytes(rows: list[dict]) -> bytes:
     return json.dumps({"type": "FeatureCollection", "features": features}, indent=1).encode("utf-8")
 
 
+def uncertainty_radius(result: LocationResult, level: int) -> float:
+    return {50: result.radius50_km, 90: result.radius90_km}[level]
+
+
 def neighbours_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}-neighbours{output.suffix}")
 
@@ -88,8 +91,8 @@ def write_results(output: str | os.PathLike, results: Sequence[LocationResult], 
     for target in (output, second):
         _check_target(target, overwrite)
     if kind == "csv":
-        atomic_write_bytes(output, _csv_bytes(predictions, PREDICTION_FIELDS))
-        atomic_write_bytes(second, _csv_bytes(neighbours, NEIGHBOUR_FIELDS))
+        atomic_write_bytes(output, _csv_bytes(predictions, PREDICTION_NAMES))
+        atomic_write_bytes(second, _csv_bytes(neighbours, NEIGHBOUR_NAMES))
     else:
         atomic_write_bytes(output, _geojson_bytes(predictions))
         atomic_write_bytes(second, _geojson_bytes(neighbours))
@@ -120,10 +123,11 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
         _add_point_layer(ogr, source, "neighbours", wgs84, NEIGHBOUR_FIELDS, neighbours)
         if uncertainty:
             layer = source.CreateLayer("uncertainty", wgs84, ogr.wkbPolygon)
-            for name, kind in (("photo", ogr.OFTString), ("level", ogr.OFTInteger), ("radius_km", ogr.OFTReal)):
-                layer.CreateField(ogr.FieldDefn(name, kind))
+            for name, kind in UNCERTAINTY_FIELDS:
+                layer.CreateField(ogr.FieldDefn(name, _ogr_type(ogr, kind)))
             for result in results:
-                for level, radius in ((50, result.radius50_km), (90, result.radius90_km)):
+                for level in UNCERTAINTY_LEVELS:
+                    radius = uncertainty_radius(result, level)
                     feature = ogr.Feature(layer.GetLayerDefn())
                     feature.SetField("photo", result.photo)
                     feature.SetField("level", level)
@@ -139,21 +143,18 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
         source = None  # closes the file  # noqa: F841
 
 
-def _add_point_layer(ogr, source, name: str, srs, fields: Sequence[str], rows: list[dict]) -> None:
+def _ogr_type(ogr, kind):
+    return {int: ogr.OFTInteger, float: ogr.OFTReal}.get(kind, ogr.OFTString)
+
+
+def _add_point_layer(ogr, source, name: str, srs, fields, rows: list[dict]) -> None:
     layer = source.CreateLayer(name, srs, ogr.wkbPoint)
-    sample = rows[0] if rows else {}
-    for field in fields:
-        value = sample.get(field)
-        kind = ogr.OFTInteger if isinstance(value, int) and not isinstance(value, bool) else (
-            ogr.OFTReal if isinstance(value, float) else ogr.OFTString)
-        if field in ("lat", "lon", "confidence", "radius50_km", "radius90_km", "distance", "similarity", "weight",
-                     "nearest_distance"):
-            kind = ogr.OFTReal
-        layer.CreateField(ogr.FieldDefn(field, kind))
+    for field, kind in fields:
+        layer.CreateField(ogr.FieldDefn(field, _ogr_type(ogr, kind)))
     layer.StartTransaction()
     for row in rows:
         feature = ogr.Feature(layer.GetLayerDefn())
-        for field in fields:
+        for field, _ in fields:
             if row.get(field) is not None:
                 feature.SetField(field, row[field])
         point = ogr.Geometry(ogr.wkbPoint)
@@ -163,9 +164,7 @@ def _add_point_layer(ogr, source, name: str, srs, fields: Sequence[str], rows: l
     layer.CommitTransaction()
 
 
-def write_density_geotiff(path: str | os.PathLike, grid: DensityGrid, overwrite: bool = False) -> Path:
-    """The density as a float32 GeoTIFF in EPSG:4326 (probability per km^2), deflate-compressed."""
-    path = Path(path)
+def _write_geotiff(path: Path, bands: list, descriptions: list[str], grid: DensityGrid, overwrite: bool) -> Path:
     _check_target(path, overwrite)
     _, osr = _ogr()
     from osgeo import gdal
@@ -174,17 +173,42 @@ def write_density_geotiff(path: str | os.PathLike, grid: DensityGrid, overwrite:
 
     def write(tmp: Path) -> None:
         rows, cols = grid.values.shape
-        dataset = gdal.GetDriverByName("GTiff").Create(str(tmp), cols, rows, 1, gdal.GDT_Float32,
+        dataset = gdal.GetDriverByName("GTiff").Create(str(tmp), cols, rows, len(bands), gdal.GDT_Float32,
                                                        options=["COMPRESS=DEFLATE", "PREDICTOR=3"])
         dataset.SetGeoTransform(grid.geotransform)
         srs = osr.SpatialReference()
         srs.ImportFromEPSG(4326)
         dataset.SetProjection(srs.ExportToWkt())
-        band = dataset.GetRasterBand(1)
-        band.WriteArray(grid.values)
-        band.SetDescription("probability density per km2")
+        for number, (values, description) in enumerate(zip(bands, descriptions), start=1):
+            band = dataset.GetRasterBand(number)
+            band.WriteArray(values)
+            band.SetDescription(description)
         dataset.FlushCache()
-        dataset = None  # noqa: F841
+        dataset = None  # noqa: F841 - closes the file
 
     atomic_write(path, write)
     return path
+
+
+def write_density_geotiff(path: str | os.PathLike, grid: DensityGrid, overwrite: bool = False) -> Path:
+    """The density as a float32 GeoTIFF in EPSG:4326 (probability per km^2), deflate-compressed."""
+    return _write_geotiff(Path(path), [grid.values], ["probability density per km2"], grid, overwrite)
+
+
+def write_density_stack(path: str | os.PathLike, results: Sequence[LocationResult], bandwidth_km: float,
+                        resolution_deg: float, overwrite: bool = False, max_cells: int = 4_000_000) -> Path:
+    """One band per photo on a common grid over the union of the photos' surroundings (the resolution is
+    coarsened where that grid would exceed max_cells). Band descriptions are the photos' file names."""
+    import numpy as np
+
+    from .estimators import density_grid
+    from .locate import density_extent
+
+    extents = np.array([density_extent(r.lat, r.lon, r.radius90_km) for r in results])
+    union = (extents[:, 0].min(), max(extents[:, 1].min(), -90.0), extents[:, 2].max(), min(extents[:, 3].max(), 90.0))
+    area = (union[2] - union[0]) * (union[3] - union[1])
+    resolution = max(resolution_deg, float(np.sqrt(area / max_cells)))
+    grids = [density_grid([n.lat for n in r.neighbours], [n.lon for n in r.neighbours],
+                          [n.weight for n in r.neighbours], bandwidth_km, union, resolution) for r in results]
+    return _write_geotiff(Path(path), [g.values for g in grids], [Path(r.photo).name for r in results], grids[0],
+                          overwrite)

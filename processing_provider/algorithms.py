@@ -1,6 +1,397 @@
-"""The list of algorithms the provider offers."""
+"""Processing algorithms: thin wrappers over geoloc_core with QGIS's parameter and output types.
+
+The engine is imported inside processAlgorithm, so that the Toolbox lists the algorithms cheaply.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsFeatureSink,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterString,
+)
+
+from .. import layers
+from ..qgis_compat import (
+    FIELD_STRING,
+    FILE_BEHAVIOUR_FILE,
+    FILE_BEHAVIOUR_FOLDER,
+    NUMBER_DOUBLE,
+    NUMBER_INTEGER,
+    SOURCE_VECTOR,
+    SOURCE_VECTOR_POINT,
+    SOURCE_VECTOR_POLYGON,
+    WKB_NO_GEOMETRY,
+    WKB_POINT,
+    WKB_POLYGON,
+)
+
+ESTIMATORS = ["sphere", "paper"]
+POOLINGS = ["avg", "max", "gem"]
+WGS84 = "EPSG:4326"
+
+
+def _engine_errors():
+    from ..geoloc_core.database import DatabaseError
+    from ..geoloc_core.embedders import EmbedderError
+    from ..geoloc_core.export import ExportError
+    from ..geoloc_core.photos import PhotoError
+
+    return (PhotoError, DatabaseError, EmbedderError, ExportError, ValueError)
+
+
+class EngineAlgorithm(QgsProcessingAlgorithm):
+    """Shared plumbing: naming, progress and cancellation, and engine errors as QgsProcessingException."""
+
+    NAME = DISPLAY = HELP = ""
+
+    def name(self):
+        return self.NAME
+
+    def displayName(self):  # noqa: N802
+        return self.DISPLAY
+
+    def group(self):
+        return "Photo geolocation"
+
+    def groupId(self):  # noqa: N802
+        return "photo_geolocation"
+
+    def shortHelpString(self):  # noqa: N802
+        return self.HELP
+
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    @staticmethod
+    def progress_reporter(feedback):
+        def report(progress):
+            if progress.total:
+                feedback.setProgress(100.0 * progress.done / progress.total)
+            feedback.setProgressText(f"{progress.stage}: {Path(progress.message).name}")
+        return report
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        from ..geoloc_core.progress import Cancelled
+
+        try:
+            return self.execute(parameters, context, feedback)
+        except Cancelled:
+            raise QgsProcessingException("cancelled; nothing was added to the outputs") from None
+        except _engine_errors() as exc:
+            raise QgsProcessingException(str(exc)) from None
+
+    # -- inputs shared by several algorithms ---------------------------------------------------
+
+    def add_photo_source_parameters(self, with_location: bool):
+        what = "geotagged photos (EXIF GPS)" if with_location else "photos"
+        self.addParameter(QgsProcessingParameterFile(
+            "FOLDER", f"Folder of {what} (searched recursively)", behavior=FILE_BEHAVIOUR_FOLDER, optional=True))
+        if with_location:
+            self.addParameter(QgsProcessingParameterFile(
+                "CSV", "CSV with path,lat,lon columns", behavior=FILE_BEHAVIOUR_FILE, extension="csv", optional=True))
+        else:
+            self.addParameter(QgsProcessingParameterString(
+                "FILES", "Photo files (separated by ;)", optional=True, multiLine=False))
+        layer_types = [SOURCE_VECTOR_POINT] if with_location else [SOURCE_VECTOR]
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "LAYER", "Layer with a photo path field", layer_types, optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            "PATH_FIELD", "Photo path field", parentLayerParameterName="LAYER", type=FIELD_STRING, optional=True))
+
+    def layer_paths(self, parameters, context, with_location: bool):
+        """(path, lat, lon, attributes) per feature of LAYER; lat/lon in WGS84 where asked."""
+        source = self.parameterAsSource(parameters, "LAYER", context)
+        if source is None:
+            return []
+        field = self.parameterAsString(parameters, "PATH_FIELD", context)
+        if not field:
+            raise QgsProcessingException("choose the field of the layer that holds the photo paths")
+        transform = QgsCoordinateTransform(source.sourceCrs(), QgsCoordinateReferenceSystem(WGS84),
+                                           context.transformContext())
+        rows = []
+        for feature in source.getFeatures():
+            path = feature[field]
+            if not path:
+                continue
+            lat = lon = None
+            if with_location and feature.hasGeometry():
+                point = transform.transform(feature.geometry().asPoint())
+                lat, lon = point.y(), point.x()
+            attributes = {name: str(feature[name]) for name in feature.fields().names() if name != field}
+            rows.append((str(path), lat, lon, attributes))
+        return rows
+
+    def read_candidates(self, parameters, context, feedback):
+        from ..geoloc_core.sources import Candidate, from_csv, from_folder, valid_location
+
+        candidates, skipped = [], []
+        folder = self.parameterAsString(parameters, "FOLDER", context)
+        csv_path = self.parameterAsString(parameters, "CSV", context)
+        if folder:
+            found = from_folder(folder)
+            candidates += found[0]
+            skipped += found[1]
+        if csv_path:
+            found = from_csv(csv_path)
+            candidates += found[0]
+            skipped += found[1]
+        for path, lat, lon, attributes in self.layer_paths(parameters, context, with_location=True):
+            if lat is None or not valid_location(lat, lon):
+                feedback.pushWarning(f"{path}: the feature has no usable point; skipped")
+            elif not Path(path).is_file():
+                feedback.pushWarning(f"{path}: file not found; skipped")
+            else:
+                candidates.append(Candidate(Path(path), lat, lon, attributes=attributes))
+        if not (folder or csv_path or parameters.get("LAYER")):
+            raise QgsProcessingException("give a folder, a CSV or a layer of reference photos")
+        for item in skipped:
+            feedback.pushWarning(f"skipped {item}")
+        return candidates
+
+    def read_photo_paths(self, parameters, context):
+        from ..geoloc_core.photos import find_photos
+
+        paths = []
+        folder = self.parameterAsString(parameters, "FOLDER", context)
+        if folder:
+            paths += [str(p) for p in find_photos(folder)]
+        files = self.parameterAsString(parameters, "FILES", context)
+        paths += [p.strip() for p in files.split(";") if p.strip()]
+        paths += [row[0] for row in self.layer_paths(parameters, context, with_location=False)]
+        if not paths:
+            raise QgsProcessingException("no photos: give a folder, files or a layer with a path field")
+        return paths
+
+    def add_database_parameter(self):
+        self.addParameter(QgsProcessingParameterFile(
+            "DATABASE", "Reference database (a .geoloc folder)", behavior=FILE_BEHAVIOUR_FOLDER))
+        self.addParameter(QgsProcessingParameterFile(
+            "WEIGHTS", "Weights file the database was built with (not needed for the bundled backbone)",
+            behavior=FILE_BEHAVIOUR_FILE, optional=True))
+
+    def open_locator(self, parameters, context):
+        from ..geoloc_core.database import ReferenceDatabase
+        from ..geoloc_core.embedders import embedder_for
+        from ..geoloc_core.locate import Locator
+
+        database = ReferenceDatabase.open(self.parameterAsString(parameters, "DATABASE", context))
+        weights = self.parameterAsString(parameters, "WEIGHTS", context) or None
+        return Locator(database, embedder_for(database.identity, weights))
+
+    def add_locate_parameters(self):
+        from ..geoloc_core.estimators import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
+
+        self.addParameter(QgsProcessingParameterNumber("K", "Neighbours (k)", NUMBER_INTEGER, 100, minValue=1))
+        self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", "Estimator", ESTIMATORS, defaultValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "BANDWIDTH", "Kernel bandwidth (km)", NUMBER_DOUBLE, DEFAULT_BANDWIDTH_KM, minValue=0.001))
+        self.addParameter(QgsProcessingParameterNumber(
+            "TEMPERATURE", "Similarity temperature", NUMBER_DOUBLE, DEFAULT_TEMPERATURE, minValue=1e-6))
+
+    def locate_options(self, parameters, context, density=None):
+        from ..geoloc_core.locate import LocateOptions
+
+        return LocateOptions(
+            k=self.parameterAsInt(parameters, "K", context),
+            estimator=ESTIMATORS[self.parameterAsEnum(parameters, "ESTIMATOR", context)],
+            bandwidth_km=self.parameterAsDouble(parameters, "BANDWIDTH", context),
+            temperature=self.parameterAsDouble(parameters, "TEMPERATURE", context),
+            density=density)
+
+    def write_sink(self, parameters, context, name, fields, wkb_type, features):
+        sink, destination = self.parameterAsSink(parameters, name, context, fields, wkb_type,
+                                                 QgsCoordinateReferenceSystem(WGS84))
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, name))
+        sink.addFeatures(features, QgsFeatureSink.Flag.FastInsert)
+        return destination
+
+
+SOURCE_HELP = ("<p>Reference photos come from a <b>folder</b> of photos with EXIF GPS (searched recursively), "
+               "a <b>CSV</b> with <code>path,lat,lon</code> columns (relative paths resolve against the CSV's "
+               "folder; other columns are kept as attributes), or a <b>point layer</b> with a photo path field "
+               "(its points give the locations, reprojected to WGS 84). Photos without a usable location "
+               "are reported in the log and skipped.</p>")
+
+
+class BuildDatabase(EngineAlgorithm):
+    NAME, DISPLAY = "build_database", "Build reference database"
+    HELP = ("<p>Creates a reference database of geotagged photos: each photo is embedded with a convolutional "
+            "network and stored with its location, so that other photos can be located by their likeness.</p>"
+            + SOURCE_HELP +
+            "<p><b>Architecture</b>: the bundled EfficientNet-Lite0 (ImageNet weights), or any torchvision "
+            "classifier name (e.g. resnet50) with a <b>weights file</b> (a PyTorch state dict). "
+            "<b>Pooling</b>: how the last feature map becomes one vector (average, max or GeM). "
+            "If the output folder already holds a database, the photos are added to it (same embedder only).</p>")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.add_photo_source_parameters(with_location=True)
+        self.addParameter(QgsProcessingParameterString("ARCHITECTURE", "Network architecture",
+                                                       defaultValue="efficientnet_lite0"))
+        self.addParameter(QgsProcessingParameterFile("WEIGHTS", "Weights file (state dict) for the architecture",
+                                                     behavior=FILE_BEHAVIOUR_FILE, optional=True))
+        self.addParameter(QgsProcessingParameterEnum("POOLING", "Pooling", POOLINGS, defaultValue=0))
+        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_DATABASE", "Reference database folder"))
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_REFERENCES", "Reference photos",
+                                                            SOURCE_VECTOR_POINT, optional=True))
+
+    def execute(self, parameters, context, feedback):
+        from ..geoloc_core.database import build_database
+        from ..geoloc_core.embedders import load_embedder
+
+        candidates = self.read_candidates(parameters, context, feedback)
+        embedder = load_embedder(self.parameterAsString(parameters, "ARCHITECTURE", context) or "efficientnet_lite0",
+                                 self.parameterAsString(parameters, "WEIGHTS", context) or None,
+                                 POOLINGS[self.parameterAsEnum(parameters, "POOLING", context)])
+        path = self.parameterAsString(parameters, "OUTPUT_DATABASE", context)
+        database, report = build_database(path, candidates, embedder, self.progress_reporter(feedback),
+                                          feedback.isCanceled)
+        return self.finish(database, report, parameters, context, feedback)
+
+    def finish(self, database, report, parameters, context, feedback):
+        for item in report.failed:
+            feedback.pushWarning(f"unreadable, skipped: {item}")
+        feedback.pushInfo(f"{database.path}: {report.summary()}; {database.count} photos in the database")
+        outputs = {"OUTPUT_DATABASE": str(database.path), "ADDED": report.added, "COUNT": database.count}
+        if parameters.get("OUTPUT_REFERENCES"):
+            outputs["OUTPUT_REFERENCES"] = self.write_sink(parameters, context, "OUTPUT_REFERENCES",
+                                                           layers.REFERENCES, WKB_POINT,
+                                                           layers.reference_features(database.all_records()))
+        database.close()
+        if report.cancelled:
+            raise QgsProcessingException("cancelled; the photos embedded so far are kept, run again to resume")
+        return outputs
+
+
+class AddPhotos(BuildDatabase):
+    NAME, DISPLAY = "add_photos", "Add photos to reference database"
+    HELP = ("<p>Adds geotagged photos to an existing reference database. Photos already in it (same file "
+            "content) are skipped, so re-running over a grown folder only embeds the new photos.</p>" + SOURCE_HELP)
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.add_photo_source_parameters(with_location=True)
+        self.add_database_parameter()
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_REFERENCES", "Reference photos",
+                                                            SOURCE_VECTOR_POINT, optional=True))
+
+    def execute(self, parameters, context, feedback):
+        from ..geoloc_core.database import ReferenceDatabase
+        from ..geoloc_core.embedders import embedder_for
+
+        candidates = self.read_candidates(parameters, context, feedback)
+        database = ReferenceDatabase.open(self.parameterAsString(parameters, "DATABASE", context), writable=True)
+        embedder = embedder_for(database.identity, self.parameterAsString(parameters, "WEIGHTS", context) or None)
+        report = database.add(candidates, embedder, self.progress_reporter(feedback), feedback.isCanceled)
+        return self.finish(database, report, parameters, context, feedback)
+
+
+class GeolocatePhotos(EngineAlgorithm):
+    NAME, DISPLAY = "geolocate_photos", "Geolocate photos"
+    HELP = ("<p>Predicts where photos were taken: each photo's <b>k</b> most similar reference photos are "
+            "found in the database, and the density of their locations gives the prediction.</p>"
+            "<p>Photos come from a folder, a list of files separated by <code>;</code>, or a layer with a "
+            "photo path field. Unreadable photos are reported and skipped.</p>"
+            "<p><b>Estimator</b>: <i>sphere</i> (default) takes the mode of a kernel density on the sphere; "
+            "<i>paper</i> reproduces the IM2GPS authors' grid procedure. <b>Bandwidth</b> (km): the kernel's "
+            "size on the ground. <b>Temperature</b>: how fast a neighbour's weight falls with its similarity "
+            "(lower trusts the best matches more).</p>"
+            "<p>Outputs (EPSG:4326): <b>predictions</b> with confidence (share of the weighted neighbours within "
+            "200 km) and the radii holding 50%/90% of the density; <b>neighbours</b>; <b>uncertainty</b> circles "
+            "(geodesic); and a <b>density</b> raster (probability per km², one band per photo) at the given "
+            "resolution in degrees, over the union of the photos' surroundings.</p>")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.add_photo_source_parameters(with_location=False)
+        self.add_database_parameter()
+        self.add_locate_parameters()
+        self.addParameter(QgsProcessingParameterNumber("DENSITY_RESOLUTION", "Density raster resolution (degrees)",
+                                                       NUMBER_DOUBLE, 0.1, minValue=0.001, maxValue=10))
+        self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", "Predicted locations",
+                                                            SOURCE_VECTOR_POINT))
+        self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", "Neighbours",
+                                                            SOURCE_VECTOR_POINT))
+        self.addParameter(QgsProcessingParameterFeatureSink("UNCERTAINTY", "Uncertainty circles",
+                                                            SOURCE_VECTOR_POLYGON, optional=True))
+        self.addParameter(QgsProcessingParameterRasterDestination("DENSITY", "Density", optional=True))
+
+    def execute(self, parameters, context, feedback):
+        locator = self.open_locator(parameters, context)
+        paths = self.read_photo_paths(parameters, context)
+        report = locator.locate_paths(paths, self.locate_options(parameters, context),
+                                      self.progress_reporter(feedback), feedback.isCanceled)
+        for item in report.failed:
+            feedback.reportError(f"skipped {item}", fatalError=False)
+        if not report.results:
+            raise QgsProcessingException("no photo could be located: " + "; ".join(map(str, report.failed)))
+        run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        outputs = {
+            "PREDICTIONS": self.write_sink(parameters, context, "PREDICTIONS", layers.PREDICTIONS, WKB_POINT,
+                                           layers.prediction_features(report.results, locator.database.name,
+                                                                      run_time)),
+            "NEIGHBOURS": self.write_sink(parameters, context, "NEIGHBOURS", layers.NEIGHBOURS, WKB_POINT,
+                                          layers.neighbour_features(report.results)),
+            "LOCATED": len(report.results), "FAILED": len(report.failed),
+        }
+        if parameters.get("UNCERTAINTY"):
+            outputs["UNCERTAINTY"] = self.write_sink(parameters, context, "UNCERTAINTY", layers.UNCERTAINTY,
+                                                     WKB_POLYGON, layers.uncertainty_features(report.results))
+        density_path = self.parameterAsOutputLayer(parameters, "DENSITY", context)
+        if parameters.get("DENSITY") and density_path:
+            from ..geoloc_core.export import write_density_stack
+
+            resolution = self.parameterAsDouble(parameters, "DENSITY_RESOLUTION", context)
+            options = self.locate_options(parameters, context)
+            write_density_stack(density_path, report.results, options.bandwidth_km, resolution, overwrite=True)
+            outputs["DENSITY"] = density_path
+        feedback.pushInfo(f"located {len(report.results)} photos, {len(report.failed)} skipped")
+        return outputs
+
+
+class EvaluateAccuracy(EngineAlgorithm):
+    NAME, DISPLAY = "evaluate_accuracy", "Evaluate geolocation accuracy"
+    HELP = ("<p>Locates photos whose coordinates are known and compares: a per-photo error table and the "
+            "share of photos within 1, 25, 200, 750 and 2500 km (street, city, region, country, continent), "
+            "the median error and the mean GeoGuessr score (5000·exp(−d/1492.7 km)). A photo that is itself "
+            "in the database is located without its own record (leave-one-out).</p>" + SOURCE_HELP)
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.add_photo_source_parameters(with_location=True)
+        self.add_database_parameter()
+        self.add_locate_parameters()
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Per-photo errors",
+                                                            SOURCE_VECTOR))
+
+    def execute(self, parameters, context, feedback):
+        from ..geoloc_core.evaluate import evaluate
+
+        locator = self.open_locator(parameters, context)
+        items = self.read_candidates(parameters, context, feedback)
+        report = evaluate(locator, items, self.locate_options(parameters, context), self.progress_reporter(feedback),
+                          feedback.isCanceled)
+        for item in report.failed:
+            feedback.reportError(f"skipped {item}", fatalError=False)
+        feedback.pushInfo(report.table())
+        outputs = {key.upper(): value for key, value in report.summary().items()}
+        outputs["OUTPUT"] = self.write_sink(parameters, context, "OUTPUT", layers.EVALUATION, WKB_NO_GEOMETRY,
+                                            layers.evaluation_features(report.rows))
+        return outputs
 
 
 def all_algorithms():
     """Fresh instances of every algorithm (QGIS takes ownership of each)."""
-    return []
+    return [BuildDatabase(), AddPhotos(), GeolocatePhotos(), EvaluateAccuracy()]

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import QgsProcessingProvider
+from qgis.core import Qgis, QgsMessageLog, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
+
+from ..geoloc_core import dependencies
 
 PROVIDER_ID = "photo_geolocator"
 ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icon.svg"
 
 
 class PhotoGeolocatorProvider(QgsProcessingProvider):
-    """Registers the photo geolocation algorithms."""
+    """Registers the photo geolocation algorithms, or, where the engine's packages are missing,
+    none, with a message saying which are missing instead of breaking the Toolbox."""
+
+    def __init__(self):
+        super().__init__()
+        self.missing = []
 
     def id(self):
         return PROVIDER_ID
@@ -21,12 +28,21 @@ class PhotoGeolocatorProvider(QgsProcessingProvider):
         return "Photo Geolocator"
 
     def longName(self):  # noqa: N802 (QGIS API name)
+        if self.missing:
+            return f"Photo Geolocator (missing Python packages: {', '.join(d.distribution for d in self.missing)})"
         return "Photo Geolocator: locate photos by image retrieval"
 
     def icon(self):
         return QIcon(str(ICON_PATH))
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
+        self.missing = dependencies.missing()
+        if self.missing:
+            QgsMessageLog.logMessage(
+                "Photo Geolocator's algorithms need these Python packages, which QGIS's Python lacks: "
+                + ", ".join(d.distribution for d in self.missing) + ". Open the Photo Geolocator panel for help.",
+                "Photo Geolocator", Qgis.MessageLevel.Warning)
+            return
         from .algorithms import all_algorithms
 
         for algorithm in all_algorithms():

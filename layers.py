@@ -1,0 +1,81 @@
+"""Result tables as QGIS fields and features (EPSG:4326), shared by the dock's layers and Processing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsPointXY
+
+from .geoloc_core.schema import (
+    EVALUATION_FIELDS,
+    NEIGHBOUR_FIELDS,
+    PREDICTION_FIELDS,
+    REFERENCE_FIELDS,
+    UNCERTAINTY_FIELDS,
+    UNCERTAINTY_LEVELS,
+)
+from .qgis_compat import make_field
+
+
+def qgs_fields(schema) -> QgsFields:
+    fields = QgsFields()
+    for name, kind in schema:
+        fields.append(make_field(name, kind))
+    return fields
+
+
+PREDICTIONS = qgs_fields(PREDICTION_FIELDS)
+NEIGHBOURS = qgs_fields(NEIGHBOUR_FIELDS)
+UNCERTAINTY = qgs_fields(UNCERTAINTY_FIELDS)
+EVALUATION = qgs_fields(EVALUATION_FIELDS)
+REFERENCES = qgs_fields(REFERENCE_FIELDS)
+
+
+def _feature(fields: QgsFields, values: dict, geometry: QgsGeometry | None) -> QgsFeature:
+    feature = QgsFeature(fields)
+    feature.setAttributes([values.get(fields.at(i).name()) for i in range(fields.count())])
+    if geometry is not None:
+        feature.setGeometry(geometry)
+    return feature
+
+
+def _point(lat: float, lon: float) -> QgsGeometry:
+    return QgsGeometry.fromPointXY(QgsPointXY(lon, lat))
+
+
+def prediction_features(results, database: str, run_time: str) -> list[QgsFeature]:
+    return [_feature(PREDICTIONS, {
+        "photo": r.photo, "file_name": Path(r.photo).name, "lat": r.lat, "lon": r.lon, "confidence": r.confidence,
+        "radius50_km": r.radius50_km, "radius90_km": r.radius90_km, "estimator": r.estimator, "k": r.k,
+        "nearest_distance": r.neighbours[0].distance if r.neighbours else None, "database": database,
+        "run_time": run_time}, _point(r.lat, r.lon)) for r in results]
+
+
+def neighbour_features(results) -> list[QgsFeature]:
+    return [_feature(NEIGHBOURS, {
+        "photo": r.photo, "rank": n.rank, "distance": n.distance, "similarity": n.similarity, "weight": n.weight,
+        "lat": n.lat, "lon": n.lon, "reference_path": n.path, "record_id": n.record_id}, _point(n.lat, n.lon))
+        for r in results for n in r.neighbours]
+
+
+def uncertainty_features(results) -> list[QgsFeature]:
+    from .geoloc_core.geo import geodesic_circle
+
+    features = []
+    for r in results:
+        for level in UNCERTAINTY_LEVELS:
+            radius = r.radius50_km if level == 50 else r.radius90_km
+            ring = [QgsPointXY(x, y) for x, y in geodesic_circle(r.lat, r.lon, radius)]
+            features.append(_feature(UNCERTAINTY, {"photo": r.photo, "level": level, "radius_km": radius},
+                                     QgsGeometry.fromPolygonXY([ring])))
+    return features
+
+
+def reference_features(records) -> list[QgsFeature]:
+    return [_feature(REFERENCES, {"record_id": rec.id, "path": rec.path, "lat": rec.lat, "lon": rec.lon,
+                                  "time": rec.time, "width": rec.width, "height": rec.height},
+                     _point(rec.lat, rec.lon)) for rec in records]
+
+
+def evaluation_features(rows) -> list[QgsFeature]:
+    return [_feature(EVALUATION, {**vars(row), "left_out": int(row.left_out)}, None) for row in rows]

@@ -1,0 +1,211 @@
+"""The Processing algorithms through processing.run, a model, batch runs and qgis_process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from qgis.core import (
+    QgsApplication,
+    QgsCoordinateReferenceSystem,
+    QgsProcessingException,
+    QgsRasterLayer,
+    QgsVectorLayer,
+)
+
+from .conftest import PLUGIN_PACKAGE, REPO_ROOT, flickr_rows, on_plugin_path, write_csv
+
+
+@pytest.fixture(scope="module")
+def provider(qgis_app, tmp_path_factory):
+    """The plugin's provider, imported as QGIS imports it (package photo_geolocator)."""
+    plugins_dir = tmp_path_factory.mktemp("plugins")
+    (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
+    with on_plugin_path(plugins_dir):
+        from photo_geolocator.processing_provider.provider import PhotoGeolocatorProvider
+
+        instance = PhotoGeolocatorProvider()
+        assert QgsApplication.processingRegistry().addProvider(instance)
+        yield instance
+        QgsApplication.processingRegistry().removeProvider(instance)
+
+
+@pytest.fixture(scope="module")
+def run(qgis_processing, provider):
+    import processing
+
+    return processing.run
+
+
+def test_provider_lists_four_algorithms_with_help(provider):
+    names = sorted(a.name() for a in provider.algorithms())
+    assert names == ["add_photos", "build_database", "evaluate_accuracy", "geolocate_photos"]
+    for algorithm in provider.algorithms():
+        assert len(algorithm.shortHelpString()) > 200, algorithm.name()
+        assert algorithm.group() == "Photo geolocation"
+
+
+@pytest.fixture(scope="module")
+def walk_db(run, tmp_path_factory, qgis_processing):
+    from .conftest import shared_path
+
+    folder = shared_path("photos", "exif-samples", "jpg")
+    out = tmp_path_factory.mktemp("proc") / "walk.geoloc"
+    result = run("photo_geolocator:build_database", {
+        "FOLDER": str(folder), "OUTPUT_DATABASE": str(out), "OUTPUT_REFERENCES": "TEMPORARY_OUTPUT"})
+    return result
+
+
+def test_build_outputs_database_and_reference_layer(walk_db):
+    references = walk_db["OUTPUT_REFERENCES"]
+    assert (walk_db["OUTPUT_DATABASE"].endswith("walk.geoloc")) and walk_db["COUNT"] == 15
+    assert references.featureCount() == 15
+    assert references.crs().authid() == "EPSG:4326"
+    assert {"record_id", "path", "lat", "lon"} <= set(references.fields().names())
+
+
+def test_geolocate_writes_every_output(run, walk_db, shared_photos, tmp_path):
+    gps = shared_photos / "exif-samples" / "jpg" / "gps"
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really")
+    result = run("photo_geolocator:geolocate_photos", {
+        "FILES": f"{gps / 'DSCN0010.jpg'};{gps / 'DSCN0012.jpg'};{broken}", "DATABASE": walk_db["OUTPUT_DATABASE"],
+        "K": 5, "BANDWIDTH": 10, "PREDICTIONS": str(tmp_path / "predictions.gpkg"),
+        "NEIGHBOURS": "TEMPORARY_OUTPUT", "UNCERTAINTY": "TEMPORARY_OUTPUT",
+        "DENSITY": str(tmp_path / "density.tif"), "DENSITY_RESOLUTION": 0.05})
+    predictions = QgsVectorLayer(result["PREDICTIONS"], "p", "ogr")
+    assert predictions.isValid() and predictions.featureCount() == 2
+    assert result["LOCATED"] == 2 and result["FAILED"] == 1
+    assert result["NEIGHBOURS"].featureCount() == 10
+    assert result["UNCERTAINTY"].featureCount() == 4
+    assert set(predictions.fields().names()) >= {"photo", "lat", "lon", "confidence", "radius50_km", "radius90_km"}
+    density = QgsRasterLayer(result["DENSITY"], "d")
+    assert density.isValid() and density.bandCount() == 2
+    assert density.crs() == QgsCoordinateReferenceSystem("EPSG:4326")
+
+
+def test_batch_over_two_inputs(run, walk_db, shared_photos, tmp_path):
+    gps = shared_photos / "exif-samples" / "jpg" / "gps"
+    counts = []
+    for files in (str(gps / "DSCN0010.jpg"), f"{gps / 'DSCN0021.jpg'};{gps / 'DSCN0025.jpg'}"):
+        result = run("photo_geolocator:geolocate_photos", {
+            "FILES": files, "DATABASE": walk_db["OUTPUT_DATABASE"], "PREDICTIONS": "TEMPORARY_OUTPUT",
+            "NEIGHBOURS": "TEMPORARY_OUTPUT"})
+        counts.append(result["PREDICTIONS"].featureCount())
+    assert counts == [1, 2]
+
+
+def test_evaluate_reports_accuracy(run, walk_db, shared_photos):
+    result = run("photo_geolocator:evaluate_accuracy", {
+        "FOLDER": str(shared_photos / "exif-samples" / "jpg" / "gps"), "DATABASE": walk_db["OUTPUT_DATABASE"],
+        "K": 5, "BANDWIDTH": 5, "TEMPERATURE": 0.05, "OUTPUT": "TEMPORARY_OUTPUT"})
+    assert result["OUTPUT"].featureCount() == 9 and result["PHOTOS"] == 9
+    assert {"ACC_1KM", "ACC_25KM", "MEDIAN_KM", "MEAN_GEOGUESSR"} <= set(result)
+    assert "error_km" in result["OUTPUT"].fields().names()
+
+
+def test_add_from_a_point_layer_with_a_path_field(run, flickr_dir, tmp_path, walk_db):
+    rows = flickr_rows(flickr_dir, 3)
+    layer = QgsVectorLayer("Point?crs=EPSG:3857&field=photo:string", "refs", "memory")
+    from qgis.core import QgsFeature, QgsGeometry, QgsPointXY
+
+    features = []
+    for row in rows:
+        feature = QgsFeature(layer.fields())
+        x = float(row["lon"]) * 20037508.34 / 180
+        import math
+
+        y = math.log(math.tan((90 + float(row["lat"])) * math.pi / 360)) * 6378137.0
+        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
+        feature.setAttributes([row["path"]])
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    import shutil
+
+    database = tmp_path / "copy.geoloc"
+    shutil.copytree(walk_db["OUTPUT_DATABASE"], database)
+    result = run("photo_geolocator:add_photos", {"LAYER": layer, "PATH_FIELD": "photo", "DATABASE": str(database),
+                                                 "OUTPUT_REFERENCES": "TEMPORARY_OUTPUT"})
+    assert result["ADDED"] == 3 and result["COUNT"] == 18
+    added = [f for f in result["OUTPUT_REFERENCES"].getFeatures() if f["path"] == rows[0]["path"]]
+    assert added[0]["lat"] == pytest.approx(float(rows[0]["lat"]), abs=1e-6), "reprojected to WGS 84"
+
+
+def test_bad_inputs_raise_clear_errors(run, walk_db, tmp_path):
+    with pytest.raises(QgsProcessingException, match="no photos"):
+        run("photo_geolocator:geolocate_photos", {"DATABASE": walk_db["OUTPUT_DATABASE"],
+                                                  "PREDICTIONS": "TEMPORARY_OUTPUT", "NEIGHBOURS": "TEMPORARY_OUTPUT"})
+    (tmp_path / "empty.geoloc").mkdir()
+    with pytest.raises(QgsProcessingException, match="manifest.json is missing"):
+        run("photo_geolocator:geolocate_photos", {"FILES": "a.jpg", "DATABASE": str(tmp_path / "empty.geoloc"),
+                                                  "PREDICTIONS": "TEMPORARY_OUTPUT", "NEIGHBOURS": "TEMPORARY_OUTPUT"})
+    with pytest.raises(QgsProcessingException, match="give a folder, a CSV or a layer"):
+        run("photo_geolocator:build_database", {"OUTPUT_DATABASE": str(tmp_path / "x.geoloc")})
+
+
+def test_a_model_chains_build_and_geolocate(run, qgis_processing, flickr_dir, shared_photos, tmp_path):
+    from qgis.core import (
+        QgsProcessingContext,
+        QgsProcessingFeedback,
+        QgsProcessingModelAlgorithm,
+        QgsProcessingModelChildAlgorithm,
+        QgsProcessingModelChildParameterSource,
+        QgsProcessingModelOutput,
+    )
+
+    csv_path = write_csv(tmp_path / "refs.csv", flickr_rows(flickr_dir, 20))
+    model = QgsProcessingModelAlgorithm("build and locate", "tests")
+    build = QgsProcessingModelChildAlgorithm("photo_geolocator:build_database")
+    build.setChildId("build")
+    build.addParameterSources("CSV", [QgsProcessingModelChildParameterSource.fromStaticValue(str(csv_path))])
+    build.addParameterSources("OUTPUT_DATABASE", [
+        QgsProcessingModelChildParameterSource.fromStaticValue(str(tmp_path / "model.geoloc"))])
+    model.addChildAlgorithm(build)
+    locate = QgsProcessingModelChildAlgorithm("photo_geolocator:geolocate_photos")
+    locate.setChildId("locate")
+    locate.addParameterSources("DATABASE", [
+        QgsProcessingModelChildParameterSource.fromChildOutput("build", "OUTPUT_DATABASE")])
+    locate.addParameterSources("FILES", [QgsProcessingModelChildParameterSource.fromStaticValue(
+        str(shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg"))])
+    output = QgsProcessingModelOutput("predictions")
+    output.setChildOutputName("PREDICTIONS")
+    output.setChildId("locate")
+    locate.setModelOutputs({"predictions": output})
+    neighbours = QgsProcessingModelOutput("neighbours")
+    neighbours.setChildOutputName("NEIGHBOURS")
+    neighbours.setChildId("locate")
+    locate.setModelOutputs({"predictions": output, "neighbours": neighbours})
+    model.addChildAlgorithm(locate)
+    model.updateDestinationParameters()
+    context = QgsProcessingContext()
+    outputs, ok = model.run({"locate:predictions": "TEMPORARY_OUTPUT", "locate:neighbours": "TEMPORARY_OUTPUT"},
+                            context, QgsProcessingFeedback())
+    assert ok
+    layer = context.takeResultLayer(outputs["locate:predictions"])
+    assert layer.featureCount() == 1 and (tmp_path / "model.geoloc" / "manifest.json").is_file()
+
+
+@pytest.mark.slow
+def test_qgis_process_runs_the_plugin_headless(shared_photos, tmp_path):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
+    import sysconfig
+
+    env = {**os.environ, "QGIS_PLUGINPATH": str(plugins), "HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": sysconfig.get_paths()["purelib"]}
+    subprocess.run(["/usr/bin/qgis_process.bin", "plugins", "enable", PLUGIN_PACKAGE], env=env, check=True,
+                   capture_output=True)
+    database = tmp_path / "walk.geoloc"
+    build = subprocess.run(["/usr/bin/qgis_process.bin", "run", "photo_geolocator:build_database", "--",
+                            f"FOLDER={shared_photos / 'exif-samples/jpg/gps'}", f"OUTPUT_DATABASE={database}"],
+                           env=env, capture_output=True, text=True)
+    assert build.returncode == 0, build.stdout + build.stderr
+    out = tmp_path / "out.gpkg"
+    locate = subprocess.run(["/usr/bin/qgis_process.bin", "run", "photo_geolocator:geolocate_photos", "--",
+                             f"FILES={shared_photos / 'exif-samples/jpg/gps/DSCN0010.jpg'}", f"DATABASE={database}",
+                             f"PREDICTIONS={out}", f"NEIGHBOURS={tmp_path / 'n.gpkg'}"],
+                            env=env, capture_output=True, text=True)
+    assert locate.returncode == 0, locate.stdout + locate.stderr
+    assert QgsVectorLayer(str(out), "p", "ogr").featureCount() == 1
