@@ -43,7 +43,13 @@ class PhotoGeolocatorProvider(QgsProcessingProvider):
                 + ", ".join(d.distribution for d in self.missing) + ". Open the Photo Geolocator panel for help.",
                 "Photo Geolocator", Qgis.MessageLevel.Warning)
             return
-        from .algorithms import all_algorithms
+        try:
+            from .algorithms import all_algorithms
 
-        for algorithm in all_algorithms():
+            algorithms = all_algorithms()
+        except Exception as exc:  # noqa: BLE001 - an exception escaping into C++ would abort QGIS
+            QgsMessageLog.logMessage(f"Photo Geolocator's algorithms could not be loaded: {exc!r}",
+                                     "Photo Geolocator", Qgis.MessageLevel.Critical)
+            return
+        for algorithm in algorithms:
             self.addAlgorithm(algorithm)

@@ -9,19 +9,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP_FOLDER = "photo_geolocator"
-# What a user's QGIS needs; everything else (tests, bench, scripts, CI, tool settings) stays out.
-INCLUDED = ("__init__.py", "plugin.py", "metadata.txt", "LICENSE", "README.md",
-            "geoloc_core/", "ui/", "processing_provider/", "resources/")
+# Everything tracked goes in but development files: tests, benchmarks, scripts, CI, tool settings.
+EXCLUDED_TOP = {"tests", "bench", "scripts", "docs", ".ci", "Makefile", "pyproject.toml", ".gitignore",
+                "requirements.txt", "requirements-dev.txt"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 
 
 def plugin_files() -> list[str]:
-    """Tracked and untracked-but-not-ignored files under the included paths."""
+    """Tracked and untracked-but-not-ignored files, less the development ones."""
     listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *INCLUDED],
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, check=True, capture_output=True, text=True,
     ).stdout.splitlines()
-    return sorted(p for p in set(listed) if (ROOT / p).is_file() and not p.endswith(EXCLUDED_SUFFIXES))
+    return sorted(p for p in set(listed) if p.split("/")[0] not in EXCLUDED_TOP and not p.startswith(".")
+                  and (ROOT / p).is_file()
+                  and not p.endswith(EXCLUDED_SUFFIXES))
 
 
 def build(output: Path) -> Path:

@@ -109,7 +109,8 @@ def test_package_has_one_top_folder_and_no_dev_files(packaged_zip):
     assert packaged_zip.is_file(), "the zip must be named after metadata.txt's version"
     names = zipfile.ZipFile(packaged_zip).namelist()
     assert {n.split("/")[0] for n in names} == {PLUGIN_PACKAGE}
-    for required in ("metadata.txt", "__init__.py", "plugin.py", "LICENSE", "geoloc_core/__init__.py",
+    for required in ("metadata.txt", "__init__.py", "plugin.py", "layers.py", "qgis_compat.py", "LICENSE",
+                     "geoloc_core/__init__.py", "processing_provider/algorithms.py",
                      "resources/icon.svg"):
         assert f"{PLUGIN_PACKAGE}/{required}" in names
     forbidden = re.compile(r"/(tests|bench|scripts|\.ci|\.venv|\.git|__pycache__)/|\.pyc$|/(Makefile|pyproject\.toml"
@@ -126,7 +127,8 @@ def test_packaged_zip_loads_in_qgis(qgis_app, qgis_iface, packaged_zip, tmp_path
         assert sys.modules[PLUGIN_PACKAGE].__file__.startswith(str(plugins_dir))
         _flush_deletions(qgis_app)
         assert qgis.utils.startPlugin(PLUGIN_PACKAGE)
-        assert "photo_geolocator" in [p.id() for p in QgsApplication.processingRegistry().providers()]
+        provider = QgsApplication.processingRegistry().providerById("photo_geolocator")
+        assert len(provider.algorithms()) == 4, "every algorithm must load from the packaged files"
         assert qgis.utils.unloadPlugin(PLUGIN_PACKAGE)
         _flush_deletions(qgis_app)
         assert _qgis_state(qgis_iface) == before
