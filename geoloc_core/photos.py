@@ -79,6 +79,8 @@ def _open(path: Path) -> Image.Image:
     except UnidentifiedImageError:
         raise PhotoError(path, "not an image, or a format that cannot be read") from None
     except OSError as exc:
+        if "truncated" in str(exc).lower():
+            raise PhotoError(path, f"image data is damaged or truncated ({exc})") from None
         raise PhotoError(path, f"cannot be read ({exc})") from None
 
 

@@ -193,10 +193,12 @@ def test_qgis_process_runs_the_plugin_headless(shared_photos, tmp_path):
     (plugins / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
     import sysconfig
 
-    env = {**os.environ, "QGIS_PLUGINPATH": str(plugins), "HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen",
-           "PYTHONPATH": sysconfig.get_paths()["purelib"]}
-    subprocess.run(["/usr/bin/qgis_process.bin", "plugins", "enable", PLUGIN_PACKAGE], env=env, check=True,
-                   capture_output=True)
+    config = str(tmp_path / "qgis-config")  # a fresh profile, not the suite's own settings
+    env = {**os.environ, "QGIS_PLUGINPATH": str(plugins), "QGIS_CUSTOM_CONFIG_PATH": config,
+           "QGIS_OPTIONS_PATH": config, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": sysconfig.get_paths()["purelib"]}
+    enable = subprocess.run(["/usr/bin/qgis_process.bin", "plugins", "enable", PLUGIN_PACKAGE], env=env,
+                            capture_output=True, text=True)
+    assert enable.returncode == 0, enable.stdout + enable.stderr
     database = tmp_path / "walk.geoloc"
     build = subprocess.run(["/usr/bin/qgis_process.bin", "run", "photo_geolocator:build_database", "--",
                             f"FOLDER={shared_photos / 'exif-samples/jpg/gps'}", f"OUTPUT_DATABASE={database}"],

@@ -1,25 +1,694 @@
-"""The Photo Geolocator dock panel."""
+"""The Photo Geolocator dock panel: reference database, photos to locate, parameters, run, results."""
 
 from __future__ import annotations
 
-from qgis.gui import QgsDockWidget
-from qgis.PyQt.QtWidgets import QLabel, QVBoxLayout, QWidget
+from datetime import datetime, timezone
+from pathlib import Path
+
+from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
+from qgis.gui import QgsCollapsibleGroupBox, QgsDockWidget, QgsFileWidget
+from qgis.PyQt.QtCore import QSize, Qt, pyqtSignal
+from qgis.PyQt.QtGui import QGuiApplication, QIcon, QImageReader, QPixmap
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..geoloc_core import dependencies
+from ..geoloc_core.photos import PHOTO_EXTENSIONS
+from .tasks import EngineTask
+
+SETTINGS_RECENT = "photo_geolocator/recent_databases"
+RECENT_LIMIT = 8
+THUMBNAIL = 64
+PREVIEW = 150
+RESULT_COLUMNS = ("Photo", "Lat", "Lon", "Confidence", "50% (km)", "90% (km)", "Nearest distance")
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+def thumbnail(path: str, size: int) -> QPixmap:
+    """A small upright picture of a photo, decoded at reduced size where Qt can (JPEG)."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    original = reader.size()
+    if original.isValid() and original.width() > 0 and original.height() > 0:
+        reader.setScaledSize(original.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        return QPixmap()
+    return QPixmap.fromImage(image)
+
+
+class PhotoList(QListWidget):
+    """The photos to locate; accepts files and folders dropped from the file manager."""
+
+    filesDropped = pyqtSignal(list)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setMinimumHeight(120)
+
+    def dragEnterEvent(self, event):  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event):  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event):  # noqa: N802
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.filesDropped.emit(paths)
+        else:
+            super().dropEvent(event)
 
 
 class PhotoGeolocatorDock(QgsDockWidget):
-    """Where the user picks a reference database and the photos to locate."""
+    """Where the user picks a reference database and the photos to locate, runs, and reads results."""
+
+    runFinished = pyqtSignal(object)  # the LocateRun, or None when cancelled or failed
+    databaseChanged = pyqtSignal()
 
     def __init__(self, iface, parent=None):
         super().__init__("Photo Geolocator", parent)
         self.iface = iface
+        self.database = None
+        self.locator = None
+        self.task: EngineTask | None = None
+        self.runs = []
+        self._build_ui()
+        self.refresh_dependencies()
+        self._update_buttons()
+
+    # -- layout ------------------------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
         body = QWidget(self)
         layout = QVBoxLayout(body)
-        self.database_label = QLabel("No reference database is open yet.", body)
+
+        self.dependency_label = QLabel(body)
+        self.dependency_label.setObjectName("dependencyLabel")
+        self.dependency_label.setWordWrap(True)
+        self.copy_details_button = QPushButton("Copy details", body)
+        self.copy_details_button.setToolTip("Copy the list of required packages and their versions, for bug reports")
+        self.copy_details_button.clicked.connect(self.copy_dependency_details)
+        layout.addWidget(self.dependency_label)
+        layout.addWidget(self.copy_details_button)
+
+        database_box = QgsCollapsibleGroupBox("Reference database", body)
+        database_layout = QVBoxLayout(database_box)
+        self.database_label = QLabel("No reference database is open yet.", database_box)
         self.database_label.setObjectName("databaseLabel")
         self.database_label.setWordWrap(True)
-        layout.addWidget(self.database_label)
-        layout.addStretch(1)
-        self.setWidget(body)
+        database_layout.addWidget(self.database_label)
+        row = QHBoxLayout()
+        self.open_button = QPushButton("Open…", database_box)
+        self.open_button.setToolTip("Open a reference database (a .geoloc folder)")
+        self.open_button.clicked.connect(self.choose_database)
+        self.recent_button = QToolButton(database_box)
+        self.recent_button.setText("Recent")
+        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_menu = QMenu(self.recent_button)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recent_button.setMenu(self.recent_menu)
+        self.build_button = QToolButton(database_box)
+        self.build_button.setText("Build…")
+        self.build_button.setToolTip("Create a database from your geotagged photos (a folder with EXIF GPS, or a CSV)")
+        self.build_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        build_menu = QMenu(self.build_button)
+        build_menu.addAction("From a folder of geotagged photos…", lambda: self.choose_build_source(folder=True))
+        build_menu.addAction("From a CSV (path, lat, lon)…", lambda: self.choose_build_source(folder=False))
+        self.build_button.setMenu(build_menu)
+        self.add_refs_button = QPushButton("Add photos…", database_box)
+        self.add_refs_button.setToolTip("Add more geotagged photos to the open database (new photos only)")
+        self.add_refs_button.clicked.connect(self.choose_reference_additions)
+        self.coverage_button = QPushButton("Show coverage", database_box)
+        self.coverage_button.setToolTip("Add the reference photos as a point layer")
+        self.coverage_button.clicked.connect(self.show_coverage)
+        for widget in (self.open_button, self.recent_button, self.build_button, self.add_refs_button,
+                       self.coverage_button):
+            row.addWidget(widget)
+        database_layout.addLayout(row)
+        layout.addWidget(database_box)
 
-    def shutdown(self):
+        photos_box = QgsCollapsibleGroupBox("Photos to locate", body)
+        photos_layout = QVBoxLayout(photos_box)
+        self.photo_list = PhotoList(photos_box)
+        self.photo_list.setObjectName("photoList")
+        self.photo_list.setToolTip("Drop photos or folders here. Photos that already carry EXIF GPS are marked.")
+        self.photo_list.filesDropped.connect(self.add_photos)
+        photos_layout.addWidget(self.photo_list)
+        row = QHBoxLayout()
+        add_files = QPushButton("Add files…", photos_box)
+        add_files.clicked.connect(self.choose_photo_files)
+        add_folder = QPushButton("Add folder…", photos_box)
+        add_folder.clicked.connect(self.choose_photo_folder)
+        remove = QPushButton("Remove", photos_box)
+        remove.clicked.connect(self.remove_selected_photos)
+        clear = QPushButton("Clear", photos_box)
+        clear.clicked.connect(self.photo_list.clear)
+        for widget in (add_files, add_folder, remove, clear):
+            row.addWidget(widget)
+        photos_layout.addLayout(row)
+        self.skip_gps_check = QCheckBox("Skip photos that already have GPS", photos_box)
+        self.skip_gps_check.setToolTip("Leave them out; keep them to check the engine against their known location")
+        photos_layout.addWidget(self.skip_gps_check)
+        layout.addWidget(photos_box)
+
+        parameters_box = QgsCollapsibleGroupBox("Parameters", body)
+        form = QFormLayout(parameters_box)
+        self.k_spin = QSpinBox(parameters_box)
+        self.k_spin.setRange(1, 1000)
+        self.k_spin.setValue(100)
+        self.k_spin.setToolTip("How many of the most similar reference photos vote on the location")
+        form.addRow("Neighbours (k)", self.k_spin)
+        self.estimator_combo = QComboBox(parameters_box)
+        self.estimator_combo.addItem("sphere: kernel density on the sphere", "sphere")
+        self.estimator_combo.addItem("paper: the IM2GPS authors' grid procedure", "paper")
+        self.estimator_combo.setToolTip("sphere finds the density's peak exactly, also across the date line and "
+                                        "near the poles; paper reproduces the original method")
+        form.addRow("Estimator", self.estimator_combo)
+        from ..geoloc_core.estimators import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
+
+        self.bandwidth_spin = QDoubleSpinBox(parameters_box)
+        self.bandwidth_spin.setRange(0.01, 5000)
+        self.bandwidth_spin.setDecimals(2)
+        self.bandwidth_spin.setValue(DEFAULT_BANDWIDTH_KM)
+        self.bandwidth_spin.setSuffix(" km")
+        self.bandwidth_spin.setToolTip("Size of each neighbour's kernel on the ground: small for a dense local "
+                                       "collection (one site), large for a sparse worldwide one")
+        form.addRow("Bandwidth", self.bandwidth_spin)
+        self.temperature = DEFAULT_TEMPERATURE
+        self.uncertainty_check = QCheckBox("Uncertainty circles (50% / 90%)", parameters_box)
+        self.uncertainty_check.setChecked(True)
+        form.addRow(self.uncertainty_check)
+        self.density_check = QCheckBox("Density raster", parameters_box)
+        self.density_check.setChecked(True)
+        self.density_check.setToolTip("Write the kernel density as a GeoTIFF per photo (probability per km²)")
+        form.addRow(self.density_check)
+        self.resolution_spin = QDoubleSpinBox(parameters_box)
+        self.resolution_spin.setRange(0.001, 5)
+        self.resolution_spin.setDecimals(3)
+        self.resolution_spin.setValue(0.1)
+        self.resolution_spin.setSuffix("°")
+        self.resolution_spin.setToolTip("Cell size of the density raster in degrees (0.1° ≈ 11 km)")
+        form.addRow("Raster resolution", self.resolution_spin)
+        self.extent_combo = QComboBox(parameters_box)
+        self.extent_combo.addItem("Around each prediction", "around")
+        self.extent_combo.addItem("Whole world", "world")
+        form.addRow("Raster extent", self.extent_combo)
+        self.output_widget = QgsFileWidget(parameters_box)
+        self.output_widget.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
+        self.output_widget.setToolTip("Where density rasters are kept (the project folder by default)")
+        form.addRow("Raster folder", self.output_widget)
+        layout.addWidget(parameters_box)
+
+        row = QHBoxLayout()
+        self.run_button = QPushButton("Locate photos", body)
+        self.run_button.setObjectName("runButton")
+        self.run_button.clicked.connect(self.start_run)
+        self.cancel_button = QPushButton("Cancel", body)
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.clicked.connect(self.cancel)
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.progress_bar = QProgressBar(body)
+        self.progress_bar.setRange(0, 100)
+        self.progress_bar.setValue(0)
+        self.status_label = QLabel("", body)
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status_label)
+
+        results_box = QgsCollapsibleGroupBox("Results", body)
+        results_layout = QVBoxLayout(results_box)
+        self.results_table = QTableWidget(0, len(RESULT_COLUMNS), results_box)
+        self.results_table.setObjectName("resultsTable")
+        self.results_table.setHorizontalHeaderLabels(RESULT_COLUMNS)
+        self.results_table.setIconSize(QSize(48, 48))
+        self.results_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.results_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.results_table.itemSelectionChanged.connect(self.show_selected_result)
+        self.results_table.setMinimumHeight(160)
+        results_layout.addWidget(self.results_table)
+        self.preview = QWidget(results_box)
+        self.preview_layout = QHBoxLayout(self.preview)
+        self.preview_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.addWidget(self.preview)
+        self.export_button = QPushButton("Export run to GeoPackage…", results_box)
+        self.export_button.clicked.connect(self.choose_export)
+        results_layout.addWidget(self.export_button)
+        layout.addWidget(results_box)
+        layout.addStretch(1)
+
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
+        self.setMinimumWidth(380)
+
+    # -- dependencies ----------------------------------------------------------------------------
+
+    def refresh_dependencies(self) -> None:
+        missing = dependencies.missing()
+        self.missing_dependencies = missing
+        if missing:
+            names = ", ".join(d.distribution for d in missing)
+            self.dependency_label.setText(
+                f"<b>The engine cannot run yet:</b> QGIS's Python lacks {names}. See the README's "
+                "installation section, then restart QGIS.")
+        self.dependency_label.setVisible(bool(missing))
+        self.copy_details_button.setVisible(bool(missing))
+
+    def copy_dependency_details(self) -> None:
+        import platform
+        import sys
+
+        text = (f"Photo Geolocator dependency report\nQGIS {Qgis.QGIS_VERSION}, Python {sys.version.split()[0]} "
+                f"({sys.executable}), {platform.platform()}\n\n{dependencies.describe()}")
+        QGuiApplication.clipboard().setText(text)
+
+    # -- messages --------------------------------------------------------------------------------
+
+    def message(self, text: str, level=Qgis.MessageLevel.Info, duration: int = 6) -> None:
+        self.iface.messageBar().pushMessage("Photo Geolocator", text, level, duration)
+
+    def _busy(self) -> bool:
+        if self.task is not None:
+            self.message("Another step is still running; wait for it or cancel it first.", Qgis.MessageLevel.Warning)
+            return True
+        return False
+
+    def _update_buttons(self) -> None:
+        idle = self.task is None and not self.missing_dependencies
+        has_database = self.database is not None
+        for button in (self.open_button, self.recent_button, self.build_button):
+            button.setEnabled(idle)
+        self.add_refs_button.setEnabled(idle and has_database)
+        self.coverage_button.setEnabled(has_database)
+        self.run_button.setEnabled(idle and has_database)
+        self.cancel_button.setEnabled(self.task is not None)
+        self.export_button.setEnabled(bool(self.runs))
+
+    # -- reference database ----------------------------------------------------------------------
+
+    def choose_database(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a reference database (.geoloc folder)")
+        if path:
+            self.open_database(path)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_databases()
+        if not recent:
+            self.recent_menu.addAction("No recent database").setEnabled(False)
+        for path in recent:
+            self.recent_menu.addAction(path, lambda p=path: self.open_database(p))
+
+    @staticmethod
+    def recent_databases() -> list[str]:
+        value = QgsSettings().value(SETTINGS_RECENT, [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _remember(self, path: str) -> None:
+        recent = [path] + [p for p in self.recent_databases() if p != path]
+        QgsSettings().setValue(SETTINGS_RECENT, recent[:RECENT_LIMIT])
+
+    def open_database(self, path) -> bool:
+        from ..geoloc_core.database import DatabaseError, ReferenceDatabase
+
+        if self._busy():
+            return False
+        try:
+            database = ReferenceDatabase.open(path)
+        except DatabaseError as exc:
+            self.message(str(exc), Qgis.MessageLevel.Critical, 0)
+            return False
+        self._set_database(database)
+        for warning in database.warnings:
+            self.message(warning, Qgis.MessageLevel.Warning)
+        return True
+
+    def _set_database(self, database) -> None:
+        if self.database is not None and self.database is not database:
+            self.database.close()
+        self.database = database
+        self.locator = None
+        self._remember(str(database.path))
+        self.database_label.setText(
+            f"<b>{database.name}</b>: {database.count} photos<br><small>{database.identity.describe()}</small>")
+        self.database_label.setToolTip(str(database.path))
+        self._update_buttons()
+        self.databaseChanged.emit()
+
+    def choose_build_source(self, folder: bool) -> None:
+        if folder:
+            source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos")
+        else:
+            source, _ = QFileDialog.getOpenFileName(self, "CSV with path, lat, lon", "", "CSV (*.csv)")
+        if not source:
+            return
+        target, _ = QFileDialog.getSaveFileName(self, "New reference database", str(Path(source).with_suffix("")) +
+                                                ".geoloc", "Reference database (*.geoloc)")
+        if target:
+            self.build_database(source, target if target.endswith(".geoloc") else target + ".geoloc")
+
+    def choose_reference_additions(self) -> None:
+        source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos to add")
+        if source:
+            self.build_database(source, None)
+
+    def build_database(self, source, target=None) -> None:
+        """Build a new database at `target` from a folder or CSV, or (target None) add to the open one."""
+        if self._busy():
+            return
+        from ..geoloc_core.sources import from_source
+
+        database = self.database if target is None else None
+
+        def work(progress, should_stop):
+            from ..geoloc_core.database import build_database
+            from ..geoloc_core.embedders import embedder_for, load_embedder
+
+            candidates, skipped = from_source(source)
+            if database is not None:
+                if not database.writable:
+                    from ..geoloc_core.database import ReferenceDatabase
+
+                    writable = ReferenceDatabase.open(database.path, writable=True)
+                else:
+                    writable = database
+                report = writable.add(candidates, embedder_for(writable.identity), progress, should_stop)
+                built = writable
+            else:
+                built, report = build_database(target, candidates, load_embedder(), progress, should_stop)
+            report.skipped[:0] = skipped
+            return built, report
+
+        self._start_task("Building the reference database", work, self._build_finished)
+
+    def _build_finished(self, task: EngineTask) -> None:
+        self._task_done()
+        if task.error:
+            self.message(f"Building the database failed: {task.error}", Qgis.MessageLevel.Critical, 0)
+            return
+        if task.result is None:
+            self.message("Cancelled; the photos embedded so far are kept.", Qgis.MessageLevel.Warning)
+            return
+        database, report = task.result
+        self._set_database(database)
+        level = Qgis.MessageLevel.Warning if report.failed or report.cancelled else Qgis.MessageLevel.Success
+        problems = "; ".join(str(p) for p in report.failed[:5])
+        self.message(f"{database.name}: {report.summary()}" + (f". Unreadable: {problems}" if problems else ""),
+                     level, 10)
+
+    def show_coverage(self) -> None:
+        from .. import layers
+        from .results import memory_layer
+
+        if self.database is None:
+            return
+        layer = memory_layer("Point", f"References of {self.database.name}", layers.REFERENCES,
+                             layers.reference_features(self.database.all_records()))
+        layer.loadNamedStyle(str(Path(__file__).resolve().parent.parent / "resources" / "styles" / "neighbours.qml"))
+        QgsProject.instance().addMapLayer(layer)
+
+    # -- photos ------------------------------------------------------------------------------------
+
+    def choose_photo_files(self) -> None:
+        patterns = " ".join(f"*{ext} *{ext.upper()}" for ext in sorted(PHOTO_EXTENSIONS))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Photos to locate", "", f"Photos ({patterns})")
+        self.add_photos(paths)
+
+    def choose_photo_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of photos to locate")
+        if folder:
+            self.add_photos([folder])
+
+    def photo_paths(self) -> list[str]:
+        return [self.photo_list.item(i).data(PATH_ROLE) for i in range(self.photo_list.count())]
+
+    def add_photos(self, paths) -> None:
+        """Add files (and the photos inside folders), marking those that carry EXIF GPS."""
+        from ..geoloc_core.photos import PhotoError, find_photos, read_gps
+
+        present = set(self.photo_paths())
+        expanded = []
+        for path in map(Path, paths):
+            if path.is_dir():
+                expanded.extend(find_photos(path))
+            elif path.suffix.lower() in PHOTO_EXTENSIONS:
+                expanded.append(path)
+        for path in expanded:
+            if str(path) in present:
+                continue
+            present.add(str(path))
+            item = QListWidgetItem(path.name)
+            item.setData(PATH_ROLE, str(path))
+            try:
+                fix = read_gps(path)
+            except PhotoError as exc:
+                fix = None
+                item.setToolTip(str(exc))
+            else:
+                item.setToolTip(str(path))
+            item.setData(PATH_ROLE + 1, fix is not None)
+            if fix is not None:
+                item.setText(f"{path.name}  [GPS {fix.lat:.4f}, {fix.lon:.4f}]")
+                item.setToolTip(f"{path}\nAlready carries EXIF GPS: {fix.lat:.6f}, {fix.lon:.6f}")
+            pixmap = thumbnail(str(path), THUMBNAIL)
+            if not pixmap.isNull():
+                item.setIcon(QIcon(pixmap))
+            self.photo_list.addItem(item)
+
+    def remove_selected_photos(self) -> None:
+        for item in self.photo_list.selectedItems():
+            self.photo_list.takeItem(self.photo_list.row(item))
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def locate_options(self):
+        from ..geoloc_core.locate import DensityOptions, LocateOptions
+
+        density = None
+        if self.density_check.isChecked():
+            extent = (-180.0, -90.0, 180.0, 90.0) if self.extent_combo.currentData() == "world" else None
+            density = DensityOptions(self.resolution_spin.value(), extent)
+        return LocateOptions(k=self.k_spin.value(), estimator=self.estimator_combo.currentData(),
+                             bandwidth_km=self.bandwidth_spin.value(), temperature=self.temperature, density=density)
+
+    def density_folder(self) -> Path:
+        chosen = self.output_widget.filePath()
+        if chosen:
+            return Path(chosen)
+        home = QgsProject.instance().homePath()
+        return Path(home) if home else Path.home() / "Photo Geolocator"
+
+    def start_run(self) -> None:
+        if self._busy():
+            return
+        if self.database is None:
+            self.message("Open or build a reference database first.", Qgis.MessageLevel.Warning)
+            return
+        photos = [self.photo_list.item(i) for i in range(self.photo_list.count())]
+        if self.skip_gps_check.isChecked():
+            photos = [item for item in photos if not item.data(PATH_ROLE + 1)]
+        paths = [item.data(PATH_ROLE) for item in photos]
+        if not paths:
+            self.message("Add photos to locate first.", Qgis.MessageLevel.Warning)
+            return
+        options = self.locate_options()
+        number = len(self.runs) + 1
+        folder = self.density_folder()
+        database, locator = self.database, self.locator
+        run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+        def work(progress, should_stop):
+            from ..geoloc_core.export import write_density_geotiff
+            from ..geoloc_core.locate import Locator
+            from ..geoloc_core.progress import Cancelled, check_stop
+            from .results import LocateRun
+
+            engine = locator or Locator(database)
+            report = engine.locate_paths(paths, options, progress, should_stop)
+            run = LocateRun(number, database.name, run_time, report.results, report.failed)
+            try:
+                if options.density is not None:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    for result in report.results:
+                        check_stop(should_stop)
+                        target = _unique(folder / f"{Path(result.photo).stem}-run{number}-density.tif")
+                        run.density_paths[result.photo] = write_density_geotiff(target, result.density)
+                        result.density = None  # the raster is on disk; free the memory
+            except Cancelled:
+                for written in run.density_paths.values():
+                    Path(written).unlink(missing_ok=True)
+                raise
+            return engine, run
+
+        self.results_table.setRowCount(0)
+        self._start_task(f"Locating {len(paths)} photos", work, self._run_finished)
+
+    def _start_task(self, description, work, on_finished) -> None:
+        self.task = EngineTask(description, work, on_finished)
+        self.task.progressed.connect(self._on_progress)
+        self.progress_bar.setValue(0)
+        self.status_label.setText(f"{description}…")
+        self._update_buttons()
+        QgsApplication.taskManager().addTask(self.task)
+
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        if total:
+            self.progress_bar.setValue(int(100 * done / total))
+        self.status_label.setText(f"{done} / {total}: {Path(message).name}" if message else f"{done} / {total}")
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.status_label.setText("Cancelling…")
+            self.task.cancel()
+
+    def _task_done(self) -> None:
+        self.task = None
+        self.progress_bar.setValue(0)
+        self.status_label.setText("")
+        self._update_buttons()
+
+    def _run_finished(self, task: EngineTask) -> None:
+        self._task_done()
+        if task.error:
+            self.message(f"Locating failed: {task.error}", Qgis.MessageLevel.Critical, 0)
+            self.runFinished.emit(None)
+            return
+        if task.result is None:
+            self.message("Cancelled; no layer was added.", Qgis.MessageLevel.Warning)
+            self.runFinished.emit(None)
+            return
+        from .results import add_run_to_project, build_layers
+
+        self.locator, run = task.result
+        for failure in run.failed:
+            self.message(f"Skipped {failure.path}: {failure.reason}", Qgis.MessageLevel.Warning, 10)
+        if run.results:
+            built = build_layers(run, self.uncertainty_check.isChecked())
+            add_run_to_project(run, built, QgsProject.instance())
+            self.runs.append(run)
+            self._fill_results(run)
+            self.message(f"Located {len(run.results)} photos ({len(run.failed)} skipped).",
+                         Qgis.MessageLevel.Success)
+        else:
+            self.message("No photo could be located.", Qgis.MessageLevel.Critical, 0)
+        self._update_buttons()
+        self.runFinished.emit(run if run.results else None)
+
+    # -- results -----------------------------------------------------------------------------------
+
+    def _fill_results(self, run) -> None:
+        self.results_table.setRowCount(len(run.results))
+        for row, result in enumerate(run.results):
+            name = QTableWidgetItem(Path(result.photo).name)
+            name.setToolTip(result.photo)
+            pixmap = thumbnail(result.photo, 48)
+            if not pixmap.isNull():
+                name.setIcon(QIcon(pixmap))
+            values = [name, f"{result.lat:.5f}", f"{result.lon:.5f}", f"{result.confidence:.2f}",
+                      f"{result.radius50_km:.0f}", f"{result.radius90_km:.0f}",
+                      f"{result.neighbours[0].distance:.3f}" if result.neighbours else ""]
+            for column, value in enumerate(values):
+                self.results_table.setItem(row, column, value if isinstance(value, QTableWidgetItem)
+                                           else QTableWidgetItem(value))
+        self.results_table.resizeColumnsToContents()
+
+    def show_selected_result(self) -> None:
+        """Zoom to the selected prediction and its neighbours; show the photo beside its top matches."""
+        rows = {index.row() for index in self.results_table.selectedIndexes()}
+        if not rows or not self.runs:
+            return
+        result = self.runs[-1].results[min(rows)]
+        from .results import zoom_extent
+
+        canvas = self.iface.mapCanvas()
+        canvas.setExtent(zoom_extent(result, canvas.mapSettings().destinationCrs(), QgsProject.instance()))
+        canvas.refresh()
+        while self.preview_layout.count():
+            widget = self.preview_layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for path, caption in [(result.photo, "this photo")] + [
+                (n.path, f"#{n.rank} ({n.similarity:.2f})") for n in result.neighbours[:4]]:
+            label = QLabel(self.preview)
+            label.setPixmap(thumbnail(path, PREVIEW // 2 if caption != "this photo" else PREVIEW))
+            label.setToolTip(f"{caption}: {path}")
+            self.preview_layout.addWidget(label)
+
+    def choose_export(self) -> None:
+        if not self.runs:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export run to GeoPackage", "", "GeoPackage (*.gpkg)")
+        if path:
+            self.export_run(self.runs[-1], path if path.endswith(".gpkg") else path + ".gpkg")
+
+    def export_run(self, run, path: str, confirm_overwrite=None) -> bool:
+        """Write the run to one GeoPackage; an existing file is replaced only after asking."""
+        from .results import export_run
+
+        if Path(path).exists():
+            ask = confirm_overwrite or (lambda: QMessageBox.question(
+                self, "Replace file?", f"{path} exists. Replace it?") == QMessageBox.StandardButton.Yes)
+            if not ask():
+                return False
+        try:
+            tables = export_run(run, QgsProject.instance(), path)
+        except Exception as exc:  # noqa: BLE001 - GDAL and OGR raise several kinds
+            self.message(f"Export failed: {exc}", Qgis.MessageLevel.Critical, 0)
+            return False
+        self.message(f"Exported {len(tables)} layers to {path}", Qgis.MessageLevel.Success)
+        return True
+
+    def shutdown(self) -> None:
         """Stop whatever the panel started; called when the plugin unloads."""
+        if self.task is not None:
+            self.task.setOnFinished(lambda task: None)  # the dock is going away; nothing to show
+            self.task.cancel()
+            self.task.waitForFinished(60000)
+            self.task = None
+        if self.database is not None:
+            self.database.close()
+            self.database = None
+
+
+def _unique(path: Path) -> Path:
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate

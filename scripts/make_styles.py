@@ -1,0 +1,96 @@
+"""Regenerate the QML styles in resources/styles/ with QGIS itself (so they are valid QML for the
+QGIS version that wrote them; 3.22 QML loads in every later QGIS). Run: .venv/bin/python scripts/make_styles.py"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT.parent))
+
+from qgis.core import (  # noqa: E402
+    QgsApplication,
+    QgsCategorizedSymbolRenderer,
+    QgsEditorWidgetSetup,
+    QgsFillSymbol,
+    QgsMarkerSymbol,
+    QgsProperty,
+    QgsRendererCategory,
+    QgsSymbolLayer,
+    QgsVectorLayer,
+)
+
+PHOTO_TIP = ('<div style="max-width:340px"><b>[% "{name}" %]</b><br>'
+             '<img src="file:///[% "{path}" %]" width="320"><br>{extra}</div>')
+
+
+def photo_widget(layer: QgsVectorLayer, field: str) -> None:
+    """Show the photo itself in the attribute form, as ImportPhotos users expect."""
+    index = layer.fields().indexOf(field)
+    layer.setEditorWidgetSetup(index, QgsEditorWidgetSetup("ExternalResource", {
+        "DocumentViewer": 1, "DocumentViewerHeight": 320, "DocumentViewerWidth": 320, "FileWidget": True,
+        "FileWidgetButton": True, "RelativeStorage": 0, "StorageMode": 0, "UseLink": True, "FullUrl": True}))
+
+
+def predictions(path: Path) -> None:
+    layer = QgsVectorLayer("Point?crs=EPSG:4326&field=photo:string&field=file_name:string&field=confidence:double"
+                           "&field=radius50_km:double&field=radius90_km:double&field=lat:double&field=lon:double",
+                           "predictions", "memory")
+    symbol = QgsMarkerSymbol.createSimple({"name": "star", "color": "#d7301f", "outline_color": "#ffffff",
+                                           "outline_width": "0.4", "size": "5"})
+    symbol.symbolLayer(0).setDataDefinedProperty(
+        QgsSymbolLayer.Property.PropertySize,
+        QgsProperty.fromExpression('scale_linear(coalesce("confidence", 0), 0, 1, 4, 9)'))
+    layer.renderer().setSymbol(symbol)
+    extra = ('[% format_number("lat", 5) %], [% format_number("lon", 5) %]<br>'
+             'confidence [% format_number("confidence", 2) %]; 50% within [% format_number("radius50_km", 0) %] km,'
+             ' 90% within [% format_number("radius90_km", 0) %] km')
+    layer.setMapTipTemplate(PHOTO_TIP.format(name="file_name", path="photo", extra=extra))
+    layer.setDisplayExpression('"file_name"')
+    photo_widget(layer, "photo")
+    layer.saveNamedStyle(str(path))
+
+
+def neighbours(path: Path) -> None:
+    layer = QgsVectorLayer("Point?crs=EPSG:4326&field=photo:string&field=rank:integer&field=weight:double"
+                           "&field=similarity:double&field=reference_path:string", "neighbours", "memory")
+    symbol = QgsMarkerSymbol.createSimple({"name": "circle", "color": "#2b8cbe", "outline_color": "#ffffff",
+                                           "outline_width": "0.2", "size": "2"})
+    symbol.symbolLayer(0).setDataDefinedProperty(
+        QgsSymbolLayer.Property.PropertySize,
+        QgsProperty.fromExpression('scale_linear(coalesce("weight", 0), 0, 0.1, 1.5, 5)'))
+    symbol.symbolLayer(0).setDataDefinedProperty(
+        QgsSymbolLayer.Property.PropertyFillColor,
+        QgsProperty.fromExpression('ramp_color(\'Blues\', scale_linear("rank", 1, 100, 1, 0.35))'))
+    layer.renderer().setSymbol(symbol)
+    extra = 'rank [% "rank" %], similarity [% format_number("similarity", 3) %], weight [% format_number("weight", 3) %]'
+    layer.setMapTipTemplate(PHOTO_TIP.format(name="reference_path", path="reference_path", extra=extra))
+    layer.setDisplayExpression('"reference_path"')
+    photo_widget(layer, "reference_path")
+    layer.saveNamedStyle(str(path))
+
+
+def uncertainty(path: Path) -> None:
+    layer = QgsVectorLayer("Polygon?crs=EPSG:4326&field=photo:string&field=level:integer&field=radius_km:double",
+                           "uncertainty", "memory")
+    inner = QgsFillSymbol.createSimple({"color": "215,48,31,40", "outline_color": "#d7301f", "outline_width": "0.5"})
+    outer = QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": "#fc8d59", "outline_width": "0.4",
+                                        "outline_style": "dash"})
+    layer.setRenderer(QgsCategorizedSymbolRenderer("level", [
+        QgsRendererCategory(50, inner, "50% of the density"), QgsRendererCategory(90, outer, "90% of the density")]))
+    layer.saveNamedStyle(str(path))
+
+
+if __name__ == "__main__":
+    app = QgsApplication([], False)
+    app.initQgis()
+    out = ROOT / "resources" / "styles"
+    out.mkdir(parents=True, exist_ok=True)
+    predictions(out / "predictions.qml")
+    neighbours(out / "neighbours.qml")
+    uncertainty(out / "uncertainty.qml")
+    print("wrote", ", ".join(sorted(p.name for p in out.glob("*.qml"))))
+    app.exitQgis()

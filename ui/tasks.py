@@ -1,0 +1,60 @@
+"""A QgsTask that runs one engine step in the background and hands its result to the main thread.
+
+`run()` only calls the engine (no layer, project or widget is touched there); `finished()` runs on the
+main thread and calls `on_finished(task)`, where layers are built. Progress reaches widgets through
+the `progressed` signal (queued to the main thread by Qt).
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+
+from qgis.core import Qgis, QgsMessageLog, QgsTask
+from qgis.PyQt.QtCore import pyqtSignal
+
+LOG_TAG = "Photo Geolocator"
+
+
+class EngineTask(QgsTask):
+    """`work(progress, should_stop)` runs in the worker thread; its return value becomes `result`."""
+
+    progressed = pyqtSignal(int, int, str)  # done, total, message
+
+    def __init__(self, description: str, work: Callable, on_finished: Callable[[EngineTask], None]):
+        super().__init__(description, QgsTask.Flag.CanCancel)
+        self._work = work
+        self._on_finished = on_finished
+        self.result = None
+        self.error: str | None = None
+        self.cancelled = False
+
+    def setOnFinished(self, on_finished: Callable[[EngineTask], None]) -> None:  # noqa: N802
+        self._on_finished = on_finished
+
+    def _report(self, progress) -> None:
+        if progress.total:
+            self.setProgress(100.0 * progress.done / progress.total)
+        self.progressed.emit(progress.done, progress.total, progress.message)
+
+    def run(self) -> bool:
+        from ..geoloc_core.progress import Cancelled
+
+        try:
+            self.result = self._work(self._report, self.isCanceled)
+        except Cancelled:
+            self.cancelled = True
+            return False
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the user, never vanish
+            self.error = str(exc) or exc.__class__.__name__
+            QgsMessageLog.logMessage(traceback.format_exc(), LOG_TAG, Qgis.MessageLevel.Critical)
+            return False
+        if self.isCanceled():
+            self.cancelled = True
+            return False
+        return True
+
+    def finished(self, ok: bool) -> None:  # main thread
+        if not ok and self.error is None:
+            self.cancelled = True
+        self._on_finished(self)
