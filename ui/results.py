@@ -18,6 +18,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.PyQt.QtGui import QColor
+from qgis.PyQt.QtXml import QDomDocument
 
 from .. import layers
 
@@ -128,21 +129,54 @@ def export_run(run: LocateRun, project: QgsProject, path: str | Path) -> list[st
             raise OSError(f"{path}: could not write layer {role}: {error[1]}")
         written.append(role)
     gdal.UseExceptions()
+    raster_styles = {}
     for role, layer_id in run.layer_ids.items():
         if not role.startswith("density:"):
             continue
-        source = project.mapLayer(layer_id).source()
-        table = "density_" + "".join(c if c.isalnum() else "_" for c in Path(role[8:]).stem).lower()
-        gdal.Translate(str(partial), source, format="GPKG",
+        layer = project.mapLayer(layer_id)
+        table = _unique_table("density_" + "".join(c if c.isalnum() else "_" for c in Path(role[8:]).stem).lower(),
+                              written)
+        gdal.Translate(str(partial), layer.source(), format="GPKG",
                        creationOptions=[f"RASTER_TABLE={table}", "APPEND_SUBDATASET=YES", "TILE_FORMAT=TIFF"])
         written.append(table)
+        document = QDomDocument()
+        layer.exportNamedStyle(document)
+        raster_styles[table] = document.toString()
     for role in vector_roles:
         saved = QgsVectorLayer(f"{partial}|layername={role}", role, "ogr")
         saved.loadNamedStyle(str(STYLES / f"{role}.qml"))
         saved.saveStyleToDatabase(role, "Photo Geolocator style", True, "")
         del saved
+    _store_raster_styles(partial, raster_styles)
     partial.replace(path)
     return written
+
+
+def _unique_table(name: str, taken: list[str]) -> str:
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}_{number}"
+    return candidate
+
+
+def _store_raster_styles(gpkg: Path, styles: dict) -> None:
+    """Raster styles as default rows of the GeoPackage's layer_styles table, the place QGIS reads
+    them from (QGIS 3.22 cannot write them for rasters itself)."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(gpkg)) as connection, connection:
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT, "
+            "f_table_schema TEXT, f_table_name TEXT, f_geometry_column TEXT, styleName TEXT, styleQML TEXT, "
+            "styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT, ui TEXT, update_time DATETIME "
+            "DEFAULT CURRENT_TIMESTAMP)")
+        connection.executemany(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
+            "styleQML, styleSLD, useAsDefault, description, owner, ui) VALUES ('', '', ?, '', ?, ?, '', 1, "
+            "'Photo Geolocator style', '', '')",
+            [(table, table, qml) for table, qml in styles.items()])
 
 
 def zoom_extent(result, crs, context, top: int = 10):
