@@ -6,6 +6,7 @@ from pathlib import Path
 
 from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsPointXY
 
+from .geoloc_core.circles import geodesic_circle
 from .geoloc_core.schema import (
     EVALUATION_FIELDS,
     NEIGHBOUR_FIELDS,
@@ -59,8 +60,6 @@ def neighbour_features(results) -> list[QgsFeature]:
 
 
 def uncertainty_features(results) -> list[QgsFeature]:
-    from .geoloc_core.geo import geodesic_circle
-
     features = []
     for r in results:
         for level in UNCERTAINTY_LEVELS:

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .database import DatabaseError
+from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS
 from .embedders import DEFAULT_ARCHITECTURE, POOLINGS, EmbedderError
-from .estimators import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS
 from .export import ExportError
-from .photos import PhotoError
+from .files import PhotoError
 from .progress import Cancelled, Progress
 
 EXIT_USER_ERROR = 2
+# Test-only hook: abort the process at this progress event, to check that callers survive a crash.
+TEST_ABORT_AFTER = int(os.environ.get("GEOLOC_CORE_TEST_ABORT_AFTER", "0") or 0)
 EXIT_CANCELLED = 130
 
 
@@ -27,8 +30,12 @@ class ProgressPrinter:
         self.mode = "bar" if mode == "auto" and sys.stderr.isatty() else ("none" if mode == "auto" else mode)
         self._bar = None
         self._stage = None
+        self._events = 0
 
     def __call__(self, progress: Progress) -> None:
+        self._events += 1
+        if self._events == TEST_ABORT_AFTER:  # test-only: a native crash in the middle of a run
+            os.abort()
         if self.mode == "json":
             print(json.dumps(progress.as_dict()), flush=True)
         elif self.mode == "bar":
@@ -94,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("-o", "--output", type=Path, help="write results: .csv, .geojson or .gpkg")
     locate.add_argument("--density-dir", type=Path, help="also write one density GeoTIFF per photo here")
     locate.add_argument("--density-resolution", type=float, default=0.1, help="degrees per density cell")
+    locate.add_argument("--density-extent", choices=("around", "world"), default="around",
+                        help="around each prediction (default) or the whole world")
     locate.add_argument("--overwrite", action="store_true", help="replace existing output files")
     locate.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
     _add_locate_options(locate)
@@ -107,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help="describe a database")
     info.add_argument("database", type=Path)
+    info.add_argument("--records", action="store_true", help="also list every reference photo (JSON output)")
     return parser
 
 
@@ -154,7 +164,7 @@ def run_build(args, printer: ProgressPrinter) -> int:
 
 
 def _expand_photos(paths: list[Path]) -> list[Path]:
-    from .photos import find_photos
+    from .files import find_photos
 
     expanded = []
     for path in paths:
@@ -169,7 +179,8 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     if args.output and args.output.exists() and not args.overwrite:
         raise ExportError(f"{args.output}: file exists; choose another name or pass --overwrite")
     locator = _open_locator(args)
-    density = DensityOptions(args.density_resolution) if args.density_dir else None
+    world = (-180.0, -90.0, 180.0, 90.0) if args.density_extent == "world" else None
+    density = DensityOptions(args.density_resolution, world) if args.density_dir else None
     report = locator.locate_paths(_expand_photos(args.photos), _options(args, density), printer)
     printer.close()
     _print_report_problems(report)
@@ -177,15 +188,18 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     written = []
     if args.output:
         written += write_results(args.output, report.results, locator.database.name, run_time, args.overwrite)
+    densities = {}
     if args.density_dir:
         args.density_dir.mkdir(parents=True, exist_ok=True)
         for result in report.results:
             target = args.density_dir / f"{Path(result.photo).stem}-density.tif"
-            written.append(write_density_geotiff(target, result.density, args.overwrite))
+            densities[result.photo] = str(write_density_geotiff(target, result.density, args.overwrite))
+            written.append(densities[result.photo])
     lines = [f"{r.photo}\t{r.lat:.5f}\t{r.lon:.5f}\tconfidence {r.confidence:.2f}\t"
              f"50% within {r.radius50_km:.0f} km\t90% within {r.radius90_km:.0f} km" for r in report.results]
     lines += [f"wrote {p}" for p in written]
-    printer.result("\n".join(lines), {"results": [r.to_dict() for r in report.results],
+    printer.result("\n".join(lines), {"results": [{**r.to_dict(), "density_path": densities.get(r.photo)}
+                                                  for r in report.results],
                                       "failed": [vars(f) for f in report.failed], "written": [str(p) for p in written]})
     return 0 if report.results or not report.failed else 1
 
@@ -221,7 +235,11 @@ def run_info(args, printer: ProgressPrinter) -> int:
             f"updated    {manifest['updated']}",
             *[f"warning    {w}" for w in database.warnings],
         ])
-        printer.result(text, {"database": str(database.path), "count": database.count, "manifest": manifest})
+        data = {"database": str(database.path), "name": database.name, "count": database.count,
+                "description": database.identity.describe(), "warnings": database.warnings, "manifest": manifest}
+        if args.records:
+            data["records"] = [vars(r) for r in database.all_records()]
+        printer.result(text, data)
     return 0
 
 

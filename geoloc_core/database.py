@@ -27,7 +27,8 @@ import faiss
 import numpy as np
 
 from .embedders import Embedder, EmbedderIdentity, sha256_of
-from .photos import PhotoError, image_size
+from .files import PhotoError
+from .photos import image_size
 from .progress import Cancelled, ProgressCallback, StopCheck, report
 from .sources import Candidate, Skipped
 from .storage import atomic_write, atomic_write_json

@@ -19,7 +19,8 @@ from PIL import Image
 from torch import nn
 from torch.nn import functional as F
 
-from .photos import PhotoError, load_photo
+from .files import PhotoError
+from .photos import load_photo
 from .progress import ProgressCallback, StopCheck, check_stop, report
 
 DEFAULT_ARCHITECTURE = "efficientnet_lite0"

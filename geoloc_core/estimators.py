@@ -12,17 +12,9 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import chndtr
 
+from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS  # noqa: F401 (re-used by callers)
 from .geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
-ESTIMATORS = ("sphere", "paper")
-# Defaults of the spherical estimator, from a leave-one-out sweep on the worldwide flickr-cc set
-# (bench/accuracy.py --sweep): the best mean GeoGuessr score among kernels narrow enough to resolve
-# regions (<= 300 km). Wider kernels score a little higher on that sparse set only by pulling every
-# prediction towards the continent with the most photos, and lose most of the 200 km accuracy.
-# Weights falling by e^-1 per 0.2 of cosine similarity let many fairly similar neighbours vote,
-# which ImageNet features need (their top match is often from elsewhere).
-DEFAULT_BANDWIDTH_KM = 300.0
-DEFAULT_TEMPERATURE = 0.2
 CONFIDENCE_RADIUS_KM = 200.0
 PAPER_SNAP_KM = 100.0
 MIN_SQUARED_DISTANCE = 1e-6  # identical features would give the paper's 1/d^10 an infinite weight

@@ -13,8 +13,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from .circles import geodesic_circle
 from .estimators import DensityGrid
-from .geo import geodesic_circle
 from .locate import LocationResult
 from .schema import NEIGHBOUR_FIELDS, PREDICTION_FIELDS, UNCERTAINTY_FIELDS, UNCERTAINTY_LEVELS, names
 from .storage import atomic_write, atomic_write_bytes

@@ -11,22 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from .database import ReferenceDatabase
+from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_ESTIMATOR, DEFAULT_K, DEFAULT_TEMPERATURE, ESTIMATORS
 from .embedders import Embedder, embedder_for
-from .estimators import (
-    DEFAULT_BANDWIDTH_KM,
-    DEFAULT_TEMPERATURE,
-    ESTIMATORS,
-    DensityGrid,
-    density_grid,
-    estimate,
-)
+from .estimators import DensityGrid, density_grid, estimate
+from .files import PhotoError
 from .geo import EARTH_RADIUS_KM
-from .photos import PhotoError
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
 from .sources import Skipped
 
-DEFAULT_K = 100
-DEFAULT_ESTIMATOR = "sphere"
 AUTO_DENSITY_MAX_CELLS = 1_000_000
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .files import PhotoError
+
 try:  # HEIC/HEIF support; optional so that the rest works where pillow-heif is missing
     from pillow_heif import register_heif_opener
 
@@ -23,18 +25,8 @@ try:  # HEIC/HEIF support; optional so that the rest works where pillow-heif is 
 except ImportError:  # pragma: no cover - depends on the environment
     HEIF_SUPPORTED = False
 
-PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif"})
 GPS_IFD = 0x8825
 EXIF_ORIENTATION = 0x0112
-
-
-class PhotoError(Exception):
-    """A photo that cannot be used; the message names the file and the problem."""
-
-    def __init__(self, path: str | os.PathLike, reason: str):
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -45,22 +37,6 @@ class GpsFix:
     lon: float
     altitude_m: float | None = None
     timestamp: str | None = None
-
-
-def is_photo_file(path: str | os.PathLike) -> bool:
-    return Path(path).suffix.lower() in PHOTO_EXTENSIONS
-
-
-def find_photos(folder: str | os.PathLike, recursive: bool = True) -> list[Path]:
-    """Photo files under a folder, sorted, hidden files and folders skipped."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise PhotoError(folder, "is not a folder")
-    pattern = folder.rglob("*") if recursive else folder.glob("*")
-    return sorted(
-        p for p in pattern
-        if p.is_file() and is_photo_file(p) and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
 
 
 def _open(path: Path) -> Image.Image:

@@ -8,7 +8,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .photos import PhotoError, find_photos, read_gps
+from .files import PhotoError, find_photos
+from .photos import read_gps
 
 LAT_NAMES = ("lat", "latitude", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")

@@ -26,6 +26,8 @@ from qgis.core import (
 )
 
 from .. import layers
+from ..geoloc_core.defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
+from ..geoloc_core.defaults import ESTIMATORS as ENGINE_ESTIMATORS
 from ..qgis_compat import (
     FIELD_STRING,
     FILE_BEHAVIOUR_FILE,
@@ -40,7 +42,7 @@ from ..qgis_compat import (
     WKB_POLYGON,
 )
 
-ESTIMATORS = ["sphere", "paper"]
+ESTIMATORS = list(ENGINE_ESTIMATORS)
 POOLINGS = ["avg", "max", "gem"]
 WGS84 = "EPSG:4326"
 
@@ -49,7 +51,7 @@ def _engine_errors():
     from ..geoloc_core.database import DatabaseError
     from ..geoloc_core.embedders import EmbedderError
     from ..geoloc_core.export import ExportError
-    from ..geoloc_core.photos import PhotoError
+    from ..geoloc_core.files import PhotoError
 
     return (PhotoError, DatabaseError, EmbedderError, ExportError, ValueError)
 
@@ -164,7 +166,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return candidates
 
     def read_photo_paths(self, parameters, context):
-        from ..geoloc_core.photos import find_photos
+        from ..geoloc_core.files import find_photos
 
         paths = []
         folder = self.parameterAsString(parameters, "FOLDER", context)
@@ -194,8 +196,6 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return Locator(database, embedder_for(database.identity, weights))
 
     def add_locate_parameters(self):
-        from ..geoloc_core.estimators import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
-
         self.addParameter(QgsProcessingParameterNumber("K", "Neighbours (k)", NUMBER_INTEGER, 100, minValue=1))
         self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", "Estimator", ESTIMATORS, defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(

@@ -68,6 +68,12 @@ def walk_database(tmp_path_factory):
     return tmp / "walk.geoloc"
 
 
+def open_database(dock, qgis_app, path):
+    dock.open_database(path)
+    wait_until_idle(dock, qgis_app)
+    assert dock.database is not None and dock.database.path == str(path)
+
+
 def run_groups():
     return [g for g in QgsProject.instance().layerTreeRoot().children()
             if isinstance(g, QgsLayerTreeGroup) and g.name().startswith("Photo Geolocator run")]
@@ -90,7 +96,7 @@ def test_build_from_a_folder_in_the_background(dock, qgis_app, shared_photos, tm
 
 def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgis_iface, walk_database,
                                                              shared_photos, tmp_path):
-    assert dock.open_database(walk_database)
+    open_database(dock, qgis_app, walk_database)
     gps = shared_photos / "exif-samples" / "jpg" / "gps"
     broken = tmp_path / "broken.jpg"
     broken.write_bytes((gps / "DSCN0010.jpg").read_bytes()[:1500])
@@ -153,7 +159,7 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
 
 
 def test_cancel_adds_no_layer_and_leaves_no_raster(dock, qgis_app, walk_database, flickr_dir, tmp_path):
-    assert dock.open_database(walk_database)
+    open_database(dock, qgis_app, walk_database)
     dock.add_photos([row["path"] for row in flickr_rows(flickr_dir, 120)[60:]])
     groups_before = len(run_groups())
     finished = []
@@ -169,7 +175,7 @@ def test_cancel_adds_no_layer_and_leaves_no_raster(dock, qgis_app, walk_database
 
 
 def test_a_second_run_while_one_runs_is_refused(dock, qgis_app, qgis_iface, walk_database, shared_photos):
-    assert dock.open_database(walk_database)
+    open_database(dock, qgis_app, walk_database)
     dock.add_photos([str(shared_photos / "exif-samples" / "jpg" / "gps")])
     dock.skip_gps_check.setChecked(True)
     dock.start_run()
@@ -200,10 +206,12 @@ def test_drop_files_from_the_file_manager(dock, shared_photos):
     assert [m.rsplit("/", 1)[1] for m in marked] == ["DSCN0010.jpg", "iphone_hdr_NO.jpg", "iphone_hdr_YES.jpg"]
 
 
-def test_a_broken_database_is_reported_not_raised(dock, qgis_iface, tmp_path):
+def test_a_broken_database_is_reported_not_raised(dock, qgis_app, qgis_iface, tmp_path):
     (tmp_path / "bad.geoloc").mkdir()
     (tmp_path / "bad.geoloc" / "manifest.json").write_text("{not json")
-    assert not dock.open_database(tmp_path / "bad.geoloc")
+    dock.open_database(tmp_path / "bad.geoloc")
+    wait_until_idle(dock, qgis_app)
+    assert dock.database is None
     assert any("damaged database" in m for m in qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical))
 
 
@@ -212,7 +220,7 @@ def test_map_render_draws_the_prediction_where_expected(dock, qgis_app, walk_dat
     from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor
 
-    assert dock.open_database(walk_database)
+    open_database(dock, qgis_app, walk_database)
     dock.add_photos([str(shared_photos / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg")])
     dock.density_check.setChecked(False)
     finished = []

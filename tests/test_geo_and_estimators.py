@@ -9,7 +9,8 @@ import pytest
 from scipy.ndimage import correlate1d
 
 from geoloc_core import estimators as est
-from geoloc_core.geo import EARTH_RADIUS_KM, destination, geodesic_circle, haversine_km, to_lat_lon, to_unit_vectors
+from geoloc_core.circles import destination, geodesic_circle
+from geoloc_core.geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
 ONE_DEGREE_KM = math.pi * EARTH_RADIUS_KM / 180  # 111.195 km
 

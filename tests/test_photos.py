@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, TiffImagePlugin
 
-from geoloc_core.photos import PhotoError, find_photos, gps_from_exif, image_size, load_photo, read_gps
+from geoloc_core.files import PhotoError, find_photos
+from geoloc_core.photos import gps_from_exif, image_size, load_photo, read_gps
 
 
 def _truth_rows(shared_photos):

@@ -34,10 +34,13 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..geoloc_core import dependencies
-from ..geoloc_core.photos import PHOTO_EXTENSIONS
+from ..geoloc_core.defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
+from ..geoloc_core.files import PHOTO_EXTENSIONS
+from .engine import ExternalEngine, InProcessEngine, LocateRequest
 from .tasks import EngineTask
 
 SETTINGS_RECENT = "photo_geolocator/recent_databases"
+SETTINGS_EXTERNAL_PYTHON = "photo_geolocator/external_python"
 RECENT_LIMIT = 8
 THUMBNAIL = 64
 PREVIEW = 150
@@ -56,6 +59,12 @@ def thumbnail(path: str, size: int) -> QPixmap:
     if image.isNull():
         return QPixmap()
     return QPixmap.fromImage(image)
+
+
+def make_engine():
+    """The external Python the user chose, else the engine inside QGIS's own Python."""
+    python = QgsSettings().value(SETTINGS_EXTERNAL_PYTHON, "")
+    return ExternalEngine(python) if python else InProcessEngine()
 
 
 class PhotoList(QListWidget):
@@ -100,8 +109,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
     def __init__(self, iface, parent=None):
         super().__init__("Photo Geolocator", parent)
         self.iface = iface
-        self.database = None
-        self.locator = None
+        self.database = None  # DatabaseInfo of the open database
+        self.engine = make_engine()
         self.task: EngineTask | None = None
         self.runs = []
         self._build_ui()
@@ -196,8 +205,6 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.estimator_combo.setToolTip("sphere finds the density's peak exactly, also across the date line and "
                                         "near the poles; paper reproduces the original method")
         form.addRow("Estimator", self.estimator_combo)
-        from ..geoloc_core.estimators import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
-
         self.bandwidth_spin = QDoubleSpinBox(parameters_box)
         self.bandwidth_spin.setRange(0.01, 5000)
         self.bandwidth_spin.setDecimals(2)
@@ -280,7 +287,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
     # -- dependencies ----------------------------------------------------------------------------
 
     def refresh_dependencies(self) -> None:
-        missing = dependencies.missing()
+        missing = [] if isinstance(self.engine, ExternalEngine) else dependencies.missing()
         self.missing_dependencies = missing
         if missing:
             names = ", ".join(d.distribution for d in missing)
@@ -344,30 +351,30 @@ class PhotoGeolocatorDock(QgsDockWidget):
         recent = [path] + [p for p in self.recent_databases() if p != path]
         QgsSettings().setValue(SETTINGS_RECENT, recent[:RECENT_LIMIT])
 
-    def open_database(self, path) -> bool:
-        from ..geoloc_core.database import DatabaseError, ReferenceDatabase
-
+    def open_database(self, path) -> None:
+        """Open a database in the background (the first open loads the engine's libraries)."""
         if self._busy():
-            return False
-        try:
-            database = ReferenceDatabase.open(path)
-        except DatabaseError as exc:
-            self.message(str(exc), Qgis.MessageLevel.Critical, 0)
-            return False
-        self._set_database(database)
-        for warning in database.warnings:
-            self.message(warning, Qgis.MessageLevel.Warning)
-        return True
+            return
+        engine = self.engine
+        self._start_task("Opening the reference database", lambda progress, should_stop: engine.open(str(path)),
+                         self._open_finished)
 
-    def _set_database(self, database) -> None:
-        if self.database is not None and self.database is not database:
-            self.database.close()
-        self.database = database
-        self.locator = None
-        self._remember(str(database.path))
-        self.database_label.setText(
-            f"<b>{database.name}</b>: {database.count} photos<br><small>{database.identity.describe()}</small>")
-        self.database_label.setToolTip(str(database.path))
+    def _open_finished(self, task: EngineTask) -> None:
+        self._task_done()
+        if task.error:
+            self.message(task.error, Qgis.MessageLevel.Critical, 0)
+            self.databaseChanged.emit()
+            return
+        if task.result is not None:
+            self._set_database(task.result)
+
+    def _set_database(self, info) -> None:
+        self.database = info
+        self._remember(info.path)
+        self.database_label.setText(f"<b>{info.name}</b>: {info.count} photos<br><small>{info.description}</small>")
+        self.database_label.setToolTip(f"{info.path}\nEngine: {self.engine.label}")
+        for warning in info.warnings:
+            self.message(warning, Qgis.MessageLevel.Warning)
         self._update_buttons()
         self.databaseChanged.emit()
 
@@ -392,30 +399,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
         """Build a new database at `target` from a folder or CSV, or (target None) add to the open one."""
         if self._busy():
             return
-        from ..geoloc_core.sources import from_source
-
-        database = self.database if target is None else None
-
-        def work(progress, should_stop):
-            from ..geoloc_core.database import build_database
-            from ..geoloc_core.embedders import embedder_for, load_embedder
-
-            candidates, skipped = from_source(source)
-            if database is not None:
-                if not database.writable:
-                    from ..geoloc_core.database import ReferenceDatabase
-
-                    writable = ReferenceDatabase.open(database.path, writable=True)
-                else:
-                    writable = database
-                report = writable.add(candidates, embedder_for(writable.identity), progress, should_stop)
-                built = writable
-            else:
-                built, report = build_database(target, candidates, load_embedder(), progress, should_stop)
-            report.skipped[:0] = skipped
-            return built, report
-
-        self._start_task("Building the reference database", work, self._build_finished)
+        engine = self.engine
+        self._start_task("Building the reference database",
+                         lambda progress, should_stop: engine.build(str(source), target and str(target), progress,
+                                                                    should_stop),
+                         self._build_finished)
 
     def _build_finished(self, task: EngineTask) -> None:
         self._task_done()
@@ -425,11 +413,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
         if task.result is None:
             self.message("Cancelled; the photos embedded so far are kept.", Qgis.MessageLevel.Warning)
             return
-        database, report = task.result
-        self._set_database(database)
+        info, report = task.result
+        self._set_database(info)
         level = Qgis.MessageLevel.Warning if report.failed or report.cancelled else Qgis.MessageLevel.Success
-        problems = "; ".join(str(p) for p in report.failed[:5])
-        self.message(f"{database.name}: {report.summary()}" + (f". Unreadable: {problems}" if problems else ""),
+        problems = "; ".join(f"{p.path}: {p.reason}" for p in report.failed[:5])
+        self.message(f"{info.name}: {report.summary()}" + (f". Unreadable: {problems}" if problems else ""),
                      level, 10)
 
     def show_coverage(self) -> None:
@@ -439,7 +427,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         if self.database is None:
             return
         layer = memory_layer("Point", f"References of {self.database.name}", layers.REFERENCES,
-                             layers.reference_features(self.database.all_records()))
+                             layers.reference_features(self.engine.references()))
         layer.loadNamedStyle(str(Path(__file__).resolve().parent.parent / "resources" / "styles" / "neighbours.qml"))
         QgsProject.instance().addMapLayer(layer)
 
@@ -460,8 +448,12 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     def add_photos(self, paths) -> None:
         """Add files (and the photos inside folders), marking those that carry EXIF GPS."""
-        from ..geoloc_core.photos import PhotoError, find_photos, read_gps
+        from ..geoloc_core.files import PhotoError, find_photos
 
+        try:
+            from ..geoloc_core.photos import read_gps
+        except ImportError:  # the engine lives in another Python: no GPS marks, everything else works
+            read_gps = None
         present = set(self.photo_paths())
         expanded = []
         for path in map(Path, paths):
@@ -476,7 +468,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             item = QListWidgetItem(path.name)
             item.setData(PATH_ROLE, str(path))
             try:
-                fix = read_gps(path)
+                fix = read_gps(path) if read_gps is not None else None
             except PhotoError as exc:
                 fix = None
                 item.setToolTip(str(exc))
@@ -497,15 +489,13 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     # -- running -----------------------------------------------------------------------------------
 
-    def locate_options(self):
-        from ..geoloc_core.locate import DensityOptions, LocateOptions
-
-        density = None
-        if self.density_check.isChecked():
-            extent = (-180.0, -90.0, 180.0, 90.0) if self.extent_combo.currentData() == "world" else None
-            density = DensityOptions(self.resolution_spin.value(), extent)
-        return LocateOptions(k=self.k_spin.value(), estimator=self.estimator_combo.currentData(),
-                             bandwidth_km=self.bandwidth_spin.value(), temperature=self.temperature, density=density)
+    def locate_request(self, paths: list[str]) -> LocateRequest:
+        return LocateRequest(
+            database=self.database.path, photos=paths, k=self.k_spin.value(),
+            estimator=self.estimator_combo.currentData(), bandwidth_km=self.bandwidth_spin.value(),
+            temperature=self.temperature,
+            density_resolution=self.resolution_spin.value() if self.density_check.isChecked() else None,
+            density_world=self.extent_combo.currentData() == "world")
 
     def density_folder(self) -> Path:
         chosen = self.output_widget.filePath()
@@ -527,34 +517,17 @@ class PhotoGeolocatorDock(QgsDockWidget):
         if not paths:
             self.message("Add photos to locate first.", Qgis.MessageLevel.Warning)
             return
-        options = self.locate_options()
+        request = self.locate_request(paths)
         number = len(self.runs) + 1
         folder = self.density_folder()
-        database, locator = self.database, self.locator
+        engine, database = self.engine, self.database.name
         run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
         def work(progress, should_stop):
-            from ..geoloc_core.export import write_density_geotiff
-            from ..geoloc_core.locate import Locator
-            from ..geoloc_core.progress import Cancelled, check_stop
             from .results import LocateRun
 
-            engine = locator or Locator(database)
-            report = engine.locate_paths(paths, options, progress, should_stop)
-            run = LocateRun(number, database.name, run_time, report.results, report.failed)
-            try:
-                if options.density is not None:
-                    folder.mkdir(parents=True, exist_ok=True)
-                    for result in report.results:
-                        check_stop(should_stop)
-                        target = _unique(folder / f"{Path(result.photo).stem}-run{number}-density.tif")
-                        run.density_paths[result.photo] = write_density_geotiff(target, result.density)
-                        result.density = None  # the raster is on disk; free the memory
-            except Cancelled:
-                for written in run.density_paths.values():
-                    Path(written).unlink(missing_ok=True)
-                raise
-            return engine, run
+            outcome = engine.locate(request, folder, number, progress, should_stop)
+            return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_paths)
 
         self.results_table.setRowCount(0)
         self._start_task(f"Locating {len(paths)} photos", work, self._run_finished)
@@ -595,7 +568,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             return
         from .results import add_run_to_project, build_layers
 
-        self.locator, run = task.result
+        run = task.result
         for failure in run.failed:
             self.message(f"Skipped {failure.path}: {failure.reason}", Qgis.MessageLevel.Warning, 10)
         if run.results:
@@ -681,14 +654,6 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.task.cancel()
             self.task.waitForFinished(60000)
             self.task = None
-        if self.database is not None:
-            self.database.close()
-            self.database = None
+        self.engine.close()
+        self.database = None
 
-
-def _unique(path: Path) -> Path:
-    candidate, number = path, 1
-    while candidate.exists():
-        number += 1
-        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-    return candidate

@@ -39,11 +39,15 @@ class EngineTask(QgsTask):
 
     def run(self) -> bool:
         from ..geoloc_core.progress import Cancelled
+        from .engine import EngineError
 
         try:
             self.result = self._work(self._report, self.isCanceled)
         except Cancelled:
             self.cancelled = True
+            return False
+        except EngineError as exc:  # a user-level problem, already worded for the user
+            self.error = str(exc)
             return False
         except Exception as exc:  # noqa: BLE001 - every failure must reach the user, never vanish
             self.error = str(exc) or exc.__class__.__name__

@@ -1,0 +1,134 @@
+"""The external engine route: another Python runs geoloc_core through its CLI (here the project's
+own .venv Python), with the same results as in QGIS's process, and crashes that QGIS survives."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import pytest
+from qgis.core import QgsProject, QgsSettings
+
+from .conftest import PLUGIN_PACKAGE, REPO_ROOT, on_plugin_path
+
+
+@pytest.fixture(scope="module")
+def engine_module(tmp_path_factory):
+    plugins_dir = tmp_path_factory.mktemp("plugins")
+    (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
+    with on_plugin_path(plugins_dir):
+        import photo_geolocator.ui.engine as module
+
+        yield module
+
+
+@pytest.fixture(scope="module")
+def database(engine_module, tmp_path_factory):
+    from .conftest import shared_path
+
+    engine = engine_module.InProcessEngine()
+    target = tmp_path_factory.mktemp("ext") / "walk.geoloc"
+    info, report = engine.build(str(shared_path("photos", "exif-samples", "jpg")), str(target), None, None)
+    engine.close()
+    assert info.count == 15
+    return target
+
+
+def request(engine_module, database, photos, density=0.1):
+    return engine_module.LocateRequest(str(database), [str(p) for p in photos], k=8, estimator="sphere",
+                                       bandwidth_km=20.0, temperature=0.1, density_resolution=density)
+
+
+def test_external_route_gives_the_in_process_results(engine_module, database, shared_photos, tmp_path):
+    photos = [shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg", shared_photos / "exif-samples/jpg/Kodak_CX7530.jpg",
+              tmp_path / "missing.jpg"]
+    inside = engine_module.InProcessEngine()
+    inside.open(str(database))
+    expected = inside.locate(request(engine_module, database, photos), tmp_path / "in", 1, None, None)
+    outside = engine_module.ExternalEngine(sys.executable)
+    assert "torch" in outside.check()
+    info = outside.open(str(database))
+    assert info.count == 15 and len(outside.references()) == 15
+    events = []
+    got = outside.locate(request(engine_module, database, photos), tmp_path / "out", 1, events.append, None)
+    assert events and events[-1].total == 3
+    assert [r.photo for r in got.results] == [r.photo for r in expected.results]
+    for mine, theirs in zip(got.results, expected.results):
+        for name in ("lat", "lon", "confidence", "radius50_km", "radius90_km"):
+            assert getattr(mine, name) == pytest.approx(getattr(theirs, name), abs=1e-6), name
+        assert [n.record_id for n in mine.neighbours] == [n.record_id for n in theirs.neighbours]
+        assert [n.weight for n in mine.neighbours] == pytest.approx([n.weight for n in theirs.neighbours], abs=1e-6)
+    assert [f.path for f in got.failed] == [str(tmp_path / "missing.jpg")]
+    assert sorted(os.path.basename(p) for p in got.density_paths.values()) == sorted(
+        os.path.basename(p) for p in expected.density_paths.values())
+    inside.close()
+
+
+def test_cancelling_terminates_the_child_and_leaves_nothing(engine_module, database, flickr_dir, tmp_path):
+    from geoloc_core.progress import Cancelled as EngineCancelled
+
+    outside = engine_module.ExternalEngine(sys.executable)
+    photos = sorted((flickr_dir / "photos").glob("*.jpg"))[:80]
+    seen = []
+    started = time.monotonic()
+    with pytest.raises(Exception) as raised:
+        outside.locate(request(engine_module, database, photos), tmp_path / "out", 1, seen.append,
+                       lambda: len(seen) >= 2)
+    assert type(raised.value).__name__ == EngineCancelled.__name__
+    assert time.monotonic() - started < 60 and outside.child is None
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_a_killed_engine_is_reported(engine_module, database, flickr_dir, tmp_path):
+    outside = engine_module.ExternalEngine(sys.executable)
+    photos = sorted((flickr_dir / "photos").glob("*.jpg"))[:80]
+
+    def kill_on_first_progress(progress):
+        os.kill(outside.child.pid, signal.SIGKILL)
+
+    with pytest.raises(engine_module.EngineError, match=r"crashed \(SIGKILL\); QGIS is unaffected"):
+        outside.locate(request(engine_module, database, photos), tmp_path / "out", 1, kill_on_first_progress, None)
+
+
+def test_a_native_crash_in_the_engine_is_reported(engine_module, database, shared_photos, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEOLOC_CORE_TEST_ABORT_AFTER", "1")  # the child calls os.abort() at its first progress
+    outside = engine_module.ExternalEngine(sys.executable)
+    with pytest.raises(engine_module.EngineError, match=r"crashed \(SIGABRT\)"):
+        outside.locate(request(engine_module, database, [shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg"]),
+                       tmp_path / "out", 1, None, None)
+
+
+def test_a_python_without_the_engine_is_refused(engine_module, tmp_path):
+    with pytest.raises(engine_module.EngineError, match="lacks some of the engine's packages|cannot run"):
+        engine_module.ExternalEngine("/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3").check()
+    with pytest.raises(engine_module.EngineError, match="cannot run this Python"):
+        engine_module.ExternalEngine(str(tmp_path / "no-python")).check()
+
+
+def test_the_dock_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_project, engine_module, database,
+                                              shared_photos, tmp_path):
+    import photo_geolocator.ui.dock as dock_module
+
+    from .test_dock import run_groups, wait_until_idle
+
+    QgsSettings().setValue(dock_module.SETTINGS_EXTERNAL_PYTHON, sys.executable)
+    try:
+        dock = dock_module.PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
+    finally:
+        QgsSettings().remove(dock_module.SETTINGS_EXTERNAL_PYTHON)
+    assert isinstance(dock.engine, engine_module.ExternalEngine)
+    dock.output_widget.setFilePath(str(tmp_path / "rasters"))
+    dock.open_database(database)
+    wait_until_idle(dock, qgis_app)
+    assert dock.database.count == 15
+    dock.add_photos([str(shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg")])
+    finished = []
+    dock.runFinished.connect(finished.append)
+    dock.start_run()
+    wait_until_idle(dock, qgis_app)
+    assert finished[0] is not None and len(finished[0].results) == 1
+    layer = QgsProject.instance().mapLayer(finished[0].layer_ids["predictions"])
+    assert layer.featureCount() == 1 and len(run_groups()) >= 1
+    dock.shutdown()

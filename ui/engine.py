@@ -1,0 +1,308 @@
+"""Two ways to run geoloc_core from QGIS, with one interface the dock's tasks call:
+
+- InProcessEngine: the engine inside QGIS's own Python (its packages installed there);
+- ExternalEngine: the engine in another Python (a venv or conda env the user points to), run as a
+  subprocess speaking JSON lines (`python -m geoloc_core --progress json ...`). A crash or an
+  out-of-memory kill there becomes an error message instead of a dead QGIS; cancelling terminates it.
+
+Methods that do work run in a QgsTask's worker thread: they take `progress` and `should_stop` and
+return plain data (results duck-typed as geoloc_core's LocationResult), never QGIS objects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+
+
+class EngineError(Exception):
+    """The engine could not do what was asked; the message is for the user."""
+
+
+@dataclass
+class DatabaseInfo:
+    path: str
+    name: str
+    count: int
+    description: str
+    warnings: list = field(default_factory=list)
+
+
+@dataclass
+class LocateRequest:
+    database: str
+    photos: list
+    k: int
+    estimator: str
+    bandwidth_km: float
+    temperature: float
+    density_resolution: float | None  # None: no density raster
+    density_world: bool = False
+
+
+@dataclass
+class LocateOutcome:
+    results: list  # LocationResult-like: photo, lat, lon, confidence, radius50_km, radius90_km, estimator, k, neighbours
+    failed: list  # objects with .path and .reason
+    density_paths: dict  # photo -> GeoTIFF path (in the folder given to locate)
+
+
+def _unique(path: Path) -> Path:
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
+def density_target(folder: Path, photo: str, run_number: int) -> Path:
+    return _unique(folder / f"{Path(photo).stem}-run{run_number}-density.tif")
+
+
+class InProcessEngine:
+    """geoloc_core in QGIS's Python; keeps the open database and its network between runs."""
+
+    label = "QGIS's own Python"
+
+    def __init__(self):
+        self._database = None
+        self._locator = None
+
+    def _errors(self):
+        from ..geoloc_core.database import DatabaseError
+        from ..geoloc_core.embedders import EmbedderError
+        from ..geoloc_core.files import PhotoError
+
+        return (DatabaseError, EmbedderError, PhotoError, OSError, ValueError)
+
+    def _info(self, database) -> DatabaseInfo:
+        return DatabaseInfo(str(database.path), database.name, database.count, database.identity.describe(),
+                            list(database.warnings))
+
+    def open(self, path) -> DatabaseInfo:
+        from ..geoloc_core.database import ReferenceDatabase
+
+        try:
+            database = ReferenceDatabase.open(path)
+        except self._errors() as exc:
+            raise EngineError(str(exc)) from None
+        self.close()
+        self._database = database
+        return self._info(database)
+
+    def build(self, source, target, progress, should_stop):
+        """Create the database at `target` (None: add to the open one); returns (info, report)."""
+        from ..geoloc_core.database import ReferenceDatabase, build_database
+        from ..geoloc_core.embedders import embedder_for, load_embedder
+        from ..geoloc_core.sources import from_source
+
+        try:
+            candidates, skipped = from_source(source)
+            if target is None:
+                database = ReferenceDatabase.open(self._database.path, writable=True)
+                report = database.add(candidates, embedder_for(database.identity), progress, should_stop)
+            else:
+                database, report = build_database(target, candidates, load_embedder(), progress, should_stop)
+        except self._errors() as exc:
+            raise EngineError(str(exc)) from None
+        report.skipped[:0] = skipped
+        self.close()
+        self._database = database
+        return self._info(database), report
+
+    def references(self):
+        return self._database.all_records() if self._database is not None else []
+
+    def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
+        from ..geoloc_core.export import write_density_geotiff
+        from ..geoloc_core.locate import DensityOptions, LocateOptions, Locator
+        from ..geoloc_core.progress import Cancelled, check_stop
+
+        density = None
+        if request.density_resolution is not None:
+            world = (-180.0, -90.0, 180.0, 90.0) if request.density_world else None
+            density = DensityOptions(request.density_resolution, world)
+        options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature, density)
+        try:
+            if self._locator is None or self._locator.database is not self._database:
+                self._locator = Locator(self._database)
+            report = self._locator.locate_paths(request.photos, options, progress, should_stop)
+        except self._errors() as exc:
+            raise EngineError(str(exc)) from None
+        outcome = LocateOutcome(report.results, report.failed, {})
+        try:
+            if density is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                for result in report.results:
+                    check_stop(should_stop)
+                    target = density_target(folder, result.photo, run_number)
+                    outcome.density_paths[result.photo] = str(write_density_geotiff(target, result.density))
+                    result.density = None  # on disk now; free the memory
+        except Cancelled:
+            for written in outcome.density_paths.values():
+                Path(written).unlink(missing_ok=True)
+            raise
+        return outcome
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.close()
+        self._database = None
+        self._locator = None
+
+
+def _namespace(data):
+    """JSON objects as attribute objects, so the results read like geoloc_core's dataclasses."""
+    if isinstance(data, dict):
+        return SimpleNamespace(**{k: _namespace(v) for k, v in data.items()})
+    if isinstance(data, list):
+        return [_namespace(v) for v in data]
+    return data
+
+
+class ExternalEngine:
+    """geoloc_core in another Python, driven through its CLI."""
+
+    def __init__(self, python: str):
+        self.python = python
+        self.label = f"external Python {python}"
+        self._database: str | None = None
+        self._records: list = []
+        self.child: subprocess.Popen | None = None  # the running engine process, if any
+
+    def environment(self) -> dict:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(PLUGIN_DIR), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        env.pop("PYTHONHOME", None)  # QGIS's own Python home must not leak into another interpreter
+        return env
+
+    def check(self) -> str:
+        """Whether the interpreter runs the engine; its versions of the engine's packages."""
+        try:
+            result = subprocess.run(
+                [self.python, "-c", "import sys; from geoloc_core import dependencies; "
+                 "missing = dependencies.missing(); print(dependencies.describe()); sys.exit(1 if missing else 0)"],
+                capture_output=True, text=True, timeout=120, cwd=PLUGIN_DIR, env=self.environment())
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise EngineError(f"{self.python}: cannot run this Python ({exc})") from None
+        if result.returncode != 0:
+            raise EngineError(f"{self.python} lacks some of the engine's packages:\n{result.stdout}{result.stderr}")
+        return result.stdout
+
+    def run_cli(self, arguments: list, progress=None, should_stop=None) -> dict:
+        """Run one CLI command; returns its final result object. Progress lines go to `progress`;
+        `should_stop()` terminates the child (then Cancelled is raised)."""
+        command = [self.python, "-m", "geoloc_core", "--progress", "json", *map(str, arguments)]
+        try:
+            child = subprocess.Popen(command, cwd=PLUGIN_DIR, env=self.environment(), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, bufsize=1)
+        except OSError as exc:
+            raise EngineError(f"{self.python}: cannot start the engine ({exc})") from None
+        self.child = child
+        try:
+            return self._follow(child, progress, should_stop)
+        finally:
+            self.child = None
+
+    def _follow(self, child: subprocess.Popen, progress, should_stop) -> dict:
+        from ..geoloc_core.progress import Cancelled, Progress
+
+        lines: queue.Queue = queue.Queue()
+        errors: list[str] = []
+        threading.Thread(target=lambda: [lines.put(line) for line in child.stdout] + [lines.put(None)],
+                         daemon=True).start()
+        threading.Thread(target=lambda: errors.extend(child.stderr), daemon=True).start()
+        result = None
+        while True:
+            if should_stop is not None and should_stop():
+                child.terminate()
+                try:
+                    child.wait(10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+                raise Cancelled("stopped at the user's request")
+            try:
+                line = lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if event.get("stage") == "result":
+                result = event
+            elif progress is not None:
+                progress(Progress(event.get("done", 0), event.get("total", 0), event.get("stage", ""),
+                                  event.get("message", "")))
+        code = child.wait()
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            raise EngineError(f"the engine process crashed ({name}); QGIS is unaffected. "
+                              f"Last messages: {''.join(errors[-5:]).strip() or 'none'}")
+        if result is None:
+            message = "".join(errors).strip().splitlines()
+            raise EngineError(message[-1].removeprefix("error: ") if message else f"the engine exited with {code}")
+        for line in errors:
+            if line.startswith("skipped "):
+                result.setdefault("skipped_lines", []).append(line[8:].strip())
+        return result
+
+    def open(self, path) -> DatabaseInfo:
+        data = self.run_cli(["info", path, "--records"])
+        self._database = data["database"]
+        self._records = [SimpleNamespace(**r) for r in data.get("records", [])]
+        return DatabaseInfo(data["database"], data["name"], data["count"], data["description"], data["warnings"])
+
+    def build(self, source, target, progress, should_stop):
+        if target is None:
+            data = self.run_cli(["add", self._database, source], progress, should_stop)
+        else:
+            data = self.run_cli(["build", target, source], progress, should_stop)
+        info = self.open(data["database"])
+        report = SimpleNamespace(
+            failed=[SimpleNamespace(**f) for f in data["failed"]], cancelled=data["cancelled"],
+            summary=lambda: (f"added {data['added']} photos, {data['already_present']} already present, "
+                             f"{len(data['skipped'])} without a usable location, {len(data['failed'])} unreadable"))
+        return info, report
+
+    def references(self):
+        return self._records
+
+    def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
+        arguments = ["locate", request.database, *request.photos, "-k", request.k, "--estimator", request.estimator,
+                     "--bandwidth", repr(request.bandwidth_km), "--temperature", repr(request.temperature)]
+        scratch = Path(tempfile.mkdtemp(prefix="photo-geolocator-"))
+        try:
+            if request.density_resolution is not None:
+                arguments += ["--density-dir", scratch, "--density-resolution", repr(request.density_resolution),
+                              "--density-extent", "world" if request.density_world else "around"]
+            data = self.run_cli(arguments, progress, should_stop)
+            results = _namespace(data["results"])
+            densities = {}
+            for result in results:
+                if getattr(result, "density_path", None):
+                    folder.mkdir(parents=True, exist_ok=True)
+                    target = density_target(folder, result.photo, run_number)
+                    shutil.move(result.density_path, target)
+                    densities[result.photo] = str(target)
+            return LocateOutcome(results, _namespace(data["failed"]), densities)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def close(self) -> None:
+        self._database = None
+        self._records = []
