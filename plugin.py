@@ -26,6 +26,7 @@ class PhotoGeolocatorPlugin:
     def __init__(self, iface):
         self.iface = iface
         self.action: QAction | None = None
+        self.diagnostics_action: QAction | None = None
         self.toolbar = None
         self.dock: PhotoGeolocatorDock | None = None
         self.provider: PhotoGeolocatorProvider | None = None
@@ -50,15 +51,25 @@ class PhotoGeolocatorPlugin:
         self.action.toggled.connect(self.dock.setVisible)
         self.dock.visibilityChanged.connect(self.action.setChecked)
         self.iface.addPluginToMenu(MENU_NAME, self.action)
+        self.diagnostics_action = QAction("About / diagnostics…", main_window)
+        self.diagnostics_action.setObjectName("PhotoGeolocatorDiagnostics")
+        self.diagnostics_action.triggered.connect(self.show_diagnostics)
+        self.iface.addPluginToMenu(MENU_NAME, self.diagnostics_action)
         self.toolbar = self.iface.addToolBar("Photo Geolocator")
         self.toolbar.setObjectName("PhotoGeolocatorToolbar")
         self.toolbar.addAction(self.action)
 
+    def show_diagnostics(self):
+        from .ui.diagnostics import DiagnosticsDialog
+
+        DiagnosticsDialog(self.dock.engine.label if self.dock else "", self.iface.mainWindow()).exec()
+
     def unload(self):
-        if self.action is not None:
-            self.iface.removePluginMenu(MENU_NAME, self.action)
-            self.action.deleteLater()
-            self.action = None
+        for action in (self.action, self.diagnostics_action):
+            if action is not None:
+                self.iface.removePluginMenu(MENU_NAME, action)
+                action.deleteLater()
+        self.action = self.diagnostics_action = None
         if self.toolbar is not None:
             self.iface.mainWindow().removeToolBar(self.toolbar)
             self.toolbar.deleteLater()

