@@ -21,7 +21,8 @@ from pathlib import Path
 
 from common import REPO_ROOT
 
-QUIT = "from qgis.PyQt.QtCore import QTimer\nfrom qgis.core import QgsApplication\nQTimer.singleShot(0, QgsApplication.exit)\n"
+QUIT = ("from qgis.PyQt.QtCore import QTimer\nfrom qgis.core import QgsApplication\n"
+        "QTimer.singleShot(0, QgsApplication.exit)\n")
 
 
 def start_once(profiles: Path, enabled: bool, script: Path) -> float:

@@ -114,6 +114,26 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
     _add_locate_options(evaluate)
 
+    train = commands.add_parser("train", help="learn geolocation features on a database (geocell classifier)")
+    train.add_argument("database", type=Path)
+    train.add_argument("--name", default="geocells", help="name of the trained view (default geocells)")
+    train.add_argument("--t-max", type=int, default=50, help="most photos in one geocell (default 50)")
+    train.add_argument("--t-min", type=int, default=5, help="fewer photos and a cell is dropped (default 5)")
+    train.add_argument("--geo-dim", type=int, default=128, help="size of the learned geo-embedding (default 128)")
+    train.add_argument("--epochs", type=int, default=300, help="most training epochs (early stopping ends sooner)")
+    train.add_argument("--smoothing", type=float, default=500.0,
+                       help="label smoothing between cells by distance, in km (0: none; default 500)")
+    train.add_argument("--cells-output", type=Path, help="also write the geocells as polygons (.geojson or .gpkg)")
+
+    cells = commands.add_parser("cells", help="write the trained view's geocells as a polygon layer")
+    cells.add_argument("database", type=Path)
+    cells.add_argument("-o", "--output", type=Path, required=True, help=".geojson or .gpkg")
+    cells.add_argument("--overwrite", action="store_true")
+
+    view = commands.add_parser("view", help="choose which trained view locate uses ('none': base features)")
+    view.add_argument("database", type=Path)
+    view.add_argument("name")
+
     info = commands.add_parser("info", help="describe a database")
     info.add_argument("database", type=Path)
     info.add_argument("--records", action="store_true", help="also list every reference photo (JSON output)")
@@ -215,6 +235,10 @@ def run_evaluate(args, printer: ProgressPrinter) -> int:
     printer.close()
     report.failed[:0] = skipped
     _print_report_problems(report)
+    if locator.database.view is not None and any(row.left_out for row in report.rows):
+        print(f"note: trained view '{locator.database.view.name}' was trained on these photos, so these figures "
+              "are optimistic; bench/features.py measures trained features with grouped cross-validation",
+              file=sys.stderr)
     if args.json:
         atomic_write_json(args.json, report.to_dict())
     printer.result(report.table(), report.summary())
@@ -230,6 +254,7 @@ def run_info(args, printer: ProgressPrinter) -> int:
             f"database   {database.path}",
             f"photos     {database.count}",
             f"embedder   {database.identity.describe()}",
+            f"features   {('trained view ' + database.view.name) if database.view else 'base (ImageNet)'}",
             f"metric     {manifest['metric']}",
             f"created    {manifest['created']}",
             f"updated    {manifest['updated']}",
@@ -243,7 +268,62 @@ def run_info(args, printer: ProgressPrinter) -> int:
     return 0
 
 
-COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluate": run_evaluate, "info": run_info}
+def run_train(args, printer: ProgressPrinter) -> int:
+    import numpy as np
+
+    from .database import ReferenceDatabase
+    from .export import write_cells
+    from .training import TrainOptions, photo_groups, train_head
+
+    database = ReferenceDatabase.open(args.database, writable=True)
+    records = database.all_records()
+    features = database.embeddings([r.id for r in records])
+    lat = np.array([r.lat for r in records])
+    lon = np.array([r.lon for r in records])
+    groups = photo_groups(lat, lon, [r.attributes for r in records], features)
+    options = TrainOptions(t_max=args.t_max, t_min=args.t_min, geo_dim=args.geo_dim, epochs=args.epochs,
+                           smoothing_km=args.smoothing or None)
+    trained = train_head(features, lat, lon, groups, options, printer)
+    printer.close()
+    view = database.save_view(args.name, trained)
+    if args.cells_output:
+        write_cells(args.cells_output, trained.partition, overwrite=True)
+    epoch, _, val_loss, accuracy = trained.history[-1]
+    best = min(trained.history, key=lambda h: h[2])
+    printer.result(
+        f"{database.path}: trained view '{view.name}' on {len(records)} photos in {len(set(groups.tolist()))} "
+        f"groups: {len(trained.partition)} geocells, stopped after {epoch} epochs, best validation loss "
+        f"{best[2]:.3f} (cell accuracy {best[3]:.1%}) at epoch {best[0]}; locate now uses it",
+        {"database": str(database.path), "view": view.name, "cells": len(trained.partition), "epochs": epoch,
+         "best_epoch": best[0], "validation_loss": best[2], "validation_accuracy": best[3]})
+    database.close()
+    return 0
+
+
+def run_cells(args, printer: ProgressPrinter) -> int:
+    from .database import DatabaseError, ReferenceDatabase
+    from .export import write_cells
+
+    with ReferenceDatabase.open(args.database) as database:
+        if database.view is None:
+            raise DatabaseError(f"{database.path}: no trained view; run `python -m geoloc_core train` first")
+        written = write_cells(args.output, database.view.trained.partition, args.overwrite)
+        printer.result(f"wrote {len(database.view.trained.partition)} geocells to {written}", {"written": str(written)})
+    return 0
+
+
+def run_view(args, printer: ProgressPrinter) -> int:
+    from .database import ReferenceDatabase
+
+    with ReferenceDatabase.open(args.database, writable=True) as database:
+        database.use_view(None if args.name == "none" else args.name)
+        printer.result(f"{database.path}: locate uses {'base features' if args.name == 'none' else args.name}",
+                       {"view": args.name})
+    return 0
+
+
+COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluate": run_evaluate, "info": run_info,
+            "train": run_train, "cells": run_cells, "view": run_view}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,7 +52,20 @@ CREATE TABLE IF NOT EXISTS records (
     attributes TEXT NOT NULL DEFAULT '{}',
     embedding BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS geocells (
+    view TEXT NOT NULL,
+    token TEXT NOT NULL,
+    face INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    i INTEGER NOT NULL,
+    j INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    lat REAL NOT NULL,
+    lon REAL NOT NULL,
+    PRIMARY KEY (view, token)
+);
 """
+VIEWS = "views"
 
 
 class DatabaseError(Exception):
@@ -79,6 +92,16 @@ class Record:
     width: int | None
     height: int | None
     attributes: dict
+
+
+@dataclass
+class TrainedView:
+    """A learned feature space over the database: the head, its geocells and its own index."""
+
+    name: str
+    identity: dict
+    trained: object  # training.TrainedHead
+    index: object  # faiss index over the records' geo-embeddings, ids = record ids
 
 
 @dataclass
@@ -141,6 +164,7 @@ class ReferenceDatabase:
         self.writable = writable
         self.identity = EmbedderIdentity.from_dict(manifest["embedder"])
         self.warnings: list[str] = []
+        self.view: TrainedView | None = None
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -194,8 +218,12 @@ class ReferenceDatabase:
             if connection is not None:
                 connection.close()
             raise DamagedDatabaseError(f"{path}: damaged database: {RECORDS} is unreadable ({exc})") from None
+        if writable:
+            connection.executescript(SCHEMA)  # tables added since the database was made (idempotent)
         database = cls(path, manifest, connection, None, writable)
         database._load_index()
+        if manifest.get("active_view"):
+            database._load_view(manifest["active_view"])
         return database
 
     @staticmethod
@@ -294,13 +322,15 @@ class ReferenceDatabase:
     def count(self) -> int:
         return int(self._connection.execute("SELECT count(*) FROM records").fetchone()[0])
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, in_view: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Inner-product similarities and record ids of the k nearest references per query
-        (id -1 and similarity -inf where the database holds fewer than k)."""
+        (id -1 and similarity -inf where the database holds fewer than k). With `in_view`, the
+        queries are geo-embeddings of the active trained view and its index is searched."""
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        if queries.ndim != 2 or queries.shape[1] != self.identity.dimension:
-            raise DatabaseError(f"queries have shape {queries.shape}; this database needs {self.identity.dimension}-d")
-        return self._index.search(queries, int(k))
+        index = self.view.index if in_view else self._index
+        if queries.ndim != 2 or queries.shape[1] != index.d:
+            raise DatabaseError(f"queries have shape {queries.shape}; this index needs {index.d}-d")
+        return index.search(queries, int(k))
 
     def records(self, ids: Iterable[int]) -> dict[int, Record]:
         wanted = sorted({int(i) for i in ids if int(i) >= 0})
@@ -380,10 +410,114 @@ class ReferenceDatabase:
                 result.cancelled = True
             if new_ids:
                 self._index.add_with_ids(np.concatenate(new_vectors), np.asarray(new_ids, dtype=np.int64))
+                if self.view is not None:
+                    geo, _ = self.view.trained.transform(np.concatenate(new_vectors))
+                    self.view.index.add_with_ids(geo, np.asarray(new_ids, dtype=np.int64))
+                    self._write_view_index(self.view)
             if new_ids or self.manifest.get("count") != self.count:
                 self._write_index_and_manifest()
         result.seconds = time.perf_counter() - started
         return result
+
+    # -- trained views ---------------------------------------------------------------------------
+
+    def all_ids(self) -> list[int]:
+        return [row[0] for row in self._connection.execute("SELECT id FROM records ORDER BY id")]
+
+    def save_view(self, name: str, trained) -> TrainedView:
+        """Store a trained head as the active feature view: its weights (numpy .npz, no pickle), its
+        geocells (SQLite), and an index over every record's geo-embedding. Files are written first
+        and the manifest switches to the view last, so a crash keeps the previous state."""
+        if not self.writable:
+            raise DatabaseError(f"{self.path}: opened read-only")
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise DatabaseError(f"view name '{name}' must be letters, digits, - and _")
+        with _writer_lock(self.path):
+            folder = self.path / VIEWS / name
+            folder.mkdir(parents=True, exist_ok=True)
+            arrays = trained.arrays()
+            atomic_write(folder / "head.npz", lambda tmp: np.savez(tmp, **arrays))
+            identity = {"name": name, "base": self.identity.to_dict(), "head_sha256": trained.sha256(),
+                        "geo_dim": trained.options.geo_dim, "cells": len(trained.partition),
+                        "options": trained.options_dict(), "created": _now()}
+            atomic_write_json(folder / "view.json", identity)
+            ids = self.all_ids()
+            view = TrainedView(name, identity, trained, faiss.IndexIDMap2(faiss.IndexFlatIP(trained.options.geo_dim)))
+            for start in range(0, len(ids), 4096):
+                chunk = ids[start:start + 4096]
+                geo, _ = trained.transform(self.embeddings(chunk))
+                view.index.add_with_ids(geo, np.asarray(chunk, dtype=np.int64))
+            self._write_view_index(view)
+            with self._connection:
+                self._connection.execute("DELETE FROM geocells WHERE view = ?", (name,))
+                self._connection.executemany("INSERT INTO geocells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                             [(name, *row) for row in trained.partition.to_rows()])
+            self.view = view
+            self.manifest.setdefault("views", {})[name] = {k: identity[k] for k in ("head_sha256", "geo_dim", "cells")}
+            self.manifest["active_view"] = name
+            self._write_index_and_manifest()
+        return view
+
+    def use_view(self, name: str | None) -> None:
+        """Make a stored view active (None: search the base features again)."""
+        if name is not None and name not in self.manifest.get("views", {}):
+            raise DatabaseError(f"{self.path}: no trained view named '{name}'")
+        self.view = None
+        if name is not None:
+            self._load_view(name)
+        self.manifest["active_view"] = name
+        if self.writable:
+            atomic_write_json(self.path / MANIFEST, self.manifest)
+
+    def _write_view_index(self, view: TrainedView) -> None:
+        target = self.path / VIEWS / view.name / "index.faiss"
+        atomic_write(target, lambda tmp: faiss.write_index(view.index, str(tmp)))
+
+    def _load_view(self, name: str) -> None:
+        from .geocells import Partition
+        from .training import TrainedHead, TrainOptions
+
+        folder = self.path / VIEWS / name
+        try:
+            identity = json.loads((folder / "view.json").read_text(encoding="utf-8"))
+            base = EmbedderIdentity.from_dict(identity["base"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DamagedDatabaseError(f"{self.path}: damaged database: trained view '{name}' is unreadable "
+                                       f"({exc})") from None
+        if base != self.identity:
+            raise EmbedderMismatchError(
+                f"{self.path}: trained view '{name}' was trained on features of {base.describe()}, but this "
+                f"database holds features of {self.identity.describe()}; train it again on this database")
+        try:
+            with np.load(folder / "head.npz", allow_pickle=False) as stored:
+                arrays = {key: stored[key] for key in stored.files}
+            rows = self._connection.execute(
+                "SELECT token, face, level, i, j, count, lat, lon FROM geocells WHERE view = ? ORDER BY rowid",
+                (name,)).fetchall()
+            options = TrainOptions(**identity["options"])
+            trained = TrainedHead.from_arrays(arrays, Partition.from_rows(rows), options)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise DamagedDatabaseError(f"{self.path}: damaged database: trained view '{name}' is unreadable "
+                                       f"({exc})") from None
+        if trained.sha256() != identity["head_sha256"]:
+            raise DamagedDatabaseError(f"{self.path}: damaged database: the weights of trained view '{name}' do "
+                                       "not match their recorded hash")
+        index = None
+        try:
+            index = faiss.read_index(str(folder / "index.faiss"))
+        except RuntimeError:
+            pass
+        view = TrainedView(name, identity, trained, index)
+        if index is None or index.ntotal != self.count:
+            view.index = faiss.IndexIDMap2(faiss.IndexFlatIP(options.geo_dim))
+            ids = self.all_ids()
+            if ids:
+                geo, _ = trained.transform(self.embeddings(ids))
+                view.index.add_with_ids(geo, np.asarray(ids, dtype=np.int64))
+            self.warnings.append(f"{self.path}: index of trained view '{name}' was out of date; rebuilt it")
+            if self.writable:
+                self._write_view_index(view)
+        self.view = view
 
     def _new_candidates(self, candidates, result: BuildReport, progress, should_stop):
         """Candidates whose content is not in the database yet, with their SHA-256."""

@@ -8,7 +8,8 @@ Weights falling by e^-1 per 0.2 of cosine similarity let many fairly similar nei
 which ImageNet features need (their top match is often from elsewhere).
 """
 
-ESTIMATORS = ("sphere", "paper")
+# cells and hybrid need a trained view (python -m geoloc_core train)
+ESTIMATORS = ("sphere", "paper", "cells", "hybrid")
 DEFAULT_ESTIMATOR = "sphere"
 DEFAULT_K = 100
 DEFAULT_BANDWIDTH_KM = 300.0

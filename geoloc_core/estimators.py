@@ -193,8 +193,13 @@ def uncertainty(lat0: float, lon0: float, lat, lon, weights, bandwidth_km: float
 
 
 def estimate(estimator: str, lat, lon, similarities, bandwidth_km: float = DEFAULT_BANDWIDTH_KM,
-             temperature: float = DEFAULT_TEMPERATURE) -> Estimate:
-    """Predict a location from ranked neighbours (similarities are cosine, 1 = identical)."""
+             temperature: float = DEFAULT_TEMPERATURE, cell_prior=None, cell_location=None) -> Estimate:
+    """Predict a location from ranked neighbours (similarities are cosine, 1 = identical).
+
+    cells: `cell_location`, the centroid of the classifier's most probable geocell (PlaNet);
+    hybrid: the spherical KDE with each neighbour's weight multiplied by `cell_prior`, the
+    classifier's probability of the cell the neighbour lies in.
+    """
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
     similarities = np.asarray(similarities, dtype=np.float64)
@@ -205,10 +210,20 @@ def estimate(estimator: str, lat, lon, similarities, bandwidth_km: float = DEFAU
         pred_lat, pred_lon = sphere_mode(lat, lon, weights, bandwidth_km)
     elif estimator == "paper":
         pred_lat, pred_lon = paper_location(lat, lon, 2.0 - 2.0 * similarities)
+    elif estimator == "cells":
+        if cell_location is None:
+            raise ValueError("the cells estimator needs a trained view (python -m geoloc_core train)")
+        pred_lat, pred_lon = cell_location
+    elif estimator == "hybrid":
+        if cell_prior is None:
+            raise ValueError("the hybrid estimator needs a trained view (python -m geoloc_core train)")
+        weights = weights * (np.asarray(cell_prior, dtype=np.float64) + 1e-3)
+        weights /= weights.sum()
+        pred_lat, pred_lon = sphere_mode(lat, lon, weights, bandwidth_km)
     else:
         raise ValueError(f"unknown estimator '{estimator}'; choose one of {', '.join(ESTIMATORS)}")
     confidence, r50, r90 = uncertainty(pred_lat, pred_lon, lat, lon, weights, bandwidth_km)
-    return Estimate(pred_lat, pred_lon, confidence, r50, r90, weights)
+    return Estimate(float(pred_lat), float(pred_lon), confidence, r50, r90, weights)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from .circles import geodesic_circle
 from .estimators import DensityGrid
 from .locate import LocationResult
-from .schema import NEIGHBOUR_FIELDS, PREDICTION_FIELDS, UNCERTAINTY_FIELDS, UNCERTAINTY_LEVELS, names
+from .schema import CELL_FIELDS, NEIGHBOUR_FIELDS, PREDICTION_FIELDS, UNCERTAINTY_FIELDS, UNCERTAINTY_LEVELS, names
 from .storage import atomic_write, atomic_write_bytes
 
 PREDICTION_NAMES = names(PREDICTION_FIELDS)
@@ -63,6 +63,48 @@ def _geojson_bytes(rows: list[dict]) -> bytes:
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
                  "properties": row} for row in rows]
     return json.dumps({"type": "FeatureCollection", "features": features}, indent=1).encode("utf-8")
+
+
+def write_cells(output: str | os.PathLike, cells, overwrite: bool = False) -> Path:
+    """Geocells as polygons (token, face, level, count, centroid) in GeoJSON or a GeoPackage layer."""
+    output = Path(output)
+    _check_target(output, overwrite)
+    rows = [{"token": c.token, "face": c.face, "level": c.level, "count": c.count, "lat": c.lat, "lon": c.lon,
+             "ring": c.boundary()} for c in cells.cells]
+    if output.suffix.lower() in (".geojson", ".json"):
+        features = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [row.pop("ring")]},
+                     "properties": row} for row in rows]
+        atomic_write_bytes(output, json.dumps({"type": "FeatureCollection", "features": features}).encode())
+        return output
+    if output.suffix.lower() != ".gpkg":
+        raise ExportError(f"{output}: use .geojson or .gpkg for geocells")
+    ogr, osr = _ogr()
+
+    def write(tmp: Path) -> None:
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(4326)
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp))
+        layer = source.CreateLayer("geocells", srs, ogr.wkbPolygon)
+        for name, kind in CELL_FIELDS:
+            layer.CreateField(ogr.FieldDefn(name, _ogr_type(ogr, kind)))
+        for row in rows:
+            feature = ogr.Feature(layer.GetLayerDefn())
+            for name, _ in CELL_FIELDS:
+                feature.SetField(name, row[name])
+            ring = ogr.Geometry(ogr.wkbLinearRing)
+            for x, y in row["ring"]:
+                ring.AddPoint_2D(x, y)
+            polygon = ogr.Geometry(ogr.wkbPolygon)
+            polygon.AddGeometry(ring)
+            feature.SetGeometry(polygon)
+            layer.CreateFeature(feature)
+        source = None  # noqa: F841 - closes the file
+
+    if output.exists():
+        output.unlink()
+    atomic_write(output, write)
+    return output
 
 
 def uncertainty_radius(result: LocationResult, level: int) -> float:

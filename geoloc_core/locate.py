@@ -120,7 +120,14 @@ class Locator:
         if len(features) == 0:
             return []
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
-        similarities, ids = self.database.search(features, options.k + extra)
+        view = self.database.view
+        probabilities = None
+        if view is not None:
+            features, probabilities = view.trained.transform(features)
+        elif options.estimator in ("cells", "hybrid"):
+            raise ValueError(f"the {options.estimator} estimator needs trained features: run "
+                             "`python -m geoloc_core train` on the database first")
+        similarities, ids = self.database.search(features, options.k + extra, in_view=view is not None)
         records = self.database.records(ids.ravel())
         results = []
         for i, photo in enumerate(photos):
@@ -133,7 +140,15 @@ class Locator:
             refs = [records[int(ids[i, j])] for j in keep]
             lat = np.array([r.lat for r in refs])
             lon = np.array([r.lon for r in refs])
-            est = estimate(options.estimator, lat, lon, sims, options.bandwidth_km, options.temperature)
+            prior = location = None
+            if probabilities is not None:
+                cells = view.trained.partition
+                best = int(np.argmax(probabilities[i]))
+                location = (cells.cells[best].lat, cells.cells[best].lon)
+                where = cells.assign(lat, lon)
+                prior = np.where(where >= 0, probabilities[i][np.maximum(where, 0)], 0.0)
+            est = estimate(options.estimator, lat, lon, sims, options.bandwidth_km, options.temperature, prior,
+                           location)
             neighbours = [
                 Neighbour(rank + 1, r.id, float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s), float(w), r.lat, r.lon,
                           r.path)

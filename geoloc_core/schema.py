@@ -16,6 +16,7 @@ EVALUATION_FIELDS = (
     ("photo", str), ("true_lat", float), ("true_lon", float), ("pred_lat", float), ("pred_lon", float),
     ("error_km", float), ("confidence", float), ("radius50_km", float), ("radius90_km", float), ("left_out", int),
 )
+CELL_FIELDS = (("token", str), ("face", int), ("level", int), ("count", int), ("lat", float), ("lon", float))
 REFERENCE_FIELDS = (("record_id", int), ("path", str), ("lat", float), ("lon", float), ("time", str),
                     ("width", int), ("height", int))
 
