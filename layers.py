@@ -8,6 +8,7 @@ from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsPointXY
 
 from .geoloc_core.circles import geodesic_circle
 from .geoloc_core.schema import (
+    CELL_FIELDS,
     EVALUATION_FIELDS,
     NEIGHBOUR_FIELDS,
     PREDICTION_FIELDS,
@@ -30,6 +31,7 @@ NEIGHBOURS = qgs_fields(NEIGHBOUR_FIELDS)
 UNCERTAINTY = qgs_fields(UNCERTAINTY_FIELDS)
 EVALUATION = qgs_fields(EVALUATION_FIELDS)
 REFERENCES = qgs_fields(REFERENCE_FIELDS)
+CELLS = qgs_fields(CELL_FIELDS)
 
 
 def _feature(fields: QgsFields, values: dict, geometry: QgsGeometry | None) -> QgsFeature:
@@ -78,3 +80,9 @@ def reference_features(records) -> list[QgsFeature]:
 
 def evaluation_features(rows) -> list[QgsFeature]:
     return [_feature(EVALUATION, {**vars(row), "left_out": int(row.left_out)}, None) for row in rows]
+
+
+def cell_features(partition) -> list[QgsFeature]:
+    return [_feature(CELLS, {"token": c.token, "face": c.face, "level": c.level, "count": c.count, "lat": c.lat,
+                             "lon": c.lon}, QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in c.boundary()]]))
+            for c in partition.cells]

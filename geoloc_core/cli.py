@@ -261,7 +261,8 @@ def run_info(args, printer: ProgressPrinter) -> int:
             *[f"warning    {w}" for w in database.warnings],
         ])
         data = {"database": str(database.path), "name": database.name, "count": database.count,
-                "description": database.identity.describe(), "warnings": database.warnings, "manifest": manifest}
+                "description": database.identity.describe(), "warnings": database.warnings, "manifest": manifest,
+                "view": database.view.name if database.view else None}
         if args.records:
             data["records"] = [vars(r) for r in database.all_records()]
         printer.result(text, data)

@@ -79,7 +79,7 @@ def run_groups():
             if isinstance(g, QgsLayerTreeGroup) and g.name().startswith("Photo Geolocator run")]
 
 
-def test_build_from_a_folder_in_the_background(dock, qgis_app, shared_photos, tmp_path):
+def test_build_from_a_folder_in_the_background(dock, qgis_app, qgis_iface, shared_photos, tmp_path):
     dock.build_database(str(shared_photos / "exif-samples" / "jpg" / "gps"), str(tmp_path / "new.geoloc"))
     assert dock.task is not None and not dock.run_button.isEnabled(), "the run waits for the build"
     wait_until_idle(dock, qgis_app)
@@ -92,6 +92,11 @@ def test_build_from_a_folder_in_the_background(dock, qgis_app, shared_photos, tm
     dock.show_coverage()
     coverage = QgsProject.instance().mapLayersByName("References of new")[0]
     assert coverage.featureCount() == 15
+    dock.train_features()  # the advanced action; 15 photos are too few to learn from, and it says so
+    wait_until_idle(dock, qgis_app)
+    errors = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical)
+    assert any("Training failed" in e and "too few photos" in e for e in errors), errors
+    assert dock.database.count == 15 and dock.run_button.isEnabled()
 
 
 def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgis_iface, walk_database,

@@ -50,6 +50,6 @@ def test_make_run_starts_qgis_with_the_plugin(tmp_path):
     assert output.is_file(), f"QGIS did not run the check script:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
     state = json.loads(output.read_text())
     assert "photo_geolocator" in state["active"]
-    assert state["dock"] and state["algorithms"] == 4
+    assert state["dock"] and state["algorithms"] == 5
     assert not [e for e in state["errors"] if "python" in e[0].lower() or "photo" in e[0].lower()], state["errors"]
     assert "Traceback" not in result.stderr

@@ -40,7 +40,7 @@ def run(qgis_processing, provider):
 
 def test_provider_lists_four_algorithms_with_help(provider):
     names = sorted(a.name() for a in provider.algorithms())
-    assert names == ["add_photos", "build_database", "evaluate_accuracy", "geolocate_photos"]
+    assert names == ["add_photos", "build_database", "evaluate_accuracy", "geolocate_photos", "train_features"]
     for algorithm in provider.algorithms():
         assert len(algorithm.shortHelpString()) > 200, algorithm.name()
         assert algorithm.group() == "Photo geolocation"
@@ -130,6 +130,21 @@ def test_add_from_a_point_layer_with_a_path_field(run, flickr_dir, tmp_path, wal
     assert result["ADDED"] == 3 and result["COUNT"] == 18
     added = [f for f in result["OUTPUT_REFERENCES"].getFeatures() if f["path"] == rows[0]["path"]]
     assert added[0]["lat"] == pytest.approx(float(rows[0]["lat"]), abs=1e-6), "reprojected to WGS 84"
+
+
+def test_train_features_and_locate_with_them(run, flickr_dir, tmp_path):
+    csv_path = write_csv(tmp_path / "refs.csv", flickr_rows(flickr_dir, 150))
+    database = str(tmp_path / "train.geoloc")
+    run("photo_geolocator:build_database", {"CSV": str(csv_path), "OUTPUT_DATABASE": database})
+    result = run("photo_geolocator:train_features", {"DATABASE": database, "T_MAX": 20, "T_MIN": 4, "GEO_DIM": 32,
+                                                      "EPOCHS": 20, "CELLS": "TEMPORARY_OUTPUT"})
+    assert result["VIEW"] == "geocells" and result["CELLS"].featureCount() == result["CELL_COUNT"] >= 2
+    assert result["CELLS"].geometryType() == 2  # polygons
+    located = run("photo_geolocator:geolocate_photos", {
+        "FILES": flickr_rows(flickr_dir, 1)[0]["path"], "DATABASE": database, "ESTIMATOR": 3, "K": 10,
+        "PREDICTIONS": "TEMPORARY_OUTPUT", "NEIGHBOURS": "TEMPORARY_OUTPUT"})
+    feature = next(located["PREDICTIONS"].getFeatures())
+    assert feature["estimator"] == "hybrid"
 
 
 def test_bad_inputs_raise_clear_errors(run, walk_db, tmp_path):

@@ -182,12 +182,21 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.add_refs_button = QPushButton("Add photos…", database_box)
         self.add_refs_button.setToolTip("Add more geotagged photos to the open database (new photos only)")
         self.add_refs_button.clicked.connect(self.choose_reference_additions)
+        self.train_button = QPushButton("Train features", database_box)
+        self.train_button.setToolTip("Learn geolocation features on this database (a geocell classifier on the "
+                                     "stored embeddings; minutes on a CPU for a few thousand photos). Enables the "
+                                     "cells and hybrid estimators")
+        self.train_button.clicked.connect(self.train_features)
         self.coverage_button = QPushButton("Show coverage", database_box)
         self.coverage_button.setToolTip("Add the reference photos as a point layer")
         self.coverage_button.clicked.connect(self.show_coverage)
-        for widget in (self.open_button, self.recent_button, self.build_button, self.add_refs_button,
-                       self.coverage_button):
+        for widget in (self.open_button, self.recent_button, self.build_button, self.add_refs_button):
             row.addWidget(widget)
+        database_layout.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(self.train_button)
+        row.addWidget(self.coverage_button)
+        row.addStretch(1)
         database_layout.addLayout(row)
         layout.addWidget(database_box)
 
@@ -225,6 +234,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.estimator_combo = QComboBox(parameters_box)
         self.estimator_combo.addItem("sphere: kernel density on the sphere", "sphere")
         self.estimator_combo.addItem("paper: the IM2GPS authors' grid procedure", "paper")
+        self.estimator_combo.addItem("cells: most probable geocell (trained features)", "cells")
+        self.estimator_combo.addItem("hybrid: density × geocell probabilities (trained features)", "hybrid")
         self.estimator_combo.setToolTip("sphere finds the density's peak exactly, also across the date line and "
                                         "near the poles; paper reproduces the original method")
         form.addRow("Estimator", self.estimator_combo)
@@ -417,6 +428,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         for button in (self.open_button, self.recent_button, self.build_button):
             button.setEnabled(idle)
         self.add_refs_button.setEnabled(idle and has_database)
+        self.train_button.setEnabled(idle and has_database)
         self.coverage_button.setEnabled(has_database)
         self.run_button.setEnabled(idle and has_database)
         self.cancel_button.setEnabled(self.task is not None)
@@ -514,6 +526,25 @@ class PhotoGeolocatorDock(QgsDockWidget):
         problems = "; ".join(f"{p.path}: {p.reason}" for p in report.failed[:5])
         self.message(f"{info.name}: {report.summary()}" + (f". Unreadable: {problems}" if problems else ""),
                      level, 10)
+
+    def train_features(self) -> None:
+        if self._busy() or self.database is None:
+            return
+        engine = self.engine
+        self._start_task("Training geolocation features", lambda progress, should_stop: engine.train(progress,
+                                                                                                     should_stop),
+                         self._train_finished)
+
+    def _train_finished(self, task: EngineTask) -> None:
+        self._task_done()
+        if task.error:
+            self.message(f"Training failed: {task.error}", Qgis.MessageLevel.Critical, 0)
+        elif task.result is None:
+            self.message("Training cancelled; the database is unchanged.", Qgis.MessageLevel.Warning)
+        else:
+            info, summary = task.result
+            self._set_database(info)
+            self.message(f"{info.name}: {summary}. Locating now uses them.", Qgis.MessageLevel.Success)
 
     def show_coverage(self) -> None:
         from .. import layers

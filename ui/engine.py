@@ -87,8 +87,9 @@ class InProcessEngine:
         return (DatabaseError, EmbedderError, PhotoError, OSError, ValueError)
 
     def _info(self, database) -> DatabaseInfo:
-        return DatabaseInfo(str(database.path), database.name, database.count, database.identity.describe(),
-                            list(database.warnings))
+        features = f"; trained features '{database.view.name}'" if database.view is not None else ""
+        return DatabaseInfo(str(database.path), database.name, database.count,
+                            database.identity.describe() + features, list(database.warnings))
 
     def open(self, path) -> DatabaseInfo:
         from ..geoloc_core.database import ReferenceDatabase
@@ -123,6 +124,29 @@ class InProcessEngine:
 
     def references(self):
         return self._database.all_records() if self._database is not None else []
+
+    def train(self, progress, should_stop) -> tuple[DatabaseInfo, str]:
+        """Train geolocation features on the open database (the head route); returns (info, summary)."""
+        import numpy as np
+
+        from ..geoloc_core.database import ReferenceDatabase
+        from ..geoloc_core.training import photo_groups, train_head
+
+        try:
+            database = ReferenceDatabase.open(self._database.path, writable=True)
+            records = database.all_records()
+            features = database.embeddings([r.id for r in records])
+            lat, lon = np.array([r.lat for r in records]), np.array([r.lon for r in records])
+            groups = photo_groups(lat, lon, [r.attributes for r in records], features)
+            trained = train_head(features, lat, lon, groups, progress=progress, should_stop=should_stop)
+            database.save_view("geocells", trained)
+        except self._errors() as exc:
+            raise EngineError(str(exc)) from None
+        best = min(trained.history, key=lambda h: h[2])
+        self.close()
+        self._database = database
+        return self._info(database), (f"trained features on {len(records)} photos: {len(trained.partition)} "
+                                      f"geocells, held-out cell accuracy {best[3]:.0%}")
 
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
         from ..geoloc_core.export import write_density_geotiff
@@ -265,7 +289,9 @@ class ExternalEngine:
         data = self.run_cli(["info", path, "--records"])
         self._database = data["database"]
         self._records = [SimpleNamespace(**r) for r in data.get("records", [])]
-        return DatabaseInfo(data["database"], data["name"], data["count"], data["description"], data["warnings"])
+        features = f"; trained features '{data['view']}'" if data.get("view") else ""
+        return DatabaseInfo(data["database"], data["name"], data["count"], data["description"] + features,
+                            data["warnings"])
 
     def build(self, source, target, progress, should_stop):
         if target is None:
@@ -281,6 +307,11 @@ class ExternalEngine:
 
     def references(self):
         return self._records
+
+    def train(self, progress, should_stop) -> tuple[DatabaseInfo, str]:
+        data = self.run_cli(["train", self._database], progress, should_stop)
+        return self.open(data["database"]), (f"trained features: {data['cells']} geocells, held-out cell "
+                                             f"accuracy {data['validation_accuracy']:.0%}")
 
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
         arguments = ["locate", request.database, *request.photos, "-k", request.k, "--estimator", request.estimator,
