@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--smoothing", type=float, default=500.0,
                        help="label smoothing between cells by distance, in km (0: none; default 500)")
     train.add_argument("--cells-output", type=Path, help="also write the geocells as polygons (.geojson or .gpkg)")
+    train.add_argument("--finetune", action="store_true",
+                       help="also fine-tune the backbone end to end on the photos, with augmentation (slow on a "
+                            "CPU: for users with time or a GPU)")
+    train.add_argument("--finetune-epochs", type=int, default=10, help="epochs of end-to-end training (default 10)")
+    train.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
 
     cells = commands.add_parser("cells", help="write the trained view's geocells as a polygon layer")
     cells.add_argument("database", type=Path)
@@ -284,9 +289,16 @@ def run_train(args, printer: ProgressPrinter) -> int:
     groups = photo_groups(lat, lon, [r.attributes for r in records], features)
     options = TrainOptions(t_max=args.t_max, t_min=args.t_min, geo_dim=args.geo_dim, epochs=args.epochs,
                            smoothing_km=args.smoothing or None)
-    trained = train_head(features, lat, lon, groups, options, printer)
+    backbone = None
+    if args.finetune:
+        from .finetune import FinetuneOptions, finetune
+
+        trained, backbone = finetune(database.identity, [r.path for r in records], lat, lon, groups, options,
+                                     FinetuneOptions(epochs=args.finetune_epochs, device=args.device), printer)
+    else:
+        trained = train_head(features, lat, lon, groups, options, printer)
     printer.close()
-    view = database.save_view(args.name, trained)
+    view = database.save_view(args.name, trained, backbone)
     if args.cells_output:
         write_cells(args.cells_output, trained.partition, overwrite=True)
     epoch, _, val_loss, accuracy = trained.history[-1]

@@ -102,7 +102,7 @@ class TrainedView:
     identity: dict
     trained: object  # training.TrainedHead
     index: object  # faiss index over the records' geo-embeddings, ids = record ids
-
+    backbone: Embedder | None = None  # fine-tuned network (end-to-end route); None: the base embedder
 
 @dataclass
 class BuildReport:
@@ -411,8 +411,11 @@ class ReferenceDatabase:
             if new_ids:
                 self._index.add_with_ids(np.concatenate(new_vectors), np.asarray(new_ids, dtype=np.int64))
                 if self.view is not None:
-                    geo, _ = self.view.trained.transform(np.concatenate(new_vectors))
-                    self.view.index.add_with_ids(geo, np.asarray(new_ids, dtype=np.int64))
+                    kept, inputs = (self.view_inputs(self.view, new_ids) if self.view.backbone is not None
+                                    else (new_ids, np.concatenate(new_vectors)))
+                    if kept:
+                        geo, _ = self.view.trained.transform(inputs)
+                        self.view.index.add_with_ids(geo, np.asarray(kept, dtype=np.int64))
                     self._write_view_index(self.view)
             if new_ids or self.manifest.get("count") != self.count:
                 self._write_index_and_manifest()
@@ -424,10 +427,22 @@ class ReferenceDatabase:
     def all_ids(self) -> list[int]:
         return [row[0] for row in self._connection.execute("SELECT id FROM records ORDER BY id")]
 
-    def save_view(self, name: str, trained) -> TrainedView:
-        """Store a trained head as the active feature view: its weights (numpy .npz, no pickle), its
-        geocells (SQLite), and an index over every record's geo-embedding. Files are written first
-        and the manifest switches to the view last, so a crash keeps the previous state."""
+    def view_inputs(self, view: TrainedView, ids: list[int]) -> tuple[list[int], np.ndarray]:
+        """The features the view's head takes for these records: the stored base embeddings, or for a
+        fine-tuned view the photos embedded again with its backbone (unreadable photos left out)."""
+        if view.backbone is None:
+            return ids, self.embeddings(ids)
+        records = self.records(ids)
+        outcome = view.backbone.embed_paths([records[i].path for i in ids])
+        for failure in outcome.failures:
+            self.warnings.append(f"trained view '{view.name}' leaves out {failure}")
+        return [ids[i] for i in outcome.indices], outcome.features
+
+    def save_view(self, name: str, trained, backbone_arrays: dict | None = None) -> TrainedView:
+        """Store a trained head (and, for the end-to-end route, its fine-tuned backbone) as the active
+        feature view: weights as numpy .npz (no pickle), geocells in SQLite, and an index over every
+        record's geo-embedding. Files are written first and the manifest switches to the view last,
+        so a crash keeps the previous state."""
         if not self.writable:
             raise DatabaseError(f"{self.path}: opened read-only")
         if not name.replace("-", "").replace("_", "").isalnum():
@@ -440,13 +455,17 @@ class ReferenceDatabase:
             identity = {"name": name, "base": self.identity.to_dict(), "head_sha256": trained.sha256(),
                         "geo_dim": trained.options.geo_dim, "cells": len(trained.partition),
                         "options": trained.options_dict(), "created": _now()}
+            backbone = None
+            if backbone_arrays is not None:
+                from .finetune import backbone_sha256, finetuned_embedder
+
+                atomic_write(folder / "backbone.npz", lambda tmp: np.savez(tmp, **backbone_arrays))
+                identity["backbone_sha256"] = backbone_sha256(backbone_arrays)
+                backbone = finetuned_embedder(self.identity, backbone_arrays, name)
             atomic_write_json(folder / "view.json", identity)
-            ids = self.all_ids()
-            view = TrainedView(name, identity, trained, faiss.IndexIDMap2(faiss.IndexFlatIP(trained.options.geo_dim)))
-            for start in range(0, len(ids), 4096):
-                chunk = ids[start:start + 4096]
-                geo, _ = trained.transform(self.embeddings(chunk))
-                view.index.add_with_ids(geo, np.asarray(chunk, dtype=np.int64))
+            view = TrainedView(name, identity, trained, faiss.IndexIDMap2(faiss.IndexFlatIP(trained.options.geo_dim)),
+                               backbone)
+            self._fill_view_index(view)
             self._write_view_index(view)
             with self._connection:
                 self._connection.execute("DELETE FROM geocells WHERE view = ?", (name,))
@@ -468,6 +487,14 @@ class ReferenceDatabase:
         self.manifest["active_view"] = name
         if self.writable:
             atomic_write_json(self.path / MANIFEST, self.manifest)
+
+    def _fill_view_index(self, view: TrainedView) -> None:
+        ids = self.all_ids()
+        for start in range(0, len(ids), 4096):
+            kept, inputs = self.view_inputs(view, ids[start:start + 4096])
+            if kept:
+                geo, _ = view.trained.transform(inputs)
+                view.index.add_with_ids(geo, np.asarray(kept, dtype=np.int64))
 
     def _write_view_index(self, view: TrainedView) -> None:
         target = self.path / VIEWS / view.name / "index.faiss"
@@ -502,18 +529,29 @@ class ReferenceDatabase:
         if trained.sha256() != identity["head_sha256"]:
             raise DamagedDatabaseError(f"{self.path}: damaged database: the weights of trained view '{name}' do "
                                        "not match their recorded hash")
+        backbone = None
+        if "backbone_sha256" in identity:
+            from .finetune import backbone_sha256, finetuned_embedder
+
+            try:
+                with np.load(folder / "backbone.npz", allow_pickle=False) as stored:
+                    backbone_arrays = {key: stored[key] for key in stored.files}
+            except (OSError, ValueError) as exc:
+                raise DamagedDatabaseError(f"{self.path}: damaged database: the backbone of trained view '{name}' "
+                                           f"is unreadable ({exc})") from None
+            if backbone_sha256(backbone_arrays) != identity["backbone_sha256"]:
+                raise DamagedDatabaseError(f"{self.path}: damaged database: the backbone of trained view '{name}' "
+                                           "does not match its recorded hash")
+            backbone = finetuned_embedder(self.identity, backbone_arrays, name)
         index = None
         try:
             index = faiss.read_index(str(folder / "index.faiss"))
         except RuntimeError:
             pass
-        view = TrainedView(name, identity, trained, index)
-        if index is None or index.ntotal != self.count:
+        view = TrainedView(name, identity, trained, index, backbone)
+        if index is None or (index.ntotal != self.count and backbone is None):
             view.index = faiss.IndexIDMap2(faiss.IndexFlatIP(options.geo_dim))
-            ids = self.all_ids()
-            if ids:
-                geo, _ = trained.transform(self.embeddings(ids))
-                view.index.add_with_ids(geo, np.asarray(ids, dtype=np.int64))
+            self._fill_view_index(view)
             self.warnings.append(f"{self.path}: index of trained view '{name}' was out of date; rebuilt it")
             if self.writable:
                 self._write_view_index(view)

@@ -94,26 +94,31 @@ def evaluate(locator: Locator, items: Sequence[Candidate], options: LocateOption
             digests.append(None)
             result.failed.append(Skipped(str(item.path), f"cannot be read ({exc.strerror or exc})"))
     own_ids = database.ids_by_sha256([d for d in digests if d])
-    stored = [i for i, d in enumerate(digests) if d in own_ids]
-    fresh = [i for i, d in enumerate(digests) if d is not None and d not in own_ids]
+    # stored embeddings are base features; a fine-tuned view needs every photo embedded with its backbone
+    reuse = database.view is None or database.view.backbone is None
+    stored = [i for i, d in enumerate(digests) if d in own_ids and reuse]
+    fresh = [i for i, d in enumerate(digests) if d is not None and i not in set(stored)]
 
-    def score(indices: Sequence[int], features: np.ndarray, left_out: bool) -> None:
+    def score(indices: Sequence[int], features: np.ndarray) -> None:
+        """Locate these photos, each without its own record where it is in the database."""
         names = [str(items[i].path) for i in indices]
-        exclude = [{own_ids[digests[i]]} for i in indices] if left_out else None
+        exclude = [{own_ids[digests[i]]} if digests[i] in own_ids else set() for i in indices]
         for i, located in zip(indices, locator.locate_features(features, names, options, exclude, should_stop)):
             truth = items[i]
             error = float(haversine_km(truth.lat, truth.lon, located.lat, located.lon))
             result.rows.append(PhotoScore(located.photo, truth.lat, truth.lon, located.lat, located.lon, error,
-                                          located.confidence, located.radius50_km, located.radius90_km, left_out))
+                                          located.confidence, located.radius50_km, located.radius90_km,
+                                          digests[i] in own_ids))
         report(progress, len(result.rows) + len(result.failed), len(items), "evaluate", names[-1])
 
     for start in range(0, len(stored), batch_size):
         check_stop(should_stop)
         chunk = stored[start:start + batch_size]
-        score(chunk, database.embeddings([own_ids[digests[i]] for i in chunk]), left_out=True)
+        score(chunk, database.embeddings([own_ids[digests[i]] for i in chunk]))
     if fresh:
-        outcome = locator.embedder.embed_paths([items[i].path for i in fresh], batch_size, None, should_stop,
-                                               on_batch=lambda idx, vec: score([fresh[j] for j in idx], vec, False))
+        outcome = locator.query_embedder.embed_paths(
+            [items[i].path for i in fresh], batch_size, None, should_stop,
+            on_batch=lambda idx, vec: score([fresh[j] for j in idx], vec))
         result.failed.extend(Skipped(e.path, e.reason) for e in outcome.failures)
     result.rows.sort(key=lambda r: r.photo)
     result.seconds = time.perf_counter() - started

@@ -112,6 +112,12 @@ class Locator:
                 f"{database.path}: this database was built with {database.identity.describe()}; "
                 f"it cannot be searched with {self.embedder.identity.describe()}")
 
+    @property
+    def query_embedder(self) -> Embedder:
+        """The network photos are embedded with: a fine-tuned view's own backbone, else the base one."""
+        view = self.database.view
+        return view.backbone if view is not None and view.backbone is not None else self.embedder
+
     def locate_features(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
                         exclude: Sequence[set[int]] | None = None,
                         should_stop: StopCheck | None = None) -> list[LocationResult]:
@@ -181,7 +187,8 @@ class Locator:
             located.results.extend(self.locate_features(vectors, names, options, should_stop=should_stop))
             report(progress, len(located.results) + len(located.failed), len(paths), "locate", names[-1])
 
-        outcome = self.embedder.embed_paths([Path(p) for p in paths], batch_size, progress, should_stop, on_batch)
+        outcome = self.query_embedder.embed_paths([Path(p) for p in paths], batch_size, progress, should_stop,
+                                                  on_batch)
         located.failed = [Skipped(e.path, e.reason) for e in outcome.failures]
         order = {str(p): i for i, p in enumerate(paths)}
         located.results.sort(key=lambda r: order.get(r.photo, 0))

@@ -212,3 +212,39 @@ def test_cli_train_and_cells_export(trained_database, tmp_path):
     assert switch.returncode == 0
     with ReferenceDatabase.open(copy) as database:
         assert database.view is None
+
+
+def test_end_to_end_finetuning_gives_a_view_with_its_own_backbone(embedder, flickr_dir, tmp_path):
+    from geoloc_core.finetune import FinetuneOptions, finetune, pick_device
+
+    assert pick_device("auto").type in ("cpu", "cuda")
+    candidates, _ = from_csv(write_csv(tmp_path / "refs.csv", flickr_rows(flickr_dir, 60)))
+    database, _ = build_database(tmp_path / "ft.geoloc", candidates, embedder)
+    records = database.all_records()
+    lat, lon = np.array([r.lat for r in records]), np.array([r.lon for r in records])
+    groups = photo_groups(lat, lon, [r.attributes for r in records])
+    before = {k: v.clone() for k, v in embedder.trunk.state_dict().items()}
+    trained, backbone = finetune(database.identity, [r.path for r in records], lat, lon, groups,
+                                 TrainOptions(t_max=15, t_min=3, geo_dim=16),
+                                 FinetuneOptions(epochs=1, batch_size=8, device="cpu"))
+    assert all(np.array_equal(before[k].numpy(), v.numpy()) for k, v in embedder.trunk.state_dict().items()), \
+        "the base embedder is left untouched"
+    assert any(not np.allclose(backbone[k], before[k].numpy()) for k in backbone), "the backbone was trained"
+    database.save_view("tuned", trained, backbone)
+    database.close()
+    assert not list((tmp_path / "ft.geoloc").rglob("*.pt"))
+    with ReferenceDatabase.open(tmp_path / "ft.geoloc") as reopened:
+        view = reopened.view
+        assert view.backbone is not None and "finetuned:tuned" in view.backbone.identity.architecture
+        assert view.index.ntotal == 60 and view.index.d == 16
+        locator = Locator(reopened, embedder)
+        assert locator.query_embedder is view.backbone
+        report = locator.locate_paths([candidates[0].path], LocateOptions(k=5, estimator="hybrid"))
+        assert len(report.results) == 1
+    head = tmp_path / "ft.geoloc" / "views" / "tuned" / "backbone.npz"
+    arrays = dict(np.load(head))
+    first = sorted(arrays)[0]
+    arrays[first] = arrays[first] * 1.01
+    np.savez(head, **arrays)
+    with pytest.raises(DamagedDatabaseError, match="backbone of trained view 'tuned' does not match"):
+        ReferenceDatabase.open(tmp_path / "ft.geoloc")
