@@ -14,6 +14,7 @@ from qgis.core import (
     QgsFeatureSink,
     QgsProcessingAlgorithm,
     QgsProcessingException,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
@@ -403,7 +404,10 @@ class TrainFeatures(EngineAlgorithm):
             "<p><b>Most / fewest photos per cell</b>: a cell holding more is split; one holding fewer is dropped. "
             "<b>Label smoothing</b> (km): neighbouring cells share probability by their distance (0: none). "
             "Training stops early when a held-out set of photos (whole photographers and places, never "
-            "near-duplicates of the training photos) stops improving.</p>")
+            "near-duplicates of the training photos) stops improving.</p>"
+            "<p><b>Fine-tune end to end</b>: also adapt the network itself on the photos (decoded again, with "
+            "random crops, flips and colour changes), on the GPU when there is one. Expect hours on a CPU for "
+            "thousands of photos.</p>")
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add_database_parameter()
@@ -416,6 +420,10 @@ class TrainFeatures(EngineAlgorithm):
                                                        minValue=1))
         self.addParameter(QgsProcessingParameterNumber("SMOOTHING", "Label smoothing distance (km, 0: none)",
                                                        NUMBER_DOUBLE, 500.0, minValue=0.0))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "FINETUNE", "Also fine-tune the backbone end to end on the photos (slow without a GPU)", False))
+        self.addParameter(QgsProcessingParameterNumber("FINETUNE_EPOCHS", "End-to-end epochs", NUMBER_INTEGER, 10,
+                                                       minValue=1))
         self.addParameter(QgsProcessingParameterFeatureSink("CELLS", "Geocells", SOURCE_VECTOR_POLYGON, optional=True))
 
     def execute(self, parameters, context, feedback):
@@ -435,9 +443,19 @@ class TrainFeatures(EngineAlgorithm):
                                geo_dim=self.parameterAsInt(parameters, "GEO_DIM", context),
                                epochs=self.parameterAsInt(parameters, "EPOCHS", context),
                                smoothing_km=smoothing or None)
-        trained = train_head(features, lat, lon, groups, options, self.progress_reporter(feedback),
-                             feedback.isCanceled)
-        view = database.save_view(self.parameterAsString(parameters, "NAME", context) or "geocells", trained)
+        backbone = None
+        if self.parameterAsBoolean(parameters, "FINETUNE", context):
+            from ..geoloc_core.finetune import FinetuneOptions, finetune, pick_device
+
+            tune = FinetuneOptions(epochs=self.parameterAsInt(parameters, "FINETUNE_EPOCHS", context))
+            feedback.pushInfo(f"fine-tuning end to end on {pick_device(tune.device)}")
+            trained, backbone = finetune(database.identity, [r.path for r in records], lat, lon, groups, options,
+                                         tune, self.progress_reporter(feedback), feedback.isCanceled)
+        else:
+            trained = train_head(features, lat, lon, groups, options, self.progress_reporter(feedback),
+                                 feedback.isCanceled)
+        view = database.save_view(self.parameterAsString(parameters, "NAME", context) or "geocells", trained,
+                                  backbone)
         best = min(trained.history, key=lambda h: h[2])
         feedback.pushInfo(f"{len(trained.partition)} geocells over {len(set(groups.tolist()))} groups of photos; best "
                           f"validation loss {best[2]:.3f}, cell accuracy {best[3]:.1%} at epoch {best[0]}")

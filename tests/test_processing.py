@@ -145,6 +145,9 @@ def test_train_features_and_locate_with_them(run, flickr_dir, tmp_path):
         "PREDICTIONS": "TEMPORARY_OUTPUT", "NEIGHBOURS": "TEMPORARY_OUTPUT"})
     feature = next(located["PREDICTIONS"].getFeatures())
     assert feature["estimator"] == "hybrid"
+    tuned = run("photo_geolocator:train_features", {"DATABASE": database, "NAME": "tuned", "T_MAX": 40, "T_MIN": 4,
+                                                     "GEO_DIM": 16, "FINETUNE": True, "FINETUNE_EPOCHS": 1})
+    assert tuned["VIEW"] == "tuned" and (tmp_path / "train.geoloc" / "views" / "tuned" / "backbone.npz").is_file()
 
 
 def test_bad_inputs_raise_clear_errors(run, walk_db, tmp_path):
