@@ -70,15 +70,19 @@ def main(output: Path) -> None:
         dock = PhotoGeolocatorDock(Iface(), window)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.output_widget.setFilePath(tmp)
+        def wait_for_dock():
+            while dock.task is not None:
+                app.processEvents()
+                time.sleep(0.02)
+
         dock.open_database(Path(tmp) / "field-photos.geoloc")
+        wait_for_dock()
         dock.add_photos([str(query.path), str(SHARED / "photos" / "exif-samples" / "jpg" / "gps" / "DSCN0040.jpg")])
         dock.k_spin.setValue(30)
         window.resize(QSize(1600, 1000))
         window.show()
         dock.start_run()
-        while dock.task is not None:
-            app.processEvents()
-            time.sleep(0.02)
+        wait_for_dock()
         dock.results_table.selectRow(0)
         canvas.setExtent(QgsRectangle(-2.0, 34.0, 26.0, 50.0))
         canvas.refreshAllLayers()
