@@ -16,10 +16,10 @@ from torch.nn import functional as F
 
 from .embedders import INPUT_SIZE, Embedder, EmbedderIdentity, _pool, embedder_for
 from .files import PhotoError
-from .geocells import cell_distances_km, partition
+from .geocells import cell_distances_km
 from .photos import load_photo
 from .progress import ProgressCallback, StopCheck, check_stop, report
-from .training import GeoHead, TrainedHead, TrainOptions, _targets, grouped_split
+from .training import GeoHead, TrainedHead, TrainOptions, _targets, labelled_split
 
 
 @dataclass(frozen=True)
@@ -77,14 +77,7 @@ def finetune(base_identity: EmbedderIdentity, paths: list, lat, lon, groups: np.
     tune = tune or FinetuneOptions()
     device = pick_device(tune.device)
     torch.manual_seed(options.seed)
-    cells = partition(lat, lon, options.t_max, options.t_min)
-    if len(cells) < 2:
-        raise ValueError(f"only {len(cells)} geocell(s) with at least {options.t_min} photos: too few photos to "
-                         "learn from")
-    labels = cells.assign(lat, lon)
-    train_idx, val_idx = grouped_split(groups, options.validation, options.seed)
-    train_idx = train_idx[labels[train_idx] >= 0]
-    val_idx = val_idx[labels[val_idx] >= 0]
+    cells, labels, train_idx, val_idx = labelled_split(lat, lon, groups, options)
     squares = {}
     for i in np.concatenate([train_idx, val_idx]):
         try:  # decoded once, at a size that leaves room for random crops

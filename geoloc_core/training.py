@@ -117,21 +117,17 @@ def photo_groups(lat, lon, attributes: list[dict] | None = None, features: np.nd
                 value = (attrs or {}).get(name)
                 if value:
                     union(index, first.setdefault(value, index))
-    xyz = to_unit_vectors(lat, lon)
-    close = math.cos(SAME_PLACE_KM / EARTH_RADIUS_KM)
-    for start in range(0, n, 1024):
-        block = xyz[start:start + 1024] @ xyz.T
-        rows, cols = np.nonzero(block >= close)
-        for a, b in zip(rows + start, cols):
-            if a < b:
-                union(int(a), int(b))
-    if features is not None:
+    def union_similar(vectors: np.ndarray, threshold: float) -> None:
+        """Join every pair of unit vectors whose inner product reaches the threshold."""
         for start in range(0, n, 1024):
-            block = features[start:start + 1024] @ features.T
-            rows, cols = np.nonzero(block >= NEAR_DUPLICATE_SIMILARITY)
+            rows, cols = np.nonzero(vectors[start:start + 1024] @ vectors.T >= threshold)
             for a, b in zip(rows + start, cols):
                 if a < b:
                     union(int(a), int(b))
+
+    union_similar(to_unit_vectors(lat, lon), math.cos(SAME_PLACE_KM / EARTH_RADIUS_KM))
+    if features is not None:
+        union_similar(features, NEAR_DUPLICATE_SIMILARITY)
     return np.array([find(i) for i in range(n)])
 
 
@@ -173,21 +169,25 @@ def _targets(labels: torch.Tensor, distances: torch.Tensor | None, smoothing_km:
     return soft / soft.sum(dim=1, keepdim=True)
 
 
+def labelled_split(lat, lon, groups: np.ndarray, options: TrainOptions):
+    """Geocells of the coordinates, each photo's cell, and grouped (train, validation) indices of the
+    photos whose cell was kept."""
+    cells = partition(lat, lon, options.t_max, options.t_min)
+    if len(cells) < 2:
+        raise ValueError(f"only {len(cells)} geocell(s) with at least {options.t_min} photos: too few photos or "
+                         "too narrow an area to learn from; lower t_min/t_max or add photos")
+    labels = cells.assign(lat, lon)
+    train_idx, val_idx = grouped_split(groups, options.validation, options.seed)
+    return cells, labels, train_idx[labels[train_idx] >= 0], val_idx[labels[val_idx] >= 0]
+
+
 def train_head(features: np.ndarray, lat, lon, groups: np.ndarray, options: TrainOptions | None = None,
                progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> TrainedHead:
     """Partition the coordinates into geocells and train the head with early stopping on a grouped
     validation split. Photos in dropped cells are not trained on."""
     options = options or TrainOptions()
     torch.manual_seed(options.seed)
-    cells = partition(lat, lon, options.t_max, options.t_min)
-    if len(cells) < 2:
-        raise ValueError(f"only {len(cells)} geocell(s) with at least {options.t_min} photos: too few photos or "
-                         "too narrow an area to learn from; lower t_min/t_max or add photos")
-    labels = cells.assign(lat, lon)
-    usable = labels >= 0
-    train_idx, val_idx = grouped_split(groups, options.validation, options.seed)
-    train_idx = train_idx[usable[train_idx]]
-    val_idx = val_idx[usable[val_idx]]
+    cells, labels, train_idx, val_idx = labelled_split(lat, lon, groups, options)
     x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
     y = torch.from_numpy(labels)
     distances = torch.from_numpy(cell_distances_km(cells)).float() if options.smoothing_km else None

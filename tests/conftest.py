@@ -55,6 +55,17 @@ def on_plugin_path(plugins_dir: Path):
         _forget_plugin_modules()
 
 
+@pytest.fixture(scope="module")
+def plugin_module(tmp_path_factory):
+    """Import modules of the plugin as QGIS does (package photo_geolocator): plugin_module("ui.dock")."""
+    import importlib
+
+    plugins_dir = tmp_path_factory.mktemp("plugins")
+    (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
+    with on_plugin_path(plugins_dir):
+        yield lambda name: importlib.import_module(f"{PLUGIN_PACKAGE}.{name}")
+
+
 @pytest.fixture
 def plugin_path(tmp_path):
     """A plugin folder whose `photo_geolocator` is a link to this checkout."""

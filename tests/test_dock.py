@@ -19,22 +19,12 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QMimeData, QPointF, Qt, QUrl
 from qgis.PyQt.QtGui import QDropEvent
 
-from .conftest import PLUGIN_PACKAGE, REPO_ROOT, flickr_rows, on_plugin_path, write_csv
-
-
-@pytest.fixture(scope="module")
-def plugin_package(tmp_path_factory):
-    plugins_dir = tmp_path_factory.mktemp("plugins")
-    (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
-    with on_plugin_path(plugins_dir):
-        import photo_geolocator.ui.dock as dock_module
-
-        yield dock_module
+from .conftest import flickr_rows, write_csv
 
 
 @pytest.fixture
-def dock(qgis_app, qgis_iface, qgis_new_project, plugin_package, tmp_path):
-    widget = plugin_package.PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
+def dock(qgis_app, qgis_iface, qgis_new_project, plugin_module, tmp_path):
+    widget = plugin_module("ui.dock").PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
     widget.output_widget.setFilePath(str(tmp_path / "rasters"))
     qgis_iface.messageBar().clear_messages()
     yield widget

@@ -11,17 +11,10 @@ import time
 import pytest
 from qgis.core import QgsProject, QgsSettings
 
-from .conftest import PLUGIN_PACKAGE, REPO_ROOT, on_plugin_path
-
 
 @pytest.fixture(scope="module")
-def engine_module(tmp_path_factory):
-    plugins_dir = tmp_path_factory.mktemp("plugins")
-    (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
-    with on_plugin_path(plugins_dir):
-        import photo_geolocator.ui.engine as module
-
-        yield module
+def engine_module(plugin_module):
+    return plugin_module("ui.engine")
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +100,10 @@ def test_a_python_without_the_engine_is_refused(engine_module, tmp_path):
         engine_module.ExternalEngine(str(tmp_path / "no-python")).check()
 
 
-def test_the_dock_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_project, engine_module, database,
+def test_the_dock_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_project, plugin_module, database,
                                               shared_photos, tmp_path):
-    import photo_geolocator.ui.dock as dock_module
+    dock_module = plugin_module("ui.dock")
+    engine_module = plugin_module("ui.engine")
 
     from .test_dock import run_groups, wait_until_idle
 

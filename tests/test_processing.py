@@ -14,21 +14,16 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
-from .conftest import PLUGIN_PACKAGE, REPO_ROOT, flickr_rows, on_plugin_path, write_csv
+from .conftest import PLUGIN_PACKAGE, REPO_ROOT, flickr_rows, write_csv
 
 
 @pytest.fixture(scope="module")
-def provider(qgis_app, tmp_path_factory):
+def provider(qgis_app, plugin_module):
     """The plugin's provider, imported as QGIS imports it (package photo_geolocator)."""
-    plugins_dir = tmp_path_factory.mktemp("plugins")
-    (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
-    with on_plugin_path(plugins_dir):
-        from photo_geolocator.processing_provider.provider import PhotoGeolocatorProvider
-
-        instance = PhotoGeolocatorProvider()
-        assert QgsApplication.processingRegistry().addProvider(instance)
-        yield instance
-        QgsApplication.processingRegistry().removeProvider(instance)
+    instance = plugin_module("processing_provider.provider").PhotoGeolocatorProvider()
+    assert QgsApplication.processingRegistry().addProvider(instance)
+    yield instance
+    QgsApplication.processingRegistry().removeProvider(instance)
 
 
 @pytest.fixture(scope="module")

