@@ -97,7 +97,8 @@ def evaluate(locator: Locator, items: Sequence[Candidate], options: LocateOption
     # stored embeddings are base features; a fine-tuned view needs every photo embedded with its backbone
     reuse = database.view is None or database.view.backbone is None
     stored = [i for i, d in enumerate(digests) if d in own_ids and reuse]
-    fresh = [i for i, d in enumerate(digests) if d is not None and i not in set(stored)]
+    reused = set(stored)
+    fresh = [i for i, d in enumerate(digests) if d is not None and i not in reused]
 
     def score(indices: Sequence[int], features: np.ndarray) -> None:
         """Locate these photos, each without its own record where it is in the database."""
