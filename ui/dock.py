@@ -47,6 +47,7 @@ THUMBNAIL = 64
 PREVIEW = 150
 RESULT_COLUMNS = ("Photo", "Lat", "Lon", "Confidence", "50% (km)", "90% (km)", "Nearest distance")
 PATH_ROLE = Qt.ItemDataRole.UserRole
+HAS_GPS_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def thumbnail(path: str, size: int) -> QPixmap:
@@ -600,7 +601,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
                 item.setToolTip(str(exc))
             else:
                 item.setToolTip(str(path))
-            item.setData(PATH_ROLE + 1, fix is not None)
+            item.setData(HAS_GPS_ROLE, fix is not None)
             if fix is not None:
                 item.setText(f"{path.name}  [GPS {fix.lat:.4f}, {fix.lon:.4f}]")
                 item.setToolTip(f"{path}\nAlready carries EXIF GPS: {fix.lat:.6f}, {fix.lon:.6f}")
@@ -638,7 +639,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             return
         photos = [self.photo_list.item(i) for i in range(self.photo_list.count())]
         if self.skip_gps_check.isChecked():
-            photos = [item for item in photos if not item.data(PATH_ROLE + 1)]
+            photos = [item for item in photos if not item.data(HAS_GPS_ROLE)]
         paths = [item.data(PATH_ROLE) for item in photos]
         if not paths:
             self.message("Add photos to locate first.", Qgis.MessageLevel.Warning)
