@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsPointXY
 
 from .geoloc_core.circles import geodesic_circle
@@ -15,6 +13,9 @@ from .geoloc_core.schema import (
     REFERENCE_FIELDS,
     UNCERTAINTY_FIELDS,
     UNCERTAINTY_LEVELS,
+    neighbour_rows,
+    prediction_rows,
+    uncertainty_radius,
 )
 from .qgis_compat import make_field
 
@@ -47,25 +48,19 @@ def _point(lat: float, lon: float) -> QgsGeometry:
 
 
 def prediction_features(results, database: str, run_time: str) -> list[QgsFeature]:
-    return [_feature(PREDICTIONS, {
-        "photo": r.photo, "file_name": Path(r.photo).name, "lat": r.lat, "lon": r.lon, "confidence": r.confidence,
-        "radius50_km": r.radius50_km, "radius90_km": r.radius90_km, "estimator": r.estimator, "k": r.k,
-        "nearest_distance": r.neighbours[0].distance if r.neighbours else None, "database": database,
-        "run_time": run_time}, _point(r.lat, r.lon)) for r in results]
+    return [_feature(PREDICTIONS, row, _point(row["lat"], row["lon"]))
+            for row in prediction_rows(results, database, run_time)]
 
 
 def neighbour_features(results) -> list[QgsFeature]:
-    return [_feature(NEIGHBOURS, {
-        "photo": r.photo, "rank": n.rank, "distance": n.distance, "similarity": n.similarity, "weight": n.weight,
-        "lat": n.lat, "lon": n.lon, "reference_path": n.path, "record_id": n.record_id}, _point(n.lat, n.lon))
-        for r in results for n in r.neighbours]
+    return [_feature(NEIGHBOURS, row, _point(row["lat"], row["lon"])) for row in neighbour_rows(results)]
 
 
 def uncertainty_features(results) -> list[QgsFeature]:
     features = []
     for r in results:
         for level in UNCERTAINTY_LEVELS:
-            radius = r.radius50_km if level == 50 else r.radius90_km
+            radius = uncertainty_radius(r, level)
             ring = [QgsPointXY(x, y) for x, y in geodesic_circle(r.lat, r.lon, radius)]
             features.append(_feature(UNCERTAINTY, {"photo": r.photo, "level": level, "radius_km": radius},
                                      QgsGeometry.fromPolygonXY([ring])))

@@ -25,7 +25,7 @@ from geoloc_core.estimators import estimate
 from geoloc_core.evaluate import THRESHOLDS_KM, geoguessr_score
 from geoloc_core.geo import haversine_km
 from geoloc_core.sources import from_csv
-from geoloc_core.training import TrainOptions, grouped_folds, photo_groups, train_head
+from geoloc_core.training import TrainOptions, grouped_folds, train_head, training_data
 
 K = 100
 
@@ -60,12 +60,9 @@ def main():
     items, _ = from_csv(shared("flickr-cc", "manifest.csv"))
     with tempfile.TemporaryDirectory() as tmp:
         database, _ = build_database(args.database or Path(tmp) / "flickr.geoloc", items, load_embedder())
-        records = database.all_records()
-        features = database.embeddings([r.id for r in records])
+        data = training_data(database)
         database.close()
-    lat = np.array([r.lat for r in records])
-    lon = np.array([r.lon for r in records])
-    groups = photo_groups(lat, lon, [r.attributes for r in records], features)
+    records, features, lat, lon, groups = data.records, data.features, data.lat, data.lon, data.groups
     configs = ["ImageNet + paper", "ImageNet + sphere", "trained + sphere", "cells", "hybrid"]
     errors = {name: np.zeros(len(records)) for name in configs}
     training_seconds = []
@@ -81,10 +78,8 @@ def main():
         geo_test, probabilities = trained.transform(features[test])
         sims, idx = search(geo_train, geo_test, K)
         cells = trained.partition
-        where = cells.assign(lat[train], lon[train])
-        priors = [np.where(where[n] >= 0, probabilities[q][np.maximum(where[n], 0)], 0.0) for q, n in enumerate(idx)]
-        best = probabilities.argmax(axis=1)
-        locations = [(cells.cells[b].lat, cells.cells[b].lon) for b in best]
+        priors = [cells.probability_at(probabilities[q], lat[train][n], lon[train][n]) for q, n in enumerate(idx)]
+        locations = [cells.most_probable(p) for p in probabilities]
         for name, estimator in (("trained + sphere", "sphere"), ("cells", "cells"), ("hybrid", "hybrid")):
             predicted = locate(estimator, sims, idx, lat[train], lon[train], priors, locations)
             errors[name][test] = haversine_km(lat[test], lon[test], predicted[:, 0], predicted[:, 1])

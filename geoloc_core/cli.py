@@ -275,40 +275,24 @@ def run_info(args, printer: ProgressPrinter) -> int:
 
 
 def run_train(args, printer: ProgressPrinter) -> int:
-    import numpy as np
-
     from .database import ReferenceDatabase
     from .export import write_cells
-    from .training import TrainOptions, photo_groups, train_head
+    from .training import TrainOptions, train_view
 
     database = ReferenceDatabase.open(args.database, writable=True)
-    records = database.all_records()
-    features = database.embeddings([r.id for r in records])
-    lat = np.array([r.lat for r in records])
-    lon = np.array([r.lon for r in records])
-    groups = photo_groups(lat, lon, [r.attributes for r in records], features)
     options = TrainOptions(t_max=args.t_max, t_min=args.t_min, geo_dim=args.geo_dim, epochs=args.epochs,
                            smoothing_km=args.smoothing or None)
-    backbone = None
+    tune = None
     if args.finetune:
-        from .finetune import FinetuneOptions, finetune
+        from .finetune import FinetuneOptions
 
-        trained, backbone = finetune(database.identity, [r.path for r in records], lat, lon, groups, options,
-                                     FinetuneOptions(epochs=args.finetune_epochs, device=args.device), printer)
-    else:
-        trained = train_head(features, lat, lon, groups, options, printer)
+        tune = FinetuneOptions(epochs=args.finetune_epochs, device=args.device)
+    summary = train_view(database, args.name, options, tune, printer)
     printer.close()
-    view = database.save_view(args.name, trained, backbone)
     if args.cells_output:
-        write_cells(args.cells_output, trained.partition, overwrite=True)
-    epoch, _, val_loss, accuracy = trained.history[-1]
-    best = min(trained.history, key=lambda h: h[2])
-    printer.result(
-        f"{database.path}: trained view '{view.name}' on {len(records)} photos in {len(set(groups.tolist()))} "
-        f"groups: {len(trained.partition)} geocells, stopped after {epoch} epochs, best validation loss "
-        f"{best[2]:.3f} (cell accuracy {best[3]:.1%}) at epoch {best[0]}; locate now uses it",
-        {"database": str(database.path), "view": view.name, "cells": len(trained.partition), "epochs": epoch,
-         "best_epoch": best[0], "validation_loss": best[2], "validation_accuracy": best[3]})
+        write_cells(args.cells_output, summary.trained.partition, overwrite=True)
+    printer.result(f"{database.path}: {summary.text()}; locate now uses it",
+                   {"database": str(database.path), **summary.to_dict()})
     database.close()
     return 0
 

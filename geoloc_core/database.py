@@ -79,6 +79,11 @@ class DamagedDatabaseError(DatabaseError):
 class EmbedderMismatchError(DatabaseError):
     """The database was built with another embedder than the one offered."""
 
+    @classmethod
+    def for_search(cls, path, stored: EmbedderIdentity, offered: EmbedderIdentity) -> EmbedderMismatchError:
+        return cls(f"{path}: this database was built with {stored.describe()}; "
+                   f"it cannot be searched with {offered.describe()}")
+
 
 @dataclass(frozen=True)
 class Record:
@@ -200,9 +205,7 @@ class ReferenceDatabase:
         manifest = cls._read_manifest(path)
         stored = EmbedderIdentity.from_dict(manifest["embedder"])
         if identity is not None and identity != stored:
-            raise EmbedderMismatchError(
-                f"{path}: this database was built with {stored.describe()}; "
-                f"it cannot be searched with {identity.describe()}")
+            raise EmbedderMismatchError.for_search(path, stored, identity)
         if not (path / RECORDS).is_file():
             raise DamagedDatabaseError(f"{path}: damaged database: {RECORDS} is missing")
         connection = None

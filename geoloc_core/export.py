@@ -16,7 +16,17 @@ from pathlib import Path
 from .circles import geodesic_circle
 from .estimators import DensityGrid
 from .locate import LocationResult
-from .schema import CELL_FIELDS, NEIGHBOUR_FIELDS, PREDICTION_FIELDS, UNCERTAINTY_FIELDS, UNCERTAINTY_LEVELS, names
+from .schema import (
+    CELL_FIELDS,
+    NEIGHBOUR_FIELDS,
+    PREDICTION_FIELDS,
+    UNCERTAINTY_FIELDS,
+    UNCERTAINTY_LEVELS,
+    names,
+    neighbour_rows,
+    prediction_rows,
+    uncertainty_radius,
+)
 from .storage import atomic_write, atomic_write_bytes
 
 PREDICTION_NAMES = names(PREDICTION_FIELDS)
@@ -26,22 +36,6 @@ FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "g
 
 class ExportError(Exception):
     pass
-
-
-def prediction_rows(results: Sequence[LocationResult], database: str = "", run_time: str = "") -> list[dict]:
-    return [{
-        "photo": r.photo, "file_name": Path(r.photo).name, "lat": r.lat, "lon": r.lon,
-        "confidence": r.confidence, "radius50_km": r.radius50_km, "radius90_km": r.radius90_km,
-        "estimator": r.estimator, "k": r.k, "nearest_distance": r.neighbours[0].distance if r.neighbours else None,
-        "database": database, "run_time": run_time,
-    } for r in results]
-
-
-def neighbour_rows(results: Sequence[LocationResult]) -> list[dict]:
-    return [{
-        "photo": r.photo, "rank": n.rank, "distance": n.distance, "similarity": n.similarity, "weight": n.weight,
-        "lat": n.lat, "lon": n.lon, "reference_path": n.path, "record_id": n.record_id,
-    } for r in results for n in r.neighbours]
 
 
 def _check_target(path: Path, overwrite: bool) -> None:
@@ -105,10 +99,6 @@ def write_cells(output: str | os.PathLike, cells, overwrite: bool = False) -> Pa
         output.unlink()
     atomic_write(output, write)
     return output
-
-
-def uncertainty_radius(result: LocationResult, level: int) -> float:
-    return {50: result.radius50_km, 90: result.radius90_km}[level]
 
 
 def neighbours_path(output: Path) -> Path:

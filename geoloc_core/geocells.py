@@ -113,6 +113,17 @@ class Partition:
                     found[k] = hit
         return found
 
+    def probability_at(self, probabilities: np.ndarray, lat, lon) -> np.ndarray:
+        """A photo's cell probabilities read at each point (0 where the point's cell was dropped): the
+        prior the hybrid estimator multiplies into the neighbours' weights."""
+        where = self.assign(lat, lon)
+        return np.where(where >= 0, probabilities[np.maximum(where, 0)], 0.0)
+
+    def most_probable(self, probabilities: np.ndarray) -> tuple[float, float]:
+        """Centroid of the most probable cell: the cells estimator's prediction."""
+        best = self.cells[int(np.argmax(probabilities))]
+        return best.lat, best.lon
+
     def centroids(self) -> tuple[np.ndarray, np.ndarray]:
         return np.array([c.lat for c in self.cells]), np.array([c.lon for c in self.cells])
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .database import ReferenceDatabase
+from .database import EmbedderMismatchError, ReferenceDatabase
 from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_ESTIMATOR, DEFAULT_K, DEFAULT_TEMPERATURE, ESTIMATORS
 from .embedders import Embedder, embedder_for
 from .estimators import DensityGrid, density_grid, estimate
@@ -106,11 +106,7 @@ class Locator:
         self.database = database
         self.embedder = embedder if embedder is not None else embedder_for(database.identity)
         if self.embedder.identity != database.identity:
-            from .database import EmbedderMismatchError
-
-            raise EmbedderMismatchError(
-                f"{database.path}: this database was built with {database.identity.describe()}; "
-                f"it cannot be searched with {self.embedder.identity.describe()}")
+            raise EmbedderMismatchError.for_search(database.path, database.identity, self.embedder.identity)
 
     @property
     def query_embedder(self) -> Embedder:
@@ -148,11 +144,8 @@ class Locator:
             lon = np.array([r.lon for r in refs])
             prior = location = None
             if probabilities is not None:
-                cells = view.trained.partition
-                best = int(np.argmax(probabilities[i]))
-                location = (cells.cells[best].lat, cells.cells[best].lon)
-                where = cells.assign(lat, lon)
-                prior = np.where(where >= 0, probabilities[i][np.maximum(where, 0)], 0.0)
+                location = view.trained.partition.most_probable(probabilities[i])
+                prior = view.trained.partition.probability_at(probabilities[i], lat, lon)
             est = estimate(options.estimator, lat, lon, sims, options.bandwidth_km, options.temperature, prior,
                            location)
             neighbours = [

@@ -1,6 +1,8 @@
 """Field names and types of the result tables, shared by the file export, Processing and the plugin's
 layers (kept free of heavy imports so that QGIS can read it at start-up)."""
 
+from pathlib import PurePath
+
 PREDICTION_FIELDS = (
     ("photo", str), ("file_name", str), ("lat", float), ("lon", float), ("confidence", float),
     ("radius50_km", float), ("radius90_km", float), ("estimator", str), ("k", int), ("nearest_distance", float),
@@ -12,6 +14,12 @@ NEIGHBOUR_FIELDS = (
 )
 UNCERTAINTY_FIELDS = (("photo", str), ("level", int), ("radius_km", float))
 UNCERTAINTY_LEVELS = (50, 90)
+
+
+def uncertainty_radius(result, level: int) -> float:
+    """The radius (km) holding `level` percent of a result's density."""
+    return {50: result.radius50_km, 90: result.radius90_km}[level]
+
 EVALUATION_FIELDS = (
     ("photo", str), ("true_lat", float), ("true_lon", float), ("pred_lat", float), ("pred_lon", float),
     ("error_km", float), ("confidence", float), ("radius50_km", float), ("radius90_km", float), ("left_out", int),
@@ -23,3 +31,21 @@ REFERENCE_FIELDS = (("record_id", int), ("path", str), ("lat", float), ("lon", f
 
 def names(fields) -> tuple[str, ...]:
     return tuple(name for name, _ in fields)
+
+
+def prediction_rows(results, database: str = "", run_time: str = "") -> list[dict]:
+    """One row per located photo (duck-typed LocationResult), keyed by PREDICTION_FIELDS."""
+    return [{
+        "photo": r.photo, "file_name": PurePath(r.photo).name, "lat": r.lat, "lon": r.lon,
+        "confidence": r.confidence, "radius50_km": r.radius50_km, "radius90_km": r.radius90_km,
+        "estimator": r.estimator, "k": r.k, "nearest_distance": r.neighbours[0].distance if r.neighbours else None,
+        "database": database, "run_time": run_time,
+    } for r in results]
+
+
+def neighbour_rows(results) -> list[dict]:
+    """One row per neighbour of every located photo, keyed by NEIGHBOUR_FIELDS."""
+    return [{
+        "photo": r.photo, "rank": n.rank, "distance": n.distance, "similarity": n.similarity, "weight": n.weight,
+        "lat": n.lat, "lon": n.lon, "reference_path": n.path, "record_id": n.record_id,
+    } for r in results for n in r.neighbours]

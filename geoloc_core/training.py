@@ -231,3 +231,64 @@ def train_head(features: np.ndarray, lat, lon, groups: np.ndarray, options: Trai
         head.load_state_dict(best_state)
     head.eval()
     return result
+
+
+@dataclass
+class TrainingData:
+    """What training needs from a database: its records, their stored base features, locations and groups."""
+
+    records: list
+    features: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    groups: np.ndarray
+
+
+def training_data(database) -> TrainingData:
+    records = database.all_records()
+    features = database.embeddings([r.id for r in records])
+    lat = np.array([r.lat for r in records])
+    lon = np.array([r.lon for r in records])
+    return TrainingData(records, features, lat, lon, photo_groups(lat, lon, [r.attributes for r in records], features))
+
+
+@dataclass
+class TrainingSummary:
+    view: str
+    photos: int
+    groups: int
+    trained: TrainedHead
+
+    @property
+    def best(self) -> tuple:
+        """(epoch, train loss, validation loss, validation accuracy) of the kept epoch."""
+        return min(self.trained.history, key=lambda h: h[2])
+
+    def text(self) -> str:
+        epoch, _, loss, accuracy = self.best
+        return (f"trained view '{self.view}' on {self.photos} photos in {self.groups} groups: "
+                f"{len(self.trained.partition)} geocells, stopped after {len(self.trained.history)} epochs, best "
+                f"validation loss {loss:.3f} (cell accuracy {accuracy:.1%}) at epoch {epoch}")
+
+    def to_dict(self) -> dict:
+        epoch, _, loss, accuracy = self.best
+        return {"view": self.view, "photos": self.photos, "groups": self.groups, "cells": len(self.trained.partition),
+                "epochs": len(self.trained.history), "best_epoch": epoch, "validation_loss": loss,
+                "validation_accuracy": accuracy}
+
+
+def train_view(database, name: str = "geocells", options: TrainOptions | None = None, finetune_options=None,
+               progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> TrainingSummary:
+    """Train on a writable database, by the head route or (with `finetune_options`) end to end, and make
+    the result its active view."""
+    data = training_data(database)
+    backbone = None
+    if finetune_options is not None:
+        from .finetune import finetune
+
+        trained, backbone = finetune(database.identity, [r.path for r in data.records], data.lat, data.lon,
+                                     data.groups, options, finetune_options, progress, should_stop)
+    else:
+        trained = train_head(data.features, data.lat, data.lon, data.groups, options, progress, should_stop)
+    view = database.save_view(name, trained, backbone)
+    return TrainingSummary(view.name, len(data.records), len(set(data.groups.tolist())), trained)

@@ -427,43 +427,30 @@ class TrainFeatures(EngineAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSink("CELLS", "Geocells", SOURCE_VECTOR_POLYGON, optional=True))
 
     def execute(self, parameters, context, feedback):
-        import numpy as np
-
         from ..geoloc_core.database import ReferenceDatabase
-        from ..geoloc_core.training import TrainOptions, photo_groups, train_head
+        from ..geoloc_core.training import TrainOptions, train_view
 
         database = ReferenceDatabase.open(self.parameterAsString(parameters, "DATABASE", context), writable=True)
-        records = database.all_records()
-        features = database.embeddings([r.id for r in records])
-        lat, lon = np.array([r.lat for r in records]), np.array([r.lon for r in records])
-        groups = photo_groups(lat, lon, [r.attributes for r in records], features)
         smoothing = self.parameterAsDouble(parameters, "SMOOTHING", context)
         options = TrainOptions(t_max=self.parameterAsInt(parameters, "T_MAX", context),
                                t_min=self.parameterAsInt(parameters, "T_MIN", context),
                                geo_dim=self.parameterAsInt(parameters, "GEO_DIM", context),
                                epochs=self.parameterAsInt(parameters, "EPOCHS", context),
                                smoothing_km=smoothing or None)
-        backbone = None
+        tune = None
         if self.parameterAsBoolean(parameters, "FINETUNE", context):
-            from ..geoloc_core.finetune import FinetuneOptions, finetune, pick_device
+            from ..geoloc_core.finetune import FinetuneOptions, pick_device
 
             tune = FinetuneOptions(epochs=self.parameterAsInt(parameters, "FINETUNE_EPOCHS", context))
             feedback.pushInfo(f"fine-tuning end to end on {pick_device(tune.device)}")
-            trained, backbone = finetune(database.identity, [r.path for r in records], lat, lon, groups, options,
-                                         tune, self.progress_reporter(feedback), feedback.isCanceled)
-        else:
-            trained = train_head(features, lat, lon, groups, options, self.progress_reporter(feedback),
-                                 feedback.isCanceled)
-        view = database.save_view(self.parameterAsString(parameters, "NAME", context) or "geocells", trained,
-                                  backbone)
-        best = min(trained.history, key=lambda h: h[2])
-        feedback.pushInfo(f"{len(trained.partition)} geocells over {len(set(groups.tolist()))} groups of photos; best "
-                          f"validation loss {best[2]:.3f}, cell accuracy {best[3]:.1%} at epoch {best[0]}")
-        outputs = {"VIEW": view.name, "CELL_COUNT": len(trained.partition), "EPOCHS": len(trained.history),
-                   "VALIDATION_ACCURACY": best[3]}
+        summary = train_view(database, self.parameterAsString(parameters, "NAME", context) or "geocells", options,
+                             tune, self.progress_reporter(feedback), feedback.isCanceled)
+        feedback.pushInfo(summary.text())
+        outputs = {"VIEW": summary.view, "CELL_COUNT": len(summary.trained.partition),
+                   "EPOCHS": len(summary.trained.history), "VALIDATION_ACCURACY": summary.best[3]}
         if parameters.get("CELLS"):
             outputs["CELLS"] = self.write_sink(parameters, context, "CELLS", layers.CELLS, WKB_POLYGON,
-                                               layers.cell_features(trained.partition))
+                                               layers.cell_features(summary.trained.partition))
         database.close()
         return outputs
 

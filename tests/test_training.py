@@ -14,7 +14,7 @@ from geoloc_core.geo import haversine_km, to_lat_lon, to_unit_vectors
 from geoloc_core.geocells import face_uv_to_xyz, partition, xyz_to_face_uv
 from geoloc_core.locate import LocateOptions, Locator
 from geoloc_core.sources import from_csv
-from geoloc_core.training import TrainOptions, grouped_folds, grouped_split, photo_groups, train_head
+from geoloc_core.training import TrainOptions, grouped_folds, grouped_split, photo_groups, train_view
 
 from .conftest import flickr_rows, write_csv
 
@@ -108,14 +108,9 @@ def trained_database(embedder, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("train")
     candidates, _ = from_csv(write_csv(tmp / "refs.csv", flickr_rows(shared_path("flickr-cc"), 240)))
     database, _ = build_database(tmp / "t.geoloc", candidates, embedder)
-    records = database.all_records()
-    features = database.embeddings([r.id for r in records])
-    lat, lon = np.array([r.lat for r in records]), np.array([r.lon for r in records])
-    groups = photo_groups(lat, lon, [r.attributes for r in records], features)
-    trained = train_head(features, lat, lon, groups, TrainOptions(t_max=25, t_min=4, geo_dim=32, epochs=40))
-    database.save_view("geocells", trained)
+    summary = train_view(database, options=TrainOptions(t_max=25, t_min=4, geo_dim=32, epochs=40))
     database.close()
-    return tmp / "t.geoloc", candidates, trained
+    return tmp / "t.geoloc", candidates, summary.trained
 
 
 def test_training_learns_and_the_view_is_used_after_reopening(trained_database, embedder):

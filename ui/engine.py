@@ -127,26 +127,19 @@ class InProcessEngine:
 
     def train(self, progress, should_stop) -> tuple[DatabaseInfo, str]:
         """Train geolocation features on the open database (the head route); returns (info, summary)."""
-        import numpy as np
-
         from ..geoloc_core.database import ReferenceDatabase
-        from ..geoloc_core.training import photo_groups, train_head
+        from ..geoloc_core.training import train_view
 
         try:
             database = ReferenceDatabase.open(self._database.path, writable=True)
-            records = database.all_records()
-            features = database.embeddings([r.id for r in records])
-            lat, lon = np.array([r.lat for r in records]), np.array([r.lon for r in records])
-            groups = photo_groups(lat, lon, [r.attributes for r in records], features)
-            trained = train_head(features, lat, lon, groups, progress=progress, should_stop=should_stop)
-            database.save_view("geocells", trained)
+            summary = train_view(database, progress=progress, should_stop=should_stop)
         except self._errors() as exc:
             raise EngineError(str(exc)) from None
-        best = min(trained.history, key=lambda h: h[2])
         self.close()
         self._database = database
-        return self._info(database), (f"trained features on {len(records)} photos: {len(trained.partition)} "
-                                      f"geocells, held-out cell accuracy {best[3]:.0%}")
+        return self._info(database), (f"trained features on {summary.photos} photos: "
+                                      f"{len(summary.trained.partition)} geocells, held-out cell accuracy "
+                                      f"{summary.best[3]:.0%}")
 
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
         from ..geoloc_core.export import write_density_geotiff
