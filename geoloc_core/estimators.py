@@ -240,11 +240,6 @@ class DensityGrid:
     def geotransform(self) -> tuple[float, float, float, float, float, float]:
         return (self.west, self.resolution, 0.0, self.north, 0.0, -self.resolution)
 
-    @property
-    def extent(self) -> tuple[float, float, float, float]:
-        rows, cols = self.values.shape
-        return (self.west, self.north - rows * self.resolution, self.west + cols * self.resolution, self.north)
-
 
 def density_grid(lat, lon, weights, bandwidth_km: float, extent: tuple[float, float, float, float],
                  resolution_deg: float, max_cells: int = 4_000_000) -> DensityGrid:

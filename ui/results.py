@@ -36,7 +36,6 @@ class LocateRun:
     results: list
     failed: list
     density_paths: dict = field(default_factory=dict)  # photo -> GeoTIFF path
-    group_name: str = ""
     layer_ids: dict = field(default_factory=dict)  # role -> layer id
 
 
@@ -93,8 +92,7 @@ def build_layers(run: LocateRun, with_uncertainty: bool) -> dict:
 
 def add_run_to_project(run: LocateRun, built: dict, project: QgsProject) -> QgsLayerTreeGroup:
     """All layers in one group at the top of the layer tree: predictions above, rasters below."""
-    run.group_name = f"Photo Geolocator run {run.number} ({run.run_time[11:19]})"
-    group = project.layerTreeRoot().insertGroup(0, run.group_name)
+    group = project.layerTreeRoot().insertGroup(0, f"Photo Geolocator run {run.number} ({run.run_time[11:19]})")
     order = ["predictions", "neighbours", "uncertainty"] + sorted(k for k in built if k.startswith("density:"))
     for role in order:
         if role in built:
