@@ -61,10 +61,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         database, _ = build_database(args.database or Path(tmp) / "flickr.geoloc", items, load_embedder())
         data = training_data(database)
+        features = data.features[np.arange(len(data.ids))]
         database.close()
-    records, features, lat, lon, groups = data.records, data.features, data.lat, data.lon, data.groups
+    photos, lat, lon, groups = len(data.ids), data.lat, data.lon, data.groups
     configs = ["ImageNet + paper", "ImageNet + sphere", "trained + sphere", "cells", "hybrid"]
-    errors = {name: np.zeros(len(records)) for name in configs}
+    errors = {name: np.zeros(photos) for name in configs}
     training_seconds = []
     for fold, (train, test) in enumerate(grouped_folds(groups, args.folds)):
         sims, idx = search(features[train], features[test], K)
@@ -86,13 +87,13 @@ def main():
         print(f"fold {fold + 1}/{args.folds}: {len(train)} references, {len(test)} queries, "
               f"{len(cells)} geocells, trained in {training_seconds[-1]:.1f} s ({len(trained.history)} epochs)")
     head = " ".join(f"{f'{t} km':>9}" for t in THRESHOLDS_KM)
-    print(f"\n{len(records)} photos, {len(set(groups.tolist()))} groups, {args.folds}-fold grouped cross-validation, "
+    print(f"\n{photos} photos, {len(set(groups.tolist()))} groups, {args.folds}-fold grouped cross-validation, "
           f"k={K}\n{'configuration':<26} {head} {'median km':>10} {'GeoGuessr':>9}")
     for name in configs:
         print(row(name, errors[name]))
     baseline = geoguessr_score(errors["ImageNet + sphere"])
     rng = np.random.default_rng(0)
-    draws = rng.integers(0, len(records), (2000, len(records)))
+    draws = rng.integers(0, photos, (2000, photos))
     print("\nmean GeoGuessr difference against ImageNet + sphere, paired bootstrap 95% interval:")
     for name in configs:
         if name != "ImageNet + sphere":

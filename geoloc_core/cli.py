@@ -1,5 +1,6 @@
-"""Command line: build | add | locate | evaluate | info. User mistakes are one line on stderr and
-exit status 2; `--progress json` prints one JSON object per line for another process to follow."""
+"""Command line: build | add | locate | evaluate | info | train | cells | view | reindex | verify.
+User mistakes are one line on stderr and exit status 2; `--progress json` prints one JSON object per
+line for another process to follow."""
 
 from __future__ import annotations
 
@@ -139,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("database", type=Path)
     view.add_argument("name")
 
+    reindex = commands.add_parser("reindex", help="train the database's search index again (adds do it when the "
+                                                  "size calls for another index)")
+    reindex.add_argument("database", type=Path)
+    reindex.add_argument("--factory", help="a faiss index_factory string with IVF to use instead of the one chosen "
+                                           "by size (kept as the database grows), or 'auto' to go back to choosing")
+
+    verify = commands.add_parser("verify", help="re-read the whole database and check every checksum")
+    verify.add_argument("database", type=Path)
+
     info = commands.add_parser("info", help="describe a database")
     info.add_argument("database", type=Path)
     info.add_argument("--records", action="store_true", help="also list every reference photo (JSON output)")
@@ -260,6 +270,7 @@ def run_info(args, printer: ProgressPrinter) -> int:
             f"photos     {database.count}",
             f"embedder   {database.identity.describe()}",
             f"features   {('trained view ' + database.view.name) if database.view else 'base (ImageNet)'}",
+            f"index      {_describe_index(manifest['index'])}",
             f"metric     {manifest['metric']}",
             f"created    {manifest['created']}",
             f"updated    {manifest['updated']}",
@@ -272,6 +283,38 @@ def run_info(args, printer: ProgressPrinter) -> int:
             data["records"] = [vars(r) for r in database.all_records()]
         printer.result(text, data)
     return 0
+
+
+def _describe_index(entry: dict) -> str:
+    if entry["factory"] == "Flat":
+        return "exact search over the stored float16 vectors"
+    return (f"{entry['factory']} (nprobe {entry['nprobe']}, {entry['covered']} vectors indexed, the rest searched "
+            f"exactly{', chosen by hand' if entry.get('forced') else ''}), re-ranked exactly")
+
+
+def run_reindex(args, printer: ProgressPrinter) -> int:
+    from .database import ReferenceDatabase
+    from .search_index import plan_for
+
+    with ReferenceDatabase.open(args.database, writable=True) as database:
+        forced = args.factory not in (None, "auto")
+        plan = plan_for(database.count, database.identity.dimension, args.factory if forced else None)
+        database.reindex(plan, forced, printer)
+        printer.close()
+        entry = database.manifest["index"]
+        printer.result(f"{database.path}: {_describe_index(entry)}", {"database": str(database.path), "index": entry})
+    return 0
+
+
+def run_verify(args, printer: ProgressPrinter) -> int:
+    from .database import ReferenceDatabase
+
+    with ReferenceDatabase.open(args.database) as database:
+        problems = database.verify(printer)
+        printer.close()
+        text = "\n".join(f"problem: {p}" for p in problems) or f"{database.path}: {database.count} photos, all intact"
+        printer.result(text, {"database": str(database.path), "count": database.count, "problems": problems})
+    return EXIT_USER_ERROR if problems else 0
 
 
 def run_train(args, printer: ProgressPrinter) -> int:
@@ -320,7 +363,7 @@ def run_view(args, printer: ProgressPrinter) -> int:
 
 
 COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluate": run_evaluate, "info": run_info,
-            "train": run_train, "cells": run_cells, "view": run_view}
+            "train": run_train, "cells": run_cells, "view": run_view, "reindex": run_reindex, "verify": run_verify}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,20 +1,29 @@
-"""The reference database: one directory holding a manifest, the records in SQLite and a faiss index.
+"""The reference database: one folder holding a manifest, the records' metadata in SQLite, their
+embeddings in an id-aligned float16 file, and (past EXACT_MAX_ROWS photos) a trained search index.
 
     field-photos.geoloc/
-        manifest.json    format version, embedder identity, dimension, count, metric, dates, index hash
-        records.sqlite   one row per photo: path, content SHA-256, location, size, attributes, embedding
-        index.faiss      exact inner-product index over the L2-normalised embeddings, ids = record ids
+        manifest.json          format version 2, database id, embedder identity, dimension, count,
+                               the index (faiss factory string, generation, rows covered), views
+        metadata.sqlite        one row per photo: path, content SHA-256, location, size, attributes;
+                               a checksum per committed batch (for `verify`); the database id
+        vectors.f16            row r = embedding of record id r + 1 (geoloc_core.vectors)
+        index-<gen>.faiss      compressed index over the first rows (geoloc_core.search_index)
 
-SQLite is the source of truth and is committed after every batch, so a build killed at any moment
-keeps everything committed so far and a re-run resumes. The faiss index and the manifest are derived
-from it and replaced atomically; an index that does not match its recorded hash or count is rebuilt
-from the records. Nothing is pickled.
+An add appends its vectors (fsync), then commits its records in one SQLite transaction: a build
+killed at any moment keeps what was committed, and rows past the records' count are cut off by the
+next writer. Every file carries the database id, and the index its generation, so files from
+another database or generation are refused rather than mixed. Opening reads headers and counts only;
+`verify` re-hashes everything. Writers take the folder's lock. Version-1 databases (embeddings as
+SQLite BLOBs, a flat index) are migrated on first open, crash-safely: the manifest switches last.
+Nothing is pickled.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import math
 import os
 import sqlite3
 import time
@@ -29,14 +38,26 @@ import numpy as np
 from .embedders import Embedder, EmbedderIdentity, sha256_of
 from .files import PhotoError
 from .photos import image_size
-from .progress import Cancelled, ProgressCallback, StopCheck, report
+from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
+from .search_index import (
+    DELTA_MAX_ROWS,
+    IndexFileError,
+    IndexPlan,
+    SearchIndex,
+    new_database_id,
+    plan_for,
+)
 from .sources import Candidate, Skipped
 from .storage import atomic_write, atomic_write_json
+from .vectors import VectorFile, VectorFileError
 
 FORMAT = "photo-geolocator-database"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METRIC = "l2 over L2-normalised features (searched as inner product)"
-MANIFEST, RECORDS, INDEX, LOCK = "manifest.json", "records.sqlite", "index.faiss", ".lock"
+MANIFEST, METADATA, VECTORS, LOCK = "manifest.json", "metadata.sqlite", "vectors.f16", ".lock"
+V1_RECORDS, V1_INDEX = "records.sqlite", "index.faiss"
+MIGRATING = ".migrating"
+RECORD_COLUMNS = "id, path, sha256, lat, lon, altitude_m, time, width, height, attributes"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -49,9 +70,15 @@ CREATE TABLE IF NOT EXISTS records (
     time TEXT,
     width INTEGER,
     height INTEGER,
-    attributes TEXT NOT NULL DEFAULT '{}',
-    embedding BLOB NOT NULL
+    attributes TEXT NOT NULL DEFAULT '{}'
 );
+CREATE TABLE IF NOT EXISTS batches (
+    first_id INTEGER PRIMARY KEY,
+    last_id INTEGER NOT NULL,
+    records_sha256 TEXT NOT NULL,
+    vectors_sha256 TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS geocells (
     view TEXT NOT NULL,
     token TEXT NOT NULL,
@@ -73,7 +100,7 @@ class DatabaseError(Exception):
 
 
 class DamagedDatabaseError(DatabaseError):
-    """Files of the database are missing, truncated or edited."""
+    """Files of the database are missing, truncated, edited or from another database."""
 
 
 class EmbedderMismatchError(DatabaseError):
@@ -109,6 +136,7 @@ class TrainedView:
     index: object  # faiss index over the records' geo-embeddings, ids = record ids
     backbone: Embedder | None = None  # fine-tuned network (end-to-end route); None: the base embedder
 
+
 @dataclass
 class BuildReport:
     """What an add/build did. `skipped`: photos with no usable location; `failed`: unreadable photos."""
@@ -135,6 +163,21 @@ class BuildReport:
         }
 
 
+@dataclass(frozen=True)
+class EmbeddedRecord:
+    """A reference whose embedding is already computed (merges, packs, benchmarks)."""
+
+    path: str
+    sha256: str
+    lat: float
+    lon: float
+    altitude_m: float | None = None
+    time: str | None = None
+    width: int | None = None
+    height: int | None = None
+    attributes: dict = field(default_factory=dict)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -147,7 +190,12 @@ def _writer_lock(directory: Path):
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    with open(directory / LOCK, "a+") as handle:
+    try:
+        handle = open(directory / LOCK, "a+")
+    except OSError as exc:
+        raise DatabaseError(f"{directory}: cannot write to this database ({LOCK}: {exc.strerror or exc}); "
+                            "check that the folder is yours and writable") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -158,75 +206,127 @@ def _writer_lock(directory: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _batch_digests(rows: Sequence[tuple], vectors: np.ndarray) -> tuple[str, str]:
+    """SHA-256 of a batch's records (as stored) and of its float16 vectors, checked by `verify`."""
+    records = hashlib.sha256()
+    for row in rows:
+        records.update(json.dumps(list(row), ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+        records.update(b"\n")
+    stored = np.ascontiguousarray(vectors, dtype=np.float32).astype("<f2")
+    return records.hexdigest(), hashlib.sha256(stored.tobytes()).hexdigest()
+
+
+def _check_vectors(vectors: np.ndarray, dimension: int) -> None:
+    norms = np.linalg.norm(vectors, axis=1) if len(vectors) else np.zeros(0)
+    if vectors.ndim != 2 or vectors.shape[1] != dimension:
+        raise DatabaseError(f"embeddings of shape {vectors.shape}; this database holds {dimension}-d features")
+    if not np.all(np.isfinite(norms)) or np.any(np.abs(norms - 1.0) > 1e-2):
+        raise DatabaseError("embeddings must be finite, L2-normalised vectors (got norms from "
+                            f"{np.nanmin(norms):.3g} to {np.nanmax(norms):.3g})")
+
+
 class ReferenceDatabase:
     """Geotagged reference photos with their embeddings, searchable by feature similarity."""
 
-    def __init__(self, path: Path, manifest: dict, connection: sqlite3.Connection, index, writable: bool):
+    def __init__(self, path: Path, manifest: dict, connection: sqlite3.Connection, vectors: VectorFile,
+                 writable: bool):
         self.path = path
         self.manifest = manifest
         self._connection = connection
-        self._index = index
+        self._vectors = vectors
+        self._index: SearchIndex | None = None
         self.writable = writable
         self.identity = EmbedderIdentity.from_dict(manifest["embedder"])
         self.warnings: list[str] = []
         self.view: TrainedView | None = None
+        self._lock_depth = 0
 
     # -- opening ---------------------------------------------------------------------------------
 
     @classmethod
     def create(cls, path: str | os.PathLike, identity: EmbedderIdentity) -> ReferenceDatabase:
         path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise DatabaseError(f"{path}: is a file; choose a new folder for the database")
         if (path / MANIFEST).exists():
             raise DatabaseError(f"{path}: a database already exists here; add photos to it instead")
-        if path.exists() and any(p.name != LOCK for p in path.iterdir()):
-            raise DatabaseError(f"{path}: folder is not empty; choose a new folder for the database")
         path.mkdir(parents=True, exist_ok=True)
         with _writer_lock(path):
-            connection = cls._connect(path / RECORDS)
+            leftovers = [p for p in path.iterdir() if p.name != LOCK]
+            if leftovers and not all(p.name in (METADATA, VECTORS) for p in leftovers):
+                raise DatabaseError(f"{path}: folder is not empty; choose a new folder for the database")
+            for leftover in leftovers:  # a create that died before its manifest: nothing was committed
+                leftover.unlink()
+            database_id = new_database_id()
+            connection = cls._connect(path / METADATA)
             connection.executescript(SCHEMA)
-            connection.commit()
+            with connection:
+                connection.executemany("INSERT INTO meta VALUES (?, ?)",
+                                       [("database_id", database_id), ("format_version", str(FORMAT_VERSION))])
+            vectors = VectorFile.create(path / VECTORS, identity.dimension, database_id)
             created = _now()
             manifest = {
-                "format": FORMAT, "format_version": FORMAT_VERSION, "embedder": identity.to_dict(),
-                "dimension": identity.dimension, "count": 0, "metric": METRIC,
-                "created": created, "updated": created,
+                "format": FORMAT, "format_version": FORMAT_VERSION, "database_id": database_id,
+                "embedder": identity.to_dict(), "dimension": identity.dimension, "count": 0, "metric": METRIC,
+                "created": created, "updated": created, "index": cls._index_entry(plan_for(0, identity.dimension)),
             }
-            database = cls(path, manifest, connection, cls._empty_index(identity.dimension), writable=True)
-            database._write_index_and_manifest()
+            database = cls(path, manifest, connection, vectors, writable=True)
+            database._index = SearchIndex(vectors, plan_for(0, identity.dimension))
+            database._write_manifest()  # the commit point: a folder without it is not a database yet
         return database
 
     @classmethod
     def open(cls, path: str | os.PathLike, identity: EmbedderIdentity | None = None,
              writable: bool = False) -> ReferenceDatabase:
-        """Open a database; with `identity`, refuse it unless it was built with that embedder."""
+        """Open a database (migrating a version-1 one first); with `identity`, refuse it unless it was
+        built with that embedder. Only headers and counts are checked here; `verify` checks all."""
         path = Path(path)
         if not path.is_dir():
             raise DatabaseError(f"{path}: no reference database here (folder not found)")
         manifest = cls._read_manifest(path)
+        if manifest["format_version"] < FORMAT_VERSION:
+            from .migration import migrate_v1
+
+            migrate_v1(path)
+            manifest = cls._read_manifest(path)
         stored = EmbedderIdentity.from_dict(manifest["embedder"])
         if identity is not None and identity != stored:
             raise EmbedderMismatchError.for_search(path, stored, identity)
-        if not (path / RECORDS).is_file():
-            raise DamagedDatabaseError(f"{path}: damaged database: {RECORDS} is missing")
+        database_id = manifest["database_id"]
+        if not (path / METADATA).is_file():
+            raise DamagedDatabaseError(f"{path}: damaged database: {METADATA} is missing")
         connection = None
         try:
-            connection = cls._connect(path / RECORDS)
-            check = connection.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise sqlite3.DatabaseError(check)
-            columns = {row[1] for row in connection.execute("PRAGMA table_info(records)")}
-            if "embedding" not in columns:
-                raise sqlite3.DatabaseError("records table missing")
+            connection = cls._connect(path / METADATA)
+            stored_id = connection.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
+            count = connection.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             if connection is not None:
                 connection.close()
-            raise DamagedDatabaseError(f"{path}: damaged database: {RECORDS} is unreadable ({exc})") from None
-        if writable:
-            connection.executescript(SCHEMA)  # tables added since the database was made (idempotent)
-        database = cls(path, manifest, connection, None, writable)
-        database._load_index()
-        if manifest.get("active_view"):
-            database._load_view(manifest["active_view"])
+            raise DamagedDatabaseError(f"{path}: damaged database: {METADATA} is unreadable ({exc})") from None
+        try:
+            if stored_id is None or stored_id[0] != database_id:
+                raise DamagedDatabaseError(f"{path}: damaged database: {METADATA} belongs to another database "
+                                           "(its database id differs from the manifest's)")
+            try:
+                vectors = VectorFile.open(path / VECTORS, int(manifest["dimension"]), database_id)
+                if vectors.rows < count:
+                    raise VectorFileError(f"{VECTORS} holds {vectors.rows} vectors for {count} records")
+            except VectorFileError as exc:
+                raise DamagedDatabaseError(f"{path}: damaged database: {exc}") from None
+        except DatabaseError:
+            connection.close()
+            raise
+        database = cls(path, manifest, connection, vectors, writable)
+        try:
+            database._load_index(count)
+            if writable:
+                connection.executescript(SCHEMA)  # tables added since the database was made (idempotent)
+            if manifest.get("active_view"):
+                database._load_view(manifest["active_view"])
+        except BaseException:
+            database.close()
+            raise
         return database
 
     @staticmethod
@@ -237,77 +337,120 @@ class ReferenceDatabase:
 
     @staticmethod
     def _read_manifest(path: Path) -> dict:
+        """The manifest, checked for shape: a damaged one is reported as such, never as a traceback."""
         file = path / MANIFEST
         if not file.is_file():
             raise DatabaseError(f"{path}: not a reference database ({MANIFEST} is missing)")
         try:
-            manifest = json.loads(file.read_text(encoding="utf-8"))
-            if manifest.get("format") != FORMAT:
+            manifest = json.loads(file.read_text(encoding="utf-8"), parse_constant=_refuse_constant,
+                                  parse_float=_finite_float)
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                 raise ValueError("not a Photo Geolocator manifest")
+            version = manifest.get("format_version")
+            if not isinstance(version, int) or version < 1:
+                raise ValueError(f"format_version {version!r} is not a version number")
             EmbedderIdentity.from_dict(manifest["embedder"])
-            int(manifest["dimension"])
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise DamagedDatabaseError(f"{path}: damaged database: {MANIFEST} is unreadable ({exc})") from None
-        if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
+            if not isinstance(manifest["dimension"], int) or manifest["dimension"] < 1:
+                raise ValueError(f"dimension {manifest['dimension']!r} is not a positive integer")
+            if not isinstance(manifest.get("active_view"), (str, type(None))):
+                raise ValueError(f"active_view {manifest['active_view']!r} is not a view name")
+            if version >= 2 and not isinstance(manifest.get("database_id"), str):
+                raise ValueError("database_id is missing")
+            if version >= 2 and not isinstance(manifest.get("index"), dict):
+                raise ValueError("index is missing")
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError, OSError) as exc:
+            raise DamagedDatabaseError(f"{path}: damaged database: {MANIFEST} is unreadable "
+                                       f"({str(exc)[:200]})") from None
+        if version > FORMAT_VERSION:
             raise DatabaseError(f"{path}: made by a newer version of Photo Geolocator (format "
-                                f"{manifest['format_version']}); update the plugin to open it")
+                                f"{version}); update the plugin to open it")
         return manifest
 
+    # -- the search index ------------------------------------------------------------------------
+
     @staticmethod
-    def _empty_index(dimension: int):
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+    def _index_entry(plan: IndexPlan, covered: int = 0, generation: int = 0, forced: bool = False) -> dict:
+        return {"factory": plan.factory, "nprobe": plan.nprobe, "covered": covered, "generation": generation,
+                "forced": forced}
 
-    def _load_index(self) -> None:
-        """Use index.faiss when it matches the manifest and the records; else rebuild it from them."""
-        file = self.path / INDEX
-        count = self.count
-        reason = None
-        if not file.is_file():
-            reason = "index file is missing"
-        elif self.manifest.get("index_sha256") != sha256_of(file):
-            reason = "index file does not match the manifest (interrupted write or edited file)"
+    def _index_file(self, generation: int) -> Path:
+        return self.path / f"index-{generation}.faiss"
+
+    def _load_index(self, count: int) -> None:
+        """The index the manifest names, checked against its header; the rows after it are searched
+        exactly. A missing or foreign index is rebuilt when writable, else refused."""
+        entry = self.manifest["index"]
+        plan = IndexPlan(str(entry.get("factory")), int(entry.get("nprobe", 0)))
+        if plan.exact:
+            self._index = SearchIndex(self._vectors, plan, generation=int(entry.get("generation", 0)))
         else:
+            expected = {"database_id": self.manifest["database_id"], **entry}
             try:
-                index = faiss.read_index(str(file))
-            except RuntimeError as exc:
-                reason = f"index file is unreadable ({str(exc).splitlines()[0][:120]})"
-            else:
-                if index.ntotal != count or index.d != self.identity.dimension:
-                    reason = f"index holds {index.ntotal} vectors for {count} records"
-                else:
-                    self._index = index
-                    return
-        self.warnings.append(f"{self.path}: {reason}; rebuilt it from the records")
-        self._index = self._index_from_records()
-        if self.writable:
-            self._write_index_and_manifest()
-
-    def _index_from_records(self):
-        dimension = self.identity.dimension
-        index = self._empty_index(dimension)
-        ids, vectors = [], []
-        try:
-            for record_id, blob in self._connection.execute("SELECT id, embedding FROM records ORDER BY id"):
-                vector = np.frombuffer(blob, dtype=np.float32)
-                if vector.size != dimension:
+                self._index = SearchIndex.load(self._index_file(int(entry.get("generation", 0))), self._vectors,
+                                               expected)
+                if self._index.covered > count:
+                    raise IndexFileError(f"the index covers {self._index.covered} vectors for {count} records")
+            except (IndexFileError, ValueError, TypeError) as exc:
+                if not self.writable:
                     raise DamagedDatabaseError(
-                        f"{self.path}: damaged database: record {record_id} has a {vector.size}-d embedding, "
-                        f"expected {dimension}")
-                ids.append(record_id)
-                vectors.append(vector)
-        except sqlite3.DatabaseError as exc:
-            raise DamagedDatabaseError(f"{self.path}: damaged database: {RECORDS} is unreadable ({exc})") from None
-        if ids:
-            index.add_with_ids(np.stack(vectors), np.asarray(ids, dtype=np.int64))
-        return index
+                        f"{self.path}: damaged database: {exc}; rebuild the index with "
+                        f"`python -m geoloc_core reindex {self.path}`") from None
+                self.warnings.append(f"{self.path}: {exc}; rebuilt the index from the vectors")
+                with self._locked():
+                    self._reindex(plan, bool(entry.get("forced")), None, None)
+                return
+        self._index.extend(count)
 
-    def _write_index_and_manifest(self) -> None:
-        atomic_write(self.path / INDEX, lambda tmp: faiss.write_index(self._index, str(tmp)))
-        self.manifest.update(count=self.count, updated=_now(), index_sha256=sha256_of(self.path / INDEX))
+    def reindex(self, plan: IndexPlan | None = None, forced: bool = False, progress: ProgressCallback | None = None,
+                should_stop: StopCheck | None = None) -> IndexPlan:
+        """Train the index `plan` (default: the one this size calls for) over every row and switch the
+        manifest to it; the previous index stays in use until the switch."""
+        with self._writing():
+            return self._reindex(plan, forced, progress, should_stop)
+
+    def _reindex(self, plan, forced, progress, should_stop) -> IndexPlan:
+        count = self._committed_rows()
+        plan = plan or plan_for(count, self.identity.dimension)
+        generation = int(self.manifest["index"].get("generation", 0)) + 1
+        try:
+            index = SearchIndex.train(self._vectors, count, plan, generation, progress, should_stop)
+        except IndexFileError as exc:
+            raise DatabaseError(f"{self.path}: {exc}") from None
+        self._switch_index(index, forced)
+        return plan
+
+    def _switch_index(self, index: SearchIndex, forced: bool) -> None:
+        """Write the new index's file, then the manifest that names it (the commit), then drop the old file."""
+        if index.trained is not None:
+            index.save(self._index_file(index.generation))
+        old = self.manifest["index"]
+        self.manifest["index"] = self._index_entry(index.plan, index.covered, index.generation, forced)
+        self._write_manifest()
+        if old.get("factory") != "Flat" and int(old.get("generation", -1)) != index.generation:
+            self._index_file(int(old.get("generation", 0))).unlink(missing_ok=True)
+        index.extend(self._committed_rows())
+        self._index = index
+
+    def _maintain_index(self, progress: ProgressCallback | None, should_stop: StopCheck | None) -> None:
+        """After an add: train again when the size calls for another index, or fold a large delta into the
+        trained index (one rewrite of the index file per DELTA_MAX_ROWS photos added, not per add)."""
+        entry = self.manifest["index"]
+        count = self._committed_rows()
+        wanted = (IndexPlan(entry["factory"], int(entry.get("nprobe", 0))) if entry.get("forced")
+                  else plan_for(count, self.identity.dimension))
+        if wanted.factory != self._index.plan.factory:
+            self._reindex(wanted, bool(entry.get("forced")), progress, should_stop)
+        elif self._index.trained is not None and count - self._index.covered > DELTA_MAX_ROWS:
+            report(progress, 0, count, "index", f"merging {count - self._index.covered} new vectors into the index")
+            self._switch_index(self._index.merge_delta(count), bool(entry.get("forced")))
+
+    def _write_manifest(self) -> None:
+        self.manifest.update(count=self._committed_rows(), updated=_now())
         atomic_write_json(self.path / MANIFEST, self.manifest)
 
     def close(self) -> None:
         self._connection.close()
+        self._vectors.close()
 
     def __enter__(self) -> ReferenceDatabase:
         return self
@@ -322,18 +465,32 @@ class ReferenceDatabase:
         return self.path.name.removesuffix(".geoloc")
 
     @property
+    def database_id(self) -> str:
+        return self.manifest["database_id"]
+
+    @property
+    def index_plan(self) -> IndexPlan:
+        return self._index.plan
+
+    def _committed_rows(self) -> int:
+        return int(self._connection.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0])
+
+    @property
     def count(self) -> int:
-        return int(self._connection.execute("SELECT count(*) FROM records").fetchone()[0])
+        """Photos in the database (ids run from 1 to count without gaps)."""
+        return self._committed_rows()
 
     def search(self, queries: np.ndarray, k: int, in_view: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Inner-product similarities and record ids of the k nearest references per query
         (id -1 and similarity -inf where the database holds fewer than k). With `in_view`, the
         queries are geo-embeddings of the active trained view and its index is searched."""
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        index = self.view.index if in_view else self._index
-        if queries.ndim != 2 or queries.shape[1] != index.d:
-            raise DatabaseError(f"queries have shape {queries.shape}; this index needs {index.d}-d")
-        return index.search(queries, int(k))
+        dimension = self.view.index.d if in_view else self.identity.dimension
+        if queries.ndim != 2 or queries.shape[1] != dimension:
+            raise DatabaseError(f"queries have shape {queries.shape}; this index needs {dimension}-d")
+        if in_view:
+            return self.view.index.search(queries, int(k))
+        return self._index.search(queries, int(k))
 
     def records(self, ids: Iterable[int]) -> dict[int, Record]:
         wanted = sorted({int(i) for i in ids if int(i) >= 0})
@@ -341,16 +498,29 @@ class ReferenceDatabase:
         for start in range(0, len(wanted), 900):
             chunk = wanted[start:start + 900]
             rows = self._connection.execute(
-                "SELECT id, path, sha256, lat, lon, altitude_m, time, width, height, attributes FROM records "
-                f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+                f"SELECT {RECORD_COLUMNS} FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk)
             for row in rows:
                 found[row[0]] = Record(*row[:9], attributes=json.loads(row[9] or "{}"))
         return found
 
     def all_records(self) -> list[Record]:
-        rows = self._connection.execute("SELECT id FROM records ORDER BY id").fetchall()
-        records = self.records(r[0] for r in rows)
-        return [records[r[0]] for r in rows]
+        return [Record(*row[:9], attributes=json.loads(row[9] or "{}")) for row in
+                self._connection.execute(f"SELECT {RECORD_COLUMNS} FROM records ORDER BY id")]
+
+    def locations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, latitudes, longitudes) of every record, without building a Record per row."""
+        table = np.array(self._connection.execute("SELECT id, lat, lon FROM records ORDER BY id").fetchall(),
+                         dtype=np.float64).reshape(-1, 3)
+        return table[:, 0].astype(np.int64), table[:, 1], table[:, 2]
+
+    def attribute_values(self, name: str) -> list[str | None]:
+        """One attribute of every record, in id order (None where a record lacks it)."""
+        query = "SELECT json_extract(attributes, '$.' || ?) FROM records ORDER BY id"
+        return [value if value is None else str(value) for (value,) in self._connection.execute(query, (name,))]
+
+    def has_attribute(self, name: str) -> bool:
+        query = "SELECT 1 FROM records WHERE json_extract(attributes, '$.' || ?) IS NOT NULL LIMIT 1"
+        return self._connection.execute(query, (name,)).fetchone() is not None
 
     def ids_by_sha256(self, digests: Sequence[str]) -> dict[str, int]:
         found = {}
@@ -361,74 +531,204 @@ class ReferenceDatabase:
         return found
 
     def embeddings(self, ids: Sequence[int]) -> np.ndarray:
-        return np.stack([self._index.reconstruct(int(i)) for i in ids]) if len(ids) else np.zeros(
-            (0, self.identity.dimension), np.float32)
+        """Stored embeddings of record ids, float32, in the order asked (read from the vector file)."""
+        return self._vectors.read(np.asarray(ids, dtype=np.int64))
+
+    def embedding_chunks(self, rows: int | None = None):
+        """(first id, float32 block) over every committed row, for work that must not hold them all."""
+        for first, block in self._vectors.chunks(0, self._committed_rows() if rows is None else rows):
+            yield first + 1, block
 
     # -- writing ---------------------------------------------------------------------------------
+
+    def _require_writable(self) -> None:
+        if not self.writable:
+            raise DatabaseError(f"{self.path}: opened read-only")
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """The folder's writer lock, re-entrant within this object (a writer may call another)."""
+        self._require_writable()
+        if self._lock_depth:
+            yield
+            return
+        with _writer_lock(self.path):
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """The writer lock, with this object brought up to date with what other writers committed."""
+        with self._locked():
+            if self._lock_depth == 1:
+                self._catch_up()
+            yield
+
+    def _catch_up(self) -> None:
+        manifest = self._read_manifest(self.path)
+        if manifest.get("database_id") != self.manifest["database_id"]:
+            raise DamagedDatabaseError(f"{self.path}: damaged database: {MANIFEST} was replaced by another "
+                                       "database's")
+        stale = manifest["index"] != self.manifest["index"] or self._index is None
+        self.manifest = manifest
+        self._remove_leftovers()
+        count = self._committed_rows()
+        if self._vectors.rows > count:  # an add that died after writing vectors, before its records
+            self._vectors.truncate(count)
+        if stale:
+            self._load_index(count)
+        else:
+            self._index.extend(count)
+
+    def _remove_leftovers(self) -> None:
+        """Files no manifest names: version-1 files after a migration, index files of other generations,
+        temporary files of writers that died (only called under the lock)."""
+        current = self._index_file(int(self.manifest["index"].get("generation", 0))).name
+        for file in self.path.iterdir():
+            stale_index = file.name.startswith("index-") and file.suffix == ".faiss" and file.name != current
+            temporary = file.name.startswith(".") and ".tmp" in file.name
+            if file.is_file() and (stale_index or temporary or file.name in (V1_RECORDS, V1_INDEX)
+                                   or file.name.endswith(MIGRATING)):
+                file.unlink(missing_ok=True)
 
     def add(self, candidates: Sequence[Candidate], embedder: Embedder, progress: ProgressCallback | None = None,
             should_stop: StopCheck | None = None, batch_size: int = 32) -> BuildReport:
         """Embed and add photos not yet present (same content hash = present). Each batch is
         committed as it completes; a cancel keeps what was committed and reports `cancelled`."""
-        if not self.writable:
-            raise DatabaseError(f"{self.path}: opened read-only")
         if embedder.identity != self.identity:
             raise EmbedderMismatchError(
                 f"{self.path}: this database was built with {self.identity.describe()}; "
                 f"photos embedded with {embedder.identity.describe()} cannot be added")
         started = time.perf_counter()
         result = BuildReport()
-        with _writer_lock(self.path):
+        with self._writing():
             todo = self._new_candidates(candidates, result, progress, should_stop)
-            digests = {id(c): d for c, d in todo}
-            new_ids: list[int] = []
-            new_vectors: list[np.ndarray] = []
-            pending = [c for c, _ in todo]
+            digests = [digest for _, digest in todo]
+            pending = [candidate for candidate, _ in todo]
 
             def commit(indices: list[int], vectors: np.ndarray) -> None:
                 rows = []
-                for index, vector in zip(indices, vectors):
+                for index in indices:
                     candidate = pending[index]
                     try:
                         width, height = image_size(candidate.path)
                     except PhotoError:
                         width = height = None
-                    rows.append((str(candidate.path), digests[id(candidate)], candidate.lat, candidate.lon,
-                                 candidate.altitude_m, candidate.time, width, height,
-                                 json.dumps(candidate.attributes, ensure_ascii=False), vector.tobytes()))
-                with self._connection:
-                    self._connection.executemany(
-                        "INSERT INTO records (path, sha256, lat, lon, altitude_m, time, width, height, attributes,"
-                        " embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-                last = self._connection.execute("SELECT max(id) FROM records").fetchone()[0]
-                new_ids.extend(range(last - len(rows) + 1, last + 1))
-                new_vectors.append(vectors)
+                    rows.append(EmbeddedRecord(str(candidate.path), digests[index], candidate.lat, candidate.lon,
+                                               candidate.altitude_m, candidate.time, width, height,
+                                               candidate.attributes))
+                self._commit(rows, vectors)
                 result.added += len(rows)
 
             try:
                 outcome = embedder.embed_paths([c.path for c in pending], batch_size, progress, should_stop,
-                                               on_batch=commit)
+                                               on_batch=commit, keep_features=False)
                 result.failed.extend(Skipped(e.path, e.reason) for e in outcome.failures)
             except Cancelled:
                 result.cancelled = True
-            if new_ids:
-                self._index.add_with_ids(np.concatenate(new_vectors), np.asarray(new_ids, dtype=np.int64))
-                if self.view is not None:
-                    kept, inputs = (self.view_inputs(self.view, new_ids) if self.view.backbone is not None
-                                    else (new_ids, np.concatenate(new_vectors)))
-                    if kept:
-                        geo, _ = self.view.trained.transform(inputs)
-                        self.view.index.add_with_ids(geo, np.asarray(kept, dtype=np.int64))
-                    self._write_view_index(self.view)
-            if new_ids or self.manifest.get("count") != self.count:
-                self._write_index_and_manifest()
+            self._after_add(result.added, progress, None if result.cancelled else should_stop)
         result.seconds = time.perf_counter() - started
         return result
+
+    def add_embedded(self, records: Sequence[EmbeddedRecord], vectors: np.ndarray,
+                     progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> int:
+        """Add references whose embeddings are already computed (same embedder as the database), skipping
+        content hashes already present; returns how many were added."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if len(records) != len(vectors):
+            raise ValueError(f"{len(records)} records for {len(vectors)} vectors")
+        _check_vectors(vectors, self.identity.dimension)
+        with self._writing():
+            present = set(self.ids_by_sha256([r.sha256 for r in records]))
+            keep = [i for i, r in enumerate(records) if r.sha256 not in present and not present.add(r.sha256)]
+            for start in range(0, len(keep), 4096):
+                check_stop(should_stop)
+                chunk = keep[start:start + 4096]
+                self._commit([records[i] for i in chunk], vectors[chunk])
+                report(progress, start + len(chunk), len(keep), "add", "adding embedded references")
+            self._after_add(len(keep), progress, should_stop)
+        return len(keep)
+
+    def _commit(self, rows: Sequence[EmbeddedRecord], vectors: np.ndarray) -> None:
+        """Vectors first (durable), then the records pointing at them in one transaction."""
+        _check_vectors(vectors, self.identity.dimension)
+        first = self._committed_rows() + 1
+        stored = [(first + i, r.path, r.sha256, float(r.lat), float(r.lon), r.altitude_m, r.time, r.width, r.height,
+                   json.dumps(r.attributes, ensure_ascii=False)) for i, r in enumerate(rows)]
+        records_digest, vectors_digest = _batch_digests(stored, vectors)
+        self._vectors.append(vectors)
+        try:
+            with self._connection:
+                self._connection.executemany(f"INSERT INTO records ({RECORD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                                             stored)
+                self._connection.execute("INSERT INTO batches VALUES (?, ?, ?, ?)",
+                                         (first, first + len(rows) - 1, records_digest, vectors_digest))
+        except BaseException:
+            self._vectors.truncate(first - 1)
+            raise
+        self._index.extend(first + len(rows) - 1)
+
+    def _after_add(self, added: int, progress, should_stop) -> None:
+        if added and self.view is not None:
+            new_ids = list(range(self._committed_rows() - added + 1, self._committed_rows() + 1))
+            kept, inputs = (self.view_inputs(self.view, new_ids) if self.view.backbone is not None
+                            else (new_ids, self.embeddings(new_ids)))
+            if kept:
+                geo, _ = self.view.trained.transform(inputs)
+                self.view.index.add_with_ids(geo, np.asarray(kept, dtype=np.int64))
+            self._write_view_index(self.view)
+        if added:
+            try:
+                self._maintain_index(progress, should_stop)
+            except Cancelled:
+                pass  # the rows stay searchable exactly; the next add or `reindex` trains the index
+        if added or self.manifest.get("count") != self._committed_rows():
+            self._write_manifest()
+
+    def verify(self, progress: ProgressCallback | None = None) -> list[str]:
+        """Re-read everything and list what does not match (empty when the database is intact): SQLite's
+        integrity check, every batch's records and vectors against their checksums, the vectors'
+        norms, and the index's ids. Costs a full read of the database."""
+        problems = []
+        try:
+            check = self._connection.execute("PRAGMA integrity_check").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            return [f"{METADATA} is unreadable ({exc})"]
+        if check != "ok":
+            problems.append(f"{METADATA}: {check}")
+        count = self._committed_rows()
+        batches = self._connection.execute("SELECT first_id, last_id, records_sha256, vectors_sha256 FROM batches "
+                                           "ORDER BY first_id").fetchall()
+        covered = 0
+        for first, last, records_digest, vectors_digest in batches:
+            rows = self._connection.execute(f"SELECT {RECORD_COLUMNS} FROM records WHERE id BETWEEN ? AND ? "
+                                            "ORDER BY id", (first, last)).fetchall()
+            vectors = self._vectors.read_range(first - 1, min(last, self._vectors.rows))
+            digests = _batch_digests(rows, vectors)
+            if len(rows) != last - first + 1 or digests[0] != records_digest:
+                problems.append(f"records {first}-{last} were changed after they were added")
+            if len(vectors) != last - first + 1 or digests[1] != vectors_digest:
+                problems.append(f"vectors of records {first}-{last} were changed after they were added")
+            covered += last - first + 1
+            report(progress, covered, count, "verify", f"records {first}-{last}")
+        if covered != count:
+            problems.append(f"{count - covered} records have no batch checksum")
+        for first, block in self._vectors.chunks(0, count):
+            norms = np.linalg.norm(block, axis=1)
+            bad = np.flatnonzero(~np.isfinite(norms) | (np.abs(norms - 1.0) > 1e-2))
+            if len(bad):
+                problems.append(f"{len(bad)} vectors are not unit length (first: record {first + bad[0] + 1})")
+        if self._index.trained is not None:
+            problems.extend(self._index.check_ids())
+        return problems
 
     # -- trained views ---------------------------------------------------------------------------
 
     def all_ids(self) -> list[int]:
-        return [row[0] for row in self._connection.execute("SELECT id FROM records ORDER BY id")]
+        return list(range(1, self._committed_rows() + 1))
 
     def view_inputs(self, view: TrainedView, ids: list[int]) -> tuple[list[int], np.ndarray]:
         """The features the view's head takes for these records: the stored base embeddings, or for a
@@ -446,11 +746,9 @@ class ReferenceDatabase:
         feature view: weights as numpy .npz (no pickle), geocells in SQLite, and an index over every
         record's geo-embedding. Files are written first and the manifest switches to the view last,
         so a crash keeps the previous state."""
-        if not self.writable:
-            raise DatabaseError(f"{self.path}: opened read-only")
         if not name.replace("-", "").replace("_", "").isalnum():
             raise DatabaseError(f"view name '{name}' must be letters, digits, - and _")
-        with _writer_lock(self.path):
+        with self._writing():
             folder = self.path / VIEWS / name
             folder.mkdir(parents=True, exist_ok=True)
             arrays = trained.arrays()
@@ -477,19 +775,19 @@ class ReferenceDatabase:
             self.view = view
             self.manifest.setdefault("views", {})[name] = {k: identity[k] for k in ("head_sha256", "geo_dim", "cells")}
             self.manifest["active_view"] = name
-            self._write_index_and_manifest()
+            self._write_manifest()
         return view
 
     def use_view(self, name: str | None) -> None:
         """Make a stored view active (None: search the base features again)."""
-        if name is not None and name not in self.manifest.get("views", {}):
-            raise DatabaseError(f"{self.path}: no trained view named '{name}'")
-        self.view = None
-        if name is not None:
-            self._load_view(name)
-        self.manifest["active_view"] = name
-        if self.writable:
-            atomic_write_json(self.path / MANIFEST, self.manifest)
+        with self._writing():
+            if name is not None and name not in self.manifest.get("views", {}):
+                raise DatabaseError(f"{self.path}: no trained view named '{name}'")
+            self.view = None
+            if name is not None:
+                self._load_view(name)
+            self.manifest["active_view"] = name
+            self._write_manifest()
 
     def _fill_view_index(self, view: TrainedView) -> None:
         ids = self.all_ids()
@@ -596,3 +894,14 @@ def build_database(path: str | os.PathLike, candidates: Sequence[Candidate], emb
         database = ReferenceDatabase.create(path, embedder.identity)
     return database, database.add(candidates, embedder, progress, should_stop, batch_size)
 
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number a manifest may hold")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a number a manifest may hold")
+    return value

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -155,11 +157,12 @@ class Embedder:
         return ((batch - self._mean) / self._std).contiguous(memory_format=torch.channels_last)
 
     @torch.inference_mode()
-    def embed_crops(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+    def embed_crops(self, crops: Sequence[np.ndarray], should_stop: StopCheck | None = None) -> np.ndarray:
         """Features of 224 x 224 crops. The network runs on micro-batches: on a CPU, small batches keep
         the activations in cache and measured 2-3x faster per photo than batches of 32 (bench/ingest.py)."""
         outputs = []
         for start in range(0, len(crops), NETWORK_MICRO_BATCH):
+            check_stop(should_stop)
             feature_map = self.trunk(self._to_tensor(crops[start:start + NETWORK_MICRO_BATCH]))
             outputs.append(F.normalize(_pool(feature_map, self.identity.pooling), dim=1))
         return torch.cat(outputs).numpy().astype(np.float32)
@@ -185,18 +188,24 @@ class Embedder:
         progress: ProgressCallback | None = None,
         should_stop: StopCheck | None = None,
         on_batch=None,
+        keep_features: bool = True,
     ) -> EmbeddingBatchResult:
         """Embed photo files; unreadable ones are reported in `failures` and skipped.
 
-        Photos are decoded on a small thread pool while the network runs on the previous batch.
-        `on_batch(indices, features)` is called after each batch (so callers can commit as they go);
-        `should_stop` is checked between batches and raises Cancelled.
+        Photos are decoded on a small thread pool while the network runs on the previous batch, with
+        at most two batches of photos submitted ahead, so memory does not grow with the number of
+        photos. `on_batch(indices, features)` is called after each batch (so callers can commit as
+        they go; they pass keep_features=False when they need nothing back). `should_stop` is polled
+        while waiting for photos and between network micro-batches, and raises Cancelled; photos not
+        yet started are dropped.
         """
+        if batch_size < 1:
+            raise ValueError(f"batch size must be at least 1 (got {batch_size})")
         paths = [Path(p) for p in paths]
         features: list[np.ndarray] = []
         kept: list[int] = []
         failures: list[PhotoError] = []
-        done = 0
+        window = 2 * batch_size
 
         def prepare(index: int):
             try:
@@ -206,25 +215,41 @@ class Embedder:
             except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop the batch
                 return index, None, PhotoError(paths[index], f"cannot be decoded ({exc.__class__.__name__}: {exc})")
 
-        starts = list(range(0, len(paths), batch_size))
-        with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-            pending = pool.map(prepare, range(len(paths)))
-            for start in starts:
-                check_stop(should_stop)
-                batch = [next(pending) for _ in range(start, min(start + batch_size, len(paths)))]
+        pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
+        in_flight: deque = deque()
+        submitted = 0
+        try:
+            for start in range(0, len(paths), batch_size):
+                while submitted < len(paths) and submitted < start + window:
+                    in_flight.append(pool.submit(prepare, submitted))
+                    submitted += 1
+                batch = [_result_or_stop(in_flight.popleft(), should_stop)
+                         for _ in range(start, min(start + batch_size, len(paths)))]
                 good = [(i, crop) for i, crop, _ in batch if crop is not None]
                 failures.extend(err for _, _, err in batch if err is not None)
                 if good:
-                    vectors = self.embed_crops([crop for _, crop in good])
+                    vectors = self.embed_crops([crop for _, crop in good], should_stop)
                     indices = [i for i, _ in good]
                     if on_batch is not None:
                         on_batch(indices, vectors)
-                    features.append(vectors)
-                    kept.extend(indices)
-                done += len(batch)
-                report(progress, done, len(paths), "embed", str(paths[batch[-1][0]]))
+                    if keep_features:
+                        features.append(vectors)
+                        kept.extend(indices)
+                report(progress, start + len(batch), len(paths), "embed", str(paths[batch[-1][0]]))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         stacked = np.concatenate(features) if features else np.zeros((0, self.dimension), np.float32)
         return EmbeddingBatchResult(stacked, kept, failures)
+
+
+def _result_or_stop(future, should_stop: StopCheck | None, poll_seconds: float = 0.1):
+    """The future's result, polling `should_stop` while it is not ready."""
+    while True:
+        check_stop(should_stop)
+        try:
+            return future.result(timeout=poll_seconds)
+        except FutureTimeout:
+            continue
 
 
 @dataclass

@@ -119,7 +119,7 @@ def evaluate(locator: Locator, items: Sequence[Candidate], options: LocateOption
     if fresh:
         outcome = locator.query_embedder.embed_paths(
             [items[i].path for i in fresh], batch_size, None, should_stop,
-            on_batch=lambda idx, vec: score([fresh[j] for j in idx], vec))
+            on_batch=lambda idx, vec: score([fresh[j] for j in idx], vec), keep_features=False)
         result.failed.extend(Skipped(e.path, e.reason) for e in outcome.failures)
     result.rows.sort(key=lambda r: r.photo)
     result.seconds = time.perf_counter() - started

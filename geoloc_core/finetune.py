@@ -16,10 +16,9 @@ from torch.nn import functional as F
 
 from .embedders import INPUT_SIZE, Embedder, EmbedderIdentity, _pool, embedder_for
 from .files import PhotoError
-from .geocells import cell_distances_km
 from .photos import load_photo
 from .progress import ProgressCallback, StopCheck, check_stop, report
-from .training import GeoHead, TrainedHead, TrainOptions, _targets, labelled_split
+from .training import CellTargets, GeoHead, TrainedHead, TrainOptions, labelled_split
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ def finetune(base_identity: EmbedderIdentity, paths: list, lat, lon, groups: np.
     optimiser = torch.optim.AdamW([
         {"params": trunk.parameters(), "lr": tune.backbone_learning_rate},
         {"params": head.parameters(), "lr": tune.head_learning_rate}], weight_decay=options.weight_decay)
-    distances = torch.from_numpy(cell_distances_km(cells)).float().to(device) if options.smoothing_km else None
+    targets = CellTargets(cells, options.smoothing_km, device)
     mean, std = base._mean.to(device), base._std.to(device)
     augment = augmentation()
 
@@ -123,8 +122,7 @@ def finetune(base_identity: EmbedderIdentity, paths: list, lat, lon, groups: np.
             check_stop(should_stop)
             batch = order[start:start + tune.batch_size]
             _, logits = head(features(batch_tensor(batch, True)))
-            target = _targets(y[batch], distances, options.smoothing_km)
-            loss = torch.sum(-target * logits.log_softmax(dim=1), dim=1).mean()
+            loss = torch.sum(-targets(y[batch]) * logits.log_softmax(dim=1), dim=1).mean()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

@@ -165,11 +165,3 @@ def partition(lat, lon, t_max: int = 50, t_min: int = 5, max_level: int = MAX_LE
         if len(members):
             split(f, 0, 0, 0, members)
     return Partition(cells)
-
-
-def cell_distances_km(partition: Partition) -> np.ndarray:
-    """Great-circle distances between cell centroids (n_cells x n_cells), for label smoothing."""
-    lat, lon = partition.centroids()
-    xyz = to_unit_vectors(lat, lon)
-    return np.arccos(np.clip(xyz @ xyz.T, -1.0, 1.0)) * 6371.0
-

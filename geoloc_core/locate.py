@@ -181,7 +181,7 @@ class Locator:
             report(progress, len(located.results) + len(located.failed), len(paths), "locate", names[-1])
 
         outcome = self.query_embedder.embed_paths([Path(p) for p in paths], batch_size, progress, should_stop,
-                                                  on_batch)
+                                                  on_batch, keep_features=False)
         located.failed = [Skipped(e.path, e.reason) for e in outcome.failures]
         order = {str(p): i for i, p in enumerate(paths)}
         located.results.sort(key=lambda r: order.get(r.photo, 0))

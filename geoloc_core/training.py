@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
+from scipy import sparse
+from scipy.sparse import csgraph
 from torch import nn
 from torch.nn import functional as F
 
 from .geo import EARTH_RADIUS_KM, to_unit_vectors
-from .geocells import Partition, cell_distances_km, partition
+from .geocells import Partition, partition
 from .progress import ProgressCallback, StopCheck, check_stop, report
 
 GROUP_FIELDS = ("group", "owner", "flickr_owner", "photographer", "author", "user")
@@ -91,44 +94,84 @@ class TrainedHead:
         return asdict(self.options)
 
 
-def photo_groups(lat, lon, attributes: list[dict] | None = None, features: np.ndarray | None = None) -> np.ndarray:
+def photo_groups(lat, lon, attributes: list[dict] | None = None, features=None) -> np.ndarray:
     """Group ids such that photos by the same photographer, photos within 1 km of each other, and
-    near-duplicate photos share a group (so a split by group cannot leak near-duplicates)."""
+    near-duplicate photos share a group (so a split by group cannot leak near-duplicates).
+
+    Linear in the number of photos: places are joined through 1 km cubes on the globe (photos in the
+    same or touching cubes share a group, so everything within 1 km does, and a few photos up to
+    3.5 km apart too: a conservative rule for a leak check), near-duplicates by `near_duplicate_pairs`.
+    `features` is any array-like with fancy row indexing (an ndarray, or a database's vector reader)."""
     lat = np.asarray(lat, dtype=np.float64)
     n = len(lat)
-    parent = np.arange(n)
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
+    edges = [_place_edges(lat, np.asarray(lon, dtype=np.float64))]
     if attributes:
         name = next((f for f in GROUP_FIELDS if any(f in (a or {}) for a in attributes)), None)
         if name is not None:
             first: dict = {}
-            for index, attrs in enumerate(attributes):
-                value = (attrs or {}).get(name)
-                if value:
-                    union(index, first.setdefault(value, index))
-    def union_similar(vectors: np.ndarray, threshold: float) -> None:
-        """Join every pair of unit vectors whose inner product reaches the threshold."""
-        for start in range(0, n, 1024):
-            rows, cols = np.nonzero(vectors[start:start + 1024] @ vectors.T >= threshold)
-            for a, b in zip(rows + start, cols):
-                if a < b:
-                    union(int(a), int(b))
-
-    union_similar(to_unit_vectors(lat, lon), math.cos(SAME_PLACE_KM / EARTH_RADIUS_KM))
+            pairs = [(index, first.setdefault(value, index)) for index, attrs in enumerate(attributes)
+                     if (value := (attrs or {}).get(name))]
+            edges.append(np.array(pairs, dtype=np.int64).reshape(-1, 2))
     if features is not None:
-        union_similar(features, NEAR_DUPLICATE_SIMILARITY)
-    return np.array([find(i) for i in range(n)])
+        edges.append(near_duplicate_pairs(features, n, NEAR_DUPLICATE_SIMILARITY))
+    pairs = np.concatenate(edges)
+    graph = sparse.coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = csgraph.connected_components(graph, directed=False)
+    first_member = np.full(labels.max() + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(first_member, labels, np.arange(n))
+    return first_member[labels]  # each group named by its first photo, as before
+
+
+def _place_edges(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Edges joining photos in the same or touching 1 km cubes of 3-D space around the globe."""
+    cubes = np.floor(to_unit_vectors(lat, lon) * (EARTH_RADIUS_KM / SAME_PLACE_KM)).astype(np.int64)
+    span = int(EARTH_RADIUS_KM / SAME_PLACE_KM) + 2
+    keys = ((cubes[:, 0] + span) * (2 * span + 1) + cubes[:, 1] + span) * (2 * span + 1) + cubes[:, 2] + span
+    unique, first, member_of = np.unique(keys, return_index=True, return_inverse=True)
+    edges = [np.stack([np.arange(len(lat)), first[member_of]], axis=1)]
+    for dx, dy, dz in itertools.product((-1, 0, 1), repeat=3):
+        offset = (dx * (2 * span + 1) + dy) * (2 * span + 1) + dz
+        if offset <= 0:
+            continue  # each touching pair once
+        position = np.searchsorted(unique, unique + offset)
+        found = position < len(unique)
+        found[found] = unique[position[found]] == unique[found] + offset
+        edges.append(np.stack([first[found], first[position[found]]], axis=1))
+    return np.concatenate(edges)
+
+
+def near_duplicate_pairs(features, n: int, threshold: float, exact_limit: int = 20_000) -> np.ndarray:
+    """Pairs of rows whose unit feature vectors have an inner product of at least `threshold`.
+    Up to `exact_limit` rows every pair is compared (in blocks); above it the rows are clustered
+    with k-means (about sqrt(n) clusters) and compared within each cluster only, which finds
+    near-duplicates (they fall in one cluster) without the n^2 cost; a pair split by a cluster
+    boundary can be missed."""
+    if n <= exact_limit:
+        return _pairs_within(features, np.arange(n), threshold)
+    import faiss
+
+    sample = np.sort(np.random.default_rng(0).choice(n, min(n, 100_000), replace=False))
+    training = np.asarray(features[sample], dtype=np.float32)
+    kmeans = faiss.Kmeans(training.shape[1], int(math.sqrt(n)), niter=10, seed=0, spherical=True)
+    kmeans.train(training)
+    cluster = np.empty(n, np.int64)
+    for start in range(0, n, 65_536):
+        rows = np.arange(start, min(start + 65_536, n))
+        cluster[rows] = kmeans.index.search(np.asarray(features[rows], dtype=np.float32), 1)[1][:, 0]
+    order = np.argsort(cluster, kind="stable")
+    bounds = np.flatnonzero(np.diff(cluster[order])) + 1
+    return np.concatenate([_pairs_within(features, members, threshold)
+                           for members in np.split(order, bounds)] or [np.zeros((0, 2), np.int64)])
+
+
+def _pairs_within(features, rows: np.ndarray, threshold: float) -> np.ndarray:
+    vectors = np.asarray(features[rows], dtype=np.float32)
+    found = []
+    for start in range(0, len(rows), 1024):
+        a, b = np.nonzero(vectors[start:start + 1024] @ vectors.T >= threshold)
+        keep = a + start < b
+        found.append(np.stack([rows[a[keep] + start], rows[b[keep]]], axis=1))
+    return np.concatenate(found) if found else np.zeros((0, 2), np.int64)
 
 
 def grouped_split(groups: np.ndarray, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -162,11 +205,21 @@ def grouped_folds(groups: np.ndarray, folds: int, seed: int = 0) -> list[tuple[n
     return [(np.flatnonzero(assigned != k), np.flatnonzero(assigned == k)) for k in range(folds)]
 
 
-def _targets(labels: torch.Tensor, distances: torch.Tensor | None, smoothing_km: float | None) -> torch.Tensor:
-    if smoothing_km is None or distances is None:
-        return F.one_hot(labels, distances.shape[0] if distances is not None else int(labels.max()) + 1).float()
-    soft = torch.exp(-distances[labels] / smoothing_km)
-    return soft / soft.sum(dim=1, keepdim=True)
+class CellTargets:
+    """Training targets over geocells: one-hot, or smoothed by the great-circle distance between cell
+    centroids (exp(-d / smoothing_km)). Computed per batch, so memory is batch x cells, not cells^2."""
+
+    def __init__(self, cells: Partition, smoothing_km: float | None, device=None):
+        lat, lon = cells.centroids()
+        self.centres = torch.from_numpy(to_unit_vectors(lat, lon)).float().to(device)
+        self.smoothing_km = smoothing_km
+
+    def __call__(self, labels: torch.Tensor) -> torch.Tensor:
+        if not self.smoothing_km:
+            return F.one_hot(labels, len(self.centres)).float()
+        cosine = (self.centres[labels] @ self.centres.T).clamp(-1.0, 1.0)
+        soft = torch.exp(-torch.arccos(cosine) * EARTH_RADIUS_KM / self.smoothing_km)
+        return soft / soft.sum(dim=1, keepdim=True)
 
 
 def labelled_split(lat, lon, groups: np.ndarray, options: TrainOptions):
@@ -188,10 +241,9 @@ def train_head(features: np.ndarray, lat, lon, groups: np.ndarray, options: Trai
     options = options or TrainOptions()
     torch.manual_seed(options.seed)
     cells, labels, train_idx, val_idx = labelled_split(lat, lon, groups, options)
-    x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
     y = torch.from_numpy(labels)
-    distances = torch.from_numpy(cell_distances_km(cells)).float() if options.smoothing_km else None
-    head = GeoHead(x.shape[1], options.hidden, options.geo_dim, len(cells))
+    targets = CellTargets(cells, options.smoothing_km)
+    head = GeoHead(features.shape[1], options.hidden, options.geo_dim, len(cells))
     optimiser = torch.optim.AdamW(head.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay)
     result = TrainedHead(head, cells, options)
     best, best_state, waited = math.inf, None, 0
@@ -203,10 +255,8 @@ def train_head(features: np.ndarray, lat, lon, groups: np.ndarray, options: Trai
         total = 0.0
         for start in range(0, len(order), options.batch_size):
             batch = order[start:start + options.batch_size]
-            _, logits = head(x[batch])
-            target = _targets(y[batch], distances, options.smoothing_km) if distances is not None else None
-            loss = (torch.sum(-target * logits.log_softmax(dim=1), dim=1).mean() if target is not None
-                    else F.cross_entropy(logits, y[batch]))
+            _, logits = head(_rows(features, batch))
+            loss = torch.sum(-targets(y[batch]) * logits.log_softmax(dim=1), dim=1).mean()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -214,7 +264,8 @@ def train_head(features: np.ndarray, lat, lon, groups: np.ndarray, options: Trai
         head.eval()
         with torch.no_grad():
             monitored = val_idx if len(val_idx) else train_idx
-            _, logits = head(x[monitored])
+            logits = torch.cat([head(_rows(features, monitored[start:start + 8192]))[1]
+                                for start in range(0, len(monitored), 8192)])
             val_loss = float(F.cross_entropy(logits, y[monitored]))
             accuracy = float((logits.argmax(dim=1) == y[monitored]).float().mean())
         result.history.append((epoch, total / max(len(train_idx), 1), val_loss, accuracy))
@@ -233,23 +284,44 @@ def train_head(features: np.ndarray, lat, lon, groups: np.ndarray, options: Trai
     return result
 
 
+def _rows(features, indices) -> torch.Tensor:
+    """Rows of an array-like (an ndarray or a database's vector reader) as a float32 tensor."""
+    return torch.from_numpy(np.ascontiguousarray(features[np.asarray(indices)], dtype=np.float32))
+
+
 @dataclass
 class TrainingData:
-    """What training needs from a database: its records, their stored base features, locations and groups."""
+    """What training needs from a database: record ids, their stored base features (read from the
+    vector file as batches ask for them, never all at once), locations and groups."""
 
-    records: list
-    features: np.ndarray
+    ids: np.ndarray
+    features: object  # rows of base features by position: StoredFeatures or an ndarray
     lat: np.ndarray
     lon: np.ndarray
     groups: np.ndarray
 
 
+class StoredFeatures:
+    """A database's stored embeddings by row position, read on demand (an ndarray's fancy indexing)."""
+
+    def __init__(self, database, ids: np.ndarray):
+        self.database = database
+        self.ids = ids
+        self.shape = (len(ids), database.identity.dimension)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        return self.database.embeddings(self.ids[np.asarray(rows)])
+
+
 def training_data(database) -> TrainingData:
-    records = database.all_records()
-    features = database.embeddings([r.id for r in records])
-    lat = np.array([r.lat for r in records])
-    lon = np.array([r.lon for r in records])
-    return TrainingData(records, features, lat, lon, photo_groups(lat, lon, [r.attributes for r in records], features))
+    ids, lat, lon = database.locations()
+    owner = next((f for f in GROUP_FIELDS if database.has_attribute(f)), None)
+    attributes = [{owner: value} for value in database.attribute_values(owner)] if owner else None
+    features = StoredFeatures(database, ids)
+    return TrainingData(ids, features, lat, lon, photo_groups(lat, lon, attributes, features))
 
 
 @dataclass
@@ -286,9 +358,10 @@ def train_view(database, name: str = "geocells", options: TrainOptions | None = 
     if finetune_options is not None:
         from .finetune import finetune
 
-        trained, backbone = finetune(database.identity, [r.path for r in data.records], data.lat, data.lon,
-                                     data.groups, options, finetune_options, progress, should_stop)
+        paths = [record.path for record in database.all_records()]
+        trained, backbone = finetune(database.identity, paths, data.lat, data.lon, data.groups, options,
+                                     finetune_options, progress, should_stop)
     else:
         trained = train_head(data.features, data.lat, data.lon, data.groups, options, progress, should_stop)
     view = database.save_view(name, trained, backbone)
-    return TrainingSummary(view.name, len(data.records), len(set(data.groups.tolist())), trained)
+    return TrainingSummary(view.name, len(data.ids), len(np.unique(data.groups)), trained)

@@ -101,3 +101,47 @@ def flickr_rows(flickr_dir: Path, count: int | None = None) -> list[dict]:
     with open(flickr_dir / "manifest.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))[:count]
     return [{**row, "path": str(flickr_dir / row["path"])} for row in rows]
+
+
+def structured_vectors(count: int, dimension: int, seed: int = 0, clusters: int = 40):
+    """Unit vectors with the clustered, anisotropic structure of photo features (an index can learn
+    it, unlike isotropic noise): cluster centres plus noise that decays across dimensions."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    scales = 1.0 / np.sqrt(np.arange(1, dimension + 1))
+    centres = rng.standard_normal((clusters, dimension)) * scales
+    vectors = centres[rng.integers(0, clusters, count)] + 0.5 * rng.standard_normal((count, dimension)) * scales
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors.astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder():
+    """A random-weight convolutional embedder (16-d): for tests where the network's output does not
+    matter, so that they need neither the bundled weights' time nor ../shared."""
+    import torch
+    from torch import nn
+
+    from geoloc_core.embedders import LITE_NORMALISATION, Embedder, EmbedderIdentity
+
+    torch.manual_seed(0)
+    trunk = nn.Sequential(nn.Conv2d(3, 16, 5, stride=4), nn.ReLU(), nn.Conv2d(16, 16, 3, stride=2))
+    identity = EmbedderIdentity("tiny-test-cnn", "0" * 64, "avg", "centre-crop 224 bicubic, mean=std=0.5", 16)
+    return Embedder(trunk, identity, LITE_NORMALISATION)
+
+
+def make_photos(folder: Path, count: int, seed: int = 0) -> list[Path]:
+    """Small distinct JPEGs (random colour fields) written by the test."""
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for index in range(count):
+        pixels = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+        path = folder / f"photo{index:05d}.jpg"
+        Image.fromarray(pixels).resize((96, 64), Image.BILINEAR).save(path, quality=90)
+        paths.append(path)
+    return paths

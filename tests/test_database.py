@@ -33,8 +33,8 @@ def test_build_from_a_folder_lists_photos_without_location(embedder, shared_phot
     assert record.lat == pytest.approx(43.467448, abs=1e-5) and record.width == 640
     manifest = json.loads((tmp_path / "walk.geoloc" / "manifest.json").read_text())
     assert manifest["count"] == len(candidates) and manifest["embedder"]["architecture"] == "efficientnet_lite0"
-    assert manifest["format_version"] == 1 and manifest["dimension"] == 1280
-    assert {p.name for p in (tmp_path / "walk.geoloc").iterdir()} >= {"manifest.json", "records.sqlite", "index.faiss"}
+    assert manifest["format_version"] == 2 and manifest["dimension"] == 1280
+    assert {p.name for p in (tmp_path / "walk.geoloc").iterdir()} >= {"manifest.json", "metadata.sqlite", "vectors.f16"}
 
 
 def test_csv_source_keeps_extra_columns_and_reports_bad_rows(flickr_dir, tmp_path):
@@ -69,7 +69,7 @@ def test_add_is_incremental_and_reopen_searches(embedder, flickr_dir, tmp_path):
         query = embedder.embed_paths([grown[15].path]).features
         similarities, ids = reopened.search(query, 3)
         best = reopened.records(ids[0])[int(ids[0, 0])]
-        assert best.path == str(grown[15].path) and similarities[0, 0] == pytest.approx(1.0, abs=1e-5)
+        assert best.path == str(grown[15].path) and similarities[0, 0] == pytest.approx(1.0, abs=1e-3)
 
 
 def test_another_embedder_is_refused_naming_both(embedder, shared_photos, tmp_path):
@@ -102,10 +102,10 @@ def test_damaged_files_give_a_damaged_database_error(small_database):
     with pytest.raises(DamagedDatabaseError, match="damaged database.*manifest.json"):
         ReferenceDatabase.open(small_database)
     manifest.write_text(text)
-    records = small_database / "records.sqlite"
+    records = small_database / "metadata.sqlite"
     data = records.read_bytes()
     records.write_bytes(data[:1000])
-    with pytest.raises(DamagedDatabaseError, match="damaged database.*records.sqlite"):
+    with pytest.raises(DamagedDatabaseError, match="damaged database.*metadata.sqlite"):
         ReferenceDatabase.open(small_database)
     records.write_bytes(b"\0" * len(data))
     with pytest.raises(DamagedDatabaseError):
@@ -114,17 +114,11 @@ def test_damaged_files_give_a_damaged_database_error(small_database):
         ReferenceDatabase.open(small_database.parent / "nothing.geoloc")
 
 
-def test_a_truncated_or_edited_index_is_rebuilt_from_the_records(small_database):
-    with ReferenceDatabase.open(small_database) as database:
-        expected = database.search(database.embeddings([1]), 5)
-    index = small_database / "index.faiss"
-    index.write_bytes(index.read_bytes()[:500])
-    with ReferenceDatabase.open(small_database, writable=True) as database:
-        assert any("rebuilt" in w for w in database.warnings)
-        rebuilt = database.search(database.embeddings([1]), 5)
-    np.testing.assert_array_equal(rebuilt[1], expected[1])
-    with ReferenceDatabase.open(small_database) as database:
-        assert not database.warnings, "the rebuilt index was written back"
+def test_a_truncated_vector_file_is_damage(small_database):
+    vectors = small_database / "vectors.f16"
+    vectors.write_bytes(vectors.read_bytes()[:-3000])
+    with pytest.raises(DamagedDatabaseError, match="vectors.f16 holds 7 vectors for 9 records"):
+        ReferenceDatabase.open(small_database)
 
 
 def test_create_refuses_to_overwrite(small_database, embedder):

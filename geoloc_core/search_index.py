@@ -1,0 +1,276 @@
+"""Nearest-neighbour search over a database's vectors, with the index chosen by the database's size.
+
+Below EXACT_MAX_ROWS the search is exact: the float16 rows are held in a faiss flat index over
+float16 codes (SQfp16, half the memory of float32, same ranking as the stored values), built at open.
+Above it, a compressed inverted-file index (PCA to 256 dimensions, IVF with an HNSW coarse quantizer,
+PQ codes; its faiss `index_factory` string is recorded in the manifest) proposes a shortlist that is
+re-ranked exactly from the memory-mapped vector file, so the top k are the exact ones in practice
+(bench/scale.py measures the recall). Rows added since the index was trained (the delta) are searched
+exactly in RAM and merged into the index in one step once they pass DELTA_MAX_ROWS; the index is
+trained again when the database grows into another size class (plan_for changes its answer).
+
+index-<generation>.faiss = header (magic, JSON: database id, generation, factory, rows covered)
++ the faiss index, so that an index from another database or generation is never used silently.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .progress import ProgressCallback, StopCheck, check_stop, report
+from .storage import atomic_write
+from .vectors import CHUNK_ROWS, VectorFile
+
+EXACT = "Flat"  # exact search over the stored float16 rows; no index file
+EXACT_MAX_ROWS = 100_000  # exact search reads every row per query batch: ~25 ms for a lone query here
+DELTA_MAX_ROWS = 65_536  # exactly searched rows past the trained index before they are merged into it
+REDUCED_DIMENSION = 256
+PQ_BYTES = 64
+SHORTLIST_FACTOR = 10  # candidates re-ranked exactly per neighbour asked for
+TRAINING_POINTS_PER_LIST = 64
+MAGIC = b"GEOLOCIX"
+PREFIX = struct.Struct("<8sI")  # magic, length of the JSON header that follows
+
+
+class IndexFileError(Exception):
+    """An index file that cannot be used with this database; the message says why."""
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """How a database of a given size is searched: a faiss factory string and its search settings."""
+
+    factory: str
+    nprobe: int = 0
+
+    @property
+    def exact(self) -> bool:
+        return self.factory == EXACT
+
+
+def plan_for(rows: int, dimension: int, factory: str | None = None) -> IndexPlan:
+    """The index for `rows` vectors: exact while a scan is cheap, else IVF with about 2 sqrt(rows)
+    lists (a power of two, so the plan only changes when the size doubles or so), PQ codes of 64
+    bytes after PCA, and enough probes for a 0.95 top-100 recall after re-ranking."""
+    if factory is not None:
+        return IndexPlan(factory, nprobe=_nprobe_for(factory))
+    if rows < EXACT_MAX_ROWS:
+        return IndexPlan(EXACT)
+    lists = 2 ** math.ceil(math.log2(2 * math.sqrt(rows)))
+    reduced = min(REDUCED_DIMENSION, dimension)
+    return IndexPlan(f"PCA{reduced},IVF{lists}_HNSW32,PQ{min(PQ_BYTES, reduced // 4)}np", nprobe=_nprobe_for(
+        f"IVF{lists}"))
+
+
+def _nprobe_for(factory: str) -> int:
+    """Lists probed per query: 1/64 of them (at least 8), which keeps the exact top 100 inside the shortlist."""
+    for part in factory.split(","):
+        if part.startswith("IVF"):
+            lists = int(part[3:].split("_")[0])
+            return min(lists, max(8, lists // 64))
+    return 0
+
+
+class ExactRows:
+    """Exact inner-product search over a contiguous block of rows, held as float16 codes in RAM."""
+
+    def __init__(self, dimension: int, first_row: int):
+        self.first_row = first_row
+        self.index = faiss.IndexScalarQuantizer(dimension, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+
+    @property
+    def rows(self) -> int:
+        return self.index.ntotal
+
+    def extend(self, vectors: VectorFile, stop: int) -> None:
+        """Take rows up to `stop` (exclusive) from the vector file, copying their float16 bytes as codes."""
+        start = self.first_row + self.rows
+        for first in range(start, stop, CHUNK_ROWS):
+            block = vectors.read_range(first, min(first + CHUNK_ROWS, stop))
+            faiss.copy_array_to_vector(np.ascontiguousarray(block).view(np.uint8).ravel(), self.index.codes)
+            self.index.ntotal += len(block)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.rows == 0:
+            return np.full((len(queries), k), -np.inf, np.float32), np.full((len(queries), k), -1, np.int64)
+        similarities, positions = self.index.search(queries, min(k, self.rows))
+        ids = np.where(positions >= 0, positions + self.first_row + 1, -1)
+        return _pad(similarities, ids, k)
+
+
+def _pad(similarities: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    missing = k - ids.shape[1]
+    if missing > 0:
+        similarities = np.hstack([similarities, np.full((len(ids), missing), -np.inf, np.float32)])
+        ids = np.hstack([ids, np.full((len(ids), missing), -1, np.int64)])
+    similarities = np.where(ids >= 0, similarities, -np.inf).astype(np.float32)
+    return similarities, ids.astype(np.int64)
+
+
+def merge_top_k(parts: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best (similarity, id) pairs per query across several result lists, best first."""
+    similarities = np.hstack([p[0] for p in parts])
+    ids = np.hstack([p[1] for p in parts])
+    order = np.argsort(-similarities, axis=1, kind="stable")[:, :k]
+    return _pad(np.take_along_axis(similarities, order, 1), np.take_along_axis(ids, order, 1), k)
+
+
+class SearchIndex:
+    """The trained index over rows [0, covered) (None while the database is searched exactly) and the
+    exact delta over the rows after it."""
+
+    def __init__(self, vectors: VectorFile, plan: IndexPlan, trained=None, covered: int = 0, generation: int = 0):
+        self.vectors = vectors
+        self.plan = plan
+        self.trained = trained
+        self.covered = covered
+        self.generation = generation
+        self.delta = ExactRows(vectors.dimension, covered)
+
+    @property
+    def rows(self) -> int:
+        return self.covered + self.delta.rows
+
+    def extend(self, rows: int) -> None:
+        """Make rows up to `rows` searchable (after an add committed them)."""
+        self.delta.extend(self.vectors, rows)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Inner-product similarities and record ids of the k nearest rows per query, best first
+        (id -1 and similarity -inf where fewer than k rows exist)."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        parts = [self.delta.search(queries, k)]
+        if self.trained is not None and self.covered:
+            parts.append(self._search_trained(queries, k))
+        return merge_top_k(parts, k)
+
+    def _search_trained(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Shortlist from the compressed index, re-ranked with the exact vectors from the file."""
+        shortlist = min(self.covered, k * SHORTLIST_FACTOR)
+        _, candidates = self.trained.search(queries, shortlist)
+        wanted = np.unique(candidates[candidates >= 0])
+        exact = self.vectors.read(wanted)
+        similarities = np.full(candidates.shape, -np.inf, np.float32)
+        for row, query in enumerate(queries):
+            valid = candidates[row] >= 0
+            positions = np.searchsorted(wanted, candidates[row, valid])
+            similarities[row, valid] = exact[positions] @ query
+        order = np.argsort(-similarities, axis=1, kind="stable")[:, :k]
+        return _pad(np.take_along_axis(similarities, order, 1), np.take_along_axis(candidates, order, 1), k)
+
+    # -- building --------------------------------------------------------------------------------
+
+    @classmethod
+    def train(cls, vectors: VectorFile, rows: int, plan: IndexPlan, generation: int,
+              progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
+              seed: int = 0) -> SearchIndex:
+        """Train `plan` on a sample of the rows and add every row to it, reading the file in chunks."""
+        if plan.exact:
+            index = cls(vectors, plan, None, 0, generation)
+            index.extend(rows)
+            return index
+        try:
+            trained = faiss.index_factory(vectors.dimension, plan.factory, faiss.METRIC_L2)
+            ivf = faiss.extract_index_ivf(trained)
+        except RuntimeError as exc:
+            raise IndexFileError(f"'{plan.factory}' is not a faiss index factory string with an IVF stage "
+                                 f"({str(exc).splitlines()[0][:120]})") from None
+        sample_size = min(rows, max(ivf.nlist * TRAINING_POINTS_PER_LIST, 20_000))
+        sample_rows = np.sort(np.random.default_rng(seed).choice(rows, sample_size, replace=False))
+        report(progress, 0, rows, "index", f"training {plan.factory} on {sample_size} of {rows} vectors")
+        trained.train(vectors.read(sample_rows + 1))
+        check_stop(should_stop)
+        for first, block in vectors.chunks(0, rows):
+            check_stop(should_stop)
+            trained.add_with_ids(block, np.arange(first + 1, first + len(block) + 1, dtype=np.int64))
+            report(progress, first + len(block), rows, "index", f"indexing vectors ({plan.factory})")
+        _configure(trained, plan)
+        return cls(vectors, plan, trained, rows, generation)
+
+    def merge_delta(self, rows: int) -> SearchIndex:
+        """The same trained index with every row up to `rows` added to it (no retraining)."""
+        for first, block in self.vectors.chunks(self.covered, rows):
+            self.trained.add_with_ids(block, np.arange(first + 1, first + len(block) + 1, dtype=np.int64))
+        return SearchIndex(self.vectors, self.plan, self.trained, rows, self.generation + 1)
+
+    def check_ids(self) -> list[str]:
+        """Problems with the trained index's ids (each covered row exactly once), for `verify`."""
+        ivf = faiss.extract_index_ivf(self.trained)
+        seen = np.zeros(self.covered + 1, np.int32)
+        for inverted_list in range(ivf.nlist):
+            size = ivf.invlists.list_size(inverted_list)
+            if size:
+                ids = faiss.rev_swig_ptr(ivf.invlists.get_ids(inverted_list), size).copy()
+                if ids.min() < 1 or ids.max() > self.covered:
+                    return [f"the index holds ids outside 1..{self.covered}"]
+                np.add.at(seen, ids, 1)
+        if np.any(seen[1:] != 1):
+            return [f"the index holds {int(np.sum(seen[1:] == 0))} rows of {self.covered} not at all "
+                    f"and {int(np.sum(seen[1:] > 1))} more than once"]
+        return []
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def header(self) -> dict:
+        return {"database_id": self.vectors.database_id, "generation": self.generation,
+                "factory": self.plan.factory, "nprobe": self.plan.nprobe, "covered": self.covered}
+
+    def save(self, path: Path) -> None:
+        """Write the trained index atomically (the exact delta is rebuilt from the vector file at open)."""
+        header = json.dumps(self.header(), sort_keys=True).encode("utf-8")
+
+        def write(temporary: Path) -> None:
+            with open(temporary, "wb") as handle:
+                handle.write(PREFIX.pack(MAGIC, len(header)) + header)
+                faiss.write_index(self.trained, faiss.PyCallbackIOWriter(handle.write))
+
+        atomic_write(path, write)
+
+    @classmethod
+    def load(cls, path: Path, vectors: VectorFile, expected: dict) -> SearchIndex:
+        """Read an index file and check that it is the one the manifest names (`expected` holds the
+        manifest's database id, generation, factory and covered rows)."""
+        try:
+            with open(path, "rb") as handle:
+                magic, length = PREFIX.unpack(handle.read(PREFIX.size))
+                if magic != MAGIC or length > 1 << 20:
+                    raise IndexFileError(f"{path.name} is not a Photo Geolocator index file")
+                header = json.loads(handle.read(length).decode("utf-8"))
+                for key in ("database_id", "generation", "factory", "covered"):
+                    if header.get(key) != expected.get(key):
+                        raise IndexFileError(f"{path.name} is for {key} {header.get(key)!r}, the manifest says "
+                                             f"{expected.get(key)!r} (a file from another database or generation)")
+                trained = faiss.read_index(faiss.PyCallbackIOReader(handle.read))
+        except FileNotFoundError:
+            raise IndexFileError(f"{path.name} is missing") from None
+        except (OSError, struct.error, ValueError, UnicodeDecodeError, AttributeError) as exc:
+            raise IndexFileError(f"{path.name} is unreadable ({exc})") from None
+        except RuntimeError as exc:
+            raise IndexFileError(f"{path.name} is unreadable ({str(exc).splitlines()[0][:120]})") from None
+        if trained.ntotal != header["covered"] or trained.d != vectors.dimension:
+            raise IndexFileError(f"{path.name} holds {trained.ntotal} {trained.d}-d vectors, its header says "
+                                 f"{header['covered']} {vectors.dimension}-d")
+        plan = IndexPlan(header["factory"], int(header.get("nprobe", 0)))
+        _configure(trained, plan)
+        return cls(vectors, plan, trained, int(header["covered"]), int(header["generation"]))
+
+
+def _configure(trained, plan: IndexPlan) -> None:
+    """Search settings, which faiss does not store: lists probed, and the HNSW coarse quantizer's beam."""
+    ivf = faiss.extract_index_ivf(trained)
+    ivf.nprobe = plan.nprobe
+    quantizer = faiss.downcast_index(ivf.quantizer)
+    if isinstance(quantizer, faiss.IndexHNSW):
+        quantizer.hnsw.efSearch = max(64, 2 * plan.nprobe)
+
+
+def new_database_id() -> str:
+    return uuid.uuid4().hex
