@@ -637,20 +637,35 @@ class ReferenceDatabase:
                      progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> int:
         """Add references whose embeddings are already computed (same embedder as the database), skipping
         content hashes already present; returns how many were added."""
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if len(records) != len(vectors):
-            raise ValueError(f"{len(records)} records for {len(vectors)} vectors")
-        _check_vectors(vectors, self.identity.dimension)
+        return self.add_embedded_batches([(records, vectors)], progress, should_stop)
+
+    def add_embedded_batches(self, batches: Iterable[tuple[Sequence[EmbeddedRecord], np.ndarray]],
+                             progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> int:
+        """add_embedded over batches that need not fit in memory together (merges, large imports): each is
+        committed as it comes, and the index is trained or extended once, at the end."""
+        added = 0
         with self._writing():
-            present = set(self.ids_by_sha256([r.sha256 for r in records]))
-            keep = [i for i, r in enumerate(records) if r.sha256 not in present and not present.add(r.sha256)]
-            for start in range(0, len(keep), 4096):
-                check_stop(should_stop)
-                chunk = keep[start:start + 4096]
-                self._commit([records[i] for i in chunk], vectors[chunk])
-                report(progress, start + len(chunk), len(keep), "add", "adding embedded references")
-            self._after_add(len(keep), progress, should_stop)
-        return len(keep)
+            try:
+                for records, vectors in batches:
+                    vectors = np.asarray(vectors, dtype=np.float32)
+                    if len(records) != len(vectors):
+                        raise ValueError(f"{len(records)} records for {len(vectors)} vectors")
+                    _check_vectors(vectors, self.identity.dimension)
+                    present = self.ids_by_sha256([r.sha256 for r in records])
+                    keep, seen = [], set(present)
+                    for position, record in enumerate(records):
+                        if record.sha256 not in seen:
+                            seen.add(record.sha256)
+                            keep.append(position)
+                    for start in range(0, len(keep), 4096):
+                        check_stop(should_stop)
+                        chunk = keep[start:start + 4096]
+                        self._commit([records[i] for i in chunk], vectors[chunk])
+                        added += len(chunk)
+                        report(progress, added, 0, "add", f"{added} embedded references added")
+            finally:
+                self._after_add(added, progress, should_stop)
+        return added
 
     def _commit(self, rows: Sequence[EmbeddedRecord], vectors: np.ndarray) -> None:
         """Vectors first (durable), then the records pointing at them in one transaction."""
@@ -669,7 +684,6 @@ class ReferenceDatabase:
         except BaseException:
             self._vectors.truncate(first - 1)
             raise
-        self._index.extend(first + len(rows) - 1)
 
     def _after_add(self, added: int, progress, should_stop) -> None:
         if added and self.view is not None:
@@ -685,6 +699,7 @@ class ReferenceDatabase:
                 self._maintain_index(progress, should_stop)
             except Cancelled:
                 pass  # the rows stay searchable exactly; the next add or `reindex` trains the index
+        self._index.extend(self._committed_rows())
         if added or self.manifest.get("count") != self._committed_rows():
             self._write_manifest()
 

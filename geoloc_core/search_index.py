@@ -3,7 +3,8 @@
 Below EXACT_MAX_ROWS the search is exact: the float16 rows are held in a faiss flat index over
 float16 codes (SQfp16, half the memory of float32, same ranking as the stored values), built at open.
 Above it, a compressed inverted-file index (PCA to 256 dimensions, IVF with an HNSW coarse quantizer,
-PQ codes; its faiss `index_factory` string is recorded in the manifest) proposes a shortlist that is
+8-bit scalar codes: 256 bytes a photo, 2.5 GB at 10M; its faiss `index_factory` string is recorded in
+the manifest) proposes a shortlist that is
 re-ranked exactly from the memory-mapped vector file, so the top k are the exact ones in practice
 (bench/scale.py measures the recall). Rows added since the index was trained (the delta) are searched
 exactly in RAM and merged into the index in one step once they pass DELTA_MAX_ROWS; the index is
@@ -15,6 +16,7 @@ index-<generation>.faiss = header (magic, JSON: database id, generation, factory
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import struct
@@ -31,9 +33,8 @@ from .vectors import CHUNK_ROWS, VectorFile
 
 EXACT = "Flat"  # exact search over the stored float16 rows; no index file
 EXACT_MAX_ROWS = 100_000  # exact search reads every row per query batch: ~25 ms for a lone query here
-DELTA_MAX_ROWS = 65_536  # exactly searched rows past the trained index before they are merged into it
+DELTA_MAX_ROWS = 16_384  # rows past the trained index, searched exactly (~5 ms a query) until merged into it
 REDUCED_DIMENSION = 256
-PQ_BYTES = 64
 SHORTLIST_FACTOR = 10  # candidates re-ranked exactly per neighbour asked for
 TRAINING_POINTS_PER_LIST = 64
 MAGIC = b"GEOLOCIX"
@@ -58,24 +59,24 @@ class IndexPlan:
 
 def plan_for(rows: int, dimension: int, factory: str | None = None) -> IndexPlan:
     """The index for `rows` vectors: exact while a scan is cheap, else IVF with about 2 sqrt(rows)
-    lists (a power of two, so the plan only changes when the size doubles or so), PQ codes of 64
-    bytes after PCA, and enough probes for a 0.95 top-100 recall after re-ranking."""
+    lists (a power of two, so the plan only changes when the size doubles or so) over 8-bit codes
+    after PCA. 8-bit codes rank the shortlist almost as the PCA-reduced vectors would; 64-byte PQ
+    codes measured a top-100 recall of at most 0.97 even with every list probed (bench/scale.py)."""
     if factory is not None:
         return IndexPlan(factory, nprobe=_nprobe_for(factory))
     if rows < EXACT_MAX_ROWS:
         return IndexPlan(EXACT)
     lists = 2 ** math.ceil(math.log2(2 * math.sqrt(rows)))
-    reduced = min(REDUCED_DIMENSION, dimension)
-    return IndexPlan(f"PCA{reduced},IVF{lists}_HNSW32,PQ{min(PQ_BYTES, reduced // 4)}np", nprobe=_nprobe_for(
-        f"IVF{lists}"))
+    factory = f"PCA{min(REDUCED_DIMENSION, dimension)},IVF{lists}_HNSW32,SQ8"
+    return IndexPlan(factory, nprobe=_nprobe_for(factory))
 
 
 def _nprobe_for(factory: str) -> int:
-    """Lists probed per query: 1/64 of them (at least 8), which keeps the exact top 100 inside the shortlist."""
+    """Lists probed per query: 1/32 of them, at least 16 (or all, for tiny indexes)."""
     for part in factory.split(","):
         if part.startswith("IVF"):
             lists = int(part[3:].split("_")[0])
-            return min(lists, max(8, lists // 64))
+            return min(lists, max(16, lists // 32))
     return 0
 
 
@@ -104,6 +105,21 @@ class ExactRows:
         similarities, positions = self.index.search(queries, min(k, self.rows))
         ids = np.where(positions >= 0, positions + self.first_row + 1, -1)
         return _pad(similarities, ids, k)
+
+
+@contextlib.contextmanager
+def _threads_for(queries: int):
+    """One OpenMP thread for a handful of queries: faiss splits work by query, and waking threads for a
+    lone query costs more than it saves (much more on a busy machine)."""
+    threads = faiss.omp_get_max_threads()
+    if queries >= 8 or threads == 1:
+        yield
+        return
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 def _pad(similarities: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -147,9 +163,10 @@ class SearchIndex:
         """Inner-product similarities and record ids of the k nearest rows per query, best first
         (id -1 and similarity -inf where fewer than k rows exist)."""
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        parts = [self.delta.search(queries, k)]
-        if self.trained is not None and self.covered:
-            parts.append(self._search_trained(queries, k))
+        with _threads_for(len(queries)):
+            parts = [self.delta.search(queries, k)]
+            if self.trained is not None and self.covered:
+                parts.append(self._search_trained(queries, k))
         return merge_top_k(parts, k)
 
     def _search_trained(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
