@@ -173,6 +173,7 @@ class SearchIndex:
         """Shortlist from the compressed index, re-ranked with the exact vectors from the file."""
         shortlist = min(self.covered, k * SHORTLIST_FACTOR)
         _, candidates = self.trained.search(queries, shortlist)
+        candidates[candidates > self.covered] = -1  # a damaged index's ids beyond its rows (verify names them)
         wanted = np.unique(candidates[candidates >= 0])
         exact = self.vectors.read(wanted)
         similarities = np.full(candidates.shape, -np.inf, np.float32)

@@ -205,6 +205,18 @@ def test_a_manifest_with_wrong_values_is_reported_as_damage(tmp_path, key, value
         ReferenceDatabase.open(tmp_path / "db")
 
 
+def test_a_create_that_died_before_its_manifest_can_be_started_again(tmp_path):
+    folder = tmp_path / "db"
+    folder.mkdir()
+    (folder / "metadata.sqlite").write_bytes(b"half-made")
+    (folder / "vectors.f16").write_bytes(b"")
+    database, _ = synthetic_database(folder, 10)
+    assert database.count == 10 and database.verify() == []
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(DatabaseError, match="is a file"):
+        ReferenceDatabase.create(tmp_path / "afile", IDENTITY)
+
+
 # -- writers -------------------------------------------------------------------------------------
 
 def test_vectors_written_by_an_add_that_died_before_its_records_are_dropped(tmp_path):
