@@ -67,7 +67,9 @@ def _unique(path: Path) -> Path:
 
 
 def density_target(folder: Path, photo: str, run_number: int) -> Path:
-    return _unique(folder / f"{Path(photo).stem}-run{run_number}-density.tif")
+    from ..geoloc_core.files import display_path
+
+    return _unique(folder / f"{display_path(Path(photo).stem)}-run{run_number}-density.tif")
 
 
 class InProcessEngine:
