@@ -213,7 +213,7 @@ def _expand_photos(paths: list[Path]) -> tuple[list[Path], list]:
 
     expanded, problems = [], []
     for path in paths:
-        expanded.extend(find_photos(path, problems=problems) if path.is_dir() else [path])
+        expanded.extend(find_photos(path, problems=problems) if os.path.isdir(path) else [path])
     if not expanded:
         raise UserError(f"{', '.join(display_path(p) for p in paths)}: no photos found "
                         f"(looked for {', '.join(sorted(PHOTO_EXTENSIONS))})")

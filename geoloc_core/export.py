@@ -8,6 +8,7 @@ Text cells that a spreadsheet would run as a formula are neutralised.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
@@ -105,21 +106,24 @@ def write_cells(output: str | os.PathLike, cells, overwrite: bool = False) -> Pa
         srs.ImportFromEPSG(4326)
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
         source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp))
-        layer = source.CreateLayer("geocells", srs, ogr.wkbPolygon)
-        for name, kind in CELL_FIELDS:
-            layer.CreateField(ogr.FieldDefn(name, _ogr_type(ogr, kind)))
-        for row in rows:
-            feature = ogr.Feature(layer.GetLayerDefn())
-            for name, _ in CELL_FIELDS:
-                feature.SetField(name, row[name])
-            ring = ogr.Geometry(ogr.wkbLinearRing)
-            for x, y in row["ring"]:
-                ring.AddPoint_2D(x, y)
-            polygon = ogr.Geometry(ogr.wkbPolygon)
-            polygon.AddGeometry(ring)
-            feature.SetGeometry(polygon)
-            layer.CreateFeature(feature)
-        source = None  # noqa: F841 - closes the file
+        try:
+            layer = source.CreateLayer("geocells", srs, ogr.wkbPolygon)
+            for name, kind in CELL_FIELDS:
+                layer.CreateField(ogr.FieldDefn(name, _ogr_type(ogr, kind)))
+            for row in rows:
+                feature = ogr.Feature(layer.GetLayerDefn())
+                for name, _ in CELL_FIELDS:
+                    feature.SetField(name, row[name])
+                ring = ogr.Geometry(ogr.wkbLinearRing)
+                for x, y in row["ring"]:
+                    ring.AddPoint_2D(x, y)
+                polygon = ogr.Geometry(ogr.wkbPolygon)
+                polygon.AddGeometry(ring)
+                feature.SetGeometry(polygon)
+                layer.CreateFeature(feature)
+        finally:
+            with _closing_checked():
+                layer = feature = source = None  # noqa: F841 - closes the file
 
     _written(output, lambda: atomic_write(output, write))
     return output
@@ -211,7 +215,29 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
                     feature.SetGeometry(polygon)
                     layer.CreateFeature(feature)
     finally:
-        source = None  # closes the file  # noqa: F841
+        with _closing_checked():
+            layer = feature = source = None  # noqa: F841 - closes the file
+
+
+@contextlib.contextmanager
+def _closing_checked():
+    """Around dropping the last reference to a GDAL dataset: with exceptions on, a failed close (the last
+    blocks flushed to a full disk) raises inside a destructor, where Python can only print it; here
+    it is caught as GDAL's last error and raised as a RuntimeError from the write instead."""
+    from osgeo import gdal
+
+    gdal.DontUseExceptions()
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    gdal.ErrorReset()
+    try:
+        yield
+        failed = gdal.GetLastErrorType() >= gdal.CE_Failure
+        message = gdal.GetLastErrorMsg()
+    finally:
+        gdal.PopErrorHandler()
+        gdal.UseExceptions()
+    if failed:
+        raise RuntimeError(message)
 
 
 def _ogr_type(ogr, kind):
@@ -246,16 +272,24 @@ def _write_geotiff(path: Path, bands: list, descriptions: list[str], grid: Densi
         rows, cols = grid.values.shape
         dataset = gdal.GetDriverByName("GTiff").Create(str(tmp), cols, rows, len(bands), gdal.GDT_Float32,
                                                        options=["COMPRESS=DEFLATE", "PREDICTOR=3"])
-        dataset.SetGeoTransform(grid.geotransform)
-        srs = osr.SpatialReference()
-        srs.ImportFromEPSG(4326)
-        dataset.SetProjection(srs.ExportToWkt())
-        for number, (values, description) in enumerate(zip(bands, descriptions), start=1):
-            band = dataset.GetRasterBand(number)
-            band.WriteArray(values)
-            band.SetDescription(description)
-        dataset.FlushCache()
-        dataset = None  # noqa: F841 - closes the file
+        failure = None
+        try:
+            dataset.SetGeoTransform(grid.geotransform)
+            srs = osr.SpatialReference()
+            srs.ImportFromEPSG(4326)
+            dataset.SetProjection(srs.ExportToWkt())
+            for number, (values, description) in enumerate(zip(bands, descriptions), start=1):
+                band = dataset.GetRasterBand(number)
+                band.WriteArray(values)
+                band.SetDescription(description)
+            dataset.FlushCache()
+        except RuntimeError as exc:  # keep only the message: its traceback would keep the dataset open
+            failure = str(exc)
+        band = None  # noqa: F841
+        with _closing_checked():
+            dataset = None  # noqa: F841 - closes the file
+        if failure:
+            raise RuntimeError(failure)
 
     _written(path, lambda: atomic_write(path, write))
     return path

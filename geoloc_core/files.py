@@ -30,7 +30,7 @@ def find_photos(folder: str | os.PathLike, recursive: bool = True, problems: lis
     be read, or a photo whose path is too long to open, is appended to `problems` (raised where
     `problems` is None), never skipped in silence."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if not os.path.isdir(folder):
         raise PhotoError(folder, "is not a folder")
 
     def report(problem: PhotoError) -> None:
@@ -39,7 +39,7 @@ def find_photos(folder: str | os.PathLike, recursive: bool = True, problems: lis
         problems.append(problem)
 
     def unreadable(exc: OSError) -> None:
-        report(PhotoError(exc.filename or folder, _os_reason(exc, "folder cannot be read")))
+        report(PhotoError(exc.filename or folder, f"folder cannot be read ({os_reason(exc)})"))
 
     photos = []
     for root, subfolders, files in os.walk(folder, onerror=unreadable):
@@ -57,12 +57,13 @@ def find_photos(folder: str | os.PathLike, recursive: bool = True, problems: lis
     return sorted(photos)
 
 
-def _os_reason(exc: OSError, what: str) -> str:
+def os_reason(exc: OSError) -> str:
+    """An OSError's problem in words, without the path it names."""
     if exc.errno == errno.ENAMETOOLONG:
-        return f"path is too long to open (over {PATH_MAX} bytes)"
+        return f"path is too long (over {PATH_MAX} bytes)"
     if exc.errno == errno.EACCES:
-        return f"{what}: permission denied"
-    return f"{what} ({exc.strerror or exc})"
+        return "permission denied"
+    return exc.strerror or str(exc)
 
 def display_path(path: str | os.PathLike) -> str:
     """A path (or text holding one) that any UTF-8 writer accepts: bytes of a file name that are not

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 import struct
 import warnings
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .files import PhotoError
+from .files import PhotoError, os_reason
 
 try:  # HEIC/HEIF support; optional so that the rest works where pillow-heif is missing
     from pillow_heif import register_heif_opener
@@ -46,11 +47,15 @@ class GpsFix:
 
 
 def _open(path: Path) -> Image.Image:
-    if not path.exists():
-        raise PhotoError(path, "file not found")
-    if path.is_dir():
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise PhotoError(path, "file not found") from None
+    except OSError as exc:  # a path too long to open, a folder on the way that cannot be entered...
+        raise PhotoError(path, f"cannot be opened ({os_reason(exc)})") from None
+    if stat.S_ISDIR(status.st_mode):
         raise PhotoError(path, "is a folder, not a photo")
-    if path.stat().st_size == 0:
+    if status.st_size == 0:
         raise PhotoError(path, "file is empty (0 bytes)")
     try:
         with warnings.catch_warnings():

@@ -82,11 +82,15 @@ class InProcessEngine:
         self._locator = None
 
     def _errors(self):
-        from ..geoloc_core.database import DatabaseError
-        from ..geoloc_core.embedders import EmbedderError
-        from ..geoloc_core.files import PhotoError
+        from ..geoloc_core.errors import user_errors
 
-        return (DatabaseError, EmbedderError, PhotoError, OSError, ValueError)
+        return user_errors()
+
+    @staticmethod
+    def _failure(exc: BaseException) -> EngineError:
+        from ..geoloc_core.errors import user_message
+
+        return EngineError(user_message(exc))
 
     def _info(self, database) -> DatabaseInfo:
         features = f"; trained features '{database.view.name}'" if database.view is not None else ""
@@ -99,7 +103,7 @@ class InProcessEngine:
         try:
             database = ReferenceDatabase.open(path)
         except self._errors() as exc:
-            raise EngineError(str(exc)) from None
+            raise self._failure(exc) from None
         self.close()
         self._database = database
         return self._info(database)
@@ -118,7 +122,7 @@ class InProcessEngine:
             else:
                 database, report = build_database(target, candidates, load_embedder(), progress, should_stop)
         except self._errors() as exc:
-            raise EngineError(str(exc)) from None
+            raise self._failure(exc) from None
         report.skipped[:0] = skipped
         self.close()
         self._database = database
@@ -136,7 +140,7 @@ class InProcessEngine:
             database = ReferenceDatabase.open(self._database.path, writable=True)
             summary = train_view(database, progress=progress, should_stop=should_stop)
         except self._errors() as exc:
-            raise EngineError(str(exc)) from None
+            raise self._failure(exc) from None
         self.close()
         self._database = database
         return self._info(database), (f"trained features on {summary.photos} photos: "
@@ -158,7 +162,7 @@ class InProcessEngine:
                 self._locator = Locator(self._database)
             report = self._locator.locate_paths(request.photos, options, progress, should_stop)
         except self._errors() as exc:
-            raise EngineError(str(exc)) from None
+            raise self._failure(exc) from None
         outcome = LocateOutcome(report.results, report.failed, {})
         try:
             if density is not None:
