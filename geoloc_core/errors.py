@@ -47,8 +47,10 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return f"not enough memory for this request{f' ({exc})' if str(exc) else ''}; ask for less (fewer " \
                "neighbours, a coarser density raster, a smaller batch)"
+    if isinstance(exc, UnicodeEncodeError) and isinstance(exc.object, str) and len(exc.object) <= 4096:
+        return f"{display_path(exc.object)}: a name that is not valid UTF-8 cannot be written here ({exc.reason})"
     if isinstance(exc, UnicodeError):
-        return f"a file name or text that is not valid UTF-8 ({exc.reason})"
+        return f"a file name or text that is not valid UTF-8 ({getattr(exc, 'reason', exc)})"
     text = " ".join(str(exc).split()) or type(exc).__name__
     return display_path(text)
 

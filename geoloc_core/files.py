@@ -81,3 +81,18 @@ def display_path(path: str | os.PathLike) -> str:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # other lone surrogates (from JSON, say)
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def storable_path(path: str | os.PathLike) -> str | bytes:
+    """A path as SQLite (or JSON via os.fsdecode) can keep it and give back exactly: text where it is
+    valid UTF-8, else the file name's raw bytes (stored as a BLOB). Read back with `path_from_stored`;
+    show it with `display_path`."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        return text
+    return text if display_path(text) == text else os.fsencode(text)
+
+
+def path_from_stored(value: str | bytes) -> str:
+    """The path `storable_path` stored, ready to open again."""
+    return os.fsdecode(value) if isinstance(value, bytes) else value

@@ -214,6 +214,10 @@ def test_user_message_names_the_file_and_the_problem():
     assert "permission denied" in user_message(PermissionError(errno.EACCES, "Permission denied", "/db/.lock"))
     assert user_message(NotADirectoryError(errno.ENOTDIR, "Not a directory", "/a")).startswith("/a: is not a folder")
     assert "\n" not in user_message(ValueError("two\nlines"))
+    try:
+        f"/p/{NON_UTF8}".encode("utf-8")
+    except UnicodeEncodeError as exc:
+        assert user_message(exc).startswith("/p/caf\\xe9-\\xff.jpg: a name that is not valid UTF-8")
 
 
 def _main(capsys, *args) -> tuple[int, str]:
@@ -277,3 +281,16 @@ def test_map_tips_escape_the_path(qgis_app, style, field):
     context.setFeature(feature)
     html = QgsExpression.replaceExpressionText(layer.mapTipTemplate(), context)
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;&quot;.jpg" in html
+
+
+def test_storable_paths_round_trip_through_sqlite(tmp_path):
+    import sqlite3
+
+    from geoloc_core.files import path_from_stored, storable_path
+
+    names = [f"/p/{NON_UTF8}", "/p/café.jpg"]
+    connection = sqlite3.connect(tmp_path / "r.sqlite")
+    connection.execute("CREATE TABLE records (path TEXT NOT NULL)")
+    connection.executemany("INSERT INTO records VALUES (?)", [(storable_path(n),) for n in names])
+    assert [path_from_stored(v) for (v,) in connection.execute("SELECT path FROM records")] == names
+    assert storable_path("/p/café.jpg") == "/p/café.jpg"

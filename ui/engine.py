@@ -153,11 +153,11 @@ class InProcessEngine:
         from ..geoloc_core.progress import Cancelled, check_stop
 
         density = None
-        if request.density_resolution is not None:
-            world = (-180.0, -90.0, 180.0, 90.0) if request.density_world else None
-            density = DensityOptions(request.density_resolution, world)
-        options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature, density)
         try:
+            if request.density_resolution is not None:
+                world = (-180.0, -90.0, 180.0, 90.0) if request.density_world else None
+                density = DensityOptions(request.density_resolution, world)
+            options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature, density)
             if self._locator is None or self._locator.database is not self._database:
                 self._locator = Locator(self._database)
             report = self._locator.locate_paths(request.photos, options, progress, should_stop)
@@ -172,10 +172,12 @@ class InProcessEngine:
                     target = density_target(folder, result.photo, run_number)
                     outcome.density_paths[result.photo] = str(write_density_geotiff(target, result.density))
                     result.density = None  # on disk now; free the memory
-        except Cancelled:
+        except (Cancelled, *self._errors()) as exc:  # a run that stops or fails adds nothing
             for written in outcome.density_paths.values():
                 Path(written).unlink(missing_ok=True)
-            raise
+            if isinstance(exc, Cancelled):
+                raise
+            raise self._failure(exc) from None
         return outcome
 
     def close(self) -> None:
