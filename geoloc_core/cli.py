@@ -257,7 +257,9 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     report.failed[:0] = unlisted
     _print_report_problems(report)
     if not report.results:
-        raise UserError(f"none of the {len(photos)} photo(s) could be located (the reasons are above)")
+        if printer.mode == "json":  # a program following the run still gets each photo's reason
+            printer.result("", {"results": [], "failed": [vars(f) for f in report.failed], "written": []})
+        raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
     run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
     written = []
     if args.output:

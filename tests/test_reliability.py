@@ -214,10 +214,9 @@ def test_user_message_names_the_file_and_the_problem():
     assert "permission denied" in user_message(PermissionError(errno.EACCES, "Permission denied", "/db/.lock"))
     assert user_message(NotADirectoryError(errno.ENOTDIR, "Not a directory", "/a")).startswith("/a: is not a folder")
     assert "\n" not in user_message(ValueError("two\nlines"))
-    try:
-        f"/p/{NON_UTF8}".encode("utf-8")
-    except UnicodeEncodeError as exc:
-        assert user_message(exc).startswith("/p/caf\\xe9-\\xff.jpg: a name that is not valid UTF-8")
+    with pytest.raises(UnicodeEncodeError) as caught:
+        f"/p/{NON_UTF8}".encode()
+    assert user_message(caught.value).startswith("/p/caf\\xe9-\\xff.jpg: a name that is not valid UTF-8")
 
 
 def _main(capsys, *args) -> tuple[int, str]:
