@@ -159,8 +159,9 @@ def _locked_subfolder(world: World, case_dir: Path) -> dict:
 def _gif(world: World, case_dir: Path) -> dict:
     from PIL import Image
 
-    Image.open(_jpeg(case_dir / "a.jpg", 7)).convert("P").save(case_dir / "a.gif")
-    return {}
+    (case_dir / "gifs").mkdir()
+    Image.open(_jpeg(case_dir / "a.jpg", 7)).convert("P").save(case_dir / "gifs" / "a.gif")
+    return {"gifs": case_dir / "gifs"}
 
 
 def _nan_tiff(world: World, case_dir: Path) -> dict:
@@ -327,7 +328,7 @@ CASES: list[Case] = [
     Case("folder without photos", "locate {db} {dir}/empty", says="no photos found", setup=_empty_folder),
     Case("overwrite inside the database", LOCATE + " -o {db}/manifest.json --overwrite", says="inside the reference",
          writes=True, after=_database_intact),
-    Case("gif is located", "locate {db} {dir}/a.gif -k 3", OK, setup=_gif),
+    Case("gif in a folder is located", "locate {db} {gifs} -k 3", OK, "a.gif", setup=_gif),
     Case("NaN-filled TIFF", "locate {db} {dir}/nan.tif", says="could be located", setup=_nan_tiff),
     Case("unreadable subfolder is reported", "locate {db} {tree} -k 3", OK, "permission denied",
          setup=_locked_subfolder, unprivileged=True),
