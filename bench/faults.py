@@ -342,7 +342,7 @@ CASES: list[Case] = [
     Case("disk full, density", LOCATE + " --density-dir {full}/d", says="density.tif", needs_full_disk=True),
     # read-only databases (as a user other than its owner where this runs as root)
     Case("locate on a read-only database", LOCATE, OK, writes=True, setup=_read_only, unprivileged=True,
-         after=_database_intact),
+         after=_database_intact, fast=False),
     Case("add to a read-only database", "add {db} {dir}/more.csv", writes=True, unprivileged=True,
          setup=lambda w, d: {**_more_refs(w, d), **_read_only(w, d)}, after=_database_intact),
     # killed and concurrent processes
