@@ -24,8 +24,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@touch $(STAMP)
 
+# The suite, then the fault campaign in its fast mode (bench/faults.py: bad inputs, full disk, killed runs).
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) bench/faults.py --fast
 
 # Starts QGIS with this folder linked into a dedicated profile, the plugin enabled; QGIS's own
 # Python sees the engine's packages through PYTHONPATH.

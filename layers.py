@@ -5,6 +5,7 @@ from __future__ import annotations
 from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsPointXY
 
 from .geoloc_core.circles import geodesic_circle
+from .geoloc_core.files import display_path
 from .geoloc_core.schema import (
     CELL_FIELDS,
     EVALUATION_FIELDS,
@@ -62,13 +63,13 @@ def uncertainty_features(results) -> list[QgsFeature]:
         for level in UNCERTAINTY_LEVELS:
             radius = uncertainty_radius(r, level)
             ring = [QgsPointXY(x, y) for x, y in geodesic_circle(r.lat, r.lon, radius)]
-            features.append(_feature(UNCERTAINTY, {"photo": r.photo, "level": level, "radius_km": radius},
+            features.append(_feature(UNCERTAINTY, {"photo": display_path(r.photo), "level": level, "radius_km": radius},
                                      QgsGeometry.fromPolygonXY([ring])))
     return features
 
 
 def reference_features(records) -> list[QgsFeature]:
-    return [_feature(REFERENCES, {"record_id": rec.id, "path": rec.path, "lat": rec.lat, "lon": rec.lon,
+    return [_feature(REFERENCES, {"record_id": rec.id, "path": display_path(rec.path), "lat": rec.lat, "lon": rec.lon,
                                   "time": rec.time, "width": rec.width, "height": rec.height},
                      _point(rec.lat, rec.lon)) for rec in records]
 

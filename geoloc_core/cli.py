@@ -11,17 +11,35 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .database import DatabaseError
 from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS
-from .embedders import DEFAULT_ARCHITECTURE, POOLINGS, EmbedderError
-from .export import ExportError
-from .files import PhotoError
+from .embedders import DEFAULT_ARCHITECTURE, POOLINGS
+from .errors import UserError, internal_message, user_errors, user_message
+from .files import PHOTO_EXTENSIONS, display_path
 from .progress import Cancelled, Progress
 
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 3  # a bug: one line, and the traceback with GEOLOC_CORE_DEBUG=1
 # Test-only hook: abort the process at this progress event, to check that callers survive a crash.
 TEST_ABORT_AFTER = int(os.environ.get("GEOLOC_CORE_TEST_ABORT_AFTER", "0") or 0)
 EXIT_CANCELLED = 130
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes as one `error:` line (exit 2), like every other user error; --help shows usage."""
+
+    def error(self, message: str):
+        print(f"error: {self.prog}: {message} (see --help)", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
 
 
 class ProgressPrinter:
@@ -66,7 +84,7 @@ def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
                         help="bundled efficientnet_lite0 (default) or a torchvision classifier name, e.g. resnet50")
     parser.add_argument("--weights", help="state-dict file for --architecture (the bundled one needs none)")
     parser.add_argument("--pooling", choices=POOLINGS, default="avg", help="global pooling of the feature map")
-    parser.add_argument("--batch-size", type=int, default=32, help="photos per network batch (default 32)")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="photos per network batch (default 32)")
 
 
 def _add_locate_options(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +98,7 @@ def _add_locate_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m geoloc_core", description=__doc__)
+    parser = OneLineParser(prog="python -m geoloc_core", description=__doc__)
     parser.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto",
                         help="progress display (json: one object per line on stdout)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -94,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("database", type=Path)
     add.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
     add.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
-    add.add_argument("--batch-size", type=int, default=32)
+    add.add_argument("--batch-size", type=positive_int, default=32)
 
     locate = commands.add_parser("locate", help="predict where photos were taken")
     locate.add_argument("database", type=Path)
@@ -198,27 +216,60 @@ def run_build(args, printer: ProgressPrinter) -> int:
     return EXIT_CANCELLED if report.cancelled else 0
 
 
-def _expand_photos(paths: list[Path]) -> list[Path]:
+def _expand_photos(paths: list[Path]) -> tuple[list[Path], list]:
+    """The photo files named, those inside the folders named, and what could not be listed."""
     from .files import find_photos
+    from .sources import Skipped
 
-    expanded = []
+    expanded, problems = [], []
     for path in paths:
-        expanded.extend(find_photos(path) if path.is_dir() else [path])
-    return expanded
+        expanded.extend(find_photos(path, problems=problems) if os.path.isdir(path) else [path])
+    if not expanded:
+        raise UserError(f"{', '.join(display_path(p) for p in paths)}: no photos found "
+                        f"(looked for {', '.join(sorted(PHOTO_EXTENSIONS))})")
+    return expanded, [Skipped(p.path, p.reason) for p in problems]
+
+
+def _check_output(path: Path | None, database: Path, folder: bool = False) -> None:
+    """Refuse, before any work is done, an output that would land inside the reference database (and
+    could replace its files) or that cannot be written where it is asked."""
+    if path is None:
+        return
+    inside = database.resolve()
+    if path.resolve() == inside or inside in path.resolve().parents:
+        raise UserError(f"{display_path(path)}: is inside the reference database {display_path(database)}; "
+                        "write outputs elsewhere")
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise UserError(f"{display_path(path)}: is a file, not a folder")
+        return
+    if path.is_dir():
+        raise UserError(f"{display_path(path)}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UserError(f"{display_path(path.parent)}: folder not found")
 
 
 def run_locate(args, printer: ProgressPrinter) -> int:
-    from .export import write_density_geotiff, write_results
+    from .export import check_results_output, write_density_geotiff, write_results
     from .locate import DensityOptions
 
-    if args.output and args.output.exists() and not args.overwrite:
-        raise ExportError(f"{args.output}: file exists; choose another name or pass --overwrite")
-    locator = _open_locator(args)
     world = (-180.0, -90.0, 180.0, 90.0) if args.density_extent == "world" else None
     density = DensityOptions(args.density_resolution, world) if args.density_dir else None
-    report = locator.locate_paths(_expand_photos(args.photos), _options(args, density), printer)
+    options = _options(args, density)
+    _check_output(args.output, args.database)
+    _check_output(args.density_dir, args.database, folder=True)
+    if args.output:
+        check_results_output(args.output, args.overwrite)
+    photos, unlisted = _expand_photos(args.photos)
+    locator = _open_locator(args)
+    report = locator.locate_paths(photos, options, printer)
     printer.close()
+    report.failed[:0] = unlisted
     _print_report_problems(report)
+    if not report.results:
+        if printer.mode == "json":  # a program following the run still gets each photo's reason
+            printer.result("", {"results": [], "failed": [vars(f) for f in report.failed], "written": []})
+        raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
     run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
     written = []
     if args.output:
@@ -227,16 +278,16 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     if args.density_dir:
         args.density_dir.mkdir(parents=True, exist_ok=True)
         for result in report.results:
-            target = args.density_dir / f"{Path(result.photo).stem}-density.tif"
+            target = args.density_dir / f"{display_path(Path(result.photo).stem)}-density.tif"
             densities[result.photo] = str(write_density_geotiff(target, result.density, args.overwrite))
             written.append(densities[result.photo])
-    lines = [f"{r.photo}\t{r.lat:.5f}\t{r.lon:.5f}\tconfidence {r.confidence:.2f}\t"
+    lines = [f"{display_path(r.photo)}\t{r.lat:.5f}\t{r.lon:.5f}\tconfidence {r.confidence:.2f}\t"
              f"50% within {r.radius50_km:.0f} km\t90% within {r.radius90_km:.0f} km" for r in report.results]
-    lines += [f"wrote {p}" for p in written]
+    lines += [f"wrote {display_path(p)}" for p in written]
     printer.result("\n".join(lines), {"results": [{**r.to_dict(), "density_path": densities.get(r.photo)}
                                                   for r in report.results],
                                       "failed": [vars(f) for f in report.failed], "written": [str(p) for p in written]})
-    return 0 if report.results or not report.failed else 1
+    return 0
 
 
 def run_evaluate(args, printer: ProgressPrinter) -> int:
@@ -244,9 +295,11 @@ def run_evaluate(args, printer: ProgressPrinter) -> int:
     from .sources import from_source
     from .storage import atomic_write_json
 
+    _check_output(args.json, args.database)
+    options = _options(args)
     locator = _open_locator(args)
     items, skipped = from_source(args.source)
-    report = evaluate(locator, items, _options(args), printer)
+    report = evaluate(locator, items, options, printer)
     printer.close()
     report.failed[:0] = skipped
     _print_report_problems(report)
@@ -322,14 +375,17 @@ def run_train(args, printer: ProgressPrinter) -> int:
     from .export import write_cells
     from .training import TrainOptions, train_view
 
-    database = ReferenceDatabase.open(args.database, writable=True)
     options = TrainOptions(t_max=args.t_max, t_min=args.t_min, geo_dim=args.geo_dim, epochs=args.epochs,
-                           smoothing_km=args.smoothing or None)
+                           smoothing_km=args.smoothing if args.smoothing != 0 else None)
     tune = None
     if args.finetune:
         from .finetune import FinetuneOptions
 
         tune = FinetuneOptions(epochs=args.finetune_epochs, device=args.device)
+    elif args.device != "auto":
+        raise UserError("--device applies to --finetune only (the head trains on the CPU)")
+    _check_output(args.cells_output, args.database)
+    database = ReferenceDatabase.open(args.database, writable=True)
     summary = train_view(database, args.name, options, tune, printer)
     printer.close()
     if args.cells_output:
@@ -344,6 +400,7 @@ def run_cells(args, printer: ProgressPrinter) -> int:
     from .database import DatabaseError, ReferenceDatabase
     from .export import write_cells
 
+    _check_output(args.output, args.database)
     with ReferenceDatabase.open(args.database) as database:
         if database.view is None:
             raise DatabaseError(f"{database.path}: no trained view; run `python -m geoloc_core train` first")
@@ -367,15 +424,25 @@ COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluat
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every failure ends here as one `error:` line: user errors (named file and problem) exit 2, a bug
+    exits 3 with a one-line summary (GEOLOC_CORE_DEBUG=1 lets its traceback through)."""
+    if hasattr(sys.stdout, "reconfigure"):  # file names that are not UTF-8 must not end a run
+        sys.stdout.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     printer = ProgressPrinter(args.progress)
     try:
         return COMMANDS[args.command](args, printer)
-    except (PhotoError, DatabaseError, EmbedderError, ExportError, ValueError) as exc:
-        printer.close()
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
     except (Cancelled, KeyboardInterrupt):
         printer.close()
         print("cancelled; committed work is kept (run the same command again to resume)", file=sys.stderr)
         return EXIT_CANCELLED
+    except user_errors() as exc:
+        printer.close()
+        print(f"error: {user_message(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception as exc:
+        printer.close()
+        if os.environ.get("GEOLOC_CORE_DEBUG"):
+            raise
+        print(f"error: {internal_message(exc)}", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR

@@ -1,12 +1,16 @@
 """Writing results: CSV, GeoJSON (plain Python), GeoPackage and GeoTIFF (GDAL's Python bindings).
 
 Every file is written beside its destination and renamed into place, so an interrupted export
-never leaves a half-written file, and an existing file is never replaced unless asked.
+never leaves a half-written file, and an existing file is never replaced unless asked. Where an export
+is two files (CSV, GeoJSON), both are written before either is renamed: a full disk leaves neither.
+Text cells that a spreadsheet would run as a formula are neutralised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -15,6 +19,7 @@ from pathlib import Path
 
 from .circles import geodesic_circle
 from .estimators import DensityGrid
+from .files import display_path
 from .locate import LocationResult
 from .schema import (
     CELL_FIELDS,
@@ -32,6 +37,7 @@ from .storage import atomic_write, atomic_write_bytes
 PREDICTION_NAMES = names(PREDICTION_FIELDS)
 NEIGHBOUR_NAMES = names(NEIGHBOUR_FIELDS)
 FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 
 
 class ExportError(Exception):
@@ -39,17 +45,37 @@ class ExportError(Exception):
 
 
 def _check_target(path: Path, overwrite: bool) -> None:
+    if path.is_dir():
+        raise ExportError(f"{display_path(path)}: is a folder; give a file name")
     if path.exists() and not overwrite:
-        raise ExportError(f"{path}: file exists; choose another name or allow overwriting")
+        raise ExportError(f"{display_path(path)}: file exists; choose another name or allow overwriting")
     if not path.parent.is_dir():
-        raise ExportError(f"{path.parent}: folder not found")
+        raise ExportError(f"{display_path(path.parent)}: folder not found")
+
+
+def _written(target: Path, write) -> None:
+    """Run an atomic write of `target`, turning a full disk, a read-only folder or a GDAL failure into an
+    ExportError naming the target (not its temporary file)."""
+    try:
+        write()
+    except OSError as exc:
+        reason = "no space left on the disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else exc.strerror or exc
+        raise ExportError(f"{display_path(target)}: cannot be written ({reason}); nothing was replaced") from None
+    except RuntimeError as exc:  # GDAL/OGR with exceptions on: disk full, unwritable folder...
+        raise ExportError(f"{display_path(target)}: cannot be written ({' '.join(str(exc).split())}); "
+                          "nothing was replaced") from None
+
+
+def _spreadsheet_safe(value):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def _csv_bytes(rows: list[dict], fields: Sequence[str]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({name: _spreadsheet_safe(value) for name, value in row.items()} for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -68,36 +94,38 @@ def write_cells(output: str | os.PathLike, cells, overwrite: bool = False) -> Pa
     if output.suffix.lower() in (".geojson", ".json"):
         features = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [row.pop("ring")]},
                      "properties": row} for row in rows]
-        atomic_write_bytes(output, json.dumps({"type": "FeatureCollection", "features": features}).encode())
+        data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+        _written(output, lambda: atomic_write_bytes(output, data))
         return output
     if output.suffix.lower() != ".gpkg":
         raise ExportError(f"{output}: use .geojson or .gpkg for geocells")
-    ogr, osr = _ogr()
+    ogr, osr = _ogr(output)
 
     def write(tmp: Path) -> None:
         srs = osr.SpatialReference()
         srs.ImportFromEPSG(4326)
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
         source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp))
-        layer = source.CreateLayer("geocells", srs, ogr.wkbPolygon)
-        for name, kind in CELL_FIELDS:
-            layer.CreateField(ogr.FieldDefn(name, _ogr_type(ogr, kind)))
-        for row in rows:
-            feature = ogr.Feature(layer.GetLayerDefn())
-            for name, _ in CELL_FIELDS:
-                feature.SetField(name, row[name])
-            ring = ogr.Geometry(ogr.wkbLinearRing)
-            for x, y in row["ring"]:
-                ring.AddPoint_2D(x, y)
-            polygon = ogr.Geometry(ogr.wkbPolygon)
-            polygon.AddGeometry(ring)
-            feature.SetGeometry(polygon)
-            layer.CreateFeature(feature)
-        source = None  # noqa: F841 - closes the file
+        try:
+            layer = source.CreateLayer("geocells", srs, ogr.wkbPolygon)
+            for name, kind in CELL_FIELDS:
+                layer.CreateField(ogr.FieldDefn(name, _ogr_type(ogr, kind)))
+            for row in rows:
+                feature = ogr.Feature(layer.GetLayerDefn())
+                for name, _ in CELL_FIELDS:
+                    feature.SetField(name, row[name])
+                ring = ogr.Geometry(ogr.wkbLinearRing)
+                for x, y in row["ring"]:
+                    ring.AddPoint_2D(x, y)
+                polygon = ogr.Geometry(ogr.wkbPolygon)
+                polygon.AddGeometry(ring)
+                feature.SetGeometry(polygon)
+                layer.CreateFeature(feature)
+        finally:
+            with _closing_checked():
+                layer = feature = source = None  # noqa: F841 - closes the file
 
-    if output.exists():
-        output.unlink()
-    atomic_write(output, write)
+    _written(output, lambda: atomic_write(output, write))
     return output
 
 
@@ -105,33 +133,50 @@ def neighbours_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}-neighbours{output.suffix}")
 
 
+def check_results_output(output: str | os.PathLike, overwrite: bool = False) -> str:
+    """The format of a results file ('csv', 'geojson' or 'gpkg'), once its files are known writable
+    (ExportError otherwise); callers check it before the work, write_results again."""
+    output = Path(output)
+    kind = FORMATS.get(output.suffix.lower())
+    if kind is None:
+        raise ExportError(f"{display_path(output)}: unknown output format; use .csv, .geojson or .gpkg")
+    for target in (output,) if kind == "gpkg" else (output, neighbours_path(output)):
+        _check_target(target, overwrite)
+    return kind
+
+
 def write_results(output: str | os.PathLike, results: Sequence[LocationResult], database: str = "",
                   run_time: str = "", overwrite: bool = False, uncertainty: bool = True) -> list[Path]:
     """Write predictions and neighbours; CSV and GeoJSON get a second `-neighbours` file, a
     GeoPackage gets layers `predictions`, `neighbours` and (optionally) `uncertainty`."""
     output = Path(output)
-    kind = FORMATS.get(output.suffix.lower())
-    if kind is None:
-        raise ExportError(f"{output}: unknown output format; use .csv, .geojson or .gpkg")
+    kind = check_results_output(output, overwrite)
     predictions = prediction_rows(results, database, run_time)
     neighbours = neighbour_rows(results)
     if kind == "gpkg":
-        _check_target(output, overwrite)
-        atomic_write(output, lambda tmp: _write_gpkg(tmp, results, predictions, neighbours, uncertainty))
+        _written(output, lambda: atomic_write(
+            output, lambda tmp: _write_gpkg(tmp, results, predictions, neighbours, uncertainty)))
         return [output]
     second = neighbours_path(output)
-    for target in (output, second):
-        _check_target(target, overwrite)
     if kind == "csv":
-        atomic_write_bytes(output, _csv_bytes(predictions, PREDICTION_NAMES))
-        atomic_write_bytes(second, _csv_bytes(neighbours, NEIGHBOUR_NAMES))
+        first_bytes, second_bytes = _csv_bytes(predictions, PREDICTION_NAMES), _csv_bytes(neighbours, NEIGHBOUR_NAMES)
     else:
-        atomic_write_bytes(output, _geojson_bytes(predictions))
-        atomic_write_bytes(second, _geojson_bytes(neighbours))
+        first_bytes, second_bytes = _geojson_bytes(predictions), _geojson_bytes(neighbours)
+
+    def write_both(first_tmp: Path) -> None:
+        # The neighbours are written and renamed only once the predictions' temporary file is complete,
+        # and the predictions are renamed last: a failure leaves neither file replaced.
+        first_tmp.write_bytes(first_bytes)
+        atomic_write_bytes(second, second_bytes)
+
+    _written(output, lambda: atomic_write(output, write_both))
     return [output, second]
 
 
-def _ogr():
+def _ogr(target: Path):
+    if display_path(target) != str(target):
+        raise ExportError(f"{display_path(target)}: GDAL cannot write a file whose name is not valid UTF-8; "
+                          "choose another name")
     try:
         from osgeo import ogr, osr
     except ImportError as exc:
@@ -143,12 +188,10 @@ def _ogr():
 
 
 def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[dict], uncertainty: bool) -> None:
-    ogr, osr = _ogr()
+    ogr, osr = _ogr(path)
     wgs84 = osr.SpatialReference()
     wgs84.ImportFromEPSG(4326)
     wgs84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    if path.exists():
-        path.unlink()
     source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
     try:
         _add_point_layer(ogr, source, "predictions", wgs84, PREDICTION_FIELDS, predictions)
@@ -161,7 +204,7 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
                 for level in UNCERTAINTY_LEVELS:
                     radius = uncertainty_radius(result, level)
                     feature = ogr.Feature(layer.GetLayerDefn())
-                    feature.SetField("photo", result.photo)
+                    feature.SetField("photo", display_path(result.photo))
                     feature.SetField("level", level)
                     feature.SetField("radius_km", radius)
                     ring = ogr.Geometry(ogr.wkbLinearRing)
@@ -172,7 +215,29 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
                     feature.SetGeometry(polygon)
                     layer.CreateFeature(feature)
     finally:
-        source = None  # closes the file  # noqa: F841
+        with _closing_checked():
+            layer = feature = source = None  # noqa: F841 - closes the file
+
+
+@contextlib.contextmanager
+def _closing_checked():
+    """Around dropping the last reference to a GDAL dataset: with exceptions on, a failed close (the last
+    blocks flushed to a full disk) raises inside a destructor, where Python can only print it; here
+    it is caught as GDAL's last error and raised as a RuntimeError from the write instead."""
+    from osgeo import gdal
+
+    gdal.DontUseExceptions()
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    gdal.ErrorReset()
+    try:
+        yield
+        failed = gdal.GetLastErrorType() >= gdal.CE_Failure
+        message = gdal.GetLastErrorMsg()
+    finally:
+        gdal.PopErrorHandler()
+        gdal.UseExceptions()
+    if failed:
+        raise RuntimeError(message)
 
 
 def _ogr_type(ogr, kind):
@@ -198,7 +263,7 @@ def _add_point_layer(ogr, source, name: str, srs, fields, rows: list[dict]) -> N
 
 def _write_geotiff(path: Path, bands: list, descriptions: list[str], grid: DensityGrid, overwrite: bool) -> Path:
     _check_target(path, overwrite)
-    _, osr = _ogr()
+    _, osr = _ogr(path)
     from osgeo import gdal
 
     gdal.UseExceptions()
@@ -207,18 +272,26 @@ def _write_geotiff(path: Path, bands: list, descriptions: list[str], grid: Densi
         rows, cols = grid.values.shape
         dataset = gdal.GetDriverByName("GTiff").Create(str(tmp), cols, rows, len(bands), gdal.GDT_Float32,
                                                        options=["COMPRESS=DEFLATE", "PREDICTOR=3"])
-        dataset.SetGeoTransform(grid.geotransform)
-        srs = osr.SpatialReference()
-        srs.ImportFromEPSG(4326)
-        dataset.SetProjection(srs.ExportToWkt())
-        for number, (values, description) in enumerate(zip(bands, descriptions), start=1):
-            band = dataset.GetRasterBand(number)
-            band.WriteArray(values)
-            band.SetDescription(description)
-        dataset.FlushCache()
-        dataset = None  # noqa: F841 - closes the file
+        failure = None
+        try:
+            dataset.SetGeoTransform(grid.geotransform)
+            srs = osr.SpatialReference()
+            srs.ImportFromEPSG(4326)
+            dataset.SetProjection(srs.ExportToWkt())
+            for number, (values, description) in enumerate(zip(bands, descriptions), start=1):
+                band = dataset.GetRasterBand(number)
+                band.WriteArray(values)
+                band.SetDescription(description)
+            dataset.FlushCache()
+        except RuntimeError as exc:  # keep only the message: its traceback would keep the dataset open
+            failure = str(exc)
+        band = None  # noqa: F841
+        with _closing_checked():
+            dataset = None  # noqa: F841 - closes the file
+        if failure:
+            raise RuntimeError(failure)
 
-    atomic_write(path, write)
+    _written(path, lambda: atomic_write(path, write))
     return path
 
 
@@ -242,5 +315,5 @@ def write_density_stack(path: str | os.PathLike, results: Sequence[LocationResul
     resolution = max(resolution_deg, float(np.sqrt(area / max_cells)))
     grids = [density_grid([n.lat for n in r.neighbours], [n.lon for n in r.neighbours],
                           [n.weight for n in r.neighbours], bandwidth_km, union, resolution) for r in results]
-    return _write_geotiff(Path(path), [g.values for g in grids], [Path(r.photo).name for r in results], grids[0],
-                          overwrite)
+    names = [display_path(Path(r.photo).name) for r in results]
+    return _write_geotiff(Path(path), [g.values for g in grids], names, grids[0], overwrite)

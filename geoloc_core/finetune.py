@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .checks import real_number, whole_number
 from .embedders import INPUT_SIZE, Embedder, EmbedderIdentity, _pool, embedder_for
 from .files import PhotoError
 from .photos import load_photo
@@ -30,11 +31,32 @@ class FinetuneOptions:
     batch_size: int = 16
     device: str = "auto"  # auto: CUDA when present, else CPU
 
+    def __post_init__(self):
+        whole_number("fine-tuning epochs", self.epochs, 1)
+        whole_number("fine-tuning patience", self.patience, 1)
+        whole_number("fine-tuning batch size", self.batch_size, 1)
+        real_number("backbone learning rate", self.backbone_learning_rate, 0.0, 10.0)
+        real_number("head learning rate", self.head_learning_rate, 0.0, 10.0)
+        pick_device(self.device)
+
 
 def pick_device(choice: str = "auto") -> torch.device:
+    """auto, cpu, cuda or cuda:N; ValueError for another name or a CUDA device this machine lacks."""
     if choice == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(choice)
+    try:
+        device = torch.device(choice)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device '{choice}'; use auto, cpu or cuda") from None
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device '{choice}' is not supported; use auto, cpu or cuda")
+    if device.type == "cuda":
+        available = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not available:
+            raise ValueError(f"device '{choice}': no CUDA GPU is available on this machine; use cpu or auto")
+        if device.index is not None and device.index >= available:
+            raise ValueError(f"device '{choice}': this machine has {available} CUDA GPU(s)")
+    return device
 
 
 def augmentation():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import real_number, whole_number
 from .database import EmbedderMismatchError, ReferenceDatabase
 from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_ESTIMATOR, DEFAULT_K, DEFAULT_TEMPERATURE, ESTIMATORS
 from .embedders import Embedder, embedder_for
@@ -20,6 +21,12 @@ from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
 from .sources import Skipped
 
 AUTO_DENSITY_MAX_CELLS = 1_000_000
+MAX_K = 100_000  # more neighbours than any useful density needs; faiss allocates k floats per photo
+# Kernels narrower than ~10 m overflow the spherical kernel's exponent; wider than half the Earth's
+# circumference they are flat everywhere.
+BANDWIDTH_RANGE_KM = (0.01, 20_000.0)
+MAX_DENSITY_RESOLUTION_DEG = 10.0
+MAX_TEMPERATURE = 1e6  # beyond, every neighbour weighs the same: already so at ~100
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,14 @@ class DensityOptions:
 
     resolution_deg: float = 0.1
     extent: tuple[float, float, float, float] | None = None
+
+    def __post_init__(self):
+        real_number("density resolution (degrees)", self.resolution_deg, 0.0, MAX_DENSITY_RESOLUTION_DEG)
+        if self.extent is not None:
+            west, south, east, north = self.extent
+            if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+                raise ValueError(f"density extent {self.extent} is not (west, south, east, north) within "
+                                 "-180..180 and -90..90")
 
 
 @dataclass(frozen=True)
@@ -43,10 +58,10 @@ class LocateOptions:
     def __post_init__(self):
         if self.estimator not in ESTIMATORS:
             raise ValueError(f"unknown estimator '{self.estimator}'; choose one of {', '.join(ESTIMATORS)}")
-        if self.k < 1:
-            raise ValueError("k must be at least 1")
-        if not self.bandwidth_km > 0 or not self.temperature > 0:
-            raise ValueError("bandwidth and temperature must be positive")
+        whole_number("k (neighbours)", self.k, 1, MAX_K)
+        real_number("bandwidth (km)", self.bandwidth_km, BANDWIDTH_RANGE_KM[0], BANDWIDTH_RANGE_KM[1],
+                    low_inclusive=True)
+        real_number("temperature", self.temperature, 0.0, MAX_TEMPERATURE)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import stat
+import struct
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .files import PhotoError
+from .files import PhotoError, os_reason
 
 try:  # HEIC/HEIF support; optional so that the rest works where pillow-heif is missing
     from pillow_heif import register_heif_opener
@@ -29,6 +32,10 @@ GPS_IFD = 0x8825
 EXIF_ORIENTATION = 0x0112
 
 
+class UnusablePixels(ValueError):
+    """Decoded pixels that no photo holds."""
+
+
 @dataclass(frozen=True)
 class GpsFix:
     """A location read from EXIF. Altitude in metres above sea level; time as ISO 8601 UTC."""
@@ -40,16 +47,23 @@ class GpsFix:
 
 
 def _open(path: Path) -> Image.Image:
-    if not path.exists():
-        raise PhotoError(path, "file not found")
-    if path.is_dir():
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise PhotoError(path, "file not found") from None
+    except OSError as exc:  # a path too long to open, a folder on the way that cannot be entered...
+        raise PhotoError(path, f"cannot be opened ({os_reason(exc)})") from None
+    if stat.S_ISDIR(status.st_mode):
         raise PhotoError(path, "is a folder, not a photo")
-    if path.stat().st_size == 0:
+    if status.st_size == 0:
         raise PhotoError(path, "file is empty (0 bytes)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return Image.open(path)
+            image = Image.open(path)
+        if image.format == "HEIF":
+            _check_heif_complete(path, image)
+        return image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PhotoError(path, f"image is too large to decode safely ({exc})") from None
     except UnidentifiedImageError:
@@ -58,6 +72,26 @@ def _open(path: Path) -> Image.Image:
         if "truncated" in str(exc).lower():
             raise PhotoError(path, f"image data is damaged or truncated ({exc})") from None
         raise PhotoError(path, f"cannot be read ({exc})") from None
+
+
+def _check_heif_complete(path: Path, image: Image.Image) -> None:
+    """libheif decodes a HEIC cut short with its missing tiles left blank, so check that the file's
+    top-level boxes (ftyp, meta, mdat...) all end within the file."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        offset = 0
+        while offset + 8 <= size:
+            handle.seek(offset)
+            length, _ = struct.unpack(">I4s", handle.read(8))
+            if length == 1:
+                length = struct.unpack(">Q", handle.read(8))[0]
+            if length == 0:  # the last box runs to the end of the file
+                return
+            if length < 8 or offset + length > size:
+                image.close()
+                raise PhotoError(path, f"image data is truncated (the file ends at byte {size}, its data is "
+                                       f"declared up to byte {offset + length})")
+            offset += length
 
 
 def load_photo(path: str | os.PathLike, min_side: int = 224) -> Image.Image:
@@ -76,6 +110,8 @@ def load_photo(path: str | os.PathLike, min_side: int = 224) -> Image.Image:
             return _to_rgb(upright)
     except PhotoError:
         raise
+    except UnusablePixels as exc:
+        raise PhotoError(path, str(exc)) from None
     except Image.DecompressionBombError as exc:
         raise PhotoError(path, f"image is too large to decode safely ({exc})") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -90,6 +126,8 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         import numpy as np
 
         values = np.asarray(image, dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise UnusablePixels("pixels hold NaN or infinite values (a data raster, not a photo)")
         top = values.max() if values.size else 0.0
         scale = 255.0 / (65535.0 if top > 255 else max(top, 1.0))
         return Image.fromarray(np.clip(values * scale, 0, 255).astype("uint8"), "L").convert("RGB")
@@ -125,7 +163,24 @@ def _ratio(value) -> float:
         return math.nan
 
 
+DEGREE_TEXT = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)(?:[\s,;:°'\"]+([0-9]+(?:\.[0-9]*)?))?"
+                         r"(?:[\s,;:°'\"]+([0-9]+(?:\.[0-9]*)?))?[\s°'\"\x00]*")
+
+
+def _dms_text(value: str | bytes) -> float:
+    """Degrees written as text by some devices ("12.5", "12 30 0", "12°30'0\""); NaN for anything else."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    match = DEGREE_TEXT.fullmatch(value)
+    if match is None:
+        return math.nan
+    degrees, minutes, seconds = (float(part) if part else 0.0 for part in match.groups())
+    return degrees + minutes / 60.0 + seconds / 3600.0
+
+
 def _dms(value) -> float:
+    if isinstance(value, (str, bytes)):
+        return _dms_text(value)
     if isinstance(value, (int, float)) or hasattr(value, "denominator") and not isinstance(value, tuple):
         return _ratio(value)
     parts = [_ratio(v) for v in value]
@@ -168,10 +223,11 @@ def gps_from_exif(gps: dict) -> GpsFix | None:
         return None
     if lat == 0.0 and lon == 0.0:
         return None  # placeholder written by devices without a fix
+    # The reference gives the hemisphere; a value already negative (written by some software) keeps it.
     if _ref(gps.get(1)) == "S":
-        lat = -lat
+        lat = -abs(lat)
     if _ref(gps.get(3)) == "W":
-        lon = -lon
+        lon = -abs(lon)
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         return None
     altitude = _ratio(gps[6]) if 6 in gps else math.nan

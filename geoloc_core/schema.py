@@ -3,6 +3,8 @@ layers (kept free of heavy imports so that QGIS can read it at start-up)."""
 
 from pathlib import PurePath
 
+from .files import display_path
+
 PREDICTION_FIELDS = (
     ("photo", str), ("file_name", str), ("lat", float), ("lon", float), ("confidence", float),
     ("radius50_km", float), ("radius90_km", float), ("estimator", str), ("k", int), ("nearest_distance", float),
@@ -34,9 +36,10 @@ def names(fields) -> tuple[str, ...]:
 
 
 def prediction_rows(results, database: str = "", run_time: str = "") -> list[dict]:
-    """One row per located photo (duck-typed LocationResult), keyed by PREDICTION_FIELDS."""
+    """One row per located photo (duck-typed LocationResult), keyed by PREDICTION_FIELDS; paths as
+    valid text (display_path), which every writer (CSV, GeoPackage, QGIS fields) accepts."""
     return [{
-        "photo": r.photo, "file_name": PurePath(r.photo).name, "lat": r.lat, "lon": r.lon,
+        "photo": display_path(r.photo), "file_name": display_path(PurePath(r.photo).name), "lat": r.lat, "lon": r.lon,
         "confidence": r.confidence, "radius50_km": r.radius50_km, "radius90_km": r.radius90_km,
         "estimator": r.estimator, "k": r.k, "nearest_distance": r.neighbours[0].distance if r.neighbours else None,
         "database": database, "run_time": run_time,
@@ -46,6 +49,6 @@ def prediction_rows(results, database: str = "", run_time: str = "") -> list[dic
 def neighbour_rows(results) -> list[dict]:
     """One row per neighbour of every located photo, keyed by NEIGHBOUR_FIELDS."""
     return [{
-        "photo": r.photo, "rank": n.rank, "distance": n.distance, "similarity": n.similarity, "weight": n.weight,
-        "lat": n.lat, "lon": n.lon, "reference_path": n.path, "record_id": n.record_id,
+        "photo": display_path(r.photo), "rank": n.rank, "distance": n.distance, "similarity": n.similarity,
+        "weight": n.weight, "lat": n.lat, "lon": n.lon, "reference_path": display_path(n.path), "record_id": n.record_id,
     } for r in results for n in r.neighbours]

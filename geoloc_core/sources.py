@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import PhotoError, find_photos
+from .files import PhotoError, display_path, find_photos
 from .photos import read_gps
 
 LAT_NAMES = ("lat", "latitude", "y")
@@ -33,7 +33,7 @@ class Skipped:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        return f"{display_path(self.path)}: {self.reason}"
 
 
 def valid_location(lat: float, lon: float) -> bool:
@@ -42,8 +42,10 @@ def valid_location(lat: float, lon: float) -> bool:
 
 def from_folder(folder: str | os.PathLike, recursive: bool = True) -> tuple[list[Candidate], list[Skipped]]:
     """Photos under a folder that carry a usable EXIF GPS location; the others are listed as skipped."""
-    candidates, skipped = [], []
-    for path in find_photos(folder, recursive):
+    candidates, problems = [], []
+    photos = find_photos(folder, recursive, problems)
+    skipped = [Skipped(p.path, p.reason) for p in problems]
+    for path in photos:
         try:
             fix = read_gps(path)
         except PhotoError as exc:
@@ -71,6 +73,16 @@ def from_csv(csv_path: str | os.PathLike) -> tuple[list[Candidate], list[Skipped
     if not csv_path.is_file():
         raise PhotoError(csv_path, "CSV file not found")
     candidates, skipped = [], []
+    try:
+        _read_csv(csv_path, candidates, skipped)
+    except csv.Error as exc:
+        raise PhotoError(csv_path, f"not a readable CSV ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise PhotoError(csv_path, f"not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
+    return candidates, skipped
+
+
+def _read_csv(csv_path: Path, candidates: list[Candidate], skipped: list[Skipped]) -> None:
     with open(csv_path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
@@ -98,7 +110,6 @@ def from_csv(csv_path: str | os.PathLike) -> tuple[list[Candidate], list[Skipped
                 continue
             extra = {k: v for k, v in row.items() if k not in (path_col, lat_col, lon_col) and k is not None}
             candidates.append(Candidate(path, lat, lon, attributes=extra))
-    return candidates, skipped
 
 
 def from_source(source: str | os.PathLike) -> tuple[list[Candidate], list[Skipped]]:

@@ -19,6 +19,7 @@ from scipy.sparse import csgraph
 from torch import nn
 from torch.nn import functional as F
 
+from .checks import real_number, whole_number
 from .geo import EARTH_RADIUS_KM, to_unit_vectors
 from .geocells import Partition, partition
 from .progress import ProgressCallback, StopCheck, check_stop, report
@@ -42,6 +43,21 @@ class TrainOptions:
     smoothing_km: float | None = 500.0  # soft targets exp(-d/smoothing) between cells; None: one-hot
     validation: float = 0.15
     seed: int = 0
+
+    def __post_init__(self):
+        whole_number("t_min (fewest photos per geocell)", self.t_min, 1)
+        whole_number("t_max (most photos per geocell)", self.t_max, max(self.t_min, 2))
+        whole_number("geo_dim (size of the learned features)", self.geo_dim, 2, 65_536)
+        whole_number("hidden layer size", self.hidden, 1, 65_536)
+        whole_number("epochs", self.epochs, 1)
+        whole_number("patience", self.patience, 1)
+        whole_number("training batch size", self.batch_size, 1)
+        whole_number("seed", self.seed, 0)
+        real_number("learning rate", self.learning_rate, 0.0, 10.0)
+        real_number("weight decay", self.weight_decay, 0.0, 10.0, low_inclusive=True)
+        real_number("validation share", self.validation, 0.0, 0.9)
+        if self.smoothing_km is not None:
+            real_number("label smoothing distance (km; 0 for none)", self.smoothing_km, 0.0, 40_000.0)
 
 
 class GeoHead(nn.Module):

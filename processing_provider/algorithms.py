@@ -48,15 +48,6 @@ POOLINGS = ["avg", "max", "gem"]
 WGS84 = "EPSG:4326"
 
 
-def _engine_errors():
-    from ..geoloc_core.database import DatabaseError
-    from ..geoloc_core.embedders import EmbedderError
-    from ..geoloc_core.export import ExportError
-    from ..geoloc_core.files import PhotoError
-
-    return (PhotoError, DatabaseError, EmbedderError, ExportError, ValueError)
-
-
 class EngineAlgorithm(QgsProcessingAlgorithm):
     """Shared plumbing: naming, progress and cancellation, and engine errors as QgsProcessingException."""
 
@@ -89,14 +80,19 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return report
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        from ..geoloc_core.errors import internal_message, user_errors, user_message
         from ..geoloc_core.progress import Cancelled
 
         try:
             return self.execute(parameters, context, feedback)
         except Cancelled:
             raise QgsProcessingException("cancelled; nothing was added to the outputs") from None
-        except _engine_errors() as exc:
-            raise QgsProcessingException(str(exc)) from None
+        except QgsProcessingException:
+            raise
+        except user_errors() as exc:
+            raise QgsProcessingException(user_message(exc)) from None
+        except Exception as exc:  # a bug: one line in the log, as the CLI does
+            raise QgsProcessingException(internal_message(exc)) from None
 
     # -- inputs shared by several algorithms ---------------------------------------------------
 
@@ -166,13 +162,15 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             feedback.pushWarning(f"skipped {item}")
         return candidates
 
-    def read_photo_paths(self, parameters, context):
+    def read_photo_paths(self, parameters, context, feedback):
         from ..geoloc_core.files import find_photos
 
-        paths = []
+        paths, problems = [], []
         folder = self.parameterAsString(parameters, "FOLDER", context)
         if folder:
-            paths += [str(p) for p in find_photos(folder)]
+            paths += [str(p) for p in find_photos(folder, problems=problems)]
+        for problem in problems:
+            feedback.reportError(f"skipped {problem}", fatalError=False)
         files = self.parameterAsString(parameters, "FILES", context)
         paths += [p.strip() for p in files.split(";") if p.strip()]
         paths += [row[0] for row in self.layer_paths(parameters, context, with_location=False)]
@@ -332,7 +330,7 @@ class GeolocatePhotos(EngineAlgorithm):
 
     def execute(self, parameters, context, feedback):
         locator = self.open_locator(parameters, context)
-        paths = self.read_photo_paths(parameters, context)
+        paths = self.read_photo_paths(parameters, context, feedback)
         report = locator.locate_paths(paths, self.locate_options(parameters, context),
                                       self.progress_reporter(feedback), feedback.isCanceled)
         for item in report.failed:

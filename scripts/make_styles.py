@@ -23,8 +23,11 @@ from qgis.core import (  # noqa: E402
     QgsVectorLayer,
 )
 
-PHOTO_TIP = ('<div style="max-width:340px"><b>[% "{name}" %]</b><br>'
-             '<img src="file:///[% "{path}" %]" width="320"><br>{extra}</div>')
+# A path is text from the file system: escaped, so that a name holding < > & " cannot end the tag or
+# the attribute it is shown in (nested replace: QGIS 3.22's replace() with a map has no fixed order).
+ESCAPED = """[% replace(replace(replace(replace("{field}", '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;') %]"""
+PHOTO_TIP = ('<div style="max-width:340px"><b>' + ESCAPED.replace("{field}", "{name}") + '</b><br>'
+             '<img src="file:///' + ESCAPED.replace("{field}", "{path}") + '" width="320"><br>{extra}</div>')
 
 
 def photo_widget(layer: QgsVectorLayer, field: str) -> None:

@@ -582,12 +582,18 @@ class PhotoGeolocatorDock(QgsDockWidget):
         except ImportError:  # the engine lives in another Python: no GPS marks, everything else works
             read_gps = None
         present = set(self.photo_paths())
-        expanded = []
+        expanded, problems = [], []
         for path in map(Path, paths):
             if path.is_dir():
-                expanded.extend(find_photos(path))
+                expanded.extend(find_photos(path, problems=problems))
             elif path.suffix.lower() in PHOTO_EXTENSIONS:
                 expanded.append(path)
+            else:
+                problems.append(PhotoError(path, "not a photo format this plugin reads"))
+        if problems:
+            shown = "; ".join(str(p) for p in problems[:3]) + (f" (and {len(problems) - 3} more)"
+                                                                if len(problems) > 3 else "")
+            self.message(f"skipped {shown}", Qgis.MessageLevel.Warning, 10)
         for path in expanded:
             if str(path) in present:
                 continue

@@ -67,7 +67,9 @@ def _unique(path: Path) -> Path:
 
 
 def density_target(folder: Path, photo: str, run_number: int) -> Path:
-    return _unique(folder / f"{Path(photo).stem}-run{run_number}-density.tif")
+    from ..geoloc_core.files import display_path
+
+    return _unique(folder / f"{display_path(Path(photo).stem)}-run{run_number}-density.tif")
 
 
 class InProcessEngine:
@@ -80,11 +82,15 @@ class InProcessEngine:
         self._locator = None
 
     def _errors(self):
-        from ..geoloc_core.database import DatabaseError
-        from ..geoloc_core.embedders import EmbedderError
-        from ..geoloc_core.files import PhotoError
+        from ..geoloc_core.errors import user_errors
 
-        return (DatabaseError, EmbedderError, PhotoError, OSError, ValueError)
+        return user_errors()
+
+    @staticmethod
+    def _failure(exc: BaseException) -> EngineError:
+        from ..geoloc_core.errors import user_message
+
+        return EngineError(user_message(exc))
 
     def _info(self, database) -> DatabaseInfo:
         features = f"; trained features '{database.view.name}'" if database.view is not None else ""
@@ -97,7 +103,7 @@ class InProcessEngine:
         try:
             database = ReferenceDatabase.open(path)
         except self._errors() as exc:
-            raise EngineError(str(exc)) from None
+            raise self._failure(exc) from None
         self.close()
         self._database = database
         return self._info(database)
@@ -116,7 +122,7 @@ class InProcessEngine:
             else:
                 database, report = build_database(target, candidates, load_embedder(), progress, should_stop)
         except self._errors() as exc:
-            raise EngineError(str(exc)) from None
+            raise self._failure(exc) from None
         report.skipped[:0] = skipped
         self.close()
         self._database = database
@@ -134,7 +140,7 @@ class InProcessEngine:
             database = ReferenceDatabase.open(self._database.path, writable=True)
             summary = train_view(database, progress=progress, should_stop=should_stop)
         except self._errors() as exc:
-            raise EngineError(str(exc)) from None
+            raise self._failure(exc) from None
         self.close()
         self._database = database
         return self._info(database), (f"trained features on {summary.photos} photos: "
@@ -147,16 +153,16 @@ class InProcessEngine:
         from ..geoloc_core.progress import Cancelled, check_stop
 
         density = None
-        if request.density_resolution is not None:
-            world = (-180.0, -90.0, 180.0, 90.0) if request.density_world else None
-            density = DensityOptions(request.density_resolution, world)
-        options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature, density)
         try:
+            if request.density_resolution is not None:
+                world = (-180.0, -90.0, 180.0, 90.0) if request.density_world else None
+                density = DensityOptions(request.density_resolution, world)
+            options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature, density)
             if self._locator is None or self._locator.database is not self._database:
                 self._locator = Locator(self._database)
             report = self._locator.locate_paths(request.photos, options, progress, should_stop)
         except self._errors() as exc:
-            raise EngineError(str(exc)) from None
+            raise self._failure(exc) from None
         outcome = LocateOutcome(report.results, report.failed, {})
         try:
             if density is not None:
@@ -166,10 +172,12 @@ class InProcessEngine:
                     target = density_target(folder, result.photo, run_number)
                     outcome.density_paths[result.photo] = str(write_density_geotiff(target, result.density))
                     result.density = None  # on disk now; free the memory
-        except Cancelled:
+        except (Cancelled, *self._errors()) as exc:  # a run that stops or fails adds nothing
             for written in outcome.density_paths.values():
                 Path(written).unlink(missing_ok=True)
-            raise
+            if isinstance(exc, Cancelled):
+                raise
+            raise self._failure(exc) from None
         return outcome
 
     def close(self) -> None:

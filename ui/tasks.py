@@ -50,7 +50,9 @@ class EngineTask(QgsTask):
             self.error = str(exc)
             return False
         except Exception as exc:  # noqa: BLE001 - every failure must reach the user, never vanish
-            self.error = str(exc) or exc.__class__.__name__
+            from ..geoloc_core.errors import user_message
+
+            self.error = user_message(exc)
             QgsMessageLog.logMessage(traceback.format_exc(), LOG_TAG, Qgis.MessageLevel.Critical)
             return False
         if self.isCanceled():

@@ -199,6 +199,6 @@
   <dataDefinedFieldProperties/>
   <widgets/>
   <previewExpression>"reference_path"</previewExpression>
-  <mapTip>&lt;div style="max-width:340px">&lt;b>[% "reference_path" %]&lt;/b>&lt;br>&lt;img src="file:///[% "reference_path" %]" width="320">&lt;br>rank [% "rank" %], similarity [% format_number("similarity", 3) %], weight [% format_number("weight", 3) %]&lt;/div></mapTip>
+  <mapTip>&lt;div style="max-width:340px">&lt;b>[% replace(replace(replace(replace("reference_path", '&amp;', '&amp;amp;'), '&lt;', '&amp;lt;'), '&gt;', '&amp;gt;'), '"', '&amp;quot;') %]&lt;/b>&lt;br>&lt;img src="file:///[% replace(replace(replace(replace("reference_path", '&amp;', '&amp;amp;'), '&lt;', '&amp;lt;'), '&gt;', '&amp;gt;'), '"', '&amp;quot;') %]" width="320">&lt;br>rank [% "rank" %], similarity [% format_number("similarity", 3) %], weight [% format_number("weight", 3) %]&lt;/div></mapTip>
   <layerGeometryType>0</layerGeometryType>
 </qgis>

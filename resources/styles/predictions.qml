@@ -216,6 +216,6 @@
   <dataDefinedFieldProperties/>
   <widgets/>
   <previewExpression>"file_name"</previewExpression>
-  <mapTip>&lt;div style="max-width:340px">&lt;b>[% "file_name" %]&lt;/b>&lt;br>&lt;img src="file:///[% "photo" %]" width="320">&lt;br>[% format_number("lat", 5) %], [% format_number("lon", 5) %]&lt;br>confidence [% format_number("confidence", 2) %]; 50% within [% format_number("radius50_km", 0) %] km, 90% within [% format_number("radius90_km", 0) %] km&lt;/div></mapTip>
+  <mapTip>&lt;div style="max-width:340px">&lt;b>[% replace(replace(replace(replace("file_name", '&amp;', '&amp;amp;'), '&lt;', '&amp;lt;'), '&gt;', '&amp;gt;'), '"', '&amp;quot;') %]&lt;/b>&lt;br>&lt;img src="file:///[% replace(replace(replace(replace("photo", '&amp;', '&amp;amp;'), '&lt;', '&amp;lt;'), '&gt;', '&amp;gt;'), '"', '&amp;quot;') %]" width="320">&lt;br>[% format_number("lat", 5) %], [% format_number("lon", 5) %]&lt;br>confidence [% format_number("confidence", 2) %]; 50% within [% format_number("radius50_km", 0) %] km, 90% within [% format_number("radius90_km", 0) %] km&lt;/div></mapTip>
   <layerGeometryType>0</layerGeometryType>
 </qgis>

@@ -1,0 +1,548 @@
+"""Fault campaign: runs the command line on bad inputs, bad options, full disks, read-only files,
+killed and concurrent processes, and checks the rule every entry point keeps: a failure is exit
+status 2 with exactly one `error:` line naming the file and the problem, never a traceback, and
+nothing already written is lost. Prints the table of cases tried and passed; exits 1 if any failed.
+
+    .venv/bin/python bench/faults.py            # every case (a few minutes)
+    .venv/bin/python bench/faults.py --fast     # what `make test` runs (under a minute)
+    .venv/bin/python bench/faults.py -k gpkg    # the cases whose name contains "gpkg"
+
+Cases run in this process (cli.main with captured output) unless they need a process of their own
+(killed, concurrent, unprivileged, or `--subprocess` for all): an exception escaping main() is a
+traceback, i.e. a failed case.
+
+Adding a case: append a `Case` to CASES (or to a list you add to CASES).
+- `argv`: the command line as one string; `{...}` placeholders are filled from World (`{db}`: the
+  shared reference database, read-only for the case, or a private copy when `writes=True`;
+  `{refs}` the folder and `{refs_csv}` the CSV it was built from; `{photo}`: a readable query photo;
+  `{dir}`: the case's own empty folder; `{full}`: a nearly full small disk, see `needs_full_disk`)
+  and from what `setup` returns. Values are quoted for you; placeholders are formatted with
+  `str.format`, so `{{` is a literal brace.
+- `setup(world, case_dir) -> dict`: makes the bad input (damage `world.db` for database cases:
+  with `writes=True` it is already a private copy), returns extra placeholders (e.g. {"photos": path}).
+- `expect`: ERROR (exit 2, one `error:` line containing `says`), OK (exit 0; `says`, if given, must
+  appear in the output), or KILLED (the process dies at `abort_after` progress events).
+- `after(world, case_dir) -> str | None`: checks that nothing was lost or left half-written (the
+  database still opens with all its photos, no partial output file...); returns a problem or None.
+- `fast=False` keeps a slow case out of `--fast`; `unprivileged=True` runs it as user nobody where
+  this runs as root (so that file permissions apply); `together=N` runs N copies at once.
+The shared database is hashed before and after the campaign: a case that changes it fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import hashlib
+import io
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common import REPO_ROOT
+
+ERROR, OK, KILLED = "error", "ok", "killed"
+NOBODY = 65534
+FULL_DISK_FREE = 4096  # bytes left on the small disk: a short file fits, a longer one does not
+
+
+@dataclass
+class World:
+    """What the cases run against, made once per campaign."""
+
+    root: Path
+    refs: Path
+    refs_csv: Path
+    db: Path
+    photo: Path
+    full: Path | None = None  # a small tmpfs, nearly full; None where mounting is not allowed
+    full_disk_problem: str = ""
+
+    def placeholders(self, case_dir: Path, db: Path) -> dict:
+        return {"db": db, "refs": self.refs, "refs_csv": self.refs_csv, "photo": self.photo, "dir": case_dir,
+                "full": self.full}
+
+
+@dataclass
+class Case:
+    name: str
+    argv: str
+    expect: str = ERROR
+    says: str = ""
+    setup: Callable[[World, Path], dict] | None = None
+    after: Callable[[World, Path], str | None] | None = None
+    writes: bool = False
+    fast: bool = True
+    unprivileged: bool = False
+    together: int = 1
+    abort_after: int = 0
+    needs_full_disk: bool = False
+    skip_if: Callable[[], str] | None = None  # returns a reason to skip, or ""
+
+
+@dataclass
+class Outcome:
+    case: Case
+    passed: bool
+    detail: str = ""
+    seconds: float = 0.0
+    skipped: str = ""
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str = ""
+    extra: list = field(default_factory=list)
+
+
+# -- making bad inputs ------------------------------------------------------------------------------
+
+def _jpeg(path: Path, seed: int, size: int = 96) -> Path:
+    import numpy as np
+    from PIL import Image
+
+    pixels = (np.random.default_rng(seed).random((size, size, 3)) * 255).astype("uint8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def _non_utf8_photos(world: World, case_dir: Path) -> dict:
+    folder = case_dir / "photos"
+    _jpeg(folder / "plain.jpg", 1)
+    _jpeg(Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9-latin1.jpg")), 2)
+    _jpeg(Path(os.fsdecode(os.fsencode(folder) + b"/\xff\xfe.jpg")), 3)
+    return {"photos": folder}
+
+
+def _deep_tree(world: World, case_dir: Path) -> dict:
+    """A photo at the top and one under folders nested deeper than PATH_MAX allows to open."""
+    tree = case_dir / "tree"
+    _jpeg(tree / "top.jpg", 4)
+    fd = os.open(tree, os.O_RDONLY)
+    try:
+        for _ in range(20):  # 20 x 250 characters: over 4096 bytes, made relative to stay within limits
+            name = "d" * 250
+            os.mkdir(name, dir_fd=fd)
+            inner = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        source = (world.refs / "r0.jpg").read_bytes()
+        photo = os.open("deep.jpg", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(photo, source)
+        os.close(photo)
+    finally:
+        os.close(fd)
+    return {"tree": tree}
+
+
+def _locked_subfolder(world: World, case_dir: Path) -> dict:
+    tree = case_dir / "tree"
+    _jpeg(tree / "open.jpg", 5)
+    _jpeg(tree / "locked" / "hidden.jpg", 6)
+    (tree / "locked").chmod(0)
+    return {"tree": tree}
+
+
+def _gif(world: World, case_dir: Path) -> dict:
+    from PIL import Image
+
+    (case_dir / "gifs").mkdir()
+    Image.open(_jpeg(case_dir / "a.jpg", 7)).convert("P").save(case_dir / "gifs" / "a.gif")
+    return {"gifs": case_dir / "gifs"}
+
+
+def _nan_tiff(world: World, case_dir: Path) -> dict:
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.full((64, 64), np.nan, dtype=np.float32), "F").save(case_dir / "nan.tif")
+    return {}
+
+
+def _truncated_heic(world: World, case_dir: Path) -> dict:
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    Image.open(_jpeg(case_dir / "a.jpg", 8, 512)).save(case_dir / "whole.heic", quality=90)
+    data = (case_dir / "whole.heic").read_bytes()
+    (case_dir / "third.heic").write_bytes(data[: len(data) // 3])
+    return {}
+
+
+def _formula_name(world: World, case_dir: Path) -> dict:
+    shutil.copy(world.photo, case_dir / "=HYPERLINK(1).jpg")
+    return {"formula": case_dir / "=HYPERLINK(1).jpg"}
+
+
+def _a_file(world: World, case_dir: Path) -> dict:
+    (case_dir / "afile").write_text("not a folder\n")
+    return {}
+
+
+def _huge_csv_field(world: World, case_dir: Path) -> dict:
+    (case_dir / "big.csv").write_text(f"path,lat,lon,note\n{world.photo},1,2,{'x' * 200_000}\n")
+    return {}
+
+
+def _more_refs(world: World, case_dir: Path) -> dict:
+    rows = ["path,lat,lon"] + [f"{_jpeg(case_dir / f'm{i}.jpg', 100 + i)},{10 + i},{20 + i}" for i in range(6)]
+    (case_dir / "more.csv").write_text("\n".join(rows) + "\n")
+    return {}
+
+
+def _read_only(world: World, case_dir: Path) -> dict:
+    for path in [world_db(world, case_dir), *world_db(world, case_dir).rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    return {}
+
+
+def _empty_folder(world: World, case_dir: Path) -> dict:
+    (case_dir / "empty").mkdir()
+    (case_dir / "empty" / "notes.txt").write_text("no photos here\n")
+    return {}
+
+
+# -- checks that nothing was lost --------------------------------------------------------------------
+
+def world_db(world: World, case_dir: Path) -> Path:
+    """The database a case runs against: its private copy where it writes, else the shared one."""
+    private = case_dir / "db.geoloc"
+    return private if private.exists() else world.db
+
+
+def _count(db: Path) -> int:
+    sys.path.insert(0, str(REPO_ROOT))
+    from geoloc_core.database import ReferenceDatabase
+
+    with ReferenceDatabase.open(db) as database:
+        return database.count
+
+
+def _database_intact(world: World, case_dir: Path) -> str | None:
+    try:
+        count = _count(world_db(world, case_dir))
+    except Exception as exc:  # noqa: BLE001 - any failure to open is the finding
+        return f"the database no longer opens: {exc}"
+    return None if count == REFERENCE_COUNT else f"the database holds {count} photos, not {REFERENCE_COUNT}"
+
+
+def _no_files(*names: str) -> Callable[[World, Path], str | None]:
+    def check(world: World, case_dir: Path) -> str | None:
+        where = world.full if any("{full}" in n for n in names) else case_dir
+        left = [n for n in names if (where / n.replace("{full}/", "")).exists()]
+        stray = [p.name for p in where.glob(".*tmp*")]
+        return f"left behind: {left + stray}" if left or stray else None
+    return check
+
+
+def _csv_rows(name: str, rows: int, starts: str = "") -> Callable[[World, Path], str | None]:
+    def check(world: World, case_dir: Path) -> str | None:
+        import csv
+
+        path = case_dir / name
+        if not path.is_file() or not (case_dir / name.replace(".csv", "-neighbours.csv")).is_file():
+            return f"{name} or its -neighbours file is missing"
+        with open(path, newline="", encoding="utf-8") as handle:
+            found = list(csv.DictReader(handle))
+        if len(found) != rows:
+            return f"{name} has {len(found)} rows, not {rows}"
+        if starts and not all(row["file_name"].startswith(starts) for row in found):
+            return f"a file_name cell in {name} does not start with {starts!r}"
+        return None
+    return check
+
+
+def _count_is(expected_extra: int) -> Callable[[World, Path], str | None]:
+    def check(world: World, case_dir: Path) -> str | None:
+        count = _count(world_db(world, case_dir))
+        wanted = REFERENCE_COUNT + expected_extra
+        return None if count == wanted else f"the database holds {count} photos, not {wanted}"
+    return check
+
+
+def _no_gpu() -> str:
+    import torch
+
+    return "this machine has a CUDA GPU" if torch.cuda.is_available() else ""
+
+
+REFERENCE_COUNT = 12
+LOCATE = "locate {db} {photo} -k 5"
+
+CASES: list[Case] = [
+    # 1. file names that are not UTF-8, paths too long to open
+    Case("non-utf8 names, csv", "locate {db} {photos} -k 3 -o {dir}/out.csv", OK, setup=_non_utf8_photos,
+         after=_csv_rows("out.csv", 3)),
+    Case("non-utf8 names, gpkg", "locate {db} {photos} -k 3 -o {dir}/out.gpkg --density-dir {dir}/d", OK,
+         setup=_non_utf8_photos),
+    Case("non-utf8 names, json progress", "--progress json locate {db} {photos} -k 3", OK, setup=_non_utf8_photos,
+         fast=False),
+    Case("path over 4096 bytes in a folder", "locate {db} {tree} -k 3", OK, "too long", setup=_deep_tree),
+    # 5. errors that were tracebacks
+    Case("build into a file", "build {dir}/afile {refs_csv}", says="not a folder", setup=_a_file),
+    Case("k of 2^40", LOCATE.replace("-k 5", "-k 1099511627776"), says="k (neighbours)"),
+    Case("density dir is a file", LOCATE + " --density-dir {dir}/afile", says="is a file", setup=_a_file),
+    Case("density resolution 0", LOCATE + " --density-dir {dir}/d --density-resolution 0", says="resolution"),
+    Case("200k-character CSV field", "build {dir}/new.geoloc {dir}/big.csv", says="big.csv",
+         setup=_huge_csv_field, after=_no_files("new.geoloc")),
+    Case("evaluate json into a missing folder", "evaluate {db} {refs_csv} --json {dir}/nodir/e.json",
+         says="folder not found"),
+    Case("train geo-dim -5", "train {db} --geo-dim -5", says="geo_dim", after=_database_intact),
+    Case("device cuda without a GPU", "train {db} --finetune --device cuda", says="no CUDA GPU", skip_if=_no_gpu),
+    Case("device bogus", "train {db} --finetune --device bogus", says="unknown device"),
+    Case("locate a path over 4096 bytes", "locate {db} {dir}/" + "x" * 4100 + ".jpg {photo} -k 3", OK, "too long"),
+    # 6. silent garbage with exit 0
+    Case("batch size -1", "add {db} {refs_csv} --batch-size -1", says="--batch-size"),
+    Case("batch size 0", "add {db} {refs_csv} --batch-size 0", says="--batch-size"),
+    Case("bandwidth 1e-9", LOCATE + " --bandwidth 1e-9", says="bandwidth"),
+    Case("bandwidth inf", LOCATE + " --bandwidth inf", says="bandwidth"),
+    Case("bandwidth nan", LOCATE + " --bandwidth nan", says="bandwidth"),
+    Case("temperature 0", LOCATE + " --temperature 0", says="temperature"),
+    Case("train smoothing nan", "train {db} --smoothing nan", says="smoothing", after=_database_intact),
+    Case("train geo-dim 0", "train {db} --geo-dim 0", says="geo_dim", after=_database_intact),
+    Case("train epochs 0", "train {db} --epochs 0", says="epochs", after=_database_intact),
+    Case("density resolution -1", LOCATE + " --density-dir {dir}/d --density-resolution -1", says="resolution",
+         after=_no_files("d")),
+    # 7. smaller ones
+    Case("truncated HEIC", "locate {db} {dir}/third.heic", says="could be located", setup=_truncated_heic),
+    Case("truncated HEIC is named", "locate {db} {dir}/third.heic {photo}", OK, "truncated",
+         setup=_truncated_heic, fast=False),
+    Case("formula in a file name", "locate {db} {formula} -k 2 -o {dir}/out.csv", OK, setup=_formula_name,
+         after=_csv_rows("out.csv", 1, starts="'=")),
+    Case("usage error is one line", "locate", says="required"),
+    Case("bad int is one line", LOCATE.replace("-k 5", "-k many"), says="invalid"),
+    Case("folder without photos", "locate {db} {dir}/empty", says="no photos found", setup=_empty_folder),
+    Case("overwrite inside the database", LOCATE + " -o {db}/manifest.json --overwrite", says="inside the reference",
+         writes=True, after=_database_intact),
+    Case("gif in a folder is located", "locate {db} {gifs} -k 3", OK, "a.gif", setup=_gif),
+    Case("NaN-filled TIFF", "locate {db} {dir}/nan.tif", says="could be located", setup=_nan_tiff),
+    Case("unreadable subfolder is reported", "locate {db} {tree} -k 3", OK, "permission denied",
+         setup=_locked_subfolder, unprivileged=True),
+    # full disk (a small tmpfs): two-file exports must leave neither file
+    Case("disk full, csv", LOCATE.replace("-k 5", "-k 12") + " -o {full}/out.csv", says="no space",
+         needs_full_disk=True, after=_no_files("{full}/out.csv", "{full}/out-neighbours.csv")),
+    Case("disk full, geojson", LOCATE.replace("-k 5", "-k 12") + " -o {full}/out.geojson", says="no space",
+         needs_full_disk=True, fast=False, after=_no_files("{full}/out.geojson", "{full}/out-neighbours.geojson")),
+    Case("disk full, gpkg", LOCATE + " -o {full}/out.gpkg", says="out.gpkg", needs_full_disk=True,
+         after=_no_files("{full}/out.gpkg")),
+    Case("disk full, density", LOCATE + " --density-dir {full}/d", says="density.tif", needs_full_disk=True),
+    # read-only databases (as a user other than its owner where this runs as root)
+    Case("locate on a read-only database", LOCATE, OK, writes=True, setup=_read_only, unprivileged=True,
+         after=_database_intact, fast=False),
+    Case("add to a read-only database", "add {db} {dir}/more.csv", writes=True, unprivileged=True,
+         setup=lambda w, d: {**_more_refs(w, d), **_read_only(w, d)}, after=_database_intact),
+    # killed and concurrent processes
+    Case("killed during locate leaves no output", LOCATE + " -o {dir}/out.csv", KILLED, abort_after=1,
+         after=_no_files("out.csv", "out-neighbours.csv")),
+    Case("two adds at once", "add {db} {dir}/more.csv", OK, writes=True, setup=_more_refs, together=2,
+         says="", after=_count_is(6), fast=False),
+]
+
+
+# -- running -------------------------------------------------------------------------------------------
+
+def make_world(root: Path) -> World:
+    refs = root / "refs"
+    rows = ["path,lat,lon"]
+    for i in range(REFERENCE_COUNT):
+        rows.append(f"{_jpeg(refs / f'r{i}.jpg', i)},{-40 + 7 * i},{-100 + 15 * i}")
+    (root / "refs.csv").write_text("\n".join(rows) + "\n")
+    world = World(root, refs, root / "refs.csv", root / "world.geoloc", root / "query.jpg")
+    shutil.copy(refs / "r1.jpg", world.photo)
+    built = _in_process(["--progress", "none", "build", str(world.db), str(world.refs_csv)])
+    if built.code != 0:
+        sys.exit(f"could not build the campaign's database: {built.err}")
+    for path in [root, *root.rglob("*")]:  # readable by the unprivileged cases
+        path.chmod(path.stat().st_mode | 0o755 if path.is_dir() else path.stat().st_mode | 0o644)
+    return world
+
+
+@contextlib.contextmanager
+def full_disk(world: World):
+    """A 256 KiB tmpfs filled to FULL_DISK_FREE bytes; world.full stays None where mounting fails."""
+    mount = world.root / "full"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=1777", "tmpfs", str(mount)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        world.full_disk_problem = f"cannot mount a small tmpfs here ({result.stderr.strip() or 'not root'})"
+        yield
+        return
+    try:
+        world.full = mount
+        _fill(mount)
+        yield
+    finally:
+        world.full = None
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def _fill(mount: Path) -> None:
+    filler = mount / "filler"
+    for stray in mount.iterdir():
+        if stray != filler:
+            shutil.rmtree(stray) if stray.is_dir() else stray.unlink()
+    with open(filler, "wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+    with open(filler, "rb+") as handle:  # give back a little room
+        handle.truncate(max(filler.stat().st_size - FULL_DISK_FREE, 0))
+
+
+def _in_process(argv: list[str]) -> Run:
+    from geoloc_core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:  # noqa: BLE001 - what escapes main() is a traceback the user would see
+            traceback.print_exc()
+            code = 1
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def _subprocess(argv: list[str], case: Case, together: int) -> Run:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    if case.abort_after:
+        env["GEOLOC_CORE_TEST_ABORT_AFTER"] = str(case.abort_after)
+    drop = os.geteuid() == 0 and case.unprivileged
+    command = [sys.executable, "-m", "geoloc_core", *argv]
+    children = [subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 user=NOBODY if drop else None, group=NOBODY if drop else None,
+                                 extra_groups=[] if drop else None)
+                for _ in range(together)]
+    runs = []
+    for child in children:
+        out, err = child.communicate(timeout=600)
+        runs.append(Run(child.returncode, out.decode("utf-8", "backslashreplace"),
+                        err.decode("utf-8", "backslashreplace")))
+    return Run(runs[0].code, runs[0].out, runs[0].err, runs[1:])
+
+
+def _judge(case: Case, run: Run) -> str:
+    """The problem with one run's outcome, or ''."""
+    text = run.out + run.err
+    if "Traceback" in text:
+        return "traceback: " + text.strip().splitlines()[-1][:160]
+    errors = [line for line in run.err.splitlines() if line.startswith("error:")]
+    if case.expect == KILLED:
+        return "" if run.code == -signal.SIGABRT else f"exit {run.code}, expected to be killed"
+    if case.expect == OK:
+        if run.code != 0:
+            return f"exit {run.code}: {run.err.strip()[-200:]}"
+        return "" if case.says.lower() in text.lower() else f"output lacks {case.says!r}"
+    if run.code != 2:
+        return f"exit {run.code}, expected 2: {run.err.strip()[-200:]}"
+    if len(errors) != 1:
+        return f"{len(errors)} error: lines"
+    return "" if case.says.lower() in errors[0].lower() else f"error line lacks {case.says!r}: {errors[0][:200]}"
+
+
+def run_case(world: World, case: Case, scratch: Path, use_subprocess: bool) -> Outcome:
+    started = time.perf_counter()
+    reason = case.skip_if() if case.skip_if else ""
+    if case.needs_full_disk and world.full is None:
+        reason = world.full_disk_problem
+    if reason:
+        return Outcome(case, True, skipped=reason)
+    case_dir = Path(tempfile.mkdtemp(dir=scratch))
+    case_dir.chmod(0o777)
+    db = world.db
+    if case.writes:
+        db = case_dir / "db.geoloc"
+        shutil.copytree(world.db, db)
+    values = world.placeholders(case_dir, db)
+    if case.setup:
+        values.update(case.setup(world, case_dir))
+    argv = ["--progress", "none"] + [part.format(**values) if "{" in part else part
+                                     for part in shlex.split(case.argv)]
+    if argv[2] == "--progress":  # the case chose its own progress mode
+        argv = argv[2:]
+    own_process = use_subprocess or case.unprivileged or case.together > 1 or case.abort_after
+    run = _subprocess(argv, case, case.together) if own_process else _in_process(argv)
+    problems = [p for p in (_judge(case, r) for r in [run, *run.extra]) if p]
+    if case.together > 1:  # a concurrent writer may be refused, clearly, while the other one works
+        problems = [p for p in problems if "another process" not in p]
+    if case.after and not problems:
+        problems.append(case.after(world, case_dir) or "")
+    problems = [p for p in problems if p]
+    for folder, _, _ in os.walk(case_dir):  # let cleanup remove what a case locked (folders over
+        with contextlib.suppress(OSError):   # PATH_MAX are skipped: rmtree works by descriptor there)
+            os.chmod(folder, 0o777)
+    return Outcome(case, not problems, "; ".join(problems), time.perf_counter() - started)
+
+
+def _digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def campaign(fast: bool, use_subprocess: bool, pattern: str = "") -> list[Outcome]:
+    cases = [c for c in CASES if (c.fast or not fast) and pattern.lower() in c.name.lower()]
+    with tempfile.TemporaryDirectory(prefix="geoloc-faults-") as temporary:
+        root = Path(temporary)
+        world = make_world(root)
+        before = _digest(world.db)
+        scratch = root / "cases"
+        scratch.mkdir()
+        scratch.chmod(0o777)
+        with full_disk(world):
+            outcomes = []
+            for case in cases:
+                if case.needs_full_disk and world.full is not None:
+                    _fill(world.full)
+                outcomes.append(run_case(world, case, scratch, use_subprocess))
+        if _digest(world.db) != before:
+            outcomes.append(Outcome(Case("shared database unchanged", ""), False, "a case changed the shared database"))
+    return outcomes
+
+
+def print_table(outcomes: list[Outcome]) -> None:
+    width = max(len(o.case.name) for o in outcomes)
+    for outcome in outcomes:
+        status = "skip" if outcome.skipped else ("pass" if outcome.passed else "FAIL")
+        detail = outcome.skipped or outcome.detail
+        print(f"{outcome.case.name:<{width}}  {status}  {outcome.seconds:5.1f} s  {detail}")
+    tried = [o for o in outcomes if not o.skipped]
+    print(f"\ncases tried: {len(tried)}, passed: {sum(o.passed for o in tried)}, "
+          f"skipped: {len(outcomes) - len(tried)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="leave out the slow cases")
+    parser.add_argument("--subprocess", action="store_true", help="run every case in its own process")
+    parser.add_argument("-k", default="", help="only cases whose name contains this")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO_ROOT))
+    outcomes = campaign(args.fast, args.subprocess, args.k)
+    print_table(outcomes)
+    return 0 if all(o.passed for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

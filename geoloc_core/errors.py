@@ -1,0 +1,61 @@
+"""The one place that turns a failure into the line a user reads: the CLI, the Processing algorithms
+and the dock's in-process engine all call `user_message`, so that every entry point names the file
+and the problem the same way and none shows a traceback for a problem the user can fix."""
+
+from __future__ import annotations
+
+import csv
+import errno
+
+from .files import PhotoError, display_path
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+class UserError(Exception):
+    """A request that cannot be done as asked (a bad option, a missing folder); the message says why."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The exception types whose message is for the user: bad input, bad options, full or read-only
+    disks. Anything else is a bug and is reported as one (see `internal_message`)."""
+    from .database import DatabaseError
+    from .embedders import EmbedderError
+    from .export import ExportError
+
+    return (UserError, PhotoError, DatabaseError, EmbedderError, ExportError, ValueError, OSError, csv.Error,
+            MemoryError, UnicodeError)
+
+
+def user_message(exc: BaseException) -> str:
+    """One line naming the file (where known) and the problem."""
+    if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+        where = f"{display_path(exc.filename)}: " if exc.filename else ""
+        return f"{where}no space left on the disk; free some space and run the command again"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        problem = exc.strerror or str(exc)
+        if exc.errno == errno.ENOTDIR:
+            problem = "is not a folder (a file is in the way)"
+        elif exc.errno == errno.EISDIR:
+            problem = "is a folder, not a file"
+        elif exc.errno == errno.ENAMETOOLONG:
+            problem = "path is too long"
+        elif isinstance(exc, PermissionError):
+            problem = "permission denied (the file or its folder is read-only or another user's)"
+        other = f" -> {display_path(exc.filename2)}" if exc.filename2 else ""
+        return f"{display_path(exc.filename)}{other}: {problem}"
+    if isinstance(exc, MemoryError):
+        return f"not enough memory for this request{f' ({exc})' if str(exc) else ''}; ask for less (fewer " \
+               "neighbours, a coarser density raster, a smaller batch)"
+    if isinstance(exc, UnicodeEncodeError) and isinstance(exc.object, str) and len(exc.object) <= 4096:
+        return f"{display_path(exc.object)}: a name that is not valid UTF-8 cannot be written here ({exc.reason})"
+    if isinstance(exc, UnicodeError):
+        return f"a file name or text that is not valid UTF-8 ({getattr(exc, 'reason', exc)})"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return display_path(text)
+
+
+def internal_message(exc: BaseException) -> str:
+    """A bug's one line: what failed, and how to get the details for a report."""
+    return (f"internal error ({type(exc).__name__}: {display_path(' '.join(str(exc).split()))}); this is a bug: "
+            "run again with GEOLOC_CORE_DEBUG=1 for the traceback and report it")
