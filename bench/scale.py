@@ -202,6 +202,25 @@ def accuracy_exact_against_forced(folder: Path) -> None:
         database.close()
 
 
+def training_at_scale(folder: Path) -> None:
+    """Grouping, geocells and one training epoch on a large database (memory and time, not accuracy:
+    the synthetic locations carry no signal worth learning)."""
+    from common import peak_rss_mib
+
+    from geoloc_core.training import TrainOptions, train_head, training_data
+
+    with ReferenceDatabase.open(folder) as database:
+        started = time.perf_counter()
+        data = training_data(database)
+        grouped = time.perf_counter() - started
+        print(f"{len(data.ids):,} photos: grouping (owners, 1 km places, near-duplicates) {grouped:.0f} s, "
+              f"{len(np.unique(data.groups)):,} groups; peak RSS {peak_rss_mib():.0f} MiB", flush=True)
+        started = time.perf_counter()
+        trained = train_head(data.features, data.lat, data.lon, data.groups, TrainOptions(epochs=1))
+        print(f"one epoch over {len(data.ids):,} photos, {len(trained.partition):,} geocells: "
+              f"{time.perf_counter() - started:.0f} s; peak RSS {peak_rss_mib():.0f} MiB")
+
+
 def disk_mib(folder: Path) -> float:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
 
@@ -212,8 +231,12 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=Path("/tmp/geoloc-scale"))
     parser.add_argument("--rebuild", action="store_true", help="build again even where a database exists")
     parser.add_argument("--accuracy", action="store_true", help="exact against compressed index on the real photos")
+    parser.add_argument("--train", type=Path, help="time grouping and one training epoch on this database")
     parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.train:
+        training_at_scale(args.train)
+        return
     if args.accuracy:
         accuracy_exact_against_forced(args.folder)
         return

@@ -36,7 +36,7 @@ import faiss
 import numpy as np
 
 from .embedders import Embedder, EmbedderIdentity, sha256_of
-from .files import PhotoError
+from .files import PhotoError, path_from_stored, storable_path
 from .photos import image_size
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
 from .search_index import (
@@ -210,10 +210,15 @@ def _batch_digests(rows: Sequence[tuple], vectors: np.ndarray) -> tuple[str, str
     """SHA-256 of a batch's records (as stored) and of its float16 vectors, checked by `verify`."""
     records = hashlib.sha256()
     for row in rows:
-        records.update(json.dumps(list(row), ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+        records.update(json.dumps(list(row), separators=(",", ":"), default=bytes.hex).encode("ascii"))
         records.update(b"\n")
     stored = np.ascontiguousarray(vectors, dtype=np.float32).astype("<f2")
     return records.hexdigest(), hashlib.sha256(stored.tobytes()).hexdigest()
+
+
+def _record(row: tuple) -> Record:
+    """A Record from a row of RECORD_COLUMNS (a path that is not valid UTF-8 is stored as bytes)."""
+    return Record(row[0], path_from_stored(row[1]), *row[2:9], attributes=json.loads(row[9] or "{}"))
 
 
 def _check_vectors(vectors: np.ndarray, dimension: int) -> None:
@@ -500,12 +505,11 @@ class ReferenceDatabase:
             rows = self._connection.execute(
                 f"SELECT {RECORD_COLUMNS} FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk)
             for row in rows:
-                found[row[0]] = Record(*row[:9], attributes=json.loads(row[9] or "{}"))
+                found[row[0]] = _record(row)
         return found
 
     def all_records(self) -> list[Record]:
-        return [Record(*row[:9], attributes=json.loads(row[9] or "{}")) for row in
-                self._connection.execute(f"SELECT {RECORD_COLUMNS} FROM records ORDER BY id")]
+        return [_record(row) for row in self._connection.execute(f"SELECT {RECORD_COLUMNS} FROM records ORDER BY id")]
 
     def locations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, latitudes, longitudes) of every record, without building a Record per row."""
@@ -561,11 +565,21 @@ class ReferenceDatabase:
 
     @contextlib.contextmanager
     def _writing(self):
-        """The writer lock, with this object brought up to date with what other writers committed."""
+        """The writer lock, with this object brought up to date with what other writers committed; SQLite's
+        and faiss's write errors (a full disk, say) become one DatabaseError naming the database."""
         with self._locked():
-            if self._lock_depth == 1:
-                self._catch_up()
-            yield
+            try:
+                if self._lock_depth == 1:
+                    self._catch_up()
+                yield
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"{self.path}: cannot write {METADATA} ({exc}); what was committed before is "
+                                    "kept") from None
+            except RuntimeError as exc:
+                if "faiss" not in str(exc).lower():
+                    raise
+                raise DatabaseError(f"{self.path}: cannot write the search index "
+                                    f"({str(exc).splitlines()[-1][:160]}); the previous one stays in use") from None
 
     def _catch_up(self) -> None:
         manifest = self._read_manifest(self.path)
@@ -671,8 +685,8 @@ class ReferenceDatabase:
         """Vectors first (durable), then the records pointing at them in one transaction."""
         _check_vectors(vectors, self.identity.dimension)
         first = self._committed_rows() + 1
-        stored = [(first + i, r.path, r.sha256, float(r.lat), float(r.lon), r.altitude_m, r.time, r.width, r.height,
-                   json.dumps(r.attributes, ensure_ascii=False)) for i, r in enumerate(rows)]
+        stored = [(first + i, storable_path(r.path), r.sha256, float(r.lat), float(r.lon), r.altitude_m, r.time, r.width,
+                   r.height, json.dumps(r.attributes)) for i, r in enumerate(rows)]
         records_digest, vectors_digest = _batch_digests(stored, vectors)
         self._vectors.append(vectors)
         try:

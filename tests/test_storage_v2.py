@@ -382,3 +382,18 @@ def test_build_with_a_real_pipeline_commits_and_resumes(tiny_embedder, tmp_path)
     report = database.add(candidates, tiny_embedder, batch_size=8)
     assert report.already_present + report.added == 40 and database.count == 40 and database.verify() == []
     database.close()
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_and_given_back_exactly(tiny_embedder, tmp_path):
+    import os
+
+    good = make_photos(tmp_path / "photos", 3)
+    odd = tmp_path / "photos" / os.fsdecode(b"caf\xff.jpg")
+    good[0].rename(odd)
+    candidates = [Candidate(p, 1.0 + i, 2.0) for i, p in enumerate([odd, *good[1:]])]
+    database, report = build_database(tmp_path / "db", candidates, tiny_embedder)
+    assert report.added == 3 and not report.failed
+    stored = {r.path for r in database.all_records()}
+    assert str(odd) in stored and os.path.exists(next(p for p in stored if "caf" in p))
+    assert database.verify() == []
+    database.close()
