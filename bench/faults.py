@@ -353,6 +353,89 @@ CASES: list[Case] = [
 ]
 
 
+# -- damaged, mixed and old databases (format 2) ---------------------------------------------------------
+
+def _manifest_with(text: str) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        (world_db(world, case_dir) / "manifest.json").write_text(text)
+        return {}
+    return setup
+
+
+def _manifest_value(key: str, value: str) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        import json
+
+        manifest = world_db(world, case_dir) / "manifest.json"
+        data = json.loads(manifest.read_text())
+        data[key] = "PLACEHOLDER"
+        manifest.write_text(json.dumps(data).replace('"PLACEHOLDER"', value))
+        return {}
+    return setup
+
+
+def _sql(statement: str) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        import sqlite3
+
+        with sqlite3.connect(world_db(world, case_dir) / "metadata.sqlite") as connection:
+            connection.execute(statement)
+        return {}
+    return setup
+
+
+def _foreign_vectors(world: World, case_dir: Path) -> dict:
+    with open(world_db(world, case_dir) / "vectors.f16", "r+b") as handle:
+        handle.seek(16)  # the database id in the header
+        handle.write(os.urandom(16))
+    return {}
+
+
+def _zeroed_vector(world: World, case_dir: Path) -> dict:
+    with open(world_db(world, case_dir) / "vectors.f16", "r+b") as handle:
+        handle.seek(64 + 3 * 1280 * 2)
+        handle.write(b"\0" * 1280 * 2)
+    return {}
+
+
+def _lock_folder(world: World, case_dir: Path) -> dict:
+    lock = world_db(world, case_dir) / ".lock"
+    lock.unlink(missing_ok=True)
+    lock.mkdir()
+    return _more_refs(world, case_dir)
+
+
+def _version_1(world: World, case_dir: Path) -> dict:
+    shutil.copytree(REPO_ROOT / "tests" / "data" / "v1-database", case_dir / "old")
+    return {}
+
+
+DATABASE_CASES: list[Case] = [
+    Case("manifest is []", LOCATE, says="manifest.json is unreadable", writes=True, setup=_manifest_with("[]")),
+    Case("manifest is null", LOCATE, says="manifest.json is unreadable", writes=True, setup=_manifest_with("null")),
+    Case("manifest is a string", LOCATE, says="manifest.json is unreadable", writes=True,
+         setup=_manifest_with('"text"')),
+    Case("manifest of 100k nested brackets", LOCATE, says="manifest.json is unreadable", writes=True,
+         setup=_manifest_with("[" * 100_000 + "]" * 100_000)),
+    Case("manifest dimension 1e999", LOCATE, says="manifest.json is unreadable", writes=True,
+         setup=_manifest_value("dimension", "1e999")),
+    Case("manifest active_view 123", LOCATE, says="manifest.json is unreadable", writes=True,
+         setup=_manifest_value("active_view", "123")),
+    Case("metadata of another database", LOCATE, says="belongs to another database", writes=True,
+         setup=_sql("UPDATE meta SET value = 'ffff' WHERE key = 'database_id'")),
+    Case("vectors of another database", LOCATE, says="vectors.f16 belongs to another database", writes=True,
+         setup=_foreign_vectors),
+    Case("edited latitude found by verify", "verify {db}", says="were changed after they were added", writes=True,
+         setup=_sql("UPDATE records SET lat = lat + 1 WHERE id = 2")),
+    Case("zeroed vector found by verify", "verify {db}", says="not unit length", writes=True, setup=_zeroed_vector),
+    Case("lock is a folder", "add {db} {dir}/more.csv", says="cannot write to this database", writes=True,
+         setup=_lock_folder, after=_database_intact),
+    Case("reindex with a factory without IVF", "reindex {db} --factory HNSW32", says="IVF", writes=True,
+         after=_database_intact),
+    Case("version-1 database is migrated", "info {dir}/old", OK, "60", setup=_version_1),
+]
+CASES += DATABASE_CASES
+
 # -- running -------------------------------------------------------------------------------------------
 
 def make_world(root: Path) -> World:

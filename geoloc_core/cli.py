@@ -360,14 +360,16 @@ def run_reindex(args, printer: ProgressPrinter) -> int:
 
 
 def run_verify(args, printer: ProgressPrinter) -> int:
-    from .database import ReferenceDatabase
+    from .database import DamagedDatabaseError, ReferenceDatabase
 
     with ReferenceDatabase.open(args.database) as database:
         problems = database.verify(printer)
         printer.close()
-        text = "\n".join(f"problem: {p}" for p in problems) or f"{database.path}: {database.count} photos, all intact"
-        printer.result(text, {"database": str(database.path), "count": database.count, "problems": problems})
-    return EXIT_USER_ERROR if problems else 0
+        if problems:
+            raise DamagedDatabaseError(f"{database.path}: damaged database: {'; '.join(problems)}")
+        printer.result(f"{database.path}: {database.count} photos, all intact",
+                       {"database": str(database.path), "count": database.count, "problems": []})
+    return 0
 
 
 def run_train(args, printer: ProgressPrinter) -> int:
