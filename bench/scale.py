@@ -172,6 +172,20 @@ def exact_top_100(database: ReferenceDatabase, queries: np.ndarray) -> np.ndarra
     return best_ids
 
 
+class Float32Exact:
+    """The format-1 search (float32 vectors, exact inner product), to show what float16 storage changes."""
+
+    def __init__(self, features: np.ndarray):
+        import faiss
+
+        self.index = faiss.IndexFlatIP(features.shape[1])
+        self.index.add(features)
+
+    def search(self, queries: np.ndarray, k: int):
+        similarities, positions = self.index.search(queries, k)
+        return similarities, np.where(positions >= 0, positions + 1, -1)
+
+
 def accuracy_exact_against_forced(folder: Path) -> None:
     """Leave-one-out on the real photos' features, exact index against a forced compressed one."""
     import tempfile
@@ -190,8 +204,13 @@ def accuracy_exact_against_forced(folder: Path) -> None:
         exclude = [{i + 1} for i in range(len(records))]
         print(f"leave-one-out on {len(records)} real photos (k=100), % within each distance")
         print(f"{'index':<34} {'estimator':<8} " + " ".join(f"{f'{t} km':>8}" for t in THRESHOLDS_KM))
-        for label in ("exact (Flat)", forced.factory):
-            if label != "exact (Flat)":
+        for label in ("float32 exact (format 1)", "exact (Flat)", forced.factory):
+            if label == "float32 exact (format 1)":
+                database._index = Float32Exact(features)
+            elif label == "exact (Flat)":
+                database._index = None
+                database.reindex()
+            else:
                 database.reindex(forced, forced=True)
             for estimator in ("sphere", "paper"):
                 results = locator.locate_features(features, [r.path for r in records],
