@@ -11,6 +11,7 @@ were committed, and are cut off by the next writer.
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import uuid
@@ -104,6 +105,8 @@ class VectorFile:
                 raise VectorFileError(f"{self.path.name} holds {available} rows, expected at least {rows}")
             self._map = np.memmap(self.path, dtype=DTYPE, mode="r", offset=HEADER_SIZE,
                                   shape=(available, self.dimension)) if available else None
+            if self._map is not None and hasattr(mmap, "MADV_RANDOM"):
+                self._map._mmap.madvise(mmap.MADV_RANDOM)  # re-ranking reads scattered rows: no read-ahead
             self._mapped_rows = available
         return self._map
 
@@ -121,10 +124,15 @@ class VectorFile:
         return out
 
     def read_range(self, start: int, stop: int) -> np.ndarray:
-        """Rows start..stop-1 (0-based) as float16, without copying beyond the slice."""
+        """Rows start..stop-1 (0-based) as float16, read as one sequential file read (the map is for
+        scattered rows)."""
         if stop <= start:
             return np.zeros((0, self.dimension), DTYPE)
-        return np.asarray(self._mapped(stop)[start:stop])
+        block = np.fromfile(self.path, dtype=DTYPE, count=(stop - start) * self.dimension,
+                            offset=HEADER_SIZE + start * self.row_bytes)
+        if block.size != (stop - start) * self.dimension:
+            raise VectorFileError(f"{self.path.name} holds fewer than {stop} rows")
+        return block.reshape(stop - start, self.dimension)
 
     def chunks(self, start: int, stop: int, rows: int = CHUNK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, float32 block) over rows start..stop-1, so that memory stays bounded."""
