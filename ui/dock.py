@@ -8,7 +8,7 @@ from pathlib import Path
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
 from qgis.gui import QgsCollapsibleGroupBox, QgsDockWidget, QgsFileWidget
 from qgis.PyQt.QtCore import QSize, Qt, pyqtSignal
-from qgis.PyQt.QtGui import QGuiApplication, QIcon, QImageReader, QPixmap
+from qgis.PyQt.QtGui import QGuiApplication, QIcon, QImage, QImageReader, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -51,7 +51,8 @@ HAS_GPS_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def thumbnail(path: str, size: int) -> QPixmap:
-    """A small upright picture of a photo, decoded at reduced size where Qt can (JPEG)."""
+    """A small upright picture of a photo, decoded at reduced size where Qt can (JPEG); formats Qt
+    cannot read (HEIC) are decoded by the engine's photo reader, which is safe inside QGIS."""
     reader = QImageReader(path)
     reader.setAutoTransform(True)
     original = reader.size()
@@ -59,8 +60,23 @@ def thumbnail(path: str, size: int) -> QPixmap:
         reader.setScaledSize(original.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
-        return QPixmap()
-    return QPixmap.fromImage(image)
+        image = _engine_thumbnail(path, size)
+    return QPixmap.fromImage(image) if not image.isNull() else QPixmap()
+
+
+def _engine_thumbnail(path: str, size: int) -> QImage:
+    try:
+        from ..geoloc_core.files import PhotoError
+        from ..geoloc_core.photos import load_photo
+    except ImportError:  # the engine lives in another Python
+        return QImage()
+    try:
+        photo = load_photo(path, size)
+    except PhotoError:
+        return QImage()
+    photo.thumbnail((size, size))
+    data = photo.tobytes()
+    return QImage(data, photo.width, photo.height, 3 * photo.width, QImage.Format.Format_RGB888).copy()
 
 
 def make_engine():
