@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from .circles import geodesic_circle
+from .circles import geodesic_polygons
 from .estimators import DensityGrid
 from .locate import LocationResult
 from .schema import (
@@ -154,7 +154,7 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
         _add_point_layer(ogr, source, "predictions", wgs84, PREDICTION_FIELDS, predictions)
         _add_point_layer(ogr, source, "neighbours", wgs84, NEIGHBOUR_FIELDS, neighbours)
         if uncertainty:
-            layer = source.CreateLayer("uncertainty", wgs84, ogr.wkbPolygon)
+            layer = source.CreateLayer("uncertainty", wgs84, ogr.wkbMultiPolygon)
             for name, kind in UNCERTAINTY_FIELDS:
                 layer.CreateField(ogr.FieldDefn(name, _ogr_type(ogr, kind)))
             for result in results:
@@ -164,12 +164,8 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
                     feature.SetField("photo", result.photo)
                     feature.SetField("level", level)
                     feature.SetField("radius_km", radius)
-                    ring = ogr.Geometry(ogr.wkbLinearRing)
-                    for x, y in geodesic_circle(result.lat, result.lon, radius):
-                        ring.AddPoint_2D(x, y)
-                    polygon = ogr.Geometry(ogr.wkbPolygon)
-                    polygon.AddGeometry(ring)
-                    feature.SetGeometry(polygon)
+                    feature.SetGeometry(ogr.CreateGeometryFromJson(json.dumps(
+                        {"type": "MultiPolygon", "coordinates": geodesic_polygons(result.lat, result.lon, radius)})))
                     layer.CreateFeature(feature)
     finally:
         source = None  # closes the file  # noqa: F841
@@ -231,15 +227,12 @@ def write_density_stack(path: str | os.PathLike, results: Sequence[LocationResul
                         resolution_deg: float, overwrite: bool = False, max_cells: int = 4_000_000) -> Path:
     """One band per photo on a common grid over the union of the photos' surroundings (the resolution is
     coarsened where that grid would exceed max_cells). Band descriptions are the photos' file names."""
-    import numpy as np
 
     from .estimators import density_grid
-    from .locate import density_extent
+    from .locate import density_extent, fitting_resolution, union_extent
 
-    extents = np.array([density_extent(r.lat, r.lon, r.radius90_km) for r in results])
-    union = (extents[:, 0].min(), max(extents[:, 1].min(), -90.0), extents[:, 2].max(), min(extents[:, 3].max(), 90.0))
-    area = (union[2] - union[0]) * (union[3] - union[1])
-    resolution = max(resolution_deg, float(np.sqrt(area / max_cells)))
+    union = union_extent([density_extent(r.lat, r.lon, r.radius90_km) for r in results])
+    resolution = fitting_resolution(union, resolution_deg, max_cells)
     grids = [density_grid([n.lat for n in r.neighbours], [n.lon for n in r.neighbours],
                           [n.weight for n in r.neighbours], bandwidth_km, union, resolution) for r in results]
     return _write_geotiff(Path(path), [g.values for g in grids], [Path(r.photo).name for r in results], grids[0],

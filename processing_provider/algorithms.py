@@ -38,6 +38,7 @@ from ..qgis_compat import (
     SOURCE_VECTOR,
     SOURCE_VECTOR_POINT,
     SOURCE_VECTOR_POLYGON,
+    WKB_MULTIPOLYGON,
     WKB_NO_GEOMETRY,
     WKB_POINT,
     WKB_POLYGON,
@@ -350,7 +351,7 @@ class GeolocatePhotos(EngineAlgorithm):
         }
         if parameters.get("UNCERTAINTY"):
             outputs["UNCERTAINTY"] = self.write_sink(parameters, context, "UNCERTAINTY", layers.UNCERTAINTY,
-                                                     WKB_POLYGON, layers.uncertainty_features(report.results))
+                                                     WKB_MULTIPOLYGON, layers.uncertainty_features(report.results))
         density_path = self.parameterAsOutputLayer(parameters, "DENSITY", context)
         if parameters.get("DENSITY") and density_path:
             from ..geoloc_core.export import write_density_stack

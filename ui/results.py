@@ -74,7 +74,7 @@ def build_layers(run: LocateRun, with_uncertainty: bool) -> dict:
                                layers.prediction_features(run.results, run.database, run.run_time))
     predictions.loadNamedStyle(str(STYLES / "predictions.qml"))
     if with_uncertainty:
-        uncertainty = memory_layer("Polygon", "Uncertainty (50% / 90%)", layers.UNCERTAINTY,
+        uncertainty = memory_layer("MultiPolygon", "Uncertainty (50% / 90%)", layers.UNCERTAINTY,
                                    layers.uncertainty_features(run.results))
         uncertainty.loadNamedStyle(str(STYLES / "uncertainty.qml"))
         built["uncertainty"] = uncertainty
