@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("database", type=Path)
     locate.add_argument("photos", nargs="+", type=Path, help="photo files or folders")
     locate.add_argument("-o", "--output", type=Path, help="write results: .csv, .geojson or .gpkg")
+    locate.add_argument("--density", type=Path, help="also write one density GeoTIFF for the run: band 1 the "
+                        "highest density of any photo, then one band per photo")
     locate.add_argument("--density-dir", type=Path, help="also write one density GeoTIFF per photo here")
     locate.add_argument("--density-resolution", type=float, default=0.1, help="degrees per density cell")
     locate.add_argument("--density-extent", choices=("around", "world"), default="around",
@@ -198,11 +200,12 @@ def _expand_photos(paths: list[Path]) -> list[Path]:
 
 
 def run_locate(args, printer: ProgressPrinter) -> int:
-    from .export import write_density_geotiff, write_results
+    from .export import write_density_geotiff, write_density_stack, write_results
     from .locate import DensityOptions
 
-    if args.output and args.output.exists() and not args.overwrite:
-        raise ExportError(f"{args.output}: file exists; choose another name or pass --overwrite")
+    for target in (args.output, args.density):
+        if target and target.exists() and not args.overwrite:
+            raise ExportError(f"{target}: file exists; choose another name or pass --overwrite")
     locator = _open_locator(args)
     world = (-180.0, -90.0, 180.0, 90.0) if args.density_extent == "world" else None
     density = DensityOptions(args.density_resolution, world) if args.density_dir else None
@@ -213,6 +216,9 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     written = []
     if args.output:
         written += write_results(args.output, report.results, locator.database.name, run_time, args.overwrite)
+    if args.density and report.results:
+        written.append(write_density_stack(args.density, report.results, args.bandwidth, args.density_resolution,
+                                           world, args.overwrite))
     densities = {}
     if args.density_dir:
         args.density_dir.mkdir(parents=True, exist_ok=True)

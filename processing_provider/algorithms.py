@@ -14,6 +14,7 @@ from qgis.core import (
     QgsFeatureSink,
     QgsProcessingAlgorithm,
     QgsProcessingException,
+    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
@@ -360,8 +361,37 @@ class GeolocatePhotos(EngineAlgorithm):
             options = self.locate_options(parameters, context)
             write_density_stack(density_path, report.results, options.bandwidth_km, resolution, overwrite=True)
             outputs["DENSITY"] = density_path
+        for name, style in (("PREDICTIONS", "predictions"), ("NEIGHBOURS", "neighbours"),
+                            ("UNCERTAINTY", "uncertainty"), ("DENSITY", None)):
+            if isinstance(outputs.get(name), str) and context.willLoadLayerOnCompletion(outputs[name]):
+                context.layerToLoadOnCompletionDetails(outputs[name]).setPostProcessor(StyleOnLoad.for_style(style))
         feedback.pushInfo(f"located {len(report.results)} photos, {len(report.failed)} skipped")
         return outputs
+
+
+class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
+    """Styles an output as the dock styles its layers when Processing loads it into the project."""
+
+    _alive: list = []  # Processing does not own post-processors: keep them referenced
+
+    def __init__(self, style: str | None):
+        super().__init__()
+        self.style = style  # a style in resources/styles, or None for the density heat ramp
+
+    @classmethod
+    def for_style(cls, style: str | None) -> StyleOnLoad:
+        processor = cls(style)
+        cls._alive.append(processor)
+        return processor
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API name)
+        from ..ui.results import STYLES, style_density
+
+        if self.style is None:
+            style_density(layer)
+        else:
+            layer.loadNamedStyle(str(STYLES / f"{self.style}.qml"))
+        layer.triggerRepaint()
 
 
 class EvaluateAccuracy(EngineAlgorithm):

@@ -90,7 +90,7 @@ def test_build_from_a_folder_in_the_background(dock, qgis_app, qgis_iface, share
 
 
 def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgis_iface, walk_database,
-                                                             shared_photos, tmp_path):
+                                                             shared_photos, tmp_path, plugin_module):
     open_database(dock, qgis_app, walk_database)
     gps = shared_photos / "exif-samples" / "jpg" / "gps"
     broken = tmp_path / "broken.jpg"
@@ -115,9 +115,12 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     assert predictions.editorWidgetSetup(predictions.fields().indexOf("photo")).type() == "ExternalResource"
     assert layers["Neighbours"].featureCount() == 40
     assert layers["Uncertainty (50% / 90%)"].featureCount() == 4
-    rasters = [layer for layer in layers.values() if isinstance(layer, QgsRasterLayer)]
-    assert len(rasters) == 2 and all(r.crs().authid() == "EPSG:4326" for r in rasters)
-    assert all(r.source().startswith(str(tmp_path / "rasters")) for r in rasters), "kept in the chosen folder"
+    (raster,) = [layer for layer in layers.values() if isinstance(layer, QgsRasterLayer)]
+    assert raster.crs().authid() == "EPSG:4326" and raster.bandCount() == 3, "one raster: all photos, then each"
+    assert raster.source().startswith(str(tmp_path / "rasters")), "kept in the chosen folder"
+    assert raster.renderer().type() == "singlebandpseudocolor"
+    labels = [item.label for item in raster.renderer().shader().rasterShaderFunction().colorRampItemList()]
+    assert len(set(labels)) == len(labels) and "per km²" in labels[-1], labels
     warnings = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Warning)
     assert any("broken.jpg" in w and "damaged or truncated" in w for w in warnings)
     assert dock.results_table.rowCount() == 2
@@ -140,13 +143,19 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
         tables = dict(connection.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
         styles = {row[0] for row in connection.execute("SELECT f_table_name FROM layer_styles")}
     density_tables = {t for t, kind in tables.items() if kind == "2d-gridded-coverage"}
-    assert {"predictions", "neighbours", "uncertainty"} <= set(tables) and len(density_tables) == 2
-    assert styles == {"predictions", "neighbours", "uncertainty"} | density_tables, "every table has its style"
+    assert {"predictions", "neighbours", "uncertainty"} <= set(tables)
+    assert density_tables == {"density", "density_dscn0010", "density_dscn0012"}
+    assert styles == {"predictions", "neighbours", "uncertainty"}, "every vector table has its style"
     reopened = QgsVectorLayer(f"{export}|layername=predictions", "p", "ogr")
     assert reopened.featureCount() == 2
     assert reopened.renderer().symbol().symbolLayer(0).shape() == reopened.renderer().symbol().symbolLayer(0).Star
-    density = QgsRasterLayer(f"GPKG:{export}:{[t for t, k in tables.items() if k == '2d-gridded-coverage'][0]}", "d")
-    assert density.isValid()
+    stored = QgsProject()
+    assert stored.read(plugin_module("ui.results").stored_project_uri(export, run)), stored.error()
+    by_name = {layer.name(): layer for layer in stored.mapLayers().values()}
+    assert set(by_name) == {"Predicted locations", "Neighbours", "Uncertainty (50% / 90%)", "Density (all photos)"}
+    assert all(layer.isValid() for layer in by_name.values())
+    assert by_name["Density (all photos)"].renderer().type() == "singlebandpseudocolor", "the raster comes back styled"
+    assert [node.name() for node in stored.layerTreeRoot().findLayers()][0] == "Predicted locations"
 
     before = export.stat().st_mtime_ns
     assert not dock.export_run(run, str(export), confirm_overwrite=lambda: False)

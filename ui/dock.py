@@ -670,7 +670,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             from .results import LocateRun
 
             outcome = engine.locate(request, folder, number, progress, should_stop)
-            return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_paths)
+            return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path)
 
         self.results_table.setRowCount(0)
         self._start_task(f"Locating {len(paths)} photos", work, self._run_finished)

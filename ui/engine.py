@@ -55,7 +55,8 @@ class LocateRequest:
 class LocateOutcome:
     results: list  # LocationResult-like: photo, lat, lon, confidence, radius50_km, radius90_km, estimator, k, neighbours
     failed: list  # objects with .path and .reason
-    density_paths: dict  # photo -> GeoTIFF path (in the folder given to locate)
+    density_path: str | None  # the run's density GeoTIFF (in the folder given to locate): band 1 all photos,
+    # then one band per photo
 
 
 def _unique(path: Path) -> Path:
@@ -66,8 +67,8 @@ def _unique(path: Path) -> Path:
     return candidate
 
 
-def density_target(folder: Path, photo: str, run_number: int) -> Path:
-    return _unique(folder / f"{Path(photo).stem}-run{run_number}-density.tif")
+def density_target(folder: Path, run_number: int) -> Path:
+    return _unique(folder / f"photo-geolocator-run{run_number}-density.tif")
 
 
 class InProcessEngine:
@@ -142,34 +143,27 @@ class InProcessEngine:
                                       f"{summary.best[3]:.0%}")
 
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
-        from ..geoloc_core.export import write_density_geotiff
-        from ..geoloc_core.locate import DensityOptions, LocateOptions, Locator
-        from ..geoloc_core.progress import Cancelled, check_stop
+        from ..geoloc_core.export import write_density_stack
+        from ..geoloc_core.locate import LocateOptions, Locator
+        from ..geoloc_core.progress import check_stop
 
-        density = None
-        if request.density_resolution is not None:
-            world = (-180.0, -90.0, 180.0, 90.0) if request.density_world else None
-            density = DensityOptions(request.density_resolution, world)
-        options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature, density)
+        options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature)
         try:
             if self._locator is None or self._locator.database is not self._database:
                 self._locator = Locator(self._database)
             report = self._locator.locate_paths(request.photos, options, progress, should_stop)
         except self._errors() as exc:
             raise EngineError(str(exc)) from None
-        outcome = LocateOutcome(report.results, report.failed, {})
-        try:
-            if density is not None:
-                folder.mkdir(parents=True, exist_ok=True)
-                for result in report.results:
-                    check_stop(should_stop)
-                    target = density_target(folder, result.photo, run_number)
-                    outcome.density_paths[result.photo] = str(write_density_geotiff(target, result.density))
-                    result.density = None  # on disk now; free the memory
-        except Cancelled:
-            for written in outcome.density_paths.values():
-                Path(written).unlink(missing_ok=True)
-            raise
+        outcome = LocateOutcome(report.results, report.failed, None)
+        if request.density_resolution is not None and report.results:
+            check_stop(should_stop)
+            folder.mkdir(parents=True, exist_ok=True)
+            world = (-180.0, -90.0, 180.0, 90.0) if request.density_world else None
+            outcome.density_path = str(write_density_stack(density_target(folder, run_number), report.results,
+                                                           request.bandwidth_km, request.density_resolution, world))
+            if should_stop is not None and should_stop():  # cancelled while writing: leave nothing behind
+                Path(outcome.density_path).unlink()
+                check_stop(should_stop)
         return outcome
 
     def close(self) -> None:
@@ -312,18 +306,15 @@ class ExternalEngine:
         scratch = Path(tempfile.mkdtemp(prefix="photo-geolocator-"))
         try:
             if request.density_resolution is not None:
-                arguments += ["--density-dir", scratch, "--density-resolution", repr(request.density_resolution),
+                arguments += ["--density", scratch / "density.tif", "--density-resolution",
+                              repr(request.density_resolution),
                               "--density-extent", "world" if request.density_world else "around"]
             data = self.run_cli(arguments, progress, should_stop)
-            results = _namespace(data["results"])
-            densities = {}
-            for result in results:
-                if getattr(result, "density_path", None):
-                    folder.mkdir(parents=True, exist_ok=True)
-                    target = density_target(folder, result.photo, run_number)
-                    shutil.move(result.density_path, target)
-                    densities[result.photo] = str(target)
-            return LocateOutcome(results, _namespace(data["failed"]), densities)
+            density = None
+            if (scratch / "density.tif").is_file():
+                folder.mkdir(parents=True, exist_ok=True)
+                density = str(shutil.move(scratch / "density.tif", density_target(folder, run_number)))
+            return LocateOutcome(_namespace(data["results"]), _namespace(data["failed"]), density)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
