@@ -30,6 +30,11 @@ def _central_angle(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * math.asin(math.sqrt(min(1.0, max(0.0, a))))
 
 
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance between two points in degrees."""
+    return _central_angle(lat1, lon1, lat2, lon2) * EARTH_RADIUS_KM
+
+
 def _unwrapped_ring(lat: float, lon: float, radius_km: float, segments: int) -> list[tuple[float, float]]:
     """The circle's vertices (open), each longitude within 180 degrees of the previous one."""
     ring: list[tuple[float, float]] = []

@@ -84,10 +84,16 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
 
     @staticmethod
     def progress_reporter(feedback):
+        """Progress as the bar; the log gets one line per stage (hashing, embedding…), not one per photo."""
+        stages = []
+
         def report(progress):
             if progress.total:
                 feedback.setProgress(100.0 * progress.done / progress.total)
-            feedback.setProgressText(f"{progress.stage}: {Path(progress.message).name}")
+            if not stages or stages[-1] != progress.stage:
+                stages.append(progress.stage)
+                feedback.setProgressText(f"{progress.stage} ({progress.total} photos)…" if progress.total
+                                         else f"{progress.stage}…")
         return report
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -166,6 +172,9 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException("give a folder, a CSV or a layer of reference photos")
         for item in skipped:
             feedback.pushWarning(f"skipped {item}")
+        if not candidates:
+            raise QgsProcessingException(f"no photo with a usable location among the inputs ({len(skipped)} skipped); "
+                                         "reference photos need EXIF GPS or coordinates")
         return candidates
 
     def read_photo_paths(self, parameters, context):

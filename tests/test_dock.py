@@ -249,3 +249,103 @@ def test_map_render_draws_the_prediction_where_expected(dock, qgis_app, walk_dat
     elsewhere = QColor(image.pixel(50, 150))
     assert at_prediction.red() > 180 and at_prediction.green() < 120, "the red star is drawn at the prediction"
     assert elsewhere.name() == "#ffffff"
+
+
+def test_a_folder_without_geotagged_photos_is_an_error_not_an_empty_database(dock, qgis_app, qgis_iface,
+                                                                             shared_photos, tmp_path):
+    folder = tmp_path / "no-gps"
+    folder.mkdir()
+    (folder / "plain.png").write_bytes(b"")  # a photo file without any location
+    dock.build_database(str(folder), str(tmp_path / "empty.geoloc"))
+    wait_until_idle(dock, qgis_app)
+    errors = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical)
+    assert any("no photo with a usable EXIF GPS location" in e for e in errors), errors
+    assert not qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Success)
+    assert dock.database is None and not (tmp_path / "empty.geoloc").exists()
+
+
+def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, walk_database, shared_photos,
+                                                    tmp_path, monkeypatch):
+    from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox
+
+    open_database(dock, qgis_app, walk_database)
+    gps = shared_photos / "exif-samples" / "jpg" / "gps"
+    dock.add_photos([str(gps / "DSCN0010.jpg"), str(gps / "DSCN0021.jpg")])
+    dock.k_spin.setValue(10)
+    dock.run_button.click()
+    assert dock.status_label.text(), "says what happens while the network loads"
+    wait_until_idle(dock, qgis_app)
+    run = dock.runs[-1]
+    names = {QgsProject.instance().mapLayer(i).name() for i in run.layer_ids.values()}
+    assert "World map (QGIS)" in [layer.name() for layer in QgsProject.instance().mapLayers().values()], \
+        "an empty project gets QGIS's offline world map as context"
+    predictions = QgsProject.instance().mapLayer(run.layer_ids["predictions"])
+    errors = [f["gps_error_km"] for f in predictions.getFeatures()]
+    assert all(e is not None and e >= 0 for e in errors), "photos with EXIF GPS get their error"
+    assert "k=10" in predictions.abstract() and predictions.customProperty("photo_geolocator/k") == 10
+    assert len(names) == 4
+    header = [dock.results_table.horizontalHeaderItem(c).text() for c in range(dock.results_table.columnCount())]
+    assert "Nearest distance" not in header and "Error vs EXIF GPS (km)" in header
+
+    dock.results_table.sortItems(1, Qt.SortOrder.DescendingOrder)  # by latitude, highest first
+    dock.results_table.selectRow(0)
+    top = max(run.results, key=lambda r: r.lat)
+    assert dock.selected_result() is top, "sorting keeps each row with its own result"
+    assert [f["photo"] for f in predictions.selectedFeatures()] == [top.photo], "highlighted on the map"
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: asked.append(args) or QMessageBox.StandardButton.Yes)
+    target = tmp_path / "run.gpkg"
+    target.write_bytes(b"old")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kw: (str(target), ""))
+    dock.choose_export()
+    assert not asked, "the save dialog already asked before replacing the file"
+    assert target.stat().st_size > 3
+
+    QgsProject.instance().clear()  # New project
+    assert dock.results_table.rowCount() == 0 and not dock.export_button.isEnabled(), "no stale results"
+
+    dock.photo_list.clear()
+    dock.add_photos([str(gps / "DSCN0010.jpg")])
+    dock.runs.append(run)
+    dock.engine.locate = lambda *args: (_ for _ in ()).throw(ValueError("boom"))
+    dock.run_button.click()
+    wait_until_idle(dock, qgis_app)
+    assert not dock.runs and not dock.export_button.isEnabled(), "a failed run leaves no stale Export"
+
+
+def test_the_panel_fits_its_width_and_the_wheel_scrolls_past_number_boxes(dock, qgis_app):
+    from qgis.PyQt.QtCore import QPoint
+    from qgis.PyQt.QtGui import QWheelEvent
+    from qgis.PyQt.QtWidgets import QApplication
+
+    dock.setup_box.setVisible(True)
+    body = dock.scroll.widget()
+    scrollbar = dock.scroll.verticalScrollBar().sizeHint().width()
+    assert body.minimumSizeHint().width() + scrollbar <= dock.minimumWidth(), "no horizontal scrolling"
+    assert not body.isAncestorOf(dock.status_label) and not body.isAncestorOf(dock.run_button), \
+        "the run button and status line never scroll out of view"
+    before = dock.k_spin.value()
+    wheel = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(dock.k_spin, wheel)
+    assert dock.k_spin.value() == before, "scrolling the panel over k leaves k alone"
+
+
+def test_a_cancelled_task_is_not_reported_as_failed(dock, qgis_app, plugin_module):
+    cancelled = plugin_module("geoloc_core.progress").Cancelled  # as the plugin's task imports it
+    seen = []
+
+    def work(progress, should_stop):
+        raise cancelled("stopped at the user's request")
+
+    ends = []
+    task = plugin_module("ui.tasks").EngineTask("a step", work, lambda t: seen.append((t.cancelled, t.result)))
+    task.taskCompleted.connect(lambda: ends.append("complete"))
+    task.taskTerminated.connect(lambda: ends.append("failed"))
+    qgis_app.taskManager().addTask(task)
+    deadline = time.monotonic() + 10
+    while not ends and time.monotonic() < deadline:
+        qgis_app.processEvents()
+    assert ends == ["complete"], "QGIS shows no 'Task failed' after Cancel"
+    assert seen == [(True, None)]

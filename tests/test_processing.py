@@ -242,3 +242,27 @@ def test_geolocate_outputs_are_styled_when_loaded(qgis_processing, provider, wal
     star = loaded["Predicted locations"].renderer().symbol().symbolLayer(0)
     assert star.shape() == star.Star
     QgsProject.instance().clear()
+
+
+def test_the_build_log_has_a_line_per_stage_not_per_photo(run, shared_photos, tmp_path):
+    from qgis.core import QgsProcessingFeedback
+
+    class Log(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+
+        def setProgressText(self, text):  # noqa: N802
+            self.lines.append(text)
+
+    log = Log()
+    run("photo_geolocator:build_database", {"FOLDER": str(shared_photos / "exif-samples" / "jpg" / "gps"),
+                                            "OUTPUT_DATABASE": str(tmp_path / "log.geoloc")}, feedback=log)
+    assert 1 <= len(log.lines) <= 4 and len(set(log.lines)) == len(log.lines), log.lines
+
+
+def test_building_from_photos_without_location_fails(run, tmp_path):
+    folder = tmp_path / "nothing"
+    folder.mkdir()
+    with pytest.raises(QgsProcessingException, match="no photo with a usable location"):
+        run("photo_geolocator:build_database", {"FOLDER": str(folder), "OUTPUT_DATABASE": str(tmp_path / "e.geoloc")})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
 from qgis.gui import QgsCollapsibleGroupBox, QgsDockWidget, QgsFileWidget
-from qgis.PyQt.QtCore import QSize, Qt, pyqtSignal
+from qgis.PyQt.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, pyqtSignal
 from qgis.PyQt.QtGui import QGuiApplication, QIcon, QImage, QImageReader, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
@@ -43,11 +43,18 @@ from .tasks import EngineTask
 SETTINGS_RECENT = "photo_geolocator/recent_databases"
 SETTINGS_EXTERNAL_PYTHON = "photo_geolocator/external_python"
 RECENT_LIMIT = 8
+PANEL_WIDTH = 380
 THUMBNAIL = 64
 PREVIEW = 150
-RESULT_COLUMNS = ("Photo", "Lat", "Lon", "Confidence", "50% (km)", "90% (km)", "Nearest distance")
+RESULT_COLUMNS = ("Photo", "Lat", "Lon", "Confidence", "50% (km)", "90% (km)", "Best match similarity",
+                  "Error vs EXIF GPS (km)")
+RESULT_TIPS = {6: "Cosine similarity (0 to 1) between the photo and its most similar reference photo: an "
+                  "embedding likeness, not a distance on the ground",
+               7: "For photos that carry EXIF GPS: the distance from the prediction to it"}
+SETTINGS_LAST_FOLDER = "photo_geolocator/last_folder"
+RESULT_ROLE = Qt.ItemDataRole.UserRole + 2  # index of the row's result in the run
 PATH_ROLE = Qt.ItemDataRole.UserRole
-HAS_GPS_ROLE = Qt.ItemDataRole.UserRole + 1
+HAS_GPS_ROLE = Qt.ItemDataRole.UserRole + 1  # the photo's EXIF GPS as [lat, lon], or None
 
 
 def thumbnail(path: str, size: int) -> QPixmap:
@@ -118,6 +125,32 @@ class PhotoList(QListWidget):
             super().dropEvent(event)
 
 
+class WheelGuard(QObject):
+    """The mouse wheel scrolls the panel; it changes a number or choice only in the box being edited
+    (one with keyboard focus), so that scrolling past a box never changes k by accident."""
+
+    def __init__(self, scroll_area: QScrollArea):
+        super().__init__(scroll_area)
+        self.scroll_area = scroll_area
+
+    def eventFilter(self, watched, event):  # noqa: N802 (Qt API name)
+        if event.type() == QEvent.Type.Wheel and not watched.hasFocus():
+            QCoreApplication.sendEvent(self.scroll_area.viewport(), event)
+            return True
+        return False
+
+
+class NumberItem(QTableWidgetItem):
+    """A table cell that shows a formatted number and sorts by its value."""
+
+    def __init__(self, value: float, style: str):
+        super().__init__(style.format(value))
+        self.value = value
+
+    def __lt__(self, other):
+        return self.value < other.value if isinstance(other, NumberItem) else super().__lt__(other)
+
+
 class PhotoGeolocatorDock(QgsDockWidget):
     """Where the user picks a reference database and the photos to locate, runs, and reads results."""
 
@@ -132,12 +165,15 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.task: EngineTask | None = None
         self.runs = []
         self._build_ui()
+        QgsProject.instance().cleared.connect(self.clear_results)  # New project / opening another
         self.refresh_dependencies()
         self._update_buttons()
 
     # -- layout ------------------------------------------------------------------------------------
 
     def _build_ui(self) -> None:
+        self.scroll = QScrollArea(self)
+        self.wheel_guard = WheelGuard(self.scroll)
         body = QWidget(self)
         layout = QVBoxLayout(body)
 
@@ -161,7 +197,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.copy_details_button = QPushButton("Copy details", self.setup_box)
         self.copy_details_button.setToolTip("Copy the list of required packages and their versions, for bug reports")
         self.copy_details_button.clicked.connect(self.copy_dependency_details)
-        for widget in (self.install_button, self.external_button, self.internal_button, self.copy_details_button):
+        for widget in (self.install_button, self.external_button):
+            row.addWidget(widget)
+        setup_layout.addLayout(row)
+        row = QHBoxLayout()
+        for widget in (self.internal_button, self.copy_details_button):
             row.addWidget(widget)
         setup_layout.addLayout(row)
         self.install_log = QPlainTextEdit(self.setup_box)
@@ -178,7 +218,6 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.database_label.setObjectName("databaseLabel")
         self.database_label.setWordWrap(True)
         database_layout.addWidget(self.database_label)
-        row = QHBoxLayout()
         self.open_button = QPushButton("Open…", database_box)
         self.open_button.setToolTip("Open a reference database (a .geoloc folder)")
         self.open_button.clicked.connect(self.choose_database)
@@ -207,14 +246,12 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.coverage_button = QPushButton("Show coverage", database_box)
         self.coverage_button.setToolTip("Add the reference photos as a point layer")
         self.coverage_button.clicked.connect(self.show_coverage)
-        for widget in (self.open_button, self.recent_button, self.build_button, self.add_refs_button):
-            row.addWidget(widget)
-        database_layout.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(self.train_button)
-        row.addWidget(self.coverage_button)
-        row.addStretch(1)
-        database_layout.addLayout(row)
+        for pair in ((self.open_button, self.recent_button), (self.build_button, self.add_refs_button),
+                     (self.train_button, self.coverage_button)):
+            row = QHBoxLayout()
+            for widget in pair:
+                row.addWidget(widget)
+            database_layout.addLayout(row)
         layout.addWidget(database_box)
 
         photos_box = QgsCollapsibleGroupBox("Photos to locate", body)
@@ -233,7 +270,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
         remove.clicked.connect(self.remove_selected_photos)
         clear = QPushButton("Clear", photos_box)
         clear.clicked.connect(self.photo_list.clear)
-        for widget in (add_files, add_folder, remove, clear):
+        for widget in (add_files, add_folder):
+            row.addWidget(widget)
+        photos_layout.addLayout(row)
+        row = QHBoxLayout()
+        for widget in (remove, clear):
             row.addWidget(widget)
         photos_layout.addLayout(row)
         self.skip_gps_check = QCheckBox("Skip photos that already have GPS", photos_box)
@@ -243,6 +284,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
         parameters_box = QgsCollapsibleGroupBox("Parameters", body)
         form = QFormLayout(parameters_box)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow panel: fields under labels
         self.k_spin = QSpinBox(parameters_box)
         self.k_spin.setRange(1, 1000)
         self.k_spin.setValue(100)
@@ -255,6 +297,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.estimator_combo.addItem("hybrid: density × geocell probabilities (trained features)", "hybrid")
         self.estimator_combo.setToolTip("sphere finds the density's peak exactly, also across the date line and "
                                         "near the poles; paper reproduces the original method")
+        self.estimator_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.estimator_combo.setMinimumContentsLength(14)
         form.addRow("Estimator", self.estimator_combo)
         self.bandwidth_spin = QDoubleSpinBox(parameters_box)
         self.bandwidth_spin.setRange(0.01, 5000)
@@ -289,35 +333,42 @@ class PhotoGeolocatorDock(QgsDockWidget):
         form.addRow("Raster folder", self.output_widget)
         layout.addWidget(parameters_box)
 
+        footer = QWidget(self)  # outside the scrolled area: the run button and status are always in view
+        footer_layout = QVBoxLayout(footer)
+        footer_layout.setContentsMargins(6, 0, 6, 6)
         row = QHBoxLayout()
-        self.run_button = QPushButton("Locate photos", body)
+        self.run_button = QPushButton("Locate photos", footer)
         self.run_button.setObjectName("runButton")
         self.run_button.clicked.connect(self.start_run)
-        self.cancel_button = QPushButton("Cancel", body)
+        self.cancel_button = QPushButton("Cancel", footer)
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.clicked.connect(self.cancel)
         row.addWidget(self.run_button)
         row.addWidget(self.cancel_button)
-        layout.addLayout(row)
-        self.progress_bar = QProgressBar(body)
+        footer_layout.addLayout(row)
+        self.progress_bar = QProgressBar(footer)
         self.progress_bar.setRange(0, 100)
         self.progress_bar.setValue(0)
-        self.status_label = QLabel("", body)
+        self.status_label = QLabel("", footer)
+        self.status_label.setObjectName("statusLabel")
         self.status_label.setWordWrap(True)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.status_label)
+        footer_layout.addWidget(self.progress_bar)
+        footer_layout.addWidget(self.status_label)
 
         results_box = QgsCollapsibleGroupBox("Results", body)
         results_layout = QVBoxLayout(results_box)
         self.results_table = QTableWidget(0, len(RESULT_COLUMNS), results_box)
         self.results_table.setObjectName("resultsTable")
         self.results_table.setHorizontalHeaderLabels(RESULT_COLUMNS)
-        self.results_table.setIconSize(QSize(48, 48))
+        for column, tip in RESULT_TIPS.items():
+            self.results_table.horizontalHeaderItem(column).setToolTip(tip)
         self.results_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.results_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results_table.itemSelectionChanged.connect(self.show_selected_result)
-        self.results_table.setMinimumHeight(160)
+        self.results_table.setMinimumHeight(260)  # about eight rows of thumbnails
+        self.results_table.verticalHeader().setDefaultSectionSize(30)
+        self.results_table.setIconSize(QSize(28, 28))
         results_layout.addWidget(self.results_table)
         self.preview = QWidget(results_box)
         self.preview_layout = QHBoxLayout(self.preview)
@@ -329,11 +380,19 @@ class PhotoGeolocatorDock(QgsDockWidget):
         layout.addWidget(results_box)
         layout.addStretch(1)
 
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        self.setWidget(scroll)
-        self.setMinimumWidth(380)
+        for spin in body.findChildren((QSpinBox, QDoubleSpinBox, QComboBox)):
+            spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            spin.installEventFilter(self.wheel_guard)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(body)
+        container = QWidget(self)
+        outer = QVBoxLayout(container)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll, 1)
+        outer.addWidget(footer)
+        self.setWidget(container)
+        self.setMinimumWidth(PANEL_WIDTH)
 
     # -- dependencies ----------------------------------------------------------------------------
 
@@ -430,6 +489,25 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     # -- messages --------------------------------------------------------------------------------
 
+    def start_folder(self) -> str:
+        """Where file dialogs open: the last folder used, else the project's folder, else home."""
+        remembered = QgsSettings().value(SETTINGS_LAST_FOLDER, "")
+        if remembered and Path(remembered).is_dir():
+            return remembered
+        return QgsProject.instance().homePath() or str(Path.home())
+
+    def remember_folder(self, path) -> None:
+        if path:
+            folder = Path(path) if Path(path).is_dir() else Path(path).parent
+            QgsSettings().setValue(SETTINGS_LAST_FOLDER, str(folder))
+
+    def clear_results(self) -> None:
+        """Forget the runs shown (their layers are gone with the project, or the last run failed)."""
+        self.runs = []
+        self.results_table.setRowCount(0)
+        self._clear_preview()
+        self._update_buttons()
+
     def message(self, text: str, level=Qgis.MessageLevel.Info, duration: int = 6) -> None:
         self.iface.messageBar().pushMessage("Photo Geolocator", text, level, duration)
 
@@ -449,12 +527,18 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.coverage_button.setEnabled(has_database)
         self.run_button.setEnabled(idle and has_database)
         self.cancel_button.setEnabled(self.task is not None)
-        self.export_button.setEnabled(bool(self.runs))
+        self.export_button.setEnabled(bool(self.runs) and self._run_layers_present(self.runs[-1]))
+
+    @staticmethod
+    def _run_layers_present(run) -> bool:
+        project = QgsProject.instance()
+        return bool(run.layer_ids) and all(project.mapLayer(i) is not None for i in run.layer_ids.values())
 
     # -- reference database ----------------------------------------------------------------------
 
     def choose_database(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a reference database (.geoloc folder)")
+        path = QFileDialog.getExistingDirectory(self, "Open a reference database (.geoloc folder)",
+                                                self.start_folder())
         if path:
             self.open_database(path)
 
@@ -504,9 +588,10 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     def choose_build_source(self, folder: bool) -> None:
         if folder:
-            source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos")
+            source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos", self.start_folder())
         else:
-            source, _ = QFileDialog.getOpenFileName(self, "CSV with path, lat, lon", "", "CSV (*.csv)")
+            source, _ = QFileDialog.getOpenFileName(self, "CSV with path, lat, lon", self.start_folder(),
+                                                    "CSV (*.csv)")
         if not source:
             return
         target, _ = QFileDialog.getSaveFileName(self, "New reference database", str(Path(source).with_suffix("")) +
@@ -515,7 +600,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.build_database(source, target if target.endswith(".geoloc") else target + ".geoloc")
 
     def choose_reference_additions(self) -> None:
-        source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos to add")
+        source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos to add", self.start_folder())
         if source:
             self.build_database(source, None)
 
@@ -538,6 +623,10 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.message("Cancelled; the photos embedded so far are kept.", Qgis.MessageLevel.Warning)
             return
         info, report = task.result
+        if info.count == 0:  # e.g. through another Python, whose build command accepts an empty folder
+            self.message(f"{info.name}: {report.summary()}. The database is empty: no photo with a usable EXIF GPS "
+                         "location was found.", Qgis.MessageLevel.Critical, 0)
+            return
         self._set_database(info)
         level = Qgis.MessageLevel.Warning if report.failed or report.cancelled else Qgis.MessageLevel.Success
         problems = "; ".join(f"{p.path}: {p.reason}" for p in report.failed[:5])
@@ -578,11 +667,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     def choose_photo_files(self) -> None:
         patterns = " ".join(f"*{ext} *{ext.upper()}" for ext in sorted(PHOTO_EXTENSIONS))
-        paths, _ = QFileDialog.getOpenFileNames(self, "Photos to locate", "", f"Photos ({patterns})")
+        paths, _ = QFileDialog.getOpenFileNames(self, "Photos to locate", self.start_folder(), f"Photos ({patterns})")
         self.add_photos(paths)
 
     def choose_photo_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder of photos to locate")
+        folder = QFileDialog.getExistingDirectory(self, "Folder of photos to locate", self.start_folder())
         if folder:
             self.add_photos([folder])
 
@@ -617,7 +706,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
                 item.setToolTip(str(exc))
             else:
                 item.setToolTip(str(path))
-            item.setData(HAS_GPS_ROLE, fix is not None)
+            item.setData(HAS_GPS_ROLE, [fix.lat, fix.lon] if fix is not None else None)
             if fix is not None:
                 item.setText(f"{path.name}  [GPS {fix.lat:.4f}, {fix.lon:.4f}]")
                 item.setToolTip(f"{path}\nAlready carries EXIF GPS: {fix.lat:.6f}, {fix.lon:.6f}")
@@ -665,14 +754,20 @@ class PhotoGeolocatorDock(QgsDockWidget):
         folder = self.density_folder()
         engine, database = self.engine, self.database.name
         run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        known = {item.data(PATH_ROLE): tuple(item.data(HAS_GPS_ROLE)) for item in photos if item.data(HAS_GPS_ROLE)}
+        parameters = {"database": self.database.path, "k": request.k, "estimator": request.estimator,
+                      "bandwidth_km": request.bandwidth_km, "temperature": request.temperature,
+                      "density_resolution_deg": request.density_resolution,
+                      "density_extent": "world" if request.density_world else "around"}
 
         def work(progress, should_stop):
             from .results import LocateRun
 
             outcome = engine.locate(request, folder, number, progress, should_stop)
-            return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path)
+            return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path,
+                             parameters=parameters, known=known)
 
-        self.results_table.setRowCount(0)
+        self.clear_results()  # a failed run must not leave the previous run's results looking current
         self._start_task(f"Locating {len(paths)} photos", work, self._run_finished)
 
     def _start_task(self, description, work, on_finished) -> None:
@@ -709,18 +804,21 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.message("Cancelled; no layer was added.", Qgis.MessageLevel.Warning)
             self.runFinished.emit(None)
             return
-        from .results import add_run_to_project, build_layers
+        from .results import add_run_to_project, add_world_map, build_layers
 
         run = task.result
         for failure in run.failed:
             self.message(f"Skipped {failure.path}: {failure.reason}", Qgis.MessageLevel.Warning, 10)
         if run.results:
             built = build_layers(run, self.uncertainty_check.isChecked())
+            if not QgsProject.instance().mapLayers():
+                add_world_map(QgsProject.instance())
             add_run_to_project(run, built, QgsProject.instance())
             self.runs.append(run)
             self._fill_results(run)
-            self.message(f"Located {len(run.results)} photos ({len(run.failed)} skipped).",
-                         Qgis.MessageLevel.Success)
+            where = f" Density raster: {run.density_path}." if run.density_path else ""
+            self.message(f"Located {len(run.results)} photos ({len(run.failed)} skipped).{where} The layers live "
+                         "in memory: use Export run to GeoPackage to keep them.", Qgis.MessageLevel.Success, 15)
         else:
             self.message("No photo could be located.", Qgis.MessageLevel.Critical, 0)
         self._update_buttons()
@@ -729,36 +827,45 @@ class PhotoGeolocatorDock(QgsDockWidget):
     # -- results -----------------------------------------------------------------------------------
 
     def _fill_results(self, run) -> None:
+        self.results_table.setSortingEnabled(False)  # rows are filled by index; sorting would move them
         self.results_table.setRowCount(len(run.results))
         for row, result in enumerate(run.results):
             name = QTableWidgetItem(Path(result.photo).name)
             name.setToolTip(result.photo)
+            name.setData(RESULT_ROLE, row)
             pixmap = thumbnail(result.photo, 48)
             if not pixmap.isNull():
                 name.setIcon(QIcon(pixmap))
-            values = [name, f"{result.lat:.5f}", f"{result.lon:.5f}", f"{result.confidence:.2f}",
-                      f"{result.radius50_km:.0f}", f"{result.radius90_km:.0f}",
-                      f"{result.neighbours[0].distance:.3f}" if result.neighbours else ""]
-            for column, value in enumerate(values):
-                self.results_table.setItem(row, column, value if isinstance(value, QTableWidgetItem)
-                                           else QTableWidgetItem(value))
+            self.results_table.setItem(row, 0, name)
+            numbers = [(result.lat, "{:.5f}"), (result.lon, "{:.5f}"), (result.confidence, "{:.2f}"),
+                       (result.radius50_km, "{:.0f}"), (result.radius90_km, "{:.0f}")]
+            numbers.append((result.neighbours[0].similarity if result.neighbours else None, "{:.3f}"))
+            numbers.append((run.gps_error_km(result), "{:.1f}"))
+            for column, (value, style) in enumerate(numbers, start=1):
+                if value is not None:
+                    self.results_table.setItem(row, column, NumberItem(value, style))
         self.results_table.resizeColumnsToContents()
+        self.results_table.setSortingEnabled(True)
 
-    def show_selected_result(self) -> None:
-        """Zoom to the selected prediction and its neighbours; show the photo beside its top matches."""
+    def selected_result(self):
         rows = {index.row() for index in self.results_table.selectedIndexes()}
         if not rows or not self.runs:
+            return None
+        return self.runs[-1].results[self.results_table.item(min(rows), 0).data(RESULT_ROLE)]
+
+    def show_selected_result(self) -> None:
+        """Zoom to the selected prediction and its neighbours, select it on the map (highlighted), and
+        show the photo beside its top matches."""
+        result = self.selected_result()
+        if result is None:
             return
-        result = self.runs[-1].results[min(rows)]
-        from .results import zoom_extent
+        from .results import select_prediction, zoom_extent
 
         canvas = self.iface.mapCanvas()
         canvas.setExtent(zoom_extent(result, canvas.mapSettings().destinationCrs(), QgsProject.instance()))
+        select_prediction(self.runs[-1], result, QgsProject.instance())
         canvas.refresh()
-        while self.preview_layout.count():
-            widget = self.preview_layout.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
+        self._clear_preview()
         for path, caption in [(result.photo, "this photo")] + [
                 (n.path, f"#{n.rank} ({n.similarity:.2f})") for n in result.neighbours[:4]]:
             label = QLabel(self.preview)
@@ -766,12 +873,19 @@ class PhotoGeolocatorDock(QgsDockWidget):
             label.setToolTip(f"{caption}: {path}")
             self.preview_layout.addWidget(label)
 
+    def _clear_preview(self) -> None:
+        while self.preview_layout.count():
+            widget = self.preview_layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+
     def choose_export(self) -> None:
         if not self.runs:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export run to GeoPackage", "", "GeoPackage (*.gpkg)")
-        if path:
-            self.export_run(self.runs[-1], path if path.endswith(".gpkg") else path + ".gpkg")
+        path, _ = QFileDialog.getSaveFileName(self, "Export run to GeoPackage", self.start_folder(),
+                                              "GeoPackage (*.gpkg)")
+        if path:  # the save dialog has already asked before replacing a file
+            self.export_run(self.runs[-1], path if path.endswith(".gpkg") else path + ".gpkg", lambda: True)
 
     def export_run(self, run, path: str, confirm_overwrite=None) -> bool:
         """Write the run to one GeoPackage; an existing file is replaced only after asking."""
@@ -792,6 +906,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     def shutdown(self) -> None:
         """Stop whatever the panel started; called when the plugin unloads."""
+        QgsProject.instance().cleared.disconnect(self.clear_results)
         if self.task is not None:
             self.task.setOnFinished(lambda task: None)  # the dock is going away; nothing to show
             self.task.cancel()

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
+LOADING_MESSAGE = "loading the network (a few seconds the first time)…"
 
 
 class EngineError(Exception):
@@ -111,6 +112,10 @@ class InProcessEngine:
 
         try:
             candidates, skipped = from_source(source)
+            if not candidates:
+                raise EngineError(f"{source}: no photo with a usable EXIF GPS location"
+                                  + (f" ({len(skipped)} photos without one)" if skipped else "")
+                                  + "; nothing was built. Reference photos need their location.")
             if target is None:
                 database = ReferenceDatabase.open(self._database.path, writable=True)
                 report = database.add(candidates, embedder_for(database.identity), progress, should_stop)
@@ -145,9 +150,11 @@ class InProcessEngine:
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
         from ..geoloc_core.export import write_density_stack
         from ..geoloc_core.locate import LocateOptions, Locator
-        from ..geoloc_core.progress import check_stop
+        from ..geoloc_core.progress import Progress, check_stop
 
         options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature)
+        if progress is not None and self._locator is None:  # seconds with nothing to count: say what happens
+            progress(Progress(0, len(request.photos), "load", LOADING_MESSAGE))
         try:
             if self._locator is None or self._locator.database is not self._database:
                 self._locator = Locator(self._database)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qgis.core import (
+    QgsApplication,
     QgsColorRampShader,
     QgsCoordinateReferenceSystem,
     QgsLayerTreeGroup,
@@ -20,6 +21,8 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor
 
 from .. import layers
+from ..geoloc_core.circles import distance_km
+from ..qgis_compat import make_field
 
 STYLES = Path(__file__).resolve().parent.parent / "resources" / "styles"
 WGS84 = "EPSG:4326"
@@ -35,7 +38,20 @@ class LocateRun:
     results: list
     failed: list
     density_path: str | None = None  # the run's GeoTIFF: band 1 all photos, then one band per photo
+    parameters: dict = field(default_factory=dict)  # how it was run, recorded on its layers
+    known: dict = field(default_factory=dict)  # photo -> (lat, lon) from its EXIF GPS
     layer_ids: dict = field(default_factory=dict)  # role -> layer id
+
+    def gps_error_km(self, result) -> float | None:
+        """Distance from the prediction to the photo's own EXIF GPS, where it has one."""
+        if result.photo not in self.known:
+            return None
+        lat, lon = self.known[result.photo]
+        return distance_km(result.lat, result.lon, lat, lon)
+
+    def describe(self) -> str:
+        return "Photo Geolocator run {} ({}): {}".format(
+            self.number, self.run_time, ", ".join(f"{k}={v}" for k, v in self.parameters.items()))
 
 
 def memory_layer(kind: str, name: str, fields, features) -> QgsVectorLayer:
@@ -98,8 +114,24 @@ def build_layers(run: LocateRun, with_uncertainty: bool) -> dict:
             raster.setAbstract(f"{run.density_path}\nBand 1: the highest density of any photo; then one band per "
                               "photo (Properties > Symbology > Band)")
             built["density"] = raster
+    if run.known:
+        _add_gps_error(predictions, run)
     built["predictions"] = predictions
+    for layer in built.values():  # the run's parameters travel with its layers (and into exports)
+        layer.setAbstract("\n".join(filter(None, [layer.abstract(), run.describe()])))
+        for key, value in run.parameters.items():
+            layer.setCustomProperty(f"photo_geolocator/{key}", value)
     return built
+
+
+def _add_gps_error(layer: QgsVectorLayer, run: LocateRun) -> None:
+    provider = layer.dataProvider()
+    provider.addAttributes([make_field("gps_error_km", float)])
+    layer.updateFields()
+    column = layer.fields().indexOf("gps_error_km")
+    results = {r.photo: r for r in run.results}
+    provider.changeAttributeValues({f.id(): {column: run.gps_error_km(results[f["photo"]])}
+                                    for f in layer.getFeatures() if f["photo"] in run.known})
 
 
 def add_run_to_project(run: LocateRun, built: dict, project: QgsProject) -> QgsLayerTreeGroup:
@@ -191,6 +223,28 @@ def _unique_table(name: str, taken: list[str]) -> str:
         number += 1
         candidate = f"{name}_{number}"
     return candidate
+
+
+def add_world_map(project: QgsProject) -> QgsVectorLayer | None:
+    """QGIS's own offline world map (countries), as context under the results of a first run."""
+    path = Path(QgsApplication.pkgDataPath()) / "resources" / "data" / "world_map.gpkg"
+    layer = QgsVectorLayer(f"{path}|layername=countries", "World map (QGIS)", "ogr")
+    if not layer.isValid():
+        return None
+    layer.renderer().symbol().setColor(QColor(235, 235, 228))
+    layer.renderer().symbol().symbolLayer(0).setStrokeColor(QColor(170, 170, 170))
+    project.addMapLayer(layer, False)
+    project.layerTreeRoot().addLayer(layer)  # at the bottom
+    return layer
+
+
+def select_prediction(run: LocateRun, result, project: QgsProject) -> None:
+    """Select (and so highlight) a result's prediction on the map."""
+    layer = project.mapLayer(run.layer_ids.get("predictions", ""))
+    if layer is None:
+        return
+    ids = [f.id() for f in layer.getFeatures() if f["photo"] == result.photo]
+    layer.selectByIds(ids)
 
 
 def zoom_extent(result, crs, context, top: int = 10):
