@@ -266,7 +266,7 @@ def test_a_folder_without_geotagged_photos_is_an_error_not_an_empty_database(doc
 
 def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, walk_database, shared_photos,
                                                     tmp_path, monkeypatch):
-    from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox
+    from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
     open_database(dock, qgis_app, walk_database)
     gps = shared_photos / "exif-samples" / "jpg" / "gps"
@@ -284,6 +284,8 @@ def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, 
     assert all(e is not None and e >= 0 for e in errors), "photos with EXIF GPS get their error"
     assert "k=10" in predictions.abstract() and predictions.customProperty("photo_geolocator/k") == 10
     assert len(names) == 4
+    offers = [b.text() for item in qgis_iface.messageBar().items() for b in item.findChildren(QPushButton)]
+    assert "Keep them in a GeoPackage…" in offers, "temporary layers come with an offer to keep them"
     header = [dock.results_table.horizontalHeaderItem(c).text() for c in range(dock.results_table.columnCount())]
     assert "Nearest distance" not in header and "Error vs EXIF GPS (km)" in header
 
@@ -300,6 +302,7 @@ def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kw: (str(target), ""))
     dock.choose_export()
     assert not asked, "the save dialog already asked before replacing the file"
+    assert dock.start_folder() == str(tmp_path), "the next dialog opens where the user last was"
     assert target.stat().st_size > 3
 
     QgsProject.instance().clear()  # New project

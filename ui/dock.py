@@ -540,6 +540,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         path = QFileDialog.getExistingDirectory(self, "Open a reference database (.geoloc folder)",
                                                 self.start_folder())
         if path:
+            self.remember_folder(Path(path).parent)
             self.open_database(path)
 
     def _fill_recent_menu(self) -> None:
@@ -594,6 +595,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
                                                     "CSV (*.csv)")
         if not source:
             return
+        self.remember_folder(source)
         target, _ = QFileDialog.getSaveFileName(self, "New reference database", str(Path(source).with_suffix("")) +
                                                 ".geoloc", "Reference database (*.geoloc)")
         if target:
@@ -602,6 +604,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
     def choose_reference_additions(self) -> None:
         source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos to add", self.start_folder())
         if source:
+            self.remember_folder(source)
             self.build_database(source, None)
 
     def build_database(self, source, target=None) -> None:
@@ -668,11 +671,14 @@ class PhotoGeolocatorDock(QgsDockWidget):
     def choose_photo_files(self) -> None:
         patterns = " ".join(f"*{ext} *{ext.upper()}" for ext in sorted(PHOTO_EXTENSIONS))
         paths, _ = QFileDialog.getOpenFileNames(self, "Photos to locate", self.start_folder(), f"Photos ({patterns})")
+        if paths:
+            self.remember_folder(paths[0])
         self.add_photos(paths)
 
     def choose_photo_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder of photos to locate", self.start_folder())
         if folder:
+            self.remember_folder(folder)
             self.add_photos([folder])
 
     def photo_paths(self) -> list[str]:
@@ -816,9 +822,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             add_run_to_project(run, built, QgsProject.instance())
             self.runs.append(run)
             self._fill_results(run)
-            where = f" Density raster: {run.density_path}." if run.density_path else ""
-            self.message(f"Located {len(run.results)} photos ({len(run.failed)} skipped).{where} The layers live "
-                         "in memory: use Export run to GeoPackage to keep them.", Qgis.MessageLevel.Success, 15)
+            self.offer_to_keep(run)
         else:
             self.message("No photo could be located.", Qgis.MessageLevel.Critical, 0)
         self._update_buttons()
@@ -873,6 +877,17 @@ class PhotoGeolocatorDock(QgsDockWidget):
             label.setToolTip(f"{caption}: {path}")
             self.preview_layout.addWidget(label)
 
+    def offer_to_keep(self, run) -> None:
+        """Say what the run made and offer to keep its layers, which live in memory until exported."""
+        where = f" Density raster: {run.density_path}." if run.density_path else ""
+        bar = self.iface.messageBar()
+        item = bar.createMessage("Photo Geolocator", f"Located {len(run.results)} photos ({len(run.failed)} "
+                                 f"skipped).{where} The layers are temporary:")
+        keep = QPushButton("Keep them in a GeoPackage…", item)
+        keep.clicked.connect(self.choose_export)
+        item.layout().addWidget(keep)
+        bar.pushWidget(item, Qgis.MessageLevel.Success, 30)
+
     def _clear_preview(self) -> None:
         while self.preview_layout.count():
             widget = self.preview_layout.takeAt(0).widget()
@@ -885,6 +900,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export run to GeoPackage", self.start_folder(),
                                               "GeoPackage (*.gpkg)")
         if path:  # the save dialog has already asked before replacing a file
+            self.remember_folder(path)
             self.export_run(self.runs[-1], path if path.endswith(".gpkg") else path + ".gpkg", lambda: True)
 
     def export_run(self, run, path: str, confirm_overwrite=None) -> bool:
