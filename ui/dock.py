@@ -38,6 +38,7 @@ from ..geoloc_core import dependencies
 from ..geoloc_core.defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
 from ..geoloc_core.files import PHOTO_EXTENSIONS
 from .engine import ExternalEngine, InProcessEngine, LocateRequest
+from .i18n import tr
 from .tasks import EngineTask
 
 SETTINGS_RECENT = "photo_geolocator/recent_databases"
@@ -177,24 +178,24 @@ class PhotoGeolocatorDock(QgsDockWidget):
         body = QWidget(self)
         layout = QVBoxLayout(body)
 
-        self.setup_box = QgsCollapsibleGroupBox("Set-up", body)
+        self.setup_box = QgsCollapsibleGroupBox(tr("Set-up"), body)
         setup_layout = QVBoxLayout(self.setup_box)
         self.dependency_label = QLabel(self.setup_box)
         self.dependency_label.setObjectName("dependencyLabel")
         self.dependency_label.setWordWrap(True)
         setup_layout.addWidget(self.dependency_label)
         row = QHBoxLayout()
-        self.install_button = QPushButton("Install missing packages", self.setup_box)
+        self.install_button = QPushButton(tr("Install missing packages"), self.setup_box)
         self.install_button.setToolTip("Install them with pip into a private folder of your QGIS profile "
                                        "(CPU-only PyTorch); QGIS's own Python packages are not touched")
         self.install_button.clicked.connect(lambda: self.install_packages())
-        self.external_button = QPushButton("Use another Python…", self.setup_box)
+        self.external_button = QPushButton(tr("Use another Python…"), self.setup_box)
         self.external_button.setToolTip("Run the engine in a Python environment (venv, conda) that already has "
                                         "its packages; QGIS then also survives crashes in the engine")
         self.external_button.clicked.connect(self.choose_external_python)
-        self.internal_button = QPushButton("Use QGIS's Python", self.setup_box)
+        self.internal_button = QPushButton(tr("Use QGIS's Python"), self.setup_box)
         self.internal_button.clicked.connect(self.use_qgis_python)
-        self.copy_details_button = QPushButton("Copy details", self.setup_box)
+        self.copy_details_button = QPushButton(tr("Copy details"), self.setup_box)
         self.copy_details_button.setToolTip("Copy the list of required packages and their versions, for bug reports")
         self.copy_details_button.clicked.connect(self.copy_dependency_details)
         for widget in (self.install_button, self.external_button):
@@ -212,38 +213,38 @@ class PhotoGeolocatorDock(QgsDockWidget):
         setup_layout.addWidget(self.install_log)
         layout.addWidget(self.setup_box)
 
-        database_box = QgsCollapsibleGroupBox("Reference database", body)
+        database_box = QgsCollapsibleGroupBox(tr("Reference database"), body)
         database_layout = QVBoxLayout(database_box)
         self.database_label = QLabel("No reference database is open yet.", database_box)
         self.database_label.setObjectName("databaseLabel")
         self.database_label.setWordWrap(True)
         database_layout.addWidget(self.database_label)
-        self.open_button = QPushButton("Open…", database_box)
+        self.open_button = QPushButton(tr("Open…"), database_box)
         self.open_button.setToolTip("Open a reference database (a .geoloc folder)")
         self.open_button.clicked.connect(self.choose_database)
         self.recent_button = QToolButton(database_box)
-        self.recent_button.setText("Recent")
+        self.recent_button.setText(tr("Recent"))
         self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.recent_menu = QMenu(self.recent_button)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.recent_button.setMenu(self.recent_menu)
         self.build_button = QToolButton(database_box)
-        self.build_button.setText("Build…")
+        self.build_button.setText(tr("Build…"))
         self.build_button.setToolTip("Create a database from your geotagged photos (a folder with EXIF GPS, or a CSV)")
         self.build_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         build_menu = QMenu(self.build_button)
-        build_menu.addAction("From a folder of geotagged photos…", lambda: self.choose_build_source(folder=True))
-        build_menu.addAction("From a CSV (path, lat, lon)…", lambda: self.choose_build_source(folder=False))
+        build_menu.addAction(tr("From a folder of geotagged photos…"), lambda: self.choose_build_source(folder=True))
+        build_menu.addAction(tr("From a CSV (path, lat, lon)…"), lambda: self.choose_build_source(folder=False))
         self.build_button.setMenu(build_menu)
-        self.add_refs_button = QPushButton("Add photos…", database_box)
+        self.add_refs_button = QPushButton(tr("Add photos…"), database_box)
         self.add_refs_button.setToolTip("Add more geotagged photos to the open database (new photos only)")
         self.add_refs_button.clicked.connect(self.choose_reference_additions)
-        self.train_button = QPushButton("Train features", database_box)
+        self.train_button = QPushButton(tr("Train features"), database_box)
         self.train_button.setToolTip("Learn geolocation features on this database (a geocell classifier on the "
                                      "stored embeddings; minutes on a CPU for a few thousand photos). Enables the "
                                      "cells and hybrid estimators")
         self.train_button.clicked.connect(self.train_features)
-        self.coverage_button = QPushButton("Show coverage", database_box)
+        self.coverage_button = QPushButton(tr("Show coverage"), database_box)
         self.coverage_button.setToolTip("Add the reference photos as a point layer")
         self.coverage_button.clicked.connect(self.show_coverage)
         for pair in ((self.open_button, self.recent_button), (self.build_button, self.add_refs_button),
@@ -254,7 +255,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             database_layout.addLayout(row)
         layout.addWidget(database_box)
 
-        photos_box = QgsCollapsibleGroupBox("Photos to locate", body)
+        photos_box = QgsCollapsibleGroupBox(tr("Photos to locate"), body)
         photos_layout = QVBoxLayout(photos_box)
         self.photo_list = PhotoList(photos_box)
         self.photo_list.setObjectName("photoList")
@@ -262,13 +263,13 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.photo_list.filesDropped.connect(self.add_photos)
         photos_layout.addWidget(self.photo_list)
         row = QHBoxLayout()
-        add_files = QPushButton("Add files…", photos_box)
+        add_files = QPushButton(tr("Add files…"), photos_box)
         add_files.clicked.connect(self.choose_photo_files)
-        add_folder = QPushButton("Add folder…", photos_box)
+        add_folder = QPushButton(tr("Add folder…"), photos_box)
         add_folder.clicked.connect(self.choose_photo_folder)
-        remove = QPushButton("Remove", photos_box)
+        remove = QPushButton(tr("Remove"), photos_box)
         remove.clicked.connect(self.remove_selected_photos)
-        clear = QPushButton("Clear", photos_box)
+        clear = QPushButton(tr("Clear"), photos_box)
         clear.clicked.connect(self.photo_list.clear)
         for widget in (add_files, add_folder):
             row.addWidget(widget)
@@ -277,19 +278,19 @@ class PhotoGeolocatorDock(QgsDockWidget):
         for widget in (remove, clear):
             row.addWidget(widget)
         photos_layout.addLayout(row)
-        self.skip_gps_check = QCheckBox("Skip photos that already have GPS", photos_box)
+        self.skip_gps_check = QCheckBox(tr("Skip photos that already have GPS"), photos_box)
         self.skip_gps_check.setToolTip("Leave them out; keep them to check the engine against their known location")
         photos_layout.addWidget(self.skip_gps_check)
         layout.addWidget(photos_box)
 
-        parameters_box = QgsCollapsibleGroupBox("Parameters", body)
+        parameters_box = QgsCollapsibleGroupBox(tr("Parameters"), body)
         form = QFormLayout(parameters_box)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow panel: fields under labels
         self.k_spin = QSpinBox(parameters_box)
         self.k_spin.setRange(1, 1000)
         self.k_spin.setValue(100)
         self.k_spin.setToolTip("How many of the most similar reference photos vote on the location")
-        form.addRow("Neighbours (k)", self.k_spin)
+        form.addRow(tr("Neighbours (k)"), self.k_spin)
         self.estimator_combo = QComboBox(parameters_box)
         self.estimator_combo.addItem("sphere: kernel density on the sphere", "sphere")
         self.estimator_combo.addItem("paper: the IM2GPS authors' grid procedure", "paper")
@@ -299,7 +300,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
                                         "near the poles; paper reproduces the original method")
         self.estimator_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.estimator_combo.setMinimumContentsLength(14)
-        form.addRow("Estimator", self.estimator_combo)
+        form.addRow(tr("Estimator"), self.estimator_combo)
         self.bandwidth_spin = QDoubleSpinBox(parameters_box)
         self.bandwidth_spin.setRange(0.01, 5000)
         self.bandwidth_spin.setDecimals(2)
@@ -307,12 +308,12 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.bandwidth_spin.setSuffix(" km")
         self.bandwidth_spin.setToolTip("Size of each neighbour's kernel on the ground: small for a dense local "
                                        "collection (one site), large for a sparse worldwide one")
-        form.addRow("Bandwidth", self.bandwidth_spin)
+        form.addRow(tr("Bandwidth"), self.bandwidth_spin)
         self.temperature = DEFAULT_TEMPERATURE
-        self.uncertainty_check = QCheckBox("Uncertainty circles (50% / 90%)", parameters_box)
+        self.uncertainty_check = QCheckBox(tr("Uncertainty circles (50% / 90%)"), parameters_box)
         self.uncertainty_check.setChecked(True)
         form.addRow(self.uncertainty_check)
-        self.density_check = QCheckBox("Density raster", parameters_box)
+        self.density_check = QCheckBox(tr("Density raster"), parameters_box)
         self.density_check.setChecked(True)
         self.density_check.setToolTip("Write the kernel density as a GeoTIFF per photo (probability per km²)")
         form.addRow(self.density_check)
@@ -322,25 +323,25 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.resolution_spin.setValue(0.1)
         self.resolution_spin.setSuffix("°")
         self.resolution_spin.setToolTip("Cell size of the density raster in degrees (0.1° ≈ 11 km)")
-        form.addRow("Raster resolution", self.resolution_spin)
+        form.addRow(tr("Raster resolution"), self.resolution_spin)
         self.extent_combo = QComboBox(parameters_box)
         self.extent_combo.addItem("Around each prediction", "around")
         self.extent_combo.addItem("Whole world", "world")
-        form.addRow("Raster extent", self.extent_combo)
+        form.addRow(tr("Raster extent"), self.extent_combo)
         self.output_widget = QgsFileWidget(parameters_box)
         self.output_widget.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
         self.output_widget.setToolTip("Where density rasters are kept (the project folder by default)")
-        form.addRow("Raster folder", self.output_widget)
+        form.addRow(tr("Raster folder"), self.output_widget)
         layout.addWidget(parameters_box)
 
         footer = QWidget(self)  # outside the scrolled area: the run button and status are always in view
         footer_layout = QVBoxLayout(footer)
         footer_layout.setContentsMargins(6, 0, 6, 6)
         row = QHBoxLayout()
-        self.run_button = QPushButton("Locate photos", footer)
+        self.run_button = QPushButton(tr("Locate photos"), footer)
         self.run_button.setObjectName("runButton")
         self.run_button.clicked.connect(self.start_run)
-        self.cancel_button = QPushButton("Cancel", footer)
+        self.cancel_button = QPushButton(tr("Cancel"), footer)
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.clicked.connect(self.cancel)
         row.addWidget(self.run_button)
@@ -355,7 +356,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         footer_layout.addWidget(self.progress_bar)
         footer_layout.addWidget(self.status_label)
 
-        results_box = QgsCollapsibleGroupBox("Results", body)
+        results_box = QgsCollapsibleGroupBox(tr("Results"), body)
         results_layout = QVBoxLayout(results_box)
         self.results_table = QTableWidget(0, len(RESULT_COLUMNS), results_box)
         self.results_table.setObjectName("resultsTable")
@@ -374,7 +375,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.preview_layout = QHBoxLayout(self.preview)
         self.preview_layout.setContentsMargins(0, 0, 0, 0)
         results_layout.addWidget(self.preview)
-        self.export_button = QPushButton("Export run to GeoPackage…", results_box)
+        self.export_button = QPushButton(tr("Export run to GeoPackage…"), results_box)
         self.export_button.clicked.connect(self.choose_export)
         results_layout.addWidget(self.export_button)
         layout.addWidget(results_box)
@@ -483,7 +484,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.engine.close()
         self.engine = engine
         self.database = None
-        self.database_label.setText("No reference database is open yet.")
+        self.database_label.setText(tr("No reference database is open yet."))
         self.refresh_dependencies()
         self._update_buttons()
 
@@ -791,13 +792,13 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     def cancel(self) -> None:
         if self.task is not None:
-            self.status_label.setText("Cancelling…")
+            self.status_label.setText(tr("Cancelling…"))
             self.task.cancel()
 
     def _task_done(self) -> None:
         self.task = None
         self.progress_bar.setValue(0)
-        self.status_label.setText("")
+        self.status_label.setText(tr(""))
         self._update_buttons()
 
     def _run_finished(self, task: EngineTask) -> None:
@@ -883,7 +884,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         bar = self.iface.messageBar()
         item = bar.createMessage("Photo Geolocator", f"Located {len(run.results)} photos ({len(run.failed)} "
                                  f"skipped).{where} The layers are temporary:")
-        keep = QPushButton("Keep them in a GeoPackage…", item)
+        keep = QPushButton(tr("Keep them in a GeoPackage…"), item)
         keep.clicked.connect(self.choose_export)
         item.layout().addWidget(keep)
         bar.pushWidget(item, Qgis.MessageLevel.Success, 30)
