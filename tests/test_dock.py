@@ -121,6 +121,10 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     assert raster.renderer().type() == "singlebandpseudocolor"
     labels = [item.label for item in raster.renderer().shader().rasterShaderFunction().colorRampItemList()]
     assert len(set(labels)) == len(labels) and "per km²" in labels[-1], labels
+    from qgis.core import QgsLayerTreeLayer
+
+    nodes = raster.renderer().createLegendNodes(QgsLayerTreeLayer(raster))
+    assert [n.data(Qt.ItemDataRole.DisplayRole) for n in nodes][-len(labels):] == labels, "a legend entry per step"
     warnings = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Warning)
     assert any("broken.jpg" in w and "damaged or truncated" in w for w in warnings)
     assert dock.results_table.rowCount() == 2
@@ -326,6 +330,7 @@ def test_the_panel_fits_its_width_and_the_wheel_scrolls_past_number_boxes(dock, 
     body = dock.scroll.widget()
     scrollbar = dock.scroll.verticalScrollBar().sizeHint().width()
     assert body.minimumSizeHint().width() + scrollbar <= dock.minimumWidth(), "no horizontal scrolling"
+    assert dock.minimumWidth() <= 420, "compact: rows of at most two or three buttons, fields under labels"
     assert not body.isAncestorOf(dock.status_label) and not body.isAncestorOf(dock.run_button), \
         "the run button and status line never scroll out of view"
     before = dock.k_spin.value()

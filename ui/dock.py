@@ -385,7 +385,6 @@ class PhotoGeolocatorDock(QgsDockWidget):
             spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             spin.installEventFilter(self.wheel_guard)
         self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(body)
         container = QWidget(self)
         outer = QVBoxLayout(container)
@@ -393,7 +392,13 @@ class PhotoGeolocatorDock(QgsDockWidget):
         outer.addWidget(self.scroll, 1)
         outer.addWidget(footer)
         self.setWidget(container)
-        self.setMinimumWidth(PANEL_WIDTH)
+
+    def fit_width(self) -> None:
+        """Open wide enough for the content in this style and font: no horizontal scrolling, nothing cut."""
+        body = self.scroll.widget()
+        needed = (body.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width()
+                  + 2 * self.scroll.frameWidth() + 4)
+        self.setMinimumWidth(max(PANEL_WIDTH, needed))
 
     # -- dependencies ----------------------------------------------------------------------------
 
@@ -412,6 +417,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.install_button.setVisible(bool(missing))
         self.external_button.setVisible(not external)
         self.internal_button.setVisible(external)
+        self.fit_width()
 
     def copy_dependency_details(self) -> None:
         from .diagnostics import report
@@ -850,6 +856,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
                 if value is not None:
                     self.results_table.setItem(row, column, NumberItem(value, style))
         self.results_table.resizeColumnsToContents()
+        self.results_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # photo order first
         self.results_table.setSortingEnabled(True)
 
     def selected_result(self):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qgis.core import (
     QgsApplication,
+    QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
     QgsCoordinateReferenceSystem,
     QgsLayerTreeGroup,
@@ -78,6 +79,9 @@ def style_density(layer: QgsRasterLayer, band: int = 1) -> None:
     ramp.setColorRampItemList([
         QgsColorRampShader.ColorRampItem(top * share, QColor(*rgba), density_label(top * share))
         for share, rgba in DENSITY_RAMP])
+    legend = QgsColorRampLegendNodeSettings()
+    legend.setUseContinuousLegend(False)  # one entry per labelled step (a continuous bar prints 0 … 0.000001)
+    ramp.setLegendSettings(legend)
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(ramp)
     layer.setRenderer(QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader))
