@@ -140,6 +140,9 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     for neighbour in result.neighbours[:10]:
         assert extent.contains(to_canvas.transform(QgsPointXY(neighbour.lon, neighbour.lat)))
     assert dock.preview_layout.count() == 5, "the photo beside its top four neighbours"
+    qgis_app.processEvents()
+    body = dock.scroll.widget()
+    assert body.minimumSizeHint().width() <= dock.minimumWidth(), "the preview fits the panel's width"
 
     export = tmp_path / "run.gpkg"
     assert dock.export_run(run, str(export))

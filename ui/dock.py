@@ -16,6 +16,7 @@ from qgis.PyQt.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -372,7 +373,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.results_table.setIconSize(QSize(28, 28))
         results_layout.addWidget(self.results_table)
         self.preview = QWidget(results_box)
-        self.preview_layout = QHBoxLayout(self.preview)
+        self.preview_layout = QGridLayout(self.preview)  # the photo, beside its four best matches in 2 x 2
         self.preview_layout.setContentsMargins(0, 0, 0, 0)
         results_layout.addWidget(self.preview)
         self.export_button = QPushButton(tr("Export run to GeoPackage…"), results_box)
@@ -392,6 +393,10 @@ class PhotoGeolocatorDock(QgsDockWidget):
         outer.addWidget(self.scroll, 1)
         outer.addWidget(footer)
         self.setWidget(container)
+
+    def showEvent(self, event):  # noqa: N802 (Qt API name)
+        super().showEvent(event)
+        self.fit_width()  # measured again in the main window's own style and font
 
     def fit_width(self) -> None:
         """Open wide enough for the content in this style and font: no horizontal scrolling, nothing cut."""
@@ -878,12 +883,16 @@ class PhotoGeolocatorDock(QgsDockWidget):
         select_prediction(self.runs[-1], result, QgsProject.instance())
         canvas.refresh()
         self._clear_preview()
-        for path, caption in [(result.photo, "this photo")] + [
-                (n.path, f"#{n.rank} ({n.similarity:.2f})") for n in result.neighbours[:4]]:
+        photo = QLabel(self.preview)
+        photo.setPixmap(thumbnail(result.photo, PREVIEW))
+        photo.setToolTip(f"this photo: {result.photo}")
+        self.preview_layout.addWidget(photo, 0, 0, 2, 1)
+        for index, neighbour in enumerate(result.neighbours[:4]):
             label = QLabel(self.preview)
-            label.setPixmap(thumbnail(path, PREVIEW // 2 if caption != "this photo" else PREVIEW))
-            label.setToolTip(f"{caption}: {path}")
-            self.preview_layout.addWidget(label)
+            label.setPixmap(thumbnail(neighbour.path, PREVIEW // 2))
+            label.setToolTip(f"#{neighbour.rank} ({neighbour.similarity:.2f}): {neighbour.path}")
+            self.preview_layout.addWidget(label, index // 2, 1 + index % 2)
+        self.preview_layout.setColumnStretch(3, 1)
 
     def offer_to_keep(self, run) -> None:
         """Say what the run made and offer to keep its layers, which live in memory until exported."""
