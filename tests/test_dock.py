@@ -200,7 +200,8 @@ def test_a_second_run_while_one_runs_is_refused(dock, qgis_app, qgis_iface, walk
     wait_until_idle(dock, qgis_app)
     dock.start_run()  # two runs in a row
     wait_until_idle(dock, qgis_app)
-    assert len(dock.runs) == 2 and len(run_groups()) >= 2
+    assert [run.number for run in dock.runs] == [2], "the panel shows the latest run"
+    assert len(run_groups()) >= 2, "each run keeps its layer group"
 
 
 def test_drop_files_from_the_file_manager(dock, shared_photos):

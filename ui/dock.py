@@ -165,7 +165,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.database = None  # DatabaseInfo of the open database
         self.engine = make_engine()
         self.task: EngineTask | None = None
-        self.runs = []
+        self.runs = []  # the run the panel shows (cleared with the project or when another run starts)
+        self.run_count = 0
         self._build_ui()
         QgsProject.instance().cleared.connect(self.clear_results)  # New project / opening another
         self.refresh_dependencies()
@@ -768,7 +769,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.message("Add photos to locate first.", Qgis.MessageLevel.Warning)
             return
         request = self.locate_request(paths)
-        number = len(self.runs) + 1
+        self.run_count += 1  # numbers stay unique in the session although the panel shows the last run only
+        number = self.run_count
         folder = self.density_folder()
         engine, database = self.engine, self.database.name
         run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
