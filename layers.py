@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsPointXY
 
-from .geoloc_core.circles import geodesic_circle
+from .geoloc_core.circles import geodesic_polygons
 from .geoloc_core.files import display_path
 from .geoloc_core.schema import (
     CELL_FIELDS,
@@ -62,9 +62,10 @@ def uncertainty_features(results) -> list[QgsFeature]:
     for r in results:
         for level in UNCERTAINTY_LEVELS:
             radius = uncertainty_radius(r, level)
-            ring = [QgsPointXY(x, y) for x, y in geodesic_circle(r.lat, r.lon, radius)]
+            polygons = [[[QgsPointXY(x, y) for x, y in ring] for ring in polygon]
+                        for polygon in geodesic_polygons(r.lat, r.lon, radius)]
             features.append(_feature(UNCERTAINTY, {"photo": display_path(r.photo), "level": level, "radius_km": radius},
-                                     QgsGeometry.fromPolygonXY([ring])))
+                                     QgsGeometry.fromMultiPolygonXY(polygons)))
     return features
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import QgsApplication
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
 from .processing_provider.provider import PhotoGeolocatorProvider
 from .ui.dock import PhotoGeolocatorDock
+from .ui.i18n import install_translator, tr
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 MENU_NAME = "&Photo Geolocator"
@@ -30,6 +31,7 @@ class PhotoGeolocatorPlugin:
         self.toolbar = None
         self.dock: PhotoGeolocatorDock | None = None
         self.provider: PhotoGeolocatorProvider | None = None
+        self.translator = install_translator()
 
     def initProcessing(self):  # noqa: N802 (QGIS API name)
         if self.provider is None:
@@ -44,14 +46,14 @@ class PhotoGeolocatorPlugin:
         self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
 
-        self.action = QAction(QIcon(str(PLUGIN_DIR / "resources" / "icon.svg")), "Photo Geolocator", main_window)
+        self.action = QAction(QIcon(str(PLUGIN_DIR / "resources" / "icon.svg")), tr("Photo Geolocator"), main_window)
         self.action.setObjectName("PhotoGeolocatorToggleDock")
         self.action.setCheckable(True)
-        self.action.setToolTip("Show or hide the Photo Geolocator panel")
+        self.action.setToolTip(tr("Show or hide the Photo Geolocator panel"))
         self.action.toggled.connect(self.dock.setVisible)
         self.dock.visibilityChanged.connect(self.action.setChecked)
         self.iface.addPluginToMenu(MENU_NAME, self.action)
-        self.diagnostics_action = QAction("About / diagnostics…", main_window)
+        self.diagnostics_action = QAction(tr("About / diagnostics…"), main_window)
         self.diagnostics_action.setObjectName("PhotoGeolocatorDiagnostics")
         self.diagnostics_action.triggered.connect(self.show_diagnostics)
         self.iface.addPluginToMenu(MENU_NAME, self.diagnostics_action)
@@ -65,6 +67,9 @@ class PhotoGeolocatorPlugin:
         DiagnosticsDialog(self.dock.engine.label if self.dock else "", self.iface.mainWindow()).exec()
 
     def unload(self):
+        if self.translator is not None:
+            QCoreApplication.removeTranslator(self.translator)
+            self.translator = None
         for action in (self.action, self.diagnostics_action):
             if action is not None:
                 self.iface.removePluginMenu(MENU_NAME, action)

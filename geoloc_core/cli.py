@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("database", type=Path)
     locate.add_argument("photos", nargs="+", type=Path, help="photo files or folders")
     locate.add_argument("-o", "--output", type=Path, help="write results: .csv, .geojson or .gpkg")
+    locate.add_argument("--density", type=Path, help="also write one density GeoTIFF for the run: band 1 the "
+                        "highest density of any photo, then one band per photo")
     locate.add_argument("--density-dir", type=Path, help="also write one density GeoTIFF per photo here")
     locate.add_argument("--density-resolution", type=float, default=0.1, help="degrees per density cell")
     locate.add_argument("--density-extent", choices=("around", "world"), default="around",
@@ -250,7 +252,7 @@ def _check_output(path: Path | None, database: Path, folder: bool = False) -> No
 
 
 def run_locate(args, printer: ProgressPrinter) -> int:
-    from .export import check_results_output, write_density_geotiff, write_results
+    from .export import check_file_output, check_results_output, write_density_geotiff, write_density_stack, write_results
     from .locate import DensityOptions
 
     world = (-180.0, -90.0, 180.0, 90.0) if args.density_extent == "world" else None
@@ -258,8 +260,11 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     options = _options(args, density)
     _check_output(args.output, args.database)
     _check_output(args.density_dir, args.database, folder=True)
+    _check_output(args.density, args.database)
     if args.output:
         check_results_output(args.output, args.overwrite)
+    if args.density:
+        check_file_output(args.density, args.overwrite)
     photos, unlisted = _expand_photos(args.photos)
     locator = _open_locator(args)
     report = locator.locate_paths(photos, options, printer)
@@ -274,6 +279,9 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     written = []
     if args.output:
         written += write_results(args.output, report.results, locator.database.name, run_time, args.overwrite)
+    if args.density and report.results:
+        written.append(write_density_stack(args.density, report.results, args.bandwidth, args.density_resolution,
+                                           world, args.overwrite))
     densities = {}
     if args.density_dir:
         args.density_dir.mkdir(parents=True, exist_ok=True)

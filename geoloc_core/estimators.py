@@ -243,8 +243,7 @@ class DensityGrid:
 
 def density_grid(lat, lon, weights, bandwidth_km: float, extent: tuple[float, float, float, float],
                  resolution_deg: float, max_cells: int = 4_000_000) -> DensityGrid:
-    """Evaluate the normalised vMF mixture over extent (west, south, east, north) in degrees.
-    East may exceed 180 for an extent across the antimeridian."""
+    """Evaluate the normalised vMF mixture over extent (west, south, east, north) in degrees."""
     west, south, east, north = extent
     south, north = max(south, -90.0), min(north, 90.0)
     cols = max(1, int(math.ceil((east - west) / resolution_deg - 1e-9)))

@@ -17,7 +17,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from .circles import geodesic_circle
+import numpy as np
+
+from .circles import geodesic_polygons
 from .estimators import DensityGrid
 from .files import display_path
 from .locate import LocationResult
@@ -36,6 +38,8 @@ from .storage import atomic_write, atomic_write_bytes
 
 PREDICTION_NAMES = names(PREDICTION_FIELDS)
 NEIGHBOUR_NAMES = names(NEIGHBOUR_FIELDS)
+DENSITY_BAND_DESCRIPTION = "probability density per km2"
+ALL_PHOTOS_BAND = "all photos (highest density of any photo, per km2)"
 FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 
@@ -51,6 +55,11 @@ def _check_target(path: Path, overwrite: bool) -> None:
         raise ExportError(f"{display_path(path)}: file exists; choose another name or allow overwriting")
     if not path.parent.is_dir():
         raise ExportError(f"{display_path(path.parent)}: folder not found")
+
+
+def check_file_output(path: str | os.PathLike, overwrite: bool = False) -> None:
+    """ExportError unless `path` can be written (callers check before the work)."""
+    _check_target(Path(path), overwrite)
 
 
 def _written(target: Path, write) -> None:
@@ -197,7 +206,7 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
         _add_point_layer(ogr, source, "predictions", wgs84, PREDICTION_FIELDS, predictions)
         _add_point_layer(ogr, source, "neighbours", wgs84, NEIGHBOUR_FIELDS, neighbours)
         if uncertainty:
-            layer = source.CreateLayer("uncertainty", wgs84, ogr.wkbPolygon)
+            layer = source.CreateLayer("uncertainty", wgs84, ogr.wkbMultiPolygon)
             for name, kind in UNCERTAINTY_FIELDS:
                 layer.CreateField(ogr.FieldDefn(name, _ogr_type(ogr, kind)))
             for result in results:
@@ -207,12 +216,8 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
                     feature.SetField("photo", display_path(result.photo))
                     feature.SetField("level", level)
                     feature.SetField("radius_km", radius)
-                    ring = ogr.Geometry(ogr.wkbLinearRing)
-                    for x, y in geodesic_circle(result.lat, result.lon, radius):
-                        ring.AddPoint_2D(x, y)
-                    polygon = ogr.Geometry(ogr.wkbPolygon)
-                    polygon.AddGeometry(ring)
-                    feature.SetGeometry(polygon)
+                    feature.SetGeometry(ogr.CreateGeometryFromJson(json.dumps(
+                        {"type": "MultiPolygon", "coordinates": geodesic_polygons(result.lat, result.lon, radius)})))
                     layer.CreateFeature(feature)
     finally:
         with _closing_checked():
@@ -261,7 +266,9 @@ def _add_point_layer(ogr, source, name: str, srs, fields, rows: list[dict]) -> N
     layer.CommitTransaction()
 
 
-def _write_geotiff(path: Path, bands: list, descriptions: list[str], grid: DensityGrid, overwrite: bool) -> Path:
+def _write_geotiff(path: Path, band_count: int, grid_shape: tuple[int, int], geotransform, overwrite: bool,
+                   fill) -> Path:
+    """A float32 GeoTIFF in EPSG:4326, deflate-compressed; fill(dataset) writes its bands."""
     _check_target(path, overwrite)
     _, osr = _ogr(path)
     from osgeo import gdal
@@ -269,23 +276,19 @@ def _write_geotiff(path: Path, bands: list, descriptions: list[str], grid: Densi
     gdal.UseExceptions()
 
     def write(tmp: Path) -> None:
-        rows, cols = grid.values.shape
-        dataset = gdal.GetDriverByName("GTiff").Create(str(tmp), cols, rows, len(bands), gdal.GDT_Float32,
+        rows, cols = grid_shape
+        dataset = gdal.GetDriverByName("GTiff").Create(str(tmp), cols, rows, band_count, gdal.GDT_Float32,
                                                        options=["COMPRESS=DEFLATE", "PREDICTOR=3"])
         failure = None
         try:
-            dataset.SetGeoTransform(grid.geotransform)
+            dataset.SetGeoTransform(geotransform)
             srs = osr.SpatialReference()
             srs.ImportFromEPSG(4326)
             dataset.SetProjection(srs.ExportToWkt())
-            for number, (values, description) in enumerate(zip(bands, descriptions), start=1):
-                band = dataset.GetRasterBand(number)
-                band.WriteArray(values)
-                band.SetDescription(description)
+            fill(dataset)
             dataset.FlushCache()
         except RuntimeError as exc:  # keep only the message: its traceback would keep the dataset open
             failure = str(exc)
-        band = None  # noqa: F841
         with _closing_checked():
             dataset = None  # noqa: F841 - closes the file
         if failure:
@@ -295,25 +298,47 @@ def _write_geotiff(path: Path, bands: list, descriptions: list[str], grid: Densi
     return path
 
 
+def _write_band(dataset, number: int, values, description: str) -> None:
+    band = dataset.GetRasterBand(number)
+    band.WriteArray(values)
+    band.SetDescription(description)
+
+
 def write_density_geotiff(path: str | os.PathLike, grid: DensityGrid, overwrite: bool = False) -> Path:
     """The density as a float32 GeoTIFF in EPSG:4326 (probability per km^2), deflate-compressed."""
-    return _write_geotiff(Path(path), [grid.values], ["probability density per km2"], grid, overwrite)
+    return _write_geotiff(Path(path), 1, grid.values.shape, grid.geotransform, overwrite,
+                          lambda dataset: _write_band(dataset, 1, grid.values, DENSITY_BAND_DESCRIPTION))
 
 
 def write_density_stack(path: str | os.PathLike, results: Sequence[LocationResult], bandwidth_km: float,
-                        resolution_deg: float, overwrite: bool = False, max_cells: int = 4_000_000) -> Path:
-    """One band per photo on a common grid over the union of the photos' surroundings (the resolution is
-    coarsened where that grid would exceed max_cells). Band descriptions are the photos' file names."""
-    import numpy as np
-
+                        resolution_deg: float, extent: tuple[float, float, float, float] | None = None,
+                        overwrite: bool = False, max_values: int = 16_000_000) -> Path:
+    """One raster for a whole run: band 1 holds, per cell, the highest density of any photo (what the map
+    shows), then one band per photo (described by the photo's file name) on a common grid: `extent`, or
+    the union of the photos' surroundings. The resolution is coarsened where the file would hold more than
+    max_values cells over all bands (at most 4 million per band)."""
     from .estimators import density_grid
-    from .locate import density_extent
+    from .locate import density_extent, fitting_resolution, union_extent
 
-    extents = np.array([density_extent(r.lat, r.lon, r.radius90_km) for r in results])
-    union = (extents[:, 0].min(), max(extents[:, 1].min(), -90.0), extents[:, 2].max(), min(extents[:, 3].max(), 90.0))
-    area = (union[2] - union[0]) * (union[3] - union[1])
-    resolution = max(resolution_deg, float(np.sqrt(area / max_cells)))
-    grids = [density_grid([n.lat for n in r.neighbours], [n.lon for n in r.neighbours],
-                          [n.weight for n in r.neighbours], bandwidth_km, union, resolution) for r in results]
-    names = [display_path(Path(r.photo).name) for r in results]
-    return _write_geotiff(Path(path), [g.values for g in grids], names, grids[0], overwrite)
+    if not results:
+        raise ExportError(f"{path}: no located photo to write a density for")
+    if extent is None:
+        extent = union_extent([density_extent(r.lat, r.lon, r.radius90_km) for r in results])
+    per_band = max(10_000, min(4_000_000, max_values // (len(results) + 1)))
+    resolution = fitting_resolution(extent, resolution_deg, per_band)
+
+    def grid(result):
+        return density_grid([n.lat for n in result.neighbours], [n.lon for n in result.neighbours],
+                            [n.weight for n in result.neighbours], bandwidth_km, extent, resolution, per_band)
+
+    first = grid(results[0])
+
+    def fill(dataset) -> None:
+        highest = first.values.copy()
+        for number, result in enumerate(results, start=2):
+            values = first.values if number == 2 else grid(result).values
+            highest = highest if number == 2 else np.maximum(highest, values)
+            _write_band(dataset, number, values, display_path(Path(result.photo).name))
+        _write_band(dataset, 1, highest, ALL_PHOTOS_BAND)
+
+    return _write_geotiff(Path(path), len(results) + 1, first.values.shape, first.geotransform, overwrite, fill)

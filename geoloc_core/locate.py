@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -108,10 +109,30 @@ class LocateReport:
 
 
 def density_extent(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
-    """An extent around a point holding ~3 x radius_km, at least 5 degrees across."""
-    half_lat = max(2.5, min(90.0, np.degrees(3 * radius_km / EARTH_RADIUS_KM)))
-    half_lon = min(180.0, half_lat / max(np.cos(np.radians(min(abs(lat) + half_lat, 89.0))), 0.05))
-    return (lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
+    """An extent around a point holding ~3 x radius_km, at least 5 degrees across, within the world:
+    one that would reach a pole or cross the antimeridian spans all longitudes (a raster cannot wrap)."""
+    half_lat = max(2.5, min(90.0, float(np.degrees(3 * radius_km / EARTH_RADIUS_KM))))
+    south, north = max(-90.0, lat - half_lat), min(90.0, lat + half_lat)
+    half_lon = half_lat / max(float(np.cos(np.radians(min(abs(lat) + half_lat, 89.0)))), 0.05)
+    west, east = lon - half_lon, lon + half_lon
+    if south <= -90.0 or north >= 90.0 or west < -180.0 or east > 180.0:
+        west, east = -180.0, 180.0
+    return (west, south, east, north)
+
+
+def union_extent(extents) -> tuple[float, float, float, float]:
+    extents = np.asarray(extents, dtype=np.float64)
+    return (float(extents[:, 0].min()), float(extents[:, 1].min()), float(extents[:, 2].max()),
+            float(extents[:, 3].max()))
+
+
+def fitting_resolution(extent: tuple[float, float, float, float], resolution_deg: float, max_cells: int) -> float:
+    """resolution_deg, coarsened where the extent would need more than max_cells cells."""
+    width, height = extent[2] - extent[0], extent[3] - extent[1]
+    resolution = max(resolution_deg, float(np.sqrt(width * height / max_cells)))
+    while math.ceil(width / resolution - 1e-9) * math.ceil(height / resolution - 1e-9) > max_cells:
+        resolution *= 1.01
+    return resolution
 
 
 class Locator:
@@ -173,8 +194,7 @@ class Locator:
                 extent, resolution = options.density.extent, options.density.resolution_deg
                 if extent is None:
                     extent = density_extent(est.lat, est.lon, est.radius90_km)
-                    area = (extent[2] - extent[0]) * (extent[3] - extent[1])
-                    resolution = max(resolution, float(np.sqrt(area / AUTO_DENSITY_MAX_CELLS)))
+                    resolution = fitting_resolution(extent, resolution, AUTO_DENSITY_MAX_CELLS)
                 grid = density_grid(lat, lon, est.weights, options.bandwidth_km, extent, resolution)
             results.append(LocationResult(str(photo), est.lat, est.lon, est.confidence, est.radius50_km,
                                           est.radius90_km, options.estimator, options.k, neighbours, grid))

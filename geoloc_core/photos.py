@@ -2,10 +2,17 @@
 
 Decoding is the main cost of ingesting photos, so JPEGs are decoded at reduced size
 (`Image.draft` lets libjpeg skip most of the work) when the network only needs ~224 px.
+
+HEIC/HEIF photos are decoded by pillow-heif, except in a process whose global symbol scope already
+holds a libheif (the QGIS application links Debian's through GDAL): pillow-heif's own, newer libheif
+would then bind to that one and crash the process (SIGSEGV), so there they go through GDAL's HEIF
+driver, which uses the libheif already loaded.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import math
 import os
 import re
@@ -20,16 +27,69 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .files import PhotoError, os_reason
 
-try:  # HEIC/HEIF support; optional so that the rest works where pillow-heif is missing
-    from pillow_heif import register_heif_opener
-
-    register_heif_opener()
-    HEIF_SUPPORTED = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HEIF_SUPPORTED = False
-
+HEIF_SUFFIXES = frozenset({".heic", ".heif", ".hif", ".avif"})
 GPS_IFD = 0x8825
 EXIF_ORIENTATION = 0x0112
+# GDAL's names of the EXIF GPS tags that gps_from_exif reads, by tag number
+GDAL_GPS_TAGS = {1: "LatitudeRef", 2: "Latitude", 3: "LongitudeRef", 4: "Longitude", 5: "AltitudeRef",
+                 6: "Altitude", 7: "TimeStamp", 29: "DateStamp"}
+
+
+def libheif_in_global_scope() -> bool:
+    """Whether this process already exports libheif's symbols globally (true inside the QGIS
+    application on Linux, false in a plain Python, where GDAL is loaded privately)."""
+    try:
+        return hasattr(ctypes.CDLL(None), "heif_get_version")
+    except (OSError, TypeError):  # no global scope to look into (Windows)
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def heif_decoder() -> str | None:
+    """'pillow-heif', 'gdal' (where pillow-heif would clash with a loaded libheif) or None."""
+    if libheif_in_global_scope():
+        try:
+            from osgeo import gdal
+        except ImportError:  # pragma: no cover - the QGIS application always has GDAL
+            return None
+        return "gdal" if gdal.GetDriverByName("HEIF") is not None else None
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    register_heif_opener()
+    return "pillow-heif"
+
+
+def _through_gdal(path: Path) -> bool:
+    return path.suffix.lower() in HEIF_SUFFIXES and heif_decoder() == "gdal"
+
+
+def _gdal_heif(path: Path):
+    from osgeo import gdal
+
+    gdal.UseExceptions()
+    try:
+        return gdal.Open(str(path))
+    except RuntimeError as exc:
+        raise PhotoError(path, f"cannot be read ({exc})") from None
+
+
+def _gdal_gps(metadata: dict) -> dict:
+    """GDAL's EXIF metadata ('EXIF_GPSLatitude': '(39) (3) (4.84)') as a GPS IFD mapping."""
+    gps = {}
+    for tag, name in GDAL_GPS_TAGS.items():
+        text = metadata.get(f"EXIF_GPS{name}")
+        if text is None:
+            continue
+        numbers = [float(n) for n in re.findall(r"\(([^)]*)\)", text) if n.strip()]
+        if name == "AltitudeRef":
+            gps[tag] = int(text, 0) if text.strip().startswith("0x") else int(float(text or 0))
+        elif numbers:
+            gps[tag] = tuple(numbers) if len(numbers) > 1 else numbers[0]
+        else:
+            gps[tag] = text
+    return gps
 
 
 class UnusablePixels(ValueError):
@@ -46,7 +106,7 @@ class GpsFix:
     timestamp: str | None = None
 
 
-def _open(path: Path) -> Image.Image:
+def _check_file(path: Path) -> None:
     try:
         status = os.stat(path)
     except FileNotFoundError:
@@ -57,6 +117,17 @@ def _open(path: Path) -> Image.Image:
         raise PhotoError(path, "is a folder, not a photo")
     if status.st_size == 0:
         raise PhotoError(path, "file is empty (0 bytes)")
+
+
+def _open(path: Path) -> Image.Image:
+    _check_file(path)
+    if path.suffix.lower() in HEIF_SUFFIXES and heif_decoder() is None:
+        raise PhotoError(path, "HEIC/HEIF photos need the pillow-heif package, which is not installed")
+    if _through_gdal(path):
+        import numpy as np
+
+        bands = _gdal_heif(path).ReadAsArray()
+        return Image.fromarray(np.ascontiguousarray(np.moveaxis(bands, 0, -1)) if bands.ndim == 3 else bands)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -143,7 +214,12 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """(width, height) of the upright photo, read from the header without decoding."""
-    image = _open(Path(path))
+    path = Path(path)
+    if _through_gdal(path):
+        _check_file(path)
+        dataset = _gdal_heif(path)  # libheif applies the rotation: its size is already upright
+        return dataset.RasterXSize, dataset.RasterYSize
+    image = _open(path)
     with image:
         width, height = image.size
         if image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
@@ -243,6 +319,9 @@ def gps_from_exif(gps: dict) -> GpsFix | None:
 def read_gps(path: str | os.PathLike) -> GpsFix | None:
     """The EXIF GPS location of a photo, or None. Raises PhotoError for unreadable files."""
     path = Path(path)
+    if _through_gdal(path):
+        _check_file(path)
+        return gps_from_exif(_gdal_gps(_gdal_heif(path).GetMetadata("EXIF") or {}))
     image = _open(path)
     with image:
         try:

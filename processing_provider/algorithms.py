@@ -14,6 +14,7 @@ from qgis.core import (
     QgsFeatureSink,
     QgsProcessingAlgorithm,
     QgsProcessingException,
+    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
@@ -38,6 +39,7 @@ from ..qgis_compat import (
     SOURCE_VECTOR,
     SOURCE_VECTOR_POINT,
     SOURCE_VECTOR_POLYGON,
+    WKB_MULTIPOLYGON,
     WKB_NO_GEOMETRY,
     WKB_POINT,
     WKB_POLYGON,
@@ -73,10 +75,16 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
 
     @staticmethod
     def progress_reporter(feedback):
+        """Progress as the bar; the log gets one line per stage (hashing, embedding…), not one per photo."""
+        stages = []
+
         def report(progress):
             if progress.total:
                 feedback.setProgress(100.0 * progress.done / progress.total)
-            feedback.setProgressText(f"{progress.stage}: {Path(progress.message).name}")
+            if not stages or stages[-1] != progress.stage:
+                stages.append(progress.stage)
+                feedback.setProgressText(f"{progress.stage} ({progress.total} photos)…" if progress.total
+                                         else f"{progress.stage}…")
         return report
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -160,6 +168,9 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException("give a folder, a CSV or a layer of reference photos")
         for item in skipped:
             feedback.pushWarning(f"skipped {item}")
+        if not candidates:
+            raise QgsProcessingException(f"no photo with a usable location among the inputs ({len(skipped)} skipped); "
+                                         "reference photos need EXIF GPS or coordinates")
         return candidates
 
     def read_photo_paths(self, parameters, context, feedback):
@@ -348,7 +359,7 @@ class GeolocatePhotos(EngineAlgorithm):
         }
         if parameters.get("UNCERTAINTY"):
             outputs["UNCERTAINTY"] = self.write_sink(parameters, context, "UNCERTAINTY", layers.UNCERTAINTY,
-                                                     WKB_POLYGON, layers.uncertainty_features(report.results))
+                                                     WKB_MULTIPOLYGON, layers.uncertainty_features(report.results))
         density_path = self.parameterAsOutputLayer(parameters, "DENSITY", context)
         if parameters.get("DENSITY") and density_path:
             from ..geoloc_core.export import write_density_stack
@@ -357,8 +368,37 @@ class GeolocatePhotos(EngineAlgorithm):
             options = self.locate_options(parameters, context)
             write_density_stack(density_path, report.results, options.bandwidth_km, resolution, overwrite=True)
             outputs["DENSITY"] = density_path
+        for name, style in (("PREDICTIONS", "predictions"), ("NEIGHBOURS", "neighbours"),
+                            ("UNCERTAINTY", "uncertainty"), ("DENSITY", None)):
+            if isinstance(outputs.get(name), str) and context.willLoadLayerOnCompletion(outputs[name]):
+                context.layerToLoadOnCompletionDetails(outputs[name]).setPostProcessor(StyleOnLoad.for_style(style))
         feedback.pushInfo(f"located {len(report.results)} photos, {len(report.failed)} skipped")
         return outputs
+
+
+class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
+    """Styles an output as the dock styles its layers when Processing loads it into the project."""
+
+    _alive: list = []  # Processing does not own post-processors: keep them referenced
+
+    def __init__(self, style: str | None):
+        super().__init__()
+        self.style = style  # a style in resources/styles, or None for the density heat ramp
+
+    @classmethod
+    def for_style(cls, style: str | None) -> StyleOnLoad:
+        processor = cls(style)
+        cls._alive.append(processor)
+        return processor
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API name)
+        from ..ui.results import STYLES, style_density
+
+        if self.style is None:
+            style_density(layer)
+        else:
+            layer.loadNamedStyle(str(STYLES / f"{self.style}.qml"))
+        layer.triggerRepaint()
 
 
 class EvaluateAccuracy(EngineAlgorithm):

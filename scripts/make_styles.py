@@ -77,7 +77,7 @@ def neighbours(path: Path) -> None:
 
 
 def uncertainty(path: Path) -> None:
-    layer = QgsVectorLayer("Polygon?crs=EPSG:4326&field=photo:string&field=level:integer&field=radius_km:double",
+    layer = QgsVectorLayer("MultiPolygon?crs=EPSG:4326&field=photo:string&field=level:integer&field=radius_km:double",
                            "uncertainty", "memory")
     inner = QgsFillSymbol.createSimple({"color": "215,48,31,40", "outline_color": "#d7301f", "outline_width": "0.5"})
     outer = QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": "#fc8d59", "outline_width": "0.4",

@@ -1,103 +1,93 @@
-"""Render the README's screenshot: a QGIS main window with the dock after a real run, under Xvfb.
+"""Render the README's screenshots in the real QGIS main window (as `make run` starts it) after a real run:
+the whole window (dock and map) and the map canvas alone. Run by QGIS itself, under Xvfb:
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot.py docs/screenshot.png
+    xvfb-run -a -s "-screen 0 1600x1000x24" make -s run \
+        QGIS_ARGS="--nologo --code scripts/screenshot.py"
+
+It writes docs/screenshot.png and docs/screenshot-map.png; it builds its reference database (the walk
+photos and the flickr-cc photos of ../shared, ~620 photos) in a temporary folder first (minutes on a CPU).
 """
 
-from __future__ import annotations
-
-import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import qgis.utils
+from qgis.core import QgsApplication, QgsRectangle
+from qgis.PyQt.QtCore import QTimer
+from qgis.PyQt.QtWidgets import QDockWidget
+
+
+def locate_root() -> Path:
+    import photo_geolocator
+
+    return Path(photo_geolocator.__file__).resolve().parent
+
+
+ROOT = locate_root()
 SHARED = ROOT.parent / "shared"
+WALK = SHARED / "photos" / "exif-samples" / "jpg" / "gps"
+iface = qgis.utils.iface
+window = iface.mainWindow()
+dock = window.findChild(QDockWidget, "PhotoGeolocatorDock")
+scratch = tempfile.TemporaryDirectory()
 
 
-def main(output: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        plugins = Path(tmp) / "plugins"
-        plugins.mkdir()
-        (plugins / "photo_geolocator").symlink_to(ROOT, target_is_directory=True)
-        sys.path[:0] = [str(plugins), str(ROOT)]
-
-        from qgis.core import QgsApplication, QgsCoordinateReferenceSystem, QgsProject, QgsRectangle, QgsVectorLayer
-        from qgis.gui import QgsMapCanvas, QgsMessageBar
-        from qgis.PyQt.QtCore import QSize, Qt
-        from qgis.PyQt.QtWidgets import QMainWindow, QVBoxLayout, QWidget
-
-        app = QgsApplication([], True)
-        app.initQgis()
-        from qgis.gui import QgsLayerTreeMapCanvasBridge
-
-        window = QMainWindow()
-        window.setWindowTitle("QGIS: Photo Geolocator")
-        central = QWidget(window)
-        layout = QVBoxLayout(central)
-        bar = QgsMessageBar(central)
-        canvas = QgsMapCanvas(central)
-        canvas.setCanvasColor(Qt.GlobalColor.white)
-        layout.addWidget(bar)
-        layout.addWidget(canvas)
-        window.setCentralWidget(central)
-        bridge = QgsLayerTreeMapCanvasBridge(QgsProject.instance().layerTreeRoot(), canvas)
-        canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
-
-        class Iface:
-            def messageBar(self):  # noqa: N802
-                return bar
-
-            def mapCanvas(self):  # noqa: N802
-                return canvas
-
-        world = QgsVectorLayer("/usr/share/qgis/resources/data/world_map.gpkg|layername=countries", "Countries", "ogr")
-        world.renderer().symbol().setColor(Qt.GlobalColor.lightGray)
-        QgsProject.instance().addMapLayer(world)
-
-        from geoloc_core.database import build_database
-        from geoloc_core.embedders import load_embedder
-        from geoloc_core.sources import from_csv, from_folder
-
-        walk, _ = from_folder(SHARED / "photos" / "exif-samples" / "jpg" / "gps")
-        query = next(c for c in walk if c.path.name == "DSCN0010.jpg")
-        world_refs, _ = from_csv(SHARED / "flickr-cc" / "manifest.csv")
-        database, _ = build_database(Path(tmp) / "field-photos.geoloc",
-                                     [c for c in walk if c is not query] + world_refs, load_embedder())
-        database.close()
-
-        from photo_geolocator.ui.dock import PhotoGeolocatorDock
-
-        dock = PhotoGeolocatorDock(Iface(), window)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        dock.output_widget.setFilePath(tmp)
-        def wait_for_dock():
-            while dock.task is not None:
-                app.processEvents()
-                time.sleep(0.02)
-
-        dock.open_database(Path(tmp) / "field-photos.geoloc")
-        wait_for_dock()
-        dock.add_photos([str(query.path), str(SHARED / "photos" / "exif-samples" / "jpg" / "gps" / "DSCN0040.jpg")])
-        dock.k_spin.setValue(30)
-        window.resize(QSize(1600, 1000))
-        window.show()
-        dock.start_run()
-        wait_for_dock()
-        dock.results_table.selectRow(0)
-        canvas.setExtent(QgsRectangle(-2.0, 34.0, 26.0, 50.0))
-        canvas.refreshAllLayers()
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            app.processEvents()
-            canvas.waitWhileRendering()
-            time.sleep(0.05)
-        window.grab().save(str(output))
-        print("wrote", output)
-        dock.shutdown()
-        del bridge
-        QgsProject.instance().clear()
-        app.exitQgis()
+def idle():
+    while dock.task is not None:
+        yield
 
 
-if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshot.png")
+def steps():
+    from photo_geolocator.geoloc_core.database import build_database
+    from photo_geolocator.geoloc_core.embedders import load_embedder
+    from photo_geolocator.geoloc_core.sources import from_csv, from_folder
+
+    walk, _ = from_folder(WALK)
+    query = [c for c in walk if c.path.name in ("DSCN0010.jpg", "DSCN0040.jpg")]
+    world, _ = from_csv(SHARED / "flickr-cc" / "manifest.csv")
+    database, _ = build_database(Path(scratch.name) / "field-photos.geoloc",
+                                 [c for c in walk if c not in query] + world, load_embedder())
+    database.close()
+    window.resize(1600, 1000)
+    window.showMaximized()
+    dock.show()
+    dock.output_widget.setFilePath(scratch.name)
+    dock.open_database(Path(scratch.name) / "field-photos.geoloc")
+    yield from idle()
+    dock.add_photos([str(c.path) for c in query] + [str(SHARED / "photos" / "exif-samples" / "heic" / "IMG_5195.HEIC")])
+    dock.k_spin.setValue(30)
+    dock.start_run()
+    yield from idle()
+    iface.messageBar().clearWidgets()
+    dock.results_table.selectRow(0)
+    canvas = iface.mapCanvas()
+    canvas.setExtent(QgsRectangle(-2.0, 34.0, 26.0, 50.0))
+    canvas.refreshAllLayers()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        canvas.waitWhileRendering()
+        yield
+    window.grab().save(str(ROOT / "docs" / "screenshot.png"))
+    canvas.grab().save(str(ROOT / "docs" / "screenshot-map.png"))
+    print("wrote docs/screenshot.png and docs/screenshot-map.png", flush=True)
+
+
+driver = steps()
+
+
+def tick():
+    try:
+        next(driver)
+    except StopIteration:
+        QgsApplication.exit(0)
+        return
+    except Exception:
+        traceback.print_exc()
+        QgsApplication.exit(1)
+        return
+    QTimer.singleShot(50, tick)
+
+
+QTimer.singleShot(1000, tick)

@@ -90,7 +90,7 @@ def test_build_from_a_folder_in_the_background(dock, qgis_app, qgis_iface, share
 
 
 def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgis_iface, walk_database,
-                                                             shared_photos, tmp_path):
+                                                             shared_photos, tmp_path, plugin_module):
     open_database(dock, qgis_app, walk_database)
     gps = shared_photos / "exif-samples" / "jpg" / "gps"
     broken = tmp_path / "broken.jpg"
@@ -115,9 +115,16 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     assert predictions.editorWidgetSetup(predictions.fields().indexOf("photo")).type() == "ExternalResource"
     assert layers["Neighbours"].featureCount() == 40
     assert layers["Uncertainty (50% / 90%)"].featureCount() == 4
-    rasters = [layer for layer in layers.values() if isinstance(layer, QgsRasterLayer)]
-    assert len(rasters) == 2 and all(r.crs().authid() == "EPSG:4326" for r in rasters)
-    assert all(r.source().startswith(str(tmp_path / "rasters")) for r in rasters), "kept in the chosen folder"
+    (raster,) = [layer for layer in layers.values() if isinstance(layer, QgsRasterLayer)]
+    assert raster.crs().authid() == "EPSG:4326" and raster.bandCount() == 3, "one raster: all photos, then each"
+    assert raster.source().startswith(str(tmp_path / "rasters")), "kept in the chosen folder"
+    assert raster.renderer().type() == "singlebandpseudocolor"
+    labels = [item.label for item in raster.renderer().shader().rasterShaderFunction().colorRampItemList()]
+    assert len(set(labels)) == len(labels) and "per km²" in labels[-1], labels
+    from qgis.core import QgsLayerTreeLayer
+
+    nodes = raster.renderer().createLegendNodes(QgsLayerTreeLayer(raster))
+    assert [n.data(Qt.ItemDataRole.DisplayRole) for n in nodes][-len(labels):] == labels, "a legend entry per step"
     warnings = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Warning)
     assert any("broken.jpg" in w and "damaged or truncated" in w for w in warnings)
     assert dock.results_table.rowCount() == 2
@@ -133,6 +140,9 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     for neighbour in result.neighbours[:10]:
         assert extent.contains(to_canvas.transform(QgsPointXY(neighbour.lon, neighbour.lat)))
     assert dock.preview_layout.count() == 5, "the photo beside its top four neighbours"
+    qgis_app.processEvents()
+    body = dock.scroll.widget()
+    assert body.minimumSizeHint().width() <= dock.minimumWidth(), "the preview fits the panel's width"
 
     export = tmp_path / "run.gpkg"
     assert dock.export_run(run, str(export))
@@ -140,13 +150,19 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
         tables = dict(connection.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
         styles = {row[0] for row in connection.execute("SELECT f_table_name FROM layer_styles")}
     density_tables = {t for t, kind in tables.items() if kind == "2d-gridded-coverage"}
-    assert {"predictions", "neighbours", "uncertainty"} <= set(tables) and len(density_tables) == 2
-    assert styles == {"predictions", "neighbours", "uncertainty"} | density_tables, "every table has its style"
+    assert {"predictions", "neighbours", "uncertainty"} <= set(tables)
+    assert density_tables == {"density", "density_dscn0010", "density_dscn0012"}
+    assert styles == {"predictions", "neighbours", "uncertainty"}, "every vector table has its style"
     reopened = QgsVectorLayer(f"{export}|layername=predictions", "p", "ogr")
     assert reopened.featureCount() == 2
     assert reopened.renderer().symbol().symbolLayer(0).shape() == reopened.renderer().symbol().symbolLayer(0).Star
-    density = QgsRasterLayer(f"GPKG:{export}:{[t for t, k in tables.items() if k == '2d-gridded-coverage'][0]}", "d")
-    assert density.isValid()
+    stored = QgsProject()
+    assert stored.read(plugin_module("ui.results").stored_project_uri(export, run)), stored.error()
+    by_name = {layer.name(): layer for layer in stored.mapLayers().values()}
+    assert set(by_name) == {"Predicted locations", "Neighbours", "Uncertainty (50% / 90%)", "Density (all photos)"}
+    assert all(layer.isValid() for layer in by_name.values())
+    assert by_name["Density (all photos)"].renderer().type() == "singlebandpseudocolor", "the raster comes back styled"
+    assert [node.name() for node in stored.layerTreeRoot().findLayers()][0] == "Predicted locations"
 
     before = export.stat().st_mtime_ns
     assert not dock.export_run(run, str(export), confirm_overwrite=lambda: False)
@@ -184,7 +200,8 @@ def test_a_second_run_while_one_runs_is_refused(dock, qgis_app, qgis_iface, walk
     wait_until_idle(dock, qgis_app)
     dock.start_run()  # two runs in a row
     wait_until_idle(dock, qgis_app)
-    assert len(dock.runs) == 2 and len(run_groups()) >= 2
+    assert [run.number for run in dock.runs] == [2], "the panel shows the latest run"
+    assert len(run_groups()) >= 2, "each run keeps its layer group"
 
 
 def test_drop_files_from_the_file_manager(dock, shared_photos):
@@ -240,3 +257,107 @@ def test_map_render_draws_the_prediction_where_expected(dock, qgis_app, walk_dat
     elsewhere = QColor(image.pixel(50, 150))
     assert at_prediction.red() > 180 and at_prediction.green() < 120, "the red star is drawn at the prediction"
     assert elsewhere.name() == "#ffffff"
+
+
+def test_a_folder_without_geotagged_photos_is_an_error_not_an_empty_database(dock, qgis_app, qgis_iface,
+                                                                             shared_photos, tmp_path):
+    folder = tmp_path / "no-gps"
+    folder.mkdir()
+    (folder / "plain.png").write_bytes(b"")  # a photo file without any location
+    dock.build_database(str(folder), str(tmp_path / "empty.geoloc"))
+    wait_until_idle(dock, qgis_app)
+    errors = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical)
+    assert any("no photo with a usable EXIF GPS location" in e for e in errors), errors
+    assert not qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Success)
+    assert dock.database is None and not (tmp_path / "empty.geoloc").exists()
+
+
+def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, walk_database, shared_photos,
+                                                    tmp_path, monkeypatch):
+    from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox, QPushButton
+
+    open_database(dock, qgis_app, walk_database)
+    gps = shared_photos / "exif-samples" / "jpg" / "gps"
+    dock.add_photos([str(gps / "DSCN0010.jpg"), str(gps / "DSCN0021.jpg")])
+    dock.k_spin.setValue(10)
+    dock.run_button.click()
+    assert dock.status_label.text(), "says what happens while the network loads"
+    wait_until_idle(dock, qgis_app)
+    run = dock.runs[-1]
+    names = {QgsProject.instance().mapLayer(i).name() for i in run.layer_ids.values()}
+    assert "World map (QGIS)" in [layer.name() for layer in QgsProject.instance().mapLayers().values()], \
+        "an empty project gets QGIS's offline world map as context"
+    predictions = QgsProject.instance().mapLayer(run.layer_ids["predictions"])
+    errors = [f["gps_error_km"] for f in predictions.getFeatures()]
+    assert all(e is not None and e >= 0 for e in errors), "photos with EXIF GPS get their error"
+    assert "k=10" in predictions.abstract() and predictions.customProperty("photo_geolocator/k") == 10
+    assert len(names) == 4
+    offers = [b.text() for item in qgis_iface.messageBar().items() for b in item.findChildren(QPushButton)]
+    assert "Keep them in a GeoPackage…" in offers, "temporary layers come with an offer to keep them"
+    header = [dock.results_table.horizontalHeaderItem(c).text() for c in range(dock.results_table.columnCount())]
+    assert "Nearest distance" not in header and "Error vs EXIF GPS (km)" in header
+
+    dock.results_table.sortItems(1, Qt.SortOrder.DescendingOrder)  # by latitude, highest first
+    dock.results_table.selectRow(0)
+    top = max(run.results, key=lambda r: r.lat)
+    assert dock.selected_result() is top, "sorting keeps each row with its own result"
+    assert [f["photo"] for f in predictions.selectedFeatures()] == [top.photo], "highlighted on the map"
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: asked.append(args) or QMessageBox.StandardButton.Yes)
+    target = tmp_path / "run.gpkg"
+    target.write_bytes(b"old")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kw: (str(target), ""))
+    dock.choose_export()
+    assert not asked, "the save dialog already asked before replacing the file"
+    assert dock.start_folder() == str(tmp_path), "the next dialog opens where the user last was"
+    assert target.stat().st_size > 3
+
+    QgsProject.instance().clear()  # New project
+    assert dock.results_table.rowCount() == 0 and not dock.export_button.isEnabled(), "no stale results"
+
+    dock.photo_list.clear()
+    dock.add_photos([str(gps / "DSCN0010.jpg")])
+    dock.runs.append(run)
+    dock.engine.locate = lambda *args: (_ for _ in ()).throw(ValueError("boom"))
+    dock.run_button.click()
+    wait_until_idle(dock, qgis_app)
+    assert not dock.runs and not dock.export_button.isEnabled(), "a failed run leaves no stale Export"
+
+
+def test_the_panel_fits_its_width_and_the_wheel_scrolls_past_number_boxes(dock, qgis_app):
+    from qgis.PyQt.QtCore import QPoint
+    from qgis.PyQt.QtGui import QWheelEvent
+    from qgis.PyQt.QtWidgets import QApplication
+
+    dock.setup_box.setVisible(True)
+    body = dock.scroll.widget()
+    scrollbar = dock.scroll.verticalScrollBar().sizeHint().width()
+    assert body.minimumSizeHint().width() + scrollbar <= dock.minimumWidth(), "no horizontal scrolling"
+    assert dock.minimumWidth() <= 420, "compact: rows of at most two or three buttons, fields under labels"
+    assert not body.isAncestorOf(dock.status_label) and not body.isAncestorOf(dock.run_button), \
+        "the run button and status line never scroll out of view"
+    before = dock.k_spin.value()
+    wheel = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(dock.k_spin, wheel)
+    assert dock.k_spin.value() == before, "scrolling the panel over k leaves k alone"
+
+
+def test_a_cancelled_task_is_not_reported_as_failed(dock, qgis_app, plugin_module):
+    cancelled = plugin_module("geoloc_core.progress").Cancelled  # as the plugin's task imports it
+    seen = []
+
+    def work(progress, should_stop):
+        raise cancelled("stopped at the user's request")
+
+    ends = []
+    task = plugin_module("ui.tasks").EngineTask("a step", work, lambda t: seen.append((t.cancelled, t.result)))
+    task.taskCompleted.connect(lambda: ends.append("complete"))
+    task.taskTerminated.connect(lambda: ends.append("failed"))
+    qgis_app.taskManager().addTask(task)
+    deadline = time.monotonic() + 10
+    while not ends and time.monotonic() < deadline:
+        qgis_app.processEvents()
+    assert ends == ["complete"], "QGIS shows no 'Task failed' after Cancel"
+    assert seen == [(True, None)]

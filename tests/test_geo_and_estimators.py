@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from scipy.ndimage import correlate1d
 
 from geoloc_core import estimators as est
-from geoloc_core.circles import destination, geodesic_circle
+from geoloc_core.circles import destination, geodesic_polygons
 from geoloc_core.geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
 ONE_DEGREE_KM = math.pi * EARTH_RADIUS_KM / 180  # 111.195 km
@@ -35,15 +36,33 @@ def test_unit_vectors_round_trip_and_destination():
     assert (float(east_lat), float(east_lon)) == pytest.approx((0.0, -179.5), abs=1e-9)
 
 
-def test_geodesic_circle_is_at_the_radius_and_stays_whole_across_the_antimeridian():
-    ring = geodesic_circle(10.0, 179.8, 500.0, segments=64)
-    assert ring[0] == ring[-1]
-    lons = np.array([p[0] for p in ring])
-    lats = np.array([p[1] for p in ring])
-    np.testing.assert_allclose(haversine_km(10.0, 179.8, lats, lons), 500.0, rtol=1e-9)
-    assert lons.max() - lons.min() < 20, "the ring must not wrap around the globe"
-    polar = geodesic_circle(88.0, 0.0, 500.0)
-    assert polar[-2][1] == 90.0 and polar[-3][1] == 90.0, "a cap holding the pole is closed along the pole"
+POLES_AND_ANTIMERIDIAN = [(89.0, 0.0), (-89.0, 120.0), (0.0, 179.9), (10.0, -179.9), (45.0, 10.0), (-33.9, 151.2)]
+
+
+@pytest.mark.parametrize("lat,lon", POLES_AND_ANTIMERIDIAN)
+@pytest.mark.parametrize("radius_km", [50.0, 500.0, 3000.0, 12000.0, 19000.0])
+def test_geodesic_polygons_are_valid_inside_the_world_and_contain_their_centre(lat, lon, radius_km):
+    from osgeo import ogr
+
+    polygons = geodesic_polygons(lat, lon, radius_km)
+    geometry = ogr.CreateGeometryFromJson(json.dumps({"type": "MultiPolygon", "coordinates": polygons}))
+    assert geometry.IsValid()
+    west, east, south, north = geometry.GetEnvelope()
+    assert -180.0 <= west and east <= 180.0 and -90.0 <= south and north <= 90.0
+    assert geometry.Contains(ogr.CreateGeometryFromWkt(f"POINT ({lon} {lat})"))
+    # every vertex off the cut lines (antimeridian, poles) lies at the radius from the centre
+    points = np.array([p for polygon in polygons for ring in polygon for p in ring
+                       if abs(abs(p[0]) - 180.0) > 1e-9 and abs(abs(p[1]) - 90.0) > 1e-9])
+    np.testing.assert_allclose(haversine_km(lat, lon, points[:, 1], points[:, 0]), radius_km, rtol=1e-6)
+    # it covers the points within the radius and no other (points near the boundary left out: segments)
+    golden = np.arange(2000) + 0.5
+    sample_lat = np.degrees(np.arcsin(1 - 2 * golden / 2000))
+    sample_lon = (golden * 137.50776405) % 360.0 - 180.0
+    distance = haversine_km(lat, lon, sample_lat, sample_lon)
+    clear = np.abs(distance - radius_km) > 0.01 * radius_km + 5
+    inside = [geometry.Contains(ogr.CreateGeometryFromWkt(f"POINT ({x} {y})"))
+              for x, y in zip(sample_lon[clear], sample_lat[clear])]
+    np.testing.assert_array_equal(inside, distance[clear] < radius_km)
 
 
 def test_gaussian_kernel_matches_imgaussfilt_sizes():
@@ -140,3 +159,17 @@ def test_density_grid_integrates_to_one_and_peaks_at_the_mode():
     peak_lon = grid.west + (peak_col + 0.5) * grid.resolution
     assert abs(peak_lon - 180.0) < 0.2, "the density is continuous across the antimeridian"
     assert grid.geotransform == (170.0, 0.05, 0.0, 20.0, 0.0, -0.05)
+
+
+@pytest.mark.parametrize("lat,lon", POLES_AND_ANTIMERIDIAN)
+@pytest.mark.parametrize("radius_km", [50.0, 1500.0, 9000.0])
+def test_density_extents_stay_inside_the_world_and_hold_the_uncertainty_circle(lat, lon, radius_km):
+    from geoloc_core.locate import density_extent, fitting_resolution
+
+    west, south, east, north = density_extent(lat, lon, radius_km)
+    assert -180.0 <= west < east <= 180.0 and -90.0 <= south < north <= 90.0
+    for polygon in geodesic_polygons(lat, lon, radius_km):
+        for x, y in polygon[0]:
+            assert west - 1e-9 <= x <= east + 1e-9 and south - 1e-9 <= y <= north + 1e-9
+    resolution = fitting_resolution((west, south, east, north), 0.01, 1_000_000)
+    assert math.ceil((east - west) / resolution - 1e-9) * math.ceil((north - south) / resolution - 1e-9) <= 1_000_000

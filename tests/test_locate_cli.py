@@ -91,7 +91,8 @@ def test_cli_build_locate_evaluate_info(shared_photos, tmp_path):
     info = json.loads(_cli("--progress", "json", "info", tmp_path / "w.geoloc").stdout.splitlines()[-1])
     assert info["count"] == 9
     run = _cli("--progress", "json", "locate", tmp_path / "w.geoloc", walk / "DSCN0010.jpg", walk / "DSCN0012.jpg",
-               "-k", "5", "--bandwidth", "5", "-o", tmp_path / "out.gpkg", "--density-dir", tmp_path / "density")
+               "-k", "5", "--bandwidth", "5", "-o", tmp_path / "out.gpkg", "--density-dir", tmp_path / "density",
+               "--density", tmp_path / "run-density.tif")
     events = [json.loads(line) for line in run.stdout.splitlines()]
     assert all({"done", "total", "stage", "message"} <= set(e) for e in events[:-1])
     assert events[-1]["stage"] == "result" and len(events[-1]["results"]) == 2
@@ -102,6 +103,13 @@ def test_cli_build_locate_evaluate_info(shared_photos, tmp_path):
     assert counts == {"predictions": 2, "neighbours": 10, "uncertainty": 4}
     raster = gdal.Open(str(tmp_path / "density" / "DSCN0010-density.tif"))
     assert "4326" in raster.GetProjection() and raster.GetGeoTransform()[1] == pytest.approx(0.1)
+    stack = gdal.Open(str(tmp_path / "run-density.tif"))
+    assert stack.RasterCount == 3, "one raster for the run: all photos, then one band per photo"
+    assert [stack.GetRasterBand(b).GetDescription() for b in (2, 3)] == ["DSCN0010.jpg", "DSCN0012.jpg"]
+    import numpy as np
+
+    bands = stack.ReadAsArray()
+    np.testing.assert_array_equal(bands[0], bands[1:].max(axis=0))
     again = _cli("locate", tmp_path / "w.geoloc", walk / "DSCN0010.jpg", "-o", tmp_path / "out.gpkg", check=False)
     assert again.returncode == 2 and "file exists" in again.stderr
     csv_run = _cli("locate", tmp_path / "w.geoloc", walk, "-o", tmp_path / "out.csv")

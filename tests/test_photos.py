@@ -118,3 +118,22 @@ def test_find_photos_is_recursive_and_skips_hidden_and_other_files(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in find_photos(tmp_path)] == ["a/one.JPG", "four.webp", "three.heic"]
     with pytest.raises(PhotoError, match="not a folder"):
         find_photos(tmp_path / "missing")
+
+
+def test_heif_through_gdal_matches_pillow_heif(shared_photos, monkeypatch):
+    """Inside the QGIS application HEIF goes through GDAL's driver (pillow-heif's libheif would clash with
+    the libheif QGIS loaded); it must read the same location, size and pixels."""
+    from geoloc_core import photos
+
+    assert photos.heif_decoder() == "pillow-heif"  # a plain Python holds no global libheif
+    heic = shared_photos / "exif-samples" / "heic"
+    for path in (heic / "IMG_5195.HEIC", heic / "mobile" / "HMD_Nokia_8.3_5G.heif"):
+        expected = (photos.read_gps(path), photos.image_size(path), np.asarray(photos.load_photo(path)))
+        with monkeypatch.context() as patch:
+            patch.setattr(photos, "heif_decoder", lambda: "gdal")
+            fix, size, pixels = photos.read_gps(path), photos.image_size(path), np.asarray(photos.load_photo(path))
+        assert (fix.lat, fix.lon) == pytest.approx((expected[0].lat, expected[0].lon), abs=1e-6)
+        assert fix.altitude_m == pytest.approx(expected[0].altitude_m, abs=0.01)
+        assert fix.timestamp == expected[0].timestamp
+        assert size == expected[1] and pixels.shape == expected[2].shape
+        assert np.abs(pixels.astype(int) - expected[2]).mean() < 0.5

@@ -132,3 +132,37 @@ def test_packaged_zip_loads_in_qgis(qgis_app, qgis_iface, packaged_zip, tmp_path
         assert qgis.utils.unloadPlugin(PLUGIN_PACKAGE)
         _flush_deletions(qgis_app)
         assert _qgis_state(qgis_iface) == before
+
+
+def test_translation_template_is_current_and_a_translation_is_used(plugin_module, tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+    import sys
+
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    from .conftest import REPO_ROOT
+
+    check = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "update_translations.py"), "--check"],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    if shutil.which("lrelease") is None:
+        pytest.skip("needs lrelease (Debian package qttools5-dev-tools) to compile a translation")
+    sys.path.insert(0, str(REPO_ROOT / "scripts"))
+    try:
+        import update_translations
+    finally:
+        sys.path.remove(str(REPO_ROOT / "scripts"))
+    source = tmp_path / "photo_geolocator_de.ts"
+    source.write_text(update_translations.template(update_translations.texts(), "de",
+                                                   {"About / diagnostics…": "Über / Diagnose…"}), encoding="utf-8")
+    subprocess.run(["lrelease", str(source)], check=True, capture_output=True)
+    i18n = plugin_module("ui.i18n")
+    monkeypatch.setattr(i18n, "I18N_DIR", tmp_path)
+    monkeypatch.setattr(i18n, "interface_language", lambda: "de")
+    translator = i18n.install_translator()
+    try:
+        assert translator is not None
+        assert i18n.tr("About / diagnostics…") == "Über / Diagnose…"
+    finally:
+        QCoreApplication.removeTranslator(translator)

@@ -76,7 +76,7 @@ def test_geolocate_writes_every_output(run, walk_db, shared_photos, tmp_path):
     assert result["UNCERTAINTY"].featureCount() == 4
     assert set(predictions.fields().names()) >= {"photo", "lat", "lon", "confidence", "radius50_km", "radius90_km"}
     density = QgsRasterLayer(result["DENSITY"], "d")
-    assert density.isValid() and density.bandCount() == 2
+    assert density.isValid() and density.bandCount() == 3, "all photos, then one band per photo"
     assert density.crs() == QgsCoordinateReferenceSystem("EPSG:4326")
 
 
@@ -224,3 +224,45 @@ def test_qgis_process_runs_the_plugin_headless(shared_photos, tmp_path):
                             env=env, capture_output=True, text=True)
     assert locate.returncode == 0, locate.stdout + locate.stderr
     assert QgsVectorLayer(str(out), "p", "ogr").featureCount() == 1
+
+
+def test_geolocate_outputs_are_styled_when_loaded(qgis_processing, provider, walk_db, shared_photos, tmp_path):
+    import processing
+    from qgis.core import QgsProject
+
+    gps = shared_photos / "exif-samples" / "jpg" / "gps"
+    QgsProject.instance().clear()
+    processing.runAndLoadResults("photo_geolocator:geolocate_photos", {
+        "FILES": f"{gps / 'DSCN0010.jpg'};{gps / 'DSCN0012.jpg'}", "DATABASE": walk_db["OUTPUT_DATABASE"],
+        "K": 5, "BANDWIDTH": 10, "PREDICTIONS": "TEMPORARY_OUTPUT", "NEIGHBOURS": "TEMPORARY_OUTPUT",
+        "UNCERTAINTY": "TEMPORARY_OUTPUT", "DENSITY": str(tmp_path / "density.tif"), "DENSITY_RESOLUTION": 0.05})
+    loaded = {layer.name(): layer for layer in QgsProject.instance().mapLayers().values()}
+    assert loaded["Density"].renderer().type() == "singlebandpseudocolor", "a heat ramp, not RGB on black"
+    assert loaded["Uncertainty circles"].renderer().type() == "categorizedSymbol", "see-through circles"
+    star = loaded["Predicted locations"].renderer().symbol().symbolLayer(0)
+    assert star.shape() == star.Star
+    QgsProject.instance().clear()
+
+
+def test_the_build_log_has_a_line_per_stage_not_per_photo(run, shared_photos, tmp_path):
+    from qgis.core import QgsProcessingFeedback
+
+    class Log(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+
+        def setProgressText(self, text):  # noqa: N802
+            self.lines.append(text)
+
+    log = Log()
+    run("photo_geolocator:build_database", {"FOLDER": str(shared_photos / "exif-samples" / "jpg" / "gps"),
+                                            "OUTPUT_DATABASE": str(tmp_path / "log.geoloc")}, feedback=log)
+    assert 1 <= len(log.lines) <= 4 and len(set(log.lines)) == len(log.lines), log.lines
+
+
+def test_building_from_photos_without_location_fails(run, tmp_path):
+    folder = tmp_path / "nothing"
+    folder.mkdir()
+    with pytest.raises(QgsProcessingException, match="no photo with a usable location"):
+        run("photo_geolocator:build_database", {"FOLDER": str(folder), "OUTPUT_DATABASE": str(tmp_path / "e.geoloc")})

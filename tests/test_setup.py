@@ -150,3 +150,12 @@ def test_pip_command_and_interpreter(plugin_module):
     assert command[:4] == [python, "-m", "pip", "install"] and "--target" in command
     assert installer.TORCH_CPU_INDEX in command, "CPU-only torch by default"
     assert "photo_geolocator" in str(installer.packages_folder()) and "plugins" not in str(installer.packages_folder())
+
+
+def test_about_names_the_python_qgis_runs_not_a_shim_on_path(plugin_module, monkeypatch):
+    import sys
+
+    shim = "/home/someone/.pyenv/shims/python3"
+    monkeypatch.setattr(sys, "executable", shim)
+    text = plugin_module("ui.diagnostics").report("QGIS's own Python")
+    assert shim not in text and sys.base_prefix in text

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from qgis.core import Qgis
+from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QFontDatabase, QGuiApplication
 from qgis.PyQt.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QPushButton, QVBoxLayout
 
@@ -20,6 +21,13 @@ def plugin_version() -> str:
     return "unknown"
 
 
+def running_python() -> str:
+    """The Python QGIS runs: its installation (sys.base_prefix) and the program embedding it. Inside QGIS,
+    sys.executable is whatever `python` the environment found first (a pyenv shim, say), not this one."""
+    program = QCoreApplication.applicationFilePath()
+    return f"installed in {sys.base_prefix}" + (f", run by {program}" if program else "")
+
+
 def report(engine_label: str = "") -> str:
     from ..geoloc_core import dependencies
     from .installer import packages_folder
@@ -27,7 +35,7 @@ def report(engine_label: str = "") -> str:
     lines = [
         f"Photo Geolocator {plugin_version()} ({PLUGIN_DIR})",
         f"QGIS {Qgis.QGIS_VERSION}",
-        f"Python {sys.version.split()[0]} ({sys.executable}) on {platform.platform()}",
+        f"Python {sys.version.split()[0]} ({running_python()}) on {platform.platform()}",
         f"Engine: {engine_label or 'QGIS own Python'}",
         f"Private package folder: {packages_folder()}",
         "",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
 from qgis.gui import QgsCollapsibleGroupBox, QgsDockWidget, QgsFileWidget
-from qgis.PyQt.QtCore import QSize, Qt, pyqtSignal
-from qgis.PyQt.QtGui import QGuiApplication, QIcon, QImageReader, QPixmap
+from qgis.PyQt.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, pyqtSignal
+from qgis.PyQt.QtGui import QGuiApplication, QIcon, QImage, QImageReader, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -16,6 +16,7 @@ from qgis.PyQt.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -38,20 +39,29 @@ from ..geoloc_core import dependencies
 from ..geoloc_core.defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
 from ..geoloc_core.files import PHOTO_EXTENSIONS
 from .engine import ExternalEngine, InProcessEngine, LocateRequest
+from .i18n import tr
 from .tasks import EngineTask
 
 SETTINGS_RECENT = "photo_geolocator/recent_databases"
 SETTINGS_EXTERNAL_PYTHON = "photo_geolocator/external_python"
 RECENT_LIMIT = 8
+PANEL_WIDTH = 380
 THUMBNAIL = 64
 PREVIEW = 150
-RESULT_COLUMNS = ("Photo", "Lat", "Lon", "Confidence", "50% (km)", "90% (km)", "Nearest distance")
+RESULT_COLUMNS = ("Photo", "Lat", "Lon", "Confidence", "50% (km)", "90% (km)", "Best match similarity",
+                  "Error vs EXIF GPS (km)")
+RESULT_TIPS = {6: "Cosine similarity (0 to 1) between the photo and its most similar reference photo: an "
+                  "embedding likeness, not a distance on the ground",
+               7: "For photos that carry EXIF GPS: the distance from the prediction to it"}
+SETTINGS_LAST_FOLDER = "photo_geolocator/last_folder"
+RESULT_ROLE = Qt.ItemDataRole.UserRole + 2  # index of the row's result in the run
 PATH_ROLE = Qt.ItemDataRole.UserRole
-HAS_GPS_ROLE = Qt.ItemDataRole.UserRole + 1
+HAS_GPS_ROLE = Qt.ItemDataRole.UserRole + 1  # the photo's EXIF GPS as [lat, lon], or None
 
 
 def thumbnail(path: str, size: int) -> QPixmap:
-    """A small upright picture of a photo, decoded at reduced size where Qt can (JPEG)."""
+    """A small upright picture of a photo, decoded at reduced size where Qt can (JPEG); formats Qt
+    cannot read (HEIC) are decoded by the engine's photo reader, which is safe inside QGIS."""
     reader = QImageReader(path)
     reader.setAutoTransform(True)
     original = reader.size()
@@ -59,8 +69,23 @@ def thumbnail(path: str, size: int) -> QPixmap:
         reader.setScaledSize(original.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
-        return QPixmap()
-    return QPixmap.fromImage(image)
+        image = _engine_thumbnail(path, size)
+    return QPixmap.fromImage(image) if not image.isNull() else QPixmap()
+
+
+def _engine_thumbnail(path: str, size: int) -> QImage:
+    try:
+        from ..geoloc_core.files import PhotoError
+        from ..geoloc_core.photos import load_photo
+    except ImportError:  # the engine lives in another Python
+        return QImage()
+    try:
+        photo = load_photo(path, size)
+    except PhotoError:
+        return QImage()
+    photo.thumbnail((size, size))
+    data = photo.tobytes()
+    return QImage(data, photo.width, photo.height, 3 * photo.width, QImage.Format.Format_RGB888).copy()
 
 
 def make_engine():
@@ -102,6 +127,32 @@ class PhotoList(QListWidget):
             super().dropEvent(event)
 
 
+class WheelGuard(QObject):
+    """The mouse wheel scrolls the panel; it changes a number or choice only in the box being edited
+    (one with keyboard focus), so that scrolling past a box never changes k by accident."""
+
+    def __init__(self, scroll_area: QScrollArea):
+        super().__init__(scroll_area)
+        self.scroll_area = scroll_area
+
+    def eventFilter(self, watched, event):  # noqa: N802 (Qt API name)
+        if event.type() == QEvent.Type.Wheel and not watched.hasFocus():
+            QCoreApplication.sendEvent(self.scroll_area.viewport(), event)
+            return True
+        return False
+
+
+class NumberItem(QTableWidgetItem):
+    """A table cell that shows a formatted number and sorts by its value."""
+
+    def __init__(self, value: float, style: str):
+        super().__init__(style.format(value))
+        self.value = value
+
+    def __lt__(self, other):
+        return self.value < other.value if isinstance(other, NumberItem) else super().__lt__(other)
+
+
 class PhotoGeolocatorDock(QgsDockWidget):
     """Where the user picks a reference database and the photos to locate, runs, and reads results."""
 
@@ -114,38 +165,46 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.database = None  # DatabaseInfo of the open database
         self.engine = make_engine()
         self.task: EngineTask | None = None
-        self.runs = []
+        self.runs = []  # the run the panel shows (cleared with the project or when another run starts)
+        self.run_count = 0
         self._build_ui()
+        QgsProject.instance().cleared.connect(self.clear_results)  # New project / opening another
         self.refresh_dependencies()
         self._update_buttons()
 
     # -- layout ------------------------------------------------------------------------------------
 
     def _build_ui(self) -> None:
+        self.scroll = QScrollArea(self)
+        self.wheel_guard = WheelGuard(self.scroll)
         body = QWidget(self)
         layout = QVBoxLayout(body)
 
-        self.setup_box = QgsCollapsibleGroupBox("Set-up", body)
+        self.setup_box = QgsCollapsibleGroupBox(tr("Set-up"), body)
         setup_layout = QVBoxLayout(self.setup_box)
         self.dependency_label = QLabel(self.setup_box)
         self.dependency_label.setObjectName("dependencyLabel")
         self.dependency_label.setWordWrap(True)
         setup_layout.addWidget(self.dependency_label)
         row = QHBoxLayout()
-        self.install_button = QPushButton("Install missing packages", self.setup_box)
+        self.install_button = QPushButton(tr("Install missing packages"), self.setup_box)
         self.install_button.setToolTip("Install them with pip into a private folder of your QGIS profile "
                                        "(CPU-only PyTorch); QGIS's own Python packages are not touched")
         self.install_button.clicked.connect(lambda: self.install_packages())
-        self.external_button = QPushButton("Use another Python…", self.setup_box)
+        self.external_button = QPushButton(tr("Use another Python…"), self.setup_box)
         self.external_button.setToolTip("Run the engine in a Python environment (venv, conda) that already has "
                                         "its packages; QGIS then also survives crashes in the engine")
         self.external_button.clicked.connect(self.choose_external_python)
-        self.internal_button = QPushButton("Use QGIS's Python", self.setup_box)
+        self.internal_button = QPushButton(tr("Use QGIS's Python"), self.setup_box)
         self.internal_button.clicked.connect(self.use_qgis_python)
-        self.copy_details_button = QPushButton("Copy details", self.setup_box)
+        self.copy_details_button = QPushButton(tr("Copy details"), self.setup_box)
         self.copy_details_button.setToolTip("Copy the list of required packages and their versions, for bug reports")
         self.copy_details_button.clicked.connect(self.copy_dependency_details)
-        for widget in (self.install_button, self.external_button, self.internal_button, self.copy_details_button):
+        for widget in (self.install_button, self.external_button):
+            row.addWidget(widget)
+        setup_layout.addLayout(row)
+        row = QHBoxLayout()
+        for widget in (self.internal_button, self.copy_details_button):
             row.addWidget(widget)
         setup_layout.addLayout(row)
         self.install_log = QPlainTextEdit(self.setup_box)
@@ -156,52 +215,49 @@ class PhotoGeolocatorDock(QgsDockWidget):
         setup_layout.addWidget(self.install_log)
         layout.addWidget(self.setup_box)
 
-        database_box = QgsCollapsibleGroupBox("Reference database", body)
+        database_box = QgsCollapsibleGroupBox(tr("Reference database"), body)
         database_layout = QVBoxLayout(database_box)
         self.database_label = QLabel("No reference database is open yet.", database_box)
         self.database_label.setObjectName("databaseLabel")
         self.database_label.setWordWrap(True)
         database_layout.addWidget(self.database_label)
-        row = QHBoxLayout()
-        self.open_button = QPushButton("Open…", database_box)
+        self.open_button = QPushButton(tr("Open…"), database_box)
         self.open_button.setToolTip("Open a reference database (a .geoloc folder)")
         self.open_button.clicked.connect(self.choose_database)
         self.recent_button = QToolButton(database_box)
-        self.recent_button.setText("Recent")
+        self.recent_button.setText(tr("Recent"))
         self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.recent_menu = QMenu(self.recent_button)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.recent_button.setMenu(self.recent_menu)
         self.build_button = QToolButton(database_box)
-        self.build_button.setText("Build…")
+        self.build_button.setText(tr("Build…"))
         self.build_button.setToolTip("Create a database from your geotagged photos (a folder with EXIF GPS, or a CSV)")
         self.build_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         build_menu = QMenu(self.build_button)
-        build_menu.addAction("From a folder of geotagged photos…", lambda: self.choose_build_source(folder=True))
-        build_menu.addAction("From a CSV (path, lat, lon)…", lambda: self.choose_build_source(folder=False))
+        build_menu.addAction(tr("From a folder of geotagged photos…"), lambda: self.choose_build_source(folder=True))
+        build_menu.addAction(tr("From a CSV (path, lat, lon)…"), lambda: self.choose_build_source(folder=False))
         self.build_button.setMenu(build_menu)
-        self.add_refs_button = QPushButton("Add photos…", database_box)
+        self.add_refs_button = QPushButton(tr("Add photos…"), database_box)
         self.add_refs_button.setToolTip("Add more geotagged photos to the open database (new photos only)")
         self.add_refs_button.clicked.connect(self.choose_reference_additions)
-        self.train_button = QPushButton("Train features", database_box)
+        self.train_button = QPushButton(tr("Train features"), database_box)
         self.train_button.setToolTip("Learn geolocation features on this database (a geocell classifier on the "
                                      "stored embeddings; minutes on a CPU for a few thousand photos). Enables the "
                                      "cells and hybrid estimators")
         self.train_button.clicked.connect(self.train_features)
-        self.coverage_button = QPushButton("Show coverage", database_box)
+        self.coverage_button = QPushButton(tr("Show coverage"), database_box)
         self.coverage_button.setToolTip("Add the reference photos as a point layer")
         self.coverage_button.clicked.connect(self.show_coverage)
-        for widget in (self.open_button, self.recent_button, self.build_button, self.add_refs_button):
-            row.addWidget(widget)
-        database_layout.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(self.train_button)
-        row.addWidget(self.coverage_button)
-        row.addStretch(1)
-        database_layout.addLayout(row)
+        for pair in ((self.open_button, self.recent_button), (self.build_button, self.add_refs_button),
+                     (self.train_button, self.coverage_button)):
+            row = QHBoxLayout()
+            for widget in pair:
+                row.addWidget(widget)
+            database_layout.addLayout(row)
         layout.addWidget(database_box)
 
-        photos_box = QgsCollapsibleGroupBox("Photos to locate", body)
+        photos_box = QgsCollapsibleGroupBox(tr("Photos to locate"), body)
         photos_layout = QVBoxLayout(photos_box)
         self.photo_list = PhotoList(photos_box)
         self.photo_list.setObjectName("photoList")
@@ -209,29 +265,34 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.photo_list.filesDropped.connect(self.add_photos)
         photos_layout.addWidget(self.photo_list)
         row = QHBoxLayout()
-        add_files = QPushButton("Add files…", photos_box)
+        add_files = QPushButton(tr("Add files…"), photos_box)
         add_files.clicked.connect(self.choose_photo_files)
-        add_folder = QPushButton("Add folder…", photos_box)
+        add_folder = QPushButton(tr("Add folder…"), photos_box)
         add_folder.clicked.connect(self.choose_photo_folder)
-        remove = QPushButton("Remove", photos_box)
+        remove = QPushButton(tr("Remove"), photos_box)
         remove.clicked.connect(self.remove_selected_photos)
-        clear = QPushButton("Clear", photos_box)
+        clear = QPushButton(tr("Clear"), photos_box)
         clear.clicked.connect(self.photo_list.clear)
-        for widget in (add_files, add_folder, remove, clear):
+        for widget in (add_files, add_folder):
             row.addWidget(widget)
         photos_layout.addLayout(row)
-        self.skip_gps_check = QCheckBox("Skip photos that already have GPS", photos_box)
+        row = QHBoxLayout()
+        for widget in (remove, clear):
+            row.addWidget(widget)
+        photos_layout.addLayout(row)
+        self.skip_gps_check = QCheckBox(tr("Skip photos that already have GPS"), photos_box)
         self.skip_gps_check.setToolTip("Leave them out; keep them to check the engine against their known location")
         photos_layout.addWidget(self.skip_gps_check)
         layout.addWidget(photos_box)
 
-        parameters_box = QgsCollapsibleGroupBox("Parameters", body)
+        parameters_box = QgsCollapsibleGroupBox(tr("Parameters"), body)
         form = QFormLayout(parameters_box)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow panel: fields under labels
         self.k_spin = QSpinBox(parameters_box)
         self.k_spin.setRange(1, 1000)
         self.k_spin.setValue(100)
         self.k_spin.setToolTip("How many of the most similar reference photos vote on the location")
-        form.addRow("Neighbours (k)", self.k_spin)
+        form.addRow(tr("Neighbours (k)"), self.k_spin)
         self.estimator_combo = QComboBox(parameters_box)
         self.estimator_combo.addItem("sphere: kernel density on the sphere", "sphere")
         self.estimator_combo.addItem("paper: the IM2GPS authors' grid procedure", "paper")
@@ -239,7 +300,9 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.estimator_combo.addItem("hybrid: density × geocell probabilities (trained features)", "hybrid")
         self.estimator_combo.setToolTip("sphere finds the density's peak exactly, also across the date line and "
                                         "near the poles; paper reproduces the original method")
-        form.addRow("Estimator", self.estimator_combo)
+        self.estimator_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.estimator_combo.setMinimumContentsLength(14)
+        form.addRow(tr("Estimator"), self.estimator_combo)
         self.bandwidth_spin = QDoubleSpinBox(parameters_box)
         self.bandwidth_spin.setRange(0.01, 5000)
         self.bandwidth_spin.setDecimals(2)
@@ -247,12 +310,12 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.bandwidth_spin.setSuffix(" km")
         self.bandwidth_spin.setToolTip("Size of each neighbour's kernel on the ground: small for a dense local "
                                        "collection (one site), large for a sparse worldwide one")
-        form.addRow("Bandwidth", self.bandwidth_spin)
+        form.addRow(tr("Bandwidth"), self.bandwidth_spin)
         self.temperature = DEFAULT_TEMPERATURE
-        self.uncertainty_check = QCheckBox("Uncertainty circles (50% / 90%)", parameters_box)
+        self.uncertainty_check = QCheckBox(tr("Uncertainty circles (50% / 90%)"), parameters_box)
         self.uncertainty_check.setChecked(True)
         form.addRow(self.uncertainty_check)
-        self.density_check = QCheckBox("Density raster", parameters_box)
+        self.density_check = QCheckBox(tr("Density raster"), parameters_box)
         self.density_check.setChecked(True)
         self.density_check.setToolTip("Write the kernel density as a GeoTIFF per photo (probability per km²)")
         form.addRow(self.density_check)
@@ -262,62 +325,86 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.resolution_spin.setValue(0.1)
         self.resolution_spin.setSuffix("°")
         self.resolution_spin.setToolTip("Cell size of the density raster in degrees (0.1° ≈ 11 km)")
-        form.addRow("Raster resolution", self.resolution_spin)
+        form.addRow(tr("Raster resolution"), self.resolution_spin)
         self.extent_combo = QComboBox(parameters_box)
         self.extent_combo.addItem("Around each prediction", "around")
         self.extent_combo.addItem("Whole world", "world")
-        form.addRow("Raster extent", self.extent_combo)
+        form.addRow(tr("Raster extent"), self.extent_combo)
         self.output_widget = QgsFileWidget(parameters_box)
         self.output_widget.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
         self.output_widget.setToolTip("Where density rasters are kept (the project folder by default)")
-        form.addRow("Raster folder", self.output_widget)
+        form.addRow(tr("Raster folder"), self.output_widget)
         layout.addWidget(parameters_box)
 
+        footer = QWidget(self)  # outside the scrolled area: the run button and status are always in view
+        footer_layout = QVBoxLayout(footer)
+        footer_layout.setContentsMargins(6, 0, 6, 6)
         row = QHBoxLayout()
-        self.run_button = QPushButton("Locate photos", body)
+        self.run_button = QPushButton(tr("Locate photos"), footer)
         self.run_button.setObjectName("runButton")
         self.run_button.clicked.connect(self.start_run)
-        self.cancel_button = QPushButton("Cancel", body)
+        self.cancel_button = QPushButton(tr("Cancel"), footer)
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.clicked.connect(self.cancel)
         row.addWidget(self.run_button)
         row.addWidget(self.cancel_button)
-        layout.addLayout(row)
-        self.progress_bar = QProgressBar(body)
+        footer_layout.addLayout(row)
+        self.progress_bar = QProgressBar(footer)
         self.progress_bar.setRange(0, 100)
         self.progress_bar.setValue(0)
-        self.status_label = QLabel("", body)
+        self.status_label = QLabel("", footer)
+        self.status_label.setObjectName("statusLabel")
         self.status_label.setWordWrap(True)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.status_label)
+        footer_layout.addWidget(self.progress_bar)
+        footer_layout.addWidget(self.status_label)
 
-        results_box = QgsCollapsibleGroupBox("Results", body)
+        results_box = QgsCollapsibleGroupBox(tr("Results"), body)
         results_layout = QVBoxLayout(results_box)
         self.results_table = QTableWidget(0, len(RESULT_COLUMNS), results_box)
         self.results_table.setObjectName("resultsTable")
         self.results_table.setHorizontalHeaderLabels(RESULT_COLUMNS)
-        self.results_table.setIconSize(QSize(48, 48))
+        for column, tip in RESULT_TIPS.items():
+            self.results_table.horizontalHeaderItem(column).setToolTip(tip)
         self.results_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.results_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results_table.itemSelectionChanged.connect(self.show_selected_result)
-        self.results_table.setMinimumHeight(160)
+        self.results_table.setMinimumHeight(260)  # about eight rows of thumbnails
+        self.results_table.verticalHeader().setDefaultSectionSize(30)
+        self.results_table.setIconSize(QSize(28, 28))
         results_layout.addWidget(self.results_table)
         self.preview = QWidget(results_box)
-        self.preview_layout = QHBoxLayout(self.preview)
+        self.preview_layout = QGridLayout(self.preview)  # the photo, beside its four best matches in 2 x 2
         self.preview_layout.setContentsMargins(0, 0, 0, 0)
         results_layout.addWidget(self.preview)
-        self.export_button = QPushButton("Export run to GeoPackage…", results_box)
+        self.export_button = QPushButton(tr("Export run to GeoPackage…"), results_box)
         self.export_button.clicked.connect(self.choose_export)
         results_layout.addWidget(self.export_button)
         layout.addWidget(results_box)
         layout.addStretch(1)
 
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        self.setWidget(scroll)
-        self.setMinimumWidth(380)
+        for spin in body.findChildren((QSpinBox, QDoubleSpinBox, QComboBox)):
+            spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            spin.installEventFilter(self.wheel_guard)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(body)
+        container = QWidget(self)
+        outer = QVBoxLayout(container)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll, 1)
+        outer.addWidget(footer)
+        self.setWidget(container)
+
+    def showEvent(self, event):  # noqa: N802 (Qt API name)
+        super().showEvent(event)
+        self.fit_width()  # measured again in the main window's own style and font
+
+    def fit_width(self) -> None:
+        """Open wide enough for the content in this style and font: no horizontal scrolling, nothing cut."""
+        body = self.scroll.widget()
+        needed = (body.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width()
+                  + 2 * self.scroll.frameWidth() + 4)
+        self.setMinimumWidth(max(PANEL_WIDTH, needed))
 
     # -- dependencies ----------------------------------------------------------------------------
 
@@ -336,6 +423,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.install_button.setVisible(bool(missing))
         self.external_button.setVisible(not external)
         self.internal_button.setVisible(external)
+        self.fit_width()
 
     def copy_dependency_details(self) -> None:
         from .diagnostics import report
@@ -408,11 +496,30 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.engine.close()
         self.engine = engine
         self.database = None
-        self.database_label.setText("No reference database is open yet.")
+        self.database_label.setText(tr("No reference database is open yet."))
         self.refresh_dependencies()
         self._update_buttons()
 
     # -- messages --------------------------------------------------------------------------------
+
+    def start_folder(self) -> str:
+        """Where file dialogs open: the last folder used, else the project's folder, else home."""
+        remembered = QgsSettings().value(SETTINGS_LAST_FOLDER, "")
+        if remembered and Path(remembered).is_dir():
+            return remembered
+        return QgsProject.instance().homePath() or str(Path.home())
+
+    def remember_folder(self, path) -> None:
+        if path:
+            folder = Path(path) if Path(path).is_dir() else Path(path).parent
+            QgsSettings().setValue(SETTINGS_LAST_FOLDER, str(folder))
+
+    def clear_results(self) -> None:
+        """Forget the runs shown (their layers are gone with the project, or the last run failed)."""
+        self.runs = []
+        self.results_table.setRowCount(0)
+        self._clear_preview()
+        self._update_buttons()
 
     def message(self, text: str, level=Qgis.MessageLevel.Info, duration: int = 6) -> None:
         self.iface.messageBar().pushMessage("Photo Geolocator", text, level, duration)
@@ -433,13 +540,20 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.coverage_button.setEnabled(has_database)
         self.run_button.setEnabled(idle and has_database)
         self.cancel_button.setEnabled(self.task is not None)
-        self.export_button.setEnabled(bool(self.runs))
+        self.export_button.setEnabled(bool(self.runs) and self._run_layers_present(self.runs[-1]))
+
+    @staticmethod
+    def _run_layers_present(run) -> bool:
+        project = QgsProject.instance()
+        return bool(run.layer_ids) and all(project.mapLayer(i) is not None for i in run.layer_ids.values())
 
     # -- reference database ----------------------------------------------------------------------
 
     def choose_database(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a reference database (.geoloc folder)")
+        path = QFileDialog.getExistingDirectory(self, "Open a reference database (.geoloc folder)",
+                                                self.start_folder())
         if path:
+            self.remember_folder(Path(path).parent)
             self.open_database(path)
 
     def _fill_recent_menu(self) -> None:
@@ -488,19 +602,22 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     def choose_build_source(self, folder: bool) -> None:
         if folder:
-            source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos")
+            source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos", self.start_folder())
         else:
-            source, _ = QFileDialog.getOpenFileName(self, "CSV with path, lat, lon", "", "CSV (*.csv)")
+            source, _ = QFileDialog.getOpenFileName(self, "CSV with path, lat, lon", self.start_folder(),
+                                                    "CSV (*.csv)")
         if not source:
             return
+        self.remember_folder(source)
         target, _ = QFileDialog.getSaveFileName(self, "New reference database", str(Path(source).with_suffix("")) +
                                                 ".geoloc", "Reference database (*.geoloc)")
         if target:
             self.build_database(source, target if target.endswith(".geoloc") else target + ".geoloc")
 
     def choose_reference_additions(self) -> None:
-        source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos to add")
+        source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos to add", self.start_folder())
         if source:
+            self.remember_folder(source)
             self.build_database(source, None)
 
     def build_database(self, source, target=None) -> None:
@@ -522,6 +639,10 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.message("Cancelled; the photos embedded so far are kept.", Qgis.MessageLevel.Warning)
             return
         info, report = task.result
+        if info.count == 0:  # e.g. through another Python, whose build command accepts an empty folder
+            self.message(f"{info.name}: {report.summary()}. The database is empty: no photo with a usable EXIF GPS "
+                         "location was found.", Qgis.MessageLevel.Critical, 0)
+            return
         self._set_database(info)
         level = Qgis.MessageLevel.Warning if report.failed or report.cancelled else Qgis.MessageLevel.Success
         problems = "; ".join(f"{p.path}: {p.reason}" for p in report.failed[:5])
@@ -562,12 +683,15 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     def choose_photo_files(self) -> None:
         patterns = " ".join(f"*{ext} *{ext.upper()}" for ext in sorted(PHOTO_EXTENSIONS))
-        paths, _ = QFileDialog.getOpenFileNames(self, "Photos to locate", "", f"Photos ({patterns})")
+        paths, _ = QFileDialog.getOpenFileNames(self, "Photos to locate", self.start_folder(), f"Photos ({patterns})")
+        if paths:
+            self.remember_folder(paths[0])
         self.add_photos(paths)
 
     def choose_photo_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder of photos to locate")
+        folder = QFileDialog.getExistingDirectory(self, "Folder of photos to locate", self.start_folder())
         if folder:
+            self.remember_folder(folder)
             self.add_photos([folder])
 
     def photo_paths(self) -> list[str]:
@@ -607,7 +731,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
                 item.setToolTip(str(exc))
             else:
                 item.setToolTip(str(path))
-            item.setData(HAS_GPS_ROLE, fix is not None)
+            item.setData(HAS_GPS_ROLE, [fix.lat, fix.lon] if fix is not None else None)
             if fix is not None:
                 item.setText(f"{path.name}  [GPS {fix.lat:.4f}, {fix.lon:.4f}]")
                 item.setToolTip(f"{path}\nAlready carries EXIF GPS: {fix.lat:.6f}, {fix.lon:.6f}")
@@ -651,18 +775,25 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.message("Add photos to locate first.", Qgis.MessageLevel.Warning)
             return
         request = self.locate_request(paths)
-        number = len(self.runs) + 1
+        self.run_count += 1  # numbers stay unique in the session although the panel shows the last run only
+        number = self.run_count
         folder = self.density_folder()
         engine, database = self.engine, self.database.name
         run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        known = {item.data(PATH_ROLE): tuple(item.data(HAS_GPS_ROLE)) for item in photos if item.data(HAS_GPS_ROLE)}
+        parameters = {"database": self.database.path, "k": request.k, "estimator": request.estimator,
+                      "bandwidth_km": request.bandwidth_km, "temperature": request.temperature,
+                      "density_resolution_deg": request.density_resolution,
+                      "density_extent": "world" if request.density_world else "around"}
 
         def work(progress, should_stop):
             from .results import LocateRun
 
             outcome = engine.locate(request, folder, number, progress, should_stop)
-            return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_paths)
+            return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path,
+                             parameters=parameters, known=known)
 
-        self.results_table.setRowCount(0)
+        self.clear_results()  # a failed run must not leave the previous run's results looking current
         self._start_task(f"Locating {len(paths)} photos", work, self._run_finished)
 
     def _start_task(self, description, work, on_finished) -> None:
@@ -680,13 +811,13 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     def cancel(self) -> None:
         if self.task is not None:
-            self.status_label.setText("Cancelling…")
+            self.status_label.setText(tr("Cancelling…"))
             self.task.cancel()
 
     def _task_done(self) -> None:
         self.task = None
         self.progress_bar.setValue(0)
-        self.status_label.setText("")
+        self.status_label.setText(tr(""))
         self._update_buttons()
 
     def _run_finished(self, task: EngineTask) -> None:
@@ -699,18 +830,19 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.message("Cancelled; no layer was added.", Qgis.MessageLevel.Warning)
             self.runFinished.emit(None)
             return
-        from .results import add_run_to_project, build_layers
+        from .results import add_run_to_project, add_world_map, build_layers
 
         run = task.result
         for failure in run.failed:
             self.message(f"Skipped {failure.path}: {failure.reason}", Qgis.MessageLevel.Warning, 10)
         if run.results:
             built = build_layers(run, self.uncertainty_check.isChecked())
+            if not QgsProject.instance().mapLayers():
+                add_world_map(QgsProject.instance())
             add_run_to_project(run, built, QgsProject.instance())
             self.runs.append(run)
             self._fill_results(run)
-            self.message(f"Located {len(run.results)} photos ({len(run.failed)} skipped).",
-                         Qgis.MessageLevel.Success)
+            self.offer_to_keep(run)
         else:
             self.message("No photo could be located.", Qgis.MessageLevel.Critical, 0)
         self._update_buttons()
@@ -719,49 +851,82 @@ class PhotoGeolocatorDock(QgsDockWidget):
     # -- results -----------------------------------------------------------------------------------
 
     def _fill_results(self, run) -> None:
+        self.results_table.setSortingEnabled(False)  # rows are filled by index; sorting would move them
         self.results_table.setRowCount(len(run.results))
         for row, result in enumerate(run.results):
             name = QTableWidgetItem(Path(result.photo).name)
             name.setToolTip(result.photo)
+            name.setData(RESULT_ROLE, row)
             pixmap = thumbnail(result.photo, 48)
             if not pixmap.isNull():
                 name.setIcon(QIcon(pixmap))
-            values = [name, f"{result.lat:.5f}", f"{result.lon:.5f}", f"{result.confidence:.2f}",
-                      f"{result.radius50_km:.0f}", f"{result.radius90_km:.0f}",
-                      f"{result.neighbours[0].distance:.3f}" if result.neighbours else ""]
-            for column, value in enumerate(values):
-                self.results_table.setItem(row, column, value if isinstance(value, QTableWidgetItem)
-                                           else QTableWidgetItem(value))
+            self.results_table.setItem(row, 0, name)
+            numbers = [(result.lat, "{:.5f}"), (result.lon, "{:.5f}"), (result.confidence, "{:.2f}"),
+                       (result.radius50_km, "{:.0f}"), (result.radius90_km, "{:.0f}")]
+            numbers.append((result.neighbours[0].similarity if result.neighbours else None, "{:.3f}"))
+            numbers.append((run.gps_error_km(result), "{:.1f}"))
+            for column, (value, style) in enumerate(numbers, start=1):
+                if value is not None:
+                    self.results_table.setItem(row, column, NumberItem(value, style))
         self.results_table.resizeColumnsToContents()
+        self.results_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # photo order first
+        self.results_table.setSortingEnabled(True)
 
-    def show_selected_result(self) -> None:
-        """Zoom to the selected prediction and its neighbours; show the photo beside its top matches."""
+    def selected_result(self):
         rows = {index.row() for index in self.results_table.selectedIndexes()}
         if not rows or not self.runs:
+            return None
+        return self.runs[-1].results[self.results_table.item(min(rows), 0).data(RESULT_ROLE)]
+
+    def show_selected_result(self) -> None:
+        """Zoom to the selected prediction and its neighbours, select it on the map (highlighted), and
+        show the photo beside its top matches."""
+        result = self.selected_result()
+        if result is None:
             return
-        result = self.runs[-1].results[min(rows)]
-        from .results import zoom_extent
+        from .results import select_prediction, zoom_extent
 
         canvas = self.iface.mapCanvas()
         canvas.setExtent(zoom_extent(result, canvas.mapSettings().destinationCrs(), QgsProject.instance()))
+        select_prediction(self.runs[-1], result, QgsProject.instance())
         canvas.refresh()
+        self._clear_preview()
+        photo = QLabel(self.preview)
+        photo.setPixmap(thumbnail(result.photo, PREVIEW))
+        photo.setToolTip(f"this photo: {result.photo}")
+        self.preview_layout.addWidget(photo, 0, 0, 2, 1)
+        for index, neighbour in enumerate(result.neighbours[:4]):
+            label = QLabel(self.preview)
+            label.setPixmap(thumbnail(neighbour.path, PREVIEW // 2))
+            label.setToolTip(f"#{neighbour.rank} ({neighbour.similarity:.2f}): {neighbour.path}")
+            self.preview_layout.addWidget(label, index // 2, 1 + index % 2)
+        self.preview_layout.setColumnStretch(3, 1)
+
+    def offer_to_keep(self, run) -> None:
+        """Say what the run made and offer to keep its layers, which live in memory until exported."""
+        where = f" Density raster: {run.density_path}." if run.density_path else ""
+        bar = self.iface.messageBar()
+        item = bar.createMessage("Photo Geolocator", f"Located {len(run.results)} photos ({len(run.failed)} "
+                                 f"skipped).{where} The layers are temporary:")
+        keep = QPushButton(tr("Keep them in a GeoPackage…"), item)
+        keep.clicked.connect(self.choose_export)
+        item.layout().addWidget(keep)
+        bar.pushWidget(item, Qgis.MessageLevel.Success, 30)
+
+    def _clear_preview(self) -> None:
         while self.preview_layout.count():
             widget = self.preview_layout.takeAt(0).widget()
             if widget is not None:
                 widget.deleteLater()
-        for path, caption in [(result.photo, "this photo")] + [
-                (n.path, f"#{n.rank} ({n.similarity:.2f})") for n in result.neighbours[:4]]:
-            label = QLabel(self.preview)
-            label.setPixmap(thumbnail(path, PREVIEW // 2 if caption != "this photo" else PREVIEW))
-            label.setToolTip(f"{caption}: {path}")
-            self.preview_layout.addWidget(label)
 
     def choose_export(self) -> None:
         if not self.runs:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export run to GeoPackage", "", "GeoPackage (*.gpkg)")
-        if path:
-            self.export_run(self.runs[-1], path if path.endswith(".gpkg") else path + ".gpkg")
+        path, _ = QFileDialog.getSaveFileName(self, "Export run to GeoPackage", self.start_folder(),
+                                              "GeoPackage (*.gpkg)")
+        if path:  # the save dialog has already asked before replacing a file
+            self.remember_folder(path)
+            self.export_run(self.runs[-1], path if path.endswith(".gpkg") else path + ".gpkg", lambda: True)
 
     def export_run(self, run, path: str, confirm_overwrite=None) -> bool:
         """Write the run to one GeoPackage; an existing file is replaced only after asking."""
@@ -782,6 +947,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     def shutdown(self) -> None:
         """Stop whatever the panel started; called when the plugin unloads."""
+        QgsProject.instance().cleared.disconnect(self.clear_results)
         if self.task is not None:
             self.task.setOnFinished(lambda task: None)  # the dock is going away; nothing to show
             self.task.cancel()

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
+LOADING_MESSAGE = "loading the network (a few seconds the first time)…"
 
 
 class EngineError(Exception):
@@ -55,7 +56,8 @@ class LocateRequest:
 class LocateOutcome:
     results: list  # LocationResult-like: photo, lat, lon, confidence, radius50_km, radius90_km, estimator, k, neighbours
     failed: list  # objects with .path and .reason
-    density_paths: dict  # photo -> GeoTIFF path (in the folder given to locate)
+    density_path: str | None  # the run's density GeoTIFF (in the folder given to locate): band 1 all photos,
+    # then one band per photo
 
 
 def _unique(path: Path) -> Path:
@@ -66,10 +68,8 @@ def _unique(path: Path) -> Path:
     return candidate
 
 
-def density_target(folder: Path, photo: str, run_number: int) -> Path:
-    from ..geoloc_core.files import display_path
-
-    return _unique(folder / f"{display_path(Path(photo).stem)}-run{run_number}-density.tif")
+def density_target(folder: Path, run_number: int) -> Path:
+    return _unique(folder / f"photo-geolocator-run{run_number}-density.tif")
 
 
 class InProcessEngine:
@@ -116,6 +116,10 @@ class InProcessEngine:
 
         try:
             candidates, skipped = from_source(source)
+            if not candidates:
+                raise EngineError(f"{source}: no photo with a usable EXIF GPS location"
+                                  + (f" ({len(skipped)} photos without one)" if skipped else "")
+                                  + "; nothing was built. Reference photos need their location.")
             if target is None:
                 database = ReferenceDatabase.open(self._database.path, writable=True)
                 report = database.add(candidates, embedder_for(database.identity), progress, should_stop)
@@ -148,33 +152,34 @@ class InProcessEngine:
                                       f"{summary.best[3]:.0%}")
 
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
-        from ..geoloc_core.export import write_density_geotiff
+        from ..geoloc_core.export import write_density_stack
         from ..geoloc_core.locate import DensityOptions, LocateOptions, Locator
-        from ..geoloc_core.progress import Cancelled, check_stop
+        from ..geoloc_core.progress import Cancelled, Progress, check_stop
 
-        density = None
+        if progress is not None and self._locator is None:  # seconds with nothing to count: say what happens
+            progress(Progress(0, len(request.photos), "load", LOADING_MESSAGE))
+        world = (-180.0, -90.0, 180.0, 90.0) if request.density_world else None
         try:
+            options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature)
             if request.density_resolution is not None:
-                world = (-180.0, -90.0, 180.0, 90.0) if request.density_world else None
-                density = DensityOptions(request.density_resolution, world)
-            options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature, density)
+                DensityOptions(request.density_resolution, world)  # its values are checked before the work
             if self._locator is None or self._locator.database is not self._database:
                 self._locator = Locator(self._database)
             report = self._locator.locate_paths(request.photos, options, progress, should_stop)
         except self._errors() as exc:
             raise self._failure(exc) from None
-        outcome = LocateOutcome(report.results, report.failed, {})
+        outcome = LocateOutcome(report.results, report.failed, None)
+        if request.density_resolution is None or not report.results:
+            return outcome
+        target = density_target(folder, run_number)
         try:
-            if density is not None:
-                folder.mkdir(parents=True, exist_ok=True)
-                for result in report.results:
-                    check_stop(should_stop)
-                    target = density_target(folder, result.photo, run_number)
-                    outcome.density_paths[result.photo] = str(write_density_geotiff(target, result.density))
-                    result.density = None  # on disk now; free the memory
+            check_stop(should_stop)
+            folder.mkdir(parents=True, exist_ok=True)
+            outcome.density_path = str(write_density_stack(target, report.results, request.bandwidth_km,
+                                                           request.density_resolution, world))
+            check_stop(should_stop)
         except (Cancelled, *self._errors()) as exc:  # a run that stops or fails adds nothing
-            for written in outcome.density_paths.values():
-                Path(written).unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
             if isinstance(exc, Cancelled):
                 raise
             raise self._failure(exc) from None
@@ -320,18 +325,15 @@ class ExternalEngine:
         scratch = Path(tempfile.mkdtemp(prefix="photo-geolocator-"))
         try:
             if request.density_resolution is not None:
-                arguments += ["--density-dir", scratch, "--density-resolution", repr(request.density_resolution),
+                arguments += ["--density", scratch / "density.tif", "--density-resolution",
+                              repr(request.density_resolution),
                               "--density-extent", "world" if request.density_world else "around"]
             data = self.run_cli(arguments, progress, should_stop)
-            results = _namespace(data["results"])
-            densities = {}
-            for result in results:
-                if getattr(result, "density_path", None):
-                    folder.mkdir(parents=True, exist_ok=True)
-                    target = density_target(folder, result.photo, run_number)
-                    shutil.move(result.density_path, target)
-                    densities[result.photo] = str(target)
-            return LocateOutcome(results, _namespace(data["failed"]), densities)
+            density = None
+            if (scratch / "density.tif").is_file():
+                folder.mkdir(parents=True, exist_ok=True)
+                density = str(shutil.move(scratch / "density.tif", density_target(folder, run_number)))
+            return LocateOutcome(_namespace(data["results"]), _namespace(data["failed"]), density)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

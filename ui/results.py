@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qgis.core import (
+    QgsApplication,
+    QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
     QgsCoordinateReferenceSystem,
     QgsLayerTreeGroup,
@@ -18,9 +20,10 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.PyQt.QtGui import QColor
-from qgis.PyQt.QtXml import QDomDocument
 
 from .. import layers
+from ..geoloc_core.circles import distance_km
+from ..qgis_compat import make_field
 
 STYLES = Path(__file__).resolve().parent.parent / "resources" / "styles"
 WGS84 = "EPSG:4326"
@@ -35,8 +38,21 @@ class LocateRun:
     run_time: str
     results: list
     failed: list
-    density_paths: dict = field(default_factory=dict)  # photo -> GeoTIFF path
+    density_path: str | None = None  # the run's GeoTIFF: band 1 all photos, then one band per photo
+    parameters: dict = field(default_factory=dict)  # how it was run, recorded on its layers
+    known: dict = field(default_factory=dict)  # photo -> (lat, lon) from its EXIF GPS
     layer_ids: dict = field(default_factory=dict)  # role -> layer id
+
+    def gps_error_km(self, result) -> float | None:
+        """Distance from the prediction to the photo's own EXIF GPS, where it has one."""
+        if result.photo not in self.known:
+            return None
+        lat, lon = self.known[result.photo]
+        return distance_km(result.lat, result.lon, lat, lon)
+
+    def describe(self) -> str:
+        return "Photo Geolocator run {} ({}): {}".format(
+            self.number, self.run_time, ", ".join(f"{k}={v}" for k, v in self.parameters.items()))
 
 
 def memory_layer(kind: str, name: str, fields, features) -> QgsVectorLayer:
@@ -49,22 +65,37 @@ def memory_layer(kind: str, name: str, fields, features) -> QgsVectorLayer:
     return layer
 
 
-def style_density(layer: QgsRasterLayer) -> None:
-    """A transparent heat ramp: zero density is see-through, the peak is dark red."""
-    stats = layer.dataProvider().bandStatistics(1, QgsRasterBandStats.Stats.Max)
+DENSITY_RAMP = ((0.0, (255, 255, 178, 0)), (0.05, (254, 204, 92, 90)), (0.3, (253, 141, 60, 170)),
+                (0.7, (240, 59, 32, 210)), (1.0, (189, 0, 38, 235)))
+
+
+def style_density(layer: QgsRasterLayer, band: int = 1) -> None:
+    """A transparent heat ramp: zero density is see-through, the peak is dark red. Every legend entry is
+    labelled with its value (densities per km² are small numbers that QGIS would print as 0)."""
+    stats = layer.dataProvider().bandStatistics(band, QgsRasterBandStats.Stats.Max)
     top = stats.maximumValue if stats.maximumValue > 0 else 1.0
     ramp = QgsColorRampShader(0.0, top)
     ramp.setColorRampType(QgsColorRampShader.Type.Interpolated)
     ramp.setColorRampItemList([
-        QgsColorRampShader.ColorRampItem(0.0, QColor(255, 255, 178, 0), "0"),
-        QgsColorRampShader.ColorRampItem(top * 0.05, QColor(254, 204, 92, 90)),
-        QgsColorRampShader.ColorRampItem(top * 0.3, QColor(253, 141, 60, 170)),
-        QgsColorRampShader.ColorRampItem(top * 0.7, QColor(240, 59, 32, 210)),
-        QgsColorRampShader.ColorRampItem(top, QColor(189, 0, 38, 235), f"{top:.3g} per km²"),
-    ])
+        QgsColorRampShader.ColorRampItem(top * share, QColor(*rgba), density_label(top * share))
+        for share, rgba in DENSITY_RAMP])
+    legend = QgsColorRampLegendNodeSettings()
+    legend.setUseContinuousLegend(False)  # one entry per labelled step (a continuous bar prints 0 … 0.000001)
+    ramp.setLegendSettings(legend)
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(ramp)
-    layer.setRenderer(QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader))
+    layer.setRenderer(QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader))
+
+
+def density_label(value: float) -> str:
+    return "0" if value == 0 else f"{value:.2g} per km²"
+
+
+def density_layer(path: str, name: str) -> QgsRasterLayer:
+    raster = QgsRasterLayer(str(path), name, "gdal")
+    if raster.isValid():
+        style_density(raster)
+    return raster
 
 
 def build_layers(run: LocateRun, with_uncertainty: bool) -> dict:
@@ -74,26 +105,43 @@ def build_layers(run: LocateRun, with_uncertainty: bool) -> dict:
                                layers.prediction_features(run.results, run.database, run.run_time))
     predictions.loadNamedStyle(str(STYLES / "predictions.qml"))
     if with_uncertainty:
-        uncertainty = memory_layer("Polygon", "Uncertainty (50% / 90%)", layers.UNCERTAINTY,
+        uncertainty = memory_layer("MultiPolygon", "Uncertainty (50% / 90%)", layers.UNCERTAINTY,
                                    layers.uncertainty_features(run.results))
         uncertainty.loadNamedStyle(str(STYLES / "uncertainty.qml"))
         built["uncertainty"] = uncertainty
     neighbours = memory_layer("Point", "Neighbours", layers.NEIGHBOURS, layers.neighbour_features(run.results))
     neighbours.loadNamedStyle(str(STYLES / "neighbours.qml"))
     built["neighbours"] = neighbours
-    for photo, path in run.density_paths.items():
-        raster = QgsRasterLayer(str(path), f"Density {Path(photo).name}", "gdal")
+    if run.density_path:
+        raster = density_layer(run.density_path, "Density (all photos; one band per photo)")
         if raster.isValid():
-            style_density(raster)
-            built[f"density:{photo}"] = raster
+            raster.setAbstract(f"{run.density_path}\nBand 1: the highest density of any photo; then one band per "
+                              "photo (Properties > Symbology > Band)")
+            built["density"] = raster
+    if run.known:
+        _add_gps_error(predictions, run)
     built["predictions"] = predictions
+    for layer in built.values():  # the run's parameters travel with its layers (and into exports)
+        layer.setAbstract("\n".join(filter(None, [layer.abstract(), run.describe()])))
+        for key, value in run.parameters.items():
+            layer.setCustomProperty(f"photo_geolocator/{key}", value)
     return built
+
+
+def _add_gps_error(layer: QgsVectorLayer, run: LocateRun) -> None:
+    provider = layer.dataProvider()
+    provider.addAttributes([make_field("gps_error_km", float)])
+    layer.updateFields()
+    column = layer.fields().indexOf("gps_error_km")
+    results = {r.photo: r for r in run.results}
+    provider.changeAttributeValues({f.id(): {column: run.gps_error_km(results[f["photo"]])}
+                                    for f in layer.getFeatures() if f["photo"] in run.known})
 
 
 def add_run_to_project(run: LocateRun, built: dict, project: QgsProject) -> QgsLayerTreeGroup:
     """All layers in one group at the top of the layer tree: predictions above, rasters below."""
     group = project.layerTreeRoot().insertGroup(0, f"Photo Geolocator run {run.number} ({run.run_time[11:19]})")
-    order = ["predictions", "neighbours", "uncertainty"] + sorted(k for k in built if k.startswith("density:"))
+    order = ["predictions", "neighbours", "uncertainty", "density"]
     for role in order:
         if role in built:
             project.addMapLayer(built[role], False)
@@ -103,9 +151,11 @@ def add_run_to_project(run: LocateRun, built: dict, project: QgsProject) -> QgsL
 
 
 def export_run(run: LocateRun, project: QgsProject, path: str | Path) -> list[str]:
-    """Write the run's vector layers and density rasters to one GeoPackage, with the styles saved in it
-    (default style of each table), so that it reopens styled in another QGIS. The caller has already
-    asked before replacing an existing file. Returns the names of the tables written."""
+    """Write the run's vector layers and its density (one raster table per band: `density` for all photos,
+    then one per photo) to one GeoPackage, styled: vector styles as the tables' default styles, and a QGIS
+    project stored in the GeoPackage holding the styled layers (QGIS 3.22 cannot restore a raster's style
+    from a GeoPackage otherwise). The caller has already asked before replacing an existing file.
+    Returns the names of the tables written."""
     from osgeo import gdal
 
     path = Path(path)
@@ -127,27 +177,48 @@ def export_run(run: LocateRun, project: QgsProject, path: str | Path) -> list[st
             raise OSError(f"{path}: could not write layer {role}: {error[1]}")
         written.append(role)
     gdal.UseExceptions()
-    raster_styles = {}
-    for role, layer_id in run.layer_ids.items():
-        if not role.startswith("density:"):
-            continue
-        layer = project.mapLayer(layer_id)
-        table = _unique_table("density_" + "".join(c if c.isalnum() else "_" for c in Path(role[8:]).stem).lower(),
-                              written)
-        gdal.Translate(str(partial), layer.source(), format="GPKG",
-                       creationOptions=[f"RASTER_TABLE={table}", "APPEND_SUBDATASET=YES", "TILE_FORMAT=TIFF"])
-        written.append(table)
-        document = QDomDocument()
-        layer.exportNamedStyle(document)
-        raster_styles[table] = document.toString()
+    density = project.mapLayer(run.layer_ids.get("density", ""))
+    if density is not None:
+        source = gdal.Open(density.source())
+        for band in range(1, source.RasterCount + 1):
+            description = source.GetRasterBand(band).GetDescription()
+            name = "density" if band == 1 else "density_" + "".join(
+                c if c.isalnum() else "_" for c in Path(description).stem).lower()
+            table = _unique_table(name, written)
+            gdal.Translate(str(partial), source, format="GPKG", bandList=[band],
+                           creationOptions=[f"RASTER_TABLE={table}", "APPEND_SUBDATASET=YES", "TILE_FORMAT=TIFF",
+                                            f"RASTER_IDENTIFIER={description}"])
+            written.append(table)
+        source = None
     for role in vector_roles:
         saved = QgsVectorLayer(f"{partial}|layername={role}", role, "ogr")
         saved.loadNamedStyle(str(STYLES / f"{role}.qml"))
         saved.saveStyleToDatabase(role, "Photo Geolocator style", True, "")
         del saved
-    _store_raster_styles(partial, raster_styles)
     partial.replace(path)
+    _store_project(path, run, vector_roles, "density" in written)
     return written
+
+
+def stored_project_uri(path: str | Path, run: LocateRun) -> str:
+    """Where export_run stores the run's QGIS project inside the GeoPackage."""
+    return f"geopackage:{Path(path)}?projectName=Photo Geolocator run {run.number}"
+
+
+def _store_project(path: Path, run: LocateRun, vector_roles: list[str], with_density: bool) -> None:
+    stored = QgsProject()
+    stored.setCrs(QgsCoordinateReferenceSystem(WGS84))
+    stored.setTitle(f"Photo Geolocator run {run.number} ({run.run_time})")
+    titles = {"predictions": "Predicted locations", "neighbours": "Neighbours", "uncertainty": "Uncertainty (50% / 90%)"}
+    added = [density_layer(f"GPKG:{path}:density", "Density (all photos)")] if with_density else []
+    for role in reversed(vector_roles):  # each is added on top: predictions last
+        layer = QgsVectorLayer(f"{path}|layername={role}", titles[role], "ogr")
+        layer.loadNamedStyle(str(STYLES / f"{role}.qml"))
+        added.append(layer)
+    for layer in added:
+        stored.addMapLayer(layer)
+    if not stored.write(stored_project_uri(path, run)):
+        raise OSError(f"{path}: could not store the run's project in it: {stored.error()}")
 
 
 def _unique_table(name: str, taken: list[str]) -> str:
@@ -158,23 +229,26 @@ def _unique_table(name: str, taken: list[str]) -> str:
     return candidate
 
 
-def _store_raster_styles(gpkg: Path, styles: dict) -> None:
-    """Raster styles as default rows of the GeoPackage's layer_styles table, the place QGIS reads
-    them from (QGIS 3.22 cannot write them for rasters itself)."""
-    import sqlite3
-    from contextlib import closing
+def add_world_map(project: QgsProject) -> QgsVectorLayer | None:
+    """QGIS's own offline world map (countries), as context under the results of a first run."""
+    path = Path(QgsApplication.pkgDataPath()) / "resources" / "data" / "world_map.gpkg"
+    layer = QgsVectorLayer(f"{path}|layername=countries", "World map (QGIS)", "ogr")
+    if not layer.isValid():
+        return None
+    layer.renderer().symbol().setColor(QColor(235, 235, 228))
+    layer.renderer().symbol().symbolLayer(0).setStrokeColor(QColor(170, 170, 170))
+    project.addMapLayer(layer, False)
+    project.layerTreeRoot().addLayer(layer)  # at the bottom
+    return layer
 
-    with closing(sqlite3.connect(gpkg)) as connection, connection:
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT, "
-            "f_table_schema TEXT, f_table_name TEXT, f_geometry_column TEXT, styleName TEXT, styleQML TEXT, "
-            "styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT, ui TEXT, update_time DATETIME "
-            "DEFAULT CURRENT_TIMESTAMP)")
-        connection.executemany(
-            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
-            "styleQML, styleSLD, useAsDefault, description, owner, ui) VALUES ('', '', ?, '', ?, ?, '', 1, "
-            "'Photo Geolocator style', '', '')",
-            [(table, table, qml) for table, qml in styles.items()])
+
+def select_prediction(run: LocateRun, result, project: QgsProject) -> None:
+    """Select (and so highlight) a result's prediction on the map."""
+    layer = project.mapLayer(run.layer_ids.get("predictions", ""))
+    if layer is None:
+        return
+    ids = [f.id() for f in layer.getFeatures() if f["photo"] == result.photo]
+    layer.selectByIds(ids)
 
 
 def zoom_extent(result, crs, context, top: int = 10):

@@ -43,9 +43,9 @@ class EngineTask(QgsTask):
 
         try:
             self.result = self._work(self._report, self.isCanceled)
-        except Cancelled:
+        except Cancelled:  # the user's Cancel is no failure: QGIS must not report "Task failed"
             self.cancelled = True
-            return False
+            return True
         except EngineError as exc:  # a user-level problem, already worded for the user
             self.error = str(exc)
             return False
@@ -57,10 +57,10 @@ class EngineTask(QgsTask):
             return False
         if self.isCanceled():
             self.cancelled = True
-            return False
+            self.result = None
         return True
 
     def finished(self, ok: bool) -> None:  # main thread
-        if not ok and self.error is None:
+        if not ok and self.error is None:  # terminated before run() started
             self.cancelled = True
         self._on_finished(self)

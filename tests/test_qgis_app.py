@@ -1,0 +1,120 @@
+"""The plugin inside the real QGIS application under Xvfb, where headless tests cannot see native clashes."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import shared_path
+from .qgis_app import needs_xvfb, run_in_qgis
+
+ADD_HEIC = '''
+def add():
+    dock.add_photos(PHOTOS)
+    state["items"] = [dock.photo_list.item(i).text() for i in range(dock.photo_list.count())]
+    state["icons"] = [not dock.photo_list.item(i).icon().isNull() for i in range(dock.photo_list.count())]
+    finish()
+
+
+QTimer.singleShot(2000, guarded(add))
+'''
+
+
+@pytest.mark.slow
+@needs_xvfb
+def test_adding_heic_photos_in_the_qgis_application_reads_their_gps_without_crashing(tmp_path):
+    heic = shared_path("photos", "exif-samples", "heic")
+    photos = [str(heic / "IMG_5195.HEIC"), str(heic / "mobile" / "HMD_Nokia_8.3_5G.heif")]
+    state, result = run_in_qgis(tmp_path, f"PHOTOS = {photos!r}\n{ADD_HEIC}")
+    assert state["items"] == ["IMG_5195.HEIC  [GPS 39.0513, -94.2888]", "HMD_Nokia_8.3_5G.heif  [GPS 40.7887, -4.0051]"]
+    assert all(state["icons"]), "every photo has a thumbnail"
+    assert not [e for e in state["errors"] if "python" in e[0].lower()], state["errors"]
+
+
+WALK = '''
+from pathlib import Path
+from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer, QgsWkbTypes
+
+from photo_geolocator.ui.results import stored_project_uri
+
+
+def idle():
+    while dock.task is not None:
+        yield
+
+
+def walk():
+    dock.show()
+    dock.build_database(REFERENCES, DATABASE)
+    yield from idle()
+    state["database"] = dock.database.count if dock.database else None
+    dock.add_photos(PHOTOS)
+    state["marked"] = sum("GPS" in dock.photo_list.item(i).text() for i in range(dock.photo_list.count()))
+    runs = []
+    dock.runFinished.connect(runs.append)
+    dock.k_spin.setValue(5)
+    dock.run_button.click()
+    yield from idle()
+    run = runs[0]
+    state["located"] = len(run.results)
+    state["run_layers"] = sorted(QgsProject.instance().mapLayer(i).name() for i in run.layer_ids.values())
+    state["exported"] = dock.export_run(run, EXPORT)
+    iface.newProject(False)
+    yield
+    project = QgsProject.instance()
+    state["reopened"] = project.read(stored_project_uri(EXPORT, run))
+    layers = {layer.name(): layer for layer in project.mapLayers().values()}
+    state["layers"] = {name: [layer.isValid(), layer.renderer().type()] for name, layer in layers.items()}
+    uncertainty = layers["Uncertainty (50% / 90%)"]
+    predictions = {f["photo"]: f.geometry() for f in layers["Predicted locations"].getFeatures()}
+    state["circles"] = [[f.geometry().isGeosValid(), f.geometry().contains(predictions[f["photo"]])]
+                        for f in uncertainty.getFeatures()]
+    state["density_bands"] = layers["Density (all photos)"].bandCount()
+    yield
+
+
+driver = walk()
+
+
+def tick():
+    try:
+        next(driver)
+    except StopIteration:
+        finish()
+        return
+    except Exception:
+        state["traceback"] = traceback.format_exc()
+        finish()
+        return
+    QTimer.singleShot(50, tick)
+
+
+QTimer.singleShot(1000, tick)
+'''
+
+
+@pytest.mark.slow
+@needs_xvfb
+def test_a_user_walk_through_the_qgis_main_window(tmp_path):
+    """Build from JPEG and HEIC photos, locate both kinds, export, reopen the export in a new project."""
+    jpg = shared_path("photos", "exif-samples", "jpg")
+    heic = shared_path("photos", "exif-samples", "heic")
+    references = tmp_path / "references"
+    references.mkdir()
+    for photo in [*sorted((jpg / "gps").glob("*.jpg"))[1:], heic / "mobile" / "HMD_Nokia_8.3_5G.heif"]:
+        (references / photo.name).symlink_to(photo)
+    photos = [str(jpg / "gps" / "DSCN0010.jpg"), str(heic / "IMG_5195.HEIC"), str(jpg / "Kodak_CX7530.jpg")]
+    export = tmp_path / "run.gpkg"
+    state, result = run_in_qgis(tmp_path, f"REFERENCES = {str(references)!r}\nDATABASE = {str(tmp_path / 'w.geoloc')!r}\n"
+                                          f"PHOTOS = {photos!r}\nEXPORT = {str(export)!r}\n{WALK}", timeout=400)
+    assert state["database"] == 9, "eight JPEGs and one HEIF with GPS"
+    assert state["marked"] == 3 and state["located"] == 3, "all three carry EXIF GPS"
+    assert state["run_layers"] == ["Density (all photos; one band per photo)", "Neighbours", "Predicted locations",
+                                   "Uncertainty (50% / 90%)"]
+    assert state["exported"] and state["reopened"]
+    assert state["layers"] == {"Predicted locations": [True, "singleSymbol"], "Neighbours": [True, "singleSymbol"],
+                               "Uncertainty (50% / 90%)": [True, "categorizedSymbol"],
+                               "Density (all photos)": [True, "singlebandpseudocolor"]}
+    assert state["circles"] == [[True, True]] * 6, "every circle is valid and holds its prediction"
+    assert state["density_bands"] == 1
+    assert not [e for e in state["errors"] if "python" in e[0].lower()], state["errors"]
+    assert "Traceback" not in result.stderr
