@@ -397,3 +397,20 @@ def test_a_file_name_that_is_not_utf8_is_stored_and_given_back_exactly(tiny_embe
     assert str(odd) in stored and os.path.exists(next(p for p in stored if "caf" in p))
     assert database.verify() == []
     database.close()
+
+
+def test_a_view_saved_after_another_writer_added_photos_covers_them(tmp_path):
+    """`train` reads, trains for minutes, then saves; an `add` from another process may commit meanwhile."""
+    from geoloc_core.training import TrainOptions, train_head
+
+    trainer, vectors = synthetic_database(tmp_path / "db", 400)
+    ids, lat, lon = trainer.locations()
+    trained = train_head(vectors, lat, lon, np.arange(400), TrainOptions(t_max=40, t_min=3, epochs=2, geo_dim=8,
+                                                                          hidden=16))
+    with ReferenceDatabase.open(tmp_path / "db", writable=True) as other:
+        other.add_embedded(records_for(25, start=400), structured_vectors(25, DIMENSION, seed=4))
+    view = trainer.save_view("geocells", trained)
+    assert view.index.ntotal == 425 and trainer.count == 425
+    trainer.close()
+    with ReferenceDatabase.open(tmp_path / "db") as reopened:
+        assert reopened.view is not None and reopened.view.index.ntotal == 425 and not reopened.warnings
