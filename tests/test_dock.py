@@ -273,8 +273,10 @@ def test_a_folder_without_geotagged_photos_is_an_error_not_an_empty_database(doc
 
 
 def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, walk_database, shared_photos,
-                                                    tmp_path, monkeypatch):
+                                                    tmp_path, monkeypatch, plugin_module):
     from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox, QPushButton
+
+    monkeypatch.setattr(plugin_module("ui.results"), "tiles_reachable", lambda: False)  # offline, as in CI
 
     open_database(dock, qgis_app, walk_database)
     gps = shared_photos / "exif-samples" / "jpg" / "gps"
@@ -361,3 +363,17 @@ def test_a_cancelled_task_is_not_reported_as_failed(dock, qgis_app, plugin_modul
         qgis_app.processEvents()
     assert ends == ["complete"], "QGIS shows no 'Task failed' after Cancel"
     assert seen == [(True, None)]
+
+
+def test_an_empty_project_gets_openstreetmap_where_online_and_the_world_map_offline(qgis_app, qgis_new_project,
+                                                                                    plugin_module):
+    results = plugin_module("ui.results")
+    project = QgsProject.instance()
+    offline = results.add_base_map(project, online=False)
+    assert offline.name() == "World map (QGIS)" and offline.isValid()
+    project.removeMapLayer(offline.id())
+    online = results.add_base_map(project, online=True)
+    assert online.name() == "OpenStreetMap" and online.providerType() == "wms"
+    assert "tile.openstreetmap.org" in online.source() and "type=xyz" in online.source()
+    assert project.layerTreeRoot().findLayer(online.id()) is not None
+    assert results.tiles_reachable("unreachable.invalid", timeout=0.5) is False

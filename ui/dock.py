@@ -786,12 +786,14 @@ class PhotoGeolocatorDock(QgsDockWidget):
                       "density_resolution_deg": request.density_resolution,
                       "density_extent": "world" if request.density_world else "around"}
 
+        needs_base_map = not QgsProject.instance().mapLayers()
+
         def work(progress, should_stop):
-            from .results import LocateRun
+            from .results import LocateRun, tiles_reachable
 
             outcome = engine.locate(request, folder, number, progress, should_stop)
             return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path,
-                             parameters=parameters, known=known)
+                             parameters=parameters, known=known, online=needs_base_map and tiles_reachable())
 
         self.clear_results()  # a failed run must not leave the previous run's results looking current
         self._start_task(f"Locating {len(paths)} photos", work, self._run_finished)
@@ -830,7 +832,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.message("Cancelled; no layer was added.", Qgis.MessageLevel.Warning)
             self.runFinished.emit(None)
             return
-        from .results import add_run_to_project, add_world_map, build_layers
+        from .results import add_base_map, add_run_to_project, build_layers
 
         run = task.result
         for failure in run.failed:
@@ -838,7 +840,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         if run.results:
             built = build_layers(run, self.uncertainty_check.isChecked())
             if not QgsProject.instance().mapLayers():
-                add_world_map(QgsProject.instance())
+                add_base_map(QgsProject.instance(), run.online)
             add_run_to_project(run, built, QgsProject.instance())
             self.runs.append(run)
             self._fill_results(run)

@@ -11,6 +11,7 @@ from qgis.core import (
     QgsColorRampShader,
     QgsCoordinateReferenceSystem,
     QgsLayerTreeGroup,
+    QgsMapLayer,
     QgsProject,
     QgsRasterBandStats,
     QgsRasterLayer,
@@ -42,6 +43,7 @@ class LocateRun:
     parameters: dict = field(default_factory=dict)  # how it was run, recorded on its layers
     known: dict = field(default_factory=dict)  # photo -> (lat, lon) from its EXIF GPS
     layer_ids: dict = field(default_factory=dict)  # role -> layer id
+    online: bool = False  # whether OpenStreetMap tiles could be reached (for a first run's base map)
 
     def gps_error_km(self, result) -> float | None:
         """Distance from the prediction to the photo's own EXIF GPS, where it has one."""
@@ -227,6 +229,33 @@ def _unique_table(name: str, taken: list[str]) -> str:
         number += 1
         candidate = f"{name}_{number}"
     return candidate
+
+
+OSM_TILES = "type=xyz&url=https://tile.openstreetmap.org/{z}/{x}/{y}.png&zmin=0&zmax=19"
+OSM_HOST = "tile.openstreetmap.org"
+
+
+def tiles_reachable(host: str = OSM_HOST, timeout: float = 2.0) -> bool:
+    """Whether the OpenStreetMap tile server answers (called from a task's run(), off the GUI thread)."""
+    import socket
+
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def add_base_map(project: QgsProject, online: bool) -> QgsMapLayer | None:
+    """Context under the results of a first run in an empty project: OpenStreetMap where its tiles can
+    be reached, else QGIS's own offline world map."""
+    if online:
+        layer = QgsRasterLayer(OSM_TILES, "OpenStreetMap", "wms")
+        if layer.isValid():
+            project.addMapLayer(layer, False)
+            project.layerTreeRoot().addLayer(layer)  # at the bottom
+            return layer
+    return add_world_map(project)
 
 
 def add_world_map(project: QgsProject) -> QgsVectorLayer | None:
