@@ -8,8 +8,9 @@ Each fold's photos are located against the other folds' photos only. Folds keep 
 (training.photo_groups: one photographer, photos within 1 km of each other, near-duplicates), so no
 query has a reference by its photographer, from within 1 km, or a near-copy of it: accuracy at 1 km is
 zero here by construction (the held-out set of issue 13 has street-level matches; this one cannot).
-Differences against `paper` are paired and bootstrapped over groups (photos of one group move together),
-95% intervals. Embeddings are cached under bench/.cache/ (git-ignored), so reruns take seconds.
+Differences against `paper` with the default features (efficientnet_lite0) are paired and bootstrapped
+over groups (photos of one group move together), 95% intervals. Embeddings are cached under bench/.cache/
+(git-ignored): a rerun skips the embedding (minutes) and only searches and estimates.
 
 Calibration (calibration.py) is fitted on four folds and applied to the fifth for the reliability table;
 --write-calibration then fits it on all photos (Lite0) and writes geoloc_core/calibration.json.
@@ -18,16 +19,24 @@ Calibration (calibration.py) is fitted on four folds and applied to the fifth fo
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import time
+from pathlib import Path
 
 import numpy as np
-from benchdata import Benchmark, benchmark_groups, cached_features, cross_validated_neighbours, load_benchmark
+from benchdata import (
+    CACHE_DIR,
+    Benchmark,
+    benchmark_groups,
+    cached_features,
+    cross_validated_neighbours,
+    load_benchmark,
+)
 
+from geoloc_core import estimators
 from geoloc_core.calibration import CALIBRATION_FILE, CONFIDENCE_RADIUS_KM, Calibration, reliability_table
 from geoloc_core.defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_ESTIMATOR, DEFAULT_TEMPERATURE
 from geoloc_core.embedders import DEFAULT_ARCHITECTURE
-from geoloc_core.estimators import predicted_point, uncertainty
 from geoloc_core.evaluate import THRESHOLDS_KM
 from geoloc_core.geo import haversine_km
 
@@ -51,11 +60,24 @@ def evidence(estimator: str, neighbours, bench: Benchmark, bandwidth_km: float, 
     rows = []
     for i in range(len(bench.lat)):
         lat, lon, sims = neighbours.lat[i], neighbours.lon[i], neighbours.similarities[i].astype(np.float64)
-        pred_lat, pred_lon, weights = predicted_point(estimator, lat, lon, sims, bandwidth_km, temperature)
-        share, r50, r90 = uncertainty(pred_lat, pred_lon, lat, lon, weights, bandwidth_km)
+        pred_lat, pred_lon, weights = estimators.predicted_point(estimator, lat, lon, sims, bandwidth_km, temperature)
+        share, r50, r90 = estimators.uncertainty(pred_lat, pred_lon, lat, lon, weights, bandwidth_km)
         rows.append((float(haversine_km(bench.lat[i], bench.lon[i], pred_lat, pred_lon)), share, sims.max(), r50, r90))
     errors, share, top, r50, r90 = (np.array(c) for c in zip(*rows))
     return {"errors": errors, "share": share, "top": top, "r50": r50, "r90": r90}
+
+
+def cached_evidence(estimator: str, neighbours, bench: Benchmark, bandwidth_km: float, temperature: float) -> dict:
+    """evidence(), cached under bench/.cache/ by the neighbours, the settings and the estimators' code."""
+    digest = hashlib.sha256(neighbours.similarities.tobytes() + neighbours.ids.tobytes()
+                            + f"{estimator} {bandwidth_km} {temperature}".encode()
+                            + Path(estimators.__file__).read_bytes()).hexdigest()[:20]
+    path = CACHE_DIR / f"evidence-{digest}.npz"
+    if path.is_file():
+        return dict(np.load(path))
+    data = evidence(estimator, neighbours, bench, bandwidth_km, temperature)
+    np.savez(path, **data)
+    return data
 
 
 def group_bootstrap(groups: np.ndarray, draws: int = BOOTSTRAP_DRAWS, seed: int = 0) -> np.ndarray:
@@ -78,17 +100,23 @@ def interval(samples) -> str:
     return f"[{low:+.1f}, {high:+.1f}]"
 
 
-def comparison_rows(label: str, errors: np.ndarray, paper: np.ndarray, counts: np.ndarray) -> str:
-    """One markdown row: accuracy (difference from paper, 95% interval) per threshold, median."""
+def comparison_row(label: str, errors: np.ndarray, paper: np.ndarray | None, counts: np.ndarray) -> str:
+    """One markdown row: accuracy (difference from paper, 95% interval) per threshold, median error;
+    the baseline's own row (paper None) without differences."""
     cells = []
     total = counts.sum(axis=1)
     for t in THRESHOLDS_KM:
-        hit, paper_hit = errors <= t, paper <= t
+        hit = errors <= t
+        if paper is None:
+            cells.append(f"{100 * hit.mean():.1f}")
+            continue
+        paper_hit = paper <= t
         diff = 100 * (counts @ (hit.astype(float) - paper_hit)) / total
-        cells.append(f"{100 * hit.mean():.1f}" if label == "paper"
-                     else f"{100 * hit.mean():.1f} ({100 * (hit.mean() - paper_hit.mean()):+.1f} {interval(diff)})")
+        cells.append(f"{100 * hit.mean():.1f} ({100 * (hit.mean() - paper_hit.mean()):+.1f} {interval(diff)})")
+    if paper is None:
+        return f"| {label} | " + " | ".join(cells) + f" | {np.median(errors):,.0f} |"
     medians = np.array([weighted_median(errors, c) - weighted_median(paper, c) for c in counts[:200]])
-    median = f"{np.median(errors):,.0f}" if label == "paper" else \
+    median = \
         f"{np.median(errors):,.0f} ({np.median(errors) - np.median(paper):+,.0f} [{np.percentile(medians, 2.5):+,.0f}, " \
         f"{np.percentile(medians, 97.5):+,.0f}])"
     return f"| {label} | " + " | ".join(cells) + f" | {median} |"
@@ -109,7 +137,9 @@ def cross_fitted(data: dict, folds: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--embedders", nargs="+", default=[DEFAULT_ARCHITECTURE])
+    parser.add_argument("--embedders", nargs="+", default=[DEFAULT_ARCHITECTURE],
+                        help="embedders to compare; the default is always first, and the others are scored with "
+                             "paper and the default estimator only")
     parser.add_argument("--flip", action="store_true", help="also the default embedder with flip test-time augmentation")
     parser.add_argument("--write-calibration", action="store_true")
     args = parser.parse_args()
@@ -120,7 +150,8 @@ def main():
     sizes = np.bincount(np.unique(groups, return_inverse=True)[1])
     print(f"{len(bench.paths)} photos, {len(sizes)} groups (largest {sizes.max()}), 5-fold grouped cross-validation, "
           f"k=100; accuracy % (difference from paper in points, 95% group-bootstrap interval), median error km\n")
-    options = [(a, False) for a in args.embedders] + ([(DEFAULT_ARCHITECTURE, True)] if args.flip else [])
+    options = [(DEFAULT_ARCHITECTURE, False)] + [(a, False) for a in args.embedders if a != DEFAULT_ARCHITECTURE]
+    options += [(DEFAULT_ARCHITECTURE, True)] if args.flip else []
     head = "| configuration | " + " | ".join(f"{t} km" for t in THRESHOLDS_KM) + " | median km |"
     print(head + "\n|" + "---|" * (len(THRESHOLDS_KM) + 2))
     results = {}
@@ -128,14 +159,13 @@ def main():
         features, seconds = cached_features(bench, architecture, flip=flip)
         neighbours = cross_validated_neighbours(features, bench, groups)
         name = architecture + (" + flip" if flip else "")
-        paper = None
-        for label, estimator, bandwidth, temperature in CONFIGURATIONS:
-            started = time.perf_counter()
-            data = evidence(estimator, neighbours, bench, bandwidth, temperature)
-            data["seconds"] = (time.perf_counter() - started) / len(bench.paths)
-            paper = data["errors"] if estimator == "paper" else paper
+        configurations = CONFIGURATIONS if name == DEFAULT_ARCHITECTURE else (CONFIGURATIONS[0], CONFIGURATIONS[-1])
+        for label, estimator, bandwidth, temperature in configurations:
+            data = cached_evidence(estimator, neighbours, bench, bandwidth, temperature)
             results[(name, estimator, label)] = (data, neighbours.fold)
-            print(comparison_rows(f"{name} ({seconds:.2f} s/photo): {label}", data["errors"], paper, counts), flush=True)
+            baseline = results[(DEFAULT_ARCHITECTURE, "paper", "paper")][0]["errors"]
+            print(comparison_row(f"{name} ({seconds:.2f} s/photo): {label}", data["errors"],
+                                 None if data["errors"] is baseline else baseline, counts), flush=True)
     data, folds = results[(DEFAULT_ARCHITECTURE, DEFAULT_ESTIMATOR, CONFIGURATIONS[-1][0])]
     probability, r50, r90 = cross_fitted(data, folds)
     hits = data["errors"] <= CONFIDENCE_RADIUS_KM
