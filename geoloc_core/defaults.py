@@ -9,7 +9,8 @@ A temperature of 0.05 lets the few best matches dominate, as the paper's 1/d^10 
 """
 
 # cells and hybrid need a trained view (python -m geoloc_core train)
-ESTIMATORS = ("cascade", "sphere", "paper", "cells", "hybrid")
+# new estimators go last: Processing stores the choice as an index into this tuple
+ESTIMATORS = ("sphere", "paper", "cells", "hybrid", "cascade")
 DEFAULT_ESTIMATOR = "cascade"
 DEFAULT_K = 100
 DEFAULT_BANDWIDTH_KM = 1000.0

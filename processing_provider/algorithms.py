@@ -27,7 +27,13 @@ from qgis.core import (
 )
 
 from .. import layers
-from ..geoloc_core.defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_K, DEFAULT_TEMPERATURE, training_size_warning
+from ..geoloc_core.defaults import (
+    DEFAULT_BANDWIDTH_KM,
+    DEFAULT_ESTIMATOR,
+    DEFAULT_K,
+    DEFAULT_TEMPERATURE,
+    training_size_warning,
+)
 from ..geoloc_core.defaults import ESTIMATORS as ENGINE_ESTIMATORS
 from ..qgis_compat import (
     FIELD_STRING,
@@ -198,7 +204,8 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
 
     def add_locate_parameters(self):
         self.addParameter(QgsProcessingParameterNumber("K", "Neighbours (k)", NUMBER_INTEGER, DEFAULT_K, minValue=1))
-        self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", "Estimator", ESTIMATORS, defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", "Estimator", ESTIMATORS,
+                                                     defaultValue=ESTIMATORS.index(DEFAULT_ESTIMATOR)))
         self.addParameter(QgsProcessingParameterNumber(
             "BANDWIDTH", "Kernel bandwidth (km)", NUMBER_DOUBLE, DEFAULT_BANDWIDTH_KM, minValue=0.001))
         self.addParameter(QgsProcessingParameterNumber(

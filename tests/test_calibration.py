@@ -79,3 +79,10 @@ def test_shipped_calibration_is_monotone_bounded_and_used_by_estimate():
     assert result.confidence == pytest.approx(float(calibration.probability(result.share_within, 0.8)[0]))
     assert (result.radius50_km, result.radius90_km) == calibration.radii(result.mass_radius50_km,
                                                                          result.mass_radius90_km)
+
+
+def test_training_size_warning_is_given_below_the_threshold_only():
+    from geoloc_core.defaults import MIN_PHOTOS_FOR_TRAINING, training_size_warning
+
+    assert "609 photos" in training_size_warning(609)
+    assert training_size_warning(MIN_PHOTOS_FOR_TRAINING) is None

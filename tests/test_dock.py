@@ -240,3 +240,12 @@ def test_map_render_draws_the_prediction_where_expected(dock, qgis_app, walk_dat
     elsewhere = QColor(image.pixel(50, 150))
     assert at_prediction.red() > 180 and at_prediction.green() < 120, "the red star is drawn at the prediction"
     assert elsewhere.name() == "#ffffff"
+
+
+def test_parameters_start_at_the_engine_defaults(dock):
+    from geoloc_core import defaults
+
+    assert dock.estimator_combo.currentData() == defaults.DEFAULT_ESTIMATOR
+    assert dock.k_spin.value() == defaults.DEFAULT_K
+    assert dock.bandwidth_spin.value() == defaults.DEFAULT_BANDWIDTH_KM
+    assert dock.temperature == defaults.DEFAULT_TEMPERATURE

@@ -224,3 +224,14 @@ def test_qgis_process_runs_the_plugin_headless(shared_photos, tmp_path):
                             env=env, capture_output=True, text=True)
     assert locate.returncode == 0, locate.stdout + locate.stderr
     assert QgsVectorLayer(str(out), "p", "ogr").featureCount() == 1
+
+
+def test_locate_parameters_default_to_the_engine_defaults(provider):
+    from geoloc_core import defaults
+
+    algorithm = next(a for a in provider.algorithms() if a.name() == "geolocate_photos")
+    parameter = algorithm.parameterDefinition("ESTIMATOR")
+    assert parameter.options()[parameter.defaultValue()] == defaults.DEFAULT_ESTIMATOR
+    assert algorithm.parameterDefinition("K").defaultValue() == defaults.DEFAULT_K
+    assert algorithm.parameterDefinition("BANDWIDTH").defaultValue() == defaults.DEFAULT_BANDWIDTH_KM
+    assert algorithm.parameterDefinition("TEMPERATURE").defaultValue() == defaults.DEFAULT_TEMPERATURE
