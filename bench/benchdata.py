@@ -42,11 +42,9 @@ def load_benchmark() -> Benchmark:
 
 def embed_flipped(embedder: Embedder, paths: list[str]) -> np.ndarray:
     """Test-time augmentation: the mean of a photo's and its mirror image's features, renormalised."""
-    from geoloc_core.photos import load_photo
-
     features = []
     for start in range(0, len(paths), 32):
-        crops = [embedder.square_crop(load_photo(p, embedder.input_size)) for p in paths[start:start + 32]]
+        crops = [embedder._prepare(p) for p in paths[start:start + 32]]  # the decode and crop embed_paths uses
         both = embedder.embed_crops(crops) + embedder.embed_crops([c[:, ::-1].copy() for c in crops])
         features.append(both / np.linalg.norm(both, axis=1, keepdims=True))
     return np.concatenate(features)

@@ -1,7 +1,7 @@
 """From neighbour locations to a predicted location: the paper's grid procedure, a spherical KDE, and
 the cascade (KDE modes from continent to region, then a snap to the best-supported neighbour).
 
-Both take the neighbours' coordinates (degrees) and their squared L2 feature distances, in rank order.
+All take the neighbours' coordinates (degrees) and their squared L2 feature distances, in rank order.
 """
 
 from __future__ import annotations
