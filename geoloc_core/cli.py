@@ -11,7 +11,14 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS
+from .defaults import (
+    DEFAULT_BANDWIDTH_KM,
+    DEFAULT_ESTIMATOR,
+    DEFAULT_K,
+    DEFAULT_TEMPERATURE,
+    ESTIMATORS,
+    training_size_warning,
+)
 from .embedders import DEFAULT_ARCHITECTURE, POOLINGS
 from .errors import UserError, internal_message, user_errors, user_message
 from .files import PHOTO_EXTENSIONS, display_path
@@ -88,9 +95,11 @@ def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_locate_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-k", type=int, default=100, help="neighbours to retrieve (default 100)")
-    parser.add_argument("--estimator", choices=ESTIMATORS, default="sphere",
-                        help="sphere: spherical KDE mode (default); paper: the authors' grid procedure")
+    parser.add_argument("-k", type=int, default=DEFAULT_K, help=f"neighbours to retrieve (default {DEFAULT_K})")
+    parser.add_argument("--estimator", choices=ESTIMATORS, default=DEFAULT_ESTIMATOR,
+                        help=f"cascade: continental then regional KDE mode, snapped to the best-supported "
+                             f"neighbour; sphere: spherical KDE mode; paper: the authors' grid procedure "
+                             f"(default {DEFAULT_ESTIMATOR})")
     parser.add_argument("--bandwidth", type=float, default=DEFAULT_BANDWIDTH_KM,
                         help=f"KDE kernel size in km (default {DEFAULT_BANDWIDTH_KM:g})")
     parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
@@ -396,6 +405,9 @@ def run_train(args, printer: ProgressPrinter) -> int:
         raise UserError("--device applies to --finetune only (the head trains on the CPU)")
     _check_output(args.cells_output, args.database)
     database = ReferenceDatabase.open(args.database, writable=True)
+    warning = training_size_warning(database.count)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     summary = train_view(database, args.name, options, tune, printer)
     printer.close()
     if args.cells_output:

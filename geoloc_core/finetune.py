@@ -15,7 +15,7 @@ import torch
 from torch.nn import functional as F
 
 from .checks import real_number, whole_number
-from .embedders import INPUT_SIZE, Embedder, EmbedderIdentity, _pool, embedder_for
+from .embedders import Embedder, EmbedderIdentity, _pool, embedder_for
 from .files import PhotoError
 from .photos import load_photo
 from .progress import ProgressCallback, StopCheck, check_stop, report
@@ -59,12 +59,12 @@ def pick_device(choice: str = "auto") -> torch.device:
     return device
 
 
-def augmentation():
+def augmentation(input_size: int):
     """Random crops of at least half the square, flips and mild colour changes, as the paper's training."""
     from torchvision import transforms
 
     return transforms.Compose([
-        transforms.RandomResizedCrop(INPUT_SIZE, scale=(0.5, 1.0), ratio=(0.8, 1.25)),
+        transforms.RandomResizedCrop(input_size, scale=(0.5, 1.0), ratio=(0.8, 1.25)),
         transforms.RandomHorizontalFlip(),
         transforms.ColorJitter(0.2, 0.2, 0.2),
     ])
@@ -102,10 +102,10 @@ def finetune(base_identity: EmbedderIdentity, paths: list, lat, lon, groups: np.
     squares = {}
     for i in np.concatenate([train_idx, val_idx]):
         try:  # decoded once, at a size that leaves room for random crops
-            image = load_photo(paths[i], 2 * INPUT_SIZE)
+            image = load_photo(paths[i], 2 * base.input_size)
             side = min(image.size)
             left, top = (image.size[0] - side) // 2, (image.size[1] - side) // 2
-            squares[int(i)] = image.crop((left, top, left + side, top + side)).resize((2 * INPUT_SIZE,) * 2)
+            squares[int(i)] = image.crop((left, top, left + side, top + side)).resize((2 * base.input_size,) * 2)
         except PhotoError:
             continue
     train_idx = np.array([i for i in train_idx if int(i) in squares], dtype=np.int64)
@@ -117,13 +117,13 @@ def finetune(base_identity: EmbedderIdentity, paths: list, lat, lon, groups: np.
         {"params": head.parameters(), "lr": tune.head_learning_rate}], weight_decay=options.weight_decay)
     targets = CellTargets(cells, options.smoothing_km, device)
     mean, std = base._mean.to(device), base._std.to(device)
-    augment = augmentation()
+    augment = augmentation(base.input_size)
 
     def batch_tensor(indices, train: bool) -> torch.Tensor:
         crops = []
         for i in indices:
             image = squares[int(i)]
-            image = augment(image) if train else image.resize((INPUT_SIZE, INPUT_SIZE))
+            image = augment(image) if train else image.resize((base.input_size,) * 2)
             crops.append(np.asarray(image, dtype=np.uint8))
         x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div_(255.0).to(device)
         return ((x - mean) / std).contiguous(memory_format=torch.channels_last)

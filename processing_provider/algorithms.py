@@ -28,7 +28,13 @@ from qgis.core import (
 )
 
 from .. import layers
-from ..geoloc_core.defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
+from ..geoloc_core.defaults import (
+    DEFAULT_BANDWIDTH_KM,
+    DEFAULT_ESTIMATOR,
+    DEFAULT_K,
+    DEFAULT_TEMPERATURE,
+    training_size_warning,
+)
 from ..geoloc_core.defaults import ESTIMATORS as ENGINE_ESTIMATORS
 from ..qgis_compat import (
     FIELD_STRING,
@@ -206,8 +212,9 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return Locator(database, embedder_for(database.identity, weights))
 
     def add_locate_parameters(self):
-        self.addParameter(QgsProcessingParameterNumber("K", "Neighbours (k)", NUMBER_INTEGER, 100, minValue=1))
-        self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", "Estimator", ESTIMATORS, defaultValue=0))
+        self.addParameter(QgsProcessingParameterNumber("K", "Neighbours (k)", NUMBER_INTEGER, DEFAULT_K, minValue=1))
+        self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", "Estimator", ESTIMATORS,
+                                                     defaultValue=ESTIMATORS.index(DEFAULT_ESTIMATOR)))
         self.addParameter(QgsProcessingParameterNumber(
             "BANDWIDTH", "Kernel bandwidth (km)", NUMBER_DOUBLE, DEFAULT_BANDWIDTH_KM, minValue=0.001))
         self.addParameter(QgsProcessingParameterNumber(
@@ -316,12 +323,15 @@ class GeolocatePhotos(EngineAlgorithm):
             "found in the database, and the density of their locations gives the prediction.</p>"
             "<p>Photos come from a folder, a list of files separated by <code>;</code>, or a layer with a "
             "photo path field. Unreadable photos are reported and skipped.</p>"
-            "<p><b>Estimator</b>: <i>sphere</i> (default) takes the mode of a kernel density on the sphere; "
+            "<p><b>Estimator</b>: <i>cascade</i> (default) takes the kernel density's mode at continent, then "
+            "region scale, and snaps to the best-supported neighbour near it; <i>sphere</i> takes the mode of a "
+            "kernel density on the sphere; "
             "<i>paper</i> reproduces the IM2GPS authors' grid procedure. <b>Bandwidth</b> (km): the kernel's "
             "size on the ground. <b>Temperature</b>: how fast a neighbour's weight falls with its similarity "
             "(lower trusts the best matches more).</p>"
-            "<p>Outputs (EPSG:4326): <b>predictions</b> with confidence (share of the weighted neighbours within "
-            "200 km) and the radii holding 50%/90% of the density; <b>neighbours</b>; <b>uncertainty</b> circles "
+            "<p>Outputs (EPSG:4326): <b>predictions</b> with confidence (the calibrated probability that the "
+            "photo was taken within 750 km) and the calibrated radii holding the truth for 50%/90% of photos; "
+            "<b>neighbours</b>; <b>uncertainty</b> circles "
             "(geodesic); and a <b>density</b> raster (probability per km², one band per photo) at the given "
             "resolution in degrees, over the union of the photos' surroundings.</p>")
 
@@ -469,6 +479,9 @@ class TrainFeatures(EngineAlgorithm):
         from ..geoloc_core.training import TrainOptions, train_view
 
         database = ReferenceDatabase.open(self.parameterAsString(parameters, "DATABASE", context), writable=True)
+        warning = training_size_warning(database.count)
+        if warning:
+            feedback.pushWarning(warning)
         smoothing = self.parameterAsDouble(parameters, "SMOOTHING", context)
         options = TrainOptions(t_max=self.parameterAsInt(parameters, "T_MAX", context),
                                t_min=self.parameterAsInt(parameters, "T_MIN", context),

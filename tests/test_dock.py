@@ -377,3 +377,12 @@ def test_an_empty_project_gets_openstreetmap_where_online_and_the_world_map_offl
     assert "tile.openstreetmap.org" in online.source() and "type=xyz" in online.source()
     assert project.layerTreeRoot().findLayer(online.id()) is not None
     assert results.tiles_reachable("unreachable.invalid", timeout=0.5) is False
+
+
+def test_parameters_start_at_the_engine_defaults(dock):
+    from geoloc_core import defaults
+
+    assert dock.estimator_combo.currentData() == defaults.DEFAULT_ESTIMATOR
+    assert dock.k_spin.value() == defaults.DEFAULT_K
+    assert dock.bandwidth_spin.value() == defaults.DEFAULT_BANDWIDTH_KM
+    assert dock.temperature == defaults.DEFAULT_TEMPERATURE

@@ -74,3 +74,18 @@ def test_embedder_for_rebuilds_and_checks_identity(resnet18_weights, tmp_path, e
     torch.save(torchvision.models.resnet18(weights=None).state_dict(), other)
     with pytest.raises(EmbedderError, match="embedder mismatch"):
         embedder_for(original.identity, other)
+
+
+@pytest.mark.parametrize(("architecture", "size"), [("efficientnet_lite1", 240), ("efficientnet_lite2", 260)])
+def test_larger_lite_variants_recognise_real_images_with_their_own_identity(embedder, architecture, size):
+    larger = load_embedder(architecture)
+    logits = larger.imagenet_logits([Image.fromarray(skimage.data.chelsea()), Image.fromarray(skimage.data.coffee())])
+    cat, coffee = logits.argmax(axis=1)
+    assert 281 <= cat <= 285 and coffee == 967, f"{architecture}: got ImageNet classes {cat}, {coffee}"
+    assert larger.input_size == size and f"centre-crop {size}" in larger.identity.preprocessing
+    assert larger.identity != embedder.identity and larger.identity.weights_sha256 != embedder.identity.weights_sha256
+    assert embedder_for(larger.identity).identity == larger.identity  # rebuilt from the package, no weights path
+    features = larger.embed_images([Image.fromarray(skimage.data.astronaut())])
+    assert features.shape == (1, 1280)
+    with pytest.raises(EmbedderError, match=f"not {architecture} weights"):
+        load_embedder(architecture, embedder.identity.weights_path)  # Lite0's weights in a Lite1/2 network

@@ -133,7 +133,7 @@ def test_uncertainty_of_one_kernel_matches_the_rayleigh_quantiles():
     assert r90 == pytest.approx(h * math.sqrt(2 * math.log(10)), rel=2e-3)
 
 
-def test_confidence_is_the_weight_share_within_200_km():
+def test_confidence_evidence_is_the_weight_share_within_the_stated_distance():
     confidence, _, _ = est.uncertainty(0.0, 0.0, np.array([0.0, 0.0, 0.0]), np.array([0.0, 1.0, 30.0]),
                                        np.array([0.5, 0.2, 0.3]), 100.0)
     assert confidence == pytest.approx(0.7)
@@ -173,3 +173,21 @@ def test_density_extents_stay_inside_the_world_and_hold_the_uncertainty_circle(l
             assert west - 1e-9 <= x <= east + 1e-9 and south - 1e-9 <= y <= north + 1e-9
     resolution = fitting_resolution((west, south, east, north), 0.01, 1_000_000)
     assert math.ceil((east - west) / resolution - 1e-9) * math.ceil((north - south) / resolution - 1e-9) <= 1_000_000
+
+
+def test_cascade_snaps_to_the_best_supported_neighbour_not_the_first():
+    # rank 1 lies alone 93 km from a tight line of three; the paper's snap takes rank 1, the cascade
+    # the middle of the three, which has the most weight around it.
+    lat = np.array([42.90, 43.50, 43.51, 43.52, -33.9])
+    lon = np.array([10.60, 11.40, 11.41, 11.42, 151.2])
+    sims = np.array([0.80, 0.79, 0.79, 0.79, 0.70])
+    snapped = est.cascade_location(lat, lon, est.similarity_weights(sims, 0.05), 1000.0)
+    assert snapped == (43.51, 11.41)
+    assert est.paper_location(lat, lon, 2 - 2 * sims) == (42.9, 10.6)
+
+
+def test_cascade_keeps_the_continent_of_the_weightier_evidence_across_the_antimeridian():
+    lat = np.array([-17.7, -17.8, -17.6, 48.85])
+    lon = np.array([179.9, -179.9, 178.5, 2.35])
+    snapped = est.cascade_location(lat, lon, est.similarity_weights([0.7, 0.7, 0.7, 0.72], 0.05), 1000.0)
+    assert snapped[0] < 0 and abs(snapped[1]) > 178

@@ -31,7 +31,7 @@ def walk_database(embedder, tmp_path_factory):
     database.close()
 
 
-@pytest.mark.parametrize("estimator", ["sphere", "paper"])
+@pytest.mark.parametrize("estimator", ["cascade", "sphere", "paper"])
 def test_a_walk_photo_is_located_in_its_region(walk_database, estimator):
     # ImageNet features rank a Rome photo first and the walk's own photos 4th, 9th, 11th..., so it
     # takes the density over many neighbours to land in Tuscany: measured 58 km (sphere), 180 km (paper).

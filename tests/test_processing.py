@@ -266,3 +266,14 @@ def test_building_from_photos_without_location_fails(run, tmp_path):
     folder.mkdir()
     with pytest.raises(QgsProcessingException, match="no photo with a usable location"):
         run("photo_geolocator:build_database", {"FOLDER": str(folder), "OUTPUT_DATABASE": str(tmp_path / "e.geoloc")})
+
+
+def test_locate_parameters_default_to_the_engine_defaults(provider):
+    from geoloc_core import defaults
+
+    algorithm = next(a for a in provider.algorithms() if a.name() == "geolocate_photos")
+    parameter = algorithm.parameterDefinition("ESTIMATOR")
+    assert parameter.options()[parameter.defaultValue()] == defaults.DEFAULT_ESTIMATOR
+    assert algorithm.parameterDefinition("K").defaultValue() == defaults.DEFAULT_K
+    assert algorithm.parameterDefinition("BANDWIDTH").defaultValue() == defaults.DEFAULT_BANDWIDTH_KM
+    assert algorithm.parameterDefinition("TEMPERATURE").defaultValue() == defaults.DEFAULT_TEMPERATURE

