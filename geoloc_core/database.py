@@ -447,7 +447,11 @@ class ReferenceDatabase:
             self._reindex(wanted, bool(entry.get("forced")), progress, should_stop)
         elif self._index.trained is not None and count - self._index.covered > DELTA_MAX_ROWS:
             report(progress, 0, count, "index", f"merging {count - self._index.covered} new vectors into the index")
-            self._switch_index(self._index.merge_delta(count), bool(entry.get("forced")))
+            try:
+                self._switch_index(self._index.merge_delta(count), bool(entry.get("forced")))
+            except BaseException:
+                self._load_index(count)  # the merge grew the index in memory: back to the one on disk
+                raise
 
     def _write_manifest(self) -> None:
         self.manifest.update(count=self._committed_rows(), updated=_now())
