@@ -1,7 +1,7 @@
 """QGIS entry point of the Photo Geolocator plugin."""
 
 
-def classFactory(iface):  # noqa: N802 (name required by QGIS)
+def classFactory(iface):
     """Return the plugin instance; QGIS calls this once when it loads the plugin."""
     from .plugin import PhotoGeolocatorPlugin
     from .ui.installer import activate_packages_folder

@@ -33,12 +33,12 @@ class PhotoGeolocatorPlugin:
         self.provider: PhotoGeolocatorProvider | None = None
         self.translator = install_translator()
 
-    def initProcessing(self):  # noqa: N802 (QGIS API name)
+    def initProcessing(self):
         if self.provider is None:
             self.provider = PhotoGeolocatorProvider()
             QgsApplication.processingRegistry().addProvider(self.provider)
 
-    def initGui(self):  # noqa: N802 (QGIS API name)
+    def initGui(self):
         self.initProcessing()
         main_window = self.iface.mainWindow()
         self.dock = PhotoGeolocatorDock(self.iface, main_window)

@@ -235,7 +235,7 @@ def _count(db: Path) -> int:
 def _database_intact(world: World, case_dir: Path) -> str | None:
     try:
         count = _count(world_db(world, case_dir))
-    except Exception as exc:  # noqa: BLE001 - any failure to open is the finding
+    except Exception as exc:
         return f"the database no longer opens: {exc}"
     return None if count == REFERENCE_COUNT else f"the database holds {count} photos, not {REFERENCE_COUNT}"
 
@@ -499,7 +499,7 @@ def _in_process(argv: list[str]) -> Run:
             code = main(argv)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
-        except BaseException:  # noqa: BLE001 - what escapes main() is a traceback the user would see
+        except BaseException:
             traceback.print_exc()
             code = 1
     return Run(code, out.getvalue(), err.getvalue())

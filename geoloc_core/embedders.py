@@ -92,7 +92,7 @@ def _load_state_dict(path: Path) -> dict:
         raise EmbedderError(f"{path}: weights file not found")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a bad file
+    except Exception as exc:
         raise EmbedderError(f"{path}: not a readable PyTorch state dict ({exc.__class__.__name__}: {exc})") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
@@ -219,7 +219,7 @@ class Embedder:
                 return index, self._prepare(paths[index]), None
             except PhotoError as exc:
                 return index, None, exc
-            except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop the batch
+            except Exception as exc:
                 return index, None, PhotoError(paths[index], f"cannot be decoded ({exc.__class__.__name__}: {exc})")
 
         pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.special import chndtr
 
 from .calibration import CONFIDENCE_RADIUS_KM, calibration_for
-from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS  # noqa: F401 (re-used by callers)
+from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS
 from .geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
 PAPER_SNAP_KM = 100.0

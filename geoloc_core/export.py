@@ -132,7 +132,7 @@ def write_cells(output: str | os.PathLike, cells, overwrite: bool = False) -> Pa
                 layer.CreateFeature(feature)
         finally:
             with _closing_checked():
-                layer = feature = source = None  # noqa: F841 - closes the file
+                layer = feature = source = None
 
     _written(output, lambda: atomic_write(output, write))
     return output
@@ -221,7 +221,7 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
                     layer.CreateFeature(feature)
     finally:
         with _closing_checked():
-            layer = feature = source = None  # noqa: F841 - closes the file
+            layer = feature = source = None
 
 
 @contextlib.contextmanager
@@ -290,7 +290,7 @@ def _write_geotiff(path: Path, band_count: int, grid_shape: tuple[int, int], geo
         except RuntimeError as exc:  # keep only the message: its traceback would keep the dataset open
             failure = str(exc)
         with _closing_checked():
-            dataset = None  # noqa: F841 - closes the file
+            dataset = None
         if failure:
             raise RuntimeError(failure)
 

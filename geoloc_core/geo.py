@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .circles import EARTH_RADIUS_KM  # noqa: F401 (one definition, re-used by callers)
+from .circles import EARTH_RADIUS_KM
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:

@@ -326,6 +326,6 @@ def read_gps(path: str | os.PathLike) -> GpsFix | None:
     with image:
         try:
             gps = dict(image.getexif().get_ifd(GPS_IFD))
-        except Exception:  # noqa: BLE001 - malformed maker notes and IFDs are common; no GPS then
+        except Exception:
             return None
     return gps_from_exif(gps)

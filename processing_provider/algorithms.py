@@ -64,19 +64,19 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
     def name(self):
         return self.NAME
 
-    def displayName(self):  # noqa: N802
+    def displayName(self):
         return self.DISPLAY
 
     def group(self):
         return "Photo geolocation"
 
-    def groupId(self):  # noqa: N802
+    def groupId(self):
         return "photo_geolocation"
 
-    def shortHelpString(self):  # noqa: N802
+    def shortHelpString(self):
         return self.HELP
 
-    def createInstance(self):  # noqa: N802
+    def createInstance(self):
         return type(self)()
 
     @staticmethod
@@ -93,7 +93,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
                                          else f"{progress.stage}…")
         return report
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+    def processAlgorithm(self, parameters, context, feedback):
         from ..geoloc_core.errors import internal_message, user_errors, user_message
         from ..geoloc_core.progress import Cancelled
 
@@ -256,7 +256,7 @@ class BuildDatabase(EngineAlgorithm):
             "<b>Pooling</b>: how the last feature map becomes one vector (average, max or GeM). "
             "If the output folder already holds a database, the photos are added to it (same embedder only).</p>")
 
-    def initAlgorithm(self, config=None):  # noqa: N802
+    def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=True)
         self.addParameter(QgsProcessingParameterString("ARCHITECTURE", "Network architecture",
                                                        defaultValue="efficientnet_lite0"))
@@ -300,7 +300,7 @@ class AddPhotos(BuildDatabase):
     HELP = ("<p>Adds geotagged photos to an existing reference database. Photos already in it (same file "
             "content) are skipped, so re-running over a grown folder only embeds the new photos.</p>" + SOURCE_HELP)
 
-    def initAlgorithm(self, config=None):  # noqa: N802
+    def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=True)
         self.add_database_parameter()
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_REFERENCES", "Reference photos",
@@ -335,7 +335,7 @@ class GeolocatePhotos(EngineAlgorithm):
             "(geodesic); and a <b>density</b> raster (probability per km², one band per photo) at the given "
             "resolution in degrees, over the union of the photos' surroundings.</p>")
 
-    def initAlgorithm(self, config=None):  # noqa: N802
+    def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=False)
         self.add_database_parameter()
         self.add_locate_parameters()
@@ -401,7 +401,7 @@ class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
         cls._alive.append(processor)
         return processor
 
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API name)
+    def postProcessLayer(self, layer, context, feedback):
         from ..ui.results import STYLES, style_density
 
         if self.style is None:
@@ -418,7 +418,7 @@ class EvaluateAccuracy(EngineAlgorithm):
             "the median error and the mean GeoGuessr score (5000·exp(−d/1492.7 km)). A photo that is itself "
             "in the database is located without its own record (leave-one-out).</p>" + SOURCE_HELP)
 
-    def initAlgorithm(self, config=None):  # noqa: N802
+    def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=True)
         self.add_database_parameter()
         self.add_locate_parameters()
@@ -457,7 +457,7 @@ class TrainFeatures(EngineAlgorithm):
             "random crops, flips and colour changes), on the GPU when there is one. Expect hours on a CPU for "
             "thousands of photos.</p>")
 
-    def initAlgorithm(self, config=None):  # noqa: N802
+    def initAlgorithm(self, config=None):
         self.add_database_parameter()
         self.addParameter(QgsProcessingParameterString("NAME", "Name of the trained view", defaultValue="geocells"))
         self.addParameter(QgsProcessingParameterNumber("T_MAX", "Most photos per cell", NUMBER_INTEGER, 50, minValue=2))

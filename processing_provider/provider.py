@@ -27,7 +27,7 @@ class PhotoGeolocatorProvider(QgsProcessingProvider):
     def name(self):
         return "Photo Geolocator"
 
-    def longName(self):  # noqa: N802 (QGIS API name)
+    def longName(self):
         if self.missing:
             return f"Photo Geolocator (missing Python packages: {', '.join(d.distribution for d in self.missing)})"
         return "Photo Geolocator: locate photos by image retrieval"
@@ -35,7 +35,7 @@ class PhotoGeolocatorProvider(QgsProcessingProvider):
     def icon(self):
         return QIcon(str(ICON_PATH))
 
-    def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
+    def loadAlgorithms(self):
         self.missing = dependencies.missing()
         if self.missing:
             QgsMessageLog.logMessage(
@@ -47,7 +47,7 @@ class PhotoGeolocatorProvider(QgsProcessingProvider):
             from .algorithms import all_algorithms
 
             algorithms = all_algorithms()
-        except Exception as exc:  # noqa: BLE001 - an exception escaping into C++ would abort QGIS
+        except Exception as exc:
             QgsMessageLog.logMessage(f"Photo Geolocator's algorithms could not be loaded: {exc!r}",
                                      "Photo Geolocator", Qgis.MessageLevel.Critical)
             return

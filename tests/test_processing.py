@@ -252,7 +252,7 @@ def test_the_build_log_has_a_line_per_stage_not_per_photo(run, shared_photos, tm
             super().__init__()
             self.lines = []
 
-        def setProgressText(self, text):  # noqa: N802
+        def setProgressText(self, text):
             self.lines.append(text)
 
     log = Log()

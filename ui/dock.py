@@ -112,19 +112,19 @@ class PhotoList(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setMinimumHeight(120)
 
-    def dragEnterEvent(self, event):  # noqa: N802
+    def dragEnterEvent(self, event):
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
-    def dragMoveEvent(self, event):  # noqa: N802
+    def dragMoveEvent(self, event):
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
-    def dropEvent(self, event):  # noqa: N802
+    def dropEvent(self, event):
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             event.acceptProposedAction()
@@ -141,7 +141,7 @@ class WheelGuard(QObject):
         super().__init__(scroll_area)
         self.scroll_area = scroll_area
 
-    def eventFilter(self, watched, event):  # noqa: N802 (Qt API name)
+    def eventFilter(self, watched, event):
         if event.type() == QEvent.Type.Wheel and not watched.hasFocus():
             QCoreApplication.sendEvent(self.scroll_area.viewport(), event)
             return True
@@ -405,7 +405,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         outer.addWidget(footer)
         self.setWidget(container)
 
-    def showEvent(self, event):  # noqa: N802 (Qt API name)
+    def showEvent(self, event):
         super().showEvent(event)
         self.fit_width()  # measured again in the main window's own style and font
 
@@ -954,7 +954,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
                 return False
         try:
             tables = export_run(run, QgsProject.instance(), path)
-        except Exception as exc:  # noqa: BLE001 - GDAL and OGR raise several kinds
+        except Exception as exc:
             self.message(f"Export failed: {exc}", Qgis.MessageLevel.Critical, 0)
             return False
         self.message(f"Exported {len(tables)} layers to {path}", Qgis.MessageLevel.Success)

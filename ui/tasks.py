@@ -29,7 +29,7 @@ class EngineTask(QgsTask):
         self.error: str | None = None
         self.cancelled = False
 
-    def setOnFinished(self, on_finished: Callable[[EngineTask], None]) -> None:  # noqa: N802
+    def setOnFinished(self, on_finished: Callable[[EngineTask], None]) -> None:
         self._on_finished = on_finished
 
     def _report(self, progress) -> None:
@@ -49,7 +49,7 @@ class EngineTask(QgsTask):
         except EngineError as exc:  # a user-level problem, already worded for the user
             self.error = str(exc)
             return False
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the user, never vanish
+        except Exception as exc:
             from ..geoloc_core.errors import user_message
 
             self.error = user_message(exc)
