@@ -1,7 +1,8 @@
 """Reference databases of 100k and 1M photos (10M with --sizes 10000000: a documented run, ~30 GB of
 disk and about an hour here): disk size, build time, and, measured in a fresh process, open time, RSS
 after open, single-query and batched locate (search + `sphere` estimate, k=100), the time to add 100
-photos' vectors, and the recall of the top 100 against an exact search over the stored vectors.
+photos' vectors, and the recall of the top 100 against an exact search over the stored vectors. Locate times
+are for the default estimator (geoloc_core.defaults); --estimator picks another.
 
 The vectors have the structure of real photo features: each is a mixture of two EfficientNet-Lite0
 features of the real photos in ../shared (flickr-cc + im2gps3k-cc) plus noise drawn in the principal
@@ -31,12 +32,14 @@ import numpy as np
 from common import REPO_ROOT, shared
 
 from geoloc_core.database import EmbeddedRecord, ReferenceDatabase
+from geoloc_core.defaults import DEFAULT_ESTIMATOR, ESTIMATORS
 from geoloc_core.embedders import EmbedderIdentity
 from geoloc_core.locate import LocateOptions, Locator
 
 CACHE = REPO_ROOT / "bench" / ".cache" / "shared_features.npz"
 IDENTITY = EmbedderIdentity("synthetic-lite0-mixtures", "0" * 64, "avg", "mixtures of real Lite0 features", 1280)
 CHUNK = 100_000
+ESTIMATOR = DEFAULT_ESTIMATOR
 QUERIES = 200
 TARGETS = {1_000_000: {"single_ms": 20, "rss_mib": 1536, "open_s": 2, "add100_s": 1},
            10_000_000: {"single_ms": 30, "rss_mib": 4096}}
@@ -131,7 +134,7 @@ def probe(folder: Path) -> dict:
     opened = time.perf_counter() - started
     rss_open = rss_mib() - baseline
     locator = Locator(database, types.SimpleNamespace(identity=database.identity))
-    options = LocateOptions(k=100, estimator="sphere")
+    options = LocateOptions(k=100, estimator=ESTIMATOR)
     locator.locate_features(queries[:2], ["warm-up"] * 2, options)
     single = []
     for query in queries[:100]:
@@ -251,8 +254,12 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build again even where a database exists")
     parser.add_argument("--accuracy", action="store_true", help="exact against compressed index on the real photos")
     parser.add_argument("--train", type=Path, help="time grouping and one training epoch on this database")
+    parser.add_argument("--estimator", choices=[e for e in ESTIMATORS if e not in ("cells", "hybrid")],
+                        default=DEFAULT_ESTIMATOR, help="estimator timed (cells and hybrid need a trained view)")
     parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global ESTIMATOR
+    ESTIMATOR = args.estimator
     if args.train:
         training_at_scale(args.train)
         return
@@ -274,13 +281,15 @@ def main() -> None:
             folder.parent.mkdir(parents=True, exist_ok=True)
             built = build(folder, size, generator)
             print(f"built {size}: {built}", flush=True)
-        child = subprocess.run([sys.executable, __file__, "--probe", str(folder)], capture_output=True, text=True)
+        child = subprocess.run([sys.executable, __file__, "--probe", str(folder), "--estimator", args.estimator],
+                               capture_output=True, text=True)
         if child.returncode:
             sys.exit(child.stderr)
         measured = json.loads(child.stdout.strip().splitlines()[-1])
         rows.append((size, built, measured, disk_mib(folder)))
         print(f"probed {size}: {measured}", flush=True)
-    print(f"\n{'references':>11} {'disk MiB':>9} {'build s':>8} {'index s':>8} {'open s':>7} {'RSS MiB':>8} "
+    print(f"\nlocate = search + {args.estimator} estimate, k=100")
+    print(f"{'references':>11} {'disk MiB':>9} {'build s':>8} {'index s':>8} {'open s':>7} {'RSS MiB':>8} "
           f"{'single ms':>10} {'p90 ms':>7} {'batched ms':>11} {'add 100 s':>10} {'recall@100':>11}  index")
     for size, built, m, disk in rows:
         print(f"{size:>11,} {disk:>9.0f} {built.get('build_s', float('nan')):>8.0f} "
