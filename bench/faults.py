@@ -293,7 +293,7 @@ CASES: list[Case] = [
          fast=False),
     Case("path over 4096 bytes in a folder", "locate {db} {tree} -k 3", OK, "too long", setup=_deep_tree),
     # 5. errors that were tracebacks
-    Case("build into a file", "build {dir}/afile {refs_csv}", says="not a folder", setup=_a_file),
+    Case("build into a file", "build {dir}/afile {refs_csv}", says="is a file", setup=_a_file),
     Case("k of 2^40", LOCATE.replace("-k 5", "-k 1099511627776"), says="k (neighbours)"),
     Case("density dir is a file", LOCATE + " --density-dir {dir}/afile", says="is a file", setup=_a_file),
     Case("density resolution 0", LOCATE + " --density-dir {dir}/d --density-resolution 0", says="resolution"),
