@@ -228,10 +228,30 @@ def _write_gpkg(path: Path, results, predictions: list[dict], neighbours: list[d
 def _closing_checked():
     """Around dropping the last reference to a GDAL dataset: with exceptions on, a failed close (the last
     blocks flushed to a full disk) raises inside a destructor, where Python can only print it; here
-    it is caught as GDAL's last error and raised as a RuntimeError from the write instead."""
-    from osgeo import gdal
+    it is caught as GDAL's last error and raised as a RuntimeError from the write instead. GDAL keeps
+    one stack of the modules whose exceptions are on (the QGIS application turns them on in its own
+    order), so they are turned off in the stack's order; where that is refused, the close goes unchecked
+    (the data was flushed, with its errors raised, before)."""
+    from osgeo import gdal, ogr, osr
 
-    gdal.DontUseExceptions()
+    turned_off = []
+    waiting = [module for module in (gdal, ogr, osr) if module.GetUseExceptions()]
+    while waiting:  # only the top of the stack may be turned off: find it, again and again
+        for module in waiting:
+            try:
+                module.DontUseExceptions()
+            except RuntimeError:
+                continue
+            turned_off.append(module)
+            waiting.remove(module)
+            break
+        else:
+            break
+    if waiting:
+        for module in reversed(turned_off):
+            module.UseExceptions()
+        yield
+        return
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     gdal.ErrorReset()
     try:
@@ -240,7 +260,8 @@ def _closing_checked():
         message = gdal.GetLastErrorMsg()
     finally:
         gdal.PopErrorHandler()
-        gdal.UseExceptions()
+        for module in reversed(turned_off):
+            module.UseExceptions()
     if failed:
         raise RuntimeError(message)
 
