@@ -404,7 +404,6 @@ class ReferenceDatabase:
                 with self._locked():
                     self._reindex(plan, bool(entry.get("forced")), None, None)
                 return
-        self._index.extend(count)
 
     def reindex(self, plan: IndexPlan | None = None, forced: bool = False, progress: ProgressCallback | None = None,
                 should_stop: StopCheck | None = None) -> IndexPlan:
@@ -433,7 +432,6 @@ class ReferenceDatabase:
         self._write_manifest()
         if old.get("factory") != "Flat" and int(old.get("generation", -1)) != index.generation:
             self._index_file(int(old.get("generation", 0))).unlink(missing_ok=True)
-        index.extend(self._committed_rows())
         self._index = index
 
     def _maintain_index(self, progress: ProgressCallback | None, should_stop: StopCheck | None) -> None:
@@ -499,6 +497,7 @@ class ReferenceDatabase:
             raise DatabaseError(f"queries have shape {queries.shape}; this index needs {dimension}-d")
         if in_view:
             return self.view.index.search(queries, int(k))
+        self._index.extend(self._committed_rows())  # rows past the index are loaded when first searched
         return self._index.search(queries, int(k))
 
     def records(self, ids: Iterable[int]) -> dict[int, Record]:
@@ -598,8 +597,6 @@ class ReferenceDatabase:
             self._vectors.truncate(count)
         if stale:
             self._load_index(count)
-        else:
-            self._index.extend(count)
 
     def _remove_leftovers(self) -> None:
         """Files no manifest names: version-1 files after a migration, index files of other generations,
@@ -717,7 +714,6 @@ class ReferenceDatabase:
                 self._maintain_index(progress, should_stop)
             except Cancelled:
                 pass  # the rows stay searchable exactly; the next add or `reindex` trains the index
-        self._index.extend(self._committed_rows())
         if added or self.manifest.get("count") != self._committed_rows():
             self._write_manifest()
 

@@ -25,7 +25,7 @@ HEADER = struct.Struct("<8sII16s32x")  # magic, version, dimension, database id 
 HEADER_SIZE = HEADER.size
 VERSION = 1
 DTYPE = np.dtype("<f2")
-CHUNK_ROWS = 65536  # rows read at once by chunked readers (~160 MB of float32 at 1280-d)
+CHUNK_ROWS = 16384  # rows read at once by chunked readers (40 MB of float16, 80 MB of float32 at 1280-d)
 
 
 class VectorFileError(Exception):
