@@ -194,9 +194,7 @@ class SearchIndex:
               seed: int = 0) -> SearchIndex:
         """Train `plan` on a sample of the rows and add every row to it, reading the file in chunks."""
         if plan.exact:
-            index = cls(vectors, plan, None, 0, generation)
-            index.extend(rows)
-            return index
+            return cls(vectors, plan, None, 0, generation)  # its rows are loaded by the first search
         try:
             trained = faiss.index_factory(vectors.dimension, plan.factory, faiss.METRIC_L2)
             ivf = faiss.extract_index_ivf(trained)
