@@ -81,8 +81,10 @@ def test_fewer_references_than_k_pad_with_minus_one(tmp_path):
 def test_plan_grows_with_size():
     assert search_index.plan_for(50_000, 1280).exact
     million = search_index.plan_for(1_000_000, 1280)
-    assert million.factory == "PCA256,IVF2048_HNSW32,SQ8" and million.nprobe == 128
-    assert search_index.plan_for(10_000_000, 1280).factory.startswith("PCA256,IVF8192")
+    assert million.factory == "PCA256,IVF2048_HNSW32,SQ8" and million.nprobe == 103  # ~50k codes scanned
+    assert search_index.plan_for(100_000, 1280).nprobe == 512  # half the lists of a sparse database
+    ten_million = search_index.plan_for(10_000_000, 1280)
+    assert ten_million.factory.startswith("PCA256,IVF8192") and ten_million.nprobe == 128  # at least 1/64
 
 
 # -- compressed index ---------------------------------------------------------------------------
