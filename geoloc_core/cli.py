@@ -12,14 +12,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .defaults import (
+    DEFAULT_ARCHITECTURE,
     DEFAULT_BANDWIDTH_KM,
     DEFAULT_ESTIMATOR,
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
     ESTIMATORS,
+    POOLINGS,
     training_size_warning,
 )
-from .embedders import DEFAULT_ARCHITECTURE, POOLINGS
 from .errors import UserError, internal_message, user_errors, user_message
 from .files import PHOTO_EXTENSIONS, display_path
 from .progress import Cancelled, Progress

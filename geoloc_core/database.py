@@ -31,12 +31,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
-from .embedders import Embedder, EmbedderIdentity, sha256_of
 from .files import PhotoError, path_from_stored, storable_path
+from .identity import EmbedderIdentity, sha256_of
 from .photos import image_size
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
 from .search_index import (
@@ -50,6 +51,9 @@ from .search_index import (
 from .sources import Candidate, Skipped
 from .storage import atomic_write, atomic_write_json
 from .vectors import VectorFile, VectorFileError
+
+if TYPE_CHECKING:  # the network (torch) is imported only by what embeds photos
+    from .embedders import Embedder
 
 FORMAT = "photo-geolocator-database"
 FORMAT_VERSION = 2

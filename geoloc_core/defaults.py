@@ -13,6 +13,8 @@ A temperature of 0.05 lets the few best matches dominate, as the paper's 1/d^10 
 ESTIMATORS = ("sphere", "paper", "cells", "hybrid", "cascade")
 DEFAULT_ESTIMATOR = "cascade"
 DEFAULT_K = 100
+DEFAULT_ARCHITECTURE = "efficientnet_lite0"
+POOLINGS = ("avg", "max", "gem")  # global pooling of the feature map
 DEFAULT_BANDWIDTH_KM = 1000.0
 DEFAULT_TEMPERATURE = 0.05
 

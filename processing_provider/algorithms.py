@@ -36,6 +36,7 @@ from ..geoloc_core.defaults import (
     training_size_warning,
 )
 from ..geoloc_core.defaults import ESTIMATORS as ENGINE_ESTIMATORS
+from ..geoloc_core.defaults import POOLINGS as ENGINE_POOLINGS
 from ..qgis_compat import (
     FIELD_STRING,
     FILE_BEHAVIOUR_FILE,
@@ -52,7 +53,7 @@ from ..qgis_compat import (
 )
 
 ESTIMATORS = list(ENGINE_ESTIMATORS)
-POOLINGS = ["avg", "max", "gem"]
+POOLINGS = list(ENGINE_POOLINGS)
 WGS84 = "EPSG:4326"
 
 
