@@ -507,7 +507,8 @@ def _in_process(argv: list[str]) -> Run:
 
 def _subprocess(argv: list[str], case: Case, together: int) -> Run:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
-    if case.abort_after:
+    if case.abort_after:  # tests/crash_hook/sitecustomize.py makes the CLI abort at that progress event
+        env["PYTHONPATH"] += os.pathsep + str(REPO_ROOT / "tests" / "crash_hook")
         env["GEOLOC_CORE_TEST_ABORT_AFTER"] = str(case.abort_after)
     drop = os.geteuid() == 0 and case.unprivileged
     command = [sys.executable, "-m", "geoloc_core", *argv]

@@ -27,8 +27,6 @@ from .progress import Cancelled, Progress
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3  # a bug: one line, and the traceback with GEOLOC_CORE_DEBUG=1
-# Test-only hook: abort the process at this progress event, to check that callers survive a crash.
-TEST_ABORT_AFTER = int(os.environ.get("GEOLOC_CORE_TEST_ABORT_AFTER", "0") or 0)
 EXIT_CANCELLED = 130
 
 
@@ -57,12 +55,8 @@ class ProgressPrinter:
         self.mode = "bar" if mode == "auto" and sys.stderr.isatty() else ("none" if mode == "auto" else mode)
         self._bar = None
         self._stage = None
-        self._events = 0
 
     def __call__(self, progress: Progress) -> None:
-        self._events += 1
-        if self._events == TEST_ABORT_AFTER:  # test-only: a native crash in the middle of a run
-            os.abort()
         if self.mode == "json":
             print(json.dumps(progress.as_dict()), flush=True)
         elif self.mode == "bar":

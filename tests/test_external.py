@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,7 +92,9 @@ def test_a_killed_engine_is_reported(engine_module, database, flickr_dir, tmp_pa
 
 
 def test_a_native_crash_in_the_engine_is_reported(engine_module, database, shared_photos, tmp_path, monkeypatch):
-    monkeypatch.setenv("GEOLOC_CORE_TEST_ABORT_AFTER", "1")  # the child calls os.abort() at its first progress
+    # tests/crash_hook/sitecustomize.py makes the child call os.abort() at its first progress event
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "crash_hook"))
+    monkeypatch.setenv("GEOLOC_CORE_TEST_ABORT_AFTER", "1")
     outside = engine_module.ExternalEngine(sys.executable)
     with pytest.raises(engine_module.EngineError, match=r"crashed \(SIGABRT\)"):
         outside.locate(request(engine_module, database, [shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg"]),

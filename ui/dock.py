@@ -163,7 +163,6 @@ class PhotoGeolocatorDock(QgsDockWidget):
     """Where the user picks a reference database and the photos to locate, runs, and reads results."""
 
     runFinished = pyqtSignal(object)  # the LocateRun, or None when cancelled or failed
-    databaseChanged = pyqtSignal()
 
     def __init__(self, iface, parent=None):
         super().__init__("Photo Geolocator", parent)
@@ -595,7 +594,6 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self._task_done()
         if task.error:
             self.message(task.error, Qgis.MessageLevel.Critical, 0)
-            self.databaseChanged.emit()
             return
         if task.result is not None:
             self._set_database(task.result)
@@ -608,7 +606,6 @@ class PhotoGeolocatorDock(QgsDockWidget):
         for warning in info.warnings:
             self.message(warning, Qgis.MessageLevel.Warning)
         self._update_buttons()
-        self.databaseChanged.emit()
 
     def choose_build_source(self, folder: bool) -> None:
         if folder:
