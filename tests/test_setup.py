@@ -4,8 +4,10 @@ the panel installs packages with pip, and loading the plugin imports nothing hea
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from qgis.core import Qgis
@@ -159,3 +161,38 @@ def test_about_names_the_python_qgis_runs_not_a_shim_on_path(plugin_module, monk
     monkeypatch.setattr(sys, "executable", shim)
     text = plugin_module("ui.diagnostics").report("QGIS's own Python")
     assert shim not in text and sys.base_prefix in text
+
+
+def test_the_engine_installs_as_a_package_with_a_geoloc_command(tmp_path):
+    """geoloc_core is a Python package of its own (pyproject [project]): installed into another
+    environment it runs from anywhere, without the plugin folder on any path, and `geoloc --help`
+    starts without importing torch."""
+    source = tmp_path / "source"  # a copy, so that the build leaves nothing in the checkout
+    shutil.copytree(REPO_ROOT / "geoloc_core", source / "geoloc_core", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO_ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(source),
+                    "-w", str(tmp_path / "wheel")], check=True, cwd=tmp_path, capture_output=True)
+    wheel = next((tmp_path / "wheel").glob("photo_geolocator_engine-*.whl"))
+    # the plugin's own environment lends the dependencies; the engine itself comes only from the wheel
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(tmp_path / "env")], check=True)
+    python = tmp_path / "env" / "bin" / "python"
+    lender = subprocess.run([sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site) / "lend-dependencies.pth").write_text(lender + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True,
+                   capture_output=True)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    shown = subprocess.run([str(tmp_path / "env" / "bin" / "geoloc"), "--help"], cwd=outside, capture_output=True,
+                           text=True, env={"PATH": "/usr/bin:/bin"})
+    assert shown.returncode == 0 and "locate" in shown.stdout, shown.stderr
+    probe = subprocess.run([str(python), "-c", "import sys, geoloc_core.cli, geoloc_core.calibration as c; "
+                            "c.calibration_for('cascade'); print(geoloc_core.cli.__file__, 'torch' in sys.modules)"],
+                           cwd=outside, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert probe.returncode == 0, probe.stderr
+    location, torch_loaded = probe.stdout.split()
+    assert str(REPO_ROOT) not in location and "site-packages" in location
+    assert torch_loaded == "False"
