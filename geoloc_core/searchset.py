@@ -1,0 +1,101 @@
+"""Several reference databases searched as one (the user's field photos plus one or more packs).
+
+Each database is searched for the k nearest, and the lists are merged by similarity: exact search over
+each gives exactly the k nearest of their union, so the merged neighbours are those one database holding
+every set would return. A neighbour's id says where it came from: `part * ID_STRIDE + record id`
+(part 0 = the first database), so ids of the first database are unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from .database import DatabaseError, EmbedderMismatchError, Record, ReferenceDatabase
+
+ID_STRIDE = 1 << 40
+
+
+class SearchSet:
+    """Databases built with one embedder, searched together on their base features. Duck-types the
+    parts of ReferenceDatabase that `Locator` uses (identity, view, search, records, path, name, count)."""
+
+    def __init__(self, databases: Sequence[ReferenceDatabase]):
+        if not databases:
+            raise DatabaseError("no reference database to search")
+        first = databases[0]
+        for other in databases[1:]:
+            if other.identity != first.identity:
+                raise EmbedderMismatchError(
+                    f"{other.path}: built with {other.identity.describe()}; it cannot be searched together with "
+                    f"{first.path}, built with {first.identity.describe()}")
+        self.databases = list(databases)
+        self.identity = first.identity
+        self.path = first.path
+        self.view = None  # trained views belong to one database; a merged search uses the base features
+        self.warnings = [f"{d.path}: trained view '{d.view.name}' is not used when several databases are searched "
+                         "together" for d in databases if d.view is not None and len(databases) > 1]
+        self.warnings += [w for d in databases for w in d.warnings]
+
+    @classmethod
+    def open(cls, paths: Iterable) -> SearchSet:
+        opened: list[ReferenceDatabase] = []
+        try:
+            for path in paths:
+                opened.append(ReferenceDatabase.open(path))
+            return cls(opened)
+        except BaseException:
+            for database in opened:
+                database.close()
+            raise
+
+    @property
+    def name(self) -> str:
+        return " + ".join(d.name for d in self.databases)
+
+    @property
+    def count(self) -> int:
+        return sum(d.count for d in self.databases)
+
+    def search(self, queries: np.ndarray, k: int, in_view: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The k most similar over every database: (similarities, ids), -inf and -1 past the union's size."""
+        if in_view:
+            raise DatabaseError("trained features cannot be searched across several databases")
+        similarities, ids = [], []
+        for part, database in enumerate(self.databases):
+            sims, found = database.search(queries, k)
+            similarities.append(sims)
+            ids.append(np.where(found >= 0, found + part * ID_STRIDE, -1))
+        similarities, ids = np.concatenate(similarities, axis=1), np.concatenate(ids, axis=1)
+        order = np.argsort(-similarities, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(similarities, order, axis=1), np.take_along_axis(ids, order, axis=1)
+
+    def source_of(self, global_id: int) -> tuple[ReferenceDatabase, int]:
+        """The database a merged id belongs to and the record id inside it."""
+        part, record_id = divmod(int(global_id), ID_STRIDE)
+        return self.databases[part], record_id
+
+    def records(self, ids: Iterable[int]) -> dict[int, Record]:
+        wanted: dict[int, list[int]] = {}
+        for global_id in {int(i) for i in ids if int(i) >= 0}:
+            part, record_id = divmod(global_id, ID_STRIDE)
+            wanted.setdefault(part, []).append(record_id)
+        found = {}
+        for part, record_ids in wanted.items():
+            for record_id, record in self.databases[part].records(record_ids).items():
+                global_id = part * ID_STRIDE + record_id
+                found[global_id] = replace(record, id=global_id,
+                                           attributes={**record.attributes, "database": self.databases[part].name})
+        return found
+
+    def close(self) -> None:
+        for database in self.databases:
+            database.close()
+
+    def __enter__(self) -> SearchSet:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
