@@ -218,18 +218,13 @@ def _add_pack_commands(commands) -> None:
 
 
 def _open_locator(args):
-    from .database import ReferenceDatabase
     from .embedders import embedder_for
     from .locate import Locator
-    from .packs import is_pack, resolve_reference
-    from .searchset import SearchSet
+    from .searchset import SearchSet, open_references
 
-    packs_dir = getattr(args, "packs_dir", None)
-    args.database = resolve_reference(args.database, packs_dir)
-    also = [resolve_reference(path, packs_dir) for path in getattr(args, "also", [])]
-    merged = also or is_pack(args.database)
-    database = SearchSet.open([args.database, *also]) if merged else ReferenceDatabase.open(args.database)
-    for warning in database.warnings if also else []:
+    database = open_references([args.database, *getattr(args, "also", [])], getattr(args, "packs_dir", None))
+    args.database = database.path
+    for warning in database.warnings if isinstance(database, SearchSet) else []:
         print(f"warning: {warning}", file=sys.stderr)
     return Locator(database, embedder_for(database.identity, args.weights))
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from .database import DatabaseError, EmbedderMismatchError, Record, ReferenceDatabase
-from .packs import is_pack, thumbnail_path
+from .packs import is_pack, resolve_reference, thumbnail_path
 
 ID_STRIDE = 1 << 40
 
@@ -120,3 +120,12 @@ class SearchSet:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def open_references(references: Sequence, packs_dir=None) -> ReferenceDatabase | SearchSet:
+    """Open what a locate searches: database folders, pack files (installed first) or installed packs'
+    names; one plain database as it is (its trained view included), else a SearchSet."""
+    paths = [resolve_reference(reference, packs_dir) for reference in references]
+    if len(paths) == 1 and not is_pack(paths[0]):
+        return ReferenceDatabase.open(paths[0])
+    return SearchSet.open(paths)
