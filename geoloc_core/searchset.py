@@ -3,7 +3,8 @@
 Each database is searched for the k nearest, and the lists are merged by similarity: exact search over
 each gives exactly the k nearest of their union, so the merged neighbours are those one database holding
 every set would return. A neighbour's id says where it came from: `part * ID_STRIDE + record id`
-(part 0 = the first database), so ids of the first database are unchanged.
+(part 0 = the first database), so ids of the first database are unchanged and 100000042 reads as record
+42 of the second; the ids stay within the 32-bit integer fields of the output layers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 from .database import DatabaseError, EmbedderMismatchError, Record, ReferenceDatabase
 from .packs import is_pack, resolve_reference, thumbnail_path
 
-ID_STRIDE = 1 << 40
+ID_STRIDE = 100_000_000  # records per database at most in a merged search (ten times the largest tested)
+MAX_DATABASES = (2**31 - 1) // ID_STRIDE  # merged ids fit a signed 32-bit field
 
 
 class SearchSet:
@@ -27,6 +29,12 @@ class SearchSet:
     def __init__(self, databases: Sequence[ReferenceDatabase]):
         if not databases:
             raise DatabaseError("no reference database to search")
+        if len(databases) > MAX_DATABASES:
+            raise DatabaseError(f"{len(databases)} databases: at most {MAX_DATABASES} can be searched together")
+        for database in databases:
+            if database.count >= ID_STRIDE:
+                raise DatabaseError(f"{database.path}: {database.count} photos; a database searched together "
+                                    f"with others may hold at most {ID_STRIDE - 1}")
         first = databases[0]
         for other in databases[1:]:
             if other.identity != first.identity:
