@@ -31,7 +31,7 @@ from geoloc_core.packs import (
     thumbnail_path,
 )
 from geoloc_core.progress import Cancelled
-from geoloc_core.searchset import ID_STRIDE, SearchSet
+from geoloc_core.searchset import ID_STRIDE, SearchSet, open_references
 
 from .conftest import make_photos
 
@@ -341,3 +341,43 @@ def test_cli_packs_installs_lists_and_locates_against_a_database_plus_a_pack(tmp
     assert len(from_pack) == 4 and all(Path(n["path"]).is_file() and "thumbnails" in n["path"] for n in from_pack)
     assert main(["locate", str(own), str(photos[0]), "--also", "missing-pack"]) == 2
     assert "missing-pack: no reference database, pack file or installed pack" in capsys.readouterr().err
+
+
+STARTER_PACK = Path(__file__).resolve().parent.parent / "resources" / "packs" / "world-starter.geolocpack"
+REDISTRIBUTABLE = {"CC BY 2.0", "CC BY-SA 2.0"}
+
+
+def test_the_shipped_starter_pack_credits_every_photo_and_installs(tmp_path):
+    assert STARTER_PACK.stat().st_size < 5_000_000  # shipped in the plugin zip: keep it small
+    info = install(STARTER_PACK, tmp_path / "packs")
+    assert info.name == "world-starter" and info.count > 300 and set(info.licences) <= REDISTRIBUTABLE
+    with open(info.path / CREDITS, newline="", encoding="utf-8") as handle:
+        credits = list(csv.DictReader(handle))
+    assert len(credits) == info.count
+    assert all(row["licence"] in REDISTRIBUTABLE and row["author"].startswith("Flickr user ")
+               and row["source_url"].startswith("https://www.flickr.com/photos/") and row["thumbnail"]
+               for row in credits)
+    notice = (info.path / NOTICE).read_text(encoding="utf-8")
+    assert all(row["source_url"] in notice for row in credits)
+    with ReferenceDatabase.open(info.path) as database:
+        records = database.all_records()
+        assert len(records) == info.count and all(not Path(r.path).is_absolute() for r in records)
+        assert all(thumbnail_path(info.path, r.path) is not None for r in records)
+        assert all(r.attributes["licence"] in REDISTRIBUTABLE and r.attributes["source_url"] for r in records)
+        assert database.verify() == []
+    continents = info.coverage["continents"]
+    assert len(continents) >= 5 and sum(continents.values()) == info.count
+
+
+def test_starter_pack_locates_a_real_photo_it_does_not_hold(tmp_path, flickr_dir):
+    """A Flickr photo under a licence the pack leaves out (so not in it) gets an answer from the pack."""
+    with open(flickr_dir / "manifest.csv", newline="", encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["licence"] not in REDISTRIBUTABLE)
+    from geoloc_core.embedders import load_embedder
+
+    info = install(STARTER_PACK, tmp_path / "packs")
+    with open_references([info.path]) as database:
+        report = Locator(database, load_embedder()).locate_paths([flickr_dir / row["path"]], LocateOptions(k=20))
+    assert len(report.results) == 1 and not report.failed
+    neighbours = report.results[0].neighbours
+    assert len(neighbours) == 20 and all(Path(n.path).is_file() for n in neighbours)

@@ -30,9 +30,10 @@ SETTINGS_UNCHECKED = "photo_geolocator/unchecked_packs"  # packs the user chose 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 # Measured with `python -m geoloc_core evaluate` (README, "Reference packs"); keep the two in step.
 STARTER_CAVEAT = ("The world starter pack is tiny (315 Creative Commons photos): left out one at a time, its own "
-                  "photos are placed within 200 km 17% of the time and on the right continent (2,500 km) 48%; "
-                  "47 walk photos from elsewhere: 2% within 200 km, median error 6,500 km. Read its answers as a "
-                  "rough hint, and build a database of photos of your area for real work.")
+                  "photos are placed within 200 km 17% of the time and within 2,500 km 48%; of 47 phone and "
+                  "camera photos from elsewhere, 2% within 200 km and 28% within 2,500 km (median error "
+                  "6,500 km). Read its answers as a rough hint; for real work, build a database of photos of "
+                  "your area and search it with the pack.")
 
 
 class PacksPanel(QgsCollapsibleGroupBox):
