@@ -15,7 +15,7 @@ import pytest
 
 from geoloc_core.database import EmbeddedRecord, EmbedderMismatchError, ReferenceDatabase
 from geoloc_core.download import DownloadError, download, part_path
-from geoloc_core.embedders import EmbedderIdentity, bundled_weights_path, sha256_of
+from geoloc_core.embedders import EmbedderIdentity
 from geoloc_core.locate import LocateOptions, Locator
 from geoloc_core.packs import (
     CREDITS,
@@ -36,14 +36,6 @@ from geoloc_core.searchset import ID_STRIDE, SearchSet, open_references
 from .conftest import make_photos
 
 DIMENSION = 1280
-
-
-@pytest.fixture(scope="module")
-def lite_identity() -> EmbedderIdentity:
-    """The bundled embedder's identity (a pack must name an embedder the engine can load), without
-    loading the network: the tests' vectors are random."""
-    return EmbedderIdentity("efficientnet_lite0", sha256_of(bundled_weights_path()), "avg",
-                            "centre-crop 224 bicubic, mean=std=0.5", DIMENSION)
 
 
 def unit_vectors(count: int, seed: int) -> np.ndarray:

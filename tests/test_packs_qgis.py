@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sysconfig
+from pathlib import Path
 
 import pytest
 from qgis.core import Qgis, QgsApplication, QgsVectorLayer
@@ -15,11 +16,11 @@ from geoloc_core.searchset import ID_STRIDE
 
 from .conftest import PLUGIN_PACKAGE, REPO_ROOT, make_photos
 from .test_dock import dock, wait_until_idle  # noqa: F401 - the dock fixture
-from .test_packs import lite_identity, make_database, references, unit_vectors  # noqa: F401 - a fixture
+from .test_packs import make_database, references, unit_vectors
 
 
 @pytest.fixture
-def pack_file(tmp_path, lite_identity):  # noqa: F811
+def pack_file(tmp_path, lite_identity):
     """A pack of 5 references (random features, the bundled embedder's identity, thumbnails of test photos)."""
     photos = make_photos(tmp_path / "reference-photos", 5, seed=3)
     source = make_database(tmp_path / "shared-area.geoloc", lite_identity, references(5, 11, photos),
@@ -61,7 +62,7 @@ def test_panel_reports_a_refused_pack_and_installs_nothing(dock, qgis_app, qgis_
 
 
 def test_geolocate_algorithm_takes_a_pack_file_and_more_databases(qgis_processing, plugin_module, monkeypatch,
-                                                                  pack_file, lite_identity, tmp_path):  # noqa: F811
+                                                                  pack_file, lite_identity, tmp_path):
     import processing
 
     provider = plugin_module("processing_provider.provider").PhotoGeolocatorProvider()
@@ -106,3 +107,27 @@ def test_qgis_process_locates_against_a_pack_file(pack_file, tmp_path):
     assert locate.returncode == 0, locate.stdout + locate.stderr
     assert QgsVectorLayer(str(out), "p", "ogr").featureCount() == 1
     assert list((tmp_path / "qgis-config").rglob("photo_geolocator/packs/shared-area/pack.json"))
+
+
+def test_both_engines_install_a_pack_and_search_it_with_a_database_alike(plugin_module, pack_file, lite_identity,
+                                                                         tmp_path):
+    import sys
+
+    engines = plugin_module("ui.engine")
+    own = make_database(tmp_path / "own.geoloc", lite_identity, references(3, 13), unit_vectors(3, 13))
+    photos = make_photos(tmp_path / "queries", 2, seed=6)
+    outcomes = []
+    for number, engine in enumerate((engines.InProcessEngine(), engines.ExternalEngine(sys.executable))):
+        packs = tmp_path / f"packs-{number}"
+        progress = []
+        installed = engine.install_pack(str(pack_file), packs, progress.append, None)
+        assert installed.name == "shared-area" and installed.count == 5 and progress
+        engine.open(str(own))
+        request = engines.LocateRequest(str(own), [str(p) for p in photos], k=6, estimator="sphere", bandwidth_km=50.0,
+                                        temperature=0.1, density_resolution=None, also=[str(installed.path)])
+        outcome = engine.locate(request, tmp_path / "density", 1, None, None)
+        outcomes.append([[(n.record_id, round(n.similarity, 5), Path(n.path).name) for n in r.neighbours]
+                         for r in outcome.results])
+        engine.close()
+    assert outcomes[0] == outcomes[1]
+    assert {record_id // ID_STRIDE for result in outcomes[0] for record_id, _, _ in result} == {0, 1}
