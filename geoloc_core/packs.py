@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import zipfile
 import zlib
 from collections import Counter
@@ -54,6 +55,8 @@ THUMBNAIL_PIXELS = 96
 COVERAGE_CELL_DEG = 30
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 DOWNLOADS = ".downloads"
+WORK_PREFIXES = (".installing-", ".removing-")
+STALE_WORK_SECONDS = 24 * 3600  # an install or removal folder this old belongs to a process that died
 
 
 class PackError(UserError):
@@ -341,6 +344,7 @@ def install(source: str | os.PathLike, packs_dir: str | os.PathLike, expected_sh
     pack) and return it. Nothing is visible until every check has passed."""
     packs_dir = Path(packs_dir)
     packs_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_work(packs_dir)
     text = os.fspath(source)
     if isinstance(text, str) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
         name = Path(text.split("?")[0].rstrip("/")).name or "pack"
@@ -376,7 +380,7 @@ def _install_file(pack_file: Path, origin: str, packs_dir: Path, expected_sha256
         previous = _installed_sha256(target)
         if previous == digest:
             return _info(target, manifest, digest)
-        with tempfile.TemporaryDirectory(dir=packs_dir, prefix=".installing-") as work:
+        with tempfile.TemporaryDirectory(dir=packs_dir, prefix=WORK_PREFIXES[0]) as work:
             folder = Path(work) / manifest["name"]
             _extract_checked(archive, manifest, folder, str(pack_file), progress, should_stop)
             (folder / PACK_MANIFEST).write_bytes(archive.read(PACK_MANIFEST))
@@ -455,6 +459,14 @@ def _swap_into_place(folder: Path, target: Path, work: Path) -> None:
     fsync_dir(target.parent)
 
 
+def _remove_stale_work(packs_dir: Path) -> None:
+    """Folders left by an install or removal that was killed (never one a running process may still use)."""
+    now = time.time()
+    for folder in packs_dir.iterdir():
+        if folder.name.startswith(WORK_PREFIXES) and now - folder.stat().st_mtime > STALE_WORK_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _installed_sha256(folder: Path) -> str | None:
     try:
         return json.loads((folder / INSTALLED).read_text(encoding="utf-8"))["sha256"]
@@ -526,7 +538,7 @@ def remove(name: str, packs_dir: str | os.PathLike) -> None:
     folder = Path(packs_dir) / name
     if not NAME_PATTERN.fullmatch(name) or not (folder / PACK_MANIFEST).is_file():
         raise PackError(f"{folder}: no installed pack of that name")
-    aside = Path(packs_dir) / f".removing-{name}"
+    aside = Path(packs_dir) / f"{WORK_PREFIXES[1]}{name}"
     os.replace(folder, aside)
     shutil.rmtree(aside)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import http.server
 import json
+import os
 import threading
+import time
 import types
 import zipfile
 from pathlib import Path
@@ -164,7 +166,11 @@ def test_cancel_halfway_leaves_nothing_installed_and_keeps_the_old_copy(packed, 
         install(newer.path, packs_dir, should_stop=stop_after_two_members)
     assert [(p.name, p.title, p.sha256) for p in installed_packs(packs_dir)] == [("field", "Field photos", first.sha256)]
     assert [p.name for p in packs_dir.iterdir()] == ["field"]
+    killed = packs_dir / ".installing-killed"  # what a process killed while installing leaves
+    (killed / "field").mkdir(parents=True)
+    os.utime(killed, (time.time() - 2 * 86400,) * 2)
     assert install(newer.path, packs_dir).title == "second edition"
+    assert [p.name for p in packs_dir.iterdir()] == ["field"]
 
 
 class PackServer:
