@@ -482,6 +482,7 @@ def run_view(args, printer: ProgressPrinter) -> int:
 def run_pack(args, printer: ProgressPrinter) -> int:
     from .packs import PackCredits, pack
 
+    _check_output(args.output, args.database)
     notice = args.notice.read_text(encoding="utf-8") if args.notice else ""
     credits = PackCredits(args.licence_attribute, args.author_attribute, args.source_attribute, args.licence,
                           args.author)

@@ -19,6 +19,7 @@ half-installed. An installed pack is a normal database folder, opened read-only 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -511,6 +512,26 @@ def thumbnail_path(database_path: str | os.PathLike, record_path: str) -> Path |
     return candidate if record_path.startswith(THUMBNAILS + "/") and candidate.is_file() else None
 
 
+@functools.lru_cache(maxsize=8)
+def _credits_by_thumbnail(folder: Path, modified: float) -> dict:
+    with open(folder / CREDITS, newline="", encoding="utf-8") as handle:
+        return {row["thumbnail"]: row for row in csv.DictReader(handle) if row.get("thumbnail")}
+
+
+def credit_line(thumbnail: str | os.PathLike) -> str | None:
+    """"author, licence, link" of a pack's thumbnail (shown wherever the thumbnail is), or None for a
+    photo that is not a pack's."""
+    path = Path(thumbnail)
+    folder = path.parent.parent
+    if path.parent.name != THUMBNAILS or not (folder / CREDITS).is_file():
+        return None
+    try:
+        row = _credits_by_thumbnail(folder, (folder / CREDITS).stat().st_mtime).get(f"{THUMBNAILS}/{path.name}")
+    except (OSError, csv.Error, UnicodeDecodeError, KeyError):
+        return None
+    return f"{row['author']}, {row['licence']}, {row['source_url']}" if row else None
+
+
 def resolve_reference(path: str | os.PathLike, packs_dir: str | os.PathLike | None = None) -> Path:
     """A database folder for `path`: a database or installed pack folder as it is, a pack file installed
     first (once: an identical pack already installed is reused), or the name of an installed pack."""
@@ -543,6 +564,6 @@ def remove(name: str, packs_dir: str | os.PathLike) -> None:
     shutil.rmtree(aside)
 
 
-__all__ = ["Cancelled", "PackCredits", "PackError", "PackInfo", "coverage_summary", "default_packs_dir",
-           "embedder_problem", "install", "installed_packs", "is_pack", "pack", "read_pack", "remove", "resolve_reference",
-           "thumbnail_path"]
+__all__ = ["Cancelled", "PackCredits", "PackError", "PackInfo", "coverage_summary", "credit_line", "default_packs_dir",
+           "embedder_problem", "install", "installed_packs", "is_pack", "pack", "read_pack", "remove",
+           "resolve_reference", "thumbnail_path"]

@@ -25,6 +25,7 @@ from geoloc_core.packs import (
     PACK_MANIFEST,
     PackCredits,
     PackError,
+    credit_line,
     install,
     installed_packs,
     pack,
@@ -87,6 +88,8 @@ def test_round_trip_installs_a_read_only_database_with_credits_and_no_photo_path
     with open(info.path / CREDITS, newline="", encoding="utf-8") as handle:
         credits = list(csv.DictReader(handle))
     assert [row["author"] for row in credits] == [f"author {i}" for i in range(6)]
+    assert credit_line(info.path / credits[2]["thumbnail"]) == "author 2, CC BY 2.0, https://example.org/1/2"
+    assert credit_line(packed.source / "metadata.sqlite") is None
     assert all(row["licence"] == "CC BY 2.0" and row["source_url"] for row in credits)
     notice = (info.path / NOTICE).read_text(encoding="utf-8")
     assert "Shared for the test." in notice and "author 5" in notice

@@ -44,6 +44,7 @@ from ..geoloc_core.defaults import (
     training_size_warning,
 )
 from ..geoloc_core.files import PHOTO_EXTENSIONS
+from ..geoloc_core.packs import credit_line
 from .engine import ExternalEngine, InProcessEngine, LocateRequest
 from .i18n import tr
 from .tasks import EngineTask
@@ -927,7 +928,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
         for index, neighbour in enumerate(result.neighbours[:4]):
             label = QLabel(self.preview)
             label.setPixmap(thumbnail(neighbour.path, PREVIEW // 2))
-            label.setToolTip(f"#{neighbour.rank} ({neighbour.similarity:.2f}): {neighbour.path}")
+            credit = credit_line(neighbour.path)  # a pack's thumbnail is shown with its photographer's credit
+            label.setToolTip(f"#{neighbour.rank} ({neighbour.similarity:.2f}): {credit or neighbour.path}")
             self.preview_layout.addWidget(label, index // 2, 1 + index % 2)
         self.preview_layout.setColumnStretch(3, 1)
 
