@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import json
 import os
@@ -173,6 +174,7 @@ def pack(database: str | os.PathLike, output: str | os.PathLike, name: str | Non
     """Write the database at `database` as one pack file at `output` (photo paths left out; base
     features only: trained views are not packed). Every photo needs a licence and an author."""
     from .database import ReferenceDatabase
+
     credits = credits or PackCredits()
     output = Path(output)
     name = name or Path(database).name.removesuffix(".geoloc")
@@ -329,16 +331,6 @@ def _read_pack_manifest(archive: zipfile.ZipFile, source: str) -> dict:
     return manifest
 
 
-def read_pack(pack_file: str | os.PathLike) -> PackInfo:
-    """What a pack file holds, without installing it."""
-    try:
-        with zipfile.ZipFile(pack_file) as archive:
-            manifest = _read_pack_manifest(archive, str(pack_file))
-    except zipfile.BadZipFile as exc:
-        raise PackError(f"{pack_file}: not a reference pack ({exc})") from None
-    return _info(Path(pack_file), manifest, None)
-
-
 def install(source: str | os.PathLike, packs_dir: str | os.PathLike, expected_sha256: str | None = None,
             progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> PackInfo:
     """Install a pack file or an http(s) URL into `packs_dir/<name>` (replacing an older copy of that
@@ -395,8 +387,6 @@ def _install_file(pack_file: Path, origin: str, packs_dir: Path, expected_sha256
 
 def _extract_checked(archive: zipfile.ZipFile, manifest: dict, folder: Path, source: str, progress, should_stop) -> None:
     """Every listed member, hashed while written; anything unlisted, missing, resized or altered is refused."""
-    import hashlib
-
     listed = manifest["files"]
     names = {info.filename for info in archive.infolist() if not info.is_dir()} - {PACK_MANIFEST}
     if names != set(listed):
@@ -565,5 +555,5 @@ def remove(name: str, packs_dir: str | os.PathLike) -> None:
 
 
 __all__ = ["Cancelled", "PackCredits", "PackError", "PackInfo", "coverage_summary", "credit_line", "default_packs_dir",
-           "embedder_problem", "install", "installed_packs", "is_pack", "pack", "read_pack", "remove",
+           "embedder_problem", "install", "installed_packs", "is_pack", "pack", "remove",
            "resolve_reference", "thumbnail_path"]

@@ -29,7 +29,6 @@ from geoloc_core.packs import (
     install,
     installed_packs,
     pack,
-    read_pack,
     resolve_reference,
     thumbnail_path,
 )
@@ -184,6 +183,7 @@ class PackServer:
         self.payload = payload
         self.drop_first = False
         self.corrupt = False
+        self.ignore_range = False
         self.requests: list[str | None] = []
         server = self
 
@@ -197,6 +197,7 @@ class PackServer:
                     data[len(data) // 2] ^= 0xFF
                 asked = self.headers.get("Range")
                 server.requests.append(asked)
+                asked = None if server.ignore_range else asked
                 start = int(asked.split("=")[1].rstrip("-")) if asked else 0
                 self.send_response(206 if asked else 200)
                 if asked:
@@ -247,6 +248,14 @@ def test_download_resumes_from_a_part_left_by_an_earlier_call(server, tmp_path):
     download(server.url, target)
     assert target.read_bytes() == server.payload and server.requests == ["bytes=1000-"]
     assert not part_path(target).exists()
+
+
+def test_a_server_that_ignores_ranges_sends_the_whole_file_again(server, tmp_path):
+    server.ignore_range = True
+    target = tmp_path / "pack.bin"
+    part_path(target).write_bytes(b"x" * 1000)  # a stale part: must not end up in front of the file
+    download(server.url, target)
+    assert target.read_bytes() == server.payload and server.requests == ["bytes=1000-"]
 
 
 def test_corrupted_download_is_refused_and_deleted(server, packed, tmp_path):
@@ -316,7 +325,7 @@ def test_references_resolve_from_pack_files_and_installed_names(packed, tmp_path
     packs_dir = tmp_path / "packs"
     assert resolve_reference(packed.source, packs_dir) == packed.source
     installed = resolve_reference(packed.output, packs_dir)
-    assert installed == packs_dir / "field" and read_pack(packed.output).name == "field"
+    assert installed == packs_dir / "field"
     assert resolve_reference("field", packs_dir) == installed
     with pytest.raises(Exception, match="no reference database, pack file or installed pack"):
         resolve_reference("nothing-here", packs_dir)
