@@ -9,6 +9,8 @@ commercial ones included (so NC-licensed photos are out). Every kept photo is cr
     .venv/bin/python scripts/build_starter_pack.py [--shared ../shared] [--work build/starter]
 
 The embedding stage is resumable (a build database under --work); it takes a minute or two here.
+`--licences` builds a larger pack for uses those licences allow (e.g. adding "CC BY-NC 2.0,CC BY-NC-SA 2.0"
+for non-commercial work, never shipped with the plugin).
 """
 
 from __future__ import annotations
@@ -29,27 +31,32 @@ from geoloc_core.sources import from_csv  # noqa: E402
 COLLECTIONS = ("flickr-cc", "im2gps3k-cc")
 REDISTRIBUTABLE = ("CC BY 2.0", "CC BY-SA 2.0")
 LICENCE_URLS = {"CC BY 2.0": "https://creativecommons.org/licenses/by/2.0/",
-                "CC BY-SA 2.0": "https://creativecommons.org/licenses/by-sa/2.0/"}
+                "CC BY-SA 2.0": "https://creativecommons.org/licenses/by-sa/2.0/",
+                "CC BY-NC 2.0": "https://creativecommons.org/licenses/by-nc/2.0/",
+                "CC BY-NC-SA 2.0": "https://creativecommons.org/licenses/by-nc-sa/2.0/",
+                "CC BY-ND 2.0": "https://creativecommons.org/licenses/by-nd/2.0/",
+                "CC BY-NC-ND 2.0": "https://creativecommons.org/licenses/by-nc-nd/2.0/"}
 OUTPUT = REPO_ROOT / "resources" / "packs" / "world-starter.geolocpack"
 NOTICE = """World starter pack for Photo Geolocator.
 
 Reference photos: {count} Flickr photos taken worldwide, from the IM2GPS "2k random" set (Hays and Efros
 2008) and the Im2GPS3k set (Vo, Jacobs and Hays 2017), kept only where the photographer published them under
-CC BY 2.0 or CC BY-SA 2.0. The pack holds, per photo, an image embedding, its location, a 96-pixel thumbnail
+{licences}. The pack holds, per photo, an image embedding, its location, a 96-pixel thumbnail
 and the credit below; it holds no original photo. Thumbnails are copies of the photos under the photos' own
-licences (CC BY-SA thumbnails may be shared only under CC BY-SA). Each photo is at
+licences, whose terms apply to them (ShareAlike: shared only under the same licence; NonCommercial: no
+commercial use). Each photo is at
 https://www.flickr.com/photos/<owner>/<photo id>; credits.csv lists owner, licence and link of every photo.
 """
 
 
-def filtered_csv(shared: Path, work: Path) -> Path:
-    """One CSV of the redistributable photos (absolute paths, licence/author/source columns)."""
+def filtered_csv(shared: Path, work: Path, licences=REDISTRIBUTABLE) -> Path:
+    """One CSV of the photos under `licences` (absolute paths, licence/author/source columns)."""
     rows = []
     for collection in COLLECTIONS:
         manifest = shared / collection / "manifest.csv"
         with open(manifest, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                if row["licence"] not in REDISTRIBUTABLE:
+                if row["licence"] not in licences:
                     continue
                 rows.append({
                     "path": str((manifest.parent / row["path"]).resolve()), "lat": row["lat"], "lon": row["lon"],
@@ -72,12 +79,19 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=REPO_ROOT.parent / "shared")
     parser.add_argument("--work", type=Path, default=REPO_ROOT / "build" / "starter")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--name", default="world-starter", help="the pack's name (default world-starter)")
+    parser.add_argument("--licences", default=",".join(REDISTRIBUTABLE),
+                        help=f"licences to keep, comma-separated (default: {', '.join(REDISTRIBUTABLE)})")
     args = parser.parse_args()
-    source = filtered_csv(args.shared, args.work)
+    licences = tuple(part.strip() for part in args.licences.split(","))
+    unknown = [licence for licence in licences if licence not in LICENCE_URLS]
+    if unknown:
+        parser.error(f"unknown licences {unknown}; choose from {', '.join(LICENCE_URLS)}")
+    source = filtered_csv(args.shared, args.work, licences)
     candidates, skipped = from_csv(source)
     if skipped:
         print("\n".join(f"skipped {s}" for s in skipped), file=sys.stderr)
-    folder = args.work / "world-starter.geoloc"
+    folder = args.work / f"{args.name}.geoloc"
     if (folder / "manifest.json").exists():
         database = ReferenceDatabase.open(folder, writable=True)
         report = database.add(candidates, load_embedder())
@@ -86,8 +100,10 @@ def main() -> int:
     print(f"{folder}: {report.summary()}")
     database.close()
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    info = pack(folder, args.output, name="world-starter", title="World starter pack (CC BY / CC BY-SA Flickr photos)",
-                licence_notice=NOTICE.format(count=len(candidates)), credits=PackCredits(), overwrite=True)
+    title = "World starter pack" if licences == REDISTRIBUTABLE else f"World pack ({', '.join(licences)})"
+    notice = NOTICE.format(count=len(candidates), licences=" or ".join(licences))
+    info = pack(folder, args.output, name=args.name, title=title, licence_notice=notice, credits=PackCredits(),
+                overwrite=True)
     print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.2f} MB, {info.count} photos, "
           f"sha256 {info.sha256})")
     return 0

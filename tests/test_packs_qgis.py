@@ -8,7 +8,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from qgis.core import Qgis, QgsApplication, QgsVectorLayer
+from qgis.core import Qgis, QgsApplication, QgsSettings, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt
 
 from geoloc_core.packs import pack
@@ -28,8 +28,11 @@ def pack_file(tmp_path, lite_identity):
     return pack(source, tmp_path / "shared-area.geolocpack", title="Shared area").path
 
 
-def test_panel_installs_a_pack_and_locates_with_it_alone(dock, qgis_app, qgis_iface, pack_file, tmp_path):  # noqa: F811
+def test_panel_installs_a_pack_and_locates_with_it_alone(dock, qgis_app, qgis_iface, plugin_module, pack_file,  # noqa: F811
+                                                          tmp_path):
+    panel_module = plugin_module("ui.packs_panel")
     panel = dock.packs_panel
+    QgsSettings().remove(panel_module.SETTINGS_UNCHECKED)  # packs a previous session unticked
     panel.folder = tmp_path / "packs"
     panel.refresh()
     assert not dock.run_button.isEnabled() and dock.database is None
@@ -46,7 +49,13 @@ def test_panel_installs_a_pack_and_locates_with_it_alone(dock, qgis_app, qgis_if
     assert all("thumbnails" in n.path and os.path.isfile(n.path) for r in run.results for n in r.neighbours)
     panel.pack_list.item(0).setCheckState(Qt.CheckState.Unchecked)
     assert not dock.run_button.isEnabled()
-    panel.pack_list.item(0).setCheckState(Qt.CheckState.Checked)
+    assert panel.starter_button.isVisibleTo(panel) and not panel.caveat.isVisibleTo(panel)
+    panel.install_bundled()  # the starter pack shipped in resources/packs, with its caveat
+    wait_until_idle(dock, qgis_app)
+    assert [Path(p).name for p in panel.checked_paths()] == ["world-starter"]
+    assert panel.caveat.isVisibleTo(panel) and not panel.starter_button.isVisibleTo(panel)
+    assert QgsSettings().value(panel_module.SETTINGS_UNCHECKED) == ["shared-area"]
+    QgsSettings().remove(panel_module.SETTINGS_UNCHECKED)
 
 
 def test_panel_reports_a_refused_pack_and_installs_nothing(dock, qgis_app, qgis_iface, tmp_path):  # noqa: F811

@@ -44,7 +44,7 @@ class PacksPanel(QgsCollapsibleGroupBox):
         self.dock = dock
         self.folder = packs_dir()
         layout = QVBoxLayout(self)
-        self.caveat = QLabel(f"<small>{STARTER_CAVEAT}</small>", self)
+        self.caveat = QLabel(f"<small>{STARTER_CAVEAT}</small>", self)  # shown while the starter pack is installed
         self.caveat.setObjectName("packCaveat")
         self.caveat.setWordWrap(True)
         layout.addWidget(self.caveat)
@@ -53,6 +53,7 @@ class PacksPanel(QgsCollapsibleGroupBox):
         self.pack_list.setToolTip("Ticked packs are searched together with the open database (or alone when "
                                   "none is open); their neighbours are merged by similarity")
         self.pack_list.itemChanged.connect(self._remember_checks)
+        self.pack_list.setMaximumHeight(5 * self.pack_list.fontMetrics().height() + 12)
         layout.addWidget(self.pack_list)
         self.starter_button = QPushButton(tr("Install the starter pack"), self)
         self.starter_button.setToolTip("A small worldwide pack shipped with the plugin, to try it without photos of "
@@ -96,7 +97,9 @@ class PacksPanel(QgsCollapsibleGroupBox):
         if not installed:
             QListWidgetItem(tr("No pack installed"), self.pack_list).setFlags(Qt.ItemFlag.NoItemFlags)
         names = {info.name for info in installed}
-        self.starter_button.setVisible(any(path.stem not in names for path in bundled_packs()))
+        bundled = {path.stem for path in bundled_packs()}
+        self.starter_button.setVisible(bool(bundled - names))
+        self.caveat.setVisible(bool(bundled & names))
         self.pack_list.blockSignals(False)
         self.changed.emit()
 
