@@ -49,7 +49,7 @@ https://www.flickr.com/photos/<owner>/<photo id>; credits.csv lists owner, licen
 """
 
 
-def filtered_csv(shared: Path, work: Path, licences=REDISTRIBUTABLE) -> Path:
+def filtered_csv(shared: Path, target: Path, licences=REDISTRIBUTABLE) -> Path:
     """One CSV of the photos under `licences` (absolute paths, licence/author/source columns)."""
     rows = []
     for collection in COLLECTIONS:
@@ -65,8 +65,7 @@ def filtered_csv(shared: Path, work: Path, licences=REDISTRIBUTABLE) -> Path:
                     "source_url": f"https://www.flickr.com/photos/{row['flickr_owner']}/{row['flickr_photo_id']}",
                     "collection": collection,
                 })
-    work.mkdir(parents=True, exist_ok=True)
-    target = work / "starter.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -87,7 +86,7 @@ def main() -> int:
     unknown = [licence for licence in licences if licence not in LICENCE_URLS]
     if unknown:
         parser.error(f"unknown licences {unknown}; choose from {', '.join(LICENCE_URLS)}")
-    source = filtered_csv(args.shared, args.work, licences)
+    source = filtered_csv(args.shared, args.work / f"{args.name}.csv", licences)
     candidates, skipped = from_csv(source)
     if skipped:
         print("\n".join(f"skipped {s}" for s in skipped), file=sys.stderr)
