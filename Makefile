@@ -6,6 +6,8 @@ STAMP := $(VENV)/.setup-stamp
 DEBIAN_PACKAGES := qgis python3-qgis qgis-providers xvfb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SITE_PACKAGES = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+STDLIB = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+STARTER_PACK := resources/packs/world-starter.geolocpack
 PROFILE_DIR := $(CURDIR)/.qgis-profile
 PLUGIN_LINK := $(PROFILE_DIR)/profiles/default/python/plugins/photo_geolocator
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
@@ -29,13 +31,17 @@ test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) bench/faults.py --fast
 
-# Starts QGIS with this folder linked into a dedicated profile, the plugin enabled; QGIS's own
-# Python sees the engine's packages through PYTHONPATH.
+# Starts QGIS with this folder linked into a dedicated profile, the plugin enabled and the world starter
+# pack installed in the profile (so a first photo dropped on the panel gets an answer); QGIS's own
+# Python sees the engine's packages through PYTHONPATH (after the standard library, which a backport
+# installed in the venv must not shadow).
 run: setup
 	@mkdir -p $(dir $(PLUGIN_LINK)) $(PROFILE_DIR)/profiles/default/QGIS
 	@ln -sfn $(CURDIR) $(PLUGIN_LINK)
 	@$(PY) scripts/enable_plugin.py $(PROFILE_DIR)/profiles/default/QGIS/QGIS3.ini
-	PYTHONPATH=$(SITE_PACKAGES) qgis --profiles-path $(PROFILE_DIR) --profile default $(QGIS_ARGS)
+	@$(PY) -m geoloc_core --progress none install $(STARTER_PACK) \
+	  --packs-dir $(PROFILE_DIR)/profiles/default/photo_geolocator/packs
+	PYTHONPATH=$(STDLIB):$(SITE_PACKAGES) qgis --profiles-path $(PROFILE_DIR) --profile default $(QGIS_ARGS)
 
 package: setup
 	$(PY) scripts/package_plugin.py --output dist/photo_geolocator-$(VERSION).zip

@@ -436,6 +436,56 @@ DATABASE_CASES: list[Case] = [
 ]
 CASES += DATABASE_CASES
 
+
+# 4. reference packs: bad pack files, unreachable addresses, missing packs (geoloc_core/packs.py)
+def _pack_file(damage: Callable[[bytes], bytes]) -> Callable[[World, Path], dict]:
+    """A pack of the campaign's database (one licence for all its photos), damaged by `damage`."""
+    def setup(world: World, case_dir: Path) -> dict:
+        sys.path.insert(0, str(REPO_ROOT))
+        from geoloc_core.packs import PackCredits, pack
+
+        target = case_dir / "refs.geolocpack"
+        pack(world.db, target, credits=PackCredits(default_licence="CC0 1.0", default_author="the campaign"))
+        target.write_bytes(damage(target.read_bytes()))
+        return {"pack": target}
+    return setup
+
+
+def _not_a_zip(world: World, case_dir: Path) -> dict:
+    (case_dir / "bad.geolocpack").write_bytes(b"not a zip")
+    return {"pack": case_dir / "bad.geolocpack"}
+
+
+def _nothing_installed(world: World, case_dir: Path) -> str | None:
+    packs = case_dir / "packs"
+    visible = [p.name for p in packs.iterdir() if not p.name.startswith(".")] if packs.is_dir() else []
+    hidden = [p.name for p in packs.glob(".installing-*")] if packs.is_dir() else []
+    return f"left in the packs folder: {visible + hidden}" if visible or hidden else None
+
+
+INSTALL = "install {pack} --packs-dir {dir}/packs"
+PACK_CASES: list[Case] = [
+    Case("pack of photos without a licence", "pack {db} {dir}/refs.geolocpack", says="has no licence",
+         after=_no_files("refs.geolocpack")),
+    Case("pack into a missing folder", "pack {db} {dir}/nodir/refs.geolocpack --licence CC0 --author me",
+         says="folder not found"),
+    Case("pack file that is not a zip", INSTALL, says="not a reference pack",
+         setup=_not_a_zip, after=_nothing_installed),
+    Case("pack file cut in half", INSTALL, says="refs.geolocpack", setup=_pack_file(lambda data: data[: len(data) // 2]),
+         after=_nothing_installed),
+    Case("pack file with a flipped byte", INSTALL, says="refs.geolocpack",
+         setup=_pack_file(lambda data: data[:600] + bytes([data[600] ^ 0xFF]) + data[601:]), after=_nothing_installed),
+    Case("pack file of another checksum", INSTALL + " --sha256 " + "0" * 64, says="checksum mismatch",
+         setup=_pack_file(lambda data: data), after=_nothing_installed),
+    Case("install from an unreachable address", "install http://127.0.0.1:9/refs.geolocpack --packs-dir {dir}/packs",
+         says="cannot be reached", after=_nothing_installed),
+    Case("install from a file address", "install file:///etc/hostname --packs-dir {dir}/packs", says="only http",
+         after=_nothing_installed),
+    Case("locate with a missing pack", LOCATE + " --also nothing-here --packs-dir {dir}/packs",
+         says="nothing-here: no reference database, pack file or installed pack"),
+]
+CASES += PACK_CASES
+
 # -- running -------------------------------------------------------------------------------------------
 
 def make_world(root: Path) -> World:

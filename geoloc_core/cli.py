@@ -1,4 +1,5 @@
-"""Command line: build | add | locate | evaluate | info | train | cells | view | reindex | verify.
+"""Command line: build | add | locate | evaluate | info | train | cells | view | reindex | verify | pack |
+install | packs.
 User mistakes are one line on stderr and exit status 2; `--progress json` prints one JSON object per
 line for another process to follow."""
 
@@ -119,8 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--batch-size", type=positive_int, default=32)
 
     locate = commands.add_parser("locate", help="predict where photos were taken")
-    locate.add_argument("database", type=Path)
+    locate.add_argument("database", type=Path, help="database folder, pack file or installed pack name")
     locate.add_argument("photos", nargs="+", type=Path, help="photo files or folders")
+    locate.add_argument("--also", action="append", type=Path, default=[], metavar="DATABASE",
+                        help="also search this database, pack file or installed pack (repeatable): neighbours are "
+                             "merged by similarity")
+    locate.add_argument("--packs-dir", type=Path, help="where packs are installed (default: the QGIS default "
+                                                       "profile's photo_geolocator/packs, or $GEOLOC_PACKS_DIR)")
     locate.add_argument("-o", "--output", type=Path, help="write results: .csv, .geojson or .gpkg")
     locate.add_argument("--density", type=Path, help="also write one density GeoTIFF for the run: band 1 the "
                         "highest density of any photo, then one band per photo")
@@ -176,15 +182,45 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe a database")
     info.add_argument("database", type=Path)
     info.add_argument("--records", action="store_true", help="also list every reference photo (JSON output)")
+    _add_pack_commands(commands)
     return parser
 
 
+def _add_pack_commands(commands) -> None:
+    packs_help = ("where packs are installed (default: the QGIS default profile's photo_geolocator/packs, or "
+                  "$GEOLOC_PACKS_DIR)")
+    pack = commands.add_parser("pack", help="write a database as one portable reference pack (no photos, credits kept)")
+    pack.add_argument("database", type=Path)
+    pack.add_argument("output", type=Path, help="the pack file to write, e.g. my-area.geolocpack")
+    pack.add_argument("--name", help="the pack's name (default: the database folder's)")
+    pack.add_argument("--title", default="", help="a one-line description shown in the panel")
+    pack.add_argument("--notice", type=Path, help="a text file with the licence notice to ship in the pack")
+    pack.add_argument("--licence-attribute", default="licence", help="the attribute holding each photo's licence")
+    pack.add_argument("--author-attribute", default="author", help="the attribute holding each photo's author")
+    pack.add_argument("--source-attribute", default="source_url", help="the attribute holding each photo's link")
+    pack.add_argument("--licence", help="licence of photos without a licence attribute (e.g. 'CC BY 4.0')")
+    pack.add_argument("--author", help="author of photos without an author attribute")
+    pack.add_argument("--no-thumbnails", action="store_true", help="leave out the 96-pixel thumbnails")
+    pack.add_argument("--overwrite", action="store_true")
+
+    install = commands.add_parser("install", help="install a reference pack from a file or an http(s) URL")
+    install.add_argument("source", help="a .geolocpack file or its URL")
+    install.add_argument("--sha256", help="the pack's published SHA-256: refuse any other file")
+    install.add_argument("--packs-dir", type=Path, help=packs_help)
+
+    packs = commands.add_parser("packs", help="list the installed reference packs")
+    packs.add_argument("--packs-dir", type=Path, help=packs_help)
+
+
 def _open_locator(args):
-    from .database import ReferenceDatabase
     from .embedders import embedder_for
     from .locate import Locator
+    from .searchset import SearchSet, open_references
 
-    database = ReferenceDatabase.open(args.database)
+    database = open_references([args.database, *getattr(args, "also", [])], getattr(args, "packs_dir", None))
+    args.database = database.path
+    for warning in database.warnings if isinstance(database, SearchSet) else []:
+        print(f"warning: {warning}", file=sys.stderr)
     return Locator(database, embedder_for(database.identity, args.weights))
 
 
@@ -271,6 +307,8 @@ def run_locate(args, printer: ProgressPrinter) -> int:
         check_file_output(args.density, args.overwrite)
     photos, unlisted = _expand_photos(args.photos)
     locator = _open_locator(args)
+    for reference in getattr(args, "also", []):
+        _check_output(args.output, reference)
     report = locator.locate_paths(photos, options, printer)
     printer.close()
     report.failed[:0] = unlisted
@@ -436,8 +474,42 @@ def run_view(args, printer: ProgressPrinter) -> int:
     return 0
 
 
+def run_pack(args, printer: ProgressPrinter) -> int:
+    from .packs import PackCredits, pack
+
+    _check_output(args.output, args.database)
+    notice = args.notice.read_text(encoding="utf-8") if args.notice else ""
+    credits = PackCredits(args.licence_attribute, args.author_attribute, args.source_attribute, args.licence,
+                          args.author)
+    info = pack(args.database, args.output, args.name, args.title, notice, credits, not args.no_thumbnails,
+                args.overwrite, printer)
+    printer.close()
+    printer.result(f"wrote {display_path(args.output)}: {info.summary()}; SHA-256 {info.sha256}", info.to_dict())
+    return 0
+
+
+def run_install(args, printer: ProgressPrinter) -> int:
+    from .packs import default_packs_dir, install
+
+    info = install(args.source, args.packs_dir or default_packs_dir(), args.sha256, printer)
+    printer.close()
+    printer.result(f"installed {info.summary()} in {display_path(info.path)}", info.to_dict())
+    return 0
+
+
+def run_packs(args, printer: ProgressPrinter) -> int:
+    from .packs import default_packs_dir, installed_packs
+
+    folder = args.packs_dir or default_packs_dir()
+    found = installed_packs(folder)
+    lines = [f"{info.summary()}\t{display_path(info.path)}" for info in found] or [f"no packs installed in {folder}"]
+    printer.result("\n".join(lines), {"packs_dir": str(folder), "packs": [info.to_dict() for info in found]})
+    return 0
+
+
 COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluate": run_evaluate, "info": run_info,
-            "train": run_train, "cells": run_cells, "view": run_view, "reindex": run_reindex, "verify": run_verify}
+            "train": run_train, "cells": run_cells, "view": run_view, "reindex": run_reindex, "verify": run_verify,
+            "pack": run_pack, "install": run_install, "packs": run_packs}
 
 
 def main(argv: list[str] | None = None) -> int:

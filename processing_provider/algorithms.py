@@ -196,19 +196,28 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException("no photos: give a folder, files or a layer with a path field")
         return paths
 
-    def add_database_parameter(self):
-        self.addParameter(QgsProcessingParameterFile(
-            "DATABASE", "Reference database (a .geoloc folder)", behavior=FILE_BEHAVIOUR_FOLDER))
+    def add_database_parameter(self, packs: bool = False):
+        """The database to use; with `packs` (read-only uses) also a pack file or an installed pack's name,
+        and more databases or packs to search with it."""
+        description = ("Reference database (a .geoloc folder, a .geolocpack file or an installed pack's name)"
+                       if packs else "Reference database (a .geoloc folder)")
+        self.addParameter(QgsProcessingParameterFile("DATABASE", description, behavior=FILE_BEHAVIOUR_FOLDER))
+        if packs:
+            self.addParameter(QgsProcessingParameterString(
+                "ALSO", "Also search these databases, pack files or installed packs (separated by ;)", optional=True))
         self.addParameter(QgsProcessingParameterFile(
             "WEIGHTS", "Weights file the database was built with (not needed for the bundled backbone)",
             behavior=FILE_BEHAVIOUR_FILE, optional=True))
 
     def open_locator(self, parameters, context):
-        from ..geoloc_core.database import ReferenceDatabase
         from ..geoloc_core.embedders import embedder_for
         from ..geoloc_core.locate import Locator
+        from ..geoloc_core.searchset import open_references
+        from ..packs_location import packs_dir
 
-        database = ReferenceDatabase.open(self.parameterAsString(parameters, "DATABASE", context))
+        also = (self.parameterAsString(parameters, "ALSO", context) or "").split(";")
+        references = [self.parameterAsString(parameters, "DATABASE", context), *filter(None, map(str.strip, also))]
+        database = open_references(references, packs_dir())
         weights = self.parameterAsString(parameters, "WEIGHTS", context) or None
         return Locator(database, embedder_for(database.identity, weights))
 
@@ -324,6 +333,9 @@ class GeolocatePhotos(EngineAlgorithm):
             "found in the database, and the density of their locations gives the prediction.</p>"
             "<p>Photos come from a folder, a list of files separated by <code>;</code>, or a layer with a "
             "photo path field. Unreadable photos are reported and skipped.</p>"
+            "<p>The <b>reference database</b> may also be a reference pack: a <code>.geolocpack</code> file "
+            "(installed into your profile on first use) or an installed pack's name; <b>also search</b> lists "
+            "more databases or packs, separated by <code>;</code>, whose neighbours are merged by similarity.</p>"
             "<p><b>Estimator</b>: <i>cascade</i> (default) takes the kernel density's mode at continent, then "
             "region scale, and snaps to the best-supported neighbour near it; <i>sphere</i> takes the mode of a "
             "kernel density on the sphere; "
@@ -338,7 +350,7 @@ class GeolocatePhotos(EngineAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=False)
-        self.add_database_parameter()
+        self.add_database_parameter(packs=True)
         self.add_locate_parameters()
         self.addParameter(QgsProcessingParameterNumber("DENSITY_RESOLUTION", "Density raster resolution (degrees)",
                                                        NUMBER_DOUBLE, 0.1, minValue=0.001, maxValue=10))
@@ -421,7 +433,7 @@ class EvaluateAccuracy(EngineAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=True)
-        self.add_database_parameter()
+        self.add_database_parameter(packs=True)
         self.add_locate_parameters()
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Per-photo errors",
                                                             SOURCE_VECTOR))

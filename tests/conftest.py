@@ -151,3 +151,13 @@ def make_photos(folder: Path, count: int, seed: int = 0) -> list[Path]:
         Image.fromarray(pixels).resize((96, 64), Image.BILINEAR).save(path, quality=90)
         paths.append(path)
     return paths
+
+
+@pytest.fixture(scope="session")
+def lite_identity():
+    """The bundled embedder's identity (a pack must name an embedder the engine can load), without
+    loading the network: for tests whose features are random unit vectors (1280-d)."""
+    from geoloc_core.embedders import EmbedderIdentity, bundled_weights_path, sha256_of
+
+    return EmbedderIdentity("efficientnet_lite0", sha256_of(bundled_weights_path()), "avg",
+                            "centre-crop 224 bicubic, mean=std=0.5", 1280)

@@ -25,8 +25,11 @@ QgsApplication.messageLog().messageReceived.connect(
 
 def report():
     provider = QgsApplication.processingRegistry().providerById("photo_geolocator")
+    dock = qgis.utils.iface.mainWindow().findChild(QDockWidget, "PhotoGeolocatorDock")
     json.dump({"active": qgis.utils.active_plugins,
-               "dock": qgis.utils.iface.mainWindow().findChild(QDockWidget, "PhotoGeolocatorDock") is not None,
+               "dock": dock is not None,
+               "packs": dock.packs_panel.checked_paths() if dock is not None else [],
+               "can_run": dock is not None and dock.run_button.isEnabled(),
                "algorithms": len(provider.algorithms()) if provider else 0, "errors": errors},
               open(OUTPUT, "w"))
     QgsApplication.exit(0)
@@ -51,5 +54,7 @@ def test_make_run_starts_qgis_with_the_plugin(tmp_path):
     state = json.loads(output.read_text())
     assert "photo_geolocator" in state["active"]
     assert state["dock"] and state["algorithms"] == 5
+    # a first-time user can locate at once: the starter pack is installed in the profile and ticked
+    assert [os.path.basename(p) for p in state["packs"]] == ["world-starter"] and state["can_run"]
     assert not [e for e in state["errors"] if "python" in e[0].lower() or "photo" in e[0].lower()], state["errors"]
     assert "Traceback" not in result.stderr

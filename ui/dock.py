@@ -44,6 +44,7 @@ from ..geoloc_core.defaults import (
     training_size_warning,
 )
 from ..geoloc_core.files import PHOTO_EXTENSIONS
+from ..geoloc_core.packs import credit_line
 from .engine import ExternalEngine, InProcessEngine, LocateRequest
 from .i18n import tr
 from .tasks import EngineTask
@@ -261,6 +262,12 @@ class PhotoGeolocatorDock(QgsDockWidget):
                 row.addWidget(widget)
             database_layout.addLayout(row)
         layout.addWidget(database_box)
+
+        from .packs_panel import PacksPanel
+
+        self.packs_panel = PacksPanel(self, body)
+        self.packs_panel.changed.connect(self._update_buttons)
+        layout.addWidget(self.packs_panel)
 
         photos_box = QgsCollapsibleGroupBox(tr("Photos to locate"), body)
         photos_layout = QVBoxLayout(photos_box)
@@ -547,7 +554,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.add_refs_button.setEnabled(idle and has_database)
         self.train_button.setEnabled(idle and has_database)
         self.coverage_button.setEnabled(has_database)
-        self.run_button.setEnabled(idle and has_database)
+        self.run_button.setEnabled(idle and bool(self.reference_paths()))
+        self.packs_panel.set_idle(idle)
         self.cancel_button.setEnabled(self.task is not None)
         self.export_button.setEnabled(bool(self.runs) and self._run_layers_present(self.runs[-1]))
 
@@ -756,9 +764,14 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     # -- running -----------------------------------------------------------------------------------
 
+    def reference_paths(self) -> list[str]:
+        """What a run searches: the open database, then the ticked packs (the first pack when none is open)."""
+        return ([self.database.path] if self.database is not None else []) + self.packs_panel.checked_paths()
+
     def locate_request(self, paths: list[str]) -> LocateRequest:
+        first, *also = self.reference_paths()
         return LocateRequest(
-            database=self.database.path, photos=paths, k=self.k_spin.value(),
+            database=first, also=also, photos=paths, k=self.k_spin.value(),
             estimator=self.estimator_combo.currentData(), bandwidth_km=self.bandwidth_spin.value(),
             temperature=self.temperature,
             density_resolution=self.resolution_spin.value() if self.density_check.isChecked() else None,
@@ -774,8 +787,9 @@ class PhotoGeolocatorDock(QgsDockWidget):
     def start_run(self) -> None:
         if self._busy():
             return
-        if self.database is None:
-            self.message("Open or build a reference database first.", Qgis.MessageLevel.Warning)
+        if not self.reference_paths():
+            self.message("Open or build a reference database, or tick a reference pack, first.",
+                         Qgis.MessageLevel.Warning)
             return
         photos = [self.photo_list.item(i) for i in range(self.photo_list.count())]
         if self.skip_gps_check.isChecked():
@@ -788,10 +802,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.run_count += 1  # numbers stay unique in the session although the panel shows the last run only
         number = self.run_count
         folder = self.density_folder()
-        engine, database = self.engine, self.database.name
+        engine, database = self.engine, " + ".join(Path(p).name.removesuffix(".geoloc") for p in self.reference_paths())
         run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
         known = {item.data(PATH_ROLE): tuple(item.data(HAS_GPS_ROLE)) for item in photos if item.data(HAS_GPS_ROLE)}
-        parameters = {"database": self.database.path, "k": request.k, "estimator": request.estimator,
+        parameters = {"database": request.database, "also": "; ".join(request.also), "k": request.k,
+                      "estimator": request.estimator,
                       "bandwidth_km": request.bandwidth_km, "temperature": request.temperature,
                       "density_resolution_deg": request.density_resolution,
                       "density_extent": "world" if request.density_world else "around"}
@@ -910,7 +925,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
         for index, neighbour in enumerate(result.neighbours[:4]):
             label = QLabel(self.preview)
             label.setPixmap(thumbnail(neighbour.path, PREVIEW // 2))
-            label.setToolTip(f"#{neighbour.rank} ({neighbour.similarity:.2f}): {neighbour.path}")
+            credit = credit_line(neighbour.path)  # a pack's thumbnail is shown with its photographer's credit
+            label.setToolTip(f"#{neighbour.rank} ({neighbour.similarity:.2f}): {credit or neighbour.path}")
             self.preview_layout.addWidget(label, index // 2, 1 + index % 2)
         self.preview_layout.setColumnStretch(3, 1)
 

@@ -50,6 +50,7 @@ class LocateRequest:
     temperature: float
     density_resolution: float | None  # None: no density raster
     density_world: bool = False
+    also: list = field(default_factory=list)  # more databases or installed packs searched with `database`
 
 
 @dataclass
@@ -80,6 +81,7 @@ class InProcessEngine:
     def __init__(self):
         self._database = None
         self._locator = None
+        self._search_set = None  # the SearchSet of the last locate over several databases or a pack
 
     def _errors(self):
         from ..geoloc_core.errors import user_errors
@@ -153,7 +155,7 @@ class InProcessEngine:
 
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
         from ..geoloc_core.export import write_density_stack
-        from ..geoloc_core.locate import DensityOptions, LocateOptions, Locator
+        from ..geoloc_core.locate import DensityOptions, LocateOptions
         from ..geoloc_core.progress import Cancelled, Progress, check_stop
 
         if progress is not None and self._locator is None:  # seconds with nothing to count: say what happens
@@ -163,8 +165,7 @@ class InProcessEngine:
             options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature)
             if request.density_resolution is not None:
                 DensityOptions(request.density_resolution, world)  # its values are checked before the work
-            if self._locator is None or self._locator.database is not self._database:
-                self._locator = Locator(self._database)
+            self._prepare_locator(request)
             report = self._locator.locate_paths(request.photos, options, progress, should_stop)
         except self._errors() as exc:
             raise self._failure(exc) from None
@@ -185,7 +186,44 @@ class InProcessEngine:
             raise self._failure(exc) from None
         return outcome
 
+    def _prepare_locator(self, request: LocateRequest) -> None:
+        """The open database alone, or a SearchSet over it (or the request's database) and the packs
+        asked for; kept between runs that ask for the same ones."""
+        from ..geoloc_core.locate import Locator
+        from ..geoloc_core.packs import is_pack
+        from ..geoloc_core.searchset import SearchSet
+
+        paths = [str(request.database), *map(str, request.also)]
+        alone = (len(paths) == 1 and self._database is not None and str(self._database.path) == paths[0]
+                 and not is_pack(paths[0]))
+        if alone:
+            if self._locator is None or self._locator.database is not self._database:
+                self._locator = Locator(self._database)
+            return
+        if self._search_set is None or [str(d.path) for d in self._search_set.databases] != paths:
+            self.release_packs()
+            self._search_set = SearchSet.open(paths)
+        if self._locator is None or self._locator.database is not self._search_set:
+            self._locator = Locator(self._search_set)
+
+    def install_pack(self, source: str, packs_dir, progress, should_stop):
+        """Install a pack file or URL into packs_dir; returns its PackInfo."""
+        from ..geoloc_core.packs import install
+
+        try:
+            return install(source, packs_dir, progress=progress, should_stop=should_stop)
+        except self._errors() as exc:
+            raise self._failure(exc) from None
+
+    def release_packs(self) -> None:
+        """Close the databases opened for a search over several (before a pack is removed)."""
+        if self._search_set is not None:
+            self._search_set.close()
+            self._search_set = None
+            self._locator = None
+
     def close(self) -> None:
+        self.release_packs()
         if self._database is not None:
             self._database.close()
         self._database = None
@@ -322,6 +360,8 @@ class ExternalEngine:
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
         arguments = ["locate", request.database, *request.photos, "-k", request.k, "--estimator", request.estimator,
                      "--bandwidth", repr(request.bandwidth_km), "--temperature", repr(request.temperature)]
+        for extra in request.also:
+            arguments += ["--also", extra]
         scratch = Path(tempfile.mkdtemp(prefix="photo-geolocator-"))
         try:
             if request.density_resolution is not None:
@@ -336,6 +376,13 @@ class ExternalEngine:
             return LocateOutcome(_namespace(data["results"]), _namespace(data["failed"]), density)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def release_packs(self) -> None:
+        """Nothing to close: each run's engine process opens its databases itself."""
+
+    def install_pack(self, source: str, packs_dir, progress, should_stop):
+        data = self.run_cli(["install", source, "--packs-dir", packs_dir], progress, should_stop)
+        return SimpleNamespace(**{**data, "path": Path(data["path"])})
 
     def close(self) -> None:
         self._database = None

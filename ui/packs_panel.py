@@ -1,0 +1,179 @@
+"""The panel's "Reference packs" section: installed packs listed beside the user's own database, ticked
+to be searched with it (or alone, when no database is open); install from a file or an http(s) URL in
+a background task (progress, cancel, resume of an interrupted download); the starter pack shipped with
+the plugin installs in one click (`make run` installs it already)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import Qgis, QgsSettings
+from qgis.gui import QgsCollapsibleGroupBox
+from qgis.PyQt.QtCore import Qt, pyqtSignal
+from qgis.PyQt.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from ..geoloc_core.packs import PACK_SUFFIX, PackError, installed_packs, remove
+from ..packs_location import bundled_packs, packs_dir
+from .i18n import tr
+
+SETTINGS_UNCHECKED = "photo_geolocator/unchecked_packs"  # packs the user chose not to search
+PATH_ROLE = Qt.ItemDataRole.UserRole
+# Measured with `python -m geoloc_core evaluate` (README, "Reference packs"); keep the two in step.
+STARTER_CAVEAT = ("The world starter pack is tiny (315 Creative Commons photos): left out one at a time, its own "
+                  "photos are placed within 200 km 17% of the time and within 2,500 km 48%; of 47 phone and "
+                  "camera photos from elsewhere, 2% within 200 km and 28% within 2,500 km (median error "
+                  "6,500 km). Read its answers as a rough hint; for real work, build a database of photos of "
+                  "your area and search it with the pack.")
+
+
+class PacksPanel(QgsCollapsibleGroupBox):
+    changed = pyqtSignal()  # the packs to search changed
+
+    def __init__(self, dock, parent=None):
+        super().__init__(tr("Reference packs"), parent)
+        self.dock = dock
+        self.folder = packs_dir()
+        layout = QVBoxLayout(self)
+        self.caveat = QLabel(f"<small>{STARTER_CAVEAT}</small>", self)  # shown while the starter pack is installed
+        self.caveat.setObjectName("packCaveat")
+        self.caveat.setWordWrap(True)
+        layout.addWidget(self.caveat)
+        self.pack_list = QListWidget(self)
+        self.pack_list.setObjectName("packList")
+        self.pack_list.setToolTip("Ticked packs are searched together with the open database (or alone when "
+                                  "none is open); their neighbours are merged by similarity")
+        self.pack_list.itemChanged.connect(self._remember_checks)
+        self.pack_list.setMaximumHeight(5 * self.pack_list.fontMetrics().height() + 12)
+        layout.addWidget(self.pack_list)
+        self.starter_button = QPushButton(tr("Install the starter pack"), self)
+        self.starter_button.setToolTip("A small worldwide pack shipped with the plugin, to try it without photos of "
+                                       "your own")
+        self.starter_button.clicked.connect(self.install_bundled)
+        self.file_button = QPushButton(tr("Install from file…"), self)
+        self.file_button.clicked.connect(self.choose_file)
+        self.url_button = QPushButton(tr("Install from URL…"), self)
+        self.url_button.clicked.connect(self.choose_url)
+        self.remove_button = QPushButton(tr("Remove"), self)
+        self.remove_button.setToolTip("Uninstall the selected pack")
+        self.remove_button.clicked.connect(self.remove_selected)
+        layout.addWidget(self.starter_button)
+        for pair in ((self.file_button, self.url_button), (self.remove_button,)):
+            row = QHBoxLayout()
+            for widget in pair:
+                row.addWidget(widget)
+            layout.addLayout(row)
+        self.refresh()
+
+    # -- listing -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def unchecked() -> set[str]:
+        value = QgsSettings().value(SETTINGS_UNCHECKED, [])
+        return {value} if isinstance(value, str) else set(value or [])
+
+    def refresh(self) -> None:
+        self.pack_list.blockSignals(True)
+        self.pack_list.clear()
+        skip = self.unchecked()
+        installed = installed_packs(self.folder)
+        for info in installed:
+            item = QListWidgetItem(f"{info.title or info.name} ({info.count} photos)", self.pack_list)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked if info.name in skip else Qt.CheckState.Checked)
+            item.setData(PATH_ROLE, str(info.path))
+            licences = ", ".join(f"{k} {v}" for k, v in sorted(info.licences.items()))
+            item.setToolTip(f"{info.summary()}\nLicences: {licences}\nCredits: {Path(info.path) / 'NOTICE.txt'}\n"
+                            f"Embedder: {info.embedder}\n{info.path}")
+        if not installed:
+            QListWidgetItem(tr("No pack installed"), self.pack_list).setFlags(Qt.ItemFlag.NoItemFlags)
+        names = {info.name for info in installed}
+        bundled = {path.stem for path in bundled_packs()}
+        self.starter_button.setVisible(bool(bundled - names))
+        self.caveat.setVisible(bool(bundled & names))
+        self.pack_list.blockSignals(False)
+        self.changed.emit()
+
+    def _items(self) -> list[QListWidgetItem]:
+        return [self.pack_list.item(i) for i in range(self.pack_list.count()) if self.pack_list.item(i).data(PATH_ROLE)]
+
+    def checked_paths(self) -> list[str]:
+        return [item.data(PATH_ROLE) for item in self._items() if item.checkState() == Qt.CheckState.Checked]
+
+    def _remember_checks(self, _item=None) -> None:
+        names = {Path(item.data(PATH_ROLE)).name for item in self._items() if item.checkState() != Qt.CheckState.Checked}
+        QgsSettings().setValue(SETTINGS_UNCHECKED, sorted(names))
+        self.changed.emit()
+
+    def set_idle(self, idle: bool) -> None:
+        for button in (self.starter_button, self.file_button, self.url_button, self.remove_button):
+            button.setEnabled(idle)
+
+    # -- installing --------------------------------------------------------------------------------
+
+    def install_bundled(self) -> None:
+        names = {info.name for info in installed_packs(self.folder)}
+        missing = [path for path in bundled_packs() if path.stem not in names]
+        if missing:
+            self.install(str(missing[0]))
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Install a reference pack", self.dock.start_folder(),
+                                              f"Reference packs (*{PACK_SUFFIX})")
+        if path:
+            self.dock.remember_folder(Path(path).parent)
+            self.install(path)
+
+    def choose_url(self) -> None:
+        url, ok = QInputDialog.getText(self, "Install a reference pack",
+                                       "Address of the pack (https://…); an interrupted download resumes")
+        url = url.strip()
+        if ok and url:
+            if not url.lower().startswith(("https://", "http://")):
+                self.dock.message(f"{url}: give an https:// address", Qgis.MessageLevel.Warning)
+                return
+            self.install(url)
+
+    def install(self, source: str) -> None:
+        """Install in the background through the dock's engine (the in-process one or the external Python)."""
+        if self.dock._busy():
+            return
+        engine, folder = self.dock.engine, self.folder
+        self.dock._start_task(f"Installing reference pack {Path(source.split('?')[0]).name}",
+                              lambda progress, should_stop: engine.install_pack(source, folder, progress, should_stop),
+                              self._installed)
+
+    def _installed(self, task) -> None:  # main thread
+        self.dock._task_done()
+        if task.error:
+            self.dock.message(task.error, Qgis.MessageLevel.Critical, 0)
+        elif task.cancelled or task.result is None:
+            self.dock.message("Pack installation cancelled; nothing was installed (a download resumes next time).")
+        else:
+            self.dock.message(f"Installed {task.result.name} ({task.result.count} photos)", Qgis.MessageLevel.Success)
+        self.refresh()
+
+    def remove_selected(self) -> None:
+        item = self.pack_list.currentItem()
+        if item is None or not item.data(PATH_ROLE):
+            self.dock.message("Select a pack to remove first.", Qgis.MessageLevel.Warning)
+            return
+        name = Path(item.data(PATH_ROLE)).name
+        answer = QMessageBox.question(self, "Remove reference pack", f"Uninstall the pack {name}?")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.dock.engine.release_packs()  # the in-process engine may hold the pack open
+        try:
+            remove(name, self.folder)
+        except (PackError, OSError) as exc:
+            self.dock.message(str(exc), Qgis.MessageLevel.Critical, 0)
+        self.refresh()
