@@ -240,3 +240,104 @@ def test_databases_refuse_another_embedder_both_ways(hub, tmp_path):
     # the CLIP database finds its model again from the identity it recorded
     with ReferenceDatabase.open(tmp_path / "clip_vit_b32.geoloc") as database:
         assert embedder_for(database.identity).identity == clip.identity
+
+
+@pytest.fixture(scope="module")
+def small_gallery():
+    """GeoCLIP's location encoder and first 1,500 gallery points, from the installed geoclip wheel."""
+    pytest.importorskip("geoclip", reason="the GeoCLIP head and gallery come from the geoclip wheel "
+                                          "(requirements-clip.txt), which is not installed here")
+    from geoloc_core.geoclip_prior import GALLERY_CSV, GeoClipGallery, _geoclip_package_dir
+
+    points = np.loadtxt(_geoclip_package_dir() / GALLERY_CSV, delimiter=",", skiprows=1, max_rows=1500)
+    return GeoClipGallery(coordinates=points)
+
+
+def test_geoclip_embedder_puts_the_wheels_head_on_the_clip_projection(hub, tmp_path, small_gallery):
+    import torch
+    from PIL import Image
+
+    from geoloc_core.clip_embedders import geoclip_weights_dir
+
+    download_model("geoclip", tmp_path)
+    assert installed_model("clip_vit_l14", tmp_path) is not None  # one backbone download serves both
+    geo = load_embedder("geoclip", tmp_path)
+    clip = load_embedder("clip_vit_l14", tmp_path)
+    assert geo.dimension == 512 and geo.identity != clip.identity
+    assert geo.identity.weights_sha256 != clip.identity.weights_sha256
+    image = Image.fromarray(np.random.default_rng(1).integers(0, 255, (50, 40, 3), dtype=np.uint8))
+    state = torch.load(geoclip_weights_dir() / "image_encoder_mlp_weights.pth", weights_only=True)
+    pixels = clip._to_tensor([clip.square_crop(image)]).contiguous()
+    with torch.inference_mode():
+        projected = clip.trunk(pixel_values=pixels).image_embeds
+        hidden = torch.relu(projected @ state["0.weight"].T + state["0.bias"])
+        expected = torch.nn.functional.normalize(hidden @ state["2.weight"].T + state["2.bias"], dim=1).numpy()
+    np.testing.assert_allclose(geo.embed_images([image]), expected, atol=1e-5)
+
+
+def test_gallery_prediction_prior_and_worldwide_answer(small_gallery):
+    from geoloc_core.estimators import estimate
+    from geoloc_core.geo import haversine_km
+    from geoloc_core.geoclip_prior import prior_estimate, worldwide_estimate
+
+    features = small_gallery.features()
+    assert features.shape == (1500, 512)
+    np.testing.assert_allclose(np.linalg.norm(features, axis=1), 1.0, atol=1e-5)
+    target = 7  # a photo whose GeoCLIP feature is exactly a gallery point's location feature
+    prediction = small_gallery.predict(features[[target]], top_k=20)[0]
+    assert (prediction.lat[0], prediction.lon[0]) == tuple(small_gallery.coordinates[target])
+    assert np.all(np.diff(prediction.probability) <= 0) and 0 < prediction.probability.sum() <= 1
+    answer = worldwide_estimate(prediction)
+    assert (answer.lat, answer.lon) == (prediction.lat[0], prediction.lon[0]) and 0 < answer.confidence <= 1
+
+    # neighbours in two places: the slightly better matches far away, the others where the gallery points
+    lat0, lon0 = small_gallery.coordinates[target]
+    far = (-lat0, lon0 + 150 if lon0 < 0 else lon0 - 150)
+    lat = np.array([far[0]] * 5 + [lat0] * 5) + np.linspace(0, 0.5, 10)
+    lon = np.array([far[1]] * 5 + [lon0] * 5)
+    sims = np.array([0.81] * 5 + [0.80] * 5)
+    prior = prediction.prior_at(lat, lon)
+    assert prior[5:].min() > 100 * prior[:5].max()
+    without = estimate("sphere", lat, lon, sims, 1000.0)
+    with_prior = prior_estimate(prediction, lat, lon, sims, 1000.0)
+    assert haversine_km(without.lat, without.lon, *far) < 100
+    assert haversine_km(with_prior.lat, with_prior.lon, lat0, lon0) < 100
+
+
+def test_cli_download_build_locate_and_worldwide_with_tiny_models(hub, tmp_path, small_gallery, monkeypatch, capsys):
+    from geoloc_core import geoclip_prior
+    from geoloc_core.cli import main
+
+    monkeypatch.setattr(geoclip_prior, "gallery_for", lambda cache_dir: small_gallery)
+    models = tmp_path / "models"
+    photos = make_photos(tmp_path / "photos")
+    assert main(["world", str(tmp_path / "photos"), "--models-dir", str(models)]) == 2
+    assert "download-model geoclip" in capsys.readouterr().err
+
+    assert main(["download-model", "geoclip", "--models-dir", str(models)]) == 0
+    out = capsys.readouterr()
+    size = sum(len(d) for name, d in hub.files.items() if name in clip_embedders.MODEL_FILES)
+    assert f"openai/clip-vit-large-patch14@{COMMIT[:12]}, 3 files, {size / 1e6:,.1f} MB" in out.err
+    assert f"geoclip: openai/clip-vit-large-patch14@{COMMIT}" in out.out
+
+    database = tmp_path / "geo.geoloc"
+    assert main(["build", str(database), str(photos), "--architecture", "geoclip", "--models-dir", str(models)]) == 0
+    assert "10 photos in the database" in capsys.readouterr().out
+    assert main(["--progress", "json", "locate", str(database), str(tmp_path / "photos" / "p3.jpg"),
+                 "--estimator", "geoclip", "-k", "5"]) == 0
+    located = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["results"][0]
+    assert located["estimator"] == "geoclip" and len(located["neighbours"]) == 5
+    assert main(["--progress", "json", "world", str(tmp_path / "photos" / "p3.jpg"), "--top-k", "8",
+                 "--models-dir", str(models), "-o", str(tmp_path / "world.csv")]) == 0
+    world = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [n["weight"] for n in world["results"][0]["neighbours"]] == sorted(
+        [n["weight"] for n in world["results"][0]["neighbours"]], reverse=True)
+    assert (world["results"][0]["lat"], world["results"][0]["lon"]) in {tuple(p) for p in small_gallery.coordinates}
+    assert (tmp_path / "world.csv").is_file()
+
+    lite = tmp_path / "lite.geoloc"  # --download fetches what is missing; the geoclip estimator needs GeoCLIP features
+    assert main(["build", str(lite), str(photos), "--architecture", "clip_vit_b32", "--download",
+                 "--models-dir", str(models)]) == 0
+    capsys.readouterr()
+    assert main(["locate", str(lite), str(tmp_path / "photos" / "p3.jpg"), "--estimator", "geoclip"]) == 2
+    assert "needs GeoCLIP features" in capsys.readouterr().err
