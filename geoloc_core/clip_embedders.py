@@ -195,6 +195,7 @@ def download_model(name: str, models_dir: str | os.PathLike | None = None, revis
     if installed is not None and revision in ("main", installed["revision"]):
         return installed
     listing = listing or list_model_files(name, models_dir, revision, should_stop)
+    (folder / COMPLETE).unlink(missing_ok=True)  # another revision: not loadable until all its files are here
     total, done = listing.total_bytes, 0
     hashes = {}
     for file in listing.files:
@@ -270,6 +271,11 @@ def load_downloaded(name: str, weights: str | os.PathLike | None = None):
     if problem:
         raise _embedder_error(problem)
     record = _installed_record(folder)
+    for file, expected in record["files"].items():  # hashed once at download; a changed size means damage
+        size = (folder / file).stat().st_size if (folder / file).is_file() else None
+        if size != expected["size"]:
+            raise _embedder_error(f"{folder / file}: {size if size is not None else 'no'} bytes where the download "
+                                  f"had {expected['size']}; delete {folder} and download {name} again")
     model = _vision_model(folder)
     preprocessor = _read_json(folder / "preprocessor_config.json")
     size = preprocessor.get("crop_size", 224)

@@ -131,7 +131,7 @@ def hub(tiny_clip, monkeypatch):
     server.close()
 
 
-def make_photos(folder: Path, count: int = 10) -> Path:
+def make_geotagged_csv(folder: Path, count: int = 10) -> Path:
     """Random-textured JPEGs and a path,lat,lon CSV: enough to build and search a database."""
     from PIL import Image
 
@@ -228,7 +228,7 @@ def test_databases_refuse_another_embedder_both_ways(hub, tmp_path):
     download_model("clip_vit_b32", tmp_path / "models")
     clip = load_embedder("clip_vit_b32", tmp_path / "models")
     lite = load_embedder("efficientnet_lite0")
-    candidates, _ = from_csv(make_photos(tmp_path / "photos"))
+    candidates, _ = from_csv(make_geotagged_csv(tmp_path / "photos"))
     for embedder, other in ((clip, lite), (lite, clip)):
         folder = tmp_path / f"{embedder.identity.architecture}.geoloc"
         database, report = build_database(folder, candidates, embedder)
@@ -310,7 +310,7 @@ def test_cli_download_build_locate_and_worldwide_with_tiny_models(hub, tmp_path,
 
     monkeypatch.setattr(geoclip_prior, "gallery_for", lambda cache_dir: small_gallery)
     models = tmp_path / "models"
-    photos = make_photos(tmp_path / "photos")
+    photos = make_geotagged_csv(tmp_path / "photos")
     assert main(["world", str(tmp_path / "photos"), "--models-dir", str(models)]) == 2
     assert "download-model geoclip" in capsys.readouterr().err
 
