@@ -179,6 +179,11 @@ def test_interrupted_download_resumes_and_loads_through_the_real_model_path(hub,
     np.testing.assert_allclose(features, expected, atol=1e-5)
     assert download_model("clip_vit_b32", tmp_path) == record  # already here: nothing fetched again
     assert len(hub.transfers("model.safetensors")) == 2
+    weights = model_folder("clip_vit_b32", tmp_path) / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    with pytest.raises(EmbedderError, match=r"model\.safetensors: .* bytes where the download had .* download "
+                                            "clip_vit_b32 again"):
+        load_embedder("clip_vit_b32", tmp_path)
 
 
 def test_corrupted_weights_are_refused_deleted_and_not_loadable(hub, tmp_path):

@@ -66,7 +66,8 @@ def test_processing_builds_with_download_and_locates_with_the_geoclip_estimator(
         estimators = plugin_module("processing_provider.algorithms").ESTIMATORS
         located = processing.run("photo_geolocator:geolocate_photos", {
             "FILES": str(tmp_path / "photos" / "p4.jpg"), "DATABASE": built["OUTPUT_DATABASE"], "K": 5,
-            "ESTIMATOR": estimators.index("geoclip"), "PREDICTIONS": str(tmp_path / "predictions.gpkg")})
+            "ESTIMATOR": estimators.index("geoclip"), "PREDICTIONS": str(tmp_path / "predictions.gpkg"),
+            "NEIGHBOURS": "TEMPORARY_OUTPUT", "UNCERTAINTY": "TEMPORARY_OUTPUT"})
         predictions = QgsVectorLayer(located["PREDICTIONS"], "p", "ogr")
         assert predictions.isValid() and predictions.featureCount() == 1
         assert next(predictions.getFeatures())["estimator"] == "geoclip"
