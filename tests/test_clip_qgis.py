@@ -15,11 +15,18 @@ from .test_dock import dock, wait_until_idle  # noqa: F401 - the dock fixture
 
 def test_panel_downloads_a_model_after_showing_its_size_then_builds_and_locates_with_it(
         dock, qgis_app, qgis_iface, hub, tmp_path, monkeypatch):  # noqa: F811
-    from qgis.PyQt.QtWidgets import QMessageBox
-
     panel = dock.models_panel
     panel.folder = tmp_path / "models"
     panel.model_combo.setCurrentIndex(panel.model_combo.findData("clip_vit_b32"))
+    try:
+        _download_build_and_locate(dock, panel, qgis_app, qgis_iface, hub, tmp_path, monkeypatch)
+    finally:  # the choice is remembered in the profile's settings: leave the bundled one for other tests
+        panel.model_combo.setCurrentIndex(0)
+
+
+def _download_build_and_locate(dock, panel, qgis_app, qgis_iface, hub, tmp_path, monkeypatch):  # noqa: F811
+    from qgis.PyQt.QtWidgets import QMessageBox
+
     assert "download-model clip_vit_b32" in panel.status_label.text() and panel.download_button.isVisibleTo(panel)
     photos = make_geotagged_csv(tmp_path / "photos")
     dock.build_database(photos, tmp_path / "refused.geoloc")  # not downloaded yet: says what it needs, builds nothing
