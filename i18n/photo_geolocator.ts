@@ -163,5 +163,33 @@
         <source>Cancelling…</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Feature model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reference packs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Install the starter pack</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Install from file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Install from URL…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No pack installed</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 </TS>

@@ -35,6 +35,8 @@ class ModelsPanel(QgsCollapsibleGroupBox):
         remembered = self.model_combo.findData(QgsSettings().value(SETTINGS_MODEL, DEFAULT_ARCHITECTURE))
         self.model_combo.setCurrentIndex(max(remembered, 0))
         self.model_combo.currentIndexChanged.connect(self.refresh)
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(14)
         layout.addWidget(self.model_combo)
         self.status_label = QLabel(self)
         self.status_label.setObjectName("modelStatus")
