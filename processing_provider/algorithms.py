@@ -540,6 +540,56 @@ class TrainFeatures(EngineAlgorithm):
         return outputs
 
 
+class LocateWorldwide(EngineAlgorithm):
+    NAME, DISPLAY = "locate_worldwide", "Geolocate photos worldwide (GeoCLIP, no database)"
+    HELP = ("<p>Predicts where photos were taken with no reference database: GeoCLIP (Vivanco Cepeda et al. "
+            "2023) scores each photo against the 100,000 coordinates of its GPS gallery, and the most probable "
+            "one is the prediction; the <b>top-k</b> gallery points are written as neighbours, weighted by their "
+            "probability. The confidence is the gallery's own share within 750 km, not calibrated.</p>"
+            "<p>Needs the <code>geoclip</code> model (CLIP ViT-L/14, ~1.7 GB, in the profile's "
+            "photo_geolocator/models; tick <b>Download</b> to fetch it first) and the packages of "
+            "requirements-clip.txt. With a reference database built with <code>geoclip</code>, <i>Geolocate "
+            "photos</i> with the <i>geoclip</i> estimator combines the gallery with your references.</p>")
+
+    def initAlgorithm(self, config=None):
+        self.add_photo_source_parameters(with_location=False)
+        self.addParameter(QgsProcessingParameterNumber("TOP_K", "Gallery points kept per photo", NUMBER_INTEGER,
+                                                       100, minValue=1, maxValue=100_000))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "DOWNLOAD", "Download the geoclip model first if it is missing (needs internet)", defaultValue=False,
+            optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", "Predicted locations",
+                                                            SOURCE_VECTOR_POINT))
+        self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", "Gallery points", SOURCE_VECTOR_POINT,
+                                                            optional=True))
+
+    def execute(self, parameters, context, feedback):
+        from ..geoloc_core.embedders import load_embedder
+        from ..geoloc_core.geoclip_prior import locate_worldwide
+        from ..models_location import models_dir
+
+        if self.parameterAsBool(parameters, "DOWNLOAD", context):
+            BuildDatabase.download_model(self, "geoclip", feedback)
+        paths = self.read_photo_paths(parameters, context, feedback)
+        report = locate_worldwide(load_embedder("geoclip", models_dir()), paths,
+                                  self.parameterAsInt(parameters, "TOP_K", context), self.progress_reporter(feedback),
+                                  feedback.isCanceled)
+        for item in report.failed:
+            feedback.reportError(f"skipped {item}", fatalError=False)
+        if not report.results:
+            raise QgsProcessingException("no photo could be located: " + "; ".join(map(str, report.failed)))
+        run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        outputs = {"PREDICTIONS": self.write_sink(parameters, context, "PREDICTIONS", layers.PREDICTIONS, WKB_POINT,
+                                                  layers.prediction_features(report.results, "GeoCLIP GPS gallery",
+                                                                             run_time)),
+                   "LOCATED": len(report.results), "FAILED": len(report.failed)}
+        if parameters.get("NEIGHBOURS"):
+            outputs["NEIGHBOURS"] = self.write_sink(parameters, context, "NEIGHBOURS", layers.NEIGHBOURS, WKB_POINT,
+                                                    layers.neighbour_features(report.results))
+        feedback.pushInfo(f"located {len(report.results)} photos, {len(report.failed)} skipped")
+        return outputs
+
+
 def all_algorithms():
     """Fresh instances of every algorithm (QGIS takes ownership of each)."""
-    return [BuildDatabase(), AddPhotos(), GeolocatePhotos(), EvaluateAccuracy(), TrainFeatures()]
+    return [BuildDatabase(), AddPhotos(), GeolocatePhotos(), EvaluateAccuracy(), TrainFeatures(), LocateWorldwide()]

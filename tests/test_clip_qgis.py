@@ -78,5 +78,11 @@ def test_processing_builds_with_download_and_locates_with_the_geoclip_estimator(
         predictions = QgsVectorLayer(located["PREDICTIONS"], "p", "ogr")
         assert predictions.isValid() and predictions.featureCount() == 1
         assert next(predictions.getFeatures())["estimator"] == "geoclip"
+        worldwide = processing.run("photo_geolocator:locate_worldwide", {
+            "FILES": f"{tmp_path / 'photos' / 'p1.jpg'};{tmp_path / 'photos' / 'p2.jpg'}", "TOP_K": 7,
+            "PREDICTIONS": "TEMPORARY_OUTPUT", "NEIGHBOURS": "TEMPORARY_OUTPUT"})
+        assert worldwide["LOCATED"] == 2 and worldwide["NEIGHBOURS"].featureCount() == 14
+        gallery = {tuple(point) for point in small_gallery.coordinates}
+        assert all((f["lat"], f["lon"]) in gallery for f in worldwide["PREDICTIONS"].getFeatures())
     finally:
         QgsApplication.processingRegistry().removeProvider(provider)
