@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     add = commands.add_parser("add", help="add photos to a database; photos already in it are skipped")
     add.add_argument("database", type=Path)
     add.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
-    add.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
+    add.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
+                        "model: its models folder, if not where it was downloaded)")
     add.add_argument("--batch-size", type=positive_int, default=32)
 
     locate = commands.add_parser("locate", help="predict where photos were taken")
@@ -142,14 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("--density-extent", choices=("around", "world"), default="around",
                         help="around each prediction (default) or the whole world")
     locate.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    locate.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
+    locate.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
+                        "model: its models folder, if not where it was downloaded)")
     _add_locate_options(locate)
 
     evaluate = commands.add_parser("evaluate", help="accuracy on photos with known coordinates (leave-one-out)")
     evaluate.add_argument("database", type=Path)
     evaluate.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
     evaluate.add_argument("--json", type=Path, help="also write the per-photo errors and summary as JSON")
-    evaluate.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
+    evaluate.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
+                        "model: its models folder, if not where it was downloaded)")
     _add_locate_options(evaluate)
 
     train = commands.add_parser("train", help="learn geolocation features on a database (geocell classifier)")
