@@ -31,12 +31,12 @@ CLIP_NORMALISATION = ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.261302
 def random_clip_embedder(name: str):
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
 
-    from geoloc_core.clip_embedders import POOLING, _clip_embedder_class
+    from geoloc_core.clip_embedders import POOLING, clip_embedder_class
 
     config = VISION_CONFIGS[name]
     model = CLIPVisionModelWithProjection(CLIPVisionConfig(**config)).eval()
     identity = EmbedderIdentity(name, "random", POOLING, "random init", config["projection_dim"])
-    return _clip_embedder_class()(model, identity, CLIP_NORMALISATION, 224)
+    return clip_embedder_class()(model, identity, CLIP_NORMALISATION, 224)
 
 
 def seconds_per_photo(embedder, batch: int, repeats: int) -> float:

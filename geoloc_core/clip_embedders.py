@@ -299,7 +299,7 @@ def load_downloaded(name: str, weights: str | os.PathLike | None = None):
         name, weights_sha256, POOLING,
         f"{record['repo_id']}@{record['revision']}, centre-crop {size} bicubic, CLIP mean/std", dimension,
         str(folder))
-    return _clip_embedder_class()(model, identity, normalisation, size, head)
+    return clip_embedder_class()(model, identity, normalisation, size, head)
 
 
 def _read_json(path: Path) -> dict:
@@ -328,7 +328,7 @@ def _vision_model(folder: Path):
 
 
 @lru_cache(maxsize=1)
-def _clip_embedder_class():
+def clip_embedder_class():
     """The embedder class, built on first use: it needs torch (through embedders), which listing the
     choices must not import."""
     from .embedders import Embedder
