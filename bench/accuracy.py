@@ -3,6 +3,12 @@ photos of ../shared (flickr-cc + im2gps3k-cc), every estimator and embedder opti
 
     .venv/bin/python bench/accuracy.py [--embedders efficientnet_lite0 efficientnet_lite1 ...] [--flip]
                                        [--write-calibration]
+    .venv/bin/python bench/accuracy.py --embedder clip_vit_b32 clip_vit_l14 geoclip [--models-dir DIR]
+
+Downloaded models (clip_vit_b32, clip_vit_l14, geoclip) are read from --models-dir (default: as the CLI,
+$GEOLOC_MODELS_DIR or the QGIS profile's photo_geolocator/models; fetch them first with
+`python -m geoloc_core download-model NAME`). For geoclip two more rows: GeoCLIP's GPS gallery alone
+(its top-1 point, no references) and the gallery prior on the neighbours (the `geoclip` estimator).
 
 Each fold's photos are located against the other folds' photos only. Folds keep whole groups
 (training.photo_groups: one photographer, photos within 1 km of each other, near-duplicates), so no
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +42,7 @@ from benchdata import (
 
 from geoloc_core import estimators
 from geoloc_core.calibration import CALIBRATION_FILE, CONFIDENCE_RADIUS_KM, Calibration, reliability_table
+from geoloc_core.clip_embedders import MODELS_DIR_ENV
 from geoloc_core.defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_ESTIMATOR, DEFAULT_TEMPERATURE
 from geoloc_core.embedders import DEFAULT_ARCHITECTURE
 from geoloc_core.evaluate import THRESHOLDS_KM
@@ -135,14 +143,36 @@ def cross_fitted(data: dict, folds: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return probability, r50, r90
 
 
+def geoclip_errors(features: np.ndarray, neighbours, bench: Benchmark, bandwidth_km: float,
+                   temperature: float) -> dict[str, np.ndarray]:
+    """Per photo, the error of GeoCLIP's gallery alone (its top-1 point) and of the gallery prior on the
+    cross-validated neighbours (the geoclip estimator)."""
+    from geoloc_core.clip_embedders import default_models_dir
+    from geoloc_core.geoclip_prior import gallery_for, prior_estimate
+
+    predictions = gallery_for(str(default_models_dir())).predict(features)
+    alone, combined = [], []
+    for i, prediction in enumerate(predictions):
+        alone.append(haversine_km(bench.lat[i], bench.lon[i], prediction.lat[0], prediction.lon[0]))
+        est = prior_estimate(prediction, neighbours.lat[i], neighbours.lon[i],
+                             neighbours.similarities[i].astype(np.float64), bandwidth_km, temperature)
+        combined.append(haversine_km(bench.lat[i], bench.lon[i], est.lat, est.lon))
+    return {"GeoCLIP gallery alone (no references)": np.array(alone, dtype=np.float64),
+            f"geoclip estimator (gallery prior x neighbours, {bandwidth_km:g} km, T {temperature:g})":
+                np.array(combined, dtype=np.float64)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--embedders", nargs="+", default=[DEFAULT_ARCHITECTURE],
+    parser.add_argument("--embedders", "--embedder", nargs="+", default=[DEFAULT_ARCHITECTURE],
                         help="embedders to compare; the default is always first, and the others are scored with "
                              "paper and the default estimator only")
     parser.add_argument("--flip", action="store_true", help="also the default embedder with flip test-time augmentation")
     parser.add_argument("--write-calibration", action="store_true")
+    parser.add_argument("--models-dir", help="where downloaded models are (sets $GEOLOC_MODELS_DIR)")
     args = parser.parse_args()
+    if args.models_dir:
+        os.environ[MODELS_DIR_ENV] = args.models_dir
     bench = load_benchmark()
     base, _ = cached_features(bench, DEFAULT_ARCHITECTURE)
     groups = benchmark_groups(bench, base)
@@ -166,6 +196,10 @@ def main():
             baseline = results[(DEFAULT_ARCHITECTURE, "paper", "paper")][0]["errors"]
             print(comparison_row(f"{name} ({seconds:.2f} s/photo): {label}", data["errors"],
                                  None if data["errors"] is baseline else baseline, counts), flush=True)
+        if name == "geoclip":
+            for label, errors in geoclip_errors(features, neighbours, bench, DEFAULT_BANDWIDTH_KM,
+                                                DEFAULT_TEMPERATURE).items():
+                print(comparison_row(f"{name}: {label}", errors, baseline, counts), flush=True)
     data, folds = results[(DEFAULT_ARCHITECTURE, DEFAULT_ESTIMATOR, CONFIGURATIONS[-1][0])]
     probability, r50, r90 = cross_fitted(data, folds)
     hits = data["errors"] <= CONFIDENCE_RADIUS_KM

@@ -1,5 +1,5 @@
 """Command line: build | add | locate | evaluate | info | train | cells | view | reindex | verify | pack |
-install | packs.
+install | packs | download-model | world.
 User mistakes are one line on stderr and exit status 2; `--progress json` prints one JSON object per
 line for another process to follow."""
 
@@ -84,8 +84,10 @@ class ProgressPrinter:
 
 def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--architecture", default=DEFAULT_ARCHITECTURE,
-                        help="bundled efficientnet_lite0 (default) or a torchvision classifier name, e.g. resnet50")
+                        help="bundled efficientnet_lite0 (default), a torchvision classifier name, e.g. resnet50, "
+                             "or a model downloaded on request: clip_vit_b32, clip_vit_l14, geoclip")
     parser.add_argument("--weights", help="state-dict file for --architecture (the bundled one needs none)")
+    _add_model_options(parser)
     parser.add_argument("--pooling", choices=POOLINGS, default="avg", help="global pooling of the feature map")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="photos per network batch (default 32)")
 
@@ -116,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     add = commands.add_parser("add", help="add photos to a database; photos already in it are skipped")
     add.add_argument("database", type=Path)
     add.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
-    add.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
+    add.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
+                        "model: its models folder, if not where it was downloaded)")
     add.add_argument("--batch-size", type=positive_int, default=32)
 
     locate = commands.add_parser("locate", help="predict where photos were taken")
@@ -135,14 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("--density-extent", choices=("around", "world"), default="around",
                         help="around each prediction (default) or the whole world")
     locate.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    locate.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
+    locate.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
+                        "model: its models folder, if not where it was downloaded)")
     _add_locate_options(locate)
 
     evaluate = commands.add_parser("evaluate", help="accuracy on photos with known coordinates (leave-one-out)")
     evaluate.add_argument("database", type=Path)
     evaluate.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
     evaluate.add_argument("--json", type=Path, help="also write the per-photo errors and summary as JSON")
-    evaluate.add_argument("--weights", help="the weights file the database was built with (if not bundled)")
+    evaluate.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
+                        "model: its models folder, if not where it was downloaded)")
     _add_locate_options(evaluate)
 
     train = commands.add_parser("train", help="learn geolocation features on a database (geocell classifier)")
@@ -183,7 +188,31 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("database", type=Path)
     info.add_argument("--records", action="store_true", help="also list every reference photo (JSON output)")
     _add_pack_commands(commands)
+    _add_model_commands(commands)
     return parser
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--models-dir", type=Path, help="where downloaded models are kept (default: the QGIS default "
+                                                        "profile's photo_geolocator/models, or $GEOLOC_MODELS_DIR)")
+    parser.add_argument("--download", action="store_true",
+                        help="download the --architecture model first if it is not there yet (CLIP family)")
+
+
+def _add_model_commands(commands) -> None:
+    fetch = commands.add_parser("download-model", help="download a CLIP-family model (size shown first; resumes an "
+                                                       "interrupted download)")
+    fetch.add_argument("name", help="clip_vit_b32, clip_vit_l14 or geoclip")
+    fetch.add_argument("--revision", default="main", help="hub revision (default main, pinned to its commit)")
+    fetch.add_argument("--models-dir", type=Path, help="where downloaded models are kept (default: the QGIS default "
+                                                       "profile's photo_geolocator/models, or $GEOLOC_MODELS_DIR)")
+
+    world = commands.add_parser("world", help="locate photos with no reference database, from GeoCLIP's GPS gallery")
+    world.add_argument("photos", nargs="+", type=Path, help="photo files or folders")
+    world.add_argument("--top-k", type=positive_int, default=100, help="gallery points kept per photo (default 100)")
+    world.add_argument("-o", "--output", type=Path, help="write results: .csv, .geojson or .gpkg")
+    world.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    _add_model_options(world)
 
 
 def _add_pack_commands(commands) -> None:
@@ -247,7 +276,7 @@ def run_build(args, printer: ProgressPrinter) -> int:
         embedder = embedder_for(database.identity, args.weights)
         report = database.add(candidates, embedder, printer, batch_size=args.batch_size)
     else:
-        embedder = load_embedder(args.architecture, args.weights, args.pooling)
+        embedder = load_embedder(args.architecture, _model_weights(args, args.architecture, printer), args.pooling)
         database, report = build_database(args.database, candidates, embedder, printer, batch_size=args.batch_size)
     printer.close()
     report.skipped[:0] = skipped
@@ -507,9 +536,68 @@ def run_packs(args, printer: ProgressPrinter) -> int:
     return 0
 
 
+def _model_weights(args, name: str, printer: ProgressPrinter):
+    """--weights, or for a downloadable model its models folder (downloaded first with --download)."""
+    from .clip_embedders import DOWNLOADABLE, availability
+
+    if name not in DOWNLOADABLE:
+        return args.weights
+    if args.download and availability(name, args.models_dir) is not None:
+        _download(name, args.models_dir, "main", printer)
+    return getattr(args, "weights", None) or args.models_dir
+
+
+def _download(name: str, models_dir, revision: str, printer: ProgressPrinter) -> dict:
+    from .clip_embedders import download_model, list_model_files, model_folder
+
+    listing = list_model_files(name, models_dir, revision)
+    print(f"{name}: {listing.repo_id}@{listing.revision[:12]}, {len(listing.files)} files, "
+          f"{listing.total_bytes / 1e6:,.1f} MB into {display_path(model_folder(name, models_dir))}", file=sys.stderr)
+    record = download_model(name, models_dir, revision, printer, listing=listing)
+    printer.close()
+    return record
+
+
+def run_download_model(args, printer: ProgressPrinter) -> int:
+    from .clip_embedders import choice, model_folder
+
+    choice(args.name)
+    record = _download(args.name, args.models_dir, args.revision, printer)
+    folder = model_folder(args.name, args.models_dir)
+    printer.result(f"{args.name}: {record['repo_id']}@{record['revision']} in {display_path(folder)}",
+                   {**record, "folder": str(folder)})
+    return 0
+
+
+def run_world(args, printer: ProgressPrinter) -> int:
+    from .embedders import load_embedder
+    from .export import check_results_output, write_results
+    from .geoclip_prior import locate_worldwide
+
+    if args.output:
+        check_results_output(args.output, args.overwrite)
+    photos, unlisted = _expand_photos(args.photos)
+    embedder = load_embedder("geoclip", _model_weights(args, "geoclip", printer))
+    report = locate_worldwide(embedder, photos, args.top_k, printer)
+    printer.close()
+    report.failed[:0] = unlisted
+    _print_report_problems(report)
+    if not report.results:
+        raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
+    run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    written = write_results(args.output, report.results, "GeoCLIP GPS gallery", run_time, args.overwrite) \
+        if args.output else []
+    lines = [f"{display_path(r.photo)}\t{r.lat:.5f}\t{r.lon:.5f}\tgallery share within 750 km {r.confidence:.2f}"
+             for r in report.results] + [f"wrote {display_path(p)}" for p in written]
+    printer.result("\n".join(lines), {"results": [r.to_dict() for r in report.results],
+                                      "failed": [vars(f) for f in report.failed], "written": [str(p) for p in written]})
+    return 0
+
+
 COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluate": run_evaluate, "info": run_info,
             "train": run_train, "cells": run_cells, "view": run_view, "reindex": run_reindex, "verify": run_verify,
-            "pack": run_pack, "install": run_install, "packs": run_packs}
+            "pack": run_pack, "install": run_install, "packs": run_packs, "download-model": run_download_model,
+            "world": run_world}
 
 
 def main(argv: list[str] | None = None) -> int:

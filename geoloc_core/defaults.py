@@ -8,9 +8,10 @@ best-supported neighbour keeps street- and city-level matches, which a kernel mo
 A temperature of 0.05 lets the few best matches dominate, as the paper's 1/d^10 weights do.
 """
 
-# cells and hybrid need a trained view (python -m geoloc_core train)
+# cells and hybrid need a trained view (python -m geoloc_core train); geoclip a database built with the
+# geoclip embedder (its GPS gallery weights the neighbours, geoclip_prior.py)
 # new estimators go last: Processing stores the choice as an index into this tuple
-ESTIMATORS = ("sphere", "paper", "cells", "hybrid", "cascade")
+ESTIMATORS = ("sphere", "paper", "cells", "hybrid", "cascade", "geoclip")
 DEFAULT_ESTIMATOR = "cascade"
 DEFAULT_K = 100
 DEFAULT_ARCHITECTURE = "efficientnet_lite0"

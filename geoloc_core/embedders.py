@@ -264,8 +264,11 @@ def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.Pa
                   pooling: str = "avg") -> Embedder:
     """The bundled EfficientNet-Lite0 by default (Lite1/Lite2 with their packages), or any torchvision
     classifier with a weights file."""
+    from .clip_embedders import DOWNLOADABLE, load_downloaded
     from .models.efficientnet_lite import FEATURE_DIM, LITE_VARIANTS, EfficientNetLite
 
+    if architecture in DOWNLOADABLE:  # CLIP family: `weights` is the model's folder or a models folder
+        return load_downloaded(architecture, weights)
     if pooling not in POOLINGS:
         raise EmbedderError(f"unknown pooling '{pooling}'; choose one of {', '.join(POOLINGS)}")
     if architecture in LITE_VARIANTS:
@@ -298,15 +301,26 @@ def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.Pa
 def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None = None) -> Embedder:
     """Rebuild the embedder a database was made with, checking that the weights are the same bytes."""
     path = weights or identity.weights_path
-    if identity.architecture in LITE_ARCHITECTURES and not weights:
+    if identity.architecture in _downloadable() and not (path and Path(path).is_dir()):
+        path = None  # the default models folder
+    elif identity.architecture in LITE_ARCHITECTURES and not weights:
         path = bundled_weights_path(identity.architecture)
-    if path is None or not Path(path).is_file():
+    if identity.architecture in _downloadable():
+        embedder = load_embedder(identity.architecture, path)
+    elif path is None or not Path(path).is_file():
         raise EmbedderError(
             f"the weights of {identity.architecture} (SHA-256 {identity.weights_sha256[:12]}) are not at "
             f"{path or 'a known path'}; pass the weights file the database was built with")
-    embedder = load_embedder(identity.architecture, path, identity.pooling)
+    else:
+        embedder = load_embedder(identity.architecture, path, identity.pooling)
     if embedder.identity != identity:
         raise EmbedderError(
             f"embedder mismatch: the database was built with {identity.describe()}, "
             f"but these weights give {embedder.identity.describe()}")
     return embedder
+
+
+def _downloadable() -> tuple[str, ...]:
+    from .clip_embedders import DOWNLOADABLE
+
+    return DOWNLOADABLE

@@ -159,7 +159,11 @@ class Locator:
             return []
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
         view = self.database.view
-        probabilities = None
+        probabilities = gallery = None
+        if options.estimator == "geoclip":  # GeoCLIP's gallery prior, from the features before any view
+            from .geoclip_prior import gallery_of
+
+            gallery = gallery_of(self.embedder).predict(features, should_stop=should_stop)
         if view is not None:
             features, probabilities = view.trained.transform(features)
         elif options.estimator in ("cells", "hybrid"):
@@ -182,8 +186,13 @@ class Locator:
             if probabilities is not None:
                 location = view.trained.partition.most_probable(probabilities[i])
                 prior = view.trained.partition.probability_at(probabilities[i], lat, lon)
-            est = estimate(options.estimator, lat, lon, sims, options.bandwidth_km, options.temperature, prior,
-                           location)
+            if gallery is not None:
+                from .geoclip_prior import prior_estimate
+
+                est = prior_estimate(gallery[i], lat, lon, sims, options.bandwidth_km, options.temperature)
+            else:
+                est = estimate(options.estimator, lat, lon, sims, options.bandwidth_km, options.temperature, prior,
+                               location)
             neighbours = [
                 Neighbour(rank + 1, r.id, float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s), float(w), r.lat, r.lon,
                           r.path)

@@ -164,6 +164,14 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Feature model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Reference packs</source>
         <translation type="unfinished"></translation>
     </message>

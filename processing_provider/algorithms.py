@@ -218,8 +218,11 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         also = (self.parameterAsString(parameters, "ALSO", context) or "").split(";")
         references = [self.parameterAsString(parameters, "DATABASE", context), *filter(None, map(str.strip, also))]
         database = open_references(references, packs_dir())
+        from ..models_location import weights_or_models_dir
+
         weights = self.parameterAsString(parameters, "WEIGHTS", context) or None
-        return Locator(database, embedder_for(database.identity, weights))
+        return Locator(database, embedder_for(database.identity,
+                                              weights_or_models_dir(database.identity.architecture, weights)))
 
     def add_locate_parameters(self):
         self.addParameter(QgsProcessingParameterNumber("K", "Neighbours (k)", NUMBER_INTEGER, DEFAULT_K, minValue=1))
@@ -262,7 +265,10 @@ class BuildDatabase(EngineAlgorithm):
             "network and stored with its location, so that other photos can be located by their likeness.</p>"
             + SOURCE_HELP +
             "<p><b>Architecture</b>: the bundled EfficientNet-Lite0 (ImageNet weights), or any torchvision "
-            "classifier name (e.g. resnet50) with a <b>weights file</b> (a PyTorch state dict). "
+            "classifier name (e.g. resnet50) with a <b>weights file</b> (a PyTorch state dict), or a model "
+            "downloaded on request into the profile's photo_geolocator/models: <code>clip_vit_b32</code> "
+            "(~0.6 GB), <code>clip_vit_l14</code> or <code>geoclip</code> (~1.7 GB; these need the packages of "
+            "requirements-clip.txt). Tick <b>Download</b> to fetch a missing one first (resumable). "
             "<b>Pooling</b>: how the last feature map becomes one vector (average, max or GeM). "
             "If the output folder already holds a database, the photos are added to it (same embedder only).</p>")
 
@@ -273,6 +279,9 @@ class BuildDatabase(EngineAlgorithm):
         self.addParameter(QgsProcessingParameterFile("WEIGHTS", "Weights file (state dict) for the architecture",
                                                      behavior=FILE_BEHAVIOUR_FILE, optional=True))
         self.addParameter(QgsProcessingParameterEnum("POOLING", "Pooling", POOLINGS, defaultValue=0))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "DOWNLOAD", "Download the model first if it is missing (clip_vit_b32, clip_vit_l14, geoclip; needs "
+            "internet)", defaultValue=False, optional=True))
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_DATABASE", "Reference database folder"))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_REFERENCES", "Reference photos",
                                                             SOURCE_VECTOR_POINT, optional=True))
@@ -280,15 +289,31 @@ class BuildDatabase(EngineAlgorithm):
     def execute(self, parameters, context, feedback):
         from ..geoloc_core.database import build_database
         from ..geoloc_core.embedders import load_embedder
+        from ..models_location import weights_or_models_dir
 
         candidates = self.read_candidates(parameters, context, feedback)
-        embedder = load_embedder(self.parameterAsString(parameters, "ARCHITECTURE", context) or "efficientnet_lite0",
-                                 self.parameterAsString(parameters, "WEIGHTS", context) or None,
-                                 POOLINGS[self.parameterAsEnum(parameters, "POOLING", context)])
+        architecture = self.parameterAsString(parameters, "ARCHITECTURE", context) or "efficientnet_lite0"
+        weights = weights_or_models_dir(architecture, self.parameterAsString(parameters, "WEIGHTS", context) or None)
+        if self.parameterAsBool(parameters, "DOWNLOAD", context):
+            self.download_model(architecture, feedback)
+        embedder = load_embedder(architecture, weights, POOLINGS[self.parameterAsEnum(parameters, "POOLING", context)])
         path = self.parameterAsString(parameters, "OUTPUT_DATABASE", context)
         database, report = build_database(path, candidates, embedder, self.progress_reporter(feedback),
                                           feedback.isCanceled)
         return self.finish(database, report, parameters, context, feedback)
+
+    def download_model(self, architecture: str, feedback) -> None:
+        """Fetch a missing CLIP-family model into the profile's models folder, its size in the log first."""
+        from ..geoloc_core.clip_embedders import DOWNLOADABLE, availability, download_model, list_model_files
+        from ..models_location import models_dir
+
+        if architecture not in DOWNLOADABLE or availability(architecture, models_dir()) is None:
+            return
+        listing = list_model_files(architecture, models_dir(), should_stop=feedback.isCanceled)
+        feedback.pushInfo(f"downloading {listing.repo_id}@{listing.revision[:12]}: {len(listing.files)} files, "
+                          f"{listing.total_bytes / 1e6:,.1f} MB into {models_dir()}")
+        download_model(architecture, models_dir(), progress=self.progress_reporter(feedback),
+                       should_stop=feedback.isCanceled, listing=listing)
 
     def finish(self, database, report, parameters, context, feedback):
         for item in report.failed:
@@ -519,6 +544,56 @@ class TrainFeatures(EngineAlgorithm):
         return outputs
 
 
+class LocateWorldwide(EngineAlgorithm):
+    NAME, DISPLAY = "locate_worldwide", "Geolocate photos worldwide (GeoCLIP, no database)"
+    HELP = ("<p>Predicts where photos were taken with no reference database: GeoCLIP (Vivanco Cepeda et al. "
+            "2023) scores each photo against the 100,000 coordinates of its GPS gallery, and the most probable "
+            "one is the prediction; the <b>top-k</b> gallery points are written as neighbours, weighted by their "
+            "probability. The confidence is the gallery's own share within 750 km, not calibrated.</p>"
+            "<p>Needs the <code>geoclip</code> model (CLIP ViT-L/14, ~1.7 GB, in the profile's "
+            "photo_geolocator/models; tick <b>Download</b> to fetch it first) and the packages of "
+            "requirements-clip.txt. With a reference database built with <code>geoclip</code>, <i>Geolocate "
+            "photos</i> with the <i>geoclip</i> estimator combines the gallery with your references.</p>")
+
+    def initAlgorithm(self, config=None):
+        self.add_photo_source_parameters(with_location=False)
+        self.addParameter(QgsProcessingParameterNumber("TOP_K", "Gallery points kept per photo", NUMBER_INTEGER,
+                                                       100, minValue=1, maxValue=100_000))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "DOWNLOAD", "Download the geoclip model first if it is missing (needs internet)", defaultValue=False,
+            optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", "Predicted locations",
+                                                            SOURCE_VECTOR_POINT))
+        self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", "Gallery points", SOURCE_VECTOR_POINT,
+                                                            optional=True))
+
+    def execute(self, parameters, context, feedback):
+        from ..geoloc_core.embedders import load_embedder
+        from ..geoloc_core.geoclip_prior import locate_worldwide
+        from ..models_location import models_dir
+
+        if self.parameterAsBool(parameters, "DOWNLOAD", context):
+            BuildDatabase.download_model(self, "geoclip", feedback)
+        paths = self.read_photo_paths(parameters, context, feedback)
+        report = locate_worldwide(load_embedder("geoclip", models_dir()), paths,
+                                  self.parameterAsInt(parameters, "TOP_K", context), self.progress_reporter(feedback),
+                                  feedback.isCanceled)
+        for item in report.failed:
+            feedback.reportError(f"skipped {item}", fatalError=False)
+        if not report.results:
+            raise QgsProcessingException("no photo could be located: " + "; ".join(map(str, report.failed)))
+        run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        outputs = {"PREDICTIONS": self.write_sink(parameters, context, "PREDICTIONS", layers.PREDICTIONS, WKB_POINT,
+                                                  layers.prediction_features(report.results, "GeoCLIP GPS gallery",
+                                                                             run_time)),
+                   "LOCATED": len(report.results), "FAILED": len(report.failed)}
+        if parameters.get("NEIGHBOURS"):
+            outputs["NEIGHBOURS"] = self.write_sink(parameters, context, "NEIGHBOURS", layers.NEIGHBOURS, WKB_POINT,
+                                                    layers.neighbour_features(report.results))
+        feedback.pushInfo(f"located {len(report.results)} photos, {len(report.failed)} skipped")
+        return outputs
+
+
 def all_algorithms():
     """Fresh instances of every algorithm (QGIS takes ownership of each)."""
-    return [BuildDatabase(), AddPhotos(), GeolocatePhotos(), EvaluateAccuracy(), TrainFeatures()]
+    return [BuildDatabase(), AddPhotos(), GeolocatePhotos(), EvaluateAccuracy(), TrainFeatures(), LocateWorldwide()]

@@ -33,9 +33,10 @@ def run(qgis_processing, provider):
     return processing.run
 
 
-def test_provider_lists_four_algorithms_with_help(provider):
+def test_provider_lists_its_algorithms_with_help(provider):
     names = sorted(a.name() for a in provider.algorithms())
-    assert names == ["add_photos", "build_database", "evaluate_accuracy", "geolocate_photos", "train_features"]
+    assert names == ["add_photos", "build_database", "evaluate_accuracy", "geolocate_photos", "locate_worldwide",
+                     "train_features"]
     for algorithm in provider.algorithms():
         assert len(algorithm.shortHelpString()) > 200, algorithm.name()
         assert algorithm.group() == "Photo geolocation"

@@ -269,6 +269,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.packs_panel.changed.connect(self._update_buttons)
         layout.addWidget(self.packs_panel)
 
+        from .models_panel import ModelsPanel
+
+        self.models_panel = ModelsPanel(self, body)
+        layout.addWidget(self.models_panel)
+
         photos_box = QgsCollapsibleGroupBox(tr("Photos to locate"), body)
         photos_layout = QVBoxLayout(photos_box)
         self.photo_list = PhotoList(photos_box)
@@ -311,6 +316,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.estimator_combo.addItem("paper: the IM2GPS authors' grid procedure", "paper")
         self.estimator_combo.addItem("cells: most probable geocell (trained features)", "cells")
         self.estimator_combo.addItem("hybrid: density × geocell probabilities (trained features)", "hybrid")
+        self.estimator_combo.addItem("geoclip: density × GeoCLIP's GPS gallery (GeoCLIP database)", "geoclip")
         self.estimator_combo.setCurrentIndex(self.estimator_combo.findData(DEFAULT_ESTIMATOR))
         self.estimator_combo.setToolTip("cascade (ahead of paper from 25 km up on the benchmark) narrows the density "
                                         "from continent to region and snaps to the neighbour with the most support; "
@@ -556,6 +562,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.coverage_button.setEnabled(has_database)
         self.run_button.setEnabled(idle and bool(self.reference_paths()))
         self.packs_panel.set_idle(idle)
+        self.models_panel.set_idle(idle)
         self.cancel_button.setEnabled(self.task is not None)
         self.export_button.setEnabled(bool(self.runs) and self._run_layers_present(self.runs[-1]))
 
@@ -639,10 +646,14 @@ class PhotoGeolocatorDock(QgsDockWidget):
         """Build a new database at `target` from a folder or CSV, or (target None) add to the open one."""
         if self._busy():
             return
+        model, models = self.models_panel.chosen(), self.models_panel.folder
+        if target is not None and self.models_panel.problem():
+            self.message(self.models_panel.problem(), Qgis.MessageLevel.Warning, 0)
+            return
         engine = self.engine
         self._start_task("Building the reference database",
                          lambda progress, should_stop: engine.build(str(source), target and str(target), progress,
-                                                                    should_stop),
+                                                                    should_stop, model, models),
                          self._build_finished)
 
     def _build_finished(self, task: EngineTask) -> None:

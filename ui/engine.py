@@ -110,10 +110,11 @@ class InProcessEngine:
         self._database = database
         return self._info(database)
 
-    def build(self, source, target, progress, should_stop):
-        """Create the database at `target` (None: add to the open one); returns (info, report)."""
+    def build(self, source, target, progress, should_stop, architecture=None, models_dir=None):
+        """Create the database at `target` (None: add to the open one) with `architecture` (default: the
+        bundled one; a CLIP-family model from `models_dir`); returns (info, report)."""
         from ..geoloc_core.database import ReferenceDatabase, build_database
-        from ..geoloc_core.embedders import embedder_for, load_embedder
+        from ..geoloc_core.embedders import DEFAULT_ARCHITECTURE, embedder_for, load_embedder
         from ..geoloc_core.sources import from_source
 
         try:
@@ -124,9 +125,11 @@ class InProcessEngine:
                                   + "; nothing was built. Reference photos need their location.")
             if target is None:
                 database = ReferenceDatabase.open(self._database.path, writable=True)
-                report = database.add(candidates, embedder_for(database.identity), progress, should_stop)
+                report = database.add(candidates, embedder_for(database.identity, _models_weights(
+                    database.identity.architecture, models_dir)), progress, should_stop)
             else:
-                database, report = build_database(target, candidates, load_embedder(), progress, should_stop)
+                embedder = load_embedder(architecture or DEFAULT_ARCHITECTURE, _models_weights(architecture, models_dir))
+                database, report = build_database(target, candidates, embedder, progress, should_stop)
         except self._errors() as exc:
             raise self._failure(exc) from None
         report.skipped[:0] = skipped
@@ -239,6 +242,13 @@ def _namespace(data):
     return data
 
 
+def _models_weights(architecture: str | None, models_dir):
+    """The models folder for a downloaded (CLIP-family) model, None for the others."""
+    from ..geoloc_core.clip_embedders import DOWNLOADABLE
+
+    return str(models_dir) if models_dir and architecture in DOWNLOADABLE else None
+
+
 class ExternalEngine:
     """geoloc_core in another Python, driven through its CLI."""
 
@@ -337,11 +347,13 @@ class ExternalEngine:
         return DatabaseInfo(data["database"], data["name"], data["count"], data["description"] + features,
                             data["warnings"])
 
-    def build(self, source, target, progress, should_stop):
+    def build(self, source, target, progress, should_stop, architecture=None, models_dir=None):
         if target is None:
             data = self.run_cli(["add", self._database, source], progress, should_stop)
         else:
-            data = self.run_cli(["build", target, source], progress, should_stop)
+            model = ["--architecture", architecture] if architecture else []
+            model += ["--models-dir", str(models_dir)] if models_dir else []
+            data = self.run_cli(["build", target, source, *model], progress, should_stop)
         info = self.open(data["database"])
         report = SimpleNamespace(
             failed=[SimpleNamespace(**f) for f in data["failed"]], cancelled=data["cancelled"],

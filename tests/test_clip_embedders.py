@@ -1,0 +1,348 @@
+"""CLIP-family embedders without the hub: a tiny random CLIP saved by the test, served from 127.0.0.1 the
+way the hub serves files (listing API + resolve URLs, with Range), fetched through the real download
+path and loaded through the code that loads a real model."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("transformers", reason="CLIP embedders need transformers (requirements-clip.txt)")
+
+from geoloc_core import clip_embedders
+from geoloc_core.clip_embedders import availability, download_model, installed_model, model_folder
+from geoloc_core.database import EmbedderMismatchError, ReferenceDatabase, build_database
+from geoloc_core.download import DownloadError, part_path
+from geoloc_core.embedders import EmbedderError, embedder_for, load_embedder
+from geoloc_core.progress import Cancelled
+from geoloc_core.sources import from_csv
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+TINY_SIZE = 32
+
+
+def save_tiny_clip(folder: Path, seed: int = 0) -> Path:
+    """A random full CLIP (vision + text towers) in the hub's file layout, projection 768 like ViT-L/14."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+
+    torch.manual_seed(seed)
+    config = CLIPConfig(
+        projection_dim=768,
+        text_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=1, num_attention_heads=2,
+                         vocab_size=99, max_position_embeddings=16),
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=TINY_SIZE, patch_size=8))
+    CLIPModel(config).save_pretrained(folder)
+    CLIPImageProcessor(crop_size={"height": TINY_SIZE, "width": TINY_SIZE},
+                       size={"shortest_edge": TINY_SIZE}).save_pretrained(folder)
+    return folder
+
+
+def git_blob(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class HubServer:
+    """The hub's listing API and resolve URLs for one repo on 127.0.0.1, with Range support.
+    `drop` names a file whose first transfer closes halfway; `corrupt` one whose bytes get a flipped byte."""
+
+    def __init__(self, folder: Path):
+        self.files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+        self.drop: str | None = None
+        self.corrupt: str | None = None
+        self.requests: list[tuple[str, str | None]] = []
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                asked = self.headers.get("Range")
+                hub.requests.append((self.path, asked))
+                if self.path.startswith("/api/models/"):
+                    return self._send(json.dumps(hub.listing()).encode(), None)
+                name = self.path.rsplit("/", 1)[-1]
+                if f"/resolve/{COMMIT}/" not in self.path or name not in hub.files:
+                    self.send_error(404)
+                    return
+                data = bytearray(hub.files[name])
+                if hub.corrupt == name:
+                    data[len(data) // 2] ^= 0xFF
+                self._send(bytes(data), asked, drop=hub.drop == name and not any(
+                    path == self.path for path, _ in hub.requests[:-1]))
+
+            def _send(self, data: bytes, asked: str | None, drop: bool = False):
+                start = int(asked.split("=")[1].rstrip("-")) if asked else 0
+                self.send_response(206 if asked else 200)
+                if asked:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                body = data[start:]
+                if drop:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def listing(self) -> dict:
+        siblings = []
+        for name, data in self.files.items():
+            entry = {"rfilename": name, "size": len(data), "blobId": git_blob(data)}
+            if name.endswith(".safetensors"):
+                entry["lfs"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+            siblings.append(entry)
+        return {"id": "test/tiny-clip", "sha": COMMIT, "siblings": siblings}
+
+    def transfers(self, name: str) -> list[str | None]:
+        return [asked for path, asked in self.requests if path.endswith("/" + name)]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory) -> Path:
+    return save_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+@pytest.fixture
+def hub(tiny_clip, monkeypatch):
+    server = HubServer(tiny_clip)
+    monkeypatch.setenv(clip_embedders.HUB_ENV, server.url)
+    yield server
+    server.close()
+
+
+def make_geotagged_csv(folder: Path, count: int = 10) -> Path:
+    """Random-textured JPEGs and a path,lat,lon CSV: enough to build and search a database."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(count):
+        pixels = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+        path = folder / f"p{i}.jpg"
+        Image.fromarray(pixels).save(path)
+        rows.append((str(path), 40.0 + i, -3.0 + 2 * i))
+    listing = folder / "photos.csv"
+    with open(listing, "w", newline="") as handle:
+        csv.writer(handle).writerows([("path", "lat", "lon"), *rows])
+    return listing
+
+
+def test_interrupted_download_resumes_and_loads_through_the_real_model_path(hub, tiny_clip, tmp_path):
+    import torch
+    from PIL import Image
+    from transformers import CLIPModel
+
+    hub.drop = "model.safetensors"
+    events = []
+    record = download_model("clip_vit_b32", tmp_path, progress=events.append)
+    size = len(hub.files["model.safetensors"])
+    assert hub.transfers("model.safetensors") == [None, f"bytes={size // 2}-"]
+    assert record["revision"] == COMMIT and record["repo_id"] == "openai/clip-vit-base-patch32"
+    assert record["files"]["model.safetensors"]["sha256"] == hashlib.sha256(hub.files["model.safetensors"]).hexdigest()
+    total = sum(len(d) for name, d in hub.files.items() if name in clip_embedders.MODEL_FILES)
+    assert {e.total for e in events} == {total} and events[-1].done == total
+    assert not list(model_folder("clip_vit_b32", tmp_path).glob("*.part"))
+
+    embedder = load_embedder("clip_vit_b32", tmp_path)
+    assert embedder.identity.architecture == "clip_vit_b32" and embedder.dimension == 768
+    assert f"openai/clip-vit-base-patch32@{COMMIT}" in embedder.identity.preprocessing
+    image = Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 60, 3), dtype=np.uint8))
+    features = embedder.embed_images([image])
+    reference = CLIPModel.from_pretrained(tiny_clip).eval()
+    pixels = embedder._to_tensor([embedder.square_crop(image)]).contiguous()
+    with torch.inference_mode():
+        expected = reference.get_image_features(pixel_values=pixels)
+    expected = getattr(expected, "pooler_output", expected)
+    expected = torch.nn.functional.normalize(expected, dim=1).numpy()
+    np.testing.assert_allclose(features, expected, atol=1e-5)
+    assert download_model("clip_vit_b32", tmp_path) == record  # already here: nothing fetched again
+    assert len(hub.transfers("model.safetensors")) == 2
+    weights = model_folder("clip_vit_b32", tmp_path) / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    with pytest.raises(EmbedderError, match=r"model\.safetensors: .* bytes where the download had .* download "
+                                            "clip_vit_b32 again"):
+        load_embedder("clip_vit_b32", tmp_path)
+
+
+def test_corrupted_weights_are_refused_deleted_and_not_loadable(hub, tmp_path):
+    hub.corrupt = "model.safetensors"
+    with pytest.raises(DownloadError, match=r"127\.0\.0\.1.*model\.safetensors: checksum mismatch"):
+        download_model("clip_vit_l14", tmp_path)
+    folder = model_folder("clip_vit_l14", tmp_path)
+    assert not (folder / "model.safetensors").exists() and installed_model("clip_vit_l14", tmp_path) is None
+    with pytest.raises(EmbedderError, match="download-model clip_vit_l14"):
+        load_embedder("clip_vit_l14", tmp_path)
+    hub.corrupt = "config.json"  # a small file kept in git: checked by its blob id
+    with pytest.raises(DownloadError, match=r"config\.json: checksum mismatch \(git blob"):
+        download_model("clip_vit_l14", tmp_path / "fresh")
+    assert not (model_folder("clip_vit_l14", tmp_path / "fresh") / "config.json").exists()
+
+
+def test_cancel_keeps_the_part_and_the_next_call_resumes(hub, tmp_path):
+    seen = []
+    before_weights = sum(len(hub.files[name]) for name in ("config.json", "preprocessor_config.json"))
+
+    def stop():  # once some of the weights have come
+        return any(e.message == "model.safetensors" and e.done > before_weights for e in seen)
+
+    with pytest.raises(Cancelled):
+        download_model("clip_vit_b32", tmp_path, progress=seen.append, should_stop=stop)
+    weights = model_folder("clip_vit_b32", tmp_path) / "model.safetensors"
+    kept = part_path(weights).stat().st_size
+    assert 0 < kept < len(hub.files["model.safetensors"]) and installed_model("clip_vit_b32", tmp_path) is None
+    download_model("clip_vit_b32", tmp_path)
+    assert hub.transfers("model.safetensors")[-1] == f"bytes={kept}-"
+    assert weights.read_bytes() == hub.files["model.safetensors"]
+
+
+def test_offline_the_choice_says_what_it_needs_and_lite0_keeps_working(tmp_path, monkeypatch):
+    monkeypatch.setenv(clip_embedders.HUB_ENV, "http://127.0.0.1:9")  # nothing listens on the discard port
+    problem = availability("geoclip", tmp_path)
+    assert "openai/clip-vit-large-patch14 (about 1.7 GB)" in problem and "download-model geoclip" in problem
+    assert str(model_folder("geoclip", tmp_path)) in problem and "efficientnet_lite0 works offline" in problem
+    with pytest.raises(EmbedderError, match="download-model clip_vit_b32"):
+        load_embedder("clip_vit_b32", tmp_path)
+    with pytest.raises(DownloadError, match=r"127\.0\.0\.1:9.*cannot be reached"):
+        download_model("clip_vit_b32", tmp_path)
+    assert load_embedder("efficientnet_lite0").dimension > 0
+
+
+def test_databases_refuse_another_embedder_both_ways(hub, tmp_path):
+    download_model("clip_vit_b32", tmp_path / "models")
+    clip = load_embedder("clip_vit_b32", tmp_path / "models")
+    lite = load_embedder("efficientnet_lite0")
+    candidates, _ = from_csv(make_geotagged_csv(tmp_path / "photos"))
+    for embedder, other in ((clip, lite), (lite, clip)):
+        folder = tmp_path / f"{embedder.identity.architecture}.geoloc"
+        database, report = build_database(folder, candidates, embedder)
+        database.close()
+        assert report.added == len(candidates)
+        with pytest.raises(EmbedderMismatchError, match="built with"):
+            ReferenceDatabase.open(folder, other.identity)
+        ReferenceDatabase.open(folder, embedder.identity).close()
+    # the CLIP database finds its model again from the identity it recorded
+    with ReferenceDatabase.open(tmp_path / "clip_vit_b32.geoloc") as database:
+        assert embedder_for(database.identity).identity == clip.identity
+
+
+@pytest.fixture(scope="module")
+def small_gallery():
+    """GeoCLIP's location encoder and first 1,500 gallery points, from the installed geoclip wheel."""
+    pytest.importorskip("geoclip", reason="the GeoCLIP head and gallery come from the geoclip wheel "
+                                          "(requirements-clip.txt), which is not installed here")
+    from geoloc_core.geoclip_prior import GALLERY_CSV, GeoClipGallery, _geoclip_package_dir
+
+    points = np.loadtxt(_geoclip_package_dir() / GALLERY_CSV, delimiter=",", skiprows=1, max_rows=1500)
+    return GeoClipGallery(coordinates=points)
+
+
+def test_geoclip_embedder_puts_the_wheels_head_on_the_clip_projection(hub, tmp_path, small_gallery):
+    import torch
+    from PIL import Image
+
+    from geoloc_core.clip_embedders import geoclip_weights_dir
+
+    download_model("geoclip", tmp_path)
+    assert installed_model("clip_vit_l14", tmp_path) is not None  # one backbone download serves both
+    geo = load_embedder("geoclip", tmp_path)
+    clip = load_embedder("clip_vit_l14", tmp_path)
+    assert geo.dimension == 512 and geo.identity != clip.identity
+    assert geo.identity.weights_sha256 != clip.identity.weights_sha256
+    image = Image.fromarray(np.random.default_rng(1).integers(0, 255, (50, 40, 3), dtype=np.uint8))
+    state = torch.load(geoclip_weights_dir() / "image_encoder_mlp_weights.pth", weights_only=True)
+    pixels = clip._to_tensor([clip.square_crop(image)]).contiguous()
+    with torch.inference_mode():
+        projected = clip.trunk(pixel_values=pixels).image_embeds
+        hidden = torch.relu(projected @ state["0.weight"].T + state["0.bias"])
+        expected = torch.nn.functional.normalize(hidden @ state["2.weight"].T + state["2.bias"], dim=1).numpy()
+    np.testing.assert_allclose(geo.embed_images([image]), expected, atol=1e-5)
+
+
+def test_gallery_prediction_prior_and_worldwide_answer(small_gallery):
+    from geoloc_core.estimators import estimate
+    from geoloc_core.geo import haversine_km
+    from geoloc_core.geoclip_prior import prior_estimate, worldwide_estimate
+
+    features = small_gallery.features()
+    assert features.shape == (1500, 512)
+    np.testing.assert_allclose(np.linalg.norm(features, axis=1), 1.0, atol=1e-5)
+    target = 7  # a photo whose GeoCLIP feature is exactly a gallery point's location feature
+    prediction = small_gallery.predict(features[[target]], top_k=20)[0]
+    assert (prediction.lat[0], prediction.lon[0]) == tuple(small_gallery.coordinates[target])
+    assert np.all(np.diff(prediction.probability) <= 0) and 0 < prediction.probability.sum() <= 1
+    answer = worldwide_estimate(prediction)
+    assert (answer.lat, answer.lon) == (prediction.lat[0], prediction.lon[0]) and 0 < answer.confidence <= 1
+
+    # neighbours in two places: the slightly better matches far away, the others where the gallery points
+    lat0, lon0 = small_gallery.coordinates[target]
+    far = (-lat0, lon0 + 150 if lon0 < 0 else lon0 - 150)
+    lat = np.array([far[0]] * 5 + [lat0] * 5) + np.linspace(0, 0.5, 10)
+    lon = np.array([far[1]] * 5 + [lon0] * 5)
+    sims = np.array([0.81] * 5 + [0.80] * 5)
+    prior = prediction.prior_at(lat, lon)
+    assert prior[5:].min() > 100 * prior[:5].max()
+    without = estimate("sphere", lat, lon, sims, 1000.0)
+    with_prior = prior_estimate(prediction, lat, lon, sims, 1000.0)
+    assert haversine_km(without.lat, without.lon, *far) < 100
+    assert haversine_km(with_prior.lat, with_prior.lon, lat0, lon0) < 100
+
+
+def test_cli_download_build_locate_and_worldwide_with_tiny_models(hub, tmp_path, small_gallery, monkeypatch, capsys):
+    from geoloc_core import geoclip_prior
+    from geoloc_core.cli import main
+
+    monkeypatch.setattr(geoclip_prior, "gallery_for", lambda cache_dir: small_gallery)
+    models = tmp_path / "models"
+    photos = make_geotagged_csv(tmp_path / "photos")
+    assert main(["world", str(tmp_path / "photos"), "--models-dir", str(models)]) == 2
+    assert "download-model geoclip" in capsys.readouterr().err
+
+    assert main(["download-model", "geoclip", "--models-dir", str(models)]) == 0
+    out = capsys.readouterr()
+    size = sum(len(d) for name, d in hub.files.items() if name in clip_embedders.MODEL_FILES)
+    assert f"openai/clip-vit-large-patch14@{COMMIT[:12]}, 3 files, {size / 1e6:,.1f} MB" in out.err
+    assert f"geoclip: openai/clip-vit-large-patch14@{COMMIT}" in out.out
+
+    database = tmp_path / "geo.geoloc"
+    assert main(["build", str(database), str(photos), "--architecture", "geoclip", "--models-dir", str(models)]) == 0
+    assert "10 photos in the database" in capsys.readouterr().out
+    assert main(["--progress", "json", "locate", str(database), str(tmp_path / "photos" / "p3.jpg"),
+                 "--estimator", "geoclip", "-k", "5"]) == 0
+    located = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["results"][0]
+    assert located["estimator"] == "geoclip" and len(located["neighbours"]) == 5
+    assert main(["--progress", "json", "world", str(tmp_path / "photos" / "p3.jpg"), "--top-k", "8",
+                 "--models-dir", str(models), "-o", str(tmp_path / "world.csv")]) == 0
+    world = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [n["weight"] for n in world["results"][0]["neighbours"]] == sorted(
+        [n["weight"] for n in world["results"][0]["neighbours"]], reverse=True)
+    assert (world["results"][0]["lat"], world["results"][0]["lon"]) in {tuple(p) for p in small_gallery.coordinates}
+    assert (tmp_path / "world.csv").is_file()
+
+    lite = tmp_path / "lite.geoloc"  # --download fetches what is missing; the geoclip estimator needs GeoCLIP features
+    assert main(["build", str(lite), str(photos), "--architecture", "clip_vit_b32", "--download",
+                 "--models-dir", str(models)]) == 0
+    capsys.readouterr()
+    assert main(["locate", str(lite), str(tmp_path / "photos" / "p3.jpg"), "--estimator", "geoclip"]) == 2
+    assert "needs GeoCLIP features" in capsys.readouterr().err

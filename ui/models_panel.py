@@ -1,0 +1,117 @@
+"""The panel's "Feature model" section: which network new databases are built with — the bundled
+EfficientNet-Lite0 (offline) or a CLIP-family model downloaded on request into the profile's
+photo_geolocator/models (geoloc_core/clip_embedders.py). Download asks the hub for the file list first
+(in a background task), shows the size and asks, then fetches in a task with progress and cancel; an
+interrupted download resumes next time. Offline, a model not yet here says what it needs."""
+
+from __future__ import annotations
+
+from qgis.core import Qgis, QgsSettings
+from qgis.gui import QgsCollapsibleGroupBox
+from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
+
+from ..geoloc_core.clip_embedders import MODEL_CHOICES, availability, download_model, installed_model, list_model_files
+from ..geoloc_core.embedders import DEFAULT_ARCHITECTURE
+from ..models_location import models_dir
+from .i18n import tr
+
+SETTINGS_MODEL = "photo_geolocator/build_model"
+
+
+class ModelsPanel(QgsCollapsibleGroupBox):
+    def __init__(self, dock, parent=None):
+        super().__init__(tr("Feature model"), parent)
+        self.dock = dock
+        self.folder = models_dir()
+        layout = QVBoxLayout(self)
+        self.model_combo = QComboBox(self)
+        self.model_combo.setObjectName("modelCombo")
+        self.model_combo.addItem("EfficientNet-Lite0 (bundled, works offline)", DEFAULT_ARCHITECTURE)
+        for choice in MODEL_CHOICES.values():
+            self.model_combo.addItem(f"{choice.description} (download ~{choice.approx_bytes / 1e9:.1f} GB)",
+                                     choice.name)
+        self.model_combo.setToolTip("The network new reference databases are built with; a database is always "
+                                    "searched with the one it was built with")
+        remembered = self.model_combo.findData(QgsSettings().value(SETTINGS_MODEL, DEFAULT_ARCHITECTURE))
+        self.model_combo.setCurrentIndex(max(remembered, 0))
+        self.model_combo.currentIndexChanged.connect(self.refresh)
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(14)
+        layout.addWidget(self.model_combo)
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("modelStatus")
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.status_label)
+        self.download_button = QPushButton(tr("Download…"), self)
+        self.download_button.setToolTip("Fetch the model's files (size shown first; an interrupted download resumes)")
+        self.download_button.clicked.connect(self.download)
+        row = QHBoxLayout()
+        row.addWidget(self.download_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.refresh()
+
+    def chosen(self) -> str:
+        return self.model_combo.currentData()
+
+    def problem(self) -> str | None:
+        """Why the chosen model cannot build a database now (None: it can)."""
+        name = self.chosen()
+        return None if name == DEFAULT_ARCHITECTURE else availability(name, self.folder)
+
+    def refresh(self, _index=None) -> None:
+        name = self.chosen()
+        QgsSettings().setValue(SETTINGS_MODEL, name)
+        record = installed_model(name, self.folder) if name in MODEL_CHOICES else None
+        if name == DEFAULT_ARCHITECTURE:
+            text = "Bundled with the plugin."
+        elif record is not None and self.problem() is None:
+            text = f"Downloaded: {record['repo_id']}@{record['revision'][:12]} in {self.folder}"
+        else:
+            text = self.problem()
+        self.status_label.setText(f"<small>{text}</small>")
+        self.download_button.setVisible(name in MODEL_CHOICES and record is None)
+
+    def set_idle(self, idle: bool) -> None:
+        self.model_combo.setEnabled(idle)
+        self.download_button.setEnabled(idle)
+
+    # -- downloading -------------------------------------------------------------------------------
+
+    def download(self) -> None:
+        """List the files (a few kB) in a task; `_listed` shows the size and asks before the transfer."""
+        if self.dock._busy():
+            return
+        name, folder = self.chosen(), self.folder
+        self.dock._start_task(f"Asking the model hub about {name}",
+                              lambda progress, should_stop: list_model_files(name, folder, should_stop=should_stop),
+                              lambda task: self._listed(task, name))
+
+    def _listed(self, task, name: str) -> None:  # main thread
+        self.dock._task_done()
+        if task.error or task.cancelled:
+            self.dock.message(task.error or "Cancelled.", Qgis.MessageLevel.Critical if task.error else
+                              Qgis.MessageLevel.Info, 0)
+            return
+        listing = task.result
+        answer = QMessageBox.question(
+            self, "Download a feature model",
+            f"Download {listing.repo_id} (revision {listing.revision[:12]}): {len(listing.files)} files, "
+            f"{listing.total_bytes / 1e6:,.0f} MB, into {self.folder}?")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        folder = self.folder
+        self.dock._start_task(f"Downloading {listing.repo_id}",
+                              lambda progress, should_stop: download_model(name, folder, progress=progress,
+                                                                           should_stop=should_stop, listing=listing),
+                              self._downloaded)
+
+    def _downloaded(self, task) -> None:  # main thread
+        self.dock._task_done()
+        if task.error:
+            self.dock.message(task.error, Qgis.MessageLevel.Critical, 0)
+        elif task.cancelled or task.result is None:
+            self.dock.message("Download cancelled; what came is kept and the next download resumes.")
+        else:
+            self.dock.message(f"Downloaded {task.result['repo_id']}", Qgis.MessageLevel.Success)
+        self.refresh()
