@@ -24,6 +24,9 @@ debian-packages:
 $(STAMP): requirements.txt requirements-dev.txt requirements-clip.txt
 	@[ -x $(PY) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@# img2dataset pulls in the Python 3.6 backport `dataclasses`, which would shadow the standard library
+	@# wherever the venv's packages come first on a path (QGIS's PYTHONPATH): it has no use on 3.9+
+	$(PY) -m pip uninstall --disable-pip-version-check -y -q dataclasses 2>/dev/null || true
 	@touch $(STAMP)
 
 # The suite, then the fault campaign in its fast mode (bench/faults.py: bad inputs, full disk, killed runs).
