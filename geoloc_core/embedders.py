@@ -162,6 +162,22 @@ def _torchvision_trunk(architecture: str, state: dict) -> nn.Module:
     raise EmbedderError(f"architecture '{architecture}' has no convolutional feature map to pool")
 
 
+def square_crop(image: Image.Image, input_size: int) -> np.ndarray:
+    """Centre square crop resized to the network's input size, as uint8 HxWx3 (the authors' preprocessing)."""
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    crop = image.crop((left, top, left + side, top + side)).resize((input_size,) * 2, Image.BICUBIC)
+    return np.asarray(crop, dtype=np.uint8)
+
+
+def prepare_photo_bytes(data: bytes, name: str, input_size: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """The network's crop of a photo held in memory (decoded as `Embedder.embed_paths` decodes files),
+    and the upright size of the original; needs no network, so CPU workers can do it. Raises PhotoError."""
+    image, size = load_photo_bytes(data, name, input_size)
+    return square_crop(image, input_size), size
+
+
 class Embedder:
     """Turns photos into L2-normalised feature vectors (float32, shape (n, dimension))."""
 
@@ -193,12 +209,7 @@ class Embedder:
         return self.identity.dimension
 
     def square_crop(self, image: Image.Image) -> np.ndarray:
-        """Centre square crop resized to the network's input size, as uint8 HxWx3 (the authors' preprocessing)."""
-        width, height = image.size
-        side = min(width, height)
-        left, top = (width - side) // 2, (height - side) // 2
-        crop = image.crop((left, top, left + side, top + side)).resize((self.input_size,) * 2, Image.BICUBIC)
-        return np.asarray(crop, dtype=np.uint8)
+        return square_crop(image, self.input_size)
 
     def _to_tensor(self, crops: Sequence[np.ndarray]) -> torch.Tensor:
         batch = torch.from_numpy(np.stack(crops)).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
@@ -229,11 +240,6 @@ class Embedder:
     def _prepare(self, path) -> np.ndarray:
         return self.square_crop(load_photo(path, self.input_size))
 
-    def prepare_bytes(self, data: bytes, name: str) -> tuple[np.ndarray, tuple[int, int]]:
-        """The network's crop of a photo held in memory (decoded as `embed_paths` decodes files), and
-        the upright size of the original. Raises PhotoError."""
-        image, size = load_photo_bytes(data, name, self.input_size)
-        return self.square_crop(image), size
 
     def embed_paths(
         self,

@@ -1,0 +1,259 @@
+"""Reference photos packed as web-scale image datasets are: WebDataset tar shards (what img2dataset
+writes), and URL lists (CSV/parquet of url, latitude, longitude, licence, author) downloaded into
+such shards through img2dataset.
+
+A shard holds, per sample, an image member `<key>.jpg` (or .png, .webp...) and a `<key>.json` with its
+metadata; a `<shard>.parquet` sidecar beside the tar (img2dataset writes one) may hold the metadata
+instead, one row per key, and lists the URLs that could not be downloaded. Each sample becomes a
+record whose path is `<shard.tar>#<member>`, whose content hash is the SHA-256 of the image bytes (so
+a photo packed twice, or also added as a file, is stored once), and whose other metadata (url,
+licence, author...) are kept as attributes, so that a map tip can credit the photo.
+
+The single-process build here and the distributed one (geoloc_core.distributed) share `decode_shard`
+and `shard_batches`, and both add shards in name order, so they give the same database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tarfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .files import PhotoError, display_path
+from .progress import ProgressCallback, StopCheck, check_stop, report
+from .sources import LAT_NAMES, LON_NAMES, Skipped, valid_location
+
+IMAGE_SUFFIXES = ("jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "heic", "heif")
+# img2dataset's bookkeeping fields: not photo attributes
+TECHNICAL_FIELDS = frozenset({"key", "status", "error_message", "exif", "sha256", "width", "height",
+                              "original_width", "original_height", "md5", "__key__", "__url__"})
+URL_LIST_SUFFIXES = (".csv", ".parquet")
+DEFAULT_SAMPLES_PER_SHARD = 1000
+
+
+@dataclass(frozen=True)
+class LocationColumns:
+    """Which metadata fields hold the location; None: the first present of the usual names."""
+
+    lat: str | None = None
+    lon: str | None = None
+
+    def pick(self, metadata: dict) -> tuple[str, str]:
+        return (self.lat or _first_present(metadata, LAT_NAMES, "latitude"),
+                self.lon or _first_present(metadata, LON_NAMES, "longitude"))
+
+
+def _first_present(metadata: dict, names: tuple[str, ...], what: str) -> str:
+    for name in names:
+        if name in metadata:
+            return name
+    raise ValueError(f"no {what} in the metadata (looked for {', '.join(names)}; "
+                     f"fields are {', '.join(sorted(metadata)) or 'none'})")
+
+
+@dataclass
+class DecodedShard:
+    """A shard's photos ready for the network: one crop per record, in the shard's member order."""
+
+    shard: str
+    records: list  # EmbeddedRecord
+    crops: np.ndarray  # (n, size, size, 3) uint8
+    skipped: list[Skipped] = field(default_factory=list)
+    failed: list[Skipped] = field(default_factory=list)
+
+
+def shard_files(folder: str | os.PathLike) -> list[Path]:
+    """The .tar shards of a dataset folder, in name order (the order the database receives them)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PhotoError(folder, "shard folder not found")
+    shards = sorted(p for p in folder.iterdir() if p.suffix == ".tar" and p.is_file())
+    if not shards:
+        raise PhotoError(folder, "no .tar shards in this folder (expected WebDataset shards, e.g. from img2dataset)")
+    return shards
+
+
+def is_shard_folder(path: str | os.PathLike) -> bool:
+    path = Path(path)
+    return path.is_dir() and any(p.suffix == ".tar" for p in path.iterdir())
+
+
+def is_url_list(path: str | os.PathLike) -> bool:
+    """A CSV or parquet file with a `url` column (a CSV of local paths has none)."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        return True
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return False
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        header = handle.readline().strip().lower().split(",")
+    return "url" in [h.strip().strip('"') for h in header] and not {"path", "file", "filename", "photo"} & set(header)
+
+
+def _sidecar_metadata(shard: Path) -> dict[str, dict]:
+    """The parquet sidecar's rows by key (successful downloads only), or nothing where there is none."""
+    sidecar = shard.with_suffix(".parquet")
+    if not sidecar.is_file():
+        return {}
+    table = _read_parquet(sidecar)
+    rows = {}
+    for row in table.to_pylist():
+        if row.get("status", "success") == "success" and row.get("key") is not None:
+            rows[str(row["key"])] = row
+    return rows
+
+
+def _read_parquet(path: Path):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise PhotoError(path, "reading parquet needs the pyarrow package (pip install -r "
+                               "requirements-distributed.txt)") from None
+    try:
+        return pq.read_table(path)
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid and OSErrors
+        raise PhotoError(path, f"not a readable parquet file ({exc})") from None
+
+
+def _members(shard: Path) -> Iterator[tuple[str, str, bytes | None, dict | None]]:
+    """(key, member name, image bytes or None, json metadata or None) per sample, in member order.
+    WebDataset's key is the member name up to the first dot of its file name."""
+    samples: dict[str, dict] = {}
+    try:
+        with tarfile.open(shard, "r:*") as archive:
+            for member in archive:
+                if not member.isfile():
+                    continue
+                folder, _, base = member.name.rpartition("/")
+                stem, dot, suffix = base.partition(".")
+                if not dot:
+                    continue
+                key = f"{folder}/{stem}" if folder else stem
+                sample = samples.setdefault(key, {})
+                suffix = suffix.lower()
+                if suffix in IMAGE_SUFFIXES and "image" not in sample:
+                    sample["image"] = (member.name, archive.extractfile(member).read())
+                elif suffix == "json":
+                    sample["json"] = archive.extractfile(member).read()
+    except (tarfile.TarError, EOFError) as exc:
+        raise PhotoError(shard, f"not a readable tar shard ({exc})") from None
+    for key, sample in samples.items():
+        name, data = sample.get("image", (None, None))
+        metadata = None
+        if "json" in sample:
+            try:
+                metadata = json.loads(sample["json"])
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise PhotoError(shard, f"{key}.json is not valid JSON ({exc})") from None
+        yield key, name, data, metadata
+
+
+def decode_shard(shard: str | os.PathLike, input_size: int, columns: LocationColumns = LocationColumns(),
+                 should_stop: StopCheck | None = None) -> DecodedShard:
+    """Read a shard and decode its located photos into network crops. Samples with no usable location
+    are `skipped`, images that cannot be decoded `failed`, each with the reason."""
+    from .database import EmbeddedRecord
+    from .embedders import prepare_photo_bytes
+
+    shard = Path(shard).resolve()
+    sidecar = _sidecar_metadata(shard)
+    records, crops, skipped, failed = [], [], [], []
+    for key, name, data, metadata in _members(shard):
+        check_stop(should_stop)
+        label = f"{shard}#{name or key}"
+        metadata = {**sidecar.get(key, {}), **(metadata or {})}
+        if data is None:
+            failed.append(Skipped(label, "no image in this sample"))
+            continue
+        try:
+            lat_name, lon_name = columns.pick(metadata)
+            lat, lon = float(metadata[lat_name]), float(metadata[lon_name])
+        except KeyError as exc:
+            skipped.append(Skipped(label, f"no {exc.args[0]} field in the metadata"))
+            continue
+        except (TypeError, ValueError) as exc:
+            skipped.append(Skipped(label, f"no usable location ({exc})"))
+            continue
+        if not valid_location(lat, lon):
+            skipped.append(Skipped(label, f"location ({lat}, {lon}) is out of range"))
+            continue
+        try:
+            crop, (width, height) = prepare_photo_bytes(data, label, input_size)
+        except PhotoError as exc:
+            failed.append(Skipped(label, exc.reason))
+            continue
+        attributes = {k: v for k, v in metadata.items() if k not in TECHNICAL_FIELDS and k not in (lat_name, lon_name)
+                      and isinstance(v, (str, int, float, bool)) and v is not None}
+        records.append(EmbeddedRecord(label, hashlib.sha256(data).hexdigest(), lat, lon, None, None, width, height,
+                                      attributes))
+        crops.append(crop)
+    stacked = np.stack(crops) if crops else np.zeros((0, input_size, input_size, 3), np.uint8)
+    return DecodedShard(str(shard), records, stacked, skipped, failed)
+
+
+def embed_decoded(decoded: DecodedShard, embedder, should_stop: StopCheck | None = None,
+                  batch_size: int | None = None) -> np.ndarray:
+    """The features of a decoded shard's crops, in batches sized for the embedder's device."""
+    from .embedders import batch_size_for
+
+    size = batch_size or batch_size_for(embedder.device)
+    parts = [embedder.embed_crops(decoded.crops[start:start + size], should_stop)
+             for start in range(0, len(decoded.crops), size)]
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), np.float32)
+
+
+def build_from_shards(database_path: str | os.PathLike, shards: Sequence[Path], embedder,
+                      columns: LocationColumns = LocationColumns(), progress: ProgressCallback | None = None,
+                      should_stop: StopCheck | None = None, batch_size: int | None = None):
+    """The single-process build: each shard decoded and embedded here, then added, in name order.
+    Returns (database, BuildReport)."""
+    from .database import BuildReport
+
+    started = time.perf_counter()
+    result = BuildReport()
+    shards = sorted(Path(s).resolve() for s in shards)
+
+    def batches():
+        for done, shard in enumerate(shards):
+            decoded = decode_shard(shard, embedder.input_size, columns, should_stop)
+            result.skipped.extend(decoded.skipped)
+            result.failed.extend(decoded.failed)
+            vectors = embed_decoded(decoded, embedder, should_stop, batch_size)
+            report(progress, done + 1, len(shards), "embed", f"{display_path(shard.name)}: {len(vectors)} photos")
+            yield decoded.records, vectors
+
+    return merge_into_database(database_path, embedder.identity, batches(), result, started, progress, should_stop)
+
+
+def merge_into_database(database_path, identity, batches, result, started: float, progress=None, should_stop=None):
+    """Create (or open) the database and add the shards' (records, vectors) in the order given; the
+    database trains its index at the end. Counts what was added and what was already there."""
+    from .database import MANIFEST, ReferenceDatabase
+    from .progress import Cancelled
+
+    path = Path(database_path)
+    database = (ReferenceDatabase.open(path, identity, writable=True) if (path / MANIFEST).exists()
+                else ReferenceDatabase.create(path, identity))
+    before, offered = database.count, 0
+
+    def counted():
+        nonlocal offered
+        for records, vectors in batches:
+            offered += len(records)
+            yield records, vectors
+
+    try:
+        database.add_embedded_batches(counted(), progress, should_stop)
+    except Cancelled:
+        result.cancelled = True
+    result.added = database.count - before
+    result.already_present = max(0, offered - result.added)
+    result.seconds = time.perf_counter() - started
+    return database, result
