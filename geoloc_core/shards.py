@@ -50,6 +50,9 @@ class LocationColumns:
                 self.lon or _first_present(metadata, LON_NAMES, "longitude"))
 
 
+USUAL_LOCATION_NAMES = LocationColumns()
+
+
 def _first_present(metadata: dict, names: tuple[str, ...], what: str) -> str:
     for name in names:
         if name in metadata:
@@ -155,7 +158,7 @@ def _members(shard: Path) -> Iterator[tuple[str, str, bytes | None, dict | None]
         yield key, name, data, metadata
 
 
-def decode_shard(shard: str | os.PathLike, input_size: int, columns: LocationColumns = LocationColumns(),
+def decode_shard(shard: str | os.PathLike, input_size: int, columns: LocationColumns = USUAL_LOCATION_NAMES,
                  should_stop: StopCheck | None = None) -> DecodedShard:
     """Read a shard and decode its located photos into network crops. Samples with no usable location
     are `skipped`, images that cannot be decoded `failed`, each with the reason."""
@@ -210,7 +213,7 @@ def embed_decoded(decoded: DecodedShard, embedder, should_stop: StopCheck | None
 
 
 def build_from_shards(database_path: str | os.PathLike, shards: Sequence[Path], embedder,
-                      columns: LocationColumns = LocationColumns(), progress: ProgressCallback | None = None,
+                      columns: LocationColumns = USUAL_LOCATION_NAMES, progress: ProgressCallback | None = None,
                       should_stop: StopCheck | None = None, batch_size: int | None = None):
     """The single-process build: each shard decoded and embedded here, then added, in name order.
     Returns (database, BuildReport)."""
