@@ -223,10 +223,12 @@ def _run_pipeline(ray, pending, embedder, identity, columns, address, workers, d
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         dataset = ray.data.from_items([{"shard": str(s)} for s in pending], override_num_blocks=len(pending))
-        dataset = dataset.map(_decode_row, num_cpus=1, fn_kwargs={
+        # spread over the nodes, which also keeps Ray Data from fusing the decoding into the actors
+        dataset = dataset.map(_decode_row, num_cpus=1, scheduling_strategy="SPREAD", fn_kwargs={
             "input_size": embedder.input_size, "lat": columns.lat, "lon": columns.lon})
         dataset = dataset.map_batches(
-            ShardEmbedder, batch_size=1, batch_format="numpy", concurrency=workers, num_cpus=cpus, num_gpus=gpus,
+            ShardEmbedder, batch_size=1, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers),
+            num_cpus=cpus, num_gpus=gpus,
             fn_constructor_kwargs={"identity": identity.to_dict(), "weights": weights, "device": device,
                                    "work_dir": str(work), "threads": threads})
         for row in dataset.iter_rows():

@@ -15,9 +15,11 @@ and `shard_batches`, and both add shards in name order, so they give the same da
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import tarfile
 import time
 from collections.abc import Iterator, Sequence
@@ -126,8 +128,8 @@ def _read_parquet(path: Path):
 
 
 def _members(shard: Path) -> Iterator[tuple[str, str, bytes | None, dict | None]]:
-    """(key, member name, image bytes or None, json metadata or None) per sample, in member order.
-    WebDataset's key is the member name up to the first dot of its file name."""
+    """(key, member name, image bytes or None, json metadata or None) per sample, in key order (not the
+    order a download finished in). WebDataset's key is the member name up to the first dot of its file name."""
     samples: dict[str, dict] = {}
     try:
         with tarfile.open(shard, "r:*") as archive:
@@ -147,7 +149,7 @@ def _members(shard: Path) -> Iterator[tuple[str, str, bytes | None, dict | None]
                     sample["json"] = archive.extractfile(member).read()
     except (tarfile.TarError, EOFError) as exc:
         raise PhotoError(shard, f"not a readable tar shard ({exc})") from None
-    for key, sample in samples.items():
+    for key, sample in sorted(samples.items()):
         name, data = sample.get("image", (None, None))
         metadata = None
         if "json" in sample:
@@ -190,7 +192,8 @@ def decode_shard(shard: str | os.PathLike, input_size: int, columns: LocationCol
         try:
             crop, (width, height) = prepare_photo_bytes(data, label, input_size)
         except PhotoError as exc:
-            failed.append(Skipped(label, exc.reason))
+            source = f" (downloaded from {metadata['url']})" if metadata.get("url") else ""
+            failed.append(Skipped(label, exc.reason + source))
             continue
         attributes = {k: v for k, v in metadata.items() if k not in TECHNICAL_FIELDS and k not in (lat_name, lon_name)
                       and isinstance(v, (str, int, float, bool)) and v is not None}
@@ -260,3 +263,80 @@ def merge_into_database(database_path, identity, batches, result, started: float
     result.already_present = max(0, offered - result.added)
     result.seconds = time.perf_counter() - started
     return database, result
+
+
+@dataclass
+class DownloadReport:
+    """What a URL-list download left in its folder: the shards, and each URL that could not be fetched."""
+
+    folder: Path
+    shards: list[Path]
+    downloaded: int
+    failures: list[Skipped]
+
+
+def _url_list_columns(url_list: Path) -> list[str]:
+    if url_list.suffix.lower() == ".parquet":
+        return list(_read_parquet(url_list).schema.names)
+    import csv
+
+    with open(url_list, newline="", encoding="utf-8-sig") as handle:
+        return [name.strip() for name in next(csv.reader(handle), [])]
+
+
+def download_url_list(url_list: str | os.PathLike, folder: str | os.PathLike,
+                      samples_per_shard: int = DEFAULT_SAMPLES_PER_SHARD, processes: int = 1, threads: int = 16,
+                      timeout_s: int = 10, retries: int = 1, progress: ProgressCallback | None = None) -> DownloadReport:
+    """Download the photos of a URL list (CSV or parquet with a `url` column; the other columns, such as
+    lat, lon, licence and author, go into each sample's metadata) into WebDataset shards with img2dataset,
+    keeping the original bytes. Resumable: a rerun fetches only the shards not finished. Failed URLs are
+    read back from the shards' parquet sidecars."""
+    url_list, folder = Path(url_list), Path(folder)
+    if not url_list.is_file():
+        raise PhotoError(url_list, "URL list not found")
+    columns = _url_list_columns(url_list)
+    if "url" not in columns:
+        raise PhotoError(url_list, f"no url column in this URL list; columns are {columns}")
+    try:
+        from img2dataset import download
+    except ImportError as exc:
+        raise PhotoError(url_list, f"downloading a URL list needs img2dataset, which is not installed ({exc}); "
+                                   "pip install -r requirements-distributed.txt") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    report(progress, 0, 0, "download", f"downloading {display_path(url_list)} into {display_path(folder)}")
+    with _stdout_to_stderr():  # img2dataset and its worker processes print; stdout carries the progress protocol
+        download(url_list=str(url_list), output_folder=str(folder), output_format="webdataset",
+                 input_format=url_list.suffix.lower().lstrip("."), url_col="url",
+                 save_additional_columns=[c for c in columns if c != "url"], resize_mode="no",
+                 disable_all_reencoding=True, extract_exif=False, compute_hash="sha256",
+                 number_sample_per_shard=samples_per_shard, processes_count=processes, thread_count=threads,
+                 timeout=timeout_s, retries=retries, incremental_mode="incremental", enable_wandb=False,
+                 distributor="multiprocessing")
+    shards = sorted(p for p in folder.iterdir() if p.suffix == ".tar" and p.is_file())
+    failures, downloaded = [], 0
+    for shard in shards:
+        sidecar = shard.with_suffix(".parquet")
+        if not sidecar.is_file():
+            continue
+        for row in _read_parquet(sidecar).to_pylist():
+            if row.get("status") == "success":
+                downloaded += 1
+            else:
+                failures.append(Skipped(str(row.get("url")), f"download failed ({row.get('error_message')})"))
+    report(progress, downloaded, downloaded + len(failures), "download",
+           f"{downloaded} photos downloaded, {len(failures)} URLs failed")
+    return DownloadReport(folder, shards, downloaded, failures)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """File descriptor 1 sent to stderr for a while, for this process and the ones it starts."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
