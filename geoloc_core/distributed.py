@@ -205,18 +205,25 @@ def build_on_ray(database_path: str | os.PathLike, shards: Sequence[Path], embed
     return database, result
 
 
+def start_ray(ray, address: str | None = None, workers: int | None = None) -> bool:
+    """Connect to the cluster at `address`, or start a local Ray (no set-up) when it is None; nothing
+    where this process is already connected. Returns whether it connected (and should shut down)."""
+    if ray.is_initialized():
+        return False
+    # the engine travels to the workers (they need the same Python packages installed)
+    options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False,
+               "runtime_env": {"py_modules": [str(Path(__file__).parent)]}}
+    if address is None:
+        # the decode tasks share the cores with the embedding actors, as the threads of a local build do
+        options["num_cpus"] = (os.cpu_count() or 1) + max(2, workers or 1)
+    ray.init(address=address or "local", **options)
+    return True
+
+
 def _run_pipeline(ray, pending, embedder, identity, columns, address, workers, device, work, weights,
                   done, total, progress, should_stop) -> None:
     local = address is None
-    started_here = not ray.is_initialized()
-    if started_here:
-        # the engine travels to the workers (they need the same Python packages installed)
-        options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False,
-                   "runtime_env": {"py_modules": [str(Path(__file__).parent)]}}
-        if local:
-            # the decode tasks share the cores with the embedding actors, as the threads of a local build do
-            options["num_cpus"] = (os.cpu_count() or 1) + max(2, workers or 1)
-        ray.init(address="local" if local else address, **options)
+    started_here = start_ray(ray, address, workers)
     try:
         workers = workers or (max(1, int(ray.cluster_resources().get("GPU", 0))) if device != "cpu" else 1)
         cpus, gpus, threads = _worker_resources(ray, device, workers, local)
