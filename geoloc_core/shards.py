@@ -275,13 +275,26 @@ class DownloadReport:
     failures: list[Skipped]
 
 
-def _url_list_columns(url_list: Path) -> list[str]:
+def _url_list_table(url_list: Path) -> tuple[list[str], int]:
+    """(columns, rows) of a URL list."""
     if url_list.suffix.lower() == ".parquet":
-        return list(_read_parquet(url_list).schema.names)
+        table = _read_parquet(url_list)
+        return list(table.schema.names), table.num_rows
     import csv
 
-    with open(url_list, newline="", encoding="utf-8-sig") as handle:
-        return [name.strip() for name in next(csv.reader(handle), [])]
+    try:
+        with open(url_list, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            columns = [name.strip() for name in next(reader, [])]
+            return columns, sum(1 for row in reader if row)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise PhotoError(url_list, f"not a readable UTF-8 CSV ({exc})") from None
+
+
+def _download_finished(folder: Path, rows: int, samples_per_shard: int) -> bool:
+    """img2dataset writes <shard>_stats.json when a shard is complete."""
+    shards = -(-rows // samples_per_shard)
+    return all((folder / f"{number:05d}_stats.json").is_file() for number in range(shards))
 
 
 def download_url_list(url_list: str | os.PathLike, folder: str | os.PathLike,
@@ -294,7 +307,7 @@ def download_url_list(url_list: str | os.PathLike, folder: str | os.PathLike,
     url_list, folder = Path(url_list), Path(folder)
     if not url_list.is_file():
         raise PhotoError(url_list, "URL list not found")
-    columns = _url_list_columns(url_list)
+    columns, rows = _url_list_table(url_list)
     if "url" not in columns:
         raise PhotoError(url_list, f"no url column in this URL list; columns are {columns}")
     try:
@@ -303,15 +316,9 @@ def download_url_list(url_list: str | os.PathLike, folder: str | os.PathLike,
         raise PhotoError(url_list, f"downloading a URL list needs img2dataset, which is not installed ({exc}); "
                                    "pip install -r requirements-distributed.txt") from None
     folder.mkdir(parents=True, exist_ok=True)
-    report(progress, 0, 0, "download", f"downloading {display_path(url_list)} into {display_path(folder)}")
-    with _stdout_to_stderr():  # img2dataset and its worker processes print; stdout carries the progress protocol
-        download(url_list=str(url_list), output_folder=str(folder), output_format="webdataset",
-                 input_format=url_list.suffix.lower().lstrip("."), url_col="url",
-                 save_additional_columns=[c for c in columns if c != "url"], resize_mode="no",
-                 disable_all_reencoding=True, extract_exif=False, compute_hash="sha256",
-                 number_sample_per_shard=samples_per_shard, processes_count=processes, thread_count=threads,
-                 timeout=timeout_s, retries=retries, incremental_mode="incremental", enable_wandb=False,
-                 distributor="multiprocessing")
+    report(progress, 0, rows, "download", f"downloading {display_path(url_list)} into {display_path(folder)}")
+    if not _download_finished(folder, rows, samples_per_shard):
+        _download(download, url_list, folder, columns, samples_per_shard, processes, threads, timeout_s, retries)
     shards = sorted(p for p in folder.iterdir() if p.suffix == ".tar" and p.is_file())
     failures, downloaded = [], 0
     for shard in shards:
@@ -328,6 +335,18 @@ def download_url_list(url_list: str | os.PathLike, folder: str | os.PathLike,
     return DownloadReport(folder, shards, downloaded, failures)
 
 
+def _download(download, url_list: Path, folder: Path, columns: list[str], samples_per_shard: int, processes: int,
+              threads: int, timeout_s: int, retries: int) -> None:
+    with _stdout_to_stderr():  # img2dataset and its worker processes print; stdout carries the progress protocol
+        download(url_list=str(url_list), output_folder=str(folder), output_format="webdataset",
+                 input_format=url_list.suffix.lower().lstrip("."), url_col="url",
+                 save_additional_columns=[c for c in columns if c != "url"], resize_mode="no",
+                 disable_all_reencoding=True, extract_exif=False, compute_hash="sha256",
+                 number_sample_per_shard=samples_per_shard, processes_count=processes, thread_count=threads,
+                 timeout=timeout_s, retries=retries, incremental_mode="incremental", enable_wandb=False,
+                 distributor="multiprocessing")
+
+
 @contextlib.contextmanager
 def _stdout_to_stderr():
     """File descriptor 1 sent to stderr for a while, for this process and the ones it starts."""
@@ -335,7 +354,8 @@ def _stdout_to_stderr():
     saved = os.dup(1)
     os.dup2(2, 1)
     try:
-        yield
+        with contextlib.redirect_stdout(sys.stderr):  # where sys.stdout is not file descriptor 1
+            yield
     finally:
         sys.stdout.flush()
         os.dup2(saved, 1)

@@ -28,8 +28,8 @@ from PIL import Image
 from geoloc_core import cli
 from geoloc_core.database import ReferenceDatabase
 from geoloc_core.embedders import load_embedder
-from geoloc_core.shards import LocationColumns, build_from_shards, decode_shard, shard_files
-from tests.conftest import REPO_ROOT, shared_path
+from geoloc_core.shards import LocationColumns, build_from_shards, decode_shard
+from tests.conftest import REPO_ROOT, SHARED_DIR, shared_path
 
 HAS_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAS_RAY, reason="needs ray[data] (pip install -r requirements-distributed.txt)")
@@ -71,7 +71,8 @@ def _add_member(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-def write_shards(photos: list[dict], folder: Path, per_shard: int, lat: str = "latitude", lon: str = "longitude") -> list[Path]:
+def write_shards(photos: list[dict], folder: Path, per_shard: int, lat: str = "latitude",
+                 lon: str = "longitude") -> list[Path]:
     """WebDataset shards as img2dataset writes them: <key>.jpg + <key>.json, keys 5+4 digits."""
     folder.mkdir(parents=True, exist_ok=True)
     shards = []
@@ -148,7 +149,8 @@ def test_parquet_sidecar_supplies_metadata(tmp_path, embedder):
     with tarfile.open(shard, "w") as archive:  # images only: the metadata lives in the sidecar
         for index, photo in enumerate(photos):
             _add_member(archive, f"00000{index:04d}.jpg", photo["path"].read_bytes())
-    pq.write_table(pa.table({"key": ["000000000", "000000001", "000000002"], "status": ["success", "success", "failed_to_download"],
+    pq.write_table(pa.table({"key": ["000000000", "000000001", "000000002"],
+                             "status": ["success", "success", "failed_to_download"],
                              "lat": [10.0, 20.0, None], "lon": [30.0, 40.0, None], "author": ["a", "b", None]}),
                    shard.with_suffix(".parquet"))
     decoded = decode_shard(shard, embedder.input_size)
@@ -344,10 +346,10 @@ def photo_server(tmp_path):
 
 
 @needs_img2dataset
-@pytest.mark.parametrize("kind", ["synthetic", "shared"])
-def test_url_list_build_downloads_embeds_and_lists_failures(kind, tmp_path, photo_server, capsys):
+def test_url_list_build_downloads_embeds_and_lists_failures(tmp_path, photo_server, capsys):
+    """Served photos from ../shared, or synthetic ones where it is absent (one download is slow enough)."""
     root, base, server = photo_server
-    photos = synthetic_photos(tmp_path / "photos", 5, seed=5) if kind == "synthetic" else shared_flickr_photos(5)
+    photos = shared_flickr_photos(5) if SHARED_DIR.is_dir() else synthetic_photos(tmp_path / "photos", 5, seed=5)
     for photo in photos:
         (root / photo["path"].name).write_bytes(photo["path"].read_bytes())
     (root / "broken.jpg").write_bytes(b"<html>this is not a photo</html>")
