@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import sys
@@ -263,6 +264,29 @@ def merge_into_database(database_path, identity, batches, result, started: float
     result.already_present = max(0, offered - result.added)
     result.seconds = time.perf_counter() - started
     return database, result
+
+
+def pack_shards(photos: Sequence[tuple[Path, dict]], folder: str | os.PathLike,
+                samples_per_shard: int = DEFAULT_SAMPLES_PER_SHARD) -> list[Path]:
+    """Photo files and their metadata (lat, lon, licence, author...) packed into WebDataset shards as
+    img2dataset writes them (<key>.<ext> + <key>.json, keys of 5 shard digits + 4 sample digits), so
+    that local photos can be built on Ray too."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    shards = []
+    for number, start in enumerate(range(0, len(photos), samples_per_shard)):
+        shard = folder / f"{number:05d}.tar"
+        with tarfile.open(shard, "w") as archive:
+            for index, (path, metadata) in enumerate(photos[start:start + samples_per_shard]):
+                key = f"{number:05d}{index:04d}"
+                suffix = Path(path).suffix.lower().lstrip(".") or "jpg"
+                for name, data in ((f"{key}.{suffix}", Path(path).read_bytes()),
+                                   (f"{key}.json", json.dumps({"key": key, **metadata}).encode("utf-8"))):
+                    member = tarfile.TarInfo(name)
+                    member.size = len(data)
+                    archive.addfile(member, io.BytesIO(data))
+        shards.append(shard)
+    return shards
 
 
 @dataclass

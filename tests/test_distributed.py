@@ -28,7 +28,7 @@ from PIL import Image
 from geoloc_core import cli
 from geoloc_core.database import ReferenceDatabase
 from geoloc_core.embedders import load_embedder
-from geoloc_core.shards import LocationColumns, build_from_shards, decode_shard
+from geoloc_core.shards import LocationColumns, build_from_shards, decode_shard, pack_shards
 from tests.conftest import REPO_ROOT, SHARED_DIR, shared_path
 
 HAS_RAY = importlib.util.find_spec("ray") is not None
@@ -73,21 +73,10 @@ def _add_member(archive: tarfile.TarFile, name: str, data: bytes) -> None:
 
 def write_shards(photos: list[dict], folder: Path, per_shard: int, lat: str = "latitude",
                  lon: str = "longitude") -> list[Path]:
-    """WebDataset shards as img2dataset writes them: <key>.jpg + <key>.json, keys 5+4 digits."""
-    folder.mkdir(parents=True, exist_ok=True)
-    shards = []
-    for number, start in enumerate(range(0, len(photos), per_shard)):
-        shard = folder / f"{number:05d}.tar"
-        with tarfile.open(shard, "w") as archive:
-            for index, photo in enumerate(photos[start:start + per_shard]):
-                key = f"{number:05d}{index:04d}"
-                metadata = {"key": key, "status": "success", "url": f"https://example.org/{photo['path'].name}",
-                            lat: photo["lat"], lon: photo["lon"], "licence": photo["licence"], "author": photo["author"],
-                            "width": 1, "exif": "{}"}
-                _add_member(archive, f"{key}.jpg", photo["path"].read_bytes())
-                _add_member(archive, f"{key}.json", json.dumps(metadata).encode())
-        shards.append(shard)
-    return shards
+    """WebDataset shards as img2dataset writes them, with img2dataset's bookkeeping fields too."""
+    return pack_shards([(p["path"], {"status": "success", "url": f"https://example.org/{p['path'].name}",
+                                     lat: p["lat"], lon: p["lon"], "licence": p["licence"], "author": p["author"],
+                                     "width": 1, "exif": "{}"}) for p in photos], folder, per_shard)
 
 
 def assert_same_database(first: Path, second: Path) -> None:
