@@ -334,6 +334,7 @@ def download_url_list(url_list: str | os.PathLike, folder: str | os.PathLike,
     columns, rows = _url_list_table(url_list)
     if "url" not in columns:
         raise PhotoError(url_list, f"no url column in this URL list; columns are {columns}")
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # img2dataset's albumentations would ask PyPI
     try:
         from img2dataset import download
     except ImportError as exc:

@@ -27,7 +27,6 @@ from PIL import Image
 
 from geoloc_core import cli
 from geoloc_core.database import ReferenceDatabase
-from geoloc_core.embedders import load_embedder
 from geoloc_core.shards import LocationColumns, build_from_shards, decode_shard, pack_shards
 from tests.conftest import REPO_ROOT, SHARED_DIR, shared_path
 
@@ -35,11 +34,6 @@ HAS_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAS_RAY, reason="needs ray[data] (pip install -r requirements-distributed.txt)")
 needs_img2dataset = pytest.mark.skipif(importlib.util.find_spec("img2dataset") is None,
                                        reason="needs img2dataset (pip install -r requirements-distributed.txt)")
-
-
-@pytest.fixture(scope="module")
-def embedder():
-    return load_embedder()
 
 
 def synthetic_photos(folder: Path, count: int, seed: int = 0) -> list[dict]:
