@@ -232,6 +232,8 @@ def run_build(args, printer: ProgressPrinter) -> int:
     from .shards import is_shard_folder, is_url_list
     from .sources import from_source
 
+    if args.command == "build" and args.engine != "ray" and (args.address or args.workers):
+        raise UserError("--address and --workers apply to --engine ray only")
     if args.command == "build" and (args.engine == "ray" or is_shard_folder(args.source) or is_url_list(args.source)):
         return run_dataset_build(args, printer)
     candidates, skipped = from_source(args.source)
@@ -266,8 +268,6 @@ def run_dataset_build(args, printer: ProgressPrinter) -> int:
         from .distributed import import_ray
 
         import_ray()  # before any download: say what to install first
-    elif args.address or args.workers:
-        raise UserError("--address and --workers apply to --engine ray only")
     failures = []
     if is_url_list(args.source):
         folder = args.download_dir or args.database.with_name(args.database.name + ".download")

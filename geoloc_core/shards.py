@@ -98,9 +98,9 @@ def is_url_list(path: str | os.PathLike) -> bool:
         return True
     if path.suffix.lower() != ".csv" or not path.is_file():
         return False
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        header = handle.readline().strip().lower().split(",")
-    return "url" in [h.strip().strip('"') for h in header] and not {"path", "file", "filename", "photo"} & set(header)
+    columns, _ = _url_list_table(path, count_rows=False)
+    names = {name.lower() for name in columns}
+    return "url" in names and not {"path", "file", "filename", "photo"} & names
 
 
 def _sidecar_metadata(shard: Path) -> dict[str, dict]:
@@ -299,8 +299,8 @@ class DownloadReport:
     failures: list[Skipped]
 
 
-def _url_list_table(url_list: Path) -> tuple[list[str], int]:
-    """(columns, rows) of a URL list."""
+def _url_list_table(url_list: Path, count_rows: bool = True) -> tuple[list[str], int]:
+    """(columns, rows) of a URL list (rows: 0 unless counted)."""
     if url_list.suffix.lower() == ".parquet":
         table = _read_parquet(url_list)
         return list(table.schema.names), table.num_rows
@@ -310,7 +310,7 @@ def _url_list_table(url_list: Path) -> tuple[list[str], int]:
         with open(url_list, newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
             columns = [name.strip() for name in next(reader, [])]
-            return columns, sum(1 for row in reader if row)
+            return columns, sum(1 for row in reader if row) if count_rows else 0
     except (csv.Error, UnicodeDecodeError) as exc:
         raise PhotoError(url_list, f"not a readable UTF-8 CSV ({exc})") from None
 
