@@ -24,6 +24,7 @@ import sys
 import tarfile
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,13 +229,18 @@ def build_from_shards(database_path: str | os.PathLike, shards: Sequence[Path], 
     shards = sorted(Path(s).resolve() for s in shards)
 
     def batches():
-        for done, shard in enumerate(shards):
-            decoded = decode_shard(shard, embedder.input_size, columns, should_stop)
-            result.skipped.extend(decoded.skipped)
-            result.failed.extend(decoded.failed)
-            vectors = embed_decoded(decoded, embedder, should_stop, batch_size)
-            report(progress, done + 1, len(shards), "embed", f"{display_path(shard.name)}: {len(vectors)} photos")
-            yield decoded.records, vectors
+        # the next shard is decoded on a thread while the network embeds this one
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            upcoming = pool.submit(decode_shard, shards[0], embedder.input_size, columns, should_stop) if shards else None
+            for done, shard in enumerate(shards):
+                decoded = upcoming.result()
+                if done + 1 < len(shards):
+                    upcoming = pool.submit(decode_shard, shards[done + 1], embedder.input_size, columns, should_stop)
+                result.skipped.extend(decoded.skipped)
+                result.failed.extend(decoded.failed)
+                vectors = embed_decoded(decoded, embedder, should_stop, batch_size)
+                report(progress, done + 1, len(shards), "embed", f"{display_path(shard.name)}: {len(vectors)} photos")
+                yield decoded.records, vectors
 
     return merge_into_database(database_path, embedder.identity, batches(), result, started, progress, should_stop)
 
