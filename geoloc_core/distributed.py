@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -113,6 +114,10 @@ def _decode_row(row: dict, input_size: int, lat: str | None, lon: str | None) ->
             "decoded": json.dumps({"records": [vars(r) for r in decoded.records],
                                    "skipped": [vars(s) for s in decoded.skipped],
                                    "failed": [vars(s) for s in decoded.failed]})}
+
+
+def _spread_over_nodes() -> dict:
+    return {"scheduling_strategy": "SPREAD"}
 
 
 class ShardEmbedder:
@@ -230,9 +235,12 @@ def _run_pipeline(ray, pending, embedder, identity, columns, address, workers, d
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         dataset = ray.data.from_items([{"shard": str(s)} for s in pending], override_num_blocks=len(pending))
-        # spread over the nodes, which also keeps Ray Data from fusing the decoding into the actors
-        dataset = dataset.map(_decode_row, num_cpus=1, scheduling_strategy="SPREAD", fn_kwargs={
-            "input_size": embedder.input_size, "lat": columns.lat, "lon": columns.lon})
+        # spread over the nodes, which also keeps Ray Data from fusing the decoding into the actors (the
+        # argument is deprecated for Ray 2.64, whose replacement 2.60 lacks: requirements pin 2.60)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            dataset = dataset.map(_decode_row, num_cpus=1, ray_remote_args_fn=_spread_over_nodes, fn_kwargs={
+                "input_size": embedder.input_size, "lat": columns.lat, "lon": columns.lon})
         dataset = dataset.map_batches(
             ShardEmbedder, batch_size=1, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=cpus, num_gpus=gpus,
