@@ -219,8 +219,9 @@ def start_ray(ray, address: str | None = None, workers: int | None = None) -> bo
     options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False,
                "runtime_env": {"py_modules": [str(Path(__file__).parent)]}}
     if address is None:
-        # the decode tasks share the cores with the embedding actors, as the threads of a local build do
-        options["num_cpus"] = (os.cpu_count() or 1) + max(2, workers or 1)
+        # the actors share the cores (see _worker_resources), and one decode task runs beside them, as
+        # the decoding thread runs beside the network in the single-process build
+        options["num_cpus"] = max(os.cpu_count() or 1, workers or 1) + 1
     ray.init(address=address or "local", **options)
     return True
 
