@@ -21,7 +21,7 @@ debian-packages:
 	@dpkg-query -W -f='$${Status}\n' $(DEBIAN_PACKAGES) 2>/dev/null | grep -c "install ok installed" | grep -qx "$(words $(DEBIAN_PACKAGES))" \
 	  || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $(DEBIAN_PACKAGES); }
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-clip.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-clip.txt requirements-distributed.txt
 	@[ -x $(PY) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@# img2dataset pulls in the Python 3.6 backport `dataclasses`, which would shadow the standard library

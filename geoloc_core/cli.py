@@ -89,7 +89,25 @@ def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", help="state-dict file for --architecture (the bundled one needs none)")
     _add_model_options(parser)
     parser.add_argument("--pooling", choices=POOLINGS, default="avg", help="global pooling of the feature map")
-    parser.add_argument("--batch-size", type=positive_int, default=32, help="photos per network batch (default 32)")
+    parser.add_argument("--batch-size", type=positive_int, help="photos per network batch (default 32 on a CPU, "
+                                                                "256 on a GPU)")
+    parser.add_argument("--device", default="auto", help="where the network runs: auto (CUDA when present), cpu or cuda")
+
+
+def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    """Options of builds from dataset shards and URL lists (geoloc_core.shards, geoloc_core.distributed)."""
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="local: this process; ray: a Ray cluster (a local one when --address is not given); "
+                             "ray reads dataset shards or a URL list")
+    parser.add_argument("--address", help="the Ray cluster to use, e.g. 10.0.0.5:6379 (with --engine ray)")
+    parser.add_argument("--workers", type=positive_int, help="embedding workers (with --engine ray; default: one per "
+                                                             "GPU of the cluster, or 1)")
+    parser.add_argument("--lat-field", help="the shards' latitude field (default: lat, latitude or y)")
+    parser.add_argument("--lon-field", help="the shards' longitude field (default: lon, lng, long, longitude or x)")
+    parser.add_argument("--download-dir", type=Path, help="where a URL list is downloaded to as shards (default: "
+                                                          "DATABASE.download beside the database)")
+    parser.add_argument("--work-dir", type=Path, help="the Ray build's per-shard embeddings (default: DATABASE.work; "
+                                                      "removed when the build is complete)")
 
 
 def _add_locate_options(parser: argparse.ArgumentParser) -> None:
@@ -112,15 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="create a reference database (or resume one) from photos")
     build.add_argument("database", type=Path, help="database folder to create, e.g. field-photos.geoloc")
-    build.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
+    build.add_argument("source", type=Path, help="folder of photos with EXIF GPS, CSV with path,lat,lon, folder of "
+                                                 "WebDataset .tar shards, or URL list (.csv/.parquet with url,lat,lon)")
     _add_embedder_options(build)
+    _add_dataset_options(build)
 
     add = commands.add_parser("add", help="add photos to a database; photos already in it are skipped")
     add.add_argument("database", type=Path)
     add.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
     add.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
                         "model: its models folder, if not where it was downloaded)")
-    add.add_argument("--batch-size", type=positive_int, default=32)
+    add.add_argument("--batch-size", type=positive_int, help="photos per network batch (default 32 on a CPU, 256 on a GPU)")
+    add.add_argument("--device", default="auto", help="where the network runs: auto (CUDA when present), cpu or cuda")
 
     locate = commands.add_parser("locate", help="predict where photos were taken")
     locate.add_argument("database", type=Path, help="database folder, pack file or installed pack name")
@@ -267,17 +288,29 @@ def _print_report_problems(report) -> None:
 
 def run_build(args, printer: ProgressPrinter) -> int:
     from .database import ReferenceDatabase, build_database
-    from .embedders import embedder_for, load_embedder
+    from .embedders import batch_size_for, embedder_for, load_embedder
+    from .shards import is_shard_folder, is_url_list
     from .sources import from_source
 
+    if args.command == "build" and args.engine != "ray" and (args.address or args.workers):
+        raise UserError("--address and --workers apply to --engine ray only")
+    if args.command == "build" and (args.engine == "ray" or is_shard_folder(args.source) or is_url_list(args.source)):
+        return run_dataset_build(args, printer)
     candidates, skipped = from_source(args.source)
     if args.command == "add":
         database = ReferenceDatabase.open(args.database, writable=True)
-        embedder = embedder_for(database.identity, args.weights)
-        report = database.add(candidates, embedder, printer, batch_size=args.batch_size)
+        embedder = embedder_for(database.identity, args.weights).to_device(args.device)
+        report = database.add(candidates, embedder, printer,
+                              batch_size=args.batch_size or batch_size_for(embedder.device))
     else:
-        embedder = load_embedder(args.architecture, _model_weights(args, args.architecture, printer), args.pooling)
-        database, report = build_database(args.database, candidates, embedder, printer, batch_size=args.batch_size)
+        embedder = load_embedder(args.architecture, _model_weights(args, args.architecture, printer),
+                                 args.pooling).to_device(args.device)
+        database, report = build_database(args.database, candidates, embedder, printer,
+                                          batch_size=args.batch_size or batch_size_for(embedder.device))
+    return _finish_build(database, report, skipped, printer)
+
+
+def _finish_build(database, report, skipped, printer: ProgressPrinter) -> int:
     printer.close()
     report.skipped[:0] = skipped
     _print_report_problems(report)
@@ -285,6 +318,46 @@ def run_build(args, printer: ProgressPrinter) -> int:
                    {"database": str(database.path), "count": database.count, **report.to_dict()})
     database.close()
     return EXIT_CANCELLED if report.cancelled else 0
+
+
+def run_dataset_build(args, printer: ProgressPrinter) -> int:
+    """A build from WebDataset shards or a URL list (downloaded first), in this process or on Ray."""
+    from .embedders import load_embedder
+    from .shards import LocationColumns, build_from_shards, download_url_list, is_shard_folder, is_url_list, shard_files
+
+    if args.engine == "ray":
+        from .distributed import import_ray
+
+        import_ray()  # before any download: say what to install first
+    failures = []
+    if is_url_list(args.source):
+        folder = args.download_dir or args.database.with_name(args.database.name + ".download")
+        _check_output(folder, args.database, folder=True)
+        download = download_url_list(args.source, folder, progress=printer)
+        failures, shards = download.failures, download.shards
+        if not shards:
+            raise UserError(f"{display_path(args.source)}: no photo could be downloaded into {display_path(folder)}")
+    elif is_shard_folder(args.source):
+        shards = shard_files(args.source)
+    else:
+        raise UserError(f"{display_path(args.source)}: --engine ray reads WebDataset .tar shards or a URL list "
+                        "(.csv/.parquet with url,lat,lon); for a folder of photos or a CSV of paths use --engine local")
+    columns = LocationColumns(args.lat_field, args.lon_field)
+    weights = _model_weights(args, args.architecture, printer)
+    embedder = load_embedder(args.architecture, weights, args.pooling)
+    if args.engine == "ray":
+        from .distributed import build_on_ray
+
+        if args.work_dir is not None:
+            _check_output(args.work_dir, args.database, folder=True)
+        database, report = build_on_ray(args.database, shards, embedder, columns, args.address, args.workers,
+                                        args.device, args.work_dir, weights, printer)
+    else:
+        embedder.to_device(args.device)
+        database, report = build_from_shards(args.database, shards, embedder, columns, printer,
+                                             batch_size=args.batch_size)
+    report.failed[:0] = failures
+    return _finish_build(database, report, [], printer)
 
 
 def _expand_photos(paths: list[Path]) -> tuple[list[Path], list]:

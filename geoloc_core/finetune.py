@@ -15,7 +15,7 @@ import torch
 from torch.nn import functional as F
 
 from .checks import real_number, whole_number
-from .embedders import Embedder, EmbedderIdentity, _pool, embedder_for
+from .embedders import Embedder, EmbedderIdentity, _pool, embedder_for, pick_device
 from .files import PhotoError
 from .photos import load_photo
 from .progress import ProgressCallback, StopCheck, check_stop, report
@@ -38,25 +38,6 @@ class FinetuneOptions:
         real_number("backbone learning rate", self.backbone_learning_rate, 0.0, 10.0)
         real_number("head learning rate", self.head_learning_rate, 0.0, 10.0)
         pick_device(self.device)
-
-
-def pick_device(choice: str = "auto") -> torch.device:
-    """auto, cpu, cuda or cuda:N; ValueError for another name or a CUDA device this machine lacks."""
-    if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(choice)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"unknown device '{choice}'; use auto, cpu or cuda") from None
-    if device.type not in ("cpu", "cuda"):
-        raise ValueError(f"device '{choice}' is not supported; use auto, cpu or cuda")
-    if device.type == "cuda":
-        available = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if not available:
-            raise ValueError(f"device '{choice}': no CUDA GPU is available on this machine; use cpu or auto")
-        if device.index is not None and device.index >= available:
-            raise ValueError(f"device '{choice}': this machine has {available} CUDA GPU(s)")
-    return device
 
 
 def augmentation(input_size: int):

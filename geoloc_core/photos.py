@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import io
 import math
 import os
 import re
@@ -128,11 +129,16 @@ def _open(path: Path) -> Image.Image:
 
         bands = _gdal_heif(path).ReadAsArray()
         return Image.fromarray(np.ascontiguousarray(np.moveaxis(bands, 0, -1)) if bands.ndim == 3 else bands)
+    return _pil_open(path, path)
+
+
+def _pil_open(source, path: Path) -> Image.Image:
+    """Image.open on a file or a file object (`path` names it in errors), with the errors in words."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-        if image.format == "HEIF":
+            image = Image.open(source)
+        if image.format == "HEIF" and isinstance(source, Path):
             _check_heif_complete(path, image)
         return image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -169,7 +175,19 @@ def load_photo(path: str | os.PathLike, min_side: int = 224) -> Image.Image:
     """The photo as an upright RGB image whose shorter side is at least `min_side` where the
     original allows (decoded at reduced size when possible). Raises PhotoError."""
     path = Path(path)
-    image = _open(path)
+    return _decode(_open(path), path, min_side)
+
+
+def load_photo_bytes(data: bytes, name: str, min_side: int = 224) -> tuple[Image.Image, tuple[int, int]]:
+    """A photo held in memory (a member of a dataset shard), decoded as `load_photo` decodes a file,
+    with the (width, height) of the upright original. `name` names it in errors."""
+    label = Path(name)
+    image = _pil_open(io.BytesIO(data), label)
+    size = _upright_size(image)
+    return _decode(image, label, min_side), size
+
+
+def _decode(image: Image.Image, path: Path, min_side: int) -> Image.Image:
     try:
         with image:
             if image.format == "JPEG" and min_side:
@@ -219,12 +237,15 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
         _check_file(path)
         dataset = _gdal_heif(path)  # libheif applies the rotation: its size is already upright
         return dataset.RasterXSize, dataset.RasterYSize
-    image = _open(path)
-    with image:
-        width, height = image.size
-        if image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
-            width, height = height, width
-        return width, height
+    with _open(path) as image:
+        return _upright_size(image)
+
+
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    width, height = image.size
+    if image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
+        width, height = height, width
+    return width, height
 
 
 def _ratio(value) -> float:

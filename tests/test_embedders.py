@@ -89,3 +89,44 @@ def test_larger_lite_variants_recognise_real_images_with_their_own_identity(embe
     assert features.shape == (1, 1280)
     with pytest.raises(EmbedderError, match=f"not {architecture} weights"):
         load_embedder(architecture, embedder.identity.weights_path)  # Lite0's weights in a Lite1/2 network
+
+
+def _sample_crops(embedder, count: int = 4) -> list[np.ndarray]:
+    image = Image.fromarray(skimage.data.astronaut())
+    return [embedder.square_crop(image.rotate(angle)) for angle in range(0, 15 * count, 15)]
+
+
+def test_device_choices_and_batch_sizes():
+    from geoloc_core.embedders import batch_size_for, pick_device
+
+    assert pick_device("cpu") == torch.device("cpu")
+    assert batch_size_for(torch.device("cpu")) == 32 and batch_size_for(torch.device("cuda")) == 256
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
+        pick_device("gpu0")
+    with pytest.raises(ValueError, match="not supported"):
+        pick_device("meta")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            pick_device("cuda")
+
+
+def test_cpu_device_keeps_identity_and_features(embedder):
+    crops = _sample_crops(embedder)
+    before = embedder.embed_crops(crops)
+    identity = embedder.identity
+    assert embedder.to_device("cpu") is embedder
+    assert embedder.identity == identity and embedder.micro_batch == 2
+    np.testing.assert_array_equal(embedder.embed_crops(crops), before)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (bench/gpu_check.py measures it where one is)")
+def test_cuda_features_match_the_cpu_within_float_tolerance():
+    cpu = load_embedder()
+    crops = _sample_crops(cpu, 8)
+    expected = cpu.embed_crops(crops)
+    cuda = load_embedder().to_device("cuda")
+    assert cuda.identity == cpu.identity and cuda.device.type == "cuda"
+    got = cuda.embed_crops(crops)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-2
+    assert np.sum(got * expected, axis=1).min() > 0.999

@@ -1,0 +1,97 @@
+"""Distributed build throughput: photos/s of the single-process shard build and of the Ray build with
+1 and 2 workers, on the same WebDataset shards, in one run; and Ray's overhead at 1 worker.
+
+    python bench/distributed.py [--photos 300] [--per-shard 50]
+
+The shards are packed from ../shared (flickr-cc, then im2gps3k-cc) into a temporary folder. Each build
+starts from an empty database and includes the merge and the index. The local Ray is started once,
+before the Ray builds, and its start is reported apart (on a cluster it is already running); each
+Ray build still pays for starting its worker processes and loading the network in each actor.
+"""
+
+from __future__ import annotations
+
+import os
+
+# OpenMP threads that spin while they wait make every build several times slower on a machine whose
+# cores are already busy (measured 1.2 against 9.8 photos/s at load 8 on 2 cores); set before torch
+# loads, and inherited by the local Ray's workers, so that the builds are compared rather than the spinning.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse
+import csv
+import tempfile
+import time
+from pathlib import Path
+
+from common import shared
+
+from geoloc_core.embedders import load_embedder
+from geoloc_core.shards import build_from_shards, pack_shards
+
+OVERHEAD_TARGET = 0.15
+
+
+def located_photos(count: int) -> list[tuple[Path, dict]]:
+    photos = []
+    for collection in ("flickr-cc", "im2gps3k-cc"):
+        folder = shared(collection)
+        with open(folder / "manifest.csv", newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                photos.append((folder / row["path"], {"lat": float(row["lat"]), "lon": float(row["lon"]),
+                                                      "licence": row["licence"], "author": row["flickr_owner"]}))
+    if len(photos) < count:
+        raise SystemExit(f"only {len(photos)} located photos in ../shared; ask for fewer")
+    return photos[:count]
+
+
+def timed(label: str, build) -> float:
+    started = time.perf_counter()
+    database, report = build()
+    seconds = time.perf_counter() - started
+    count = database.count
+    database.close()
+    rate = report.added / seconds
+    print(f"{label:<28} {report.added:5d} photos in {seconds:7.1f} s = {rate:6.1f} photos/s ({count} in the database; "
+          f"load average {os.getloadavg()[0]:.1f})")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=300)
+    parser.add_argument("--per-shard", type=int, default=50)
+    args = parser.parse_args()
+    import ray
+
+    from geoloc_core.distributed import build_on_ray, start_ray
+
+    embedder = load_embedder()
+    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start (the machine may be shared); "
+          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        shards = pack_shards(located_photos(args.photos), scratch / "shards", args.per_shard)
+        print(f"{args.photos} photos in {len(shards)} shards of {args.per_shard}")
+        before = timed("single process", lambda: build_from_shards(scratch / "single1.geoloc", shards, embedder))
+        started = time.perf_counter()
+        start_ray(ray, None, 2)
+        print(f"local Ray started in {time.perf_counter() - started:.1f} s (not counted below)")
+        try:
+            rates = {workers: timed(f"ray, {workers} worker{'s' if workers > 1 else ''}",
+                                    lambda workers=workers: build_on_ray(scratch / f"ray{workers}.geoloc", shards,
+                                                                         embedder, workers=workers))
+                     for workers in (1, 2)}
+        finally:
+            ray.shutdown()
+        # the machine's load drifts: the single-process build again, after, and the mean of both
+        after = timed("single process, again", lambda: build_from_shards(scratch / "single2.geoloc", shards, embedder))
+    single = (before + after) / 2
+    overhead = single / rates[1] - 1  # the time Ray adds per photo, relative to one process
+    print(f"Ray overhead at 1 worker: {overhead:+.1%} (target < {OVERHEAD_TARGET:.0%}: "
+          f"{'met' if overhead < OVERHEAD_TARGET else 'NOT met'}); 2 workers: {rates[2] / rates[1]:.2f}x 1 worker; "
+          f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()
