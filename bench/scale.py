@@ -1,8 +1,10 @@
 """Reference databases of 100k and 1M photos (10M with --sizes 10000000: a documented run, ~30 GB of
 disk and about an hour here): disk size, build time, and, measured in a fresh process, open time, RSS
-after open, single-query and batched locate (search + `sphere` estimate, k=100), the time to add 100
-photos' vectors, and the recall of the top 100 against an exact search over the stored vectors. Locate times
-are for the default estimator (geoloc_core.defaults); --estimator picks another.
+after open, single-query and batched locate (search + the default `cascade` estimate, k=100), the time to
+add 100 photos' vectors, and the recall of the top 100 against an exact search over the stored vectors
+(also for harder queries between two places). Each size is probed with the page cache warm (its files
+read once, as after a first use) and cold (dropped, as after a reboot: needs root); --estimator picks
+another estimator.
 
 The vectors have the structure of real photo features: each is a mixture of two EfficientNet-Lite0
 features of the real photos in ../shared (flickr-cc + im2gps3k-cc) plus noise drawn in the principal
@@ -256,6 +258,23 @@ def training_at_scale(folder: Path) -> None:
               f"{time.perf_counter() - started:.0f} s; peak RSS {peak_rss_mib():.0f} MiB")
 
 
+def set_page_cache(folder: Path, state: str) -> bool:
+    """Put the database's files in the page cache (warm: read once; a database larger than the memory
+    keeps only its last part) or drop the whole page cache (cold; False where that is not allowed)."""
+    if state == "warm":
+        for path in sorted(folder.iterdir(), key=lambda p: p.stat().st_size):  # the largest last, so it evicts
+            with open(path, "rb") as handle:
+                while handle.read(1 << 24):
+                    pass
+        return True
+    try:
+        subprocess.run(["sync"], check=True)
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+        return True
+    except OSError:
+        return False
+
+
 def disk_mib(folder: Path) -> float:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
 
@@ -269,6 +288,9 @@ def main() -> None:
     parser.add_argument("--train", type=Path, help="time grouping and one training epoch on this database")
     parser.add_argument("--estimator", choices=[e for e in ESTIMATORS if e not in ("cells", "hybrid")],
                         default=DEFAULT_ESTIMATOR, help="estimator timed (cells and hybrid need a trained view)")
+    parser.add_argument("--cache", nargs="+", choices=("warm", "cold"), default=["warm", "cold"],
+                        help="page cache before each probe: warm (the database's files read once, as after a first "
+                             "use) and/or cold (dropped, as after a reboot; needs root)")
     parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     global ESTIMATOR
@@ -294,18 +316,22 @@ def main() -> None:
             folder.parent.mkdir(parents=True, exist_ok=True)
             built = build(folder, size, generator)
             print(f"built {size}: {built}", flush=True)
-        child = subprocess.run([sys.executable, __file__, "--probe", str(folder), "--estimator", args.estimator],
-                               capture_output=True, text=True)
-        if child.returncode:
-            sys.exit(child.stderr)
-        measured = json.loads(child.stdout.strip().splitlines()[-1])
-        rows.append((size, built, measured, disk_mib(folder)))
-        print(f"probed {size}: {measured}", flush=True)
+        for cache in args.cache:
+            if not set_page_cache(folder, cache):
+                print(f"probe {size} {cache}: skipped (dropping the page cache needs root)", flush=True)
+                continue
+            child = subprocess.run([sys.executable, __file__, "--probe", str(folder), "--estimator", args.estimator],
+                                   capture_output=True, text=True)
+            if child.returncode:
+                sys.exit(child.stderr)
+            measured = json.loads(child.stdout.strip().splitlines()[-1])
+            rows.append((size, cache, built, measured, disk_mib(folder)))
+            print(f"probed {size} {cache}: {measured}", flush=True)
     print(f"\nlocate = search + {args.estimator} estimate, k=100")
-    print(f"{'references':>11} {'disk MiB':>9} {'build s':>8} {'index s':>8} {'open s':>7} {'RSS MiB':>8} "
+    print(f"{'references':>11} {'cache':>5} {'disk MiB':>9} {'build s':>8} {'index s':>8} {'open s':>7} {'RSS MiB':>8} "
           f"{'single ms':>10} {'p90 ms':>7} {'batched ms':>11} {'add 100 s':>10} {'recall@100':>11} {'between':>8}  index")
-    for size, built, m, disk in rows:
-        print(f"{size:>11,} {disk:>9.0f} {built.get('build_s', float('nan')):>8.0f} "
+    for size, cache, built, m, disk in rows:
+        print(f"{size:>11,} {cache:>5} {disk:>9.0f} {built.get('build_s', float('nan')):>8.0f} "
               f"{built.get('index_s', float('nan')):>8.0f} {m['open_s']:>7.2f} {m['rss_open_mib']:>8.0f} "
               f"{m['single_ms']:>10.1f} {m['single_p90_ms']:>7.1f} {m['batched_ms']:>11.2f} {m['add100_s']:>10.2f} "
               f"{m['recall']:>11.3f} {m['recall_between']:>8.3f}  {built.get('factory', '(built earlier)')}")
