@@ -280,10 +280,14 @@ def _zip_folder(folder: Path, manifest: dict, target: Path) -> None:
 
 def embedder_problem(identity) -> str | None:
     """Why this engine cannot embed photos as the pack's database was built, or None if it can:
-    the bundled EfficientNet-Lite weights must be the very bytes the pack names; another torchvision
+    the bundled EfficientNet-Lite weights must be the very bytes the pack names; a CLIP-family model
+    is downloaded on request (what it needs is said when it is loaded); another torchvision
     architecture must at least be known (its weights file is asked for when locating)."""
+    from .clip_embedders import DOWNLOADABLE
     from .embedders import LITE_ARCHITECTURES, EmbedderError, bundled_weights_path, sha256_of
 
+    if identity.architecture in DOWNLOADABLE:
+        return None
     if identity.architecture in LITE_ARCHITECTURES:
         try:
             weights = bundled_weights_path(identity.architecture)

@@ -140,6 +140,17 @@ def test_newer_format_and_unknown_embedder_are_refused_with_the_file_named(packe
     assert [p.name for p in (tmp_path / "packs").iterdir()] == []
 
 
+def test_a_pack_of_a_downloadable_model_is_not_refused_for_its_embedder():
+    """A CLIP-family model is fetched on the user's request: its pack installs, and what the model
+    needs is said when it is loaded (clip_embedders.availability)."""
+    from geoloc_core.identity import EmbedderIdentity
+    from geoloc_core.packs import embedder_problem
+
+    clip = EmbedderIdentity("clip_vit_b32", "a" * 64, "projection", "openai/clip-vit-base-patch32@abc", 512)
+    assert embedder_problem(clip) is None
+    assert "cannot load" in embedder_problem(EmbedderIdentity("vit_giant_2030", "a" * 64, "avg", "x", 8))
+
+
 def test_altered_member_is_refused_and_nothing_is_installed(packed, tmp_path):
     altered = _rewrite_pack(packed.output, tmp_path / "altered.geolocpack",
                             edit_member=("vectors.f16", lambda data: data[:-2] + bytes([data[-2] ^ 1, data[-1]])))
