@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,8 @@ from geoloc_core.download import DownloadError, part_path
 from geoloc_core.embedders import EmbedderError, embedder_for, load_embedder
 from geoloc_core.progress import Cancelled
 from geoloc_core.sources import from_csv
+
+from .range_server import RangeServer
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 TINY_SIZE = 32
@@ -50,56 +50,18 @@ def git_blob(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-class HubServer:
-    """The hub's listing API and resolve URLs for one repo on 127.0.0.1, with Range support.
-    `drop` names a file whose first transfer closes halfway; `corrupt` one whose bytes get a flipped byte."""
+class HubServer(RangeServer):
+    """The model hub's API listing and its files at COMMIT, served from a folder on 127.0.0.1."""
 
     def __init__(self, folder: Path):
         self.files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-        self.drop: str | None = None
-        self.corrupt: str | None = None
-        self.requests: list[tuple[str, str | None]] = []
-        hub = self
+        super().__init__(self._route)
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                asked = self.headers.get("Range")
-                hub.requests.append((self.path, asked))
-                if self.path.startswith("/api/models/"):
-                    return self._send(json.dumps(hub.listing()).encode(), None)
-                name = self.path.rsplit("/", 1)[-1]
-                if f"/resolve/{COMMIT}/" not in self.path or name not in hub.files:
-                    self.send_error(404)
-                    return
-                data = bytearray(hub.files[name])
-                if hub.corrupt == name:
-                    data[len(data) // 2] ^= 0xFF
-                self._send(bytes(data), asked, drop=hub.drop == name and not any(
-                    path == self.path for path, _ in hub.requests[:-1]))
-
-            def _send(self, data: bytes, asked: str | None, drop: bool = False):
-                start = int(asked.split("=")[1].rstrip("-")) if asked else 0
-                self.send_response(206 if asked else 200)
-                if asked:
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                self.send_header("Content-Length", str(len(data) - start))
-                self.end_headers()
-                body = data[start:]
-                if drop:
-                    self.wfile.write(body[: len(body) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    self.connection.shutdown(2)
-                    return
-                self.wfile.write(body)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+    def _route(self, path: str) -> bytes | None:
+        if path.startswith("/api/models/"):
+            return json.dumps(self.listing()).encode()
+        name = path.rsplit("/", 1)[-1]
+        return self.files.get(name) if f"/resolve/{COMMIT}/" in path else None
 
     def listing(self) -> dict:
         siblings = []
@@ -109,13 +71,6 @@ class HubServer:
                 entry["lfs"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
             siblings.append(entry)
         return {"id": "test/tiny-clip", "sha": COMMIT, "siblings": siblings}
-
-    def transfers(self, name: str) -> list[str | None]:
-        return [asked for path, asked in self.requests if path.endswith("/" + name)]
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +109,7 @@ def test_interrupted_download_resumes_and_loads_through_the_real_model_path(hub,
     from PIL import Image
     from transformers import CLIPModel
 
-    hub.drop = "model.safetensors"
+    hub.drop.add("model.safetensors")
     events = []
     record = download_model("clip_vit_b32", tmp_path, progress=events.append)
     size = len(hub.files["model.safetensors"])
@@ -187,14 +142,14 @@ def test_interrupted_download_resumes_and_loads_through_the_real_model_path(hub,
 
 
 def test_corrupted_weights_are_refused_deleted_and_not_loadable(hub, tmp_path):
-    hub.corrupt = "model.safetensors"
+    hub.corrupt.add("model.safetensors")
     with pytest.raises(DownloadError, match=r"127\.0\.0\.1.*model\.safetensors: checksum mismatch"):
         download_model("clip_vit_l14", tmp_path)
     folder = model_folder("clip_vit_l14", tmp_path)
     assert not (folder / "model.safetensors").exists() and installed_model("clip_vit_l14", tmp_path) is None
     with pytest.raises(EmbedderError, match="download-model clip_vit_l14"):
         load_embedder("clip_vit_l14", tmp_path)
-    hub.corrupt = "config.json"  # a small file kept in git: checked by its blob id
+    hub.corrupt = {"config.json"}  # a small file kept in git: checked by its blob id
     with pytest.raises(DownloadError, match=r"config\.json: checksum mismatch \(git blob"):
         download_model("clip_vit_l14", tmp_path / "fresh")
     assert not (model_folder("clip_vit_l14", tmp_path / "fresh") / "config.json").exists()

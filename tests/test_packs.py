@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import csv
-import http.server
 import json
 import os
-import threading
 import time
 import types
 import zipfile
@@ -36,6 +34,7 @@ from geoloc_core.progress import Cancelled
 from geoloc_core.searchset import ID_STRIDE, SearchSet, open_references
 
 from .conftest import make_photos
+from .range_server import RangeServer
 
 DIMENSION = 1280
 
@@ -186,68 +185,26 @@ def test_cancel_halfway_leaves_nothing_installed_and_keeps_the_old_copy(packed, 
     assert [p.name for p in packs_dir.iterdir()] == ["field"]
 
 
-class PackServer:
-    """An HTTP server on 127.0.0.1 serving one file with Range support; `drop_first` makes the first
-    request close the connection halfway, `corrupt` flips a byte in what it sends."""
-
-    def __init__(self, payload: bytes):
-        self.payload = payload
-        self.drop_first = False
-        self.corrupt = False
-        self.ignore_range = False
-        self.requests: list[str | None] = []
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                data = bytearray(server.payload)
-                if server.corrupt:
-                    data[len(data) // 2] ^= 0xFF
-                asked = self.headers.get("Range")
-                server.requests.append(asked)
-                asked = None if server.ignore_range else asked
-                start = int(asked.split("=")[1].rstrip("-")) if asked else 0
-                self.send_response(206 if asked else 200)
-                if asked:
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                self.send_header("Content-Length", str(len(data) - start))
-                self.end_headers()
-                body = bytes(data[start:])
-                if server.drop_first and len(server.requests) == 1:
-                    self.wfile.write(body[: len(body) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    self.connection.shutdown(2)
-                    return
-                self.wfile.write(body)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/packs/field.geolocpack"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+PACK_PATH = "/packs/field.geolocpack"
 
 
 @pytest.fixture
 def server(packed):
-    serving = PackServer(packed.output.read_bytes())
+    payload = packed.output.read_bytes()
+    serving = RangeServer(lambda path: payload if path == PACK_PATH else None)
+    serving.payload = payload
+    serving.url += PACK_PATH
     yield serving
     serving.close()
 
 
 def test_install_from_url_resumes_an_interrupted_transfer(server, packed, tmp_path):
-    server.drop_first = True
+    server.drop.add("field.geolocpack")
     seen = []
     info = install(server.url, tmp_path / "packs", expected_sha256=packed.info.sha256, progress=seen.append)
     assert info.count == 6 and info.sha256 == packed.info.sha256
     half = (len(server.payload)) // 2
-    assert server.requests == [None, f"bytes={half}-"]
+    assert server.transfers("field.geolocpack") == [None, f"bytes={half}-"]
     assert seen[-1].stage == "install" and any(p.stage == "download" and p.total == len(server.payload) for p in seen)
     assert not any((tmp_path / "packs" / ".downloads").iterdir())
     assert json.loads((info.path / "installed.json").read_text())["source"] == server.url
@@ -257,7 +214,7 @@ def test_download_resumes_from_a_part_left_by_an_earlier_call(server, tmp_path):
     target = tmp_path / "pack.bin"
     part_path(target).write_bytes(server.payload[:1000])
     download(server.url, target)
-    assert target.read_bytes() == server.payload and server.requests == ["bytes=1000-"]
+    assert target.read_bytes() == server.payload and server.transfers("field.geolocpack") == ["bytes=1000-"]
     assert not part_path(target).exists()
 
 
@@ -266,11 +223,11 @@ def test_a_server_that_ignores_ranges_sends_the_whole_file_again(server, tmp_pat
     target = tmp_path / "pack.bin"
     part_path(target).write_bytes(b"x" * 1000)  # a stale part: must not end up in front of the file
     download(server.url, target)
-    assert target.read_bytes() == server.payload and server.requests == ["bytes=1000-"]
+    assert target.read_bytes() == server.payload and server.transfers("field.geolocpack") == ["bytes=1000-"]
 
 
 def test_corrupted_download_is_refused_and_deleted(server, packed, tmp_path):
-    server.corrupt = True
+    server.corrupt.add("field.geolocpack")
     with pytest.raises(DownloadError, match=r"127.0.0.1.*checksum mismatch"):
         install(server.url, tmp_path / "packs", expected_sha256=packed.info.sha256)
     assert installed_packs(tmp_path / "packs") == []
