@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from .download import DownloadError, download, file_sha256
 from .progress import Progress, ProgressCallback, StopCheck, report
 from .storage import atomic_write_json
@@ -331,6 +329,8 @@ def _vision_model(folder: Path):
 def clip_embedder_class():
     """The embedder class, built on first use: it needs torch (through embedders), which listing the
     choices must not import."""
+    import numpy as np
+
     from .embedders import Embedder
 
     class ClipEmbedder(Embedder):

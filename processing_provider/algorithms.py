@@ -213,12 +213,12 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         from ..geoloc_core.embedders import embedder_for
         from ..geoloc_core.locate import Locator
         from ..geoloc_core.searchset import open_references
-        from ..packs_location import packs_dir
+        from ..profile_data import packs_dir
 
         also = (self.parameterAsString(parameters, "ALSO", context) or "").split(";")
         references = [self.parameterAsString(parameters, "DATABASE", context), *filter(None, map(str.strip, also))]
         database = open_references(references, packs_dir())
-        from ..models_location import weights_or_models_dir
+        from ..profile_data import weights_or_models_dir
 
         weights = self.parameterAsString(parameters, "WEIGHTS", context) or None
         return Locator(database, embedder_for(database.identity,
@@ -289,7 +289,7 @@ class BuildDatabase(EngineAlgorithm):
     def execute(self, parameters, context, feedback):
         from ..geoloc_core.database import build_database
         from ..geoloc_core.embedders import load_embedder
-        from ..models_location import weights_or_models_dir
+        from ..profile_data import weights_or_models_dir
 
         candidates = self.read_candidates(parameters, context, feedback)
         architecture = self.parameterAsString(parameters, "ARCHITECTURE", context) or "efficientnet_lite0"
@@ -305,7 +305,7 @@ class BuildDatabase(EngineAlgorithm):
     def download_model(self, architecture: str, feedback) -> None:
         """Fetch a missing CLIP-family model into the profile's models folder, its size in the log first."""
         from ..geoloc_core.clip_embedders import DOWNLOADABLE, availability, download_model, list_model_files
-        from ..models_location import models_dir
+        from ..profile_data import models_dir
 
         if architecture not in DOWNLOADABLE or availability(architecture, models_dir()) is None:
             return
@@ -570,7 +570,7 @@ class LocateWorldwide(EngineAlgorithm):
     def execute(self, parameters, context, feedback):
         from ..geoloc_core.embedders import load_embedder
         from ..geoloc_core.geoclip_prior import locate_worldwide
-        from ..models_location import models_dir
+        from ..profile_data import models_dir
 
         if self.parameterAsBool(parameters, "DOWNLOAD", context):
             BuildDatabase.download_model(self, "geoclip", feedback)

@@ -60,7 +60,7 @@ def test_processing_builds_with_download_and_locates_with_the_geoclip_estimator(
     from qgis.core import QgsApplication
 
 
-    monkeypatch.setattr(plugin_module("models_location"), "models_dir", lambda: tmp_path / "models")
+    monkeypatch.setattr(plugin_module("profile_data"), "models_dir", lambda: tmp_path / "models")
     monkeypatch.setattr(plugin_module("geoloc_core.geoclip_prior"), "gallery_for", lambda cache_dir: small_gallery)
     provider = plugin_module("processing_provider.provider").PhotoGeolocatorProvider()
     assert QgsApplication.processingRegistry().addProvider(provider)

@@ -53,7 +53,7 @@ def test_make_run_starts_qgis_with_the_plugin(tmp_path):
     assert output.is_file(), f"QGIS did not run the check script:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
     state = json.loads(output.read_text())
     assert "photo_geolocator" in state["active"]
-    assert state["dock"] and state["algorithms"] == 5
+    assert state["dock"] and state["algorithms"] == 6
     # a first-time user can locate at once: the starter pack is installed in the profile and ticked
     assert [os.path.basename(p) for p in state["packs"]] == ["world-starter"] and state["can_run"]
     assert not [e for e in state["errors"] if "python" in e[0].lower() or "photo" in e[0].lower()], state["errors"]

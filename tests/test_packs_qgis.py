@@ -76,7 +76,7 @@ def test_geolocate_algorithm_takes_a_pack_file_and_more_databases(qgis_processin
 
     provider = plugin_module("processing_provider.provider").PhotoGeolocatorProvider()
     assert QgsApplication.processingRegistry().addProvider(provider)
-    monkeypatch.setattr(plugin_module("packs_location"), "packs_dir", lambda: tmp_path / "packs")
+    monkeypatch.setattr(plugin_module("profile_data"), "packs_dir", lambda: tmp_path / "packs")
     try:
         own = make_database(tmp_path / "own.geoloc", lite_identity, references(3, 12), unit_vectors(3, 12))
         query = make_photos(tmp_path / "queries", 1, seed=4)[0]

@@ -128,7 +128,7 @@ def test_packaged_zip_loads_in_qgis(qgis_app, qgis_iface, packaged_zip, tmp_path
         _flush_deletions(qgis_app)
         assert qgis.utils.startPlugin(PLUGIN_PACKAGE)
         provider = QgsApplication.processingRegistry().providerById("photo_geolocator")
-        assert len(provider.algorithms()) == 5, "every algorithm must load from the packaged files"
+        assert len(provider.algorithms()) == 6, "every algorithm must load from the packaged files"
         assert qgis.utils.unloadPlugin(PLUGIN_PACKAGE)
         _flush_deletions(qgis_app)
         assert _qgis_state(qgis_iface) == before

@@ -105,7 +105,7 @@ def test_loading_the_plugin_imports_no_heavy_module(plugin_state):
     state = plugin_state(())
     assert state["loaded"] and state["started"] and state["unloaded"]
     assert state["heavy_imported"] == [], "start-up must stay cheap: the engine is imported on first use"
-    assert state["algorithms"] == 5 and not state["setup_visible"]
+    assert state["algorithms"] == 6 and not state["setup_visible"]
 
 
 @pytest.fixture

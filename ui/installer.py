@@ -12,8 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from qgis.core import QgsApplication, QgsTask
+from qgis.core import QgsTask
 from qgis.PyQt.QtCore import pyqtSignal
+
+from ..profile_data import packages_dir
 
 # CPU-only PyTorch builds (a few hundred MB instead of several GB of CUDA libraries).
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -22,7 +24,7 @@ EXTRA_CONSTRAINTS = ("numpy<2",)
 
 
 def packages_folder() -> Path:
-    return Path(QgsApplication.qgisSettingsDirPath()) / "photo_geolocator" / "python-packages"
+    return packages_dir()
 
 
 def activate_packages_folder(folder: Path | None = None) -> bool:

@@ -11,8 +11,8 @@ from qgis.gui import QgsCollapsibleGroupBox
 from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
 
 from ..geoloc_core.clip_embedders import MODEL_CHOICES, availability, download_model, installed_model, list_model_files
-from ..geoloc_core.embedders import DEFAULT_ARCHITECTURE
-from ..models_location import models_dir
+from ..geoloc_core.defaults import DEFAULT_ARCHITECTURE
+from ..profile_data import models_dir
 from .i18n import tr
 
 SETTINGS_MODEL = "photo_geolocator/build_model"

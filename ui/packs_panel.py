@@ -23,7 +23,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..geoloc_core.packs import PACK_SUFFIX, PackError, installed_packs, remove
-from ..packs_location import bundled_packs, packs_dir
+from ..profile_data import bundled_packs, packs_dir
 from .i18n import tr
 
 SETTINGS_UNCHECKED = "photo_geolocator/unchecked_packs"  # packs the user chose not to search
