@@ -316,7 +316,7 @@ def _read_pack_manifest(archive: zipfile.ZipFile, source: str) -> dict:
             raise ValueError(f"format_version {version!r} is not a version number")
     except KeyError:
         raise PackError(f"{source}: not a reference pack ({PACK_MANIFEST} is missing)") from None
-    except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+    except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise PackError(f"{source}: damaged pack ({exc})") from None
     if version > PACK_FORMAT_VERSION:
         raise PackError(f"{source}: made by a newer version of Photo Geolocator (pack format {version}, this version "

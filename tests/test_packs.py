@@ -139,6 +139,24 @@ def test_newer_format_and_unknown_embedder_are_refused_with_the_file_named(packe
     assert [p.name for p in (tmp_path / "packs").iterdir()] == []
 
 
+def test_a_flipped_byte_in_the_compressed_manifest_is_a_damaged_pack(packed, tmp_path):
+    """The flipped byte may break the deflate stream itself (zlib.error), not only the CRC."""
+    data = bytearray(packed.output.read_bytes())
+    with zipfile.ZipFile(packed.output) as archive:
+        info = archive.getinfo(PACK_MANIFEST)
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    name_length, extra_length = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little"), \
+        int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_length + extra_length
+    for offset in range(start, start + min(info.compress_size, 64)):
+        damaged = bytearray(data)
+        damaged[offset] ^= 0xFF
+        (tmp_path / "damaged.geolocpack").write_bytes(damaged)
+        with pytest.raises(PackError, match=r"damaged.geolocpack: (damaged pack|not a reference pack)"):
+            install(tmp_path / "damaged.geolocpack", tmp_path / "packs")
+    assert installed_packs(tmp_path / "packs") == []
+
+
 def test_a_pack_of_a_downloadable_model_is_not_refused_for_its_embedder():
     """A CLIP-family model is fetched on the user's request: its pack installs, and what the model
     needs is said when it is loaded (clip_embedders.availability)."""
