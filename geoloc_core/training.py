@@ -278,12 +278,15 @@ def train_head(features: np.ndarray, lat, lon, groups: np.ndarray, options: Trai
             optimiser.step()
             total += float(loss.detach()) * len(batch)
         head.eval()
-        with torch.no_grad():
+        with torch.no_grad():  # batch by batch: all validation logits at once are photos x cells (OOM at 1M)
             monitored = val_idx if len(val_idx) else train_idx
-            logits = torch.cat([head(_rows(features, monitored[start:start + 8192]))[1]
-                                for start in range(0, len(monitored), 8192)])
-            val_loss = float(F.cross_entropy(logits, y[monitored]))
-            accuracy = float((logits.argmax(dim=1) == y[monitored]).float().mean())
+            loss_sum, correct = 0.0, 0
+            for start in range(0, len(monitored), 8192):
+                rows = monitored[start:start + 8192]
+                logits = head(_rows(features, rows))[1]
+                loss_sum += float(F.cross_entropy(logits, y[rows], reduction="sum"))
+                correct += int((logits.argmax(dim=1) == y[rows]).sum())
+            val_loss, accuracy = loss_sum / len(monitored), correct / len(monitored)
         result.history.append((epoch, total / max(len(train_idx), 1), val_loss, accuracy))
         report(progress, epoch, options.epochs, "train", f"epoch {epoch}: validation loss {val_loss:.3f}, "
                                                          f"cell accuracy {accuracy:.1%}")
