@@ -1,12 +1,16 @@
 """Distributed build throughput: photos/s of the single-process shard build and of the Ray build with
 1 and 2 workers, on the same WebDataset shards, in one run; and Ray's overhead at 1 worker.
 
-    python bench/distributed.py [--photos 300] [--per-shard 50]
+    python bench/distributed.py [--photos N] [--per-shard 50]
 
-The shards are packed from ../shared (flickr-cc, then im2gps3k-cc) into a temporary folder. Each build
-starts from an empty database and includes the merge and the index. The local Ray is started once,
-before the Ray builds, and its start is reported apart (on a cluster it is already running); each
-Ray build still pays for starting its worker processes and loading the network in each actor.
+The shards are packed from ../shared (flickr-cc, then im2gps3k-cc; by default every located photo,
+the largest set at hand) into a temporary folder. Each build starts from an empty database and includes
+the merge and the index. The local Ray is started once, before the Ray builds, and its start is reported
+apart (on a cluster it is already running); each Ray build still pays for starting its embedding
+actor (a new process that imports torch and loads the network), which the single-process build, handed
+a loaded network, does not. Besides the whole build's rate, each line splits the time into the wait for
+the first embedded shard (start-up) and the rate from there on (streaming), so that a fixed start-up
+cost is not mistaken for a per-photo one.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from geoloc_core.shards import build_from_shards, pack_shards
 OVERHEAD_TARGET = 0.15
 
 
-def located_photos(count: int) -> list[tuple[Path, dict]]:
+def located_photos(count: int | None) -> list[tuple[Path, dict]]:
     photos = []
     for collection in ("flickr-cc", "im2gps3k-cc"):
         folder = shared(collection)
@@ -40,26 +44,38 @@ def located_photos(count: int) -> list[tuple[Path, dict]]:
             for row in csv.DictReader(handle):
                 photos.append((folder / row["path"], {"lat": float(row["lat"]), "lon": float(row["lon"]),
                                                       "licence": row["licence"], "author": row["flickr_owner"]}))
-    if len(photos) < count:
+    if count and len(photos) < count:
         raise SystemExit(f"only {len(photos)} located photos in ../shared; ask for fewer")
-    return photos[:count]
+    return photos[:count] if count else photos
 
 
 def timed(label: str, build) -> float:
+    """Runs build(progress) and prints its rate, its start-up (until the first shard is embedded) and its
+    streaming rate (photos after the first shard over the time after it). Returns the whole build's rate."""
+    first_shard = []
+
+    def progress(step):
+        if step.stage == "embed" and step.done > 0 and not first_shard:
+            first_shard.append((time.perf_counter(), step.done / step.total))
+
     started = time.perf_counter()
-    database, report = build()
+    database, report = build(progress)
     seconds = time.perf_counter() - started
     count = database.count
     database.close()
     rate = report.added / seconds
-    print(f"{label:<28} {report.added:5d} photos in {seconds:7.1f} s = {rate:6.1f} photos/s ({count} in the database; "
-          f"load average {os.getloadavg()[0]:.1f})")
+    line = f"{label:<24} {report.added:5d} photos in {seconds:6.1f} s = {rate:5.1f} photos/s"
+    if first_shard:
+        at, share_done = first_shard[0]
+        streaming = report.added * (1 - share_done) / (started + seconds - at)
+        line += f"; start-up {at - started:5.1f} s, then {streaming:5.1f} photos/s"
+    print(f"{line} ({count} in the database; load average {os.getloadavg()[0]:.1f})", flush=True)
     return rate
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=int, default=300)
+    parser.add_argument("--photos", type=int, help="how many of the located photos (default: all of them)")
     parser.add_argument("--per-shard", type=int, default=50)
     args = parser.parse_args()
     import ray
@@ -71,21 +87,25 @@ def main() -> None:
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        shards = pack_shards(located_photos(args.photos), scratch / "shards", args.per_shard)
-        print(f"{args.photos} photos in {len(shards)} shards of {args.per_shard}")
-        before = timed("single process", lambda: build_from_shards(scratch / "single1.geoloc", shards, embedder))
+        photos = located_photos(args.photos)
+        shards = pack_shards(photos, scratch / "shards", args.per_shard)
+        print(f"{len(photos)} photos in {len(shards)} shards of {args.per_shard}")
+        before = timed("single process",
+                       lambda progress: build_from_shards(scratch / "single1.geoloc", shards, embedder, progress=progress))
         started = time.perf_counter()
         start_ray(ray, None, 2)
         print(f"local Ray started in {time.perf_counter() - started:.1f} s (not counted below)")
         try:
             rates = {workers: timed(f"ray, {workers} worker{'s' if workers > 1 else ''}",
-                                    lambda workers=workers: build_on_ray(scratch / f"ray{workers}.geoloc", shards,
-                                                                         embedder, workers=workers))
+                                    lambda progress, workers=workers: build_on_ray(
+                                        scratch / f"ray{workers}.geoloc", shards, embedder, workers=workers,
+                                        progress=progress))
                      for workers in (1, 2)}
         finally:
             ray.shutdown()
         # the machine's load drifts: the single-process build again, after, and the mean of both
-        after = timed("single process, again", lambda: build_from_shards(scratch / "single2.geoloc", shards, embedder))
+        after = timed("single process, again",
+                      lambda progress: build_from_shards(scratch / "single2.geoloc", shards, embedder, progress=progress))
     single = (before + after) / 2
     overhead = single / rates[1] - 1  # the time Ray adds per photo, relative to one process
     print(f"Ray overhead at 1 worker: {overhead:+.1%} (target < {OVERHEAD_TARGET:.0%}: "

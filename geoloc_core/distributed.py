@@ -18,6 +18,7 @@ Ray and pyarrow are optional: `pip install -r requirements-distributed.txt`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -215,18 +216,39 @@ def start_ray(ray, address: str | None = None, workers: int | None = None) -> bo
     where this process is already connected. Returns whether it connected (and should shut down)."""
     if ray.is_initialized():
         return False
-    # the engine travels to the workers (they need the same Python packages installed)
-    options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False,
-               "runtime_env": {"py_modules": [str(Path(__file__).parent)]}}
-    if address is None:
+    options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+    if address is not None:
+        # the engine travels to the cluster's workers (they need the same Python packages installed)
+        options["runtime_env"] = {"py_modules": [str(Path(__file__).parent)]}
+    else:
         # the actors share the cores (see _worker_resources), and one decode task runs beside them, as
         # the decoding thread runs beside the network in the single-process build
         options["num_cpus"] = max(os.cpu_count() or 1, workers or 1) + 1
         # the build runs at the priority of the command that asked for it: Ray's workers default to
         # niceness 15, which lets any other work on the machine starve them (measured: half the speed)
         options["_system_config"] = {"worker_niceness": 0}
-    ray.init(address=address or "local", **options)
+        # a local Ray's workers find the engine through the environment they inherit: a runtime_env
+        # would keep them from reusing Ray's pre-started worker processes (a new process, with its
+        # imports, for every task and actor)
+        with _engine_on_python_path():
+            ray.init(address="local", **options)
+        return True
+    ray.init(address=address, **options)
     return True
+
+
+@contextlib.contextmanager
+def _engine_on_python_path():
+    """PYTHONPATH with the folder holding geoloc_core in front, for the processes started meanwhile."""
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent.parent), before]))
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
 
 
 def _run_pipeline(ray, pending, embedder, identity, columns, address, workers, device, work, weights,
