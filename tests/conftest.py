@@ -153,6 +153,42 @@ def make_photos(folder: Path, count: int, seed: int = 0) -> list[Path]:
     return paths
 
 
+# (latitude, longitude) of the places the located stand-in photos are spread around
+STAND_IN_PLACES = ((48.8566, 2.3522), (-33.8675, 151.2070), (40.7128, -74.0060), (35.6762, 139.6503),
+                   (-22.9068, -43.1729), (64.1466, -21.9426))
+
+
+def make_located_photos(folder: Path, count: int, seed: int = 0, gps_in_exif: bool = True,
+                        places: tuple = STAND_IN_PLACES) -> list[dict]:
+    """Small distinct JPEGs near a few places (within ~10 km), with their location in EXIF GPS (unless not asked), and
+    their rows as a located CSV holds them (path, lat, lon, licence, flickr_owner): a stand-in for the
+    located photos of ../shared where their content does not matter, so that a clone without them
+    still runs those tests."""
+    import numpy as np
+    from PIL import Image
+    from PIL.TiffImagePlugin import IFDRational
+
+    def dms(value: float) -> tuple:
+        seconds = round(abs(value) * 3600 * 100)
+        return (IFDRational(seconds // 360000, 1), IFDRational(seconds // 6000 % 60, 1),
+                IFDRational(seconds % 6000, 100))
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for path in make_photos(folder, count, seed):
+        lat, lon = places[rng.integers(len(places))] + rng.normal(0, 0.05, 2)
+        lat, lon = round(float(lat), 6), round(float(lon), 6)
+        if gps_in_exif:
+            exif = Image.Exif()
+            exif[0x8825] = {1: "N" if lat >= 0 else "S", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)}
+            with Image.open(path) as image:
+                image.load()
+            image.save(path, exif=exif.tobytes(), quality=90)
+        rows.append({"path": str(path), "lat": lat, "lon": lon, "licence": "CC BY 2.0",
+                     "flickr_owner": f"owner{rng.integers(5)}"})
+    return rows
+
+
 @pytest.fixture(scope="session")
 def lite_identity():
     """The bundled embedder's identity (a pack must name an embedder the engine can load), without

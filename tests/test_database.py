@@ -20,7 +20,7 @@ from geoloc_core.database import (
 from geoloc_core.embedders import load_embedder
 from geoloc_core.sources import from_csv, from_folder
 
-from .conftest import REPO_ROOT, flickr_rows, write_csv
+from .conftest import REPO_ROOT, make_located_photos, write_csv
 
 
 def test_build_from_a_folder_lists_photos_without_location(embedder, shared_photos, tmp_path):
@@ -36,8 +36,8 @@ def test_build_from_a_folder_lists_photos_without_location(embedder, shared_phot
     assert {p.name for p in (tmp_path / "walk.geoloc").iterdir()} >= {"manifest.json", "metadata.sqlite", "vectors.f16"}
 
 
-def test_csv_source_keeps_extra_columns_and_reports_bad_rows(flickr_dir, tmp_path):
-    rows = flickr_rows(flickr_dir, 3)
+def test_csv_source_keeps_extra_columns_and_reports_bad_rows(tmp_path):
+    rows = make_located_photos(tmp_path / "photos", 3)
     rows.append({**rows[0], "path": "missing.jpg"})
     rows.append({**rows[1], "lat": "95"})
     rows.append({**rows[2], "lon": "east"})
@@ -49,15 +49,18 @@ def test_csv_source_keeps_extra_columns_and_reports_bad_rows(flickr_dir, tmp_pat
         "latitude/longitude are not numbers"]
 
 
-def test_relative_csv_paths_resolve_against_the_csv_folder(flickr_dir):
-    candidates, skipped = from_csv(flickr_dir / "manifest.csv")
-    assert len(candidates) == 609 and not skipped
-    assert candidates[0].path.is_file()
+def test_relative_csv_paths_resolve_against_the_csv_folder(tmp_path):
+    rows = make_located_photos(tmp_path / "refs" / "photos", 4)
+    relative = [{**row, "path": f"photos/{os.path.basename(row['path'])}"} for row in rows]
+    candidates, skipped = from_csv(write_csv(tmp_path / "refs" / "manifest.csv", relative))
+    assert len(candidates) == 4 and not skipped
+    assert [str(c.path) for c in candidates] == [row["path"] for row in rows] and candidates[0].path.is_file()
 
 
-def test_add_is_incremental_and_reopen_searches(embedder, flickr_dir, tmp_path):
-    first, _ = from_csv(write_csv(tmp_path / "a.csv", flickr_rows(flickr_dir, 12)))
-    grown, _ = from_csv(write_csv(tmp_path / "b.csv", flickr_rows(flickr_dir, 20)))
+def test_add_is_incremental_and_reopen_searches(embedder, tmp_path):
+    rows = make_located_photos(tmp_path / "photos", 20)
+    first, _ = from_csv(write_csv(tmp_path / "a.csv", rows[:12]))
+    grown, _ = from_csv(write_csv(tmp_path / "b.csv", rows))
     database, report = build_database(tmp_path / "f.geoloc", first, embedder, batch_size=5)
     assert report.added == 12
     report = database.add(grown, embedder)
@@ -71,11 +74,12 @@ def test_add_is_incremental_and_reopen_searches(embedder, flickr_dir, tmp_path):
         assert best.path == str(grown[15].path) and similarities[0, 0] == pytest.approx(1.0, abs=1e-3)
 
 
-def test_another_embedder_is_refused_naming_both(embedder, shared_photos, tmp_path):
+def test_another_embedder_is_refused_naming_both(embedder, tmp_path):
     import torch
     import torchvision
 
-    candidates, _ = from_folder(shared_photos / "exif-samples" / "jpg" / "gps")
+    make_located_photos(tmp_path / "photos", 3)
+    candidates, _ = from_folder(tmp_path / "photos")
     build_database(tmp_path / "db.geoloc", candidates[:2], embedder)[0].close()
     weights = tmp_path / "r18.pth"
     torch.save(torchvision.models.resnet18(weights=None).state_dict(), weights)
@@ -88,8 +92,9 @@ def test_another_embedder_is_refused_naming_both(embedder, shared_photos, tmp_pa
 
 
 @pytest.fixture
-def small_database(embedder, shared_photos, tmp_path):
-    candidates, _ = from_folder(shared_photos / "exif-samples" / "jpg" / "gps")
+def small_database(embedder, tmp_path):
+    make_located_photos(tmp_path / "photos", 9)
+    candidates, _ = from_folder(tmp_path / "photos")
     build_database(tmp_path / "db.geoloc", candidates, embedder)[0].close()
     return tmp_path / "db.geoloc"
 
@@ -126,9 +131,9 @@ def test_create_refuses_to_overwrite(small_database, embedder):
 
 
 @pytest.mark.slow
-def test_build_killed_with_sigkill_keeps_committed_work_and_resumes(flickr_dir, tmp_path):
+def test_build_killed_with_sigkill_keeps_committed_work_and_resumes(tmp_path):
     """kill -9 in the middle of a build: the database opens, and a re-run embeds only the rest."""
-    csv_path = write_csv(tmp_path / "refs.csv", flickr_rows(flickr_dir, 160))
+    csv_path = write_csv(tmp_path / "refs.csv", make_located_photos(tmp_path / "photos", 160))
     command = [sys.executable, "-m", "geoloc_core", "--progress", "json", "build", str(tmp_path / "k.geoloc"),
                str(csv_path), "--batch-size", "16"]
     child = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)

@@ -11,6 +11,8 @@ from PIL import Image
 
 from geoloc_core.embedders import EmbedderError, embedder_for, load_embedder
 
+from .conftest import make_photos
+
 
 def test_bundled_backbone_recognises_real_images(embedder):
     logits = embedder.imagenet_logits([Image.fromarray(skimage.data.chelsea()), Image.fromarray(skimage.data.coffee())])
@@ -29,8 +31,8 @@ def test_features_are_normalised_and_identity_is_recorded(embedder):
     assert "mean=std=0.5" in identity.preprocessing
 
 
-def test_same_photo_twice_gives_the_same_features(embedder, shared_photos):
-    path = shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg"
+def test_same_photo_twice_gives_the_same_features(embedder, tmp_path):
+    (path,) = make_photos(tmp_path, 1)
     result = embedder.embed_paths([path, path])
     np.testing.assert_allclose(result.features[0], result.features[1], atol=1e-6)
 

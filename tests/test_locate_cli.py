@@ -1,4 +1,4 @@
-"""Locating real photos, evaluation, and the command line end to end."""
+"""Locating photos (real ones where what they show matters), evaluation, and the command line end to end."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from geoloc_core.geo import haversine_km
 from geoloc_core.locate import DensityOptions, LocateOptions, Locator
 from geoloc_core.sources import from_csv, from_folder
 
-from .conftest import REPO_ROOT, flickr_rows, write_csv
+from .conftest import REPO_ROOT, STAND_IN_PLACES, flickr_rows, make_located_photos, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +28,16 @@ def walk_database(embedder, tmp_path_factory):
     distractors, _ = from_csv(write_csv(tmp / "world.csv", flickr_rows(shared_path("flickr-cc"), 60)))
     database, _ = build_database(tmp / "walk.geoloc", [c for c in walk if c is not query] + distractors, embedder)
     yield database, query
+    database.close()
+
+
+@pytest.fixture(scope="module")
+def stand_in_database(embedder, tmp_path_factory):
+    """30 made-up located photos (where what the photos show does not matter), and one more as a query."""
+    tmp = tmp_path_factory.mktemp("stand-in")
+    references, _ = from_csv(write_csv(tmp / "refs.csv", make_located_photos(tmp / "photos", 31)))
+    database, _ = build_database(tmp / "refs.geoloc", references[:30], embedder)
+    yield database, references[30]
     database.close()
 
 
@@ -47,8 +57,8 @@ def test_a_walk_photo_is_located_in_its_region(walk_database, estimator):
     assert result.density.values.max() > 0 and result.density.values.ndim == 2
 
 
-def test_bad_photos_are_reported_and_skipped(walk_database, tmp_path):
-    database, query = walk_database
+def test_bad_photos_are_reported_and_skipped(stand_in_database, tmp_path):
+    database, query = stand_in_database
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(query.path.read_bytes()[:2000])
     report = Locator(database).locate_paths([broken, query.path, tmp_path / "missing.jpg"])
@@ -56,10 +66,10 @@ def test_bad_photos_are_reported_and_skipped(walk_database, tmp_path):
     assert sorted(f.path for f in report.failed) == sorted([str(broken), str(tmp_path / "missing.jpg")])
 
 
-def test_cancel_between_batches_raises(walk_database):
+def test_cancel_between_batches_raises(stand_in_database):
     from geoloc_core.progress import Cancelled
 
-    database, query = walk_database
+    database, query = stand_in_database
     with pytest.raises(Cancelled):
         Locator(database).locate_paths([query.path] * 4, should_stop=lambda: True)
 
@@ -85,12 +95,14 @@ def _cli(*args, check=True):
     return result
 
 
-def test_cli_build_locate_evaluate_info(shared_photos, tmp_path):
-    walk = shared_photos / "exif-samples" / "jpg" / "gps"
+def test_cli_build_locate_evaluate_info(tmp_path):
+    walk = tmp_path / "walk"
+    make_located_photos(walk, 9, places=STAND_IN_PLACES[:1])  # one town: a density grid of 0.1 degrees
+    first, second = walk / "photo00000.jpg", walk / "photo00001.jpg"
     _cli("--progress", "none", "build", tmp_path / "w.geoloc", walk)
     info = json.loads(_cli("--progress", "json", "info", tmp_path / "w.geoloc").stdout.splitlines()[-1])
     assert info["count"] == 9
-    run = _cli("--progress", "json", "locate", tmp_path / "w.geoloc", walk / "DSCN0010.jpg", walk / "DSCN0012.jpg",
+    run = _cli("--progress", "json", "locate", tmp_path / "w.geoloc", first, second,
                "-k", "5", "--bandwidth", "5", "-o", tmp_path / "out.gpkg", "--density-dir", tmp_path / "density",
                "--density", tmp_path / "run-density.tif")
     events = [json.loads(line) for line in run.stdout.splitlines()]
@@ -101,16 +113,16 @@ def test_cli_build_locate_evaluate_info(shared_photos, tmp_path):
     source = ogr.Open(str(tmp_path / "out.gpkg"))
     counts = {source.GetLayer(i).GetName(): source.GetLayer(i).GetFeatureCount() for i in range(source.GetLayerCount())}
     assert counts == {"predictions": 2, "neighbours": 10, "uncertainty": 4}
-    raster = gdal.Open(str(tmp_path / "density" / "DSCN0010-density.tif"))
+    raster = gdal.Open(str(tmp_path / "density" / "photo00000-density.tif"))
     assert "4326" in raster.GetProjection() and raster.GetGeoTransform()[1] == pytest.approx(0.1)
     stack = gdal.Open(str(tmp_path / "run-density.tif"))
     assert stack.RasterCount == 3, "one raster for the run: all photos, then one band per photo"
-    assert [stack.GetRasterBand(b).GetDescription() for b in (2, 3)] == ["DSCN0010.jpg", "DSCN0012.jpg"]
+    assert [stack.GetRasterBand(b).GetDescription() for b in (2, 3)] == [first.name, second.name]
     import numpy as np
 
     bands = stack.ReadAsArray()
     np.testing.assert_array_equal(bands[0], bands[1:].max(axis=0))
-    again = _cli("locate", tmp_path / "w.geoloc", walk / "DSCN0010.jpg", "-o", tmp_path / "out.gpkg", check=False)
+    again = _cli("locate", tmp_path / "w.geoloc", first, "-o", tmp_path / "out.gpkg", check=False)
     assert again.returncode == 2 and "file exists" in again.stderr
     csv_run = _cli("locate", tmp_path / "w.geoloc", walk, "-o", tmp_path / "out.csv")
     assert (tmp_path / "out-neighbours.csv").is_file() and "wrote" in csv_run.stdout
@@ -133,6 +145,6 @@ def test_each_command_has_help():
         assert "usage:" in _cli(command, "--help").stdout
 
 
-def test_opening_by_identity_the_cli_way(walk_database):
-    database, _ = walk_database
+def test_opening_by_identity_the_cli_way(stand_in_database):
+    database, _ = stand_in_database
     assert ReferenceDatabase.open(database.path).identity == database.identity

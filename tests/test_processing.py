@@ -14,7 +14,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
-from .conftest import PLUGIN_PACKAGE, REPO_ROOT, flickr_rows, write_csv
+from .conftest import PLUGIN_PACKAGE, REPO_ROOT, make_located_photos, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +43,17 @@ def test_provider_lists_its_algorithms_with_help(provider):
 
 
 @pytest.fixture(scope="module")
-def walk_db(run, tmp_path_factory, qgis_processing):
-    from .conftest import shared_path
+def gps(tmp_path_factory):
+    """Nine made-up photos with their location in EXIF (what they show does not matter here)."""
+    folder = tmp_path_factory.mktemp("gps")
+    make_located_photos(folder, 9, seed=3)
+    return folder
 
-    folder = shared_path("photos", "exif-samples", "jpg")
+
+@pytest.fixture(scope="module")
+def walk_db(run, tmp_path_factory, qgis_processing):
+    folder = tmp_path_factory.mktemp("references")
+    make_located_photos(folder, 15, seed=1)
     out = tmp_path_factory.mktemp("proc") / "walk.geoloc"
     result = run("photo_geolocator:build_database", {
         "FOLDER": str(folder), "OUTPUT_DATABASE": str(out), "OUTPUT_REFERENCES": "TEMPORARY_OUTPUT"})
@@ -61,12 +68,11 @@ def test_build_outputs_database_and_reference_layer(walk_db):
     assert {"record_id", "path", "lat", "lon"} <= set(references.fields().names())
 
 
-def test_geolocate_writes_every_output(run, walk_db, shared_photos, tmp_path):
-    gps = shared_photos / "exif-samples" / "jpg" / "gps"
+def test_geolocate_writes_every_output(run, walk_db, gps, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 not really")
     result = run("photo_geolocator:geolocate_photos", {
-        "FILES": f"{gps / 'DSCN0010.jpg'};{gps / 'DSCN0012.jpg'};{broken}", "DATABASE": walk_db["OUTPUT_DATABASE"],
+        "FILES": f"{gps / 'photo00000.jpg'};{gps / 'photo00001.jpg'};{broken}", "DATABASE": walk_db["OUTPUT_DATABASE"],
         "K": 5, "BANDWIDTH": 10, "PREDICTIONS": str(tmp_path / "predictions.gpkg"),
         "NEIGHBOURS": "TEMPORARY_OUTPUT", "UNCERTAINTY": "TEMPORARY_OUTPUT",
         "DENSITY": str(tmp_path / "density.tif"), "DENSITY_RESOLUTION": 0.05})
@@ -81,10 +87,9 @@ def test_geolocate_writes_every_output(run, walk_db, shared_photos, tmp_path):
     assert density.crs() == QgsCoordinateReferenceSystem("EPSG:4326")
 
 
-def test_batch_over_two_inputs(run, walk_db, shared_photos, tmp_path):
-    gps = shared_photos / "exif-samples" / "jpg" / "gps"
+def test_batch_over_two_inputs(run, walk_db, gps, tmp_path):
     counts = []
-    for files in (str(gps / "DSCN0010.jpg"), f"{gps / 'DSCN0021.jpg'};{gps / 'DSCN0025.jpg'}"):
+    for files in (str(gps / "photo00000.jpg"), f"{gps / 'photo00002.jpg'};{gps / 'photo00003.jpg'}"):
         result = run("photo_geolocator:geolocate_photos", {
             "FILES": files, "DATABASE": walk_db["OUTPUT_DATABASE"], "PREDICTIONS": "TEMPORARY_OUTPUT",
             "NEIGHBOURS": "TEMPORARY_OUTPUT"})
@@ -92,17 +97,17 @@ def test_batch_over_two_inputs(run, walk_db, shared_photos, tmp_path):
     assert counts == [1, 2]
 
 
-def test_evaluate_reports_accuracy(run, walk_db, shared_photos):
+def test_evaluate_reports_accuracy(run, walk_db, gps):
     result = run("photo_geolocator:evaluate_accuracy", {
-        "FOLDER": str(shared_photos / "exif-samples" / "jpg" / "gps"), "DATABASE": walk_db["OUTPUT_DATABASE"],
+        "FOLDER": str(gps), "DATABASE": walk_db["OUTPUT_DATABASE"],
         "K": 5, "BANDWIDTH": 5, "TEMPERATURE": 0.05, "OUTPUT": "TEMPORARY_OUTPUT"})
     assert result["OUTPUT"].featureCount() == 9 and result["PHOTOS"] == 9
     assert {"ACC_1KM", "ACC_25KM", "MEDIAN_KM", "MEAN_GEOGUESSR"} <= set(result)
     assert "error_km" in result["OUTPUT"].fields().names()
 
 
-def test_add_from_a_point_layer_with_a_path_field(run, flickr_dir, tmp_path, walk_db):
-    rows = flickr_rows(flickr_dir, 3)
+def test_add_from_a_point_layer_with_a_path_field(run, tmp_path, walk_db):
+    rows = make_located_photos(tmp_path / "more", 3, seed=4)
     layer = QgsVectorLayer("Point?crs=EPSG:3857&field=photo:string", "refs", "memory")
     from qgis.core import QgsFeature, QgsGeometry, QgsPointXY
 
@@ -128,8 +133,9 @@ def test_add_from_a_point_layer_with_a_path_field(run, flickr_dir, tmp_path, wal
     assert added[0]["lat"] == pytest.approx(float(rows[0]["lat"]), abs=1e-6), "reprojected to WGS 84"
 
 
-def test_train_features_and_locate_with_them(run, flickr_dir, tmp_path):
-    csv_path = write_csv(tmp_path / "refs.csv", flickr_rows(flickr_dir, 150))
+def test_train_features_and_locate_with_them(run, tmp_path):
+    rows = make_located_photos(tmp_path / "refs", 150, seed=5)
+    csv_path = write_csv(tmp_path / "refs.csv", rows)
     database = str(tmp_path / "train.geoloc")
     run("photo_geolocator:build_database", {"CSV": str(csv_path), "OUTPUT_DATABASE": database})
     result = run("photo_geolocator:train_features", {"DATABASE": database, "T_MAX": 20, "T_MIN": 4, "GEO_DIM": 32,
@@ -137,7 +143,7 @@ def test_train_features_and_locate_with_them(run, flickr_dir, tmp_path):
     assert result["VIEW"] == "geocells" and result["CELLS"].featureCount() == result["CELL_COUNT"] >= 2
     assert result["CELLS"].geometryType() == 2  # polygons
     located = run("photo_geolocator:geolocate_photos", {
-        "FILES": flickr_rows(flickr_dir, 1)[0]["path"], "DATABASE": database, "ESTIMATOR": 3, "K": 10,
+        "FILES": rows[0]["path"], "DATABASE": database, "ESTIMATOR": 3, "K": 10,
         "PREDICTIONS": "TEMPORARY_OUTPUT", "NEIGHBOURS": "TEMPORARY_OUTPUT"})
     feature = next(located["PREDICTIONS"].getFeatures())
     assert feature["estimator"] == "hybrid"
@@ -158,7 +164,7 @@ def test_bad_inputs_raise_clear_errors(run, walk_db, tmp_path):
         run("photo_geolocator:build_database", {"OUTPUT_DATABASE": str(tmp_path / "x.geoloc")})
 
 
-def test_a_model_chains_build_and_geolocate(run, qgis_processing, flickr_dir, shared_photos, tmp_path):
+def test_a_model_chains_build_and_geolocate(run, qgis_processing, gps, tmp_path):
     from qgis.core import (
         QgsProcessingContext,
         QgsProcessingFeedback,
@@ -168,7 +174,7 @@ def test_a_model_chains_build_and_geolocate(run, qgis_processing, flickr_dir, sh
         QgsProcessingModelOutput,
     )
 
-    csv_path = write_csv(tmp_path / "refs.csv", flickr_rows(flickr_dir, 20))
+    csv_path = write_csv(tmp_path / "refs.csv", make_located_photos(tmp_path / "refs", 20, seed=6))
     model = QgsProcessingModelAlgorithm("build and locate", "tests")
     build = QgsProcessingModelChildAlgorithm("photo_geolocator:build_database")
     build.setChildId("build")
@@ -181,7 +187,7 @@ def test_a_model_chains_build_and_geolocate(run, qgis_processing, flickr_dir, sh
     locate.addParameterSources("DATABASE", [
         QgsProcessingModelChildParameterSource.fromChildOutput("build", "OUTPUT_DATABASE")])
     locate.addParameterSources("FILES", [QgsProcessingModelChildParameterSource.fromStaticValue(
-        str(shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg"))])
+        str(gps / "photo00000.jpg"))])
     output = QgsProcessingModelOutput("predictions")
     output.setChildOutputName("PREDICTIONS")
     output.setChildId("locate")
@@ -201,7 +207,7 @@ def test_a_model_chains_build_and_geolocate(run, qgis_processing, flickr_dir, sh
 
 
 @pytest.mark.slow
-def test_qgis_process_runs_the_plugin_headless(shared_photos, tmp_path):
+def test_qgis_process_runs_the_plugin_headless(gps, tmp_path):
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
@@ -215,26 +221,25 @@ def test_qgis_process_runs_the_plugin_headless(shared_photos, tmp_path):
     assert enable.returncode == 0, enable.stdout + enable.stderr
     database = tmp_path / "walk.geoloc"
     build = subprocess.run(["/usr/bin/qgis_process.bin", "run", "photo_geolocator:build_database", "--",
-                            f"FOLDER={shared_photos / 'exif-samples/jpg/gps'}", f"OUTPUT_DATABASE={database}"],
+                            f"FOLDER={gps}", f"OUTPUT_DATABASE={database}"],
                            env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stdout + build.stderr
     out = tmp_path / "out.gpkg"
     locate = subprocess.run(["/usr/bin/qgis_process.bin", "run", "photo_geolocator:geolocate_photos", "--",
-                             f"FILES={shared_photos / 'exif-samples/jpg/gps/DSCN0010.jpg'}", f"DATABASE={database}",
+                             f"FILES={gps / 'photo00000.jpg'}", f"DATABASE={database}",
                              f"PREDICTIONS={out}", f"NEIGHBOURS={tmp_path / 'n.gpkg'}"],
                             env=env, capture_output=True, text=True)
     assert locate.returncode == 0, locate.stdout + locate.stderr
     assert QgsVectorLayer(str(out), "p", "ogr").featureCount() == 1
 
 
-def test_geolocate_outputs_are_styled_when_loaded(qgis_processing, provider, walk_db, shared_photos, tmp_path):
+def test_geolocate_outputs_are_styled_when_loaded(qgis_processing, provider, walk_db, gps, tmp_path):
     import processing
     from qgis.core import QgsProject
 
-    gps = shared_photos / "exif-samples" / "jpg" / "gps"
     QgsProject.instance().clear()
     processing.runAndLoadResults("photo_geolocator:geolocate_photos", {
-        "FILES": f"{gps / 'DSCN0010.jpg'};{gps / 'DSCN0012.jpg'}", "DATABASE": walk_db["OUTPUT_DATABASE"],
+        "FILES": f"{gps / 'photo00000.jpg'};{gps / 'photo00001.jpg'}", "DATABASE": walk_db["OUTPUT_DATABASE"],
         "K": 5, "BANDWIDTH": 10, "PREDICTIONS": "TEMPORARY_OUTPUT", "NEIGHBOURS": "TEMPORARY_OUTPUT",
         "UNCERTAINTY": "TEMPORARY_OUTPUT", "DENSITY": str(tmp_path / "density.tif"), "DENSITY_RESOLUTION": 0.05})
     loaded = {layer.name(): layer for layer in QgsProject.instance().mapLayers().values()}
@@ -245,7 +250,7 @@ def test_geolocate_outputs_are_styled_when_loaded(qgis_processing, provider, wal
     QgsProject.instance().clear()
 
 
-def test_the_build_log_has_a_line_per_stage_not_per_photo(run, shared_photos, tmp_path):
+def test_the_build_log_has_a_line_per_stage_not_per_photo(run, gps, tmp_path):
     from qgis.core import QgsProcessingFeedback
 
     class Log(QgsProcessingFeedback):
@@ -257,7 +262,7 @@ def test_the_build_log_has_a_line_per_stage_not_per_photo(run, shared_photos, tm
             self.lines.append(text)
 
     log = Log()
-    run("photo_geolocator:build_database", {"FOLDER": str(shared_photos / "exif-samples" / "jpg" / "gps"),
+    run("photo_geolocator:build_database", {"FOLDER": str(gps),
                                             "OUTPUT_DATABASE": str(tmp_path / "log.geoloc")}, feedback=log)
     assert 1 <= len(log.lines) <= 4 and len(set(log.lines)) == len(log.lines), log.lines
 
