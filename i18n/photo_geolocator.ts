@@ -100,6 +100,14 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gallery points (top-k)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Neighbours (k)</source>
         <translation type="unfinished"></translation>
     </message>

@@ -30,6 +30,28 @@ def test_adding_heic_photos_in_the_qgis_application_reads_their_gps_without_cras
     assert not [e for e in state["errors"] if "python" in e[0].lower()], state["errors"]
 
 
+# steps a generator `walk()` on the Qt event loop, one step per timer tick, then quits QGIS
+DRIVER = '''
+driver = walk()
+
+
+def tick():
+    try:
+        next(driver)
+    except StopIteration:
+        finish()
+        return
+    except Exception:
+        state["traceback"] = traceback.format_exc()
+        finish()
+        return
+    QTimer.singleShot(50, tick)
+
+
+QTimer.singleShot(1000, tick)
+'''
+
+
 WALK = '''
 from pathlib import Path
 from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer, QgsWkbTypes
@@ -72,24 +94,7 @@ def walk():
     yield
 
 
-driver = walk()
-
-
-def tick():
-    try:
-        next(driver)
-    except StopIteration:
-        finish()
-        return
-    except Exception:
-        state["traceback"] = traceback.format_exc()
-        finish()
-        return
-    QTimer.singleShot(50, tick)
-
-
-QTimer.singleShot(1000, tick)
-'''
+''' + DRIVER
 
 
 @pytest.mark.slow

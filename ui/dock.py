@@ -39,13 +39,14 @@ from ..geoloc_core import dependencies
 from ..geoloc_core.defaults import (
     DEFAULT_BANDWIDTH_KM,
     DEFAULT_ESTIMATOR,
+    DEFAULT_GALLERY_TOP_K,
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
     training_size_warning,
 )
 from ..geoloc_core.files import PHOTO_EXTENSIONS
 from ..geoloc_core.packs import credit_line
-from .engine import ExternalEngine, InProcessEngine, LocateRequest
+from .engine import ExternalEngine, InProcessEngine, LocateRequest, WorldwideRequest
 from .i18n import tr
 from .tasks import EngineTask
 
@@ -64,6 +65,8 @@ SETTINGS_LAST_FOLDER = "photo_geolocator/last_folder"
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 2  # index of the row's result in the run
 PATH_ROLE = Qt.ItemDataRole.UserRole
 HAS_GPS_ROLE = Qt.ItemDataRole.UserRole + 1  # the photo's EXIF GPS as [lat, lon], or None
+REFERENCES, WORLDWIDE = "references", "world"  # what a run searches (the Search choice)
+WORLDWIDE_SOURCE = "GeoCLIP GPS gallery"  # the "database" a worldwide run's layers name
 
 
 def thumbnail(path: str, size: int) -> QPixmap:
@@ -176,7 +179,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self._build_ui()
         QgsProject.instance().cleared.connect(self.clear_results)  # New project / opening another
         self.refresh_dependencies()
-        self._update_buttons()
+        self.refresh_choices()
 
     # -- layout ------------------------------------------------------------------------------------
 
@@ -272,6 +275,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         from .models_panel import ModelsPanel
 
         self.models_panel = ModelsPanel(self, body)
+        self.models_panel.changed.connect(self.refresh_choices)
         layout.addWidget(self.models_panel)
 
         photos_box = QgsCollapsibleGroupBox(tr("Photos to locate"), body)
@@ -305,6 +309,27 @@ class PhotoGeolocatorDock(QgsDockWidget):
         parameters_box = QgsCollapsibleGroupBox(tr("Parameters"), body)
         form = QFormLayout(parameters_box)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow panel: fields under labels
+        self.mode_combo = QComboBox(parameters_box)
+        self.mode_combo.setObjectName("modeCombo")
+        self.mode_combo.addItem("The reference database and ticked packs", REFERENCES)
+        self.mode_combo.addItem("Worldwide: GeoCLIP's GPS gallery (no database)", WORLDWIDE)
+        self.mode_combo.setToolTip("Worldwide needs no reference database: GeoCLIP (downloaded under Feature model) "
+                                   "scores each photo against 100,000 places of its GPS gallery")
+        self.mode_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mode_combo.setMinimumContentsLength(14)
+        self.mode_combo.currentIndexChanged.connect(self._mode_changed)
+        form.addRow(tr("Search"), self.mode_combo)
+        self.worldwide_label = QLabel(parameters_box)
+        self.worldwide_label.setObjectName("worldwideLabel")
+        self.worldwide_label.setWordWrap(True)
+        form.addRow(self.worldwide_label)
+        self.top_k_label = QLabel(tr("Gallery points (top-k)"), parameters_box)
+        self.top_k_spin = QSpinBox(parameters_box)
+        self.top_k_spin.setRange(1, 100_000)
+        self.top_k_spin.setValue(DEFAULT_GALLERY_TOP_K)
+        self.top_k_spin.setToolTip("How many of the gallery's most probable places are kept per photo (shown as "
+                                   "its neighbours and measured for its uncertainty)")
+        form.addRow(self.top_k_label, self.top_k_spin)
         self.k_spin = QSpinBox(parameters_box)
         self.k_spin.setRange(1, 1000)
         self.k_spin.setValue(DEFAULT_K)
@@ -428,6 +453,46 @@ class PhotoGeolocatorDock(QgsDockWidget):
                   + 2 * self.scroll.frameWidth() + 4)
         self.setMinimumWidth(max(PANEL_WIDTH, needed))
 
+    # -- what a run can search and estimate with -------------------------------------------------
+
+    def worldwide_problem(self) -> str | None:
+        """Why the worldwide search cannot run now (the GeoCLIP model or its packages); None when it can."""
+        return self.engine.model_problem("geoclip", self.models_panel.folder)
+
+    def geoclip_estimator_problem(self) -> str | None:
+        if self.database is not None and self.database.architecture == "geoclip":
+            return None
+        return ("needs a reference database built with GeoCLIP (Feature model: GeoCLIP image encoder); "
+                "without one, choose Search: Worldwide")
+
+    def refresh_choices(self) -> None:
+        """Enable the choices that can run now; the others are disabled and say what they need."""
+        problems = {WORLDWIDE: self.worldwide_problem(), "geoclip": self.geoclip_estimator_problem()}
+        for combo, data, fallback in ((self.mode_combo, WORLDWIDE, REFERENCES),
+                                      (self.estimator_combo, "geoclip", DEFAULT_ESTIMATOR)):
+            index = combo.findData(data)
+            combo.model().item(index).setEnabled(problems[data] is None)
+            combo.setItemData(index, problems[data] or None, Qt.ItemDataRole.ToolTipRole)
+            if problems[data] and combo.currentData() == data:
+                combo.setCurrentIndex(combo.findData(fallback))
+        problem = problems[WORLDWIDE]
+        self.worldwide_label.setText(f"<small>Worldwide: {problem}</small>" if problem else "")
+        self.worldwide_label.setVisible(problem is not None)
+        self._mode_changed()
+
+    def worldwide(self) -> bool:
+        return self.mode_combo.currentData() == WORLDWIDE
+
+    def _mode_changed(self, _index=None) -> None:
+        """A worldwide run has no k, estimator, bandwidth or density; a search of references no top-k."""
+        worldwide = self.worldwide()
+        for widget in (self.k_spin, self.estimator_combo, self.bandwidth_spin, self.density_check,
+                       self.resolution_spin, self.extent_combo, self.output_widget):
+            widget.setEnabled(not worldwide)
+        self.top_k_label.setVisible(worldwide)
+        self.top_k_spin.setVisible(worldwide)
+        self._update_buttons()
+
     # -- dependencies ----------------------------------------------------------------------------
 
     def refresh_dependencies(self) -> None:
@@ -520,7 +585,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.database = None
         self.database_label.setText(tr("No reference database is open yet."))
         self.refresh_dependencies()
-        self._update_buttons()
+        self.refresh_choices()
 
     # -- messages --------------------------------------------------------------------------------
 
@@ -560,7 +625,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.add_refs_button.setEnabled(idle and has_database)
         self.train_button.setEnabled(idle and has_database)
         self.coverage_button.setEnabled(has_database)
-        self.run_button.setEnabled(idle and bool(self.reference_paths()))
+        self.run_button.setEnabled(idle and (self.worldwide_problem() is None if self.worldwide()
+                                             else bool(self.reference_paths())))
         self.packs_panel.set_idle(idle)
         self.models_panel.set_idle(idle)
         self.cancel_button.setEnabled(self.task is not None)
@@ -620,7 +686,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.database_label.setToolTip(f"{info.path}\nEngine: {self.engine.label}")
         for warning in info.warnings:
             self.message(warning, Qgis.MessageLevel.Warning)
-        self._update_buttons()
+        self.refresh_choices()
 
     def choose_build_source(self, folder: bool) -> None:
         if folder:
@@ -798,8 +864,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
     def start_run(self) -> None:
         if self._busy():
             return
-        if not self.reference_paths():
-            self.message("Open or build a reference database, or tick a reference pack, first.",
+        worldwide = self.worldwide()
+        problem = self.worldwide_problem() if worldwide else None
+        if problem or not (worldwide or self.reference_paths()):
+            self.message(f"Worldwide: {problem}" if problem else
+                         "Open or build a reference database, or tick a reference pack, first.",
                          Qgis.MessageLevel.Warning)
             return
         photos = [self.photo_list.item(i) for i in range(self.photo_list.count())]
@@ -809,25 +878,36 @@ class PhotoGeolocatorDock(QgsDockWidget):
         if not paths:
             self.message("Add photos to locate first.", Qgis.MessageLevel.Warning)
             return
-        request = self.locate_request(paths)
         self.run_count += 1  # numbers stay unique in the session although the panel shows the last run only
         number = self.run_count
         folder = self.density_folder()
-        engine, database = self.engine, " + ".join(Path(p).name.removesuffix(".geoloc") for p in self.reference_paths())
+        engine = self.engine
+        if worldwide:
+            request = WorldwideRequest(paths, self.top_k_spin.value(), str(self.models_panel.folder))
+            database = WORLDWIDE_SOURCE
+            parameters = {"search": "worldwide (GeoCLIP GPS gallery, no database)", "top_k": request.top_k}
+
+            def locate(progress, should_stop):
+                return engine.locate_worldwide(request, progress, should_stop)
+        else:
+            request = self.locate_request(paths)
+            database = " + ".join(Path(p).name.removesuffix(".geoloc") for p in self.reference_paths())
+            parameters = {"database": request.database, "also": "; ".join(request.also), "k": request.k,
+                          "estimator": request.estimator,
+                          "bandwidth_km": request.bandwidth_km, "temperature": request.temperature,
+                          "density_resolution_deg": request.density_resolution,
+                          "density_extent": "world" if request.density_world else "around"}
+
+            def locate(progress, should_stop):
+                return engine.locate(request, folder, number, progress, should_stop)
         run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
         known = {item.data(PATH_ROLE): tuple(item.data(HAS_GPS_ROLE)) for item in photos if item.data(HAS_GPS_ROLE)}
-        parameters = {"database": request.database, "also": "; ".join(request.also), "k": request.k,
-                      "estimator": request.estimator,
-                      "bandwidth_km": request.bandwidth_km, "temperature": request.temperature,
-                      "density_resolution_deg": request.density_resolution,
-                      "density_extent": "world" if request.density_world else "around"}
-
         needs_base_map = not QgsProject.instance().mapLayers()
 
         def work(progress, should_stop):
             from .results import LocateRun, tiles_reachable
 
-            outcome = engine.locate(request, folder, number, progress, should_stop)
+            outcome = locate(progress, should_stop)
             return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path,
                              parameters=parameters, known=known, online=needs_base_map and tiles_reachable())
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from qgis.core import Qgis, QgsSettings
 from qgis.gui import QgsCollapsibleGroupBox
+from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
 
 from ..geoloc_core.clip_embedders import MODEL_CHOICES, availability, download_model, installed_model, list_model_files
@@ -19,6 +20,8 @@ SETTINGS_MODEL = "photo_geolocator/build_model"
 
 
 class ModelsPanel(QgsCollapsibleGroupBox):
+    changed = pyqtSignal()  # a model was chosen or downloaded: what can run may have changed
+
     def __init__(self, dock, parent=None):
         super().__init__(tr("Feature model"), parent)
         self.dock = dock
@@ -71,6 +74,7 @@ class ModelsPanel(QgsCollapsibleGroupBox):
             text = self.problem()
         self.status_label.setText(f"<small>{text}</small>")
         self.download_button.setVisible(name in MODEL_CHOICES and record is None)
+        self.changed.emit()
 
     def set_idle(self, idle: bool) -> None:
         self.model_combo.setEnabled(idle)
