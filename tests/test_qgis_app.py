@@ -9,9 +9,16 @@ from .qgis_app import needs_xvfb, run_in_qgis
 
 ADD_HEIC = '''
 def add():
-    dock.add_photos(PHOTOS)
-    state["items"] = [dock.photo_list.item(i).text() for i in range(dock.photo_list.count())]
-    state["icons"] = [not dock.photo_list.item(i).icon().isNull() for i in range(dock.photo_list.count())]
+    dock.photos.add_photos(PHOTOS)
+    QTimer.singleShot(100, guarded(read))
+
+
+def read():  # once the photos have been read in the background
+    if dock.photos.reading():
+        QTimer.singleShot(100, guarded(read))
+        return
+    state["items"] = [dock.photos.photo_list.item(i).text() for i in range(dock.photos.photo_list.count())]
+    state["icons"] = [not dock.photos.photo_list.item(i).icon().isNull() for i in range(dock.photos.photo_list.count())]
     finish()
 
 
@@ -60,26 +67,27 @@ from photo_geolocator.ui.results import stored_project_uri
 
 
 def idle():
-    while dock.task is not None:
+    while dock.task is not None or dock.photos.reading():
         yield
 
 
 def walk():
     dock.show()
-    dock.build_database(REFERENCES, DATABASE)
+    dock.database_section.build_database(REFERENCES, DATABASE)
     yield from idle()
     state["database"] = dock.database.count if dock.database else None
-    dock.add_photos(PHOTOS)
-    state["marked"] = sum("GPS" in dock.photo_list.item(i).text() for i in range(dock.photo_list.count()))
+    dock.photos.add_photos(PHOTOS)
+    yield from idle()
+    state["marked"] = sum("GPS" in dock.photos.photo_list.item(i).text() for i in range(dock.photos.photo_list.count()))
     runs = []
     dock.runFinished.connect(runs.append)
-    dock.k_spin.setValue(5)
+    dock.options.k_spin.setValue(5)
     dock.run_button.click()
     yield from idle()
     run = runs[0]
     state["located"] = len(run.results)
     state["run_layers"] = sorted(QgsProject.instance().mapLayer(i).name() for i in run.layer_ids.values())
-    state["exported"] = dock.export_run(run, EXPORT)
+    state["exported"] = dock.results_section.export_run(run, EXPORT)
     iface.newProject(False)
     yield
     project = QgsProject.instance()

@@ -43,26 +43,28 @@ def test_worldwide_is_disabled_with_its_reason_until_geoclip_is_here_then_locate
         dock, qgis_app, qgis_iface, hub, small_gallery, tmp_path, monkeypatch, plugin_module):  # noqa: F811
     monkeypatch.setattr(plugin_module("geoloc_core.geoclip_prior"), "gallery_for", lambda cache_dir: small_gallery)
     dock.models_panel.folder = tmp_path / "models"
-    dock.refresh_choices()
-    world = dock.mode_combo.findData("world")
-    reason = dock.mode_combo.itemData(world, Qt.ItemDataRole.ToolTipRole)
-    assert not dock.mode_combo.model().item(world).isEnabled(), "not offered before the model is here"
+    dock.options.refresh_choices()
+    world = dock.options.mode_combo.findData("world")
+    reason = dock.options.mode_combo.itemData(world, Qt.ItemDataRole.ToolTipRole)
+    assert not dock.options.mode_combo.model().item(world).isEnabled(), "not offered before the model is here"
     assert "download-model geoclip" in reason and "about 1.7 GB" in reason
-    assert dock.worldwide_label.isVisibleTo(dock) and reason in dock.worldwide_label.text()
+    assert dock.options.worldwide_label.isVisibleTo(dock) and reason in dock.options.worldwide_label.text()
     make_geotagged_csv(tmp_path / "photos")
-    dock.add_photos([str(tmp_path / "photos" / "p1.jpg"), str(tmp_path / "photos" / "p2.jpg")])
+    dock.photos.add_photos([str(tmp_path / "photos" / "p1.jpg"), str(tmp_path / "photos" / "p2.jpg")])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
     assert dock.database is None and not dock.run_button.isEnabled(), "nothing to search yet: nothing to click"
-    dock.mode_combo.setCurrentIndex(world)  # forced, as a script could: it says what it needs and starts nothing
+    dock.options.mode_combo.setCurrentIndex(world)  # forced, as a script could: it says what it needs and starts nothing
     dock.start_run()
     assert dock.task is None
     assert any("download-model geoclip" in m for m in qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Warning))
 
     download_with_the_panel(dock, qgis_app, "geoclip", monkeypatch)
-    assert dock.mode_combo.model().item(world).isEnabled() and not dock.worldwide_label.isVisibleTo(dock)
-    dock.mode_combo.setCurrentIndex(world)
-    assert dock.top_k_spin.isVisibleTo(dock) and not dock.k_spin.isEnabled() and not dock.density_check.isEnabled()
+    assert dock.options.mode_combo.model().item(world).isEnabled() and not dock.options.worldwide_label.isVisibleTo(dock)
+    dock.options.mode_combo.setCurrentIndex(world)
+    options = dock.options
+    assert options.top_k_spin.isVisibleTo(dock) and not options.k_spin.isEnabled() and not options.density_check.isEnabled()
     assert dock.run_button.isEnabled(), "a user with no database can run"
-    dock.top_k_spin.setValue(7)
+    dock.options.top_k_spin.setValue(7)
     finished = []
     dock.runFinished.connect(finished.append)
     dock.run_button.click()
@@ -81,7 +83,7 @@ def test_worldwide_is_disabled_with_its_reason_until_geoclip_is_here_then_locate
     assert "img src" in predictions.mapTipTemplate() and "top_k=7" in predictions.abstract(), "styled as usual"
     assert layers["Neighbours"].featureCount() == 14, "the top-7 gallery points of each photo"
     assert layers["Uncertainty (50% / 90%)"].featureCount() == 4
-    assert dock.results_table.rowCount() == 2
+    assert dock.results_section.results_table.rowCount() == 2
 
 
 def test_the_geoclip_estimator_is_offered_with_a_geoclip_database_only(
@@ -89,22 +91,23 @@ def test_the_geoclip_estimator_is_offered_with_a_geoclip_database_only(
     monkeypatch.setattr(plugin_module("geoloc_core.geoclip_prior"), "gallery_for", lambda cache_dir: small_gallery)
     dock.models_panel.folder = tmp_path / "models"
     download_with_the_panel(dock, qgis_app, "geoclip", monkeypatch)
-    estimator = dock.estimator_combo.findData("geoclip")
-    assert not dock.estimator_combo.model().item(estimator).isEnabled()
-    assert "built with GeoCLIP" in dock.estimator_combo.itemData(estimator, Qt.ItemDataRole.ToolTipRole)
+    estimator = dock.options.estimator_combo.findData("geoclip")
+    assert not dock.options.estimator_combo.model().item(estimator).isEnabled()
+    assert "built with GeoCLIP" in dock.options.estimator_combo.itemData(estimator, Qt.ItemDataRole.ToolTipRole)
 
     photos = make_geotagged_csv(tmp_path / "photos")
     dock.models_panel.model_combo.setCurrentIndex(dock.models_panel.model_combo.findData("geoclip"))
     try:
-        dock.build_database(photos, tmp_path / "geo.geoloc")
+        dock.database_section.build_database(photos, tmp_path / "geo.geoloc")
         wait_until_idle(dock, qgis_app)
     finally:
         dock.models_panel.model_combo.setCurrentIndex(0)
     assert dock.database is not None and dock.database.architecture == "geoclip"
-    assert dock.estimator_combo.model().item(estimator).isEnabled()
-    dock.estimator_combo.setCurrentIndex(estimator)
-    dock.k_spin.setValue(5)
-    dock.add_photos([str(tmp_path / "photos" / "p3.jpg")])
+    assert dock.options.estimator_combo.model().item(estimator).isEnabled()
+    dock.options.estimator_combo.setCurrentIndex(estimator)
+    dock.options.k_spin.setValue(5)
+    dock.photos.add_photos([str(tmp_path / "photos" / "p3.jpg")])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
     finished = []
     dock.runFinished.connect(finished.append)
     dock.start_run()
@@ -115,9 +118,9 @@ def test_the_geoclip_estimator_is_offered_with_a_geoclip_database_only(
     assert layers["Neighbours"].featureCount() == 5
     assert any(isinstance(layer, QgsRasterLayer) for layer in layers.values()), "its density, as any search's"
 
-    dock.use_qgis_python()  # switching the engine closes the database: the estimator is withdrawn again
-    assert not dock.estimator_combo.model().item(estimator).isEnabled()
-    assert dock.estimator_combo.currentData() != "geoclip"
+    dock.setup_section.use_qgis_python()  # switching the engine closes the database: the estimator is withdrawn again
+    assert not dock.options.estimator_combo.model().item(estimator).isEnabled()
+    assert dock.options.estimator_combo.currentData() != "geoclip"
 
 
 def test_worldwide_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_project, plugin_module,
@@ -127,24 +130,26 @@ def test_worldwide_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_pr
     from geoloc_core.clip_embedders import download_model
 
     dock_module = plugin_module("ui.dock")
+    setup_module = plugin_module("ui.setup_section")
     download_model("geoclip", tmp_path / "models")
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "gallery_hook"))  # the child's gallery: 1,500 points
     monkeypatch.setenv("GEOLOC_TEST_GALLERY_ROWS", "1500")
-    QgsSettings().setValue(dock_module.SETTINGS_EXTERNAL_PYTHON, sys.executable)
+    QgsSettings().setValue(setup_module.SETTINGS_EXTERNAL_PYTHON, sys.executable)
     try:
         dock = dock_module.PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
     finally:
-        QgsSettings().remove(dock_module.SETTINGS_EXTERNAL_PYTHON)
+        QgsSettings().remove(setup_module.SETTINGS_EXTERNAL_PYTHON)
     try:
         assert isinstance(dock.engine, plugin_module("ui.engine").ExternalEngine)
         dock.models_panel.folder = tmp_path / "models"
-        dock.refresh_choices()
-        dock.mode_combo.setCurrentIndex(dock.mode_combo.findData("world"))
-        assert dock.worldwide() and dock.run_button.isEnabled()
+        dock.options.refresh_choices()
+        dock.options.mode_combo.setCurrentIndex(dock.options.mode_combo.findData("world"))
+        assert dock.options.worldwide() and dock.run_button.isEnabled()
         make_geotagged_csv(tmp_path / "photos")
-        dock.add_photos([str(tmp_path / "photos" / "p1.jpg"), str(tmp_path / "photos" / "p2.jpg"),
+        dock.photos.add_photos([str(tmp_path / "photos" / "p1.jpg"), str(tmp_path / "photos" / "p2.jpg"),
                          str(tmp_path / "photos" / "missing.jpg")])
-        dock.top_k_spin.setValue(6)
+        wait_until_idle(dock, qgis_app)  # the photos are read in the background
+        dock.options.top_k_spin.setValue(6)
         finished = []
         dock.runFinished.connect(finished.append)
         dock.start_run()
@@ -174,21 +179,22 @@ geoclip_prior.gallery_for = lambda cache_dir: SMALL
 
 
 def idle():
-    while dock.task is not None:
+    while dock.task is not None or dock.photos.reading():
         yield
 
 
 def walk():
     dock.show()
     dock.models_panel.folder = Path(MODELS)
-    dock.refresh_choices()
-    world = dock.mode_combo.findData("world")
-    state["offered"] = dock.mode_combo.model().item(world).isEnabled()
-    dock.mode_combo.setCurrentIndex(world)
-    dock.add_photos(PHOTOS)
+    dock.options.refresh_choices()
+    world = dock.options.mode_combo.findData("world")
+    state["offered"] = dock.options.mode_combo.model().item(world).isEnabled()
+    dock.options.mode_combo.setCurrentIndex(world)
+    dock.photos.add_photos(PHOTOS)
+    yield from idle()
     runs = []
     dock.runFinished.connect(runs.append)
-    dock.top_k_spin.setValue(5)
+    dock.options.top_k_spin.setValue(5)
     state["runnable"] = dock.run_button.isEnabled()
     dock.run_button.click()
     yield from idle()

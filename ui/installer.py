@@ -110,6 +110,9 @@ class InstallTask(QgsTask):
         self.error: str | None = None
         self.log: list[str] = []
 
+    def setOnFinished(self, on_finished) -> None:
+        self._on_finished = on_finished
+
     def _say(self, line: str) -> None:
         self.log.append(line)
         self.logLine.emit(line)

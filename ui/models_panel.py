@@ -84,15 +84,15 @@ class ModelsPanel(QgsCollapsibleGroupBox):
 
     def download(self) -> None:
         """List the files (a few kB) in a task; `_listed` shows the size and asks before the transfer."""
-        if self.dock._busy():
+        if self.dock.busy():
             return
         name, folder = self.chosen(), self.folder
-        self.dock._start_task(f"Asking the model hub about {name}",
+        self.dock.run_task(f"Asking the model hub about {name}",
                               lambda progress, should_stop: list_model_files(name, folder, should_stop=should_stop),
                               lambda task: self._listed(task, name))
 
     def _listed(self, task, name: str) -> None:  # main thread
-        self.dock._task_done()
+        self.dock.task_done()
         if task.error or task.cancelled:
             self.dock.message(task.error or "Cancelled.", Qgis.MessageLevel.Critical if task.error else
                               Qgis.MessageLevel.Info, 0)
@@ -105,13 +105,13 @@ class ModelsPanel(QgsCollapsibleGroupBox):
         if answer != QMessageBox.StandardButton.Yes:
             return
         folder = self.folder
-        self.dock._start_task(f"Downloading {listing.repo_id}",
+        self.dock.run_task(f"Downloading {listing.repo_id}",
                               lambda progress, should_stop: download_model(name, folder, progress=progress,
                                                                            should_stop=should_stop, listing=listing),
                               self._downloaded)
 
     def _downloaded(self, task) -> None:  # main thread
-        self.dock._task_done()
+        self.dock.task_done()
         if task.error:
             self.dock.message(task.error, Qgis.MessageLevel.Critical, 0)
         elif task.cancelled or task.result is None:
