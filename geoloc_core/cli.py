@@ -16,6 +16,7 @@ from .defaults import (
     DEFAULT_ARCHITECTURE,
     DEFAULT_BANDWIDTH_KM,
     DEFAULT_ESTIMATOR,
+    DEFAULT_GALLERY_TOP_K,
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
     ESTIMATORS,
@@ -230,7 +231,8 @@ def _add_model_commands(commands) -> None:
 
     world = commands.add_parser("world", help="locate photos with no reference database, from GeoCLIP's GPS gallery")
     world.add_argument("photos", nargs="+", type=Path, help="photo files or folders")
-    world.add_argument("--top-k", type=positive_int, default=100, help="gallery points kept per photo (default 100)")
+    world.add_argument("--top-k", type=positive_int, default=DEFAULT_GALLERY_TOP_K,
+                       help=f"gallery points kept per photo (default {DEFAULT_GALLERY_TOP_K})")
     world.add_argument("-o", "--output", type=Path, help="write results: .csv, .geojson or .gpkg")
     world.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     _add_model_options(world)

@@ -5,10 +5,13 @@ works without them and without a network.
 
 Nothing is fetched unless asked (`download_model`, CLI `download-model`, the panel's Download button).
 The hub's API lists the model's files at a revision with their sizes and checksums (so the size is
-known before any large transfer), the revision is pinned to the commit it names, and each file comes
-as a plain HTTPS file through download.py (resume from a `.part` file, progress, cancel, SHA-256 for
-the weights, the git blob id for the small JSON files). `complete.json` is written last: a model folder
-without it is never loaded. The hub's address is GEOLOC_MODEL_HUB (default https://huggingface.co),
+known before any large transfer: GET /api/models/{repo}/revision/{revision}?blobs=true, the request
+huggingface_hub's `model_info(files_metadata=True)` makes; `sha` is the commit, each sibling has
+`rfilename`, `size`, `blobId` and, for LFS files, `lfs` = {sha256, size, pointerSize}, where the
+blobId is the pointer's and only `lfs.sha256` identifies the bytes), the revision is pinned to the
+commit it names, and each file comes as a plain HTTPS file through download.py (resume from a `.part`
+file, progress, cancel, SHA-256 for the weights, the git blob id for the small JSON files).
+`complete.json` is written last: a model folder without it is never loaded. The hub's address is GEOLOC_MODEL_HUB (default https://huggingface.co),
 so that tests serve tiny models from 127.0.0.1.
 
 The embedder identity records the hub model id and commit in `preprocessing` and the weights' SHA-256
@@ -112,11 +115,21 @@ def availability(name: str, models_dir: str | os.PathLike | None = None) -> str 
     return _folder_problem(name, model_folder(name, models_dir))
 
 
+def download_problem(name: str, models_dir: str | os.PathLike | None = None) -> str | None:
+    """None when the model's files are here; else the line saying what to download. For a caller whose
+    engine runs in another Python (whose packages it cannot see), the part of `availability` it can check."""
+    return _download_problem(name, model_folder(name, models_dir))
+
+
 def _folder_problem(name: str, folder: Path) -> str | None:
-    spec = choice(name)
     missing = missing_packages(name)
     if missing:
         return f"{name} needs the Python packages {', '.join(missing)}: {INSTALL_HINT}"
+    return _download_problem(name, folder)
+
+
+def _download_problem(name: str, folder: Path) -> str | None:
+    spec = choice(name)
     if _installed_record(folder) is None:
         return (f"{name} needs {spec.repo_id} (about {spec.approx_bytes / 1e9:.1f} GB) downloaded into "
                 f"{folder}: run `python -m geoloc_core download-model {name}` or press Download in the "

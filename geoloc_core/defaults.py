@@ -18,6 +18,7 @@ DEFAULT_ARCHITECTURE = "efficientnet_lite0"
 POOLINGS = ("avg", "max", "gem")  # global pooling of the feature map
 DEFAULT_BANDWIDTH_KM = 1000.0
 DEFAULT_TEMPERATURE = 0.05
+DEFAULT_GALLERY_TOP_K = 100  # GeoCLIP gallery points kept per photo (worldwide mode, no database)
 
 # Learned features (python -m geoloc_core train) have measured no gain up to 6,000 reference photos: on
 # 6,000 Flickr and Street View photos the geocell head reached 1.8% validation cell accuracy and made every

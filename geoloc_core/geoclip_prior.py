@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .defaults import DEFAULT_TEMPERATURE
+from .defaults import DEFAULT_GALLERY_TOP_K, DEFAULT_TEMPERATURE
 from .estimators import Estimate, estimate, uncertainty
 from .geo import haversine_km
 from .progress import ProgressCallback, StopCheck, check_stop, report
 
-GALLERY_TOP_K = 100
+GALLERY_TOP_K = DEFAULT_GALLERY_TOP_K
 # The 100k gallery points lie tens of km apart where photos are dense: a 200 km kernel spreads a
 # point's probability over its region, the scale at which GeoCLIP's top-1 accuracy stops rising fast.
 GALLERY_KERNEL_KM = 200.0

@@ -16,26 +16,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Set-up</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Install missing packages</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Use another Python…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Use QGIS's Python</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Copy details</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Reference database</source>
         <translation type="unfinished"></translation>
     </message>
@@ -72,6 +52,58 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>No reference database is open yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Locate photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source></source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Feature model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reference packs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Install the starter pack</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Install from file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Install from URL…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No pack installed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Photos to locate</source>
         <translation type="unfinished"></translation>
     </message>
@@ -84,10 +116,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Remove</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Clear</source>
         <translation type="unfinished"></translation>
     </message>
@@ -96,7 +124,27 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Results</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export run to GeoPackage…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keep them in a GeoPackage…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Parameters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gallery points (top-k)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -132,63 +180,23 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Locate photos</source>
+        <source>Set-up</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Cancel</source>
+        <source>Install missing packages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Results</source>
+        <source>Use another Python…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Export run to GeoPackage…</source>
+        <source>Use QGIS's Python</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>No reference database is open yet.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source></source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Keep them in a GeoPackage…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cancelling…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Feature model</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Download…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Reference packs</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Install the starter pack</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Install from file…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Install from URL…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No pack installed</source>
+        <source>Copy details</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

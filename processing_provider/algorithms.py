@@ -31,6 +31,7 @@ from .. import layers
 from ..geoloc_core.defaults import (
     DEFAULT_BANDWIDTH_KM,
     DEFAULT_ESTIMATOR,
+    DEFAULT_GALLERY_TOP_K,
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
     training_size_warning,
@@ -558,7 +559,7 @@ class LocateWorldwide(EngineAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=False)
         self.addParameter(QgsProcessingParameterNumber("TOP_K", "Gallery points kept per photo", NUMBER_INTEGER,
-                                                       100, minValue=1, maxValue=100_000))
+                                                       DEFAULT_GALLERY_TOP_K, minValue=1, maxValue=100_000))
         self.addParameter(QgsProcessingParameterBoolean(
             "DOWNLOAD", "Download the geoclip model first if it is missing (needs internet)", defaultValue=False,
             optional=True))

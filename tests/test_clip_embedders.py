@@ -51,26 +51,43 @@ def git_blob(data: bytes) -> str:
 
 
 class HubServer(RangeServer):
-    """The model hub's API listing and its files at COMMIT, served from a folder on 127.0.0.1."""
+    """The model hub's API listing and its files at COMMIT, served from a folder on 127.0.0.1, in the hub's
+    own format (GET /api/models/{repo}/revision/{revision}?blobs=true, as huggingface_hub's
+    `model_info(files_metadata=True)` asks): `sha` is the commit; each sibling has `rfilename`, and with
+    blobs=true `size` (the real file's), `blobId` (the git blob of what git holds: for a file in LFS, its
+    pointer text) and, for LFS files, `lfs` = {sha256, size, pointerSize}. Without blobs=true the siblings
+    are bare names, as on the hub."""
 
     def __init__(self, folder: Path):
         self.files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
         super().__init__(self._route)
 
     def _route(self, path: str) -> bytes | None:
-        if path.startswith("/api/models/"):
-            return json.dumps(self.listing()).encode()
-        name = path.rsplit("/", 1)[-1]
-        return self.files.get(name) if f"/resolve/{COMMIT}/" in path else None
+        route, _, query = path.partition("?")
+        if route.startswith("/api/models/"):
+            repo, _, revision = route.removeprefix("/api/models/").partition("/revision/")
+            if revision not in ("main", COMMIT):
+                return None
+            return json.dumps(self.listing(repo, blobs="blobs=true" in query.split("&"))).encode()
+        name = route.rsplit("/", 1)[-1]
+        return self.files.get(name) if f"/resolve/{COMMIT}/" in route else None
 
-    def listing(self) -> dict:
+    def listing(self, repo: str, blobs: bool = True) -> dict:
         siblings = []
         for name, data in self.files.items():
-            entry = {"rfilename": name, "size": len(data), "blobId": git_blob(data)}
-            if name.endswith(".safetensors"):
-                entry["lfs"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+            if not blobs:
+                siblings.append({"rfilename": name})
+                continue
+            entry = {"rfilename": name, "blobId": git_blob(data), "size": len(data)}
+            if name.endswith(".safetensors"):  # kept in LFS: git holds a pointer, the hub gives its blob id
+                sha256 = hashlib.sha256(data).hexdigest()
+                pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {len(data)}\n"
+                entry["blobId"] = git_blob(pointer.encode())
+                entry["lfs"] = {"sha256": sha256, "size": len(data), "pointerSize": len(pointer)}
             siblings.append(entry)
-        return {"id": "test/tiny-clip", "sha": COMMIT, "siblings": siblings}
+        return {"_id": "0" * 24, "id": repo, "modelId": repo, "private": False, "sha": COMMIT,
+                "lastModified": "2024-02-29T17:13:21.000Z", "tags": ["transformers", "safetensors", "clip"],
+                "library_name": "transformers", "siblings": siblings}
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +156,25 @@ def test_interrupted_download_resumes_and_loads_through_the_real_model_path(hub,
     with pytest.raises(EmbedderError, match=r"model\.safetensors: .* bytes where the download had .* download "
                                             "clip_vit_b32 again"):
         load_embedder("clip_vit_b32", tmp_path)
+
+
+def test_the_listing_is_read_in_the_hubs_format(hub, tmp_path, monkeypatch):
+    from geoloc_core.clip_embedders import list_model_files
+
+    listing = list_model_files("clip_vit_b32", tmp_path)
+    (asked, _), = [r for r in hub.requests if r[0].startswith("/api/")]
+    assert asked == "/api/models/openai/clip-vit-base-patch32/revision/main?blobs=true"
+    assert listing.revision == COMMIT and [f.name for f in listing.files] == list(clip_embedders.MODEL_FILES)
+    files = {f.name: f for f in listing.files}
+    weights = hub.files["model.safetensors"]
+    assert files["model.safetensors"].sha256 == hashlib.sha256(weights).hexdigest(), "LFS: its sha256, not a blob id"
+    assert files["model.safetensors"].size == len(weights)
+    assert files["config.json"].sha256 is None and files["config.json"].blob_id == git_blob(hub.files["config.json"])
+    # a hub answering without blobs=true gives bare names: refused before anything large is fetched
+    monkeypatch.setattr(clip_embedders, "_listing_url", lambda repo, revision: f"{hub.url}/api/models/{repo}/revision/"
+                                                                                f"{revision}")
+    with pytest.raises(DownloadError, match="the listing gives no size or checksum for config.json"):
+        list_model_files("clip_vit_b32", tmp_path / "bare")
 
 
 def test_corrupted_weights_are_refused_deleted_and_not_loadable(hub, tmp_path):

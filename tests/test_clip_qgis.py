@@ -29,7 +29,8 @@ def _download_build_and_locate(dock, panel, qgis_app, qgis_iface, hub, tmp_path,
 
     assert "download-model clip_vit_b32" in panel.status_label.text() and panel.download_button.isVisibleTo(panel)
     photos = make_geotagged_csv(tmp_path / "photos")
-    dock.build_database(photos, tmp_path / "refused.geoloc")  # not downloaded yet: says what it needs, builds nothing
+    # not downloaded yet: says what it needs, builds nothing
+    dock.database_section.build_database(photos, tmp_path / "refused.geoloc")
     assert dock.task is None and not (tmp_path / "refused.geoloc").exists()
     assert any("download-model clip_vit_b32" in m for m in qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Warning))
 
@@ -44,11 +45,12 @@ def _download_build_and_locate(dock, panel, qgis_app, qgis_iface, hub, tmp_path,
     assert "Downloaded: openai/clip-vit-base-patch32@" in panel.status_label.text()
     assert not panel.download_button.isVisibleTo(panel)
 
-    dock.build_database(photos, tmp_path / "clip.geoloc")
+    dock.database_section.build_database(photos, tmp_path / "clip.geoloc")
     wait_until_idle(dock, qgis_app)
     assert dock.database is not None and dock.database.count == 10
     assert dock.database.description.startswith("clip_vit_b32")
-    dock.add_photos([str(tmp_path / "photos" / "p2.jpg")])
+    dock.photos.add_photos([str(tmp_path / "photos" / "p2.jpg")])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
     dock.start_run()
     wait_until_idle(dock, qgis_app)
     assert len(dock.runs[-1].results) == 1

@@ -24,8 +24,9 @@ from .conftest import flickr_rows, write_csv
 
 @pytest.fixture
 def dock(qgis_app, qgis_iface, qgis_new_project, plugin_module, tmp_path):
+    plugin_module("ui.run_options").RunOptions.forget()  # each test starts from a fresh profile's parameters
     widget = plugin_module("ui.dock").PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
-    widget.output_widget.setFilePath(str(tmp_path / "rasters"))
+    widget.options.output_widget.setFilePath(str(tmp_path / "rasters"))
     qgis_iface.messageBar().clear_messages()
     yield widget
     widget.shutdown()
@@ -33,8 +34,9 @@ def dock(qgis_app, qgis_iface, qgis_new_project, plugin_module, tmp_path):
 
 
 def wait_until_idle(dock, qgis_app, timeout=300):
+    """Until the panel's task and its background photo reads have finished."""
     deadline = time.monotonic() + timeout
-    while dock.task is not None:
+    while dock.task is not None or dock.photos.reading():
         assert time.monotonic() < deadline, "the task did not finish in time"
         qgis_app.processEvents()
         time.sleep(0.01)
@@ -59,7 +61,7 @@ def walk_database(tmp_path_factory):
 
 
 def open_database(dock, qgis_app, path):
-    dock.open_database(path)
+    dock.database_section.open_database(path)
     wait_until_idle(dock, qgis_app)
     assert dock.database is not None and dock.database.path == str(path)
 
@@ -70,19 +72,21 @@ def run_groups():
 
 
 def test_build_from_a_folder_in_the_background(dock, qgis_app, qgis_iface, shared_photos, tmp_path):
-    dock.build_database(str(shared_photos / "exif-samples" / "jpg" / "gps"), str(tmp_path / "new.geoloc"))
+    dock.database_section.build_database(str(shared_photos / "exif-samples" / "jpg" / "gps"),
+                                         str(tmp_path / "new.geoloc"))
     assert dock.task is not None and not dock.run_button.isEnabled(), "the run waits for the build"
     wait_until_idle(dock, qgis_app)
     assert dock.database is not None and dock.database.count == 9
-    assert "new" in dock.database_label.text() and "9 photos" in dock.database_label.text()
-    assert str(tmp_path / "new.geoloc") == dock.recent_databases()[0]
-    dock.build_database(str(shared_photos / "exif-samples" / "jpg"), None)  # add more later
+    assert "new" in dock.database_section.label.text() and "9 photos" in dock.database_section.label.text()
+    assert str(tmp_path / "new.geoloc") == dock.database_section.recent_databases()[0]
+    dock.database_section.build_database(str(shared_photos / "exif-samples" / "jpg"), None)  # add more later
     wait_until_idle(dock, qgis_app)
     assert dock.database.count == 15
-    dock.show_coverage()
+    dock.database_section.show_coverage()
+    wait_until_idle(dock, qgis_app)  # the records are read in a task
     coverage = QgsProject.instance().mapLayersByName("References of new")[0]
     assert coverage.featureCount() == 15
-    dock.train_features()  # the advanced action; 15 photos are too few to learn from, and it says so
+    dock.database_section.train_features()  # the advanced action; 15 photos are too few to learn from, says so
     wait_until_idle(dock, qgis_app)
     errors = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical)
     assert any("Training failed" in e and "too few photos" in e for e in errors), errors
@@ -95,10 +99,11 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     gps = shared_photos / "exif-samples" / "jpg" / "gps"
     broken = tmp_path / "broken.jpg"
     broken.write_bytes((gps / "DSCN0010.jpg").read_bytes()[:1500])
-    dock.add_photos([str(gps / "DSCN0010.jpg"), str(gps / "DSCN0012.jpg"), str(broken)])
-    assert dock.photo_list.count() == 3
-    assert "GPS" in dock.photo_list.item(0).text(), "photos that carry EXIF GPS are marked"
-    dock.k_spin.setValue(20)
+    dock.photos.add_photos([str(gps / "DSCN0010.jpg"), str(gps / "DSCN0012.jpg"), str(broken)])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
+    assert dock.photos.photo_list.count() == 3
+    assert "GPS" in dock.photos.photo_list.item(0).text(), "photos that carry EXIF GPS are marked"
+    dock.options.k_spin.setValue(20)
     finished = []
     dock.runFinished.connect(finished.append)
     dock.run_button.click()
@@ -127,11 +132,11 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     assert [n.data(Qt.ItemDataRole.DisplayRole) for n in nodes][-len(labels):] == labels, "a legend entry per step"
     warnings = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Warning)
     assert any("broken.jpg" in w and "damaged or truncated" in w for w in warnings)
-    assert dock.results_table.rowCount() == 2
+    assert dock.results_section.results_table.rowCount() == 2
 
     canvas = qgis_iface.mapCanvas()
     canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:3857"))  # shown right whatever the CRS
-    dock.results_table.selectRow(0)
+    dock.results_section.results_table.selectRow(0)
     result = run.results[0]
     to_canvas = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:4326"),
                                        canvas.mapSettings().destinationCrs(), QgsProject.instance())
@@ -139,13 +144,13 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     assert extent.contains(to_canvas.transform(QgsPointXY(result.lon, result.lat)))
     for neighbour in result.neighbours[:10]:
         assert extent.contains(to_canvas.transform(QgsPointXY(neighbour.lon, neighbour.lat)))
-    assert dock.preview_layout.count() == 5, "the photo beside its top four neighbours"
+    assert dock.results_section.preview_layout.count() == 5, "the photo beside its top four neighbours"
     qgis_app.processEvents()
     body = dock.scroll.widget()
     assert body.minimumSizeHint().width() <= dock.minimumWidth(), "the preview fits the panel's width"
 
     export = tmp_path / "run.gpkg"
-    assert dock.export_run(run, str(export))
+    assert dock.results_section.export_run(run, str(export))
     with sqlite3.connect(export) as connection:
         tables = dict(connection.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
         styles = {row[0] for row in connection.execute("SELECT f_table_name FROM layer_styles")}
@@ -165,13 +170,14 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     assert [node.name() for node in stored.layerTreeRoot().findLayers()][0] == "Predicted locations"
 
     before = export.stat().st_mtime_ns
-    assert not dock.export_run(run, str(export), confirm_overwrite=lambda: False)
+    assert not dock.results_section.export_run(run, str(export), confirm_overwrite=lambda: False)
     assert export.stat().st_mtime_ns == before, "an existing file is never replaced without asking"
 
 
 def test_cancel_adds_no_layer_and_leaves_no_raster(dock, qgis_app, walk_database, flickr_dir, tmp_path):
     open_database(dock, qgis_app, walk_database)
-    dock.add_photos([row["path"] for row in flickr_rows(flickr_dir, 120)[60:]])
+    dock.photos.add_photos([row["path"] for row in flickr_rows(flickr_dir, 120)[60:]])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
     groups_before = len(run_groups())
     finished = []
     dock.runFinished.connect(finished.append)
@@ -187,11 +193,12 @@ def test_cancel_adds_no_layer_and_leaves_no_raster(dock, qgis_app, walk_database
 
 def test_a_second_run_while_one_runs_is_refused(dock, qgis_app, qgis_iface, walk_database, shared_photos):
     open_database(dock, qgis_app, walk_database)
-    dock.add_photos([str(shared_photos / "exif-samples" / "jpg" / "gps")])
-    dock.skip_gps_check.setChecked(True)
+    dock.photos.add_photos([str(shared_photos / "exif-samples" / "jpg" / "gps")])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
+    dock.photos.skip_gps_check.setChecked(True)
     dock.start_run()
     assert dock.task is None, "every walk photo carries GPS, so nothing is left to locate"
-    dock.skip_gps_check.setChecked(False)
+    dock.photos.skip_gps_check.setChecked(False)
     dock.start_run()
     first = dock.task
     dock.start_run()
@@ -204,16 +211,17 @@ def test_a_second_run_while_one_runs_is_refused(dock, qgis_app, qgis_iface, walk
     assert len(run_groups()) >= 2, "each run keeps its layer group"
 
 
-def test_drop_files_from_the_file_manager(dock, shared_photos):
+def test_drop_files_from_the_file_manager(dock, qgis_app, shared_photos):
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(shared_photos / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg")),
                   QUrl.fromLocalFile(str(shared_photos / "exif-samples" / "jpg" / "hdr"))])
     event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
-    dock.photo_list.dropEvent(event)
-    assert dock.photo_list.count() == 5
-    marked = sorted(dock.photo_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(5)
-                    if "GPS" in dock.photo_list.item(i).text())
+    dock.photos.photo_list.dropEvent(event)
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
+    assert dock.photos.photo_list.count() == 5
+    marked = sorted(dock.photos.photo_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(5)
+                    if "GPS" in dock.photos.photo_list.item(i).text())
     # exiftool: DSCN0010 and the two iPhone HDR photos carry GPS, the Canon ones do not
     assert [m.rsplit("/", 1)[1] for m in marked] == ["DSCN0010.jpg", "iphone_hdr_NO.jpg", "iphone_hdr_YES.jpg"]
 
@@ -221,7 +229,7 @@ def test_drop_files_from_the_file_manager(dock, shared_photos):
 def test_a_broken_database_is_reported_not_raised(dock, qgis_app, qgis_iface, tmp_path):
     (tmp_path / "bad.geoloc").mkdir()
     (tmp_path / "bad.geoloc" / "manifest.json").write_text("{not json")
-    dock.open_database(tmp_path / "bad.geoloc")
+    dock.database_section.open_database(tmp_path / "bad.geoloc")
     wait_until_idle(dock, qgis_app)
     assert dock.database is None
     assert any("damaged database" in m for m in qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical))
@@ -233,8 +241,9 @@ def test_map_render_draws_the_prediction_where_expected(dock, qgis_app, walk_dat
     from qgis.PyQt.QtGui import QColor
 
     open_database(dock, qgis_app, walk_database)
-    dock.add_photos([str(shared_photos / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg")])
-    dock.density_check.setChecked(False)
+    dock.photos.add_photos([str(shared_photos / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg")])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
+    dock.options.density_check.setChecked(False)
     finished = []
     dock.runFinished.connect(finished.append)
     dock.start_run()
@@ -264,7 +273,7 @@ def test_a_folder_without_geotagged_photos_is_an_error_not_an_empty_database(doc
     folder = tmp_path / "no-gps"
     folder.mkdir()
     (folder / "plain.png").write_bytes(b"")  # a photo file without any location
-    dock.build_database(str(folder), str(tmp_path / "empty.geoloc"))
+    dock.database_section.build_database(str(folder), str(tmp_path / "empty.geoloc"))
     wait_until_idle(dock, qgis_app)
     errors = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical)
     assert any("no photo with a usable EXIF GPS location" in e for e in errors), errors
@@ -280,8 +289,9 @@ def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, 
 
     open_database(dock, qgis_app, walk_database)
     gps = shared_photos / "exif-samples" / "jpg" / "gps"
-    dock.add_photos([str(gps / "DSCN0010.jpg"), str(gps / "DSCN0021.jpg")])
-    dock.k_spin.setValue(10)
+    dock.photos.add_photos([str(gps / "DSCN0010.jpg"), str(gps / "DSCN0021.jpg")])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
+    dock.options.k_spin.setValue(10)
     dock.run_button.click()
     assert dock.status_label.text(), "says what happens while the network loads"
     wait_until_idle(dock, qgis_app)
@@ -296,13 +306,14 @@ def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, 
     assert len(names) == 4
     offers = [b.text() for item in qgis_iface.messageBar().items() for b in item.findChildren(QPushButton)]
     assert "Keep them in a GeoPackage…" in offers, "temporary layers come with an offer to keep them"
-    header = [dock.results_table.horizontalHeaderItem(c).text() for c in range(dock.results_table.columnCount())]
+    table = dock.results_section.results_table
+    header = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert "Nearest distance" not in header and "Error vs EXIF GPS (km)" in header
 
-    dock.results_table.sortItems(1, Qt.SortOrder.DescendingOrder)  # by latitude, highest first
-    dock.results_table.selectRow(0)
+    dock.results_section.results_table.sortItems(1, Qt.SortOrder.DescendingOrder)  # by latitude, highest first
+    dock.results_section.results_table.selectRow(0)
     top = max(run.results, key=lambda r: r.lat)
-    assert dock.selected_result() is top, "sorting keeps each row with its own result"
+    assert dock.results_section.selected_result() is top, "sorting keeps each row with its own result"
     assert [f["photo"] for f in predictions.selectedFeatures()] == [top.photo], "highlighted on the map"
 
     asked = []
@@ -310,21 +321,23 @@ def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, 
     target = tmp_path / "run.gpkg"
     target.write_bytes(b"old")
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kw: (str(target), ""))
-    dock.choose_export()
+    dock.results_section.choose_export()
     assert not asked, "the save dialog already asked before replacing the file"
     assert dock.start_folder() == str(tmp_path), "the next dialog opens where the user last was"
     assert target.stat().st_size > 3
 
     QgsProject.instance().clear()  # New project
-    assert dock.results_table.rowCount() == 0 and not dock.export_button.isEnabled(), "no stale results"
+    assert dock.results_section.results_table.rowCount() == 0 and not dock.results_section.export_button.isEnabled(), \
+        "no stale results"
 
-    dock.photo_list.clear()
-    dock.add_photos([str(gps / "DSCN0010.jpg")])
+    dock.photos.photo_list.clear()
+    dock.photos.add_photos([str(gps / "DSCN0010.jpg")])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
     dock.runs.append(run)
     dock.engine.locate = lambda *args: (_ for _ in ()).throw(ValueError("boom"))
     dock.run_button.click()
     wait_until_idle(dock, qgis_app)
-    assert not dock.runs and not dock.export_button.isEnabled(), "a failed run leaves no stale Export"
+    assert not dock.runs and not dock.results_section.export_button.isEnabled(), "a failed run leaves no stale Export"
 
 
 def test_the_panel_fits_its_width_and_the_wheel_scrolls_past_number_boxes(dock, qgis_app):
@@ -332,18 +345,18 @@ def test_the_panel_fits_its_width_and_the_wheel_scrolls_past_number_boxes(dock, 
     from qgis.PyQt.QtGui import QWheelEvent
     from qgis.PyQt.QtWidgets import QApplication
 
-    dock.setup_box.setVisible(True)
+    dock.setup_section.setVisible(True)
     body = dock.scroll.widget()
     scrollbar = dock.scroll.verticalScrollBar().sizeHint().width()
     assert body.minimumSizeHint().width() + scrollbar <= dock.minimumWidth(), "no horizontal scrolling"
     assert dock.minimumWidth() <= 420, "compact: rows of at most two or three buttons, fields under labels"
     assert not body.isAncestorOf(dock.status_label) and not body.isAncestorOf(dock.run_button), \
         "the run button and status line never scroll out of view"
-    before = dock.k_spin.value()
+    before = dock.options.k_spin.value()
     wheel = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
                         Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(dock.k_spin, wheel)
-    assert dock.k_spin.value() == before, "scrolling the panel over k leaves k alone"
+    QApplication.sendEvent(dock.options.k_spin, wheel)
+    assert dock.options.k_spin.value() == before, "scrolling the panel over k leaves k alone"
 
 
 def test_a_cancelled_task_is_not_reported_as_failed(dock, qgis_app, plugin_module):
@@ -382,7 +395,7 @@ def test_an_empty_project_gets_openstreetmap_where_online_and_the_world_map_offl
 def test_parameters_start_at_the_engine_defaults(dock):
     from geoloc_core import defaults
 
-    assert dock.estimator_combo.currentData() == defaults.DEFAULT_ESTIMATOR
-    assert dock.k_spin.value() == defaults.DEFAULT_K
-    assert dock.bandwidth_spin.value() == defaults.DEFAULT_BANDWIDTH_KM
-    assert dock.temperature == defaults.DEFAULT_TEMPERATURE
+    assert dock.options.estimator_combo.currentData() == defaults.DEFAULT_ESTIMATOR
+    assert dock.options.k_spin.value() == defaults.DEFAULT_K
+    assert dock.options.bandwidth_spin.value() == defaults.DEFAULT_BANDWIDTH_KM
+    assert dock.options.temperature == defaults.DEFAULT_TEMPERATURE

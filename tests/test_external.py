@@ -111,21 +111,23 @@ def test_a_python_without_the_engine_is_refused(engine_module, tmp_path):
 def test_the_dock_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_project, plugin_module, database,
                                               shared_photos, tmp_path):
     dock_module = plugin_module("ui.dock")
+    setup_module = plugin_module("ui.setup_section")
     engine_module = plugin_module("ui.engine")
 
     from .test_dock import run_groups, wait_until_idle
 
-    QgsSettings().setValue(dock_module.SETTINGS_EXTERNAL_PYTHON, sys.executable)
+    QgsSettings().setValue(setup_module.SETTINGS_EXTERNAL_PYTHON, sys.executable)
     try:
         dock = dock_module.PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
     finally:
-        QgsSettings().remove(dock_module.SETTINGS_EXTERNAL_PYTHON)
+        QgsSettings().remove(setup_module.SETTINGS_EXTERNAL_PYTHON)
     assert isinstance(dock.engine, engine_module.ExternalEngine)
-    dock.output_widget.setFilePath(str(tmp_path / "rasters"))
-    dock.open_database(database)
+    dock.options.output_widget.setFilePath(str(tmp_path / "rasters"))
+    dock.database_section.open_database(database)
     wait_until_idle(dock, qgis_app)
     assert dock.database.count == 15
-    dock.add_photos([str(shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg")])
+    dock.photos.add_photos([str(shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg")])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
     finished = []
     dock.runFinished.connect(finished.append)
     dock.start_run()

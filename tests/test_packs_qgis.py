@@ -41,7 +41,8 @@ def test_panel_installs_a_pack_and_locates_with_it_alone(dock, qgis_app, qgis_if
     assert panel.pack_list.count() == 1 and panel.checked_paths() == [str(tmp_path / "packs" / "shared-area")]
     assert dock.run_button.isEnabled()  # no database open: the ticked pack alone is searched
     queries = make_photos(tmp_path / "queries", 2, seed=9)
-    dock.add_photos([str(p) for p in queries])
+    dock.photos.add_photos([str(p) for p in queries])
+    wait_until_idle(dock, qgis_app)  # the photos are read in the background
     dock.start_run()
     wait_until_idle(dock, qgis_app)
     run = dock.runs[-1]

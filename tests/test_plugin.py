@@ -44,7 +44,7 @@ def _load_start_check_unload(qgis_iface, qgis_app):
     assert "photo_geolocator" in [p.id() for p in QgsApplication.processingRegistry().providers()]
     dock = window.findChild(QDockWidget, "PhotoGeolocatorDock")
     assert dock is not None and dock.isHidden()
-    assert "No reference database" in dock.database_label.text()
+    assert "No reference database" in dock.database_section.label.text()
     action = plugin.action
     assert action.isCheckable()
     assert action in window.findChild(QToolBar, "PhotoGeolocatorToolbar").actions()

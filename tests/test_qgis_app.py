@@ -9,9 +9,16 @@ from .qgis_app import needs_xvfb, run_in_qgis
 
 ADD_HEIC = '''
 def add():
-    dock.add_photos(PHOTOS)
-    state["items"] = [dock.photo_list.item(i).text() for i in range(dock.photo_list.count())]
-    state["icons"] = [not dock.photo_list.item(i).icon().isNull() for i in range(dock.photo_list.count())]
+    dock.photos.add_photos(PHOTOS)
+    QTimer.singleShot(100, guarded(read))
+
+
+def read():  # once the photos have been read in the background
+    if dock.photos.reading():
+        QTimer.singleShot(100, guarded(read))
+        return
+    state["items"] = [dock.photos.photo_list.item(i).text() for i in range(dock.photos.photo_list.count())]
+    state["icons"] = [not dock.photos.photo_list.item(i).icon().isNull() for i in range(dock.photos.photo_list.count())]
     finish()
 
 
@@ -30,48 +37,8 @@ def test_adding_heic_photos_in_the_qgis_application_reads_their_gps_without_cras
     assert not [e for e in state["errors"] if "python" in e[0].lower()], state["errors"]
 
 
-WALK = '''
-from pathlib import Path
-from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer, QgsWkbTypes
-
-from photo_geolocator.ui.results import stored_project_uri
-
-
-def idle():
-    while dock.task is not None:
-        yield
-
-
-def walk():
-    dock.show()
-    dock.build_database(REFERENCES, DATABASE)
-    yield from idle()
-    state["database"] = dock.database.count if dock.database else None
-    dock.add_photos(PHOTOS)
-    state["marked"] = sum("GPS" in dock.photo_list.item(i).text() for i in range(dock.photo_list.count()))
-    runs = []
-    dock.runFinished.connect(runs.append)
-    dock.k_spin.setValue(5)
-    dock.run_button.click()
-    yield from idle()
-    run = runs[0]
-    state["located"] = len(run.results)
-    state["run_layers"] = sorted(QgsProject.instance().mapLayer(i).name() for i in run.layer_ids.values())
-    state["exported"] = dock.export_run(run, EXPORT)
-    iface.newProject(False)
-    yield
-    project = QgsProject.instance()
-    state["reopened"] = project.read(stored_project_uri(EXPORT, run))
-    layers = {layer.name(): layer for layer in project.mapLayers().values()}
-    state["layers"] = {name: [layer.isValid(), layer.renderer().type()] for name, layer in layers.items()}
-    uncertainty = layers["Uncertainty (50% / 90%)"]
-    predictions = {f["photo"]: f.geometry() for f in layers["Predicted locations"].getFeatures()}
-    state["circles"] = [[f.geometry().isGeosValid(), f.geometry().contains(predictions[f["photo"]])]
-                        for f in uncertainty.getFeatures()]
-    state["density_bands"] = layers["Density (all photos)"].bandCount()
-    yield
-
-
+# steps a generator `walk()` on the Qt event loop, one step per timer tick, then quits QGIS
+DRIVER = '''
 driver = walk()
 
 
@@ -90,6 +57,52 @@ def tick():
 
 QTimer.singleShot(1000, tick)
 '''
+
+
+WALK = '''
+from pathlib import Path
+from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer, QgsWkbTypes
+
+from photo_geolocator.ui.results import stored_project_uri
+
+
+def idle():
+    while dock.task is not None or dock.photos.reading():
+        yield
+
+
+def walk():
+    dock.show()
+    dock.database_section.build_database(REFERENCES, DATABASE)
+    yield from idle()
+    state["database"] = dock.database.count if dock.database else None
+    dock.photos.add_photos(PHOTOS)
+    yield from idle()
+    state["marked"] = sum("GPS" in dock.photos.photo_list.item(i).text() for i in range(dock.photos.photo_list.count()))
+    runs = []
+    dock.runFinished.connect(runs.append)
+    dock.options.k_spin.setValue(5)
+    dock.run_button.click()
+    yield from idle()
+    run = runs[0]
+    state["located"] = len(run.results)
+    state["run_layers"] = sorted(QgsProject.instance().mapLayer(i).name() for i in run.layer_ids.values())
+    state["exported"] = dock.results_section.export_run(run, EXPORT)
+    iface.newProject(False)
+    yield
+    project = QgsProject.instance()
+    state["reopened"] = project.read(stored_project_uri(EXPORT, run))
+    layers = {layer.name(): layer for layer in project.mapLayers().values()}
+    state["layers"] = {name: [layer.isValid(), layer.renderer().type()] for name, layer in layers.items()}
+    uncertainty = layers["Uncertainty (50% / 90%)"]
+    predictions = {f["photo"]: f.geometry() for f in layers["Predicted locations"].getFeatures()}
+    state["circles"] = [[f.geometry().isGeosValid(), f.geometry().contains(predictions[f["photo"]])]
+                        for f in uncertainty.getFeatures()]
+    state["density_bands"] = layers["Density (all photos)"].bandCount()
+    yield
+
+
+''' + DRIVER
 
 
 @pytest.mark.slow

@@ -65,8 +65,8 @@ dock = window.findChild(QDockWidget, "PhotoGeolocatorDock")
 provider = QgsApplication.processingRegistry().providerById("photo_geolocator")
 state.update(
     heavy_imported=sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in HEAVY} - heavy_before),
-    dependency_text=dock.dependency_label.text(), setup_visible=not dock.setup_box.isHidden(),
-    install_visible=not dock.install_button.isHidden(), run_enabled=dock.run_button.isEnabled(),
+    dependency_text=dock.setup_section.dependency_label.text(), setup_visible=not dock.setup_section.isHidden(),
+    install_visible=not dock.setup_section.install_button.isHidden(), run_enabled=dock.run_button.isEnabled(),
     provider_name=provider.longName(), algorithms=len(provider.algorithms()),
     unloaded=qgis.utils.unloadPlugin("photo_geolocator"))
 print(json.dumps(state))
@@ -120,10 +120,10 @@ def test_the_installer_installs_a_real_package_into_a_private_folder(dock, qgis_
     from .test_dock import wait_until_idle
 
     target = tmp_path / "profile-packages"
-    dock.install_packages(["six==1.16.0"], target, sys.executable)
+    dock.setup_section.install_packages(["six==1.16.0"], target, sys.executable)
     assert dock.cancel_button.isEnabled(), "an install can be cancelled"
     wait_until_idle(dock, qgis_app, timeout=600)
-    log = dock.install_log.toPlainText()
+    log = dock.setup_section.install_log.toPlainText()
     assert (target / "six.py").is_file(), log
     assert "--target" in log and "Successfully installed six" in log
     assert str(target) in sys.path, "usable at once"
@@ -133,9 +133,9 @@ def test_the_installer_installs_a_real_package_into_a_private_folder(dock, qgis_
 def test_a_failing_install_shows_pips_error(dock, qgis_app, qgis_iface, tmp_path):
     from .test_dock import wait_until_idle
 
-    dock.install_packages(["photo-geolocator-no-such-package-4242"], tmp_path / "target", sys.executable)
+    dock.setup_section.install_packages(["photo-geolocator-no-such-package-4242"], tmp_path / "target", sys.executable)
     wait_until_idle(dock, qgis_app, timeout=600)
-    log = dock.install_log.toPlainText()
+    log = dock.setup_section.install_log.toPlainText()
     assert "No matching distribution found for photo-geolocator-no-such-package-4242" in log
     errors = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical)
     assert any("Installing failed" in e and "no-such-package" in e for e in errors)

@@ -38,6 +38,7 @@ class DatabaseInfo:
     count: int
     description: str
     warnings: list = field(default_factory=list)
+    architecture: str = ""  # the embedder it was built with (the geoclip estimator needs "geoclip")
 
 
 @dataclass
@@ -51,6 +52,15 @@ class LocateRequest:
     density_resolution: float | None  # None: no density raster
     density_world: bool = False
     also: list = field(default_factory=list)  # more databases or installed packs searched with `database`
+
+
+@dataclass
+class WorldwideRequest:
+    """Locating with no reference database: GeoCLIP's GPS gallery, the model from `models_dir`."""
+
+    photos: list
+    top_k: int
+    models_dir: str
 
 
 @dataclass
@@ -82,6 +92,7 @@ class InProcessEngine:
         self._database = None
         self._locator = None
         self._search_set = None  # the SearchSet of the last locate over several databases or a pack
+        self._worldwide = None  # (models folder, GeoCLIP embedder) of the last worldwide run
 
     def _errors(self):
         from ..geoloc_core.errors import user_errors
@@ -97,7 +108,15 @@ class InProcessEngine:
     def _info(self, database) -> DatabaseInfo:
         features = f"; trained features '{database.view.name}'" if database.view is not None else ""
         return DatabaseInfo(str(database.path), database.name, database.count,
-                            database.identity.describe() + features, list(database.warnings))
+                            database.identity.describe() + features, list(database.warnings),
+                            database.identity.architecture)
+
+    @staticmethod
+    def model_problem(name: str, models_dir) -> str | None:
+        """Why a downloadable model cannot run in this Python now (packages, download); None when it can."""
+        from ..geoloc_core.clip_embedders import availability
+
+        return availability(name, models_dir)
 
     def open(self, path) -> DatabaseInfo:
         from ..geoloc_core.database import ReferenceDatabase
@@ -189,6 +208,23 @@ class InProcessEngine:
             raise self._failure(exc) from None
         return outcome
 
+    def locate_worldwide(self, request: WorldwideRequest, progress, should_stop) -> LocateOutcome:
+        """GeoCLIP's gallery answer for each photo (no density: the engine's worldwide mode gives none)."""
+        from ..geoloc_core.embedders import load_embedder
+        from ..geoloc_core.geoclip_prior import locate_worldwide
+        from ..geoloc_core.progress import Progress
+
+        loaded = self._worldwide is not None and self._worldwide[0] == request.models_dir
+        if progress is not None and not loaded:
+            progress(Progress(0, len(request.photos), "load", LOADING_MESSAGE))
+        try:
+            if not loaded:
+                self._worldwide = (request.models_dir, load_embedder("geoclip", request.models_dir))
+            report = locate_worldwide(self._worldwide[1], request.photos, request.top_k, progress, should_stop)
+        except self._errors() as exc:
+            raise self._failure(exc) from None
+        return LocateOutcome(report.results, report.failed, None)
+
     def _prepare_locator(self, request: LocateRequest) -> None:
         """The open database alone, or a SearchSet over it (or the request's database) and the packs
         asked for; kept between runs that ask for the same ones."""
@@ -231,6 +267,7 @@ class InProcessEngine:
             self._database.close()
         self._database = None
         self._locator = None
+        self._worldwide = None
 
 
 def _namespace(data):
@@ -345,7 +382,14 @@ class ExternalEngine:
         self._records = [SimpleNamespace(**r) for r in data.get("records", [])]
         features = f"; trained features '{data['view']}'" if data.get("view") else ""
         return DatabaseInfo(data["database"], data["name"], data["count"], data["description"] + features,
-                            data["warnings"])
+                            data["warnings"], data["manifest"]["embedder"]["architecture"])
+
+    def model_problem(self, name: str, models_dir) -> str | None:
+        """Whether the model is downloaded; the packages are the other Python's, which says what it lacks
+        when a run starts."""
+        from ..geoloc_core.clip_embedders import download_problem
+
+        return download_problem(name, models_dir)
 
     def build(self, source, target, progress, should_stop, architecture=None, models_dir=None):
         if target is None:
@@ -388,6 +432,11 @@ class ExternalEngine:
             return LocateOutcome(_namespace(data["results"]), _namespace(data["failed"]), density)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def locate_worldwide(self, request: WorldwideRequest, progress, should_stop) -> LocateOutcome:
+        data = self.run_cli(["world", *request.photos, "--top-k", request.top_k, "--models-dir", request.models_dir],
+                            progress, should_stop)
+        return LocateOutcome(_namespace(data["results"]), _namespace(data["failed"]), None)
 
     def release_packs(self) -> None:
         """Nothing to close: each run's engine process opens its databases itself."""

@@ -38,6 +38,15 @@ def activate_packages_folder(folder: Path | None = None) -> bool:
     return True
 
 
+def keep_triton_out() -> None:
+    """Tell QGIS's Python that there is no triton. A CUDA build of torch imports triton (its GPU kernel
+    compiler) as soon as torch._dynamo loads, which torchvision and transformers import (GeoCLIP, the CLIP
+    models); triton's own LLVM then clashes with the libLLVM that Mesa has loaded into the QGIS application
+    and the import kills QGIS (SIGSEGV; tests/test_worldwide_dock.py walks it in the real window). The
+    engine runs torch eagerly on the CPU and compiles no kernels, so nothing is lost."""
+    sys.modules.setdefault("triton", None)
+
+
 def _python_candidates() -> list[Path]:
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     executable = Path(sys.executable)
@@ -100,6 +109,9 @@ class InstallTask(QgsTask):
         self._on_finished = on_finished
         self.error: str | None = None
         self.log: list[str] = []
+
+    def setOnFinished(self, on_finished) -> None:
+        self._on_finished = on_finished
 
     def _say(self, line: str) -> None:
         self.log.append(line)

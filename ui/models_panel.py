@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from qgis.core import Qgis, QgsSettings
 from qgis.gui import QgsCollapsibleGroupBox
+from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
 
 from ..geoloc_core.clip_embedders import MODEL_CHOICES, availability, download_model, installed_model, list_model_files
@@ -19,6 +20,8 @@ SETTINGS_MODEL = "photo_geolocator/build_model"
 
 
 class ModelsPanel(QgsCollapsibleGroupBox):
+    changed = pyqtSignal()  # a model was chosen or downloaded: what can run may have changed
+
     def __init__(self, dock, parent=None):
         super().__init__(tr("Feature model"), parent)
         self.dock = dock
@@ -71,6 +74,7 @@ class ModelsPanel(QgsCollapsibleGroupBox):
             text = self.problem()
         self.status_label.setText(f"<small>{text}</small>")
         self.download_button.setVisible(name in MODEL_CHOICES and record is None)
+        self.changed.emit()
 
     def set_idle(self, idle: bool) -> None:
         self.model_combo.setEnabled(idle)
@@ -80,15 +84,15 @@ class ModelsPanel(QgsCollapsibleGroupBox):
 
     def download(self) -> None:
         """List the files (a few kB) in a task; `_listed` shows the size and asks before the transfer."""
-        if self.dock._busy():
+        if self.dock.busy():
             return
         name, folder = self.chosen(), self.folder
-        self.dock._start_task(f"Asking the model hub about {name}",
+        self.dock.run_task(f"Asking the model hub about {name}",
                               lambda progress, should_stop: list_model_files(name, folder, should_stop=should_stop),
                               lambda task: self._listed(task, name))
 
     def _listed(self, task, name: str) -> None:  # main thread
-        self.dock._task_done()
+        self.dock.task_done()
         if task.error or task.cancelled:
             self.dock.message(task.error or "Cancelled.", Qgis.MessageLevel.Critical if task.error else
                               Qgis.MessageLevel.Info, 0)
@@ -101,13 +105,13 @@ class ModelsPanel(QgsCollapsibleGroupBox):
         if answer != QMessageBox.StandardButton.Yes:
             return
         folder = self.folder
-        self.dock._start_task(f"Downloading {listing.repo_id}",
+        self.dock.run_task(f"Downloading {listing.repo_id}",
                               lambda progress, should_stop: download_model(name, folder, progress=progress,
                                                                            should_stop=should_stop, listing=listing),
                               self._downloaded)
 
     def _downloaded(self, task) -> None:  # main thread
-        self.dock._task_done()
+        self.dock.task_done()
         if task.error:
             self.dock.message(task.error, Qgis.MessageLevel.Critical, 0)
         elif task.cancelled or task.result is None:

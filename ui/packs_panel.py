@@ -145,15 +145,15 @@ class PacksPanel(QgsCollapsibleGroupBox):
 
     def install(self, source: str) -> None:
         """Install in the background through the dock's engine (the in-process one or the external Python)."""
-        if self.dock._busy():
+        if self.dock.busy():
             return
         engine, folder = self.dock.engine, self.folder
-        self.dock._start_task(f"Installing reference pack {Path(source.split('?')[0]).name}",
+        self.dock.run_task(f"Installing reference pack {Path(source.split('?')[0]).name}",
                               lambda progress, should_stop: engine.install_pack(source, folder, progress, should_stop),
                               self._installed)
 
     def _installed(self, task) -> None:  # main thread
-        self.dock._task_done()
+        self.dock.task_done()
         if task.error:
             self.dock.message(task.error, Qgis.MessageLevel.Critical, 0)
         elif task.cancelled or task.result is None:

@@ -1,0 +1,203 @@
+"""The panel's "Results" section: the last run's table (sortable; selecting a row zooms to the prediction,
+highlights it and shows the photo beside its best matches) and its export to one GeoPackage. Thumbnails
+are decoded off the GUI thread (photo_reader.py) and set when they arrive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import Qgis, QgsProject
+from qgis.gui import QgsCollapsibleGroupBox
+from qgis.PyQt.QtCore import QSize, Qt
+from qgis.PyQt.QtGui import QIcon, QImage, QPixmap
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..geoloc_core.packs import credit_line
+from .i18n import tr
+from .photo_reader import PhotoReader
+
+PREVIEW = 150
+TABLE_THUMBNAIL = 48
+RESULT_COLUMNS = ("Photo", "Lat", "Lon", "Confidence", "50% (km)", "90% (km)", "Best match similarity",
+                  "Error vs EXIF GPS (km)")
+RESULT_TIPS = {6: "Cosine similarity (0 to 1) between the photo and its most similar reference photo: an "
+                  "embedding likeness, not a distance on the ground",
+               7: "For photos that carry EXIF GPS: the distance from the prediction to it"}
+RESULT_ROLE = Qt.ItemDataRole.UserRole + 2  # index of the row's result in the run
+
+
+class NumberItem(QTableWidgetItem):
+    """A table cell that shows a formatted number and sorts by its value."""
+
+    def __init__(self, value: float, style: str):
+        super().__init__(style.format(value))
+        self.value = value
+
+    def __lt__(self, other):
+        return self.value < other.value if isinstance(other, NumberItem) else super().__lt__(other)
+
+
+class ResultsSection(QgsCollapsibleGroupBox):
+    def __init__(self, dock, parent=None):
+        super().__init__(tr("Results"), parent)
+        self.dock = dock
+        self.reader = PhotoReader(self)
+        self.reader.thumbnailRead.connect(self._thumbnail_read)
+        self.shown = 0  # what the table and preview show now: thumbnails for older ones are dropped
+        self.table_items: dict[int, QTableWidgetItem] = {}  # result index -> its photo cell
+        self.preview_labels: list[QLabel] = []
+        layout = QVBoxLayout(self)
+        self.results_table = QTableWidget(0, len(RESULT_COLUMNS), self)
+        self.results_table.setObjectName("resultsTable")
+        self.results_table.setHorizontalHeaderLabels(RESULT_COLUMNS)
+        for column, tip in RESULT_TIPS.items():
+            self.results_table.horizontalHeaderItem(column).setToolTip(tip)
+        self.results_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.results_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.results_table.itemSelectionChanged.connect(self.show_selected_result)
+        self.results_table.setMinimumHeight(260)  # about eight rows of thumbnails
+        self.results_table.verticalHeader().setDefaultSectionSize(30)
+        self.results_table.setIconSize(QSize(28, 28))
+        layout.addWidget(self.results_table)
+        self.preview = QWidget(self)
+        self.preview_layout = QGridLayout(self.preview)  # the photo, beside its four best matches in 2 x 2
+        self.preview_layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.preview)
+        self.export_button = QPushButton(tr("Export run to GeoPackage…"), self)
+        self.export_button.clicked.connect(self.choose_export)
+        layout.addWidget(self.export_button)
+
+    def fill(self, run) -> None:
+        self.shown += 1
+        self.table_items = {}
+        self.results_table.setSortingEnabled(False)  # rows are filled by index; sorting would move them
+        self.results_table.setRowCount(len(run.results))
+        for row, result in enumerate(run.results):
+            name = QTableWidgetItem(Path(result.photo).name)
+            name.setToolTip(result.photo)
+            name.setData(RESULT_ROLE, row)
+            self.table_items[row] = name
+            self.reader.read_thumbnail((self.shown, "table", row), result.photo, TABLE_THUMBNAIL)
+            self.results_table.setItem(row, 0, name)
+            numbers = [(result.lat, "{:.5f}"), (result.lon, "{:.5f}"), (result.confidence, "{:.2f}"),
+                       (result.radius50_km, "{:.0f}"), (result.radius90_km, "{:.0f}")]
+            numbers.append((result.neighbours[0].similarity if result.neighbours else None, "{:.3f}"))
+            numbers.append((run.gps_error_km(result), "{:.1f}"))
+            for column, (value, style) in enumerate(numbers, start=1):
+                if value is not None:
+                    self.results_table.setItem(row, column, NumberItem(value, style))
+        self.results_table.resizeColumnsToContents()
+        self.results_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # photo order first
+        self.results_table.setSortingEnabled(True)
+
+    def clear(self) -> None:
+        self.shown += 1
+        self.table_items = {}
+        self.results_table.setRowCount(0)
+        self._clear_preview()
+
+    def _thumbnail_read(self, token, image: QImage) -> None:  # GUI thread
+        shown, where, index = token
+        if shown != self.shown or image.isNull():
+            return
+        pixmap = QPixmap.fromImage(image)
+        if where == "table":
+            self.table_items[index].setIcon(QIcon(pixmap))
+        else:
+            self.preview_labels[index].setPixmap(pixmap)
+
+    def selected_result(self):
+        rows = {index.row() for index in self.results_table.selectedIndexes()}
+        runs = self.dock.runs
+        if not rows or not runs:
+            return None
+        return runs[-1].results[self.results_table.item(min(rows), 0).data(RESULT_ROLE)]
+
+    def show_selected_result(self) -> None:
+        """Zoom to the selected prediction and its neighbours, select it on the map (highlighted), and
+        show the photo beside its top matches."""
+        result = self.selected_result()
+        if result is None:
+            return
+        from .results import select_prediction, zoom_extent
+
+        canvas = self.dock.iface.mapCanvas()
+        canvas.setExtent(zoom_extent(result, canvas.mapSettings().destinationCrs(), QgsProject.instance()))
+        select_prediction(self.dock.runs[-1], result, QgsProject.instance())
+        canvas.refresh()
+        self._clear_preview()
+        self.shown += 1
+        photo = self._preview_label(result.photo, PREVIEW, f"this photo: {result.photo}")
+        self.preview_layout.addWidget(photo, 0, 0, 2, 1)
+        for index, neighbour in enumerate(result.neighbours[:4]):
+            credit = credit_line(neighbour.path)  # a pack's thumbnail is shown with its photographer's credit
+            label = self._preview_label(neighbour.path, PREVIEW // 2,
+                                        f"#{neighbour.rank} ({neighbour.similarity:.2f}): {credit or neighbour.path}")
+            self.preview_layout.addWidget(label, index // 2, 1 + index % 2)
+        self.preview_layout.setColumnStretch(3, 1)
+
+    def _preview_label(self, path: str, size: int, tip: str) -> QLabel:
+        """A label of the thumbnail's size, its picture set when decoded."""
+        label = QLabel(self.preview)
+        label.setFixedSize(size, size)
+        label.setToolTip(tip)
+        if path:
+            self.reader.read_thumbnail((self.shown, "preview", len(self.preview_labels)), path, size)
+        self.preview_labels.append(label)
+        return label
+
+    def _clear_preview(self) -> None:
+        self.preview_labels = []
+        while self.preview_layout.count():
+            widget = self.preview_layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+
+    def offer_to_keep(self, run) -> None:
+        """Say what the run made and offer to keep its layers, which live in memory until exported."""
+        where = f" Density raster: {run.density_path}." if run.density_path else ""
+        bar = self.dock.iface.messageBar()
+        item = bar.createMessage("Photo Geolocator", f"Located {len(run.results)} photos ({len(run.failed)} "
+                                 f"skipped).{where} The layers are temporary:")
+        keep = QPushButton(tr("Keep them in a GeoPackage…"), item)
+        keep.clicked.connect(self.choose_export)
+        item.layout().addWidget(keep)
+        bar.pushWidget(item, Qgis.MessageLevel.Success, 30)
+
+    def choose_export(self) -> None:
+        if not self.dock.runs:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export run to GeoPackage", self.dock.start_folder(),
+                                              "GeoPackage (*.gpkg)")
+        if path:  # the save dialog has already asked before replacing a file
+            self.dock.remember_folder(path)
+            self.export_run(self.dock.runs[-1], path if path.endswith(".gpkg") else path + ".gpkg", lambda: True)
+
+    def export_run(self, run, path: str, confirm_overwrite=None) -> bool:
+        """Write the run to one GeoPackage; an existing file is replaced only after asking."""
+        from .results import export_run
+
+        if Path(path).exists():
+            ask = confirm_overwrite or (lambda: QMessageBox.question(
+                self, "Replace file?", f"{path} exists. Replace it?") == QMessageBox.StandardButton.Yes)
+            if not ask():
+                return False
+        try:
+            tables = export_run(run, QgsProject.instance(), path)
+        except Exception as exc:
+            self.dock.message(f"Export failed: {exc}", Qgis.MessageLevel.Critical, 0)
+            return False
+        self.dock.message(f"Exported {len(tables)} layers to {path}", Qgis.MessageLevel.Success)
+        return True
