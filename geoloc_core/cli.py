@@ -527,7 +527,8 @@ def run_verify(args, printer: ProgressPrinter) -> int:
 def run_train(args, printer: ProgressPrinter) -> int:
     from .database import ReferenceDatabase
     from .export import write_cells
-    from .training import TrainOptions, train_view
+    from .feature_space import train_view
+    from .training import TrainOptions
 
     options = TrainOptions(t_max=args.t_max, t_min=args.t_min, geo_dim=args.geo_dim, epochs=args.epochs,
                            smoothing_km=args.smoothing if args.smoothing != 0 else None)
@@ -561,8 +562,8 @@ def run_cells(args, printer: ProgressPrinter) -> int:
     with ReferenceDatabase.open(args.database) as database:
         if database.view is None:
             raise DatabaseError(f"{database.path}: no trained view; run `python -m geoloc_core train` first")
-        written = write_cells(args.output, database.view.trained.partition, args.overwrite)
-        printer.result(f"wrote {len(database.view.trained.partition)} geocells to {written}", {"written": str(written)})
+        written = write_cells(args.output, database.view.partition, args.overwrite)
+        printer.result(f"wrote {len(database.view.partition)} geocells to {written}", {"written": str(written)})
     return 0
 
 

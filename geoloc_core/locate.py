@@ -16,6 +16,7 @@ from .database import EmbedderMismatchError, ReferenceDatabase
 from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_ESTIMATOR, DEFAULT_K, DEFAULT_TEMPERATURE, ESTIMATORS
 from .embedders import Embedder, embedder_for
 from .estimators import DensityGrid, density_grid, estimate
+from .feature_space import FeatureSpace, space_of
 from .files import PhotoError
 from .geo import EARTH_RADIUS_KM
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
@@ -145,10 +146,15 @@ class Locator:
             raise EmbedderMismatchError.for_search(database.path, database.identity, self.embedder.identity)
 
     @property
+    def space(self) -> FeatureSpace:
+        """What photos are compared in: the database's active trained view, else the base features."""
+        return space_of(self.database)
+
+    @property
     def query_embedder(self) -> Embedder:
         """The network photos are embedded with: a fine-tuned view's own backbone, else the base one."""
-        view = self.database.view
-        return view.backbone if view is not None and view.backbone is not None else self.embedder
+        backbone = self.space.backbone
+        return backbone if backbone is not None else self.embedder
 
     def locate_features(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
                         exclude: Sequence[set[int]] | None = None,
@@ -158,18 +164,18 @@ class Locator:
         if len(features) == 0:
             return []
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
-        view = self.database.view
-        probabilities = gallery = None
+        space = self.space
+        gallery = None
         if options.estimator == "geoclip":  # GeoCLIP's gallery prior, from the features before any view
             from .geoclip_prior import gallery_of
 
             gallery = gallery_of(self.embedder).predict(features, should_stop=should_stop)
-        if view is not None:
-            features, probabilities = view.trained.transform(features)
-        elif options.estimator in ("cells", "hybrid"):
+        encoded = space.encode(features)
+        probabilities = encoded.cell_probabilities
+        if probabilities is None and options.estimator in ("cells", "hybrid"):
             raise ValueError(f"the {options.estimator} estimator needs trained features: run "
                              "`python -m geoloc_core train` on the database first")
-        similarities, ids = self.database.search(features, options.k + extra, in_view=view is not None)
+        similarities, ids = space.search(encoded.vectors, options.k + extra)
         records = self.database.records(ids.ravel())
         results = []
         for i, photo in enumerate(photos):
@@ -184,8 +190,7 @@ class Locator:
             lon = np.array([r.lon for r in refs])
             prior = location = None
             if probabilities is not None:
-                location = view.trained.partition.most_probable(probabilities[i])
-                prior = view.trained.partition.probability_at(probabilities[i], lat, lon)
+                prior, location = space.cell_evidence(probabilities[i], lat, lon)
             if gallery is not None:
                 from .geoclip_prior import prior_estimate
 

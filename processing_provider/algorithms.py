@@ -514,7 +514,8 @@ class TrainFeatures(EngineAlgorithm):
 
     def execute(self, parameters, context, feedback):
         from ..geoloc_core.database import ReferenceDatabase
-        from ..geoloc_core.training import TrainOptions, train_view
+        from ..geoloc_core.feature_space import train_view
+        from ..geoloc_core.training import TrainOptions
 
         database = ReferenceDatabase.open(self.parameterAsString(parameters, "DATABASE", context), writable=True)
         warning = training_size_warning(database.count)

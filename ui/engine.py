@@ -143,7 +143,7 @@ class InProcessEngine:
     def train(self, progress, should_stop) -> tuple[DatabaseInfo, str]:
         """Train geolocation features on the open database (the head route); returns (info, summary)."""
         from ..geoloc_core.database import ReferenceDatabase
-        from ..geoloc_core.training import train_view
+        from ..geoloc_core.feature_space import train_view
 
         try:
             database = ReferenceDatabase.open(self._database.path, writable=True)
