@@ -126,13 +126,17 @@ def _torchvision_trunk(architecture: str, state: dict) -> nn.Module:
     raise EmbedderError(f"architecture '{architecture}' has no convolutional feature map to pool")
 
 
+def square_image(image: Image.Image, side: int) -> Image.Image:
+    """The image's centre square, resized (bicubic) to side x side."""
+    width, height = image.size
+    shortest = min(width, height)
+    left, top = (width - shortest) // 2, (height - shortest) // 2
+    return image.crop((left, top, left + shortest, top + shortest)).resize((side, side), Image.BICUBIC)
+
+
 def square_crop(image: Image.Image, input_size: int) -> np.ndarray:
     """Centre square crop resized to the network's input size, as uint8 HxWx3 (the authors' preprocessing)."""
-    width, height = image.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    crop = image.crop((left, top, left + side, top + side)).resize((input_size,) * 2, Image.BICUBIC)
-    return np.asarray(crop, dtype=np.uint8)
+    return np.asarray(square_image(image, input_size), dtype=np.uint8)
 
 
 def prepare_photo_bytes(data: bytes, name: str, input_size: int) -> tuple[np.ndarray, tuple[int, int]]:
@@ -179,6 +183,12 @@ class Embedder:
         batch = torch.from_numpy(np.stack(crops)).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
         return ((batch - self._mean) / self._std).contiguous(memory_format=torch.channels_last)
 
+    def crop_features(self, crops: Sequence[np.ndarray]) -> torch.Tensor:
+        """Pooled, L2-normalised features of crops (uint8 HxWx3 at the input size), on the network's
+        device and with autograd where it is on: fine-tuning trains through this same path."""
+        feature_map = self.trunk(self._to_tensor(crops))
+        return F.normalize(_pool(feature_map, self.identity.pooling), dim=1)
+
     @torch.inference_mode()
     def embed_crops(self, crops: Sequence[np.ndarray], should_stop: StopCheck | None = None) -> np.ndarray:
         """Features of 224 x 224 crops. The network runs on micro-batches: on a CPU, small batches keep
@@ -186,8 +196,7 @@ class Embedder:
         outputs = []
         for start in range(0, len(crops), self.micro_batch):
             check_stop(should_stop)
-            feature_map = self.trunk(self._to_tensor(crops[start:start + self.micro_batch]))
-            outputs.append(F.normalize(_pool(feature_map, self.identity.pooling), dim=1))
+            outputs.append(self.crop_features(crops[start:start + self.micro_batch]))
         return torch.cat(outputs).cpu().numpy().astype(np.float32)
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:

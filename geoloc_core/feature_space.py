@@ -28,13 +28,13 @@ import faiss
 import numpy as np
 
 from .errors import DamagedDatabaseError, DatabaseError, EmbedderMismatchError
-from .finetune import FinetuneOptions, backbone_sha256, finetune, finetuned_embedder
+from .finetune import FinetuneOptions, finetune, finetuned_embedder
 from .geocells import Partition
 from .identity import EmbedderIdentity
 from .progress import ProgressCallback, StopCheck
 from .search_index import query_matrix
 from .storage import atomic_write, atomic_write_json, utc_now
-from .training import TrainedHead, TrainOptions, train_head, training_data
+from .training import TrainedHead, TrainOptions, train_head, training_data, weights_sha256
 
 if TYPE_CHECKING:
     from .database import ReferenceDatabase
@@ -151,7 +151,7 @@ class TrainedView:
         backbone = None
         if backbone_arrays is not None:
             atomic_write(folder / BACKBONE_FILE, lambda tmp: np.savez(tmp, **backbone_arrays))
-            identity["backbone_sha256"] = backbone_sha256(backbone_arrays)
+            identity["backbone_sha256"] = weights_sha256(backbone_arrays)
             backbone = finetuned_embedder(database.identity, backbone_arrays, name)
         atomic_write_json(folder / VIEW_FILE, identity)
         view = cls(name, identity, trained, _empty_index(trained.options.geo_dim), backbone)
@@ -191,7 +191,7 @@ class TrainedView:
             except (OSError, ValueError) as exc:
                 raise DamagedDatabaseError(f"{database.path}: damaged database: the backbone of trained view '{name}' "
                                            f"is unreadable ({exc})") from None
-            if backbone_sha256(backbone_arrays) != identity["backbone_sha256"]:
+            if weights_sha256(backbone_arrays) != identity["backbone_sha256"]:
                 raise DamagedDatabaseError(f"{database.path}: damaged database: the backbone of trained view '{name}' "
                                            "does not match its recorded hash")
             backbone = finetuned_embedder(database.identity, backbone_arrays, name)
