@@ -293,7 +293,8 @@ class EmbeddingBatchResult:
 
 
 def _fold_batchnorm(module: nn.Module) -> None:
-    """Fold every Conv2d + BatchNorm2d pair of the Lite0 blocks into the convolution (inference only)."""
+    """Fold every Conv2d + BatchNorm2d pair of the Lite0 blocks into the convolution, with the running
+    statistics (the eval-mode function, with fewer operations; nothing left to train in BatchNorm)."""
     from .models.efficientnet_lite import MBConvBlock
 
     def fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Module:
@@ -322,10 +323,19 @@ class _LiteTrunk(nn.Module):
         return self.network.features(x)
 
 
+def fold_batchnorm(trunk: nn.Module) -> nn.Module:
+    """A Lite trunk with its BatchNorm folded into the convolutions, as `load_embedder` uses it (in place,
+    after any training); torchvision trunks keep their BatchNorm and are returned as they are."""
+    if isinstance(trunk, _LiteTrunk):
+        _fold_batchnorm(trunk.network)
+    return trunk.eval()
+
+
 def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.PathLike | None = None,
-                  pooling: str = "avg") -> Embedder:
+                  pooling: str = "avg", fold: bool = True) -> Embedder:
     """The bundled EfficientNet-Lite0 by default (Lite1/Lite2 with their packages), or any torchvision
-    classifier with a weights file."""
+    classifier with a weights file. A Lite network's BatchNorm is folded into its convolutions unless
+    `fold` is false (fine-tuning trains the unfolded network, then folds it: `fold_batchnorm`)."""
     from .clip_embedders import DOWNLOADABLE, load_downloaded
     from .models.efficientnet_lite import FEATURE_DIM, LITE_VARIANTS, EfficientNetLite
 
@@ -343,11 +353,12 @@ def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.Pa
             raise EmbedderError(f"{weights_path}: not {architecture} weights ({str(exc).splitlines()[0]})") from None
         network.eval()
         classifier = network._fc
-        _fold_batchnorm(network)
-        network = network.to(memory_format=torch.channels_last)
+        trunk = _LiteTrunk(network.to(memory_format=torch.channels_last))
+        if fold:
+            fold_batchnorm(trunk)
         identity = EmbedderIdentity(architecture, sha256_of(weights_path), pooling,
                                     f"centre-crop {input_size} bicubic, mean=std=0.5", FEATURE_DIM, str(weights_path))
-        return Embedder(_LiteTrunk(network), identity, LITE_NORMALISATION, classifier, input_size)
+        return Embedder(trunk, identity, LITE_NORMALISATION, classifier, input_size)
     if weights is None:
         raise EmbedderError(f"architecture '{architecture}' needs a weights file (a PyTorch state dict)")
     weights_path = Path(weights)
@@ -360,8 +371,9 @@ def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.Pa
     return Embedder(trunk, identity, IMAGENET_NORMALISATION)
 
 
-def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None = None) -> Embedder:
-    """Rebuild the embedder a database was made with, checking that the weights are the same bytes."""
+def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None = None, fold: bool = True) -> Embedder:
+    """Rebuild the embedder a database was made with, checking that the weights are the same bytes
+    (`fold`: as in load_embedder)."""
     path = weights or identity.weights_path
     if identity.architecture in _downloadable() and not (path and Path(path).is_dir()):
         path = None  # the default models folder
@@ -374,7 +386,7 @@ def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None =
             f"the weights of {identity.architecture} (SHA-256 {identity.weights_sha256[:12]}) are not at "
             f"{path or 'a known path'}; pass the weights file the database was built with")
     else:
-        embedder = load_embedder(identity.architecture, path, identity.pooling)
+        embedder = load_embedder(identity.architecture, path, identity.pooling, fold)
     if embedder.identity != identity:
         raise EmbedderError(
             f"embedder mismatch: the database was built with {identity.describe()}, "

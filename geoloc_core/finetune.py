@@ -2,6 +2,10 @@
 themselves, with augmentation, on CUDA when present (else the CPU; expect hours there for thousands of
 photos). The result is a trained view that carries its own backbone: queries and references are
 embedded with it, and the head maps its features to the geo-embedding as in the head route.
+
+The Lite networks are trained with their BatchNorm layers (in training mode, as torchvision's networks
+are) and folded into the convolutions after training, so the saved network is the folded one that
+`embedders.load_embedder` builds, with the same weights' names.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import numpy as np
 import torch
 
 from .checks import real_number, whole_number
-from .embedders import Embedder, EmbedderIdentity, embedder_for, pick_device, square_image
+from .embedders import Embedder, EmbedderIdentity, embedder_for, fold_batchnorm, pick_device, square_image
 from .files import PhotoError
 from .photos import load_photo
 from .progress import ProgressCallback, StopCheck, report
@@ -63,7 +67,7 @@ def finetune(base_identity: EmbedderIdentity, paths: list, lat, lon, groups: np.
              progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> tuple[TrainedHead, dict]:
     """Train a fresh copy of the base network + a head end to end; returns the head and the backbone's
     weights as arrays. Photos that cannot be read are left out."""
-    base: Embedder = embedder_for(base_identity)
+    base: Embedder = embedder_for(base_identity, fold=False)  # BatchNorm trains as in torchvision's networks
     options = options or TrainOptions()
     tune = tune or FinetuneOptions()
     device = base.to_device(tune.device).device
@@ -98,5 +102,6 @@ def finetune(base_identity: EmbedderIdentity, paths: list, lat, lon, groups: np.
                   tune.epochs, tune.patience, tune.batch_size, 32, should_stop, on_step=report_step)
     base.to_device("cpu")
     head.to("cpu")
+    folded = fold_batchnorm(trunk)  # the network that embeds photos for the view, as load_embedder's
     return TrainedHead(head, cells, options, history), {name: tensor.detach().numpy()
-                                                       for name, tensor in trunk.state_dict().items()}
+                                                       for name, tensor in folded.state_dict().items()}
