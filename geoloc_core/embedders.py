@@ -20,7 +20,7 @@ from PIL import Image
 from torch import nn
 from torch.nn import functional as F
 
-from .defaults import DEFAULT_ARCHITECTURE, POOLINGS
+from .defaults import DEFAULT_ARCHITECTURE, DEFAULT_POOLING, POOLINGS
 from .files import PhotoError
 from .identity import EmbedderIdentity, sha256_of
 from .photos import load_photo, load_photo_bytes
@@ -332,7 +332,7 @@ def fold_batchnorm(trunk: nn.Module) -> nn.Module:
 
 
 def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.PathLike | None = None,
-                  pooling: str = "avg", fold: bool = True) -> Embedder:
+                  pooling: str = DEFAULT_POOLING, fold: bool = True) -> Embedder:
     """The bundled EfficientNet-Lite0 by default (Lite1/Lite2 with their packages), or any torchvision
     classifier with a weights file. A Lite network's BatchNorm is folded into its convolutions unless
     `fold` is false (fine-tuning trains the unfolded network, then folds it: `fold_batchnorm`)."""

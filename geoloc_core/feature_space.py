@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Union
 import faiss
 import numpy as np
 
+from .defaults import DEFAULT_VIEW_NAME
 from .errors import DamagedDatabaseError, DatabaseError, EmbedderMismatchError
 from .finetune import FinetuneOptions, finetune, finetuned_embedder
 from .geocells import Partition
@@ -256,7 +257,7 @@ class TrainingSummary:
                 "validation_accuracy": accuracy}
 
 
-def train_view(database: ReferenceDatabase, name: str = "geocells", options: TrainOptions | None = None,
+def train_view(database: ReferenceDatabase, name: str = DEFAULT_VIEW_NAME, options: TrainOptions | None = None,
                finetune_options: FinetuneOptions | None = None, progress: ProgressCallback | None = None,
                should_stop: StopCheck | None = None) -> TrainingSummary:
     """Train on a writable database, by the head route or (with `finetune_options`) end to end, and make

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .checks import real_number, whole_number
+from .defaults import DEFAULT_FINETUNE_EPOCHS
 from .embedders import Embedder, EmbedderIdentity, embedder_for, fold_batchnorm, pick_device, square_image
 from .files import PhotoError
 from .photos import load_photo
@@ -25,7 +26,7 @@ from .training import CellTargets, GeoHead, TrainedHead, TrainOptions, fit, labe
 
 @dataclass(frozen=True)
 class FinetuneOptions:
-    epochs: int = 10
+    epochs: int = DEFAULT_FINETUNE_EPOCHS
     patience: int = 3
     backbone_learning_rate: float = 1e-4  # small: adapt the ImageNet features, do not overwrite them
     head_learning_rate: float = 1e-3

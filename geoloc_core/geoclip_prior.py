@@ -23,12 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .defaults import DEFAULT_TEMPERATURE
+from .defaults import DEFAULT_GALLERY_TOP_K, DEFAULT_TEMPERATURE
 from .estimators import Estimate, estimate, uncertainty
 from .geo import haversine_km
 from .progress import ProgressCallback, StopCheck, check_stop, report
 
-GALLERY_TOP_K = 100
 # The 100k gallery points lie tens of km apart where photos are dense: a 200 km kernel spreads a
 # point's probability over its region, the scale at which GeoCLIP's top-1 accuracy stops rising fast.
 GALLERY_KERNEL_KM = 200.0
@@ -110,7 +109,7 @@ class GeoClipGallery:
             atomic_write_bytes(cached, _npy_bytes(self._features))
         return self._features
 
-    def predict(self, image_features: np.ndarray, top_k: int = GALLERY_TOP_K,
+    def predict(self, image_features: np.ndarray, top_k: int = DEFAULT_GALLERY_TOP_K,
                 should_stop: StopCheck | None = None) -> list[GalleryPrediction]:
         """Each photo's top-k gallery points (GeoCLIP image features, L2-normalised, one row per photo)."""
         gallery = self.features(should_stop=should_stop)
@@ -168,7 +167,7 @@ def worldwide_estimate(prediction: GalleryPrediction) -> Estimate:
     return Estimate(lat, lon, share, mass50, mass90, weights, share, mass50, mass90)
 
 
-def locate_worldwide(embedder, paths: Sequence[str | os.PathLike], top_k: int = GALLERY_TOP_K,
+def locate_worldwide(embedder, paths: Sequence[str | os.PathLike], top_k: int = DEFAULT_GALLERY_TOP_K,
                      progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
                      batch_size: int = 16, gallery: GeoClipGallery | None = None):
     """Locate photos with no reference database: GeoCLIP's gallery answer for each (a LocateReport whose

@@ -13,7 +13,14 @@ import numpy as np
 
 from .checks import real_number, whole_number
 from .database import EmbedderMismatchError, ReferenceDatabase
-from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_ESTIMATOR, DEFAULT_K, DEFAULT_TEMPERATURE, ESTIMATORS
+from .defaults import (
+    DEFAULT_BANDWIDTH_KM,
+    DEFAULT_DENSITY_RESOLUTION_DEG,
+    DEFAULT_ESTIMATOR,
+    DEFAULT_K,
+    DEFAULT_TEMPERATURE,
+    ESTIMATORS,
+)
 from .embedders import Embedder, embedder_for
 from .estimators import DensityGrid, density_grid, estimate
 from .feature_space import FeatureSpace, space_of
@@ -37,7 +44,7 @@ class DensityOptions:
     5 degrees across, resolution coarsened where it would need over a million cells) or over a
     fixed (west, south, east, north) extent; resolution in degrees."""
 
-    resolution_deg: float = 0.1
+    resolution_deg: float = DEFAULT_DENSITY_RESOLUTION_DEG
     extent: tuple[float, float, float, float] | None = None
 
     def __post_init__(self):

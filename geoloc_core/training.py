@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import real_number, whole_number
+from .defaults import DEFAULT_GEO_DIM, DEFAULT_SMOOTHING_KM, DEFAULT_T_MAX, DEFAULT_T_MIN, DEFAULT_TRAINING_EPOCHS
 from .geo import EARTH_RADIUS_KM, to_unit_vectors
 from .geocells import Partition, partition
 from .progress import ProgressCallback, StopCheck, check_stop, report
@@ -31,16 +32,16 @@ NEAR_DUPLICATE_SIMILARITY = 0.97
 
 @dataclass(frozen=True)
 class TrainOptions:
-    t_max: int = 50  # most photos in one geocell
-    t_min: int = 5  # fewer and the cell is dropped (its photos still serve as references)
-    geo_dim: int = 128  # size of the learned geo-embedding
+    t_max: int = DEFAULT_T_MAX
+    t_min: int = DEFAULT_T_MIN
+    geo_dim: int = DEFAULT_GEO_DIM
     hidden: int = 512
-    epochs: int = 300
+    epochs: int = DEFAULT_TRAINING_EPOCHS
     patience: int = 20  # epochs without validation improvement before stopping
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     batch_size: int = 128
-    smoothing_km: float | None = 500.0  # soft targets exp(-d/smoothing) between cells; None: one-hot
+    smoothing_km: float | None = DEFAULT_SMOOTHING_KM  # soft targets exp(-d/smoothing) between cells; None: one-hot
     validation: float = 0.15
     seed: int = 0
 

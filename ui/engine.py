@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-PLUGIN_DIR = Path(__file__).resolve().parent.parent
+from ..geoloc_core.defaults import PLUGIN_DIR
+
 LOADING_MESSAGE = "loading the network (a few seconds the first time)…"
 
 
