@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -172,16 +171,14 @@ def locate_worldwide(embedder, paths: Sequence[str | os.PathLike], top_k: int = 
                      batch_size: int = 16, gallery: GeoClipGallery | None = None):
     """Locate photos with no reference database: GeoCLIP's gallery answer for each (a LocateReport whose
     neighbours are the top-k gallery points; their record ids are gallery row numbers)."""
-    from .locate import LocateReport, LocationResult, Neighbour
-    from .sources import Skipped
+    from .locate import LocationResult, Neighbour, locate_files
 
     gallery = gallery or gallery_of(embedder)
-    started = time.perf_counter()
-    located = LocateReport()
     gallery.features(progress, should_stop)
     index = {tuple(point): row for row, point in enumerate(gallery.coordinates)}
 
-    def on_batch(indices, vectors):
+    def locate_batch(indices, vectors) -> list:
+        results = []
         for i, prediction in zip(indices, gallery.predict(vectors, top_k, should_stop)):
             check_stop(should_stop)
             est = worldwide_estimate(prediction)
@@ -189,14 +186,8 @@ def locate_worldwide(embedder, paths: Sequence[str | os.PathLike], top_k: int = 
                                     float(w), float(a), float(b), "")
                           for rank, (a, b, s, w) in enumerate(zip(prediction.lat, prediction.lon,
                                                                   prediction.similarity, est.weights))]
-            located.results.append(LocationResult(str(paths[i]), est.lat, est.lon, est.confidence, est.radius50_km,
-                                                  est.radius90_km, "geoclip", top_k, neighbours))
-        report(progress, len(located.results), len(paths), "locate", str(paths[indices[-1]]))
+            results.append(LocationResult(str(paths[i]), est.lat, est.lon, est.confidence, est.radius50_km,
+                                          est.radius90_km, "geoclip", top_k, neighbours))
+        return results
 
-    outcome = embedder.embed_paths([Path(p) for p in paths], batch_size, progress, should_stop, on_batch,
-                                   keep_features=False)
-    located.failed = [Skipped(e.path, e.reason) for e in outcome.failures]
-    order = {str(p): i for i, p in enumerate(paths)}
-    located.results.sort(key=lambda r: order.get(r.photo, 0))
-    located.seconds = time.perf_counter() - started
-    return located
+    return locate_files(embedder, paths, batch_size, progress, should_stop, locate_batch)

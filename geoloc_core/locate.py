@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -227,22 +227,31 @@ class Locator:
         """Locate photo files; unreadable ones are reported in `failed` and skipped. Raises
         Cancelled when should_stop() turns true (between batches and between photos)."""
         options = options or LocateOptions()
-        started = time.perf_counter()
-        located = LocateReport()
+        return locate_files(self.query_embedder, paths, batch_size, progress, should_stop,
+                            lambda indices, features: self.locate_features(
+                                features, [str(paths[i]) for i in indices], options, should_stop=should_stop))
 
-        def on_batch(indices, vectors):
-            check_stop(should_stop)
-            names = [str(paths[i]) for i in indices]
-            located.results.extend(self.locate_features(vectors, names, options, should_stop=should_stop))
-            report(progress, len(located.results) + len(located.failed), len(paths), "locate", names[-1])
 
-        outcome = self.query_embedder.embed_paths([Path(p) for p in paths], batch_size, progress, should_stop,
-                                                  on_batch, keep_features=False)
-        located.failed = [Skipped(e.path, e.reason) for e in outcome.failures]
-        order = {str(p): i for i, p in enumerate(paths)}
-        located.results.sort(key=lambda r: order.get(r.photo, 0))
-        located.seconds = time.perf_counter() - started
-        return located
+def locate_files(embedder: Embedder, paths: Sequence[str | os.PathLike], batch_size: int,
+                 progress: ProgressCallback | None, should_stop: StopCheck | None,
+                 locate_batch: Callable[[list[int], np.ndarray], list[LocationResult]]) -> LocateReport:
+    """Embed photo files and locate each batch as it is embedded (`locate_batch(positions in paths,
+    features)`); unreadable photos go to `failed`, results come in the order of `paths`."""
+    started = time.perf_counter()
+    located = LocateReport()
+
+    def on_batch(indices, vectors):
+        check_stop(should_stop)
+        located.results.extend(locate_batch(indices, vectors))
+        report(progress, len(located.results), len(paths), "locate", str(paths[indices[-1]]))
+
+    outcome = embedder.embed_paths([Path(p) for p in paths], batch_size, progress, should_stop, on_batch,
+                                   keep_features=False)
+    located.failed = [Skipped(e.path, e.reason) for e in outcome.failures]
+    order = {str(p): i for i, p in enumerate(paths)}
+    located.results.sort(key=lambda r: order.get(r.photo, 0))
+    located.seconds = time.perf_counter() - started
+    return located
 
 
 __all__ = ["Cancelled", "DensityOptions", "LocateOptions", "LocateReport", "LocationResult", "Locator", "Neighbour"]
