@@ -58,7 +58,6 @@ class Encoded:
 class BaseSpace:
     """The embedder's own features, searched in the references' own index (a database or a SearchSet)."""
 
-    name = None
     backbone = None  # photos are embedded with the base embedder
 
     def __init__(self, references):
