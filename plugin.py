@@ -6,18 +6,16 @@ loading and unloading leaves QGIS as it was.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
+from .geoloc_core.defaults import PLUGIN_DIR
 from .processing_provider.provider import PhotoGeolocatorProvider
 from .ui.dock import PhotoGeolocatorDock
 from .ui.i18n import install_translator, tr
 
-PLUGIN_DIR = Path(__file__).resolve().parent
 MENU_NAME = "&Photo Geolocator"
 
 

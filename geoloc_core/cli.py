@@ -15,10 +15,19 @@ from pathlib import Path
 from .defaults import (
     DEFAULT_ARCHITECTURE,
     DEFAULT_BANDWIDTH_KM,
+    DEFAULT_DENSITY_RESOLUTION_DEG,
     DEFAULT_ESTIMATOR,
+    DEFAULT_FINETUNE_EPOCHS,
     DEFAULT_GALLERY_TOP_K,
+    DEFAULT_GEO_DIM,
     DEFAULT_K,
+    DEFAULT_POOLING,
+    DEFAULT_SMOOTHING_KM,
+    DEFAULT_T_MAX,
+    DEFAULT_T_MIN,
     DEFAULT_TEMPERATURE,
+    DEFAULT_TRAINING_EPOCHS,
+    DEFAULT_VIEW_NAME,
     ESTIMATORS,
     POOLINGS,
     training_size_warning,
@@ -89,7 +98,7 @@ def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
                              "or a model downloaded on request: clip_vit_b32, clip_vit_l14, geoclip")
     parser.add_argument("--weights", help="state-dict file for --architecture (the bundled one needs none)")
     _add_model_options(parser)
-    parser.add_argument("--pooling", choices=POOLINGS, default="avg", help="global pooling of the feature map")
+    parser.add_argument("--pooling", choices=POOLINGS, default=DEFAULT_POOLING, help="global pooling of the feature map")
     parser.add_argument("--batch-size", type=positive_int, help="photos per network batch (default 32 on a CPU, "
                                                                 "256 on a GPU)")
     parser.add_argument("--device", default="auto", help="where the network runs: auto (CUDA when present), cpu or cuda")
@@ -156,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("--density", type=Path, help="also write one density GeoTIFF for the run: band 1 the "
                         "highest density of any photo, then one band per photo")
     locate.add_argument("--density-dir", type=Path, help="also write one density GeoTIFF per photo here")
-    locate.add_argument("--density-resolution", type=float, default=0.1, help="degrees per density cell")
+    locate.add_argument("--density-resolution", type=float, default=DEFAULT_DENSITY_RESOLUTION_DEG,
+                        help=f"degrees per density cell (default {DEFAULT_DENSITY_RESOLUTION_DEG})")
     locate.add_argument("--density-extent", choices=("around", "world"), default="around",
                         help="around each prediction (default) or the whole world")
     locate.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -174,18 +184,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="learn geolocation features on a database (geocell classifier)")
     train.add_argument("database", type=Path)
-    train.add_argument("--name", default="geocells", help="name of the trained view (default geocells)")
-    train.add_argument("--t-max", type=int, default=50, help="most photos in one geocell (default 50)")
-    train.add_argument("--t-min", type=int, default=5, help="fewer photos and a cell is dropped (default 5)")
-    train.add_argument("--geo-dim", type=int, default=128, help="size of the learned geo-embedding (default 128)")
-    train.add_argument("--epochs", type=int, default=300, help="most training epochs (early stopping ends sooner)")
-    train.add_argument("--smoothing", type=float, default=500.0,
-                       help="label smoothing between cells by distance, in km (0: none; default 500)")
+    train.add_argument("--name", default=DEFAULT_VIEW_NAME, help=f"name of the trained view (default {DEFAULT_VIEW_NAME})")
+    train.add_argument("--t-max", type=int, default=DEFAULT_T_MAX,
+                       help=f"most photos in one geocell (default {DEFAULT_T_MAX})")
+    train.add_argument("--t-min", type=int, default=DEFAULT_T_MIN,
+                       help=f"fewer photos and a cell is dropped (default {DEFAULT_T_MIN})")
+    train.add_argument("--geo-dim", type=int, default=DEFAULT_GEO_DIM,
+                       help=f"size of the learned geo-embedding (default {DEFAULT_GEO_DIM})")
+    train.add_argument("--epochs", type=int, default=DEFAULT_TRAINING_EPOCHS,
+                       help="most training epochs (early stopping ends sooner)")
+    train.add_argument("--smoothing", type=float, default=DEFAULT_SMOOTHING_KM,
+                       help=f"label smoothing between cells by distance, in km (0: none; default {DEFAULT_SMOOTHING_KM:g})")
     train.add_argument("--cells-output", type=Path, help="also write the geocells as polygons (.geojson or .gpkg)")
     train.add_argument("--finetune", action="store_true",
                        help="also fine-tune the backbone end to end on the photos, with augmentation (slow on a "
                             "CPU: for users with time or a GPU)")
-    train.add_argument("--finetune-epochs", type=int, default=10, help="epochs of end-to-end training (default 10)")
+    train.add_argument("--finetune-epochs", type=int, default=DEFAULT_FINETUNE_EPOCHS,
+                       help=f"epochs of end-to-end training (default {DEFAULT_FINETUNE_EPOCHS})")
     train.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
 
     cells = commands.add_parser("cells", help="write the trained view's geocells as a polygon layer")
@@ -529,7 +544,8 @@ def run_verify(args, printer: ProgressPrinter) -> int:
 def run_train(args, printer: ProgressPrinter) -> int:
     from .database import ReferenceDatabase
     from .export import write_cells
-    from .training import TrainOptions, train_view
+    from .feature_space import train_view
+    from .training import TrainOptions
 
     options = TrainOptions(t_max=args.t_max, t_min=args.t_min, geo_dim=args.geo_dim, epochs=args.epochs,
                            smoothing_km=args.smoothing if args.smoothing != 0 else None)
@@ -563,8 +579,8 @@ def run_cells(args, printer: ProgressPrinter) -> int:
     with ReferenceDatabase.open(args.database) as database:
         if database.view is None:
             raise DatabaseError(f"{database.path}: no trained view; run `python -m geoloc_core train` first")
-        written = write_cells(args.output, database.view.trained.partition, args.overwrite)
-        printer.result(f"wrote {len(database.view.trained.partition)} geocells to {written}", {"written": str(written)})
+        written = write_cells(args.output, database.view.partition, args.overwrite)
+        printer.result(f"wrote {len(database.view.partition)} geocells to {written}", {"written": str(written)})
     return 0
 
 

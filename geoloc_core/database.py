@@ -8,6 +8,7 @@ embeddings in an id-aligned float16 file, and (past EXACT_MAX_ROWS photos) a tra
                                a checksum per committed batch (for `verify`); the database id
         vectors.f16            row r = embedding of record id r + 1 (geoloc_core.vectors)
         index-<gen>.faiss      compressed index over the first rows (geoloc_core.search_index)
+        views/<name>/          trained views (geoloc_core.feature_space); their geocells are in metadata.sqlite
 
 An add appends its vectors (fsync), then commits its records in one SQLite transaction: a build
 killed at any moment keeps what was committed, and rows past the records' count are cut off by the
@@ -29,13 +30,12 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import faiss
 import numpy as np
 
+from .errors import DamagedDatabaseError, DatabaseError, EmbedderMismatchError
 from .files import PhotoError, path_from_stored, storable_path
 from .identity import EmbedderIdentity, sha256_of
 from .photos import image_size
@@ -47,13 +47,16 @@ from .search_index import (
     SearchIndex,
     new_database_id,
     plan_for,
+    query_matrix,
 )
 from .sources import Candidate, Skipped
-from .storage import atomic_write, atomic_write_json
+from .storage import atomic_write_json, utc_now
 from .vectors import VectorFile, VectorFileError
 
-if TYPE_CHECKING:  # the network (torch) is imported only by what embeds photos
+if TYPE_CHECKING:  # the network (torch) is imported only by what embeds photos or uses a trained view
     from .embedders import Embedder
+    from .feature_space import TrainedView
+    from .training import TrainedHead
 
 FORMAT = "photo-geolocator-database"
 FORMAT_VERSION = 2
@@ -96,24 +99,6 @@ CREATE TABLE IF NOT EXISTS geocells (
     PRIMARY KEY (view, token)
 );
 """
-VIEWS = "views"
-
-
-class DatabaseError(Exception):
-    """A database that cannot be used as asked; the message says which and why."""
-
-
-class DamagedDatabaseError(DatabaseError):
-    """Files of the database are missing, truncated, edited or from another database."""
-
-
-class EmbedderMismatchError(DatabaseError):
-    """The database was built with another embedder than the one offered."""
-
-    @classmethod
-    def for_search(cls, path, stored: EmbedderIdentity, offered: EmbedderIdentity) -> EmbedderMismatchError:
-        return cls(f"{path}: this database was built with {stored.describe()}; "
-                   f"it cannot be searched with {offered.describe()}")
 
 
 @dataclass(frozen=True)
@@ -128,17 +113,6 @@ class Record:
     width: int | None
     height: int | None
     attributes: dict
-
-
-@dataclass
-class TrainedView:
-    """A learned feature space over the database: the head, its geocells and its own index."""
-
-    name: str
-    identity: dict
-    trained: object  # training.TrainedHead
-    index: object  # faiss index over the records' geo-embeddings, ids = record ids
-    backbone: Embedder | None = None  # fine-tuned network (end-to-end route); None: the base embedder
 
 
 @dataclass
@@ -180,10 +154,6 @@ class EmbeddedRecord:
     width: int | None = None
     height: int | None = None
     attributes: dict = field(default_factory=dict)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @contextlib.contextmanager
@@ -273,7 +243,7 @@ class ReferenceDatabase:
                 connection.executemany("INSERT INTO meta VALUES (?, ?)",
                                        [("database_id", database_id), ("format_version", str(FORMAT_VERSION))])
             vectors = VectorFile.create(path / VECTORS, identity.dimension, database_id)
-            created = _now()
+            created = utc_now()
             manifest = {
                 "format": FORMAT, "format_version": FORMAT_VERSION, "database_id": database_id,
                 "embedder": identity.to_dict(), "dimension": identity.dimension, "count": 0, "metric": METRIC,
@@ -332,7 +302,7 @@ class ReferenceDatabase:
             if writable:
                 connection.executescript(SCHEMA)  # tables added since the database was made (idempotent)
             if manifest.get("active_view"):
-                database._load_view(manifest["active_view"])
+                database.view = database._load_view(manifest["active_view"])
         except BaseException:
             database.close()
             raise
@@ -456,7 +426,7 @@ class ReferenceDatabase:
                 raise
 
     def _write_manifest(self) -> None:
-        self.manifest.update(count=self._committed_rows(), updated=_now())
+        self.manifest.update(count=self._committed_rows(), updated=utc_now())
         atomic_write_json(self.path / MANIFEST, self.manifest)
 
     def close(self) -> None:
@@ -491,16 +461,11 @@ class ReferenceDatabase:
         """Photos in the database (ids run from 1 to count without gaps)."""
         return self._committed_rows()
 
-    def search(self, queries: np.ndarray, k: int, in_view: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Inner-product similarities and record ids of the k nearest references per query
-        (id -1 and similarity -inf where the database holds fewer than k). With `in_view`, the
-        queries are geo-embeddings of the active trained view and its index is searched."""
-        queries = np.ascontiguousarray(queries, dtype=np.float32)
-        dimension = self.view.index.d if in_view else self.identity.dimension
-        if queries.ndim != 2 or queries.shape[1] != dimension:
-            raise DatabaseError(f"queries have shape {queries.shape}; this index needs {dimension}-d")
-        if in_view:
-            return self.view.index.search(queries, int(k))
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Inner-product similarities and record ids of the k nearest references per query over the base
+        features (id -1 and similarity -inf where the database holds fewer than k); a trained view is
+        searched through feature_space."""
+        queries = query_matrix(queries, self.identity.dimension)
         self._index.extend(self._committed_rows())  # rows past the index are loaded when first searched
         return self._index.search(queries, int(k))
 
@@ -706,13 +671,7 @@ class ReferenceDatabase:
 
     def _after_add(self, added: int, progress, should_stop) -> None:
         if added and self.view is not None:
-            new_ids = list(range(self._committed_rows() - added + 1, self._committed_rows() + 1))
-            kept, inputs = (self.view_inputs(self.view, new_ids) if self.view.backbone is not None
-                            else (new_ids, self.embeddings(new_ids)))
-            if kept:
-                geo, _ = self.view.trained.transform(inputs)
-                self.view.index.add_with_ids(geo, np.asarray(kept, dtype=np.int64))
-            self._write_view_index(self.view)
+            self.view.records_added(self, list(range(self._committed_rows() - added + 1, self._committed_rows() + 1)))
         if added:
             try:
                 self._maintain_index(progress, should_stop)
@@ -758,57 +717,20 @@ class ReferenceDatabase:
             problems.extend(self._index.check_ids())
         return problems
 
-    # -- trained views ---------------------------------------------------------------------------
+    # -- trained views: feature_space.py owns them; the database names the active one ------------------
 
     def all_ids(self) -> list[int]:
         return list(range(1, self._committed_rows() + 1))
 
-    def view_inputs(self, view: TrainedView, ids: list[int]) -> tuple[list[int], np.ndarray]:
-        """The features the view's head takes for these records: the stored base embeddings, or for a
-        fine-tuned view the photos embedded again with its backbone (unreadable photos left out)."""
-        if view.backbone is None:
-            return ids, self.embeddings(ids)
-        records = self.records(ids)
-        outcome = view.backbone.embed_paths([records[i].path for i in ids])
-        for failure in outcome.failures:
-            self.warnings.append(f"trained view '{view.name}' leaves out {failure}")
-        return [ids[i] for i in outcome.indices], outcome.features
+    def save_view(self, name: str, trained: TrainedHead, backbone_arrays: dict | None = None) -> TrainedView:
+        """Store a trained head (and a fine-tuned backbone's weights) as a view and make it active. Its
+        files are written first and the manifest switches to it last, so a crash keeps the previous state."""
+        from .feature_space import TrainedView  # torch: a database without a view never loads it
 
-    def save_view(self, name: str, trained, backbone_arrays: dict | None = None) -> TrainedView:
-        """Store a trained head (and, for the end-to-end route, its fine-tuned backbone) as the active
-        feature view: weights as numpy .npz (no pickle), geocells in SQLite, and an index over every
-        record's geo-embedding. Files are written first and the manifest switches to the view last,
-        so a crash keeps the previous state."""
-        if not name.replace("-", "").replace("_", "").isalnum():
-            raise DatabaseError(f"view name '{name}' must be letters, digits, - and _")
         with self._writing():
-            folder = self.path / VIEWS / name
-            folder.mkdir(parents=True, exist_ok=True)
-            arrays = trained.arrays()
-            atomic_write(folder / "head.npz", lambda tmp: np.savez(tmp, **arrays))
-            identity = {"name": name, "base": self.identity.to_dict(), "head_sha256": trained.sha256(),
-                        "geo_dim": trained.options.geo_dim, "cells": len(trained.partition),
-                        "options": trained.options_dict(), "created": _now()}
-            backbone = None
-            if backbone_arrays is not None:
-                from .finetune import backbone_sha256, finetuned_embedder
-
-                atomic_write(folder / "backbone.npz", lambda tmp: np.savez(tmp, **backbone_arrays))
-                identity["backbone_sha256"] = backbone_sha256(backbone_arrays)
-                backbone = finetuned_embedder(self.identity, backbone_arrays, name)
-            atomic_write_json(folder / "view.json", identity)
-            view = TrainedView(name, identity, trained, faiss.IndexIDMap2(faiss.IndexFlatIP(trained.options.geo_dim)),
-                               backbone)
-            self._fill_view_index(view)
-            self._write_view_index(view)
-            with self._connection:
-                self._connection.execute("DELETE FROM geocells WHERE view = ?", (name,))
-                self._connection.executemany("INSERT INTO geocells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                             [(name, *row) for row in trained.partition.to_rows()])
-            self.view = view
-            self.manifest.setdefault("views", {})[name] = {k: identity[k] for k in ("head_sha256", "geo_dim", "cells")}
-            self.manifest["active_view"] = name
-            self._write_manifest()
+            view = TrainedView.create(self, name, trained, backbone_arrays)
+            self.manifest.setdefault("views", {})[name] = view.manifest_entry()
+            self._activate(name, view)
         return view
 
     def use_view(self, name: str | None) -> None:
@@ -817,79 +739,30 @@ class ReferenceDatabase:
             if name is not None and name not in self.manifest.get("views", {}):
                 raise DatabaseError(f"{self.path}: no trained view named '{name}'")
             self.view = None
-            if name is not None:
-                self._load_view(name)
-            self.manifest["active_view"] = name
-            self._write_manifest()
+            self._activate(name, self._load_view(name) if name is not None else None)
 
-    def _fill_view_index(self, view: TrainedView) -> None:
-        ids = self.all_ids()
-        for start in range(0, len(ids), 4096):
-            kept, inputs = self.view_inputs(view, ids[start:start + 4096])
-            if kept:
-                geo, _ = view.trained.transform(inputs)
-                view.index.add_with_ids(geo, np.asarray(kept, dtype=np.int64))
-
-    def _write_view_index(self, view: TrainedView) -> None:
-        target = self.path / VIEWS / view.name / "index.faiss"
-        atomic_write(target, lambda tmp: faiss.write_index(view.index, str(tmp)))
-
-    def _load_view(self, name: str) -> None:
-        from .geocells import Partition
-        from .training import TrainedHead, TrainOptions
-
-        folder = self.path / VIEWS / name
-        try:
-            identity = json.loads((folder / "view.json").read_text(encoding="utf-8"))
-            base = EmbedderIdentity.from_dict(identity["base"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise DamagedDatabaseError(f"{self.path}: damaged database: trained view '{name}' is unreadable "
-                                       f"({exc})") from None
-        if base != self.identity:
-            raise EmbedderMismatchError(
-                f"{self.path}: trained view '{name}' was trained on features of {base.describe()}, but this "
-                f"database holds features of {self.identity.describe()}; train it again on this database")
-        try:
-            with np.load(folder / "head.npz", allow_pickle=False) as stored:
-                arrays = {key: stored[key] for key in stored.files}
-            rows = self._connection.execute(
-                "SELECT token, face, level, i, j, count, lat, lon FROM geocells WHERE view = ? ORDER BY rowid",
-                (name,)).fetchall()
-            options = TrainOptions(**identity["options"])
-            trained = TrainedHead.from_arrays(arrays, Partition.from_rows(rows), options)
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-            raise DamagedDatabaseError(f"{self.path}: damaged database: trained view '{name}' is unreadable "
-                                       f"({exc})") from None
-        if trained.sha256() != identity["head_sha256"]:
-            raise DamagedDatabaseError(f"{self.path}: damaged database: the weights of trained view '{name}' do "
-                                       "not match their recorded hash")
-        backbone = None
-        if "backbone_sha256" in identity:
-            from .finetune import backbone_sha256, finetuned_embedder
-
-            try:
-                with np.load(folder / "backbone.npz", allow_pickle=False) as stored:
-                    backbone_arrays = {key: stored[key] for key in stored.files}
-            except (OSError, ValueError) as exc:
-                raise DamagedDatabaseError(f"{self.path}: damaged database: the backbone of trained view '{name}' "
-                                           f"is unreadable ({exc})") from None
-            if backbone_sha256(backbone_arrays) != identity["backbone_sha256"]:
-                raise DamagedDatabaseError(f"{self.path}: damaged database: the backbone of trained view '{name}' "
-                                           "does not match its recorded hash")
-            backbone = finetuned_embedder(self.identity, backbone_arrays, name)
-        index = None
-        try:
-            index = faiss.read_index(str(folder / "index.faiss"))
-        except RuntimeError:
-            pass
-        view = TrainedView(name, identity, trained, index, backbone)
-        if index is None or (index.ntotal != self.count and backbone is None):
-            view.index = faiss.IndexIDMap2(faiss.IndexFlatIP(options.geo_dim))
-            self._fill_view_index(view)
-            self.warnings.append(f"{self.path}: index of trained view '{name}' was out of date; rebuilt it")
-            if self.writable:
-                self._write_view_index(view)
+    def _activate(self, name: str | None, view: TrainedView | None) -> None:
         self.view = view
+        self.manifest["active_view"] = name
+        self._write_manifest()
+
+    def _load_view(self, name: str) -> TrainedView:
+        from .feature_space import TrainedView  # torch: a database without a view never loads it
+
+        return TrainedView.load(self, name)
+
+    def store_geocells(self, view: str, rows: Sequence[tuple]) -> None:
+        """A view's geocells (geocells.Partition.to_rows), replacing those stored under its name."""
+        with self._connection:
+            self._connection.execute("DELETE FROM geocells WHERE view = ?", (view,))
+            self._connection.executemany("INSERT INTO geocells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                         [(view, *row) for row in rows])
+
+    def stored_geocells(self, view: str) -> list[tuple]:
+        """A view's geocells as stored, in their partition's order (geocells.Partition.from_rows)."""
+        return self._connection.execute(
+            "SELECT token, face, level, i, j, count, lat, lon FROM geocells WHERE view = ? ORDER BY rowid",
+            (view,)).fetchall()
 
     def _new_candidates(self, candidates, result: BuildReport, progress, should_stop):
         """Candidates whose content is not in the database yet, with their SHA-256."""

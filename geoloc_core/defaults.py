@@ -8,6 +8,11 @@ best-supported neighbour keeps street- and city-level matches, which a kernel mo
 A temperature of 0.05 lets the few best matches dominate, as the paper's 1/d^10 weights do.
 """
 
+from pathlib import Path
+
+# the folder holding geoloc_core: the plugin's folder (what the external engine's Python is pointed at)
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+
 # cells and hybrid need a trained view (python -m geoloc_core train); geoclip a database built with the
 # geoclip embedder (its GPS gallery weights the neighbours, geoclip_prior.py)
 # new estimators go last: Processing stores the choice as an index into this tuple
@@ -16,9 +21,20 @@ DEFAULT_ESTIMATOR = "cascade"
 DEFAULT_K = 100
 DEFAULT_ARCHITECTURE = "efficientnet_lite0"
 POOLINGS = ("avg", "max", "gem")  # global pooling of the feature map
+DEFAULT_POOLING = POOLINGS[0]
 DEFAULT_BANDWIDTH_KM = 1000.0
 DEFAULT_TEMPERATURE = 0.05
-DEFAULT_GALLERY_TOP_K = 100  # GeoCLIP gallery points kept per photo (worldwide mode, no database)
+DEFAULT_DENSITY_RESOLUTION_DEG = 0.1  # density raster cells (~11 km)
+DEFAULT_GALLERY_TOP_K = 100  # GeoCLIP gallery points kept per photo when locating worldwide
+
+# Training a view (training.TrainOptions, finetune.FinetuneOptions, the CLI's `train`, Processing)
+DEFAULT_VIEW_NAME = "geocells"
+DEFAULT_T_MAX = 50  # most photos in one geocell
+DEFAULT_T_MIN = 5  # fewer and the cell is dropped (its photos still serve as references)
+DEFAULT_GEO_DIM = 128  # size of the learned geo-embedding
+DEFAULT_TRAINING_EPOCHS = 300  # at most: early stopping ends sooner
+DEFAULT_SMOOTHING_KM = 500.0  # soft targets between cells by distance
+DEFAULT_FINETUNE_EPOCHS = 10
 
 # Learned features (python -m geoloc_core train) have measured no gain up to 6,000 reference photos: on
 # 6,000 Flickr and Street View photos the geocell head reached 1.8% validation cell accuracy and made every

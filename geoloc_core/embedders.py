@@ -20,7 +20,7 @@ from PIL import Image
 from torch import nn
 from torch.nn import functional as F
 
-from .defaults import DEFAULT_ARCHITECTURE, POOLINGS
+from .defaults import DEFAULT_ARCHITECTURE, DEFAULT_POOLING, POOLINGS
 from .files import PhotoError
 from .identity import EmbedderIdentity, sha256_of
 from .photos import load_photo, load_photo_bytes
@@ -126,13 +126,17 @@ def _torchvision_trunk(architecture: str, state: dict) -> nn.Module:
     raise EmbedderError(f"architecture '{architecture}' has no convolutional feature map to pool")
 
 
+def square_image(image: Image.Image, side: int) -> Image.Image:
+    """The image's centre square, resized (bicubic) to side x side."""
+    width, height = image.size
+    shortest = min(width, height)
+    left, top = (width - shortest) // 2, (height - shortest) // 2
+    return image.crop((left, top, left + shortest, top + shortest)).resize((side, side), Image.BICUBIC)
+
+
 def square_crop(image: Image.Image, input_size: int) -> np.ndarray:
     """Centre square crop resized to the network's input size, as uint8 HxWx3 (the authors' preprocessing)."""
-    width, height = image.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    crop = image.crop((left, top, left + side, top + side)).resize((input_size,) * 2, Image.BICUBIC)
-    return np.asarray(crop, dtype=np.uint8)
+    return np.asarray(square_image(image, input_size), dtype=np.uint8)
 
 
 def prepare_photo_bytes(data: bytes, name: str, input_size: int) -> tuple[np.ndarray, tuple[int, int]]:
@@ -179,6 +183,12 @@ class Embedder:
         batch = torch.from_numpy(np.stack(crops)).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
         return ((batch - self._mean) / self._std).contiguous(memory_format=torch.channels_last)
 
+    def crop_features(self, crops: Sequence[np.ndarray]) -> torch.Tensor:
+        """Pooled, L2-normalised features of crops (uint8 HxWx3 at the input size), on the network's
+        device and with autograd where it is on: fine-tuning trains through this same path."""
+        feature_map = self.trunk(self._to_tensor(crops))
+        return F.normalize(_pool(feature_map, self.identity.pooling), dim=1)
+
     @torch.inference_mode()
     def embed_crops(self, crops: Sequence[np.ndarray], should_stop: StopCheck | None = None) -> np.ndarray:
         """Features of 224 x 224 crops. The network runs on micro-batches: on a CPU, small batches keep
@@ -186,8 +196,7 @@ class Embedder:
         outputs = []
         for start in range(0, len(crops), self.micro_batch):
             check_stop(should_stop)
-            feature_map = self.trunk(self._to_tensor(crops[start:start + self.micro_batch]))
-            outputs.append(F.normalize(_pool(feature_map, self.identity.pooling), dim=1))
+            outputs.append(self.crop_features(crops[start:start + self.micro_batch]))
         return torch.cat(outputs).cpu().numpy().astype(np.float32)
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
@@ -284,7 +293,8 @@ class EmbeddingBatchResult:
 
 
 def _fold_batchnorm(module: nn.Module) -> None:
-    """Fold every Conv2d + BatchNorm2d pair of the Lite0 blocks into the convolution (inference only)."""
+    """Fold every Conv2d + BatchNorm2d pair of the Lite0 blocks into the convolution, with the running
+    statistics (the eval-mode function, with fewer operations; nothing left to train in BatchNorm)."""
     from .models.efficientnet_lite import MBConvBlock
 
     def fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Module:
@@ -313,10 +323,19 @@ class _LiteTrunk(nn.Module):
         return self.network.features(x)
 
 
+def fold_batchnorm(trunk: nn.Module) -> nn.Module:
+    """A Lite trunk with its BatchNorm folded into the convolutions, as `load_embedder` uses it (in place,
+    after any training); torchvision trunks keep their BatchNorm and are returned as they are."""
+    if isinstance(trunk, _LiteTrunk):
+        _fold_batchnorm(trunk.network)
+    return trunk.eval()
+
+
 def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.PathLike | None = None,
-                  pooling: str = "avg") -> Embedder:
+                  pooling: str = DEFAULT_POOLING, fold: bool = True) -> Embedder:
     """The bundled EfficientNet-Lite0 by default (Lite1/Lite2 with their packages), or any torchvision
-    classifier with a weights file."""
+    classifier with a weights file. A Lite network's BatchNorm is folded into its convolutions unless
+    `fold` is false (fine-tuning trains the unfolded network, then folds it: `fold_batchnorm`)."""
     from .clip_embedders import DOWNLOADABLE, load_downloaded
     from .models.efficientnet_lite import FEATURE_DIM, LITE_VARIANTS, EfficientNetLite
 
@@ -334,11 +353,12 @@ def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.Pa
             raise EmbedderError(f"{weights_path}: not {architecture} weights ({str(exc).splitlines()[0]})") from None
         network.eval()
         classifier = network._fc
-        _fold_batchnorm(network)
-        network = network.to(memory_format=torch.channels_last)
+        trunk = _LiteTrunk(network.to(memory_format=torch.channels_last))
+        if fold:
+            fold_batchnorm(trunk)
         identity = EmbedderIdentity(architecture, sha256_of(weights_path), pooling,
                                     f"centre-crop {input_size} bicubic, mean=std=0.5", FEATURE_DIM, str(weights_path))
-        return Embedder(_LiteTrunk(network), identity, LITE_NORMALISATION, classifier, input_size)
+        return Embedder(trunk, identity, LITE_NORMALISATION, classifier, input_size)
     if weights is None:
         raise EmbedderError(f"architecture '{architecture}' needs a weights file (a PyTorch state dict)")
     weights_path = Path(weights)
@@ -351,8 +371,9 @@ def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.Pa
     return Embedder(trunk, identity, IMAGENET_NORMALISATION)
 
 
-def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None = None) -> Embedder:
-    """Rebuild the embedder a database was made with, checking that the weights are the same bytes."""
+def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None = None, fold: bool = True) -> Embedder:
+    """Rebuild the embedder a database was made with, checking that the weights are the same bytes
+    (`fold`: as in load_embedder)."""
     path = weights or identity.weights_path
     if identity.architecture in _downloadable() and not (path and Path(path).is_dir()):
         path = None  # the default models folder
@@ -365,7 +386,7 @@ def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None =
             f"the weights of {identity.architecture} (SHA-256 {identity.weights_sha256[:12]}) are not at "
             f"{path or 'a known path'}; pass the weights file the database was built with")
     else:
-        embedder = load_embedder(identity.architecture, path, identity.pooling)
+        embedder = load_embedder(identity.architecture, path, identity.pooling, fold)
     if embedder.identity != identity:
         raise EmbedderError(
             f"embedder mismatch: the database was built with {identity.describe()}, "

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import csv
 import errno
+from typing import TYPE_CHECKING
 
 from .files import PhotoError, display_path
+
+if TYPE_CHECKING:
+    from .identity import EmbedderIdentity
 
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
@@ -16,10 +20,26 @@ class UserError(Exception):
     """A request that cannot be done as asked (a bad option, a missing folder); the message says why."""
 
 
+class DatabaseError(Exception):
+    """A database that cannot be used as asked; the message says which and why."""
+
+
+class DamagedDatabaseError(DatabaseError):
+    """Files of the database are missing, truncated, edited or from another database."""
+
+
+class EmbedderMismatchError(DatabaseError):
+    """The database was built with another embedder than the one offered."""
+
+    @classmethod
+    def for_search(cls, path, stored: EmbedderIdentity, offered: EmbedderIdentity) -> EmbedderMismatchError:
+        return cls(f"{path}: this database was built with {stored.describe()}; "
+                   f"it cannot be searched with {offered.describe()}")
+
+
 def user_errors() -> tuple[type[BaseException], ...]:
     """The exception types whose message is for the user: bad input, bad options, full or read-only
     disks. Anything else is a bug and is reported as one (see `internal_message`)."""
-    from .database import DatabaseError
     from .embedders import EmbedderError
     from .export import ExportError
 

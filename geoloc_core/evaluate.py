@@ -95,7 +95,7 @@ def evaluate(locator: Locator, items: Sequence[Candidate], options: LocateOption
             result.failed.append(Skipped(str(item.path), f"cannot be read ({exc.strerror or exc})"))
     own_ids = database.ids_by_sha256([d for d in digests if d])
     # stored embeddings are base features; a fine-tuned view needs every photo embedded with its backbone
-    reuse = database.view is None or database.view.backbone is None
+    reuse = locator.space.backbone is None
     stored = [i for i, d in enumerate(digests) if d in own_ids and reuse]
     reused = set(stored)
     fresh = [i for i, d in enumerate(digests) if d is not None and i not in reused]

@@ -2,29 +2,31 @@
 themselves, with augmentation, on CUDA when present (else the CPU; expect hours there for thousands of
 photos). The result is a trained view that carries its own backbone: queries and references are
 embedded with it, and the head maps its features to the geo-embedding as in the head route.
+
+The Lite networks are trained with their BatchNorm layers (in training mode, as torchvision's networks
+are) and folded into the convolutions after training, so the saved network is the folded one that
+`embedders.load_embedder` builds, with the same weights' names.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from .checks import real_number, whole_number
-from .embedders import Embedder, EmbedderIdentity, _pool, embedder_for, pick_device
+from .defaults import DEFAULT_FINETUNE_EPOCHS
+from .embedders import Embedder, EmbedderIdentity, embedder_for, fold_batchnorm, pick_device, square_image
 from .files import PhotoError
 from .photos import load_photo
-from .progress import ProgressCallback, StopCheck, check_stop, report
-from .training import CellTargets, GeoHead, TrainedHead, TrainOptions, labelled_split
+from .progress import ProgressCallback, StopCheck, report
+from .training import CellTargets, GeoHead, TrainedHead, TrainOptions, fit, labelled_split, weights_sha256
 
 
 @dataclass(frozen=True)
 class FinetuneOptions:
-    epochs: int = 10
+    epochs: int = DEFAULT_FINETUNE_EPOCHS
     patience: int = 3
     backbone_learning_rate: float = 1e-4  # small: adapt the ImageNet features, do not overwrite them
     head_learning_rate: float = 1e-3
@@ -51,21 +53,13 @@ def augmentation(input_size: int):
     ])
 
 
-def backbone_sha256(arrays: dict) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(arrays):
-        digest.update(name.encode())
-        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
-    return digest.hexdigest()
-
-
 def finetuned_embedder(base: EmbedderIdentity, arrays: dict, view_name: str) -> Embedder:
     """The base network with fine-tuned weights, under an identity naming both."""
     embedder = embedder_for(base)
     embedder.trunk.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in arrays.items()})
     embedder.trunk.eval()
     embedder.identity = replace(base, architecture=f"{base.architecture}+finetuned:{view_name}",
-                                weights_sha256=backbone_sha256(arrays))
+                                weights_sha256=weights_sha256(arrays))
     return embedder
 
 
@@ -74,82 +68,41 @@ def finetune(base_identity: EmbedderIdentity, paths: list, lat, lon, groups: np.
              progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> tuple[TrainedHead, dict]:
     """Train a fresh copy of the base network + a head end to end; returns the head and the backbone's
     weights as arrays. Photos that cannot be read are left out."""
-    base: Embedder = embedder_for(base_identity)
+    base: Embedder = embedder_for(base_identity, fold=False)  # BatchNorm trains as in torchvision's networks
     options = options or TrainOptions()
     tune = tune or FinetuneOptions()
-    device = pick_device(tune.device)
+    device = base.to_device(tune.device).device
     torch.manual_seed(options.seed)
     cells, labels, train_idx, val_idx = labelled_split(lat, lon, groups, options)
     squares = {}
     for i in np.concatenate([train_idx, val_idx]):
         try:  # decoded once, at a size that leaves room for random crops
-            image = load_photo(paths[i], 2 * base.input_size)
-            side = min(image.size)
-            left, top = (image.size[0] - side) // 2, (image.size[1] - side) // 2
-            squares[int(i)] = image.crop((left, top, left + side, top + side)).resize((2 * base.input_size,) * 2)
+            squares[int(i)] = square_image(load_photo(paths[i], 2 * base.input_size), 2 * base.input_size)
         except PhotoError:
             continue
     train_idx = np.array([i for i in train_idx if int(i) in squares], dtype=np.int64)
     val_idx = np.array([i for i in val_idx if int(i) in squares], dtype=np.int64)
-    trunk = base.trunk.to(device).train()
+    trunk = base.trunk
     head = GeoHead(base.dimension, options.hidden, options.geo_dim, len(cells)).to(device)
     optimiser = torch.optim.AdamW([
         {"params": trunk.parameters(), "lr": tune.backbone_learning_rate},
         {"params": head.parameters(), "lr": tune.head_learning_rate}], weight_decay=options.weight_decay)
-    targets = CellTargets(cells, options.smoothing_km, device)
-    mean, std = base._mean.to(device), base._std.to(device)
     augment = augmentation(base.input_size)
 
-    def batch_tensor(indices, train: bool) -> torch.Tensor:
-        crops = []
-        for i in indices:
-            image = squares[int(i)]
-            image = augment(image) if train else image.resize((base.input_size,) * 2)
-            crops.append(np.asarray(image, dtype=np.uint8))
-        x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div_(255.0).to(device)
-        return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+    def logits_of(rows: np.ndarray, training: bool) -> torch.Tensor:
+        crops = [np.asarray(augment(squares[int(i)]) if training else squares[int(i)].resize((base.input_size,) * 2),
+                            dtype=np.uint8) for i in rows]
+        return head(base.crop_features(crops))[1]
 
-    def features(x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(_pool(trunk(x), base.identity.pooling), dim=1)
+    def report_step(epoch: int, step: int, steps: int) -> None:
+        report(progress, (epoch - 1) * steps + step, tune.epochs * steps, "finetune", f"epoch {epoch}")
 
-    y = torch.from_numpy(labels).to(device)
-    result = TrainedHead(head, cells, options)
-    best, best_state, waited = math.inf, None, 0
-    steps = max(1, math.ceil(len(train_idx) / tune.batch_size))
-    for epoch in range(1, tune.epochs + 1):
-        trunk.train()
-        head.train()
-        order = np.random.default_rng(options.seed + epoch).permutation(train_idx)
-        total = 0.0
-        for step, start in enumerate(range(0, len(order), tune.batch_size), start=1):
-            check_stop(should_stop)
-            batch = order[start:start + tune.batch_size]
-            _, logits = head(features(batch_tensor(batch, True)))
-            loss = torch.sum(-targets(y[batch]) * logits.log_softmax(dim=1), dim=1).mean()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += float(loss.detach()) * len(batch)
-            report(progress, (epoch - 1) * steps + step, tune.epochs * steps, "finetune", f"epoch {epoch}")
-        trunk.eval()
-        head.eval()
-        with torch.no_grad():
-            monitored = val_idx if len(val_idx) else train_idx
-            logits = torch.cat([head(features(batch_tensor(monitored[s:s + 32], False)))[1]
-                                for s in range(0, len(monitored), 32)])
-            val_loss = float(F.cross_entropy(logits, y[monitored]))
-            accuracy = float((logits.argmax(dim=1) == y[monitored]).float().mean())
-        result.history.append((epoch, total / max(len(train_idx), 1), val_loss, accuracy))
-        if val_loss < best - 1e-4:
-            best, waited = val_loss, 0
-            best_state = ({k: v.detach().cpu().clone() for k, v in trunk.state_dict().items()},
-                          {k: v.detach().cpu().clone() for k, v in head.state_dict().items()})
-        else:
-            waited += 1
-            if waited >= tune.patience:
-                break
-    trunk.load_state_dict(best_state[0])
-    head.load_state_dict(best_state[1])
-    trunk.to("cpu").eval()
-    head.to("cpu").eval()
-    return result, {name: tensor.detach().numpy() for name, tensor in trunk.state_dict().items()}
+    history = fit([trunk, head], optimiser, CellTargets(cells, options.smoothing_km, device),
+                  torch.from_numpy(labels).to(device), logits_of, train_idx, val_idx,
+                  lambda epoch: np.random.default_rng(options.seed + epoch).permutation(train_idx),
+                  tune.epochs, tune.patience, tune.batch_size, 32, should_stop, on_step=report_step)
+    base.to_device("cpu")
+    head.to("cpu")
+    folded = fold_batchnorm(trunk)  # the network that embeds photos for the view, as load_embedder's
+    return TrainedHead(head, cells, options, history), {name: tensor.detach().numpy()
+                                                       for name, tensor in folded.state_dict().items()}

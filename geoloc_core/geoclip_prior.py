@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,7 +27,6 @@ from .estimators import Estimate, estimate, uncertainty
 from .geo import haversine_km
 from .progress import ProgressCallback, StopCheck, check_stop, report
 
-GALLERY_TOP_K = DEFAULT_GALLERY_TOP_K
 # The 100k gallery points lie tens of km apart where photos are dense: a 200 km kernel spreads a
 # point's probability over its region, the scale at which GeoCLIP's top-1 accuracy stops rising fast.
 GALLERY_KERNEL_KM = 200.0
@@ -110,7 +108,7 @@ class GeoClipGallery:
             atomic_write_bytes(cached, _npy_bytes(self._features))
         return self._features
 
-    def predict(self, image_features: np.ndarray, top_k: int = GALLERY_TOP_K,
+    def predict(self, image_features: np.ndarray, top_k: int = DEFAULT_GALLERY_TOP_K,
                 should_stop: StopCheck | None = None) -> list[GalleryPrediction]:
         """Each photo's top-k gallery points (GeoCLIP image features, L2-normalised, one row per photo)."""
         gallery = self.features(should_stop=should_stop)
@@ -168,21 +166,19 @@ def worldwide_estimate(prediction: GalleryPrediction) -> Estimate:
     return Estimate(lat, lon, share, mass50, mass90, weights, share, mass50, mass90)
 
 
-def locate_worldwide(embedder, paths: Sequence[str | os.PathLike], top_k: int = GALLERY_TOP_K,
+def locate_worldwide(embedder, paths: Sequence[str | os.PathLike], top_k: int = DEFAULT_GALLERY_TOP_K,
                      progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
                      batch_size: int = 16, gallery: GeoClipGallery | None = None):
     """Locate photos with no reference database: GeoCLIP's gallery answer for each (a LocateReport whose
     neighbours are the top-k gallery points; their record ids are gallery row numbers)."""
-    from .locate import LocateReport, LocationResult, Neighbour
-    from .sources import Skipped
+    from .locate import LocationResult, Neighbour, locate_files
 
     gallery = gallery or gallery_of(embedder)
-    started = time.perf_counter()
-    located = LocateReport()
     gallery.features(progress, should_stop)
     index = {tuple(point): row for row, point in enumerate(gallery.coordinates)}
 
-    def on_batch(indices, vectors):
+    def locate_batch(indices, vectors) -> list:
+        results = []
         for i, prediction in zip(indices, gallery.predict(vectors, top_k, should_stop)):
             check_stop(should_stop)
             est = worldwide_estimate(prediction)
@@ -190,14 +186,8 @@ def locate_worldwide(embedder, paths: Sequence[str | os.PathLike], top_k: int = 
                                     float(w), float(a), float(b), "")
                           for rank, (a, b, s, w) in enumerate(zip(prediction.lat, prediction.lon,
                                                                   prediction.similarity, est.weights))]
-            located.results.append(LocationResult(str(paths[i]), est.lat, est.lon, est.confidence, est.radius50_km,
-                                                  est.radius90_km, "geoclip", top_k, neighbours))
-        report(progress, len(located.results), len(paths), "locate", str(paths[indices[-1]]))
+            results.append(LocationResult(str(paths[i]), est.lat, est.lon, est.confidence, est.radius50_km,
+                                          est.radius90_km, "geoclip", top_k, neighbours))
+        return results
 
-    outcome = embedder.embed_paths([Path(p) for p in paths], batch_size, progress, should_stop, on_batch,
-                                   keep_features=False)
-    located.failed = [Skipped(e.path, e.reason) for e in outcome.failures]
-    order = {str(p): i for i, p in enumerate(paths)}
-    located.results.sort(key=lambda r: order.get(r.photo, 0))
-    located.seconds = time.perf_counter() - started
-    return located
+    return locate_files(embedder, paths, batch_size, progress, should_stop, locate_batch)

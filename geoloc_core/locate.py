@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,9 +13,17 @@ import numpy as np
 
 from .checks import real_number, whole_number
 from .database import EmbedderMismatchError, ReferenceDatabase
-from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_ESTIMATOR, DEFAULT_K, DEFAULT_TEMPERATURE, ESTIMATORS
+from .defaults import (
+    DEFAULT_BANDWIDTH_KM,
+    DEFAULT_DENSITY_RESOLUTION_DEG,
+    DEFAULT_ESTIMATOR,
+    DEFAULT_K,
+    DEFAULT_TEMPERATURE,
+    ESTIMATORS,
+)
 from .embedders import Embedder, embedder_for
 from .estimators import DensityGrid, density_grid, estimate
+from .feature_space import FeatureSpace, space_of
 from .files import PhotoError
 from .geo import EARTH_RADIUS_KM
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
@@ -36,7 +44,7 @@ class DensityOptions:
     5 degrees across, resolution coarsened where it would need over a million cells) or over a
     fixed (west, south, east, north) extent; resolution in degrees."""
 
-    resolution_deg: float = 0.1
+    resolution_deg: float = DEFAULT_DENSITY_RESOLUTION_DEG
     extent: tuple[float, float, float, float] | None = None
 
     def __post_init__(self):
@@ -145,10 +153,15 @@ class Locator:
             raise EmbedderMismatchError.for_search(database.path, database.identity, self.embedder.identity)
 
     @property
+    def space(self) -> FeatureSpace:
+        """What photos are compared in: the database's active trained view, else the base features."""
+        return space_of(self.database)
+
+    @property
     def query_embedder(self) -> Embedder:
         """The network photos are embedded with: a fine-tuned view's own backbone, else the base one."""
-        view = self.database.view
-        return view.backbone if view is not None and view.backbone is not None else self.embedder
+        backbone = self.space.backbone
+        return backbone if backbone is not None else self.embedder
 
     def locate_features(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
                         exclude: Sequence[set[int]] | None = None,
@@ -158,18 +171,18 @@ class Locator:
         if len(features) == 0:
             return []
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
-        view = self.database.view
-        probabilities = gallery = None
+        space = self.space
+        gallery = None
         if options.estimator == "geoclip":  # GeoCLIP's gallery prior, from the features before any view
             from .geoclip_prior import gallery_of
 
             gallery = gallery_of(self.embedder).predict(features, should_stop=should_stop)
-        if view is not None:
-            features, probabilities = view.trained.transform(features)
-        elif options.estimator in ("cells", "hybrid"):
+        encoded = space.encode(features)
+        probabilities = encoded.cell_probabilities
+        if probabilities is None and options.estimator in ("cells", "hybrid"):
             raise ValueError(f"the {options.estimator} estimator needs trained features: run "
                              "`python -m geoloc_core train` on the database first")
-        similarities, ids = self.database.search(features, options.k + extra, in_view=view is not None)
+        similarities, ids = space.search(encoded.vectors, options.k + extra)
         records = self.database.records(ids.ravel())
         results = []
         for i, photo in enumerate(photos):
@@ -184,8 +197,7 @@ class Locator:
             lon = np.array([r.lon for r in refs])
             prior = location = None
             if probabilities is not None:
-                location = view.trained.partition.most_probable(probabilities[i])
-                prior = view.trained.partition.probability_at(probabilities[i], lat, lon)
+                prior, location = space.cell_evidence(probabilities[i], lat, lon)
             if gallery is not None:
                 from .geoclip_prior import prior_estimate
 
@@ -215,22 +227,31 @@ class Locator:
         """Locate photo files; unreadable ones are reported in `failed` and skipped. Raises
         Cancelled when should_stop() turns true (between batches and between photos)."""
         options = options or LocateOptions()
-        started = time.perf_counter()
-        located = LocateReport()
+        return locate_files(self.query_embedder, paths, batch_size, progress, should_stop,
+                            lambda indices, features: self.locate_features(
+                                features, [str(paths[i]) for i in indices], options, should_stop=should_stop))
 
-        def on_batch(indices, vectors):
-            check_stop(should_stop)
-            names = [str(paths[i]) for i in indices]
-            located.results.extend(self.locate_features(vectors, names, options, should_stop=should_stop))
-            report(progress, len(located.results) + len(located.failed), len(paths), "locate", names[-1])
 
-        outcome = self.query_embedder.embed_paths([Path(p) for p in paths], batch_size, progress, should_stop,
-                                                  on_batch, keep_features=False)
-        located.failed = [Skipped(e.path, e.reason) for e in outcome.failures]
-        order = {str(p): i for i, p in enumerate(paths)}
-        located.results.sort(key=lambda r: order.get(r.photo, 0))
-        located.seconds = time.perf_counter() - started
-        return located
+def locate_files(embedder: Embedder, paths: Sequence[str | os.PathLike], batch_size: int,
+                 progress: ProgressCallback | None, should_stop: StopCheck | None,
+                 locate_batch: Callable[[list[int], np.ndarray], list[LocationResult]]) -> LocateReport:
+    """Embed photo files and locate each batch as it is embedded (`locate_batch(positions in paths,
+    features)`); unreadable photos go to `failed`, results come in the order of `paths`."""
+    started = time.perf_counter()
+    located = LocateReport()
+
+    def on_batch(indices, vectors):
+        check_stop(should_stop)
+        located.results.extend(locate_batch(indices, vectors))
+        report(progress, len(located.results), len(paths), "locate", str(paths[indices[-1]]))
+
+    outcome = embedder.embed_paths([Path(p) for p in paths], batch_size, progress, should_stop, on_batch,
+                                   keep_features=False)
+    located.failed = [Skipped(e.path, e.reason) for e in outcome.failures]
+    order = {str(p): i for i, p in enumerate(paths)}
+    located.results.sort(key=lambda r: order.get(r.photo, 0))
+    located.seconds = time.perf_counter() - started
+    return located
 
 
 __all__ = ["Cancelled", "DensityOptions", "LocateOptions", "LocateReport", "LocationResult", "Locator", "Neighbour"]

@@ -27,6 +27,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from .errors import DatabaseError
 from .progress import ProgressCallback, StopCheck, check_stop, report
 from .storage import atomic_write
 from .vectors import CHUNK_ROWS, VectorFile
@@ -135,6 +136,14 @@ def _pad(similarities: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray,
         ids = np.hstack([ids, np.full((len(ids), missing), -1, np.int64)])
     similarities = np.where(ids >= 0, similarities, -np.inf).astype(np.float32)
     return similarities, ids.astype(np.int64)
+
+
+def query_matrix(queries, dimension: int) -> np.ndarray:
+    """Queries as the contiguous float32 (n, dimension) matrix faiss takes; DatabaseError for another shape."""
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    if queries.ndim != 2 or queries.shape[1] != dimension:
+        raise DatabaseError(f"queries have shape {queries.shape}; this index needs {dimension}-d")
+    return queries
 
 
 def merge_top_k(parts: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -69,10 +69,8 @@ class SearchSet:
     def count(self) -> int:
         return sum(d.count for d in self.databases)
 
-    def search(self, queries: np.ndarray, k: int, in_view: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k most similar over every database: (similarities, ids), -inf and -1 past the union's size."""
-        if in_view:
-            raise DatabaseError("trained features cannot be searched across several databases")
         similarities, ids = [], []
         for part, database in enumerate(self.databases):
             sims, found = database.search(queries, k)

@@ -7,9 +7,9 @@ estimators. Trains on a CPU in minutes for a few thousand photos: no photo is de
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import real_number, whole_number
+from .defaults import DEFAULT_GEO_DIM, DEFAULT_SMOOTHING_KM, DEFAULT_T_MAX, DEFAULT_T_MIN, DEFAULT_TRAINING_EPOCHS
 from .geo import EARTH_RADIUS_KM, to_unit_vectors
 from .geocells import Partition, partition
 from .progress import ProgressCallback, StopCheck, check_stop, report
@@ -31,16 +32,16 @@ NEAR_DUPLICATE_SIMILARITY = 0.97
 
 @dataclass(frozen=True)
 class TrainOptions:
-    t_max: int = 50  # most photos in one geocell
-    t_min: int = 5  # fewer and the cell is dropped (its photos still serve as references)
-    geo_dim: int = 128  # size of the learned geo-embedding
+    t_max: int = DEFAULT_T_MAX
+    t_min: int = DEFAULT_T_MIN
+    geo_dim: int = DEFAULT_GEO_DIM
     hidden: int = 512
-    epochs: int = 300
+    epochs: int = DEFAULT_TRAINING_EPOCHS
     patience: int = 20  # epochs without validation improvement before stopping
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     batch_size: int = 128
-    smoothing_km: float | None = 500.0  # soft targets exp(-d/smoothing) between cells; None: one-hot
+    smoothing_km: float | None = DEFAULT_SMOOTHING_KM  # soft targets exp(-d/smoothing) between cells; None: one-hot
     validation: float = 0.15
     seed: int = 0
 
@@ -58,6 +59,16 @@ class TrainOptions:
         real_number("validation share", self.validation, 0.0, 0.9)
         if self.smoothing_km is not None:
             real_number("label smoothing distance (km; 0 for none)", self.smoothing_km, 0.0, 40_000.0)
+
+
+def weights_sha256(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of a network's weights (names and bytes, in name order): what a view records for its head
+    and for a fine-tuned backbone, and checks when it is opened."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return digest.hexdigest()
 
 
 class GeoHead(nn.Module):
@@ -92,11 +103,7 @@ class TrainedHead:
         return {name: tensor.detach().numpy() for name, tensor in self.head.state_dict().items()}
 
     def sha256(self) -> str:
-        buffer = io.BytesIO()
-        for name, array in sorted(self.arrays().items()):
-            buffer.write(name.encode())
-            buffer.write(np.ascontiguousarray(array).tobytes())
-        return hashlib.sha256(buffer.getvalue()).hexdigest()
+        return weights_sha256(self.arrays())
 
     @classmethod
     def from_arrays(cls, arrays: dict, partition_: Partition, options: TrainOptions) -> TrainedHead:
@@ -237,6 +244,10 @@ class CellTargets:
         soft = torch.exp(-torch.arccos(cosine) * EARTH_RADIUS_KM / self.smoothing_km)
         return soft / soft.sum(dim=1, keepdim=True)
 
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of the cell logits against these targets."""
+        return torch.sum(-self(labels) * logits.log_softmax(dim=1), dim=1).mean()
+
 
 def labelled_split(lat, lon, groups: np.ndarray, options: TrainOptions):
     """Geocells of the coordinates, each photo's cell, and grouped (train, validation) indices of the
@@ -250,6 +261,62 @@ def labelled_split(lat, lon, groups: np.ndarray, options: TrainOptions):
     return cells, labels, train_idx[labels[train_idx] >= 0], val_idx[labels[val_idx] >= 0]
 
 
+def fit(modules: Sequence[nn.Module], optimiser: torch.optim.Optimizer, targets: CellTargets, labels: torch.Tensor,
+        logits_of: Callable[[np.ndarray, bool], torch.Tensor], train_rows: np.ndarray, validation_rows: np.ndarray,
+        shuffle: Callable[[int], np.ndarray], epochs: int, patience: int, batch_size: int, validation_batch: int,
+        should_stop: StopCheck | None = None, on_step: Callable[[int, int, int], None] | None = None,
+        on_epoch: Callable[[int, float, float], None] | None = None) -> list[tuple]:
+    """The training loop of both routes (the head alone, and fine-tuning): each epoch, minibatch steps
+    over `shuffle(epoch)` (the training rows in that epoch's order), then the validation loss and cell
+    accuracy over `validation_rows` (the training rows where none are held out). Stops after `patience`
+    epochs without a lower validation loss and leaves the modules with the weights of the best epoch, in
+    eval mode. `logits_of(rows, training)` runs the network on those rows; `labels` are every row's cells.
+    Returns the history: (epoch, training loss, validation loss, validation accuracy) per epoch."""
+    monitored = validation_rows if len(validation_rows) else train_rows
+    history, best, best_state, waited = [], math.inf, None, 0
+    for epoch in range(1, epochs + 1):
+        order = shuffle(epoch)
+        steps = max(1, math.ceil(len(order) / batch_size))
+        for module in modules:
+            module.train()
+        total = 0.0
+        for step, start in enumerate(range(0, len(order), batch_size), start=1):
+            check_stop(should_stop)
+            rows = order[start:start + batch_size]
+            loss = targets.loss(logits_of(rows, True), labels[torch.from_numpy(rows)])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total += float(loss.detach()) * len(rows)
+            if on_step is not None:
+                on_step(epoch, step, steps)
+        for module in modules:
+            module.eval()
+        with torch.no_grad():  # batch by batch: all validation logits at once are photos x cells (OOM at 1M)
+            loss_sum, correct = 0.0, 0
+            for start in range(0, len(monitored), validation_batch):
+                rows = monitored[start:start + validation_batch]
+                logits, truth = logits_of(rows, False), labels[torch.from_numpy(rows)]
+                loss_sum += float(F.cross_entropy(logits, truth, reduction="sum"))
+                correct += int((logits.argmax(dim=1) == truth).sum())
+            validation_loss, accuracy = loss_sum / len(monitored), correct / len(monitored)
+        history.append((epoch, total / max(len(train_rows), 1), validation_loss, accuracy))
+        if on_epoch is not None:
+            on_epoch(epoch, validation_loss, accuracy)
+        if validation_loss < best - 1e-4:
+            best, waited = validation_loss, 0
+            best_state = [{k: v.detach().cpu().clone() for k, v in module.state_dict().items()} for module in modules]
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    for module, state in zip(modules, best_state or []):
+        module.load_state_dict(state)
+    for module in modules:
+        module.eval()
+    return history
+
+
 def train_head(features: np.ndarray, lat, lon, groups: np.ndarray, options: TrainOptions | None = None,
                progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> TrainedHead:
     """Partition the coordinates into geocells and train the head with early stopping on a grouped
@@ -257,50 +324,19 @@ def train_head(features: np.ndarray, lat, lon, groups: np.ndarray, options: Trai
     options = options or TrainOptions()
     torch.manual_seed(options.seed)
     cells, labels, train_idx, val_idx = labelled_split(lat, lon, groups, options)
-    y = torch.from_numpy(labels)
-    targets = CellTargets(cells, options.smoothing_km)
     head = GeoHead(features.shape[1], options.hidden, options.geo_dim, len(cells))
     optimiser = torch.optim.AdamW(head.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay)
-    result = TrainedHead(head, cells, options)
-    best, best_state, waited = math.inf, None, 0
     generator = torch.Generator().manual_seed(options.seed)
-    for epoch in range(1, options.epochs + 1):
-        check_stop(should_stop)
-        head.train()
-        order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx), generator=generator)]
-        total = 0.0
-        for start in range(0, len(order), options.batch_size):
-            batch = order[start:start + options.batch_size]
-            _, logits = head(_rows(features, batch))
-            loss = torch.sum(-targets(y[batch]) * logits.log_softmax(dim=1), dim=1).mean()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += float(loss.detach()) * len(batch)
-        head.eval()
-        with torch.no_grad():  # batch by batch: all validation logits at once are photos x cells (OOM at 1M)
-            monitored = val_idx if len(val_idx) else train_idx
-            loss_sum, correct = 0.0, 0
-            for start in range(0, len(monitored), 8192):
-                rows = monitored[start:start + 8192]
-                logits = head(_rows(features, rows))[1]
-                loss_sum += float(F.cross_entropy(logits, y[rows], reduction="sum"))
-                correct += int((logits.argmax(dim=1) == y[rows]).sum())
-            val_loss, accuracy = loss_sum / len(monitored), correct / len(monitored)
-        result.history.append((epoch, total / max(len(train_idx), 1), val_loss, accuracy))
-        report(progress, epoch, options.epochs, "train", f"epoch {epoch}: validation loss {val_loss:.3f}, "
+
+    def report_epoch(epoch: int, validation_loss: float, accuracy: float) -> None:
+        report(progress, epoch, options.epochs, "train", f"epoch {epoch}: validation loss {validation_loss:.3f}, "
                                                          f"cell accuracy {accuracy:.1%}")
-        if val_loss < best - 1e-4:
-            best, waited = val_loss, 0
-            best_state = {k: v.clone() for k, v in head.state_dict().items()}
-        else:
-            waited += 1
-            if waited >= options.patience:
-                break
-    if best_state is not None:
-        head.load_state_dict(best_state)
-    head.eval()
-    return result
+
+    history = fit([head], optimiser, CellTargets(cells, options.smoothing_km), torch.from_numpy(labels),
+                  lambda rows, training: head(_rows(features, rows))[1], train_idx, val_idx,
+                  lambda epoch: train_idx[torch.randperm(len(train_idx), generator=generator).numpy()],
+                  options.epochs, options.patience, options.batch_size, 8192, should_stop, on_epoch=report_epoch)
+    return TrainedHead(head, cells, options, history)
 
 
 def _rows(features, indices) -> torch.Tensor:
@@ -341,46 +377,3 @@ def training_data(database) -> TrainingData:
     attributes = [{owner: value} for value in database.attribute_values(owner)] if owner else None
     features = StoredFeatures(database, ids)
     return TrainingData(ids, features, lat, lon, photo_groups(lat, lon, attributes, features))
-
-
-@dataclass
-class TrainingSummary:
-    view: str
-    photos: int
-    groups: int
-    trained: TrainedHead
-
-    @property
-    def best(self) -> tuple:
-        """(epoch, train loss, validation loss, validation accuracy) of the kept epoch."""
-        return min(self.trained.history, key=lambda h: h[2])
-
-    def text(self) -> str:
-        epoch, _, loss, accuracy = self.best
-        return (f"trained view '{self.view}' on {self.photos} photos in {self.groups} groups: "
-                f"{len(self.trained.partition)} geocells, stopped after {len(self.trained.history)} epochs, best "
-                f"validation loss {loss:.3f} (cell accuracy {accuracy:.1%}) at epoch {epoch}")
-
-    def to_dict(self) -> dict:
-        epoch, _, loss, accuracy = self.best
-        return {"view": self.view, "photos": self.photos, "groups": self.groups, "cells": len(self.trained.partition),
-                "epochs": len(self.trained.history), "best_epoch": epoch, "validation_loss": loss,
-                "validation_accuracy": accuracy}
-
-
-def train_view(database, name: str = "geocells", options: TrainOptions | None = None, finetune_options=None,
-               progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> TrainingSummary:
-    """Train on a writable database, by the head route or (with `finetune_options`) end to end, and make
-    the result its active view."""
-    data = training_data(database)
-    backbone = None
-    if finetune_options is not None:
-        from .finetune import finetune
-
-        paths = [record.path for record in database.all_records()]
-        trained, backbone = finetune(database.identity, paths, data.lat, data.lon, data.groups, options,
-                                     finetune_options, progress, should_stop)
-    else:
-        trained = train_head(data.features, data.lat, data.lon, data.groups, options, progress, should_stop)
-    view = database.save_view(name, trained, backbone)
-    return TrainingSummary(view.name, len(data.ids), len(np.unique(data.groups)), trained)

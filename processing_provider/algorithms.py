@@ -29,11 +29,20 @@ from qgis.core import (
 
 from .. import layers
 from ..geoloc_core.defaults import (
+    DEFAULT_ARCHITECTURE,
     DEFAULT_BANDWIDTH_KM,
+    DEFAULT_DENSITY_RESOLUTION_DEG,
     DEFAULT_ESTIMATOR,
+    DEFAULT_FINETUNE_EPOCHS,
     DEFAULT_GALLERY_TOP_K,
+    DEFAULT_GEO_DIM,
     DEFAULT_K,
+    DEFAULT_SMOOTHING_KM,
+    DEFAULT_T_MAX,
+    DEFAULT_T_MIN,
     DEFAULT_TEMPERATURE,
+    DEFAULT_TRAINING_EPOCHS,
+    DEFAULT_VIEW_NAME,
     training_size_warning,
 )
 from ..geoloc_core.defaults import ESTIMATORS as ENGINE_ESTIMATORS
@@ -276,7 +285,7 @@ class BuildDatabase(EngineAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=True)
         self.addParameter(QgsProcessingParameterString("ARCHITECTURE", "Network architecture",
-                                                       defaultValue="efficientnet_lite0"))
+                                                       defaultValue=DEFAULT_ARCHITECTURE))
         self.addParameter(QgsProcessingParameterFile("WEIGHTS", "Weights file (state dict) for the architecture",
                                                      behavior=FILE_BEHAVIOUR_FILE, optional=True))
         self.addParameter(QgsProcessingParameterEnum("POOLING", "Pooling", POOLINGS, defaultValue=0))
@@ -293,7 +302,7 @@ class BuildDatabase(EngineAlgorithm):
         from ..profile_data import weights_or_models_dir
 
         candidates = self.read_candidates(parameters, context, feedback)
-        architecture = self.parameterAsString(parameters, "ARCHITECTURE", context) or "efficientnet_lite0"
+        architecture = self.parameterAsString(parameters, "ARCHITECTURE", context) or DEFAULT_ARCHITECTURE
         weights = weights_or_models_dir(architecture, self.parameterAsString(parameters, "WEIGHTS", context) or None)
         if self.parameterAsBool(parameters, "DOWNLOAD", context):
             self.download_model(architecture, feedback)
@@ -379,7 +388,8 @@ class GeolocatePhotos(EngineAlgorithm):
         self.add_database_parameter(packs=True)
         self.add_locate_parameters()
         self.addParameter(QgsProcessingParameterNumber("DENSITY_RESOLUTION", "Density raster resolution (degrees)",
-                                                       NUMBER_DOUBLE, 0.1, minValue=0.001, maxValue=10))
+                                                       NUMBER_DOUBLE, DEFAULT_DENSITY_RESOLUTION_DEG, minValue=0.001,
+                                                       maxValue=10))
         self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", "Predicted locations",
                                                             SOURCE_VECTOR_POINT))
         self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", "Neighbours",
@@ -498,24 +508,28 @@ class TrainFeatures(EngineAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.add_database_parameter()
-        self.addParameter(QgsProcessingParameterString("NAME", "Name of the trained view", defaultValue="geocells"))
-        self.addParameter(QgsProcessingParameterNumber("T_MAX", "Most photos per cell", NUMBER_INTEGER, 50, minValue=2))
-        self.addParameter(QgsProcessingParameterNumber("T_MIN", "Fewest photos per cell", NUMBER_INTEGER, 5, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber("GEO_DIM", "Size of the learned features", NUMBER_INTEGER, 128,
-                                                       minValue=8, maxValue=2048))
-        self.addParameter(QgsProcessingParameterNumber("EPOCHS", "Most training epochs", NUMBER_INTEGER, 300,
+        self.addParameter(QgsProcessingParameterString("NAME", "Name of the trained view",
+                                                       defaultValue=DEFAULT_VIEW_NAME))
+        self.addParameter(QgsProcessingParameterNumber("T_MAX", "Most photos per cell", NUMBER_INTEGER, DEFAULT_T_MAX,
+                                                       minValue=2))
+        self.addParameter(QgsProcessingParameterNumber("T_MIN", "Fewest photos per cell", NUMBER_INTEGER, DEFAULT_T_MIN,
                                                        minValue=1))
+        self.addParameter(QgsProcessingParameterNumber("GEO_DIM", "Size of the learned features", NUMBER_INTEGER,
+                                                       DEFAULT_GEO_DIM, minValue=8, maxValue=2048))
+        self.addParameter(QgsProcessingParameterNumber("EPOCHS", "Most training epochs", NUMBER_INTEGER,
+                                                       DEFAULT_TRAINING_EPOCHS, minValue=1))
         self.addParameter(QgsProcessingParameterNumber("SMOOTHING", "Label smoothing distance (km, 0: none)",
-                                                       NUMBER_DOUBLE, 500.0, minValue=0.0))
+                                                       NUMBER_DOUBLE, DEFAULT_SMOOTHING_KM, minValue=0.0))
         self.addParameter(QgsProcessingParameterBoolean(
             "FINETUNE", "Also fine-tune the backbone end to end on the photos (slow without a GPU)", False))
-        self.addParameter(QgsProcessingParameterNumber("FINETUNE_EPOCHS", "End-to-end epochs", NUMBER_INTEGER, 10,
-                                                       minValue=1))
+        self.addParameter(QgsProcessingParameterNumber("FINETUNE_EPOCHS", "End-to-end epochs", NUMBER_INTEGER,
+                                                       DEFAULT_FINETUNE_EPOCHS, minValue=1))
         self.addParameter(QgsProcessingParameterFeatureSink("CELLS", "Geocells", SOURCE_VECTOR_POLYGON, optional=True))
 
     def execute(self, parameters, context, feedback):
         from ..geoloc_core.database import ReferenceDatabase
-        from ..geoloc_core.training import TrainOptions, train_view
+        from ..geoloc_core.feature_space import train_view
+        from ..geoloc_core.training import TrainOptions
 
         database = ReferenceDatabase.open(self.parameterAsString(parameters, "DATABASE", context), writable=True)
         warning = training_size_warning(database.count)
@@ -533,7 +547,7 @@ class TrainFeatures(EngineAlgorithm):
 
             tune = FinetuneOptions(epochs=self.parameterAsInt(parameters, "FINETUNE_EPOCHS", context))
             feedback.pushInfo(f"fine-tuning end to end on {pick_device(tune.device)}")
-        summary = train_view(database, self.parameterAsString(parameters, "NAME", context) or "geocells", options,
+        summary = train_view(database, self.parameterAsString(parameters, "NAME", context) or DEFAULT_VIEW_NAME, options,
                              tune, self.progress_reporter(feedback), feedback.isCanceled)
         feedback.pushInfo(summary.text())
         outputs = {"VIEW": summary.view, "CELL_COUNT": len(summary.trained.partition),

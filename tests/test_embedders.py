@@ -132,3 +132,31 @@ def test_cuda_features_match_the_cpu_within_float_tolerance():
     assert got.dtype == np.float32 and got.shape == expected.shape
     assert np.abs(got - expected).max() < 1e-2
     assert np.sum(got * expected, axis=1).min() > 0.999
+
+
+def test_folding_batchnorm_after_training_keeps_the_features(embedder):
+    """Fine-tuning trains the unfolded Lite0 trunk, then folds its BatchNorm: the folded network (what a view
+    saves and embeds with) gives the unfolded one's features, also for statistics moved away from ImageNet's."""
+    from torch import nn
+
+    from geoloc_core.embedders import fold_batchnorm
+
+    unfolded = load_embedder(fold=False)
+    norms = [m for m in unfolded.trunk.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert norms, "the unfolded trunk keeps its BatchNorm layers"
+    crops = _sample_crops(unfolded)
+    np.testing.assert_allclose(unfolded.embed_crops(crops), embedder.embed_crops(crops), atol=1e-5)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # as after training: every statistic and affine parameter moved
+        for norm in norms:
+            shape = norm.running_mean.shape
+            norm.running_mean.add_(0.1 * torch.randn(shape, generator=generator))
+            norm.running_var.mul_(0.5 + torch.rand(shape, generator=generator))
+            norm.weight.mul_(0.8 + 0.4 * torch.rand(shape, generator=generator))
+            norm.bias.add_(0.1 * torch.randn(shape, generator=generator))
+    trained = unfolded.embed_crops(crops)
+    assert np.abs(trained - embedder.embed_crops(crops)).max() > 1e-3, "the changed statistics change the features"
+    folded = fold_batchnorm(unfolded.trunk)
+    assert folded is unfolded.trunk and not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
+    assert set(folded.state_dict()) == set(embedder.trunk.state_dict()), "saved as load_embedder's folded trunk"
+    np.testing.assert_allclose(unfolded.embed_crops(crops), trained, atol=1e-5)

@@ -10,11 +10,12 @@ import pytest
 
 from geoloc_core.circles import EARTH_RADIUS_KM
 from geoloc_core.database import DamagedDatabaseError, EmbedderMismatchError, ReferenceDatabase, build_database
+from geoloc_core.feature_space import train_view
 from geoloc_core.geo import haversine_km, to_lat_lon, to_unit_vectors
 from geoloc_core.geocells import face_uv_to_xyz, partition, xyz_to_face_uv
 from geoloc_core.locate import LocateOptions, Locator
 from geoloc_core.sources import from_csv
-from geoloc_core.training import TrainOptions, grouped_folds, grouped_split, photo_groups, train_view
+from geoloc_core.training import TrainOptions, grouped_folds, grouped_split, photo_groups
 
 from .conftest import flickr_rows, write_csv
 

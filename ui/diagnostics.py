@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import platform
 import sys
-from pathlib import Path
 
 from qgis.core import Qgis
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QFontDatabase, QGuiApplication
 from qgis.PyQt.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QPushButton, QVBoxLayout
 
-PLUGIN_DIR = Path(__file__).resolve().parent.parent
+from ..geoloc_core.defaults import PLUGIN_DIR
 
 
 def plugin_version() -> str:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-PLUGIN_DIR = Path(__file__).resolve().parent.parent
+from ..geoloc_core.defaults import PLUGIN_DIR
+
 LOADING_MESSAGE = "loading the network (a few seconds the first time)…"
 
 
@@ -162,7 +163,7 @@ class InProcessEngine:
     def train(self, progress, should_stop) -> tuple[DatabaseInfo, str]:
         """Train geolocation features on the open database (the head route); returns (info, summary)."""
         from ..geoloc_core.database import ReferenceDatabase
-        from ..geoloc_core.training import train_view
+        from ..geoloc_core.feature_space import train_view
 
         try:
             database = ReferenceDatabase.open(self._database.path, writable=True)

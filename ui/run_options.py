@@ -15,6 +15,7 @@ from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayou
 
 from ..geoloc_core.defaults import (
     DEFAULT_BANDWIDTH_KM,
+    DEFAULT_DENSITY_RESOLUTION_DEG,
     DEFAULT_ESTIMATOR,
     DEFAULT_GALLERY_TOP_K,
     DEFAULT_K,
@@ -25,7 +26,6 @@ from .i18n import tr
 
 SETTINGS_PARAMETERS = "photo_geolocator/parameters"
 REFERENCES, WORLDWIDE = "references", "world"  # what a run searches (the Search choice)
-DEFAULT_RESOLUTION_DEG = 0.1
 
 
 class RunOptions(QgsCollapsibleGroupBox):
@@ -93,7 +93,7 @@ class RunOptions(QgsCollapsibleGroupBox):
         self.resolution_spin = QDoubleSpinBox(self)
         self.resolution_spin.setRange(0.001, 5)
         self.resolution_spin.setDecimals(3)
-        self.resolution_spin.setValue(DEFAULT_RESOLUTION_DEG)
+        self.resolution_spin.setValue(DEFAULT_DENSITY_RESOLUTION_DEG)
         self.resolution_spin.setSuffix("°")
         self.resolution_spin.setToolTip("Cell size of the density raster in degrees (0.1° ≈ 11 km)")
         form.addRow(tr("Raster resolution"), self.resolution_spin)
