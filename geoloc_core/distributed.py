@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedders import EmbedderIdentity
 from .errors import UserError
 from .files import display_path
+from .identity import EmbedderIdentity
 from .progress import ProgressCallback, StopCheck, check_stop, report
 from .shards import USUAL_LOCATION_NAMES, LocationColumns, decode_shard, embed_decoded, merge_into_database
 from .sources import Skipped
