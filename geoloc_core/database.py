@@ -40,6 +40,7 @@ from .files import PhotoError, path_from_stored, storable_path
 from .identity import EmbedderIdentity, sha256_of
 from .photos import image_size
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
+from .results import BuildReport, Record
 from .search_index import (
     DELTA_MAX_ROWS,
     IndexFileError,
@@ -99,46 +100,6 @@ CREATE TABLE IF NOT EXISTS geocells (
     PRIMARY KEY (view, token)
 );
 """
-
-
-@dataclass(frozen=True)
-class Record:
-    id: int
-    path: str
-    sha256: str
-    lat: float
-    lon: float
-    altitude_m: float | None
-    time: str | None
-    width: int | None
-    height: int | None
-    attributes: dict
-
-
-@dataclass
-class BuildReport:
-    """What an add/build did. `skipped`: photos with no usable location; `failed`: unreadable photos."""
-
-    added: int = 0
-    already_present: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    failed: list[Skipped] = field(default_factory=list)
-    cancelled: bool = False
-    seconds: float = 0.0
-
-    def summary(self) -> str:
-        text = (f"added {self.added} photos, {self.already_present} already present, "
-                f"{len(self.skipped)} without a usable location, {len(self.failed)} unreadable "
-                f"in {self.seconds:.1f} s")
-        return text + (" (cancelled: run again to resume)" if self.cancelled else "")
-
-    def to_dict(self) -> dict:
-        return {
-            "added": self.added, "already_present": self.already_present, "cancelled": self.cancelled,
-            "seconds": round(self.seconds, 3),
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-            "failed": [{"path": s.path, "reason": s.reason} for s in self.failed],
-        }
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,12 @@ from .defaults import (
     ESTIMATORS,
 )
 from .embedders import Embedder, embedder_for
-from .estimators import DensityGrid, density_grid, estimate
+from .estimators import density_grid, estimate
 from .feature_space import FeatureSpace, space_of
 from .files import PhotoError
 from .geo import EARTH_RADIUS_KM
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
+from .results import LocationResult, Neighbour
 from .sources import Skipped
 
 AUTO_DENSITY_MAX_CELLS = 1_000_000
@@ -71,42 +72,6 @@ class LocateOptions:
         real_number("bandwidth (km)", self.bandwidth_km, BANDWIDTH_RANGE_KM[0], BANDWIDTH_RANGE_KM[1],
                     low_inclusive=True)
         real_number("temperature", self.temperature, 0.0, MAX_TEMPERATURE)
-
-
-@dataclass(frozen=True)
-class Neighbour:
-    rank: int  # 1 = most similar
-    record_id: int
-    distance: float  # L2 distance between normalised features, in [0, 2]
-    similarity: float  # cosine similarity, in [-1, 1]
-    weight: float  # share of the estimate's evidence, sums to 1 over the neighbours
-    lat: float
-    lon: float
-    path: str
-
-
-@dataclass
-class LocationResult:
-    photo: str
-    lat: float
-    lon: float
-    confidence: float
-    radius50_km: float
-    radius90_km: float
-    estimator: str
-    k: int
-    neighbours: list[Neighbour]
-    density: DensityGrid | None = None
-
-    def to_dict(self, with_neighbours: bool = True) -> dict:
-        data = {
-            "photo": self.photo, "lat": self.lat, "lon": self.lon, "confidence": self.confidence,
-            "radius50_km": self.radius50_km, "radius90_km": self.radius90_km, "estimator": self.estimator,
-            "k": self.k,
-        }
-        if with_neighbours:
-            data["neighbours"] = [vars(n) for n in self.neighbours]
-        return data
 
 
 @dataclass

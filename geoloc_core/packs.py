@@ -101,6 +101,12 @@ class PackInfo:
                 "embedder": self.embedder, "coverage": self.coverage, "licences": self.licences,
                 "created": self.created, "sha256": self.sha256}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> PackInfo:
+        return cls(Path(data["path"]), str(data["name"]), str(data["title"]), int(data["count"]),
+                   str(data["embedder"]), dict(data["coverage"]), dict(data["licences"]), str(data["created"]),
+                   data.get("sha256"))
+
 
 def _describe_embedder(data: dict) -> str:
     return (f"{data['architecture']} ({data['pooling']} pooling, {int(data['dimension'])}-d, "

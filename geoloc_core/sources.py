@@ -8,8 +8,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import PhotoError, display_path, find_photos
+from .files import PhotoError, find_photos
 from .photos import read_gps
+from .results import Skipped
 
 LAT_NAMES = ("lat", "latitude", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -25,15 +26,6 @@ class Candidate:
     altitude_m: float | None = None
     time: str | None = None
     attributes: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{display_path(self.path)}: {self.reason}"
 
 
 def valid_location(lat: float, lon: float) -> bool:

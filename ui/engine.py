@@ -21,9 +21,10 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 from ..geoloc_core.defaults import PLUGIN_DIR
+from ..geoloc_core.packs import PackInfo
+from ..geoloc_core.results import BuildReport, LocationResult, Record, skipped_from_dicts
 
 LOADING_MESSAGE = "loading the network (a few seconds the first time)…"
 
@@ -271,13 +272,10 @@ class InProcessEngine:
         self._worldwide = None
 
 
-def _namespace(data):
-    """JSON objects as attribute objects, so the results read like geoloc_core's dataclasses."""
-    if isinstance(data, dict):
-        return SimpleNamespace(**{k: _namespace(v) for k, v in data.items()})
-    if isinstance(data, list):
-        return [_namespace(v) for v in data]
-    return data
+def _outcome(data: dict, density: str | None) -> LocateOutcome:
+    """A run's answer from the other engine's JSON, as the same types the in-process engine gives."""
+    return LocateOutcome([LocationResult.from_dict(r) for r in data["results"]], skipped_from_dicts(data["failed"]),
+                         density)
 
 
 def _models_weights(architecture: str | None, models_dir):
@@ -380,7 +378,7 @@ class ExternalEngine:
     def open(self, path) -> DatabaseInfo:
         data = self.run_cli(["info", path, "--records"])
         self._database = data["database"]
-        self._records = [SimpleNamespace(**r) for r in data.get("records", [])]
+        self._records = [Record(**r) for r in data.get("records", [])]
         features = f"; trained features '{data['view']}'" if data.get("view") else ""
         return DatabaseInfo(data["database"], data["name"], data["count"], data["description"] + features,
                             data["warnings"], data["manifest"]["embedder"]["architecture"])
@@ -400,10 +398,7 @@ class ExternalEngine:
             model += ["--models-dir", str(models_dir)] if models_dir else []
             data = self.run_cli(["build", target, source, *model], progress, should_stop)
         info = self.open(data["database"])
-        report = SimpleNamespace(
-            failed=[SimpleNamespace(**f) for f in data["failed"]], cancelled=data["cancelled"],
-            summary=lambda: (f"added {data['added']} photos, {data['already_present']} already present, "
-                             f"{len(data['skipped'])} without a usable location, {len(data['failed'])} unreadable"))
+        report = BuildReport.from_dict(data)
         return info, report
 
     def references(self):
@@ -430,21 +425,21 @@ class ExternalEngine:
             if (scratch / "density.tif").is_file():
                 folder.mkdir(parents=True, exist_ok=True)
                 density = str(shutil.move(scratch / "density.tif", density_target(folder, run_number)))
-            return LocateOutcome(_namespace(data["results"]), _namespace(data["failed"]), density)
+            return _outcome(data, density)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def locate_worldwide(self, request: WorldwideRequest, progress, should_stop) -> LocateOutcome:
         data = self.run_cli(["world", *request.photos, "--top-k", request.top_k, "--models-dir", request.models_dir],
                             progress, should_stop)
-        return LocateOutcome(_namespace(data["results"]), _namespace(data["failed"]), None)
+        return _outcome(data, None)
 
     def release_packs(self) -> None:
         """Nothing to close: each run's engine process opens its databases itself."""
 
     def install_pack(self, source: str, packs_dir, progress, should_stop):
         data = self.run_cli(["install", source, "--packs-dir", packs_dir], progress, should_stop)
-        return SimpleNamespace(**{**data, "path": Path(data["path"])})
+        return PackInfo.from_dict(data)
 
     def close(self) -> None:
         self._database = None
