@@ -17,7 +17,7 @@ from geoloc_core.locate import LocateOptions, Locator
 from geoloc_core.sources import from_csv
 from geoloc_core.training import TrainOptions, grouped_folds, grouped_split, photo_groups
 
-from .conftest import flickr_rows, write_csv
+from .conftest import make_located_photos, write_csv
 
 
 def random_points(n, seed=0):
@@ -104,10 +104,8 @@ def test_grouped_splits_never_leak_a_group():
 
 @pytest.fixture(scope="module")
 def trained_database(embedder, tmp_path_factory):
-    from .conftest import shared_path
-
     tmp = tmp_path_factory.mktemp("train")
-    candidates, _ = from_csv(write_csv(tmp / "refs.csv", flickr_rows(shared_path("flickr-cc"), 240)))
+    candidates, _ = from_csv(write_csv(tmp / "refs.csv", make_located_photos(tmp / "photos", 240, seed=8)))
     database, _ = build_database(tmp / "t.geoloc", candidates, embedder)
     summary = train_view(database, options=TrainOptions(t_max=25, t_min=4, geo_dim=32, epochs=40))
     database.close()
@@ -135,11 +133,11 @@ def test_training_learns_and_the_view_is_used_after_reopening(trained_database, 
     assert not list(path.rglob("*.pkl")) and not list(path.rglob("*.pt")), "no pickle anywhere"
 
 
-def test_adding_photos_extends_the_view_index(trained_database, embedder, flickr_dir, tmp_path):
+def test_adding_photos_extends_the_view_index(trained_database, embedder, tmp_path):
     path, _, _ = trained_database
     copy = tmp_path / "copy.geoloc"
     shutil.copytree(path, copy)
-    more, _ = from_csv(write_csv(tmp_path / "more.csv", flickr_rows(flickr_dir, 250)[240:]))
+    more, _ = from_csv(write_csv(tmp_path / "more.csv", make_located_photos(tmp_path / "more", 10, seed=9)))
     with ReferenceDatabase.open(copy, writable=True) as database:
         assert database.add(more, embedder).added == 10
     with ReferenceDatabase.open(copy) as database:
@@ -170,10 +168,11 @@ def test_edited_view_weights_are_reported_as_damage(trained_database, tmp_path):
         ReferenceDatabase.open(copy)
 
 
-def test_cells_and_hybrid_need_a_trained_view(embedder, shared_photos, tmp_path):
+def test_cells_and_hybrid_need_a_trained_view(embedder, tmp_path):
     from geoloc_core.sources import from_folder
 
-    candidates, _ = from_folder(shared_photos / "exif-samples" / "jpg" / "gps")
+    make_located_photos(tmp_path / "photos", 9)
+    candidates, _ = from_folder(tmp_path / "photos")
     database, _ = build_database(tmp_path / "plain.geoloc", candidates, embedder)
     with pytest.raises(ValueError, match="needs trained features"):
         Locator(database, embedder).locate_paths([candidates[0].path], LocateOptions(estimator="cells"))
@@ -210,11 +209,11 @@ def test_cli_train_and_cells_export(trained_database, tmp_path):
         assert database.view is None
 
 
-def test_end_to_end_finetuning_gives_a_view_with_its_own_backbone(embedder, flickr_dir, tmp_path):
+def test_end_to_end_finetuning_gives_a_view_with_its_own_backbone(embedder, tmp_path):
     from geoloc_core.finetune import FinetuneOptions, finetune, pick_device
 
     assert pick_device("auto").type in ("cpu", "cuda")
-    candidates, _ = from_csv(write_csv(tmp_path / "refs.csv", flickr_rows(flickr_dir, 60)))
+    candidates, _ = from_csv(write_csv(tmp_path / "refs.csv", make_located_photos(tmp_path / "photos", 60, seed=10)))
     database, _ = build_database(tmp_path / "ft.geoloc", candidates, embedder)
     records = database.all_records()
     lat, lon = np.array([r.lat for r in records]), np.array([r.lon for r in records])
