@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from qgis.core import QgsProject, QgsSettings
 
+from .conftest import make_located_photos, make_photos
+
 
 @pytest.fixture(scope="module")
 def engine_module(plugin_module):
@@ -21,11 +23,11 @@ def engine_module(plugin_module):
 
 @pytest.fixture(scope="module")
 def database(engine_module, tmp_path_factory):
-    from .conftest import shared_path
-
+    folder = tmp_path_factory.mktemp("references")
+    make_located_photos(folder, 15, seed=11)  # what the photos show does not matter here
     engine = engine_module.InProcessEngine()
     target = tmp_path_factory.mktemp("ext") / "walk.geoloc"
-    info, report = engine.build(str(shared_path("photos", "exif-samples", "jpg")), str(target), None, None)
+    info, report = engine.build(str(folder), str(target), None, None)
     engine.close()
     assert info.count == 15
     return target
@@ -36,9 +38,8 @@ def request(engine_module, database, photos, density=0.1):
                                        bandwidth_km=20.0, temperature=0.1, density_resolution=density)
 
 
-def test_external_route_gives_the_in_process_results(engine_module, database, shared_photos, tmp_path):
-    photos = [shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg", shared_photos / "exif-samples/jpg/Kodak_CX7530.jpg",
-              tmp_path / "missing.jpg"]
+def test_external_route_gives_the_in_process_results(engine_module, database, tmp_path):
+    photos = [*make_photos(tmp_path / "queries", 2, seed=12), tmp_path / "missing.jpg"]
     inside = engine_module.InProcessEngine()
     inside.open(str(database))
     expected = inside.locate(request(engine_module, database, photos), tmp_path / "in", 1, None, None)
@@ -65,11 +66,11 @@ def test_external_route_gives_the_in_process_results(engine_module, database, sh
     inside.close()
 
 
-def test_cancelling_terminates_the_child_and_leaves_nothing(engine_module, database, flickr_dir, tmp_path):
+def test_cancelling_terminates_the_child_and_leaves_nothing(engine_module, database, tmp_path):
     from geoloc_core.progress import Cancelled as EngineCancelled
 
     outside = engine_module.ExternalEngine(sys.executable)
-    photos = sorted((flickr_dir / "photos").glob("*.jpg"))[:80]
+    photos = make_photos(tmp_path / "many", 80, seed=13)
     seen = []
     started = time.monotonic()
     with pytest.raises(Exception) as raised:
@@ -80,9 +81,9 @@ def test_cancelling_terminates_the_child_and_leaves_nothing(engine_module, datab
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
-def test_a_killed_engine_is_reported(engine_module, database, flickr_dir, tmp_path):
+def test_a_killed_engine_is_reported(engine_module, database, tmp_path):
     outside = engine_module.ExternalEngine(sys.executable)
-    photos = sorted((flickr_dir / "photos").glob("*.jpg"))[:80]
+    photos = make_photos(tmp_path / "many", 80, seed=13)
 
     def kill_on_first_progress(progress):
         os.kill(outside.child.pid, signal.SIGKILL)
@@ -91,13 +92,13 @@ def test_a_killed_engine_is_reported(engine_module, database, flickr_dir, tmp_pa
         outside.locate(request(engine_module, database, photos), tmp_path / "out", 1, kill_on_first_progress, None)
 
 
-def test_a_native_crash_in_the_engine_is_reported(engine_module, database, shared_photos, tmp_path, monkeypatch):
+def test_a_native_crash_in_the_engine_is_reported(engine_module, database, tmp_path, monkeypatch):
     # tests/crash_hook/sitecustomize.py makes the child call os.abort() at its first progress event
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "crash_hook"))
     monkeypatch.setenv("GEOLOC_CORE_TEST_ABORT_AFTER", "1")
     outside = engine_module.ExternalEngine(sys.executable)
     with pytest.raises(engine_module.EngineError, match=r"crashed \(SIGABRT\)"):
-        outside.locate(request(engine_module, database, [shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg"]),
+        outside.locate(request(engine_module, database, make_photos(tmp_path / "query", 1, seed=14)),
                        tmp_path / "out", 1, None, None)
 
 
@@ -109,7 +110,7 @@ def test_a_python_without_the_engine_is_refused(engine_module, tmp_path):
 
 
 def test_the_dock_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_project, plugin_module, database,
-                                              shared_photos, tmp_path):
+                                              tmp_path):
     dock_module = plugin_module("ui.dock")
     setup_module = plugin_module("ui.setup_section")
     engine_module = plugin_module("ui.engine")
@@ -126,7 +127,7 @@ def test_the_dock_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_pro
     dock.database_section.open_database(database)
     wait_until_idle(dock, qgis_app)
     assert dock.database.count == 15
-    dock.photos.add_photos([str(shared_photos / "exif-samples/jpg/gps/DSCN0010.jpg")])
+    dock.photos.add_photos([str(path) for path in make_photos(tmp_path / "query", 1, seed=14)])
     wait_until_idle(dock, qgis_app)  # the photos are read in the background
     finished = []
     dock.runFinished.connect(finished.append)
