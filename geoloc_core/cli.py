@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .defaults import (
@@ -35,6 +34,7 @@ from .defaults import (
 from .errors import UserError, internal_message, user_errors, user_message
 from .files import PHOTO_EXTENSIONS, display_path
 from .progress import Cancelled, Progress
+from .storage import utc_now
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3  # a bug: one line, and the traceback with GEOLOC_CORE_DEBUG=1
@@ -436,7 +436,7 @@ def run_locate(args, printer: ProgressPrinter) -> int:
         if printer.mode == "json":  # a program following the run still gets each photo's reason
             printer.result("", {"results": [], "failed": [vars(f) for f in report.failed], "written": []})
         raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
-    run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    run_time = utc_now()
     written = []
     if args.output:
         written += write_results(args.output, report.results, locator.database.name, run_time, args.overwrite)
@@ -675,7 +675,7 @@ def run_world(args, printer: ProgressPrinter) -> int:
     _print_report_problems(report)
     if not report.results:
         raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
-    run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    run_time = utc_now()
     written = write_results(args.output, report.results, "GeoCLIP GPS gallery", run_time, args.overwrite) \
         if args.output else []
     lines = [f"{display_path(r.photo)}\t{r.lat:.5f}\t{r.lon:.5f}\tgallery share within 750 km {r.confidence:.2f}"

@@ -32,14 +32,13 @@ import zipfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .download import download, file_sha256
 from .errors import UserError
 from .files import PhotoError, path_from_stored
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
-from .storage import atomic_write, atomic_write_json, fsync_dir
+from .storage import atomic_write, atomic_write_json, fsync_dir, utc_now
 
 # The database, embedder and photo modules (numpy, faiss, torch) are imported where they are used, so
 # that listing, removing and resolving installed packs works in a QGIS whose Python lacks them (the
@@ -210,7 +209,7 @@ def pack(database: str | os.PathLike, output: str | os.PathLike, name: str | Non
         (folder / NOTICE).write_text(_notice_text(name, title, licence_notice, licences, credit_rows), encoding="utf-8")
         manifest = {
             "format": PACK_FORMAT, "format_version": PACK_FORMAT_VERSION, "name": name, "title": title,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "embedder": identity.to_dict(),
+            "created": utc_now(), "embedder": identity.to_dict(),
             "count": len(credit_rows), "coverage": coverage_summary(lats, lons), "licences": licences,
             "licence_notice": licence_notice, "files": _member_checksums(folder),
         }
@@ -389,7 +388,7 @@ def _install_file(pack_file: Path, origin: str, packs_dir: Path, expected_sha256
             (folder / PACK_MANIFEST).write_bytes(archive.read(PACK_MANIFEST))
             _check_database(folder, identity, manifest, str(pack_file))
             atomic_write_json(folder / INSTALLED, {"sha256": digest, "source": origin,
-                                                   "installed": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                                                   "installed": utc_now()})
             check_stop(should_stop)
             _swap_into_place(folder, target, Path(work))
     return _info(target, manifest, digest)

@@ -5,7 +5,6 @@ The engine is imported inside processAlgorithm, so that the Toolbox lists the al
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 from qgis.core import (
@@ -47,6 +46,7 @@ from ..geoloc_core.defaults import (
 )
 from ..geoloc_core.defaults import ESTIMATORS as ENGINE_ESTIMATORS
 from ..geoloc_core.defaults import POOLINGS as ENGINE_POOLINGS
+from ..geoloc_core.storage import utc_now
 from ..qgis_compat import (
     FIELD_STRING,
     FILE_BEHAVIOUR_FILE,
@@ -407,7 +407,7 @@ class GeolocatePhotos(EngineAlgorithm):
             feedback.reportError(f"skipped {item}", fatalError=False)
         if not report.results:
             raise QgsProcessingException("no photo could be located: " + "; ".join(map(str, report.failed)))
-        run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        run_time = utc_now()
         outputs = {
             "PREDICTIONS": self.write_sink(parameters, context, "PREDICTIONS", layers.PREDICTIONS, WKB_POINT,
                                            layers.prediction_features(report.results, locator.database.name,
@@ -597,7 +597,7 @@ class LocateWorldwide(EngineAlgorithm):
             feedback.reportError(f"skipped {item}", fatalError=False)
         if not report.results:
             raise QgsProcessingException("no photo could be located: " + "; ".join(map(str, report.failed)))
-        run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        run_time = utc_now()
         outputs = {"PREDICTIONS": self.write_sink(parameters, context, "PREDICTIONS", layers.PREDICTIONS, WKB_POINT,
                                                   layers.prediction_features(report.results, "GeoCLIP GPS gallery",
                                                                              run_time)),

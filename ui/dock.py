@@ -5,7 +5,6 @@ background task at a time (with the Locate/Cancel footer, its progress and statu
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
@@ -24,6 +23,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..geoloc_core.storage import utc_now
 from .database_section import DatabaseSection
 from .i18n import tr
 from .models_panel import ModelsPanel
@@ -270,7 +270,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
             def locate(progress, should_stop):
                 return engine.locate(request, folder, number, progress, should_stop)
-        run_time = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        run_time = utc_now()
         known = {item.data(PATH_ROLE): tuple(item.data(HAS_GPS_ROLE)) for item in photos if item.data(HAS_GPS_ROLE)}
         needs_base_map = not QgsProject.instance().mapLayers()
 
