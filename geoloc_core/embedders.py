@@ -213,7 +213,6 @@ class Embedder:
     def _prepare(self, path) -> np.ndarray:
         return self.square_crop(load_photo(path, self.input_size))
 
-
     def embed_paths(
         self,
         paths: Sequence[str | os.PathLike],

@@ -67,8 +67,8 @@ class WorldwideRequest:
 
 @dataclass
 class LocateOutcome:
-    results: list  # LocationResult-like: photo, lat, lon, confidence, radius50_km, radius90_km, estimator, k, neighbours
-    failed: list  # objects with .path and .reason
+    results: list  # geoloc_core.results.LocationResult, from either engine route
+    failed: list  # geoloc_core.results.Skipped
     density_path: str | None  # the run's density GeoTIFF (in the folder given to locate): band 1 all photos,
     # then one band per photo
 

@@ -88,8 +88,8 @@ class ModelsPanel(QgsCollapsibleGroupBox):
             return
         name, folder = self.chosen(), self.folder
         self.dock.run_task(f"Asking the model hub about {name}",
-                              lambda progress, should_stop: list_model_files(name, folder, should_stop=should_stop),
-                              lambda task: self._listed(task, name))
+                           lambda progress, should_stop: list_model_files(name, folder, should_stop=should_stop),
+                           lambda task: self._listed(task, name))
 
     def _listed(self, task, name: str) -> None:  # main thread
         self.dock.task_done()
@@ -106,9 +106,9 @@ class ModelsPanel(QgsCollapsibleGroupBox):
             return
         folder = self.folder
         self.dock.run_task(f"Downloading {listing.repo_id}",
-                              lambda progress, should_stop: download_model(name, folder, progress=progress,
-                                                                           should_stop=should_stop, listing=listing),
-                              self._downloaded)
+                           lambda progress, should_stop: download_model(name, folder, progress=progress,
+                                                                        should_stop=should_stop, listing=listing),
+                           self._downloaded)
 
     def _downloaded(self, task) -> None:  # main thread
         self.dock.task_done()

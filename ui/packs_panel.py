@@ -149,8 +149,8 @@ class PacksPanel(QgsCollapsibleGroupBox):
             return
         engine, folder = self.dock.engine, self.folder
         self.dock.run_task(f"Installing reference pack {Path(source.split('?')[0]).name}",
-                              lambda progress, should_stop: engine.install_pack(source, folder, progress, should_stop),
-                              self._installed)
+                           lambda progress, should_stop: engine.install_pack(source, folder, progress, should_stop),
+                           self._installed)
 
     def _installed(self, task) -> None:  # main thread
         self.dock.task_done()
