@@ -28,7 +28,7 @@ from PIL import Image
 from geoloc_core import cli
 from geoloc_core.database import ReferenceDatabase
 from geoloc_core.shards import LocationColumns, build_from_shards, decode_shard, pack_shards
-from tests.conftest import REPO_ROOT, SHARED_DIR, make_photos, shared_path
+from tests.conftest import REPO_ROOT, SHARED_DIR, make_located_photos, shared_path
 
 HAS_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAS_RAY, reason="needs ray[data] (pip install -r requirements-distributed.txt)")
@@ -37,11 +37,10 @@ needs_img2dataset = pytest.mark.skipif(importlib.util.find_spec("img2dataset") i
 
 
 def synthetic_photos(folder: Path, count: int, seed: int = 0) -> list[dict]:
-    """make_photos' small random JPEGs, with made-up locations and credits."""
-    rng = np.random.default_rng(seed)
-    return [{"path": path, "lat": float(rng.uniform(-60, 70)), "lon": float(rng.uniform(-180, 180)),
-             "licence": "CC0 1.0", "author": f"tester {index}"}
-            for index, path in enumerate(make_photos(folder, count, seed))]
+    """conftest's made-up located photos (no EXIF GPS: the shards' metadata carries the location), keyed
+    as the shards' samples name them."""
+    return [{"path": Path(row["path"]), "lat": row["lat"], "lon": row["lon"], "licence": row["licence"],
+             "author": row["flickr_owner"]} for row in make_located_photos(folder, count, seed, gps_in_exif=False)]
 
 
 def shared_flickr_photos(count: int) -> list[dict]:
@@ -102,8 +101,8 @@ def test_shards_read_metadata_credits_and_problems(tmp_path, embedder):
     assert first.path == f"{shard.resolve()}#000000000.jpg"
     assert first.sha256 == hashlib.sha256(photos[0]["path"].read_bytes()).hexdigest()
     assert (first.width, first.height) == Image.open(photos[0]["path"]).size
-    assert first.attributes == {"url": f"https://example.org/{photos[0]['path'].name}", "licence": "CC0 1.0",
-                                "author": "tester 0"}
+    assert first.attributes == {"url": f"https://example.org/{photos[0]['path'].name}",
+                                "licence": photos[0]["licence"], "author": photos[0]["author"]}
     assert decoded.crops.shape == (3, embedder.input_size, embedder.input_size, 3)
     assert [(s.path.rsplit("#", 1)[1], "gps_lat" in s.reason) for s in decoded.skipped] == [("000000010.jpg", True)]
     assert [s.path.rsplit("#", 1)[1] for s in decoded.failed] == ["000000011.jpg", "000000012"]
