@@ -1,16 +1,21 @@
 """Distributed build throughput: photos/s of the single-process shard build and of the Ray build with
 1 and 2 workers, on the same WebDataset shards, in one run; and Ray's overhead at 1 worker.
 
-    python bench/distributed.py [--photos N] [--per-shard 50]
+    python bench/distributed.py [--photos N] [--per-shard 50] [--rounds 3]
 
 The shards are packed from ../shared (flickr-cc, then im2gps3k-cc; by default every located photo,
-the largest set at hand) into a temporary folder. Each build starts from an empty database and includes
-the merge and the index. The local Ray is started once, before the Ray builds, and its start is reported
-apart (on a cluster it is already running); each Ray build still pays for starting its embedding
-actor (a new process that imports torch and loads the network), which the single-process build, handed
-a loaded network, does not. Besides the whole build's rate, each line splits the time into the wait for
-the first embedded shard (start-up) and the rate from there on (streaming), so that a fixed start-up
-cost is not mistaken for a per-photo one.
+the largest set at hand) into a temporary folder, flushed to disk and read once before any timing (the
+write-back of freshly packed shards slowed whichever build came first by up to 40%). Each build starts
+from an empty database and includes the merge and the index. The local Ray is started once, before the
+Ray builds, and its start is reported apart (on a cluster it is already running); each Ray build still
+pays for starting its embedding actor (a new process that imports torch and loads the network), which
+the single-process build, handed a loaded network, does not.
+
+The builds run in rounds, single process and Ray in turn (the order alternates from round to round),
+because the load of a shared machine drifts over minutes: the overhead is taken within each round and
+the median over rounds is the figure. Each line also splits the build into the wait for the first
+embedded shard (start-up) and the rate from there on (streaming), so that a fixed start-up cost is not
+mistaken for a per-photo one.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse
 import csv
+import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from common import shared
@@ -77,6 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, help="how many of the located photos (default: all of them)")
     parser.add_argument("--per-shard", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of single process and Ray builds")
     args = parser.parse_args()
     import ray
 
@@ -89,28 +97,34 @@ def main() -> None:
         scratch = Path(scratch)
         photos = located_photos(args.photos)
         shards = pack_shards(photos, scratch / "shards", args.per_shard)
+        os.sync()
+        for shard in shards:  # in the page cache, as for every build after the first
+            shard.read_bytes()
         print(f"{len(photos)} photos in {len(shards)} shards of {args.per_shard}")
-        before = timed("single process",
-                       lambda progress: build_from_shards(scratch / "single1.geoloc", shards, embedder, progress=progress))
         started = time.perf_counter()
         start_ray(ray, None, 2)
         print(f"local Ray started in {time.perf_counter() - started:.1f} s (not counted below)")
+
+        builds = {
+            "single process": lambda target, progress: build_from_shards(target, shards, embedder, progress=progress),
+            "ray, 1 worker": lambda target, progress: build_on_ray(target, shards, embedder, workers=1, progress=progress),
+            "ray, 2 workers": lambda target, progress: build_on_ray(target, shards, embedder, workers=2, progress=progress),
+        }
+        overheads, speed_ups = [], []
         try:
-            rates = {workers: timed(f"ray, {workers} worker{'s' if workers > 1 else ''}",
-                                    lambda progress, workers=workers: build_on_ray(
-                                        scratch / f"ray{workers}.geoloc", shards, embedder, workers=workers,
-                                        progress=progress))
-                     for workers in (1, 2)}
+            for number in range(1, args.rounds + 1):
+                order = ["single process", "ray, 1 worker"]
+                order = [*(order if number % 2 else order[::-1]), "ray, 2 workers"]
+                rates = {label: timed(f"round {number}: {label}", partial(builds[label], scratch / f"{number}-{i}.geoloc"))
+                         for i, label in enumerate(order)}
+                overheads.append(rates["single process"] / rates["ray, 1 worker"] - 1)  # time Ray adds per photo
+                speed_ups.append(rates["ray, 2 workers"] / rates["ray, 1 worker"])
         finally:
             ray.shutdown()
-        # the machine's load drifts: the single-process build again, after, and the mean of both
-        after = timed("single process, again",
-                      lambda progress: build_from_shards(scratch / "single2.geoloc", shards, embedder, progress=progress))
-    single = (before + after) / 2
-    overhead = single / rates[1] - 1  # the time Ray adds per photo, relative to one process
-    print(f"Ray overhead at 1 worker: {overhead:+.1%} (target < {OVERHEAD_TARGET:.0%}: "
-          f"{'met' if overhead < OVERHEAD_TARGET else 'NOT met'}); 2 workers: {rates[2] / rates[1]:.2f}x 1 worker; "
-          f"load average {os.getloadavg()[0]:.1f} at the end")
+    overhead = statistics.median(overheads)
+    print(f"Ray overhead at 1 worker by round: {', '.join(f'{o:+.1%}' for o in overheads)}; median {overhead:+.1%} "
+          f"(target < {OVERHEAD_TARGET:.0%}: {'met' if overhead < OVERHEAD_TARGET else 'NOT met'}); "
+          f"2 workers: {statistics.median(speed_ups):.2f}x 1 worker; load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
