@@ -75,10 +75,16 @@ def cached_features(bench: Benchmark, architecture: str, pooling: str = "avg",
     return features, seconds
 
 
-def benchmark_groups(bench: Benchmark, base_features: np.ndarray) -> np.ndarray:
-    """Groups (same photographer, within 1 km, or near-duplicate by the default features), the same for
-    every embedder so that all are scored on the same folds."""
-    return photo_groups(bench.lat, bench.lon, bench.attributes, base_features)
+def benchmark_groups(bench: Benchmark, base_features: np.ndarray, places: bool = True) -> np.ndarray:
+    """Groups (same photographer, within 1 km unless `places` is false, or near-duplicate by the default
+    features), the same for every embedder so that all are scored on the same folds."""
+    return photo_groups(bench.lat, bench.lon, bench.attributes, base_features, places)
+
+
+def photographers(bench: Benchmark) -> np.ndarray:
+    """Each photo's photographer as an integer (a photo without an owner is its own photographer)."""
+    owners = [a.get("flickr_owner") or f"photo {i}" for i, a in enumerate(bench.attributes)]
+    return np.unique(owners, return_inverse=True)[1]
 
 
 @dataclass

@@ -117,9 +117,10 @@ class TrainedHead:
         return asdict(self.options)
 
 
-def photo_groups(lat, lon, attributes: list[dict] | None = None, features=None) -> np.ndarray:
-    """Group ids such that photos by the same photographer, photos within 1 km of each other, and
-    near-duplicate photos share a group (so a split by group cannot leak near-duplicates).
+def photo_groups(lat, lon, attributes: list[dict] | None = None, features=None, places: bool = True) -> np.ndarray:
+    """Group ids such that photos by the same photographer, photos within 1 km of each other (unless
+    `places` is false), and near-duplicate photos share a group (so a split by group cannot leak
+    near-duplicates).
 
     Linear in the number of photos: places are joined through 1 km cubes on the globe (photos in the
     same or touching cubes share a group, so everything within 1 km does, and a few photos up to
@@ -127,7 +128,7 @@ def photo_groups(lat, lon, attributes: list[dict] | None = None, features=None) 
     `features` is any array-like with fancy row indexing (an ndarray, or a database's vector reader)."""
     lat = np.asarray(lat, dtype=np.float64)
     n = len(lat)
-    edges = [_place_edges(lat, np.asarray(lon, dtype=np.float64))]
+    edges = [_place_edges(lat, np.asarray(lon, dtype=np.float64)) if places else np.zeros((0, 2), np.int64)]
     if attributes:
         name = next((f for f in GROUP_FIELDS if any(f in (a or {}) for a in attributes)), None)
         if name is not None:

@@ -88,6 +88,9 @@ def test_groups_keep_photographers_places_and_duplicates_together():
     assert groups[2] == groups[3], "same photographer"
     assert groups[4] == groups[5], "near-duplicate"
     assert len(set(groups.tolist())) == 3
+    apart = photo_groups(lat, lon, attributes, features, places=False)  # bench/accuracy.py --same-place
+    assert apart[0] != apart[1], "places not kept together"
+    assert apart[2] == apart[3] and apart[4] == apart[5], "photographers and near-duplicates still are"
 
 
 def test_grouped_splits_never_leak_a_group():
