@@ -21,10 +21,21 @@ def shared_path(*parts: str) -> Path:
     path = SHARED_DIR.joinpath(*parts)
     if not path.exists():
         reason = f"needs the real photos in {path} (../shared beside the checkout), which is absent here"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
+        if in_ci():
             pytest.fail(f"CI: {reason}")
         pytest.skip(reason)
     return path
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def real_photos_here() -> bool:
+    """Whether the tests take the real photos: where ../shared is, and in CI, where it must be (shared_path
+    fails there without it). Tests too slow to run twice (the QGIS application's) take the real photos
+    then, and made-up ones in a clone without ../shared."""
+    return SHARED_DIR.is_dir() or in_ci()
 
 
 @pytest.fixture
@@ -252,7 +263,7 @@ def make_place_photos(folder: Path, per_place: int, seed: int = 0, places: tuple
     return rows
 
 
-FORMATS = {".jpg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".webp": "WEBP", ".heic": "HEIC"}
+FORMATS = {".jpg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".webp": "WEBP", ".heic": "HEIC", ".heif": "HEIC"}
 
 
 def _degrees(degrees: int, minutes: int, seconds: float) -> float:
@@ -294,6 +305,7 @@ def make_exif_samples(folder: Path) -> list[dict]:
         ("tiff/plain.tif", (240, 180), 1, gps_ifd(*rio), "ok", rio, None),
         ("webp/rotated-6.webp", (240, 180), 6, gps_ifd(*tuscany, 12.0), "ok", tuscany, 12.0),
         ("heic/tuscany.heic", (320, 240), None, {**gps_ifd(*tuscany, 250.5), **gps_time}, "ok", tuscany, 250.5),
+        ("heic/mobile/rio.heif", (240, 320), None, gps_ifd(*rio), "ok", rio, None),
     ]
     if heif_writable():
         from pillow_heif import register_heif_opener
