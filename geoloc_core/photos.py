@@ -31,6 +31,7 @@ from .files import PhotoError, os_reason
 HEIF_SUFFIXES = frozenset({".heic", ".heif", ".hif", ".avif"})
 GPS_IFD = 0x8825
 EXIF_ORIENTATION = 0x0112
+TIFF_IMAGE_WIDTH, TIFF_IMAGE_LENGTH = 256, 257
 # GDAL's names of the EXIF GPS tags that gps_from_exif reads, by tag number
 GDAL_GPS_TAGS = {1: "LatitudeRef", 2: "Latitude", 3: "LongitudeRef", 4: "Longitude", 5: "AltitudeRef",
                  6: "Altitude", 7: "TimeStamp", 29: "DateStamp"}
@@ -243,6 +244,8 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
 
 def _upright_size(image: Image.Image) -> tuple[int, int]:
     width, height = image.size
+    if image.format == "TIFF":  # newer Pillow reports a rotated TIFF's size already upright: take the stored one
+        width, height = image.tag_v2.get(TIFF_IMAGE_WIDTH, width), image.tag_v2.get(TIFF_IMAGE_LENGTH, height)
     if image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
         width, height = height, width
     return width, height

@@ -21,10 +21,21 @@ def shared_path(*parts: str) -> Path:
     path = SHARED_DIR.joinpath(*parts)
     if not path.exists():
         reason = f"needs the real photos in {path} (../shared beside the checkout), which is absent here"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
+        if in_ci():
             pytest.fail(f"CI: {reason}")
         pytest.skip(reason)
     return path
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def real_photos_here() -> bool:
+    """Whether the tests take the real photos: where ../shared is, and in CI, where it must be (shared_path
+    fails there without it). Tests too slow to run twice (the QGIS application's) take the real photos
+    then, and made-up ones in a clone without ../shared."""
+    return SHARED_DIR.is_dir() or in_ci()
 
 
 @pytest.fixture
@@ -165,13 +176,6 @@ def make_located_photos(folder: Path, count: int, seed: int = 0, gps_in_exif: bo
     located photos of ../shared where their content does not matter, so that a clone without them
     still runs those tests."""
     import numpy as np
-    from PIL import Image
-    from PIL.TiffImagePlugin import IFDRational
-
-    def dms(value: float) -> tuple:
-        seconds = round(abs(value) * 3600 * 100)
-        return (IFDRational(seconds // 360000, 1), IFDRational(seconds // 6000 % 60, 1),
-                IFDRational(seconds % 6000, 100))
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -179,14 +183,49 @@ def make_located_photos(folder: Path, count: int, seed: int = 0, gps_in_exif: bo
         lat, lon = places[rng.integers(len(places))] + rng.normal(0, 0.05, 2)
         lat, lon = round(float(lat), 6), round(float(lon), 6)
         if gps_in_exif:
-            exif = Image.Exif()
-            exif[0x8825] = {1: "N" if lat >= 0 else "S", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)}
-            with Image.open(path) as image:
-                image.load()
-            image.save(path, exif=exif.tobytes(), quality=90)
+            add_exif(path, gps=gps_ifd(lat, lon))
         rows.append({"path": str(path), "lat": lat, "lon": lon, "licence": "CC BY 2.0",
                      "flickr_owner": f"owner{seed}-{index}"})  # one photographer each: nothing to group
     return rows
+
+
+def gps_ifd(lat: float, lon: float, altitude_m: float | None = None) -> dict:
+    """An EXIF GPS IFD as cameras write it: unsigned degrees, minutes and seconds (to 1/100 s) as
+    rationals, the hemisphere in the N/S and E/W references, the altitude in metres with 1 below sea level."""
+    from PIL.TiffImagePlugin import IFDRational
+
+    def dms(value: float) -> tuple:
+        seconds = round(abs(value) * 3600 * 100)
+        return (IFDRational(seconds // 360000, 1), IFDRational(seconds // 6000 % 60, 1),
+                IFDRational(seconds % 6000, 100))
+
+    gps = {1: "N" if lat >= 0 else "S", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)}
+    if altitude_m is not None:
+        gps.update({5: b"\x01" if altitude_m < 0 else b"\x00", 6: IFDRational(round(abs(altitude_m) * 100), 100)})
+    return gps
+
+
+def exif_block(gps: dict | None = None, orientation: int | None = None, taken: str | None = None) -> bytes:
+    """EXIF bytes (Pillow's Exif API) with a GPS IFD, an orientation and a DateTimeOriginal, each where given."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    if gps is not None:
+        exif[0x8825] = gps
+    if taken is not None:
+        exif[0x8769] = {0x9003: taken}
+    return exif.tobytes()
+
+
+def add_exif(path: Path, **tags) -> None:
+    """Write the photo again with the EXIF of `exif_block(**tags)`."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.load()
+    image.save(path, exif=exif_block(**tags), quality=90)
 
 
 @pytest.fixture(scope="session")
@@ -197,3 +236,103 @@ def lite_identity():
 
     return EmbedderIdentity("efficientnet_lite0", sha256_of(bundled_weights_path()), "avg",
                             "centre-crop 224 bicubic, mean=std=0.5", 1280)
+
+
+def make_place_photos(folder: Path, per_place: int, seed: int = 0, places: tuple = STAND_IN_PLACES,
+                      prefix: str = "place") -> list[dict]:
+    """Small JPEGs with EXIF GPS where the photos of one place look alike (one colour pattern per place,
+    each photo with its own noise; within ~2 km of the place) and differ from other places' photos, as
+    one landmark's photos do: a stand-in for a walk's photos where the test needs near neighbours to be
+    found by what the photos show. Rows as `make_located_photos` gives them; `{prefix}{place}x{index}.jpg`."""
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    looks = np.random.default_rng(1234).integers(0, 256, (len(places), 8, 8, 3))  # the same look in every call
+    rows = []
+    for place, (place_lat, place_lon) in enumerate(places):
+        for index in range(per_place):
+            pixels = np.clip(looks[place] + rng.integers(-24, 25, (8, 8, 3)), 0, 255).astype(np.uint8)
+            path = folder / f"{prefix}{place}x{index}.jpg"
+            lat, lon = (round(float(v), 6) for v in (place_lat, place_lon) + rng.normal(0, 0.01, 2))
+            Image.fromarray(pixels).resize((96, 64), Image.BILINEAR).save(
+                path, quality=90, exif=exif_block(gps=gps_ifd(lat, lon)))
+            rows.append({"path": str(path), "lat": lat, "lon": lon, "licence": "CC BY 2.0",
+                         "flickr_owner": f"owner{seed}-{place}-{index}"})
+    return rows
+
+
+FORMATS = {".jpg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".webp": "WEBP", ".heic": "HEIC", ".heif": "HEIC"}
+
+
+def _degrees(degrees: int, minutes: int, seconds: float) -> float:
+    return degrees + minutes / 60 + seconds / 3600
+
+
+def make_exif_samples(folder: Path) -> list[dict]:
+    """Photos with the EXIF quirks of ../shared/photos (JPEG, PNG, TIFF, WebP and HEIC; orientations 1, 3,
+    6, 8; GPS south and west, with altitude and time, as one rational for the degrees; GPS tags that hold
+    0/0 or zero denominators; GPS without coordinates, out of range, or none; a large JPEG), written by the
+    test with Pillow's Exif API, and their truth as rows of ../shared/photos/truth.csv (path relative to
+    `folder`, format, width, height as stored, exif_orientation, gps_status ok/zero/none, lat, lon,
+    altitude_m): a clone without ../shared checks the same reading code against values it wrote."""
+    import numpy as np
+    from PIL import Image
+    from PIL.TiffImagePlugin import IFDRational
+
+    tuscany = (_degrees(43, 28, 2.81), _degrees(11, 53, 6.46))
+    rio = (-_degrees(22, 54, 24.48), -_degrees(43, 10, 22.44))
+    zero, undefined = IFDRational(0, 1), IFDRational(0, 0)
+    gps_time = {7: (IFDRational(10, 1), IFDRational(5, 1), IFDRational(3050, 100)), 29: "2021:06:01"}
+    samples = [  # name, stored (width, height), orientation, GPS IFD, status, (lat, lon), altitude
+        ("jpg/gps/tuscany.jpg", (320, 240), 1, gps_ifd(*tuscany, 250.5), "ok", tuscany, 250.5),
+        ("jpg/gps/rio-upside-down.jpg", (320, 240), 3, gps_ifd(*rio, -3.25), "ok", rio, -3.25),
+        ("jpg/large-rotated-6.jpg", (2400, 1800), 6, gps_ifd(*tuscany), "ok", tuscany, None),
+        ("jpg/degrees-as-one-value.jpg", (200, 150), 1,
+         {1: "S", 2: IFDRational(4350, 100), 3: "E", 4: (IFDRational(11, 1),)}, "ok", (-43.5, 11.0), None),
+        ("jpg/rotated-8-no-gps.jpg", (240, 180), 8, None, "none", None, None),
+        ("jpg/zero.jpg", (200, 150), 1, {1: "N", 2: (zero, zero, zero), 3: "E", 4: (zero, zero, zero)},
+         "zero", None, None),
+        ("jpg/zero-denominators.jpg", (200, 150), 6,
+         {1: "N", 2: (undefined,) * 3, 3: "E", 4: (undefined,) * 3}, "zero", None, None),
+        ("jpg/references-only.jpg", (200, 150), 1, {1: "N", 3: "E"}, "none", None, None),
+        ("jpg/latitude-out-of-range.jpg", (200, 150), 1, {1: "N", 2: (IFDRational(95, 1), zero, zero),
+                                                           3: "E", 4: (IFDRational(11, 1), zero, zero)}, "none", None, None),
+        ("jpg/no-exif.jpg", (200, 150), None, None, "none", None, None),
+        ("png/rotated-6.png", (240, 180), 6, gps_ifd(*rio), "ok", rio, None),
+        ("tiff/rotated-6.tif", (240, 180), 6, gps_ifd(*tuscany), "ok", tuscany, None),
+        ("tiff/plain.tif", (240, 180), 1, gps_ifd(*rio), "ok", rio, None),
+        ("webp/rotated-6.webp", (240, 180), 6, gps_ifd(*tuscany, 12.0), "ok", tuscany, 12.0),
+        ("heic/tuscany.heic", (320, 240), None, {**gps_ifd(*tuscany, 250.5), **gps_time}, "ok", tuscany, 250.5),
+        ("heic/mobile/rio.heif", (240, 320), None, gps_ifd(*rio), "ok", rio, None),
+    ]
+    if heif_writable():
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    else:
+        samples = [s for s in samples if not s[0].startswith("heic/")]
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, (width, height), orientation, gps, status, location, altitude in samples:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pixels = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+        image = Image.fromarray(pixels).resize((width, height), Image.BILINEAR)
+        tags = {"gps": gps, "orientation": orientation, "taken": "2021:06:01 10:20:30"}
+        image.save(path, **({"exif": exif_block(**tags)} if orientation or gps else {}))
+        rows.append({"path": name, "format": FORMATS[path.suffix], "width": width, "height": height,
+                     "exif_orientation": orientation or "", "gps_status": status,
+                     "lat": location[0] if location else "", "lon": location[1] if location else "",
+                     "altitude_m": "" if altitude is None else altitude})
+    return rows
+
+
+def heif_writable() -> bool:
+    """Whether pillow-heif is here with an HEVC encoder, so that the tests can write HEIC photos."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    return bool(pillow_heif.libheif_info().get("HEIF"))

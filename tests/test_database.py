@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ from geoloc_core.database import (
 from geoloc_core.embedders import load_embedder
 from geoloc_core.sources import from_csv, from_folder
 
-from .conftest import REPO_ROOT, make_located_photos, write_csv
+from .conftest import REPO_ROOT, make_exif_samples, make_located_photos, write_csv
 
 
 def test_build_from_a_folder_lists_photos_without_location(embedder, shared_photos, tmp_path):
@@ -34,6 +35,28 @@ def test_build_from_a_folder_lists_photos_without_location(embedder, shared_phot
     assert manifest["count"] == len(candidates) and manifest["embedder"]["architecture"] == "efficientnet_lite0"
     assert manifest["format_version"] == 2 and manifest["dimension"] == 1280
     assert {p.name for p in (tmp_path / "walk.geoloc").iterdir()} >= {"manifest.json", "metadata.sqlite", "vectors.f16"}
+
+
+def test_build_from_a_folder_of_made_up_photos_lists_those_without_location(tiny_embedder, tmp_path):
+    """The same path as above on photos whose EXIF the test wrote (GPS in several encodings, 0/0, none)."""
+    folder = tmp_path / "samples"
+    rows = {row["path"]: row for row in make_exif_samples(folder)}
+    located = {name for name, row in rows.items() if row["gps_status"] == "ok"}
+    candidates, skipped = from_folder(folder)
+    assert {c.path.relative_to(folder).as_posix() for c in candidates} == located
+    assert {Path(s.path).relative_to(folder).as_posix() for s in skipped} == set(rows) - located
+    database, report = build_database(tmp_path / "samples.geoloc", candidates, tiny_embedder)
+    assert report.added == len(candidates) and not report.failed
+    for record in database.all_records():
+        row = rows[Path(record.path).relative_to(folder).as_posix()]
+        assert (record.lat, record.lon) == pytest.approx((row["lat"], row["lon"]), abs=1e-6), row["path"]
+        assert record.altitude_m == (pytest.approx(row["altitude_m"]) if row["altitude_m"] != "" else None)
+        stored = (row["width"], row["height"])
+        assert (record.width, record.height) == (stored[::-1] if row["exif_orientation"] in (5, 6, 7, 8) else stored)
+    database.close()
+    manifest = json.loads((tmp_path / "samples.geoloc" / "manifest.json").read_text())
+    assert manifest["count"] == len(located) and manifest["embedder"]["architecture"] == "tiny-test-cnn"
+    assert manifest["format_version"] == 2 and manifest["dimension"] == tiny_embedder.identity.dimension
 
 
 def test_csv_source_keeps_extra_columns_and_reports_bad_rows(tmp_path):

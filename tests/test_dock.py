@@ -19,7 +19,15 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QMimeData, QPointF, Qt, QUrl
 from qgis.PyQt.QtGui import QDropEvent
 
-from .conftest import flickr_rows, write_csv
+from .conftest import (
+    STAND_IN_PLACES,
+    flickr_rows,
+    make_exif_samples,
+    make_located_photos,
+    make_photos,
+    make_place_photos,
+    write_csv,
+)
 
 
 @pytest.fixture
@@ -60,6 +68,24 @@ def walk_database(tmp_path_factory):
     return tmp / "walk.geoloc"
 
 
+@pytest.fixture(scope="module")
+def made_up_walk(embedder, tmp_path_factory):
+    """Made-up look-alike photos of six places, five each, built with the bundled embedder (the panel
+    loads the database's), and a folder of two more photos of each of the first two places with EXIF GPS,
+    not in the database (query0x0.jpg, query0x1.jpg, query1x0.jpg, query1x1.jpg): for the checks where what
+    the photos show does not matter."""
+    from geoloc_core.database import build_database
+    from geoloc_core.sources import from_folder
+
+    tmp = tmp_path_factory.mktemp("made-up-walk")
+    make_place_photos(tmp / "references", 5)
+    references, _ = from_folder(tmp / "references")
+    database, _ = build_database(tmp / "places.geoloc", references, embedder)
+    database.close()
+    make_place_photos(tmp / "queries", 2, seed=1, places=STAND_IN_PLACES[:2], prefix="query")
+    return tmp / "places.geoloc", tmp / "queries"
+
+
 def open_database(dock, qgis_app, path):
     dock.database_section.open_database(path)
     wait_until_idle(dock, qgis_app)
@@ -72,34 +98,64 @@ def run_groups():
 
 
 def test_build_from_a_folder_in_the_background(dock, qgis_app, qgis_iface, shared_photos, tmp_path):
-    dock.database_section.build_database(str(shared_photos / "exif-samples" / "jpg" / "gps"),
-                                         str(tmp_path / "new.geoloc"))
+    jpg = shared_photos / "exif-samples" / "jpg"
+    assert_builds_in_the_background(dock, qgis_app, qgis_iface, jpg / "gps", 9, jpg, 15, tmp_path)
+
+
+def test_build_from_a_folder_of_made_up_photos_in_the_background(dock, qgis_app, qgis_iface, tmp_path):
+    make_located_photos(tmp_path / "photos" / "gps", 4)
+    make_located_photos(tmp_path / "photos" / "more", 2, seed=1)
+    make_photos(tmp_path / "photos" / "no-gps", 2, seed=2)
+    assert_builds_in_the_background(dock, qgis_app, qgis_iface, tmp_path / "photos" / "gps", 4,
+                                    tmp_path / "photos", 6, tmp_path)
+
+
+def assert_builds_in_the_background(dock, qgis_app, qgis_iface, first, first_count, more, total, tmp_path):
+    """Build from `first` (`first_count` photos with GPS), then add `more` (`total` with GPS in all)."""
+    dock.database_section.build_database(str(first), str(tmp_path / "new.geoloc"))
     assert dock.task is not None and not dock.run_button.isEnabled(), "the run waits for the build"
     wait_until_idle(dock, qgis_app)
-    assert dock.database is not None and dock.database.count == 9
-    assert "new" in dock.database_section.label.text() and "9 photos" in dock.database_section.label.text()
+    assert dock.database is not None and dock.database.count == first_count
+    label = dock.database_section.label.text()
+    assert "new" in label and f"{first_count} photos" in label
     assert str(tmp_path / "new.geoloc") == dock.database_section.recent_databases()[0]
-    dock.database_section.build_database(str(shared_photos / "exif-samples" / "jpg"), None)  # add more later
+    dock.database_section.build_database(str(more), None)  # add more later
     wait_until_idle(dock, qgis_app)
-    assert dock.database.count == 15
+    assert dock.database.count == total
     dock.database_section.show_coverage()
     wait_until_idle(dock, qgis_app)  # the records are read in a task
     coverage = QgsProject.instance().mapLayersByName("References of new")[0]
-    assert coverage.featureCount() == 15
-    dock.database_section.train_features()  # the advanced action; 15 photos are too few to learn from, says so
+    assert coverage.featureCount() == total
+    dock.database_section.train_features()  # the advanced action; so few photos are too few to learn from, says so
     wait_until_idle(dock, qgis_app)
     errors = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical)
     assert any("Training failed" in e and "too few photos" in e for e in errors), errors
-    assert dock.database.count == 15 and dock.run_button.isEnabled()
+    assert dock.database.count == total and dock.run_button.isEnabled()
 
 
 def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgis_iface, walk_database,
                                                              shared_photos, tmp_path, plugin_module):
-    open_database(dock, qgis_app, walk_database)
     gps = shared_photos / "exif-samples" / "jpg" / "gps"
+    assert_locate_adds_styled_layers(dock, qgis_app, qgis_iface, walk_database, gps / "DSCN0010.jpg",
+                                     gps / "DSCN0012.jpg", {"density", "density_dscn0010", "density_dscn0012"},
+                                     tmp_path, plugin_module)
+
+
+def test_locating_made_up_photos_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgis_iface, made_up_walk,
+                                                                              tmp_path, plugin_module):
+    database, queries = made_up_walk
+    assert_locate_adds_styled_layers(dock, qgis_app, qgis_iface, database, queries / "query0x0.jpg",
+                                     queries / "query0x1.jpg", {"density", "density_query0x0", "density_query0x1"},
+                                     tmp_path, plugin_module)
+
+
+def assert_locate_adds_styled_layers(dock, qgis_app, qgis_iface, database, first, second, density_tables, tmp_path,
+                                     plugin_module):
+    """Locate two photos with EXIF GPS and a copy of the first cut short; `density_tables`: the export's."""
+    open_database(dock, qgis_app, database)
     broken = tmp_path / "broken.jpg"
-    broken.write_bytes((gps / "DSCN0010.jpg").read_bytes()[:1500])
-    dock.photos.add_photos([str(gps / "DSCN0010.jpg"), str(gps / "DSCN0012.jpg"), str(broken)])
+    broken.write_bytes(first.read_bytes()[:min(1500, first.stat().st_size // 2)])
+    dock.photos.add_photos([str(first), str(second), str(broken)])
     wait_until_idle(dock, qgis_app)  # the photos are read in the background
     assert dock.photos.photo_list.count() == 3
     assert "GPS" in dock.photos.photo_list.item(0).text(), "photos that carry EXIF GPS are marked"
@@ -154,9 +210,8 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     with sqlite3.connect(export) as connection:
         tables = dict(connection.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
         styles = {row[0] for row in connection.execute("SELECT f_table_name FROM layer_styles")}
-    density_tables = {t for t, kind in tables.items() if kind == "2d-gridded-coverage"}
     assert {"predictions", "neighbours", "uncertainty"} <= set(tables)
-    assert density_tables == {"density", "density_dscn0010", "density_dscn0012"}
+    assert {t for t, kind in tables.items() if kind == "2d-gridded-coverage"} == density_tables
     assert styles == {"predictions", "neighbours", "uncertainty"}, "every vector table has its style"
     reopened = QgsVectorLayer(f"{export}|layername=predictions", "p", "ogr")
     assert reopened.featureCount() == 2
@@ -174,9 +229,9 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
     assert export.stat().st_mtime_ns == before, "an existing file is never replaced without asking"
 
 
-def test_cancel_adds_no_layer_and_leaves_no_raster(dock, qgis_app, walk_database, flickr_dir, tmp_path):
-    open_database(dock, qgis_app, walk_database)
-    dock.photos.add_photos([row["path"] for row in flickr_rows(flickr_dir, 120)[60:]])
+def test_cancel_adds_no_layer_and_leaves_no_raster(dock, qgis_app, made_up_walk, tmp_path):
+    open_database(dock, qgis_app, made_up_walk[0])
+    dock.photos.add_photos([str(path) for path in make_photos(tmp_path / "queries", 60, seed=3)])
     wait_until_idle(dock, qgis_app)  # the photos are read in the background
     groups_before = len(run_groups())
     finished = []
@@ -191,9 +246,10 @@ def test_cancel_adds_no_layer_and_leaves_no_raster(dock, qgis_app, walk_database
     assert dock.run_button.isEnabled(), "ready for the next run"
 
 
-def test_a_second_run_while_one_runs_is_refused(dock, qgis_app, qgis_iface, walk_database, shared_photos):
-    open_database(dock, qgis_app, walk_database)
-    dock.photos.add_photos([str(shared_photos / "exif-samples" / "jpg" / "gps")])
+def test_a_second_run_while_one_runs_is_refused(dock, qgis_app, qgis_iface, made_up_walk):
+    database, queries = made_up_walk
+    open_database(dock, qgis_app, database)
+    dock.photos.add_photos([str(path) for path in sorted(queries.glob("query0x*.jpg"))])  # one place: a small density grid
     wait_until_idle(dock, qgis_app)  # the photos are read in the background
     dock.photos.skip_gps_check.setChecked(True)
     dock.start_run()
@@ -212,18 +268,35 @@ def test_a_second_run_while_one_runs_is_refused(dock, qgis_app, qgis_iface, walk
 
 
 def test_drop_files_from_the_file_manager(dock, qgis_app, shared_photos):
+    jpg = shared_photos / "exif-samples" / "jpg"
+    listed, marked = drop_on_the_photo_list(dock, qgis_app, [jpg / "gps" / "DSCN0010.jpg", jpg / "hdr"])
+    assert listed == 5
+    # exiftool: DSCN0010 and the two iPhone HDR photos carry GPS, the Canon ones do not
+    assert [m.rsplit("/", 1)[1] for m in marked] == ["DSCN0010.jpg", "iphone_hdr_NO.jpg", "iphone_hdr_YES.jpg"]
+
+
+def test_drop_made_up_files_from_the_file_manager(dock, qgis_app, made_up_walk, tmp_path):
+    """A file and a folder of photos with EXIF quirks the test wrote: those with a real location are marked."""
+    rows = make_exif_samples(tmp_path / "samples")
+    query = made_up_walk[1] / "query0x0.jpg"
+    listed, marked = drop_on_the_photo_list(dock, qgis_app, [query, tmp_path / "samples" / "jpg"])
+    in_jpg = [row for row in rows if row["path"].startswith("jpg/")]
+    assert listed == 1 + len(in_jpg)
+    assert marked == sorted([str(query)] + [str(tmp_path / "samples" / row["path"]) for row in in_jpg
+                                            if row["gps_status"] == "ok"])
+
+
+def drop_on_the_photo_list(dock, qgis_app, paths) -> tuple[int, list[str]]:
+    """Drop files and folders from a file manager: how many photos are listed, and which are marked as
+    carrying GPS (sorted paths)."""
     data = QMimeData()
-    data.setUrls([QUrl.fromLocalFile(str(shared_photos / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg")),
-                  QUrl.fromLocalFile(str(shared_photos / "exif-samples" / "jpg" / "hdr"))])
+    data.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
     event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     dock.photos.photo_list.dropEvent(event)
     wait_until_idle(dock, qgis_app)  # the photos are read in the background
-    assert dock.photos.photo_list.count() == 5
-    marked = sorted(dock.photos.photo_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(5)
-                    if "GPS" in dock.photos.photo_list.item(i).text())
-    # exiftool: DSCN0010 and the two iPhone HDR photos carry GPS, the Canon ones do not
-    assert [m.rsplit("/", 1)[1] for m in marked] == ["DSCN0010.jpg", "iphone_hdr_NO.jpg", "iphone_hdr_YES.jpg"]
+    items = [dock.photos.photo_list.item(i) for i in range(dock.photos.photo_list.count())]
+    return len(items), sorted(item.data(Qt.ItemDataRole.UserRole) for item in items if "GPS" in item.text())
 
 
 def test_a_broken_database_is_reported_not_raised(dock, qgis_app, qgis_iface, tmp_path):
@@ -236,12 +309,23 @@ def test_a_broken_database_is_reported_not_raised(dock, qgis_app, qgis_iface, tm
 
 
 def test_map_render_draws_the_prediction_where_expected(dock, qgis_app, walk_database, shared_photos, tmp_path):
+    assert_prediction_drawn(dock, qgis_app, walk_database, shared_photos / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg",
+                            tmp_path)
+
+
+def test_map_render_draws_a_made_up_photo_prediction_where_expected(dock, qgis_app, made_up_walk, tmp_path):
+    database, queries = made_up_walk
+    assert_prediction_drawn(dock, qgis_app, database, queries / "query1x1.jpg", tmp_path)
+
+
+def assert_prediction_drawn(dock, qgis_app, database, photo, tmp_path):
+    """Locate `photo` and render the predictions layer: the red star is where the prediction is, nothing elsewhere."""
     from qgis.core import QgsMapRendererParallelJob, QgsMapSettings, QgsRectangle
     from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor
 
-    open_database(dock, qgis_app, walk_database)
-    dock.photos.add_photos([str(shared_photos / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg")])
+    open_database(dock, qgis_app, database)
+    dock.photos.add_photos([str(photo)])
     wait_until_idle(dock, qgis_app)  # the photos are read in the background
     dock.options.density_check.setChecked(False)
     finished = []
@@ -268,8 +352,7 @@ def test_map_render_draws_the_prediction_where_expected(dock, qgis_app, walk_dat
     assert elsewhere.name() == "#ffffff"
 
 
-def test_a_folder_without_geotagged_photos_is_an_error_not_an_empty_database(dock, qgis_app, qgis_iface,
-                                                                             shared_photos, tmp_path):
+def test_a_folder_without_geotagged_photos_is_an_error_not_an_empty_database(dock, qgis_app, qgis_iface, tmp_path):
     folder = tmp_path / "no-gps"
     folder.mkdir()
     (folder / "plain.png").write_bytes(b"")  # a photo file without any location
@@ -281,15 +364,15 @@ def test_a_folder_without_geotagged_photos_is_an_error_not_an_empty_database(doc
     assert dock.database is None and not (tmp_path / "empty.geoloc").exists()
 
 
-def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, walk_database, shared_photos,
-                                                    tmp_path, monkeypatch, plugin_module):
+def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, made_up_walk, tmp_path, monkeypatch,
+                                                    plugin_module):
     from qgis.PyQt.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
     monkeypatch.setattr(plugin_module("ui.results"), "tiles_reachable", lambda: False)  # offline, as in CI
 
-    open_database(dock, qgis_app, walk_database)
-    gps = shared_photos / "exif-samples" / "jpg" / "gps"
-    dock.photos.add_photos([str(gps / "DSCN0010.jpg"), str(gps / "DSCN0021.jpg")])
+    database, queries = made_up_walk
+    open_database(dock, qgis_app, database)
+    dock.photos.add_photos([str(queries / "query0x0.jpg"), str(queries / "query1x0.jpg")])  # far apart
     wait_until_idle(dock, qgis_app)  # the photos are read in the background
     dock.options.k_spin.setValue(10)
     dock.run_button.click()
@@ -331,7 +414,7 @@ def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, 
         "no stale results"
 
     dock.photos.photo_list.clear()
-    dock.photos.add_photos([str(gps / "DSCN0010.jpg")])
+    dock.photos.add_photos([str(queries / "query0x0.jpg")])
     wait_until_idle(dock, qgis_app)  # the photos are read in the background
     dock.runs.append(run)
     dock.engine.locate = lambda *args: (_ for _ in ()).throw(ValueError("boom"))

@@ -14,7 +14,7 @@ from geoloc_core.geo import haversine_km
 from geoloc_core.locate import DensityOptions, LocateOptions, Locator
 from geoloc_core.sources import from_csv, from_folder
 
-from .conftest import REPO_ROOT, STAND_IN_PLACES, flickr_rows, make_located_photos, write_csv
+from .conftest import REPO_ROOT, STAND_IN_PLACES, flickr_rows, make_located_photos, make_place_photos, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +41,36 @@ def stand_in_database(embedder, tmp_path_factory):
     database.close()
 
 
+@pytest.fixture(scope="module")
+def look_alike_database(tiny_embedder, tmp_path_factory):
+    """Made-up photos of six places, a place's photos alike, eight each (tiny embedder), and a ninth photo of
+    the first place, not in the database, as the query: a walk where what the photos show finds the place."""
+    tmp = tmp_path_factory.mktemp("look-alike")
+    make_place_photos(tmp / "photos", 9)
+    photos, _ = from_folder(tmp / "photos")
+    query = next(c for c in photos if c.path.name == "place0x0.jpg")
+    database, _ = build_database(tmp / "places.geoloc", [c for c in photos if c is not query], tiny_embedder)
+    yield database, query, [c for c in photos if c.path.name.startswith("place0x")]
+    database.close()
+
+
 @pytest.mark.parametrize("estimator", ["cascade", "sphere", "paper"])
 def test_a_walk_photo_is_located_in_its_region(walk_database, estimator):
     # ImageNet features rank a Rome photo first and the walk's own photos 4th, 9th, 11th..., so it
     # takes the density over many neighbours to land in Tuscany: measured 58 km (sphere), 180 km (paper).
     database, query = walk_database
+    assert_located_in_region(Locator(database), query, estimator)
+
+
+@pytest.mark.parametrize("estimator", ["cascade", "sphere", "paper"])
+def test_a_made_up_walk_photo_is_located_at_its_place(look_alike_database, tiny_embedder, estimator):
+    database, query, _ = look_alike_database
+    assert_located_in_region(Locator(database, tiny_embedder), query, estimator)
+
+
+def assert_located_in_region(locator, query, estimator):
     options = LocateOptions(k=20, estimator=estimator, density=DensityOptions(resolution_deg=0.05))
-    report = Locator(database).locate_paths([query.path], options)
+    report = locator.locate_paths([query.path], options)
     (result,) = report.results
     assert haversine_km(result.lat, result.lon, query.lat, query.lon) < 200
     assert len(result.neighbours) == 20 and [n.rank for n in result.neighbours] == list(range(1, 21))
@@ -77,10 +100,21 @@ def test_cancel_between_batches_raises(stand_in_database):
 def test_evaluation_leaves_each_query_out(walk_database):
     database, _ = walk_database
     walk = [c for c in from_folder(REPO_ROOT.parent / "shared/photos/exif-samples/jpg/gps")[0]]
-    report = evaluate(Locator(database), walk, LocateOptions(k=10, bandwidth_km=5, temperature=0.05))
-    assert len(report.rows) == 9 and not report.failed
+    assert len(walk) == 9
+    assert_evaluation_leaves_each_query_out(Locator(database), walk)
+
+
+def test_evaluation_leaves_each_made_up_query_out(look_alike_database, tiny_embedder):
+    database, _, walk = look_alike_database
+    assert_evaluation_leaves_each_query_out(Locator(database, tiny_embedder), walk)
+
+
+def assert_evaluation_leaves_each_query_out(locator, walk):
+    """All but one of the walk's photos are in the database."""
+    report = evaluate(locator, walk, LocateOptions(k=10, bandwidth_km=5, temperature=0.05))
+    assert len(report.rows) == len(walk) and not report.failed
     left_out = [r for r in report.rows if r.left_out]
-    assert len(left_out) == 8, "the eight walk photos in the database are located without their own record"
+    assert len(left_out) == len(walk) - 1, "the walk photos in the database are located without their own record"
     assert all(r.error_km > 0 for r in left_out), "a photo must not find itself"
     summary = report.summary()
     assert set(summary) >= {f"acc_{t}km" for t in THRESHOLDS_KM} | {"median_km", "mean_geoguessr"}

@@ -369,11 +369,21 @@ def test_starter_pack_locates_a_real_photo_it_does_not_hold(tmp_path, flickr_dir
     """A Flickr photo under a licence the pack leaves out (so not in it) gets an answer from the pack."""
     with open(flickr_dir / "manifest.csv", newline="", encoding="utf-8") as handle:
         row = next(r for r in csv.DictReader(handle) if r["licence"] not in REDISTRIBUTABLE)
+    assert_starter_pack_answers(flickr_dir / row["path"], tmp_path)
+
+
+def test_starter_pack_locates_a_made_up_photo(tmp_path):
+    (photo,) = make_photos(tmp_path / "photos", 1)
+    assert_starter_pack_answers(photo, tmp_path)
+
+
+def assert_starter_pack_answers(photo: Path, tmp_path: Path) -> None:
+    """The installed starter pack gives a photo it does not hold an answer with 20 neighbours on disk."""
     from geoloc_core.embedders import load_embedder
 
     info = install(STARTER_PACK, tmp_path / "packs")
     with open_references([info.path]) as database:
-        report = Locator(database, load_embedder()).locate_paths([flickr_dir / row["path"]], LocateOptions(k=20))
+        report = Locator(database, load_embedder()).locate_paths([photo], LocateOptions(k=20))
     assert len(report.results) == 1 and not report.failed
     neighbours = report.results[0].neighbours
     assert len(neighbours) == 20 and all(Path(n.path).is_file() for n in neighbours)

@@ -11,17 +11,17 @@ from PIL import Image, TiffImagePlugin
 from geoloc_core.files import PhotoError, find_photos
 from geoloc_core.photos import gps_from_exif, image_size, load_photo, read_gps
 
+from .conftest import exif_block, heif_writable, make_exif_samples
+
 
 def _truth_rows(shared_photos):
     with open(shared_photos / "truth.csv", newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
-def test_gps_agrees_with_exiftool_on_every_shared_photo(shared_photos):
-    rows = _truth_rows(shared_photos)
-    assert len(rows) == 55
+def assert_gps_agrees_with_truth(folder, rows):
     for row in rows:
-        fix = read_gps(shared_photos / row["path"])
+        fix = read_gps(folder / row["path"])
         if row["gps_status"] == "ok":
             assert fix is not None, row["path"]
             assert abs(fix.lat - float(row["lat"])) < 1e-6, row["path"]
@@ -30,9 +30,9 @@ def test_gps_agrees_with_exiftool_on_every_shared_photo(shared_photos):
             assert fix is None, f"{row['path']} holds no real location ({row['gps_status']})"
 
 
-def test_every_shared_photo_decodes_upright_at_reduced_size(shared_photos):
-    for row in _truth_rows(shared_photos):
-        path = shared_photos / row["path"]
+def assert_decoded_upright_at_reduced_size(folder, rows):
+    for row in rows:
+        path = folder / row["path"]
         image = load_photo(path)
         assert image.mode == "RGB"
         assert min(image.size) >= 224 or min(image_size(path)) < 448, row["path"]
@@ -42,10 +42,62 @@ def test_every_shared_photo_decodes_upright_at_reduced_size(shared_photos):
             assert max(image.size) <= max(width, height) / 2, "large JPEGs must be decoded at reduced size"
 
 
+def test_gps_agrees_with_exiftool_on_every_shared_photo(shared_photos):
+    rows = _truth_rows(shared_photos)
+    assert len(rows) == 55
+    assert_gps_agrees_with_truth(shared_photos, rows)
+
+
+def test_every_shared_photo_decodes_upright_at_reduced_size(shared_photos):
+    assert_decoded_upright_at_reduced_size(shared_photos, _truth_rows(shared_photos))
+
+
+@pytest.fixture(scope="module")
+def exif_samples(tmp_path_factory):
+    """Photos with the EXIF quirks of ../shared/photos, written here, and their truth."""
+    folder = tmp_path_factory.mktemp("exif-samples")
+    return folder, make_exif_samples(folder)
+
+
+def test_gps_agrees_with_the_written_truth_on_made_up_quirky_photos(exif_samples):
+    folder, rows = exif_samples
+    assert {row["gps_status"] for row in rows} == {"ok", "zero", "none"}
+    assert_gps_agrees_with_truth(folder, rows)
+    for row in rows:
+        fix = read_gps(folder / row["path"])
+        if row["altitude_m"] != "":
+            assert fix.altitude_m == pytest.approx(float(row["altitude_m"])), row["path"]
+        elif fix is not None:
+            assert fix.altitude_m is None, row["path"]
+
+
+def test_made_up_quirky_photos_decode_upright_at_reduced_size(exif_samples):
+    folder, rows = exif_samples
+    assert_decoded_upright_at_reduced_size(folder, rows)
+    for row in rows:
+        stored = (row["width"], row["height"])
+        upright = stored[::-1] if row["exif_orientation"] in (5, 6, 7, 8) else stored
+        assert image_size(folder / row["path"]) == upright, row["path"]
+
+
 def test_exif_orientation_is_applied(shared_photos):
     path = shared_photos / "exif-samples/jpg/hdr/canon_hdr_NO.jpg"  # stored 2048x1536, orientation 6
     image = load_photo(path, min_side=0)
     assert image.size == (1536, 2048)
+
+
+@pytest.mark.parametrize("orientation, turn", [(1, None), (3, Image.Transpose.ROTATE_180),
+                                               (6, Image.Transpose.ROTATE_270), (8, Image.Transpose.ROTATE_90)])
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".webp"])
+def test_exif_orientation_is_applied_to_a_made_up_photo(tmp_path, orientation, turn, suffix):
+    """A photo stored sideways whose EXIF says how to turn it (losslessly, so pixels compare exactly)."""
+    stored = Image.fromarray(np.random.default_rng(orientation).integers(0, 255, (30, 40, 3), dtype=np.uint8))
+    path = tmp_path / f"stored{suffix}"
+    stored.save(path, exif=exif_block(orientation=orientation), **({"lossless": True} if suffix == ".webp" else {}))
+    upright = stored if turn is None else stored.transpose(turn)
+    image = load_photo(path, min_side=0)
+    assert image.size == upright.size == image_size(path)
+    np.testing.assert_array_equal(np.asarray(image), np.asarray(upright))
 
 
 def test_gps_tags_that_hold_no_location():
@@ -123,11 +175,26 @@ def test_find_photos_is_recursive_and_skips_hidden_and_other_files(tmp_path):
 def test_heif_through_gdal_matches_pillow_heif(shared_photos, monkeypatch):
     """Inside the QGIS application HEIF goes through GDAL's driver (pillow-heif's libheif would clash with
     the libheif QGIS loaded); it must read the same location, size and pixels."""
+    heic = shared_photos / "exif-samples" / "heic"
+    assert_heif_routes_agree([heic / "IMG_5195.HEIC", heic / "mobile" / "HMD_Nokia_8.3_5G.heif"], monkeypatch)
+
+
+@pytest.mark.skipif(not heif_writable(), reason="needs pillow-heif with an HEVC encoder to write HEIC")
+def test_heif_through_gdal_matches_pillow_heif_on_made_up_heic(exif_samples, monkeypatch):
+    folder, rows = exif_samples
+    heif = [folder / row["path"] for row in rows if row["format"] == "HEIC"]
+    assert len(heif) == 2
+    assert_heif_routes_agree(heif, monkeypatch)
+    fix = read_gps(folder / "heic" / "tuscany.heic")
+    assert fix.timestamp == "2021-06-01T10:05:30.500000+00:00" and fix.altitude_m == pytest.approx(250.5)
+
+
+def assert_heif_routes_agree(paths, monkeypatch):
+    """GDAL's HEIF driver and pillow-heif read the same location, altitude, time, size and pixels."""
     from geoloc_core import photos
 
     assert photos.heif_decoder() == "pillow-heif"  # a plain Python holds no global libheif
-    heic = shared_photos / "exif-samples" / "heic"
-    for path in (heic / "IMG_5195.HEIC", heic / "mobile" / "HMD_Nokia_8.3_5G.heif"):
+    for path in paths:
         expected = (photos.read_gps(path), photos.image_size(path), np.asarray(photos.load_photo(path)))
         with monkeypatch.context() as patch:
             patch.setattr(photos, "heif_decoder", lambda: "gdal")

@@ -2,10 +2,65 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from .conftest import shared_path
+from .conftest import STAND_IN_PLACES, heif_writable, make_exif_samples, make_place_photos, real_photos_here, shared_path
 from .qgis_app import needs_xvfb, run_in_qgis
+
+
+def made_up_samples(folder: Path) -> list[dict]:
+    """make_exif_samples' photos (with two HEIC/HEIF), where pillow-heif can write HEIC."""
+    if not heif_writable():
+        pytest.skip("needs pillow-heif with an HEVC encoder to write the made-up HEIC photos")
+    return make_exif_samples(folder)
+
+
+@pytest.fixture
+def heic_photos(tmp_path):
+    """Two HEIC/HEIF photos with GPS and how the panel lists them: the real ones of ../shared where it is
+    (and in CI), made-up ones whose GPS the test wrote in a clone without it (one QGIS start, not two)."""
+    if real_photos_here():
+        heic = shared_path("photos", "exif-samples", "heic")
+        return ([str(heic / "IMG_5195.HEIC"), str(heic / "mobile" / "HMD_Nokia_8.3_5G.heif")],
+                ["IMG_5195.HEIC  [GPS 39.0513, -94.2888]", "HMD_Nokia_8.3_5G.heif  [GPS 40.7887, -4.0051]"])
+    rows = [row for row in made_up_samples(tmp_path / "samples") if row["format"] == "HEIC"]
+    return ([str(tmp_path / "samples" / row["path"]) for row in rows],
+            [f"{Path(row['path']).name}  [GPS {row['lat']:.4f}, {row['lon']:.4f}]" for row in rows])
+
+
+@pytest.fixture
+def jpeg_and_heic(tmp_path):
+    """Photos to locate, all with EXIF GPS: a JPEG, a HEIC, another JPEG; real where ../shared is (and in CI),
+    made-up in a clone without it."""
+    if real_photos_here():
+        jpg = shared_path("photos", "exif-samples", "jpg")
+        heic = shared_path("photos", "exif-samples", "heic")
+        return [str(jpg / "gps" / "DSCN0010.jpg"), str(heic / "IMG_5195.HEIC"), str(jpg / "Kodak_CX7530.jpg")]
+    made_up_samples(tmp_path / "samples")
+    rows = make_place_photos(tmp_path / "queries", 1, seed=1, places=STAND_IN_PLACES[:2], prefix="query")
+    return [rows[0]["path"], str(tmp_path / "samples" / "heic" / "tuscany.heic"), rows[1]["path"]]
+
+
+@pytest.fixture
+def references(tmp_path):
+    """A folder of reference photos with EXIF GPS, JPEGs and one HEIF (linked), and how many: the walk of
+    ../shared but its first photo where it is (and in CI), made-up look-alike photos in a clone without it."""
+    folder = tmp_path / "references"
+    folder.mkdir()
+    if real_photos_here():
+        jpg = shared_path("photos", "exif-samples", "jpg")
+        heic = shared_path("photos", "exif-samples", "heic")
+        linked, count = [*sorted((jpg / "gps").glob("*.jpg"))[1:], heic / "mobile" / "HMD_Nokia_8.3_5G.heif"], 9
+    else:
+        made_up_samples(tmp_path / "samples")
+        places = make_place_photos(tmp_path / "places", 2)
+        linked = [Path(row["path"]) for row in places] + [tmp_path / "samples" / "heic" / "mobile" / "rio.heif"]
+        count = len(linked)
+    for photo in linked:
+        (folder / photo.name).symlink_to(photo)
+    return folder, count
 
 ADD_HEIC = '''
 def add():
@@ -28,11 +83,10 @@ QTimer.singleShot(2000, guarded(add))
 
 @pytest.mark.slow
 @needs_xvfb
-def test_adding_heic_photos_in_the_qgis_application_reads_their_gps_without_crashing(tmp_path):
-    heic = shared_path("photos", "exif-samples", "heic")
-    photos = [str(heic / "IMG_5195.HEIC"), str(heic / "mobile" / "HMD_Nokia_8.3_5G.heif")]
+def test_adding_heic_photos_in_the_qgis_application_reads_their_gps_without_crashing(tmp_path, heic_photos):
+    photos, listed = heic_photos
     state, result = run_in_qgis(tmp_path, f"PHOTOS = {photos!r}\n{ADD_HEIC}")
-    assert state["items"] == ["IMG_5195.HEIC  [GPS 39.0513, -94.2888]", "HMD_Nokia_8.3_5G.heif  [GPS 40.7887, -4.0051]"]
+    assert state["items"] == listed
     assert all(state["icons"]), "every photo has a thumbnail"
     assert not [e for e in state["errors"] if "python" in e[0].lower()], state["errors"]
 
@@ -107,19 +161,14 @@ def walk():
 
 @pytest.mark.slow
 @needs_xvfb
-def test_a_user_walk_through_the_qgis_main_window(tmp_path):
+def test_a_user_walk_through_the_qgis_main_window(tmp_path, references, jpeg_and_heic):
     """Build from JPEG and HEIC photos, locate both kinds, export, reopen the export in a new project."""
-    jpg = shared_path("photos", "exif-samples", "jpg")
-    heic = shared_path("photos", "exif-samples", "heic")
-    references = tmp_path / "references"
-    references.mkdir()
-    for photo in [*sorted((jpg / "gps").glob("*.jpg"))[1:], heic / "mobile" / "HMD_Nokia_8.3_5G.heif"]:
-        (references / photo.name).symlink_to(photo)
-    photos = [str(jpg / "gps" / "DSCN0010.jpg"), str(heic / "IMG_5195.HEIC"), str(jpg / "Kodak_CX7530.jpg")]
+    references, with_gps = references
+    photos = jpeg_and_heic
     export = tmp_path / "run.gpkg"
     state, result = run_in_qgis(tmp_path, f"REFERENCES = {str(references)!r}\nDATABASE = {str(tmp_path / 'w.geoloc')!r}\n"
                                           f"PHOTOS = {photos!r}\nEXPORT = {str(export)!r}\n{WALK}", timeout=400)
-    assert state["database"] == 9, "eight JPEGs and one HEIF with GPS"
+    assert state["database"] == with_gps, "the JPEGs and the HEIF, all with GPS"
     assert state["marked"] == 3 and state["located"] == 3, "all three carry EXIF GPS"
     assert state["run_layers"] == ["Density (all photos; one band per photo)", "Neighbours", "Predicted locations",
                                    "Uncertainty (50% / 90%)"]

@@ -13,11 +13,10 @@ from qgis.PyQt.QtCore import Qt
 
 pytest.importorskip("transformers", reason="CLIP embedders need transformers (requirements-clip.txt)")
 
-from .conftest import shared_path
 from .qgis_app import needs_xvfb, run_in_qgis
 from .test_clip_embedders import hub, make_geotagged_csv, small_gallery, tiny_clip  # noqa: F401 - fixtures
 from .test_dock import dock, run_groups, wait_until_idle  # noqa: F401 - the dock fixture
-from .test_qgis_app import DRIVER
+from .test_qgis_app import DRIVER, jpeg_and_heic  # noqa: F401 - the photos to locate
 
 
 def layers_of_the_run():
@@ -211,7 +210,7 @@ def walk():
 
 @pytest.mark.slow
 @needs_xvfb
-def test_locating_worldwide_with_geoclip_in_the_qgis_main_window(tmp_path, hub):  # noqa: F811
+def test_locating_worldwide_with_geoclip_in_the_qgis_main_window(tmp_path, hub, jpeg_and_heic):  # noqa: F811
     """No reference database: the GeoCLIP model (a tiny CLIP fetched from 127.0.0.1 beforehand) and the
     geoclip wheel's head and gallery, run on a JPEG and a HEIC photo inside the real QGIS application, where
     torch, transformers, GDAL and libheif meet."""
@@ -220,12 +219,10 @@ def test_locating_worldwide_with_geoclip_in_the_qgis_main_window(tmp_path, hub):
     from geoloc_core.clip_embedders import download_model
 
     download_model("geoclip", tmp_path / "models")
-    jpg = shared_path("photos", "exif-samples", "jpg")
-    heic = shared_path("photos", "exif-samples", "heic")
-    photos = [str(jpg / "gps" / "DSCN0010.jpg"), str(heic / "IMG_5195.HEIC")]
+    photos = jpeg_and_heic[:2]
     state, result = run_in_qgis(tmp_path, f"MODELS = {str(tmp_path / 'models')!r}\nPHOTOS = {photos!r}\n{WORLDWIDE}")
     assert state["offered"] and state["runnable"], "offered and runnable with no database once GeoCLIP is here"
-    assert state["located"] == ["DSCN0010.jpg", "IMG_5195.HEIC"] and all(state["in_gallery"])
+    assert state["located"] == sorted(Path(photo).name for photo in photos) and all(state["in_gallery"])
     assert state["run_layers"] == ["Neighbours", "Predicted locations", "Uncertainty (50% / 90%)"]
     assert not [e for e in state["errors"] if "python" in e[0].lower()], state["errors"]
     assert "Traceback" not in result.stderr
