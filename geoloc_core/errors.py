@@ -20,6 +20,10 @@ class UserError(Exception):
     """A request that cannot be done as asked (a bad option, a missing folder); the message says why."""
 
 
+class EngineError(UserError):
+    """The engine in another Python could not run or crashed; the message (lines at times) is for the user."""
+
+
 class DatabaseError(Exception):
     """A database that cannot be used as asked; the message says which and why."""
 

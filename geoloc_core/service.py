@@ -118,6 +118,7 @@ class LocateRequest:
     density_world: bool = False  # the density over the whole world, not around each prediction
     also: list = field(default_factory=list)  # more databases or packs searched with `database`
     weights: str | None = None  # the weights the database was built with, if not found by itself
+    models_dir: str | None = None  # downloaded (CLIP-family) models, if not in the default folder
     packs_dir: str | None = None  # where packs are installed (None: packs.default_packs_dir())
     density_grids: bool = False  # each result keeps its density grid (one GeoTIFF per photo)
 
@@ -316,7 +317,7 @@ class Session:
         from .packs import is_pack, resolve_reference
         from .searchset import open_references
 
-        key = (request.references, request.weights)
+        key = (request.references, request.weights, request.models_dir)
         if self._locator is not None and self._locator_key == key:
             return self._locator.database
         paths = [str(resolve_reference(reference, request.packs_dir)) for reference in request.references]
@@ -326,23 +327,21 @@ class Session:
             searched = self.database
         else:
             searched = self._searched = open_references(paths)
-        self._locator = Locator(searched, embedder_for(searched.identity, request.weights))
+        weights = weights_for(searched.identity.architecture, request.weights, request.models_dir)
+        self._locator = Locator(searched, embedder_for(searched.identity, weights))
         self._locator_key = key
         return searched
 
     def locate(self, request: LocateRequest, progress: ProgressCallback | None = None,
-               should_stop: StopCheck | None = None, density_target=None) -> LocateOutcome:
-        """Locate the request's photos (unreadable ones in `failed`); with `density_target` and a
-        density resolution also write the run's density GeoTIFF there."""
+               should_stop: StopCheck | None = None) -> LocateOutcome:
+        """Locate the request's photos (unreadable ones in `failed`; the run's density GeoTIFF is
+        `write_run_density`'s)."""
         options = request.options()  # bad values are refused before any work
         if progress is not None and self._locator is None:  # seconds with nothing to count: say what happens
             progress(Progress(0, len(request.photos), "load", LOADING_MESSAGE))
         searched = self.searched(request)
         report = self._locator.locate_paths(request.photos, options, progress, should_stop)
-        outcome = LocateOutcome(report.results, report.failed, None, searched.name)
-        if density_target is not None and request.density_resolution is not None and report.results:
-            write_run_density(outcome, request, density_target, should_stop=should_stop)
-        return outcome
+        return LocateOutcome(report.results, report.failed, None, searched.name)
 
     def evaluate(self, request: LocateRequest, items: Sequence[Candidate], progress: ProgressCallback | None = None,
                  should_stop: StopCheck | None = None) -> EvaluationReport:
