@@ -282,8 +282,9 @@ def _locate_request(args, density_resolution=None, density_grids=False):
     from .service import LocateRequest
 
     return LocateRequest(args.database, [], args.k, args.estimator, args.bandwidth, args.temperature,
-                         density_resolution, getattr(args, "density_extent", None) == "world",
-                         getattr(args, "also", []), args.weights, getattr(args, "packs_dir", None), density_grids)
+                         density_resolution, density_world=getattr(args, "density_extent", None) == "world",
+                         also=getattr(args, "also", []), weights=args.weights,
+                         packs_dir=getattr(args, "packs_dir", None), density_grids=density_grids)
 
 
 def _open_search(session, request):
