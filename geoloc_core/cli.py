@@ -297,6 +297,17 @@ def _open_search(session, request):
     return searched
 
 
+def _report_located(outcome, photos: list, unlisted: list, printer: ProgressPrinter) -> None:
+    """Say which photos were passed over and why; refuse a run that located none."""
+    printer.close()
+    outcome.failed[:0] = unlisted
+    _print_report_problems(outcome)
+    if not outcome.results:
+        if printer.mode == "json":  # a program following the run still gets each photo's reason
+            printer.result("", {**outcome.to_dict(), "written": []})
+        raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
+
+
 def _print_report_problems(report) -> None:
     for item in [*report.skipped, *report.failed] if hasattr(report, "skipped") else report.failed:
         print(f"skipped {item}", file=sys.stderr)
@@ -426,13 +437,7 @@ def run_locate(args, printer: ProgressPrinter) -> int:
         for reference in request.also:
             _check_output(args.output, reference)
         outcome = session.locate(request, printer)
-    printer.close()
-    outcome.failed[:0] = unlisted
-    _print_report_problems(outcome)
-    if not outcome.results:
-        if printer.mode == "json":  # a program following the run still gets each photo's reason
-            printer.result("", {**outcome.to_dict(), "written": []})
-        raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
+    _report_located(outcome, photos, unlisted, printer)
     run_time = utc_now()
     written = []
     if args.output:
@@ -654,11 +659,7 @@ def run_world(args, printer: ProgressPrinter) -> int:
     request = WorldwideRequest(photos, args.top_k, _model_weights(args, "geoclip", printer))
     with Session() as session:
         outcome = session.locate_worldwide(request, printer)
-    printer.close()
-    outcome.failed[:0] = unlisted
-    _print_report_problems(outcome)
-    if not outcome.results:
-        raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
+    _report_located(outcome, photos, unlisted, printer)
     run_time = utc_now()
     written = write_results(args.output, outcome.results, outcome.reference, run_time, args.overwrite) \
         if args.output else []

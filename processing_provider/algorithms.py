@@ -419,7 +419,8 @@ class GeolocatePhotos(EngineAlgorithm):
             outputs["UNCERTAINTY"] = self.write_sink(parameters, context, "UNCERTAINTY", layers.UNCERTAINTY,
                                                      WKB_MULTIPOLYGON, layers.uncertainty_features(outcome.results))
         if density_path:
-            outputs["DENSITY"] = write_run_density(outcome, request, density_path, overwrite=True)
+            write_run_density(outcome, request, density_path, overwrite=True)
+            outputs["DENSITY"] = density_path
         for name, style in (("PREDICTIONS", "predictions"), ("NEIGHBOURS", "neighbours"),
                             ("UNCERTAINTY", "uncertainty"), ("DENSITY", None)):
             if isinstance(outputs.get(name), str) and context.willLoadLayerOnCompletion(outputs[name]):
