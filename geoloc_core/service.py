@@ -29,7 +29,7 @@ from .defaults import (
 )
 from .errors import UserError
 from .progress import Progress, ProgressCallback, StopCheck, check_stop
-from .results import BuildReport, LocationResult, skipped_from_dicts
+from .results import BuildReport, LocationResult, Skipped, skipped_from_dicts, skipped_to_dicts
 
 if TYPE_CHECKING:
     from .database import ReferenceDatabase
@@ -152,7 +152,7 @@ class WorldwideRequest:
 @dataclass
 class LocateOutcome:
     results: list[LocationResult]
-    failed: list  # geoloc_core.results.Skipped
+    failed: list[Skipped]
     density_path: str | None = None  # the run's density GeoTIFF: band 1 all photos, then one band per photo
     reference: str = ""  # the name of what was searched (results' provenance)
 
@@ -161,7 +161,7 @@ class LocateOutcome:
         extra = density_paths is not None
         return {"results": [{**r.to_dict(), **({"density_path": density_paths.get(r.photo)} if extra else {})}
                             for r in self.results],
-                "failed": [{"path": f.path, "reason": f.reason} for f in self.failed]}
+                "failed": skipped_to_dicts(self.failed)}
 
     @classmethod
     def from_dict(cls, data: dict, density_path: str | None = None) -> LocateOutcome:

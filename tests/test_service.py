@@ -6,6 +6,8 @@ a database must name an embedder the engine can load again."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -26,7 +28,7 @@ from geoloc_core.service import (
     write_run_density,
 )
 
-from .conftest import make_located_photos, make_photos
+from .conftest import REPO_ROOT, make_located_photos, make_photos
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,14 @@ def test_outcomes_come_back_whole_through_json():
     outcome = LocateOutcome([result], [Skipped("/x.jpg", "unreadable")])
     back = LocateOutcome.from_dict(json.loads(json.dumps(outcome.to_dict({"/q.jpg": "/d.tif"}))), "/run.tif")
     assert back.results == outcome.results and back.failed == outcome.failed and back.density_path == "/run.tif"
+
+
+def test_the_service_and_the_cli_import_no_heavy_package():
+    """QGIS's Python imports the requests at start-up, and `--help` must start at once."""
+    code = ("import sys; import geoloc_core.service, geoloc_core.cli; "
+            "print([m for m in ('numpy', 'torch', 'faiss', 'PIL') if m in sys.modules])")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]", run.stdout + run.stderr
 
 
 def test_sources_without_locations_are_refused(tmp_path):
