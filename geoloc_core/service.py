@@ -11,6 +11,7 @@ or faiss at import: the heavy modules are imported when an operation runs). Defa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,7 @@ class DatabaseInfo:
 class BuildRequest:
     """Create the database at `database` (or resume the one there), or with `add` add to it."""
 
-    database: str
+    database: str | os.PathLike
     add: bool = False
     architecture: str = DEFAULT_ARCHITECTURE  # a new database's (an added-to one keeps its own)
     weights: str | None = None  # a weights file, or a downloadable model's folder (see `weights_for`)
@@ -95,7 +96,7 @@ class BuildRequest:
 class TrainRequest:
     """Train a view (geocell classifier, and with `finetune_epochs` the backbone end to end)."""
 
-    database: str
+    database: str | os.PathLike
     name: str = DEFAULT_VIEW_NAME
     t_max: int = DEFAULT_T_MAX
     t_min: int = DEFAULT_T_MIN
@@ -108,7 +109,7 @@ class TrainRequest:
 
 @dataclass
 class LocateRequest:
-    database: str  # a database folder, a pack file or an installed pack's name
+    database: str | os.PathLike  # a database folder, a pack file or an installed pack's name
     photos: list
     k: int
     estimator: str
