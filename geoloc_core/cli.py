@@ -619,30 +619,33 @@ def run_packs(args, printer: ProgressPrinter) -> int:
 
 def _model_weights(args, name: str, printer: ProgressPrinter):
     """--weights, or for a downloadable model its models folder (downloaded first with --download)."""
-    from .clip_embedders import DOWNLOADABLE, availability
-    from .service import weights_for
+    from .service import download_missing_model, weights_for
 
-    if name in DOWNLOADABLE and args.download and availability(name, args.models_dir) is not None:
-        _download(name, args.models_dir, "main", printer)
+    if args.download:
+        download_missing_model(name, args.models_dir, printer, announce=_announcer(name, args.models_dir))
+        printer.close()
     return weights_for(name, getattr(args, "weights", None), args.models_dir)
 
 
-def _download(name: str, models_dir, revision: str, printer: ProgressPrinter) -> dict:
-    from .clip_embedders import download_model, list_model_files, model_folder
+def _announcer(name: str, models_dir):
+    """What a download tells on stderr before it starts: the model's files, size and folder."""
+    from .clip_embedders import model_folder
 
-    listing = list_model_files(name, models_dir, revision)
-    print(f"{name}: {listing.repo_id}@{listing.revision[:12]}, {len(listing.files)} files, "
-          f"{listing.total_bytes / 1e6:,.1f} MB into {display_path(model_folder(name, models_dir))}", file=sys.stderr)
-    record = download_model(name, models_dir, revision, printer, listing=listing)
-    printer.close()
-    return record
+    def announce(listing) -> None:
+        print(f"{name}: {listing.repo_id}@{listing.revision[:12]}, {len(listing.files)} files, "
+              f"{listing.total_bytes / 1e6:,.1f} MB into {display_path(model_folder(name, models_dir))}",
+              file=sys.stderr)
+    return announce
 
 
 def run_download_model(args, printer: ProgressPrinter) -> int:
     from .clip_embedders import choice, model_folder
+    from .service import download_model
 
     choice(args.name)
-    record = _download(args.name, args.models_dir, args.revision, printer)
+    record = download_model(args.name, args.models_dir, args.revision, printer,
+                            announce=_announcer(args.name, args.models_dir))
+    printer.close()
     folder = model_folder(args.name, args.models_dir)
     printer.result(f"{args.name}: {record['repo_id']}@{record['revision']} in {display_path(folder)}",
                    {**record, "folder": str(folder)})

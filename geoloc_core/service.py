@@ -33,6 +33,7 @@ from .progress import Progress, ProgressCallback, StopCheck, check_stop
 from .results import BuildReport, LocationResult, Skipped, skipped_from_dicts, skipped_to_dicts
 
 if TYPE_CHECKING:
+    from .clip_embedders import HubListing
     from .database import ReferenceDatabase
     from .evaluate import EvaluationReport
     from .feature_space import TrainingSummary
@@ -183,6 +184,29 @@ def weights_for(architecture: str | None, weights: str | None = None, models_dir
     if weights:
         return str(weights)
     return str(models_dir) if models_dir and architecture in DOWNLOADABLE else None
+
+
+def download_model(name: str, models_dir, revision: str = "main", progress: ProgressCallback | None = None,
+                   should_stop: StopCheck | None = None, announce: Callable[[HubListing], None] | None = None) -> dict:
+    """Fetch a CLIP-family model (resuming an interrupted download); `announce` hears its files and size
+    before the download starts. Returns the installed model's record."""
+    from .clip_embedders import download_model as fetch
+    from .clip_embedders import list_model_files
+
+    listing = list_model_files(name, models_dir, revision, should_stop)
+    if announce is not None:
+        announce(listing)
+    return fetch(name, models_dir, revision, progress, should_stop, listing=listing)
+
+
+def download_missing_model(architecture: str, models_dir, progress: ProgressCallback | None = None,
+                           should_stop: StopCheck | None = None,
+                           announce: Callable[[HubListing], None] | None = None) -> None:
+    """`download_model` for a downloadable architecture that cannot run yet; nothing for the others."""
+    from .clip_embedders import DOWNLOADABLE, availability
+
+    if architecture in DOWNLOADABLE and availability(architecture, models_dir) is not None:
+        download_model(architecture, models_dir, "main", progress, should_stop, announce)
 
 
 def read_sources(source) -> tuple[list[Candidate], list]:

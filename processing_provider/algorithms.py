@@ -312,16 +312,13 @@ class BuildDatabase(EngineAlgorithm):
 
     def download_model(self, architecture: str, feedback) -> None:
         """Fetch a missing CLIP-family model into the profile's models folder, its size in the log first."""
-        from ..geoloc_core.clip_embedders import DOWNLOADABLE, availability, download_model, list_model_files
+        from ..geoloc_core.service import download_missing_model
         from ..profile_data import models_dir
 
-        if architecture not in DOWNLOADABLE or availability(architecture, models_dir()) is None:
-            return
-        listing = list_model_files(architecture, models_dir(), should_stop=feedback.isCanceled)
-        feedback.pushInfo(f"downloading {listing.repo_id}@{listing.revision[:12]}: {len(listing.files)} files, "
-                          f"{listing.total_bytes / 1e6:,.1f} MB into {models_dir()}")
-        download_model(architecture, models_dir(), progress=self.progress_reporter(feedback),
-                       should_stop=feedback.isCanceled, listing=listing)
+        download_missing_model(architecture, models_dir(), self.progress_reporter(feedback), feedback.isCanceled,
+                               lambda listing: feedback.pushInfo(
+                                   f"downloading {listing.repo_id}@{listing.revision[:12]}: {len(listing.files)} "
+                                   f"files, {listing.total_bytes / 1e6:,.1f} MB into {models_dir()}"))
 
     def finish(self, database, report, parameters, context, feedback):
         for item in report.failed:
