@@ -599,9 +599,9 @@ def run_pack(args, printer: ProgressPrinter) -> int:
 
 
 def run_install(args, printer: ProgressPrinter) -> int:
-    from .packs import default_packs_dir, install
+    from .service import install_pack
 
-    info = install(args.source, args.packs_dir or default_packs_dir(), args.sha256, printer)
+    info = install_pack(args.source, args.packs_dir, args.sha256, printer)
     printer.close()
     printer.result(f"installed {info.summary()} in {display_path(info.path)}", info.to_dict())
     return 0

@@ -209,6 +209,14 @@ def download_missing_model(architecture: str, models_dir, progress: ProgressCall
         download_model(architecture, models_dir, "main", progress, should_stop, announce)
 
 
+def install_pack(source: str, packs_dir=None, sha256: str | None = None, progress: ProgressCallback | None = None,
+                 should_stop: StopCheck | None = None) -> PackInfo:
+    """Install a pack file or http(s) URL into packs_dir (None: packs.default_packs_dir())."""
+    from .packs import default_packs_dir, install
+
+    return install(source, packs_dir or default_packs_dir(), sha256, progress, should_stop)
+
+
 def read_sources(source) -> tuple[list[Candidate], list]:
     """Reference photos with a usable location from a folder or CSV; refused when there are none."""
     from .sources import from_source
@@ -390,14 +398,6 @@ class Session:
             self._worldwide = (request.models_dir, load_embedder("geoclip", request.models_dir))
         report = locate_worldwide(self._worldwide[1], request.photos, request.top_k, progress, should_stop)
         return LocateOutcome(report.results, report.failed, None, GALLERY_NAME)
-
-    @staticmethod
-    def install_pack(source: str, packs_dir, progress: ProgressCallback | None = None,
-                     should_stop: StopCheck | None = None, sha256: str | None = None) -> PackInfo:
-        """Install a pack file or URL into packs_dir."""
-        from .packs import install
-
-        return install(source, packs_dir, sha256, progress, should_stop)
 
     def release_packs(self) -> None:
         """Close what the last locate opened besides the open database (before a pack is removed)."""

@@ -34,6 +34,7 @@ from ..geoloc_core.service import (
     Session,
     TrainRequest,
     WorldwideRequest,
+    install_pack,
     read_sources,
     training_brief,
     weights_for,
@@ -109,7 +110,7 @@ class InProcessEngine:
         return self.session.locate_worldwide(request, progress, should_stop)
 
     def install_pack(self, source: str, packs_dir, progress, should_stop) -> PackInfo:
-        return self.session.install_pack(source, packs_dir, progress, should_stop)
+        return install_pack(source, packs_dir, progress=progress, should_stop=should_stop)
 
     def release_packs(self) -> None:
         """Close the databases opened for a search over several (before a pack is removed)."""
