@@ -304,7 +304,7 @@ class Session:
         self.database: ReferenceDatabase | None = None  # the database the front end opened or built
         self._searched = None  # what the last locate opened besides the open database (a SearchSet for several)
         self._locator = None
-        self._locator_key = None  # (references, weights) the locator was made for
+        self._locator_key = None  # (references, weights, models folder) the locator was made for
         self._worldwide = None  # (models folder, GeoCLIP embedder) of the last worldwide run
 
     def __enter__(self) -> Session:

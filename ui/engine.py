@@ -38,6 +38,7 @@ from ..geoloc_core.service import (
     read_sources,
     training_brief,
     weights_for,
+    write_run_density,
 )
 
 
@@ -98,8 +99,6 @@ class InProcessEngine:
 
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
         """The run's results; its density GeoTIFF (if asked for) in `folder`, named by the run's number."""
-        from ..geoloc_core.service import write_run_density
-
         outcome = self.session.locate(request, progress, should_stop)
         if request.density_resolution is not None and outcome.results:
             folder.mkdir(parents=True, exist_ok=True)
