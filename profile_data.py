@@ -31,10 +31,3 @@ def packages_dir() -> Path:
 def bundled_packs() -> list[Path]:
     """Pack files shipped with the plugin (the world starter pack)."""
     return sorted(BUNDLED_PACKS_DIR.glob("*.geolocpack"))
-
-
-def weights_or_models_dir(architecture: str, weights: str | None) -> str | None:
-    """The weights a user gave, else for a downloadable model this profile's models folder."""
-    from .geoloc_core.clip_embedders import DOWNLOADABLE
-
-    return weights or (str(models_dir()) if architecture in DOWNLOADABLE else None)

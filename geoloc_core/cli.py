@@ -29,7 +29,6 @@ from .defaults import (
     DEFAULT_VIEW_NAME,
     ESTIMATORS,
     POOLINGS,
-    training_size_warning,
 )
 from .errors import UserError, internal_message, user_errors, user_message
 from .files import PHOTO_EXTENSIONS, display_path
@@ -279,23 +278,34 @@ def _add_pack_commands(commands) -> None:
     packs.add_argument("--packs-dir", type=Path, help=packs_help)
 
 
-def _open_locator(args):
-    from .embedders import embedder_for
-    from .locate import Locator
-    from .searchset import SearchSet, open_references
+def _locate_request(args, density_resolution=None, density_grids=False):
+    from .service import LocateRequest
 
-    database = open_references([args.database, *getattr(args, "also", [])], getattr(args, "packs_dir", None))
-    args.database = database.path
-    for warning in database.warnings if isinstance(database, SearchSet) else []:
+    return LocateRequest(args.database, [], args.k, args.estimator, args.bandwidth, args.temperature,
+                         density_resolution, density_world=getattr(args, "density_extent", None) == "world",
+                         also=getattr(args, "also", []), weights=args.weights,
+                         packs_dir=getattr(args, "packs_dir", None), density_grids=density_grids)
+
+
+def _open_search(session, request):
+    """Open what the request searches before any photo is read, saying why a trained view is not used."""
+    from .searchset import SearchSet
+
+    searched = session.searched(request)
+    for warning in searched.warnings if isinstance(searched, SearchSet) else []:
         print(f"warning: {warning}", file=sys.stderr)
-    return Locator(database, embedder_for(database.identity, args.weights))
+    return searched
 
 
-def _options(args, density=None):
-    from .locate import LocateOptions
-
-    return LocateOptions(k=args.k, estimator=args.estimator, bandwidth_km=args.bandwidth,
-                         temperature=args.temperature, density=density)
+def _report_located(outcome, photos: list, unlisted: list, printer: ProgressPrinter) -> None:
+    """Say which photos were passed over and why; refuse a run that located none."""
+    printer.close()
+    outcome.failed[:0] = unlisted
+    _print_report_problems(outcome)
+    if not outcome.results:
+        if printer.mode == "json":  # a program following the run still gets each photo's reason
+            printer.result("", {**outcome.to_dict(), "written": []})
+        raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
 
 
 def _print_report_problems(report) -> None:
@@ -304,8 +314,7 @@ def _print_report_problems(report) -> None:
 
 
 def run_build(args, printer: ProgressPrinter) -> int:
-    from .database import ReferenceDatabase, build_database
-    from .embedders import batch_size_for, embedder_for, load_embedder
+    from .service import BuildRequest, build
     from .shards import is_shard_folder, is_url_list
     from .sources import from_source
 
@@ -315,15 +324,12 @@ def run_build(args, printer: ProgressPrinter) -> int:
         return run_dataset_build(args, printer)
     candidates, skipped = from_source(args.source)
     if args.command == "add":
-        database = ReferenceDatabase.open(args.database, writable=True)
-        embedder = embedder_for(database.identity, args.weights).to_device(args.device)
-        report = database.add(candidates, embedder, printer,
-                              batch_size=args.batch_size or batch_size_for(embedder.device))
+        request = BuildRequest(args.database, add=True, weights=args.weights)
     else:
-        embedder = load_embedder(args.architecture, _model_weights(args, args.architecture, printer),
-                                 args.pooling).to_device(args.device)
-        database, report = build_database(args.database, candidates, embedder, printer,
-                                          batch_size=args.batch_size or batch_size_for(embedder.device))
+        request = BuildRequest(args.database, architecture=args.architecture, pooling=args.pooling,
+                               weights=_model_weights(args, args.architecture, printer))
+    request.device, request.batch_size = args.device, args.batch_size
+    database, report = build(request, candidates, printer)
     return _finish_build(database, report, skipped, printer)
 
 
@@ -411,12 +417,12 @@ def _check_output(path: Path | None, database: Path, folder: bool = False) -> No
 
 
 def run_locate(args, printer: ProgressPrinter) -> int:
-    from .export import check_file_output, check_results_output, write_density_geotiff, write_density_stack, write_results
-    from .locate import DensityOptions
+    from .export import check_file_output, check_results_output, write_density_geotiff, write_results
+    from .service import Session, write_run_density
 
-    world = (-180.0, -90.0, 180.0, 90.0) if args.density_extent == "world" else None
-    density = DensityOptions(args.density_resolution, world) if args.density_dir else None
-    options = _options(args, density)
+    density = args.density_resolution if args.density or args.density_dir else None
+    request = _locate_request(args, density, density_grids=args.density_dir is not None)
+    request.options()  # bad values are refused before anything is read
     _check_output(args.output, args.database)
     _check_output(args.density_dir, args.database, folder=True)
     _check_output(args.density, args.database)
@@ -425,55 +431,52 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     if args.density:
         check_file_output(args.density, args.overwrite)
     photos, unlisted = _expand_photos(args.photos)
-    locator = _open_locator(args)
-    for reference in getattr(args, "also", []):
-        _check_output(args.output, reference)
-    report = locator.locate_paths(photos, options, printer)
-    printer.close()
-    report.failed[:0] = unlisted
-    _print_report_problems(report)
-    if not report.results:
-        if printer.mode == "json":  # a program following the run still gets each photo's reason
-            printer.result("", {"results": [], "failed": [vars(f) for f in report.failed], "written": []})
-        raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
+    request.photos = photos
+    with Session() as session:
+        _open_search(session, request)
+        for reference in request.also:
+            _check_output(args.output, reference)
+        outcome = session.locate(request, printer)
+    _report_located(outcome, photos, unlisted, printer)
     run_time = utc_now()
     written = []
     if args.output:
-        written += write_results(args.output, report.results, locator.database.name, run_time, args.overwrite)
-    if args.density and report.results:
-        written.append(write_density_stack(args.density, report.results, args.bandwidth, args.density_resolution,
-                                           world, args.overwrite))
+        written += write_results(args.output, outcome.results, outcome.reference, run_time, args.overwrite)
+    if args.density:
+        written.append(write_run_density(outcome, request, args.density, args.overwrite))
     densities = {}
     if args.density_dir:
         args.density_dir.mkdir(parents=True, exist_ok=True)
-        for result in report.results:
+        for result in outcome.results:
             target = args.density_dir / f"{display_path(Path(result.photo).stem)}-density.tif"
             densities[result.photo] = str(write_density_geotiff(target, result.density, args.overwrite))
             written.append(densities[result.photo])
     lines = [f"{display_path(r.photo)}\t{r.lat:.5f}\t{r.lon:.5f}\tconfidence {r.confidence:.2f}\t"
-             f"50% within {r.radius50_km:.0f} km\t90% within {r.radius90_km:.0f} km" for r in report.results]
+             f"50% within {r.radius50_km:.0f} km\t90% within {r.radius90_km:.0f} km" for r in outcome.results]
     lines += [f"wrote {display_path(p)}" for p in written]
-    printer.result("\n".join(lines), {"results": [{**r.to_dict(), "density_path": densities.get(r.photo)}
-                                                  for r in report.results],
-                                      "failed": [vars(f) for f in report.failed], "written": [str(p) for p in written]})
+    printer.result("\n".join(lines), {**outcome.to_dict(densities), "written": [str(p) for p in written]})
     return 0
 
 
 def run_evaluate(args, printer: ProgressPrinter) -> int:
-    from .evaluate import evaluate
+    from .service import Session
     from .sources import from_source
     from .storage import atomic_write_json
 
     _check_output(args.json, args.database)
-    options = _options(args)
-    locator = _open_locator(args)
-    items, skipped = from_source(args.source)
-    report = evaluate(locator, items, options, printer)
+    request = _locate_request(args)
+    request.options()  # bad values are refused before anything is read
+
+    with Session() as session:
+        searched = _open_search(session, request)
+        items, skipped = from_source(args.source)
+        report = session.evaluate(request, items, printer)
+        view = searched.view
     printer.close()
     report.failed[:0] = skipped
     _print_report_problems(report)
-    if locator.database.view is not None and any(row.left_out for row in report.rows):
-        print(f"note: trained view '{locator.database.view.name}' was trained on these photos, so these figures "
+    if view is not None and any(row.left_out for row in report.rows):
+        print(f"note: trained view '{view.name}' was trained on these photos, so these figures "
               "are optimistic; bench/features.py measures trained features with grouped cross-validation",
               file=sys.stderr)
     if args.json:
@@ -484,6 +487,7 @@ def run_evaluate(args, printer: ProgressPrinter) -> int:
 
 def run_info(args, printer: ProgressPrinter) -> int:
     from .database import ReferenceDatabase
+    from .service import DatabaseInfo
 
     with ReferenceDatabase.open(args.database) as database:
         manifest = database.manifest
@@ -498,9 +502,7 @@ def run_info(args, printer: ProgressPrinter) -> int:
             f"updated    {manifest['updated']}",
             *[f"warning    {w}" for w in database.warnings],
         ])
-        data = {"database": str(database.path), "name": database.name, "count": database.count,
-                "description": database.identity.describe(), "warnings": database.warnings, "manifest": manifest,
-                "view": database.view.name if database.view else None}
+        data = {**DatabaseInfo.of(database).to_dict(), "manifest": manifest}
         if args.records:
             data["records"] = [vars(r) for r in database.all_records()]
         printer.result(text, data)
@@ -542,32 +544,20 @@ def run_verify(args, printer: ProgressPrinter) -> int:
 
 
 def run_train(args, printer: ProgressPrinter) -> int:
-    from .database import ReferenceDatabase
     from .export import write_cells
-    from .feature_space import train_view
-    from .training import TrainOptions
+    from .service import TrainRequest, train
 
-    options = TrainOptions(t_max=args.t_max, t_min=args.t_min, geo_dim=args.geo_dim, epochs=args.epochs,
-                           smoothing_km=args.smoothing if args.smoothing != 0 else None)
-    tune = None
-    if args.finetune:
-        from .finetune import FinetuneOptions
-
-        tune = FinetuneOptions(epochs=args.finetune_epochs, device=args.device)
-    elif args.device != "auto":
+    if not args.finetune and args.device != "auto":
         raise UserError("--device applies to --finetune only (the head trains on the CPU)")
+    request = TrainRequest(str(args.database), args.name, args.t_max, args.t_min, args.geo_dim, args.epochs,
+                           args.smoothing, args.finetune_epochs if args.finetune else None, args.device)
     _check_output(args.cells_output, args.database)
-    database = ReferenceDatabase.open(args.database, writable=True)
-    warning = training_size_warning(database.count)
-    if warning:
-        print(f"warning: {warning}", file=sys.stderr, flush=True)
-    summary = train_view(database, args.name, options, tune, printer)
+    summary = train(request, printer, warn=lambda warning: print(f"warning: {warning}", file=sys.stderr, flush=True))
     printer.close()
     if args.cells_output:
         write_cells(args.cells_output, summary.trained.partition, overwrite=True)
-    printer.result(f"{database.path}: {summary.text()}; locate now uses it",
-                   {"database": str(database.path), **summary.to_dict()})
-    database.close()
+    printer.result(f"{args.database}: {summary.text()}; locate now uses it",
+                   {"database": str(args.database), **summary.to_dict()})
     return 0
 
 
@@ -609,9 +599,9 @@ def run_pack(args, printer: ProgressPrinter) -> int:
 
 
 def run_install(args, printer: ProgressPrinter) -> int:
-    from .packs import default_packs_dir, install
+    from .service import install_pack
 
-    info = install(args.source, args.packs_dir or default_packs_dir(), args.sha256, printer)
+    info = install_pack(args.source, args.packs_dir, args.sha256, printer)
     printer.close()
     printer.result(f"installed {info.summary()} in {display_path(info.path)}", info.to_dict())
     return 0
@@ -629,31 +619,33 @@ def run_packs(args, printer: ProgressPrinter) -> int:
 
 def _model_weights(args, name: str, printer: ProgressPrinter):
     """--weights, or for a downloadable model its models folder (downloaded first with --download)."""
-    from .clip_embedders import DOWNLOADABLE, availability
+    from .service import download_missing_model, weights_for
 
-    if name not in DOWNLOADABLE:
-        return args.weights
-    if args.download and availability(name, args.models_dir) is not None:
-        _download(name, args.models_dir, "main", printer)
-    return getattr(args, "weights", None) or args.models_dir
+    if args.download:
+        download_missing_model(name, args.models_dir, printer, announce=_announcer(name, args.models_dir))
+        printer.close()
+    return weights_for(name, getattr(args, "weights", None), args.models_dir)
 
 
-def _download(name: str, models_dir, revision: str, printer: ProgressPrinter) -> dict:
-    from .clip_embedders import download_model, list_model_files, model_folder
+def _announcer(name: str, models_dir):
+    """What a download tells on stderr before it starts: the model's files, size and folder."""
+    from .clip_embedders import model_folder
 
-    listing = list_model_files(name, models_dir, revision)
-    print(f"{name}: {listing.repo_id}@{listing.revision[:12]}, {len(listing.files)} files, "
-          f"{listing.total_bytes / 1e6:,.1f} MB into {display_path(model_folder(name, models_dir))}", file=sys.stderr)
-    record = download_model(name, models_dir, revision, printer, listing=listing)
-    printer.close()
-    return record
+    def announce(listing) -> None:
+        print(f"{name}: {listing.repo_id}@{listing.revision[:12]}, {len(listing.files)} files, "
+              f"{listing.total_bytes / 1e6:,.1f} MB into {display_path(model_folder(name, models_dir))}",
+              file=sys.stderr)
+    return announce
 
 
 def run_download_model(args, printer: ProgressPrinter) -> int:
     from .clip_embedders import choice, model_folder
+    from .service import download_model
 
     choice(args.name)
-    record = _download(args.name, args.models_dir, args.revision, printer)
+    record = download_model(args.name, args.models_dir, args.revision, printer,
+                            announce=_announcer(args.name, args.models_dir))
+    printer.close()
     folder = model_folder(args.name, args.models_dir)
     printer.result(f"{args.name}: {record['repo_id']}@{record['revision']} in {display_path(folder)}",
                    {**record, "folder": str(folder)})
@@ -661,27 +653,22 @@ def run_download_model(args, printer: ProgressPrinter) -> int:
 
 
 def run_world(args, printer: ProgressPrinter) -> int:
-    from .embedders import load_embedder
     from .export import check_results_output, write_results
-    from .geoclip_prior import locate_worldwide
+    from .service import Session, WorldwideRequest
 
     if args.output:
         check_results_output(args.output, args.overwrite)
     photos, unlisted = _expand_photos(args.photos)
-    embedder = load_embedder("geoclip", _model_weights(args, "geoclip", printer))
-    report = locate_worldwide(embedder, photos, args.top_k, printer)
-    printer.close()
-    report.failed[:0] = unlisted
-    _print_report_problems(report)
-    if not report.results:
-        raise UserError(f"none of the {len(photos)} photo(s) could be located (each one's reason is on a skipped line)")
+    request = WorldwideRequest(photos, args.top_k, _model_weights(args, "geoclip", printer))
+    with Session() as session:
+        outcome = session.locate_worldwide(request, printer)
+    _report_located(outcome, photos, unlisted, printer)
     run_time = utc_now()
-    written = write_results(args.output, report.results, "GeoCLIP GPS gallery", run_time, args.overwrite) \
+    written = write_results(args.output, outcome.results, outcome.reference, run_time, args.overwrite) \
         if args.output else []
     lines = [f"{display_path(r.photo)}\t{r.lat:.5f}\t{r.lon:.5f}\tgallery share within 750 km {r.confidence:.2f}"
-             for r in report.results] + [f"wrote {display_path(p)}" for p in written]
-    printer.result("\n".join(lines), {"results": [r.to_dict() for r in report.results],
-                                      "failed": [vars(f) for f in report.failed], "written": [str(p) for p in written]})
+             for r in outcome.results] + [f"wrote {display_path(p)}" for p in written]
+    printer.result("\n".join(lines), {**outcome.to_dict(), "written": [str(p) for p in written]})
     return 0
 
 

@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .defaults import DEFAULT_ARCHITECTURE, DEFAULT_POOLING, POOLINGS
+from .errors import EmbedderError
 from .files import PhotoError
 from .identity import EmbedderIdentity, sha256_of
 from .photos import load_photo, load_photo_bytes
@@ -35,10 +36,6 @@ BATCH_SIZE = {"cpu": 32, "cuda": 256}
 LITE_ARCHITECTURES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 LITE_NORMALISATION = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
 IMAGENET_NORMALISATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-
-
-class EmbedderError(Exception):
-    """An embedder that cannot be built: unknown architecture, unreadable or mismatched weights."""
 
 
 def bundled_weights_path(architecture: str = DEFAULT_ARCHITECTURE) -> Path:

@@ -1,6 +1,8 @@
-"""The one place that turns a failure into the line a user reads: the CLI, the Processing algorithms
-and the dock's in-process engine all call `user_message`, so that every entry point names the file
-and the problem the same way and none shows a traceback for a problem the user can fix."""
+"""The engine's error hierarchy, and the one place that turns a failure into the line a user reads: the
+CLI, the Processing algorithms and the dock's tasks and panels all call `user_message`, so that every
+entry point names the file and the problem the same way and none shows a traceback for a problem the
+user can fix. Light (no numpy or torch), so that QGIS's Python uses it even where the engine runs in
+another Python."""
 
 from __future__ import annotations
 
@@ -18,6 +20,18 @@ NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 class UserError(Exception):
     """A request that cannot be done as asked (a bad option, a missing folder); the message says why."""
+
+
+class EngineError(UserError):
+    """The engine in another Python could not run or crashed; the message (lines at times) is for the user."""
+
+
+class EmbedderError(Exception):
+    """An embedder that cannot be built: unknown architecture, unreadable or mismatched weights."""
+
+
+class ExportError(Exception):
+    """An output that cannot be written as asked (exists, unknown format, no space)."""
 
 
 class DatabaseError(Exception):
@@ -39,10 +53,8 @@ class EmbedderMismatchError(DatabaseError):
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """The exception types whose message is for the user: bad input, bad options, full or read-only
-    disks. Anything else is a bug and is reported as one (see `internal_message`)."""
-    from .embedders import EmbedderError
-    from .export import ExportError
-
+    disks. Anything else is a bug and is reported as one (see `internal_message`). Light: QGIS's Python
+    checks with it even where the engine's packages are another Python's."""
     return (UserError, PhotoError, DatabaseError, EmbedderError, ExportError, ValueError, OSError, csv.Error,
             MemoryError, UnicodeError)
 

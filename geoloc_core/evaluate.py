@@ -13,6 +13,7 @@ from .embedders import sha256_of
 from .geo import haversine_km
 from .locate import LocateOptions, Locator
 from .progress import ProgressCallback, StopCheck, check_stop, report
+from .results import skipped_to_dicts
 from .sources import Candidate, Skipped
 
 THRESHOLDS_KM = (1, 25, 200, 750, 2500)
@@ -74,7 +75,7 @@ class EvaluationReport:
 
     def to_dict(self) -> dict:
         return {"summary": self.summary(), "photos": [vars(r) for r in self.rows],
-                "failed": [{"path": f.path, "reason": f.reason} for f in self.failed]}
+                "failed": skipped_to_dicts(self.failed)}
 
 
 def evaluate(locator: Locator, items: Sequence[Candidate], options: LocateOptions | None = None,

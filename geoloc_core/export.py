@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .circles import geodesic_polygons
+from .errors import ExportError
 from .estimators import DensityGrid
 from .files import display_path
 from .locate import LocationResult
@@ -42,10 +43,6 @@ DENSITY_BAND_DESCRIPTION = "probability density per km2"
 ALL_PHOTOS_BAND = "all photos (highest density of any photo, per km2)"
 FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
-
-
-class ExportError(Exception):
-    pass
 
 
 def _check_target(path: Path, overwrite: bool) -> None:

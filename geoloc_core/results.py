@@ -24,6 +24,11 @@ class Skipped:
         return f"{display_path(self.path)}: {self.reason}"
 
 
+def skipped_to_dicts(rows: list[Skipped]) -> list[dict]:
+    """Photos passed over, as the JSON rows `skipped_from_dicts` reads."""
+    return [{"path": row.path, "reason": row.reason} for row in rows]
+
+
 def skipped_from_dicts(rows: list[dict]) -> list[Skipped]:
     """Photos an engine passed over or could not use, from their JSON rows."""
     return [Skipped(str(row["path"]), str(row["reason"])) for row in rows]
@@ -66,8 +71,7 @@ class BuildReport:
         return {
             "added": self.added, "already_present": self.already_present, "cancelled": self.cancelled,
             "seconds": round(self.seconds, 3),
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-            "failed": [{"path": s.path, "reason": s.reason} for s in self.failed],
+            "skipped": skipped_to_dicts(self.skipped), "failed": skipped_to_dicts(self.failed),
         }
 
     @classmethod

@@ -42,7 +42,6 @@ from ..geoloc_core.defaults import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TRAINING_EPOCHS,
     DEFAULT_VIEW_NAME,
-    training_size_warning,
 )
 from ..geoloc_core.defaults import ESTIMATORS as ENGINE_ESTIMATORS
 from ..geoloc_core.defaults import POOLINGS as ENGINE_POOLINGS
@@ -219,20 +218,30 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             "WEIGHTS", "Weights file the database was built with (not needed for the bundled backbone)",
             behavior=FILE_BEHAVIOUR_FILE, optional=True))
 
-    def open_locator(self, parameters, context):
-        from ..geoloc_core.embedders import embedder_for
-        from ..geoloc_core.locate import Locator
-        from ..geoloc_core.searchset import open_references
-        from ..profile_data import packs_dir
+    def locate_request(self, parameters, context, density_resolution=None):
+        """The service request for the DATABASE, ALSO, WEIGHTS and locate parameters (photos come later)."""
+        from ..geoloc_core.service import LocateRequest
+        from ..profile_data import models_dir, packs_dir
 
         also = (self.parameterAsString(parameters, "ALSO", context) or "").split(";")
-        references = [self.parameterAsString(parameters, "DATABASE", context), *filter(None, map(str.strip, also))]
-        database = open_references(references, packs_dir())
-        from ..profile_data import weights_or_models_dir
+        return LocateRequest(
+            self.parameterAsString(parameters, "DATABASE", context), [],
+            k=self.parameterAsInt(parameters, "K", context),
+            estimator=ESTIMATORS[self.parameterAsEnum(parameters, "ESTIMATOR", context)],
+            bandwidth_km=self.parameterAsDouble(parameters, "BANDWIDTH", context),
+            temperature=self.parameterAsDouble(parameters, "TEMPERATURE", context),
+            density_resolution=density_resolution, also=list(filter(None, map(str.strip, also))),
+            weights=self.parameterAsString(parameters, "WEIGHTS", context) or None, models_dir=str(models_dir()),
+            packs_dir=str(packs_dir()))
 
-        weights = self.parameterAsString(parameters, "WEIGHTS", context) or None
-        return Locator(database, embedder_for(database.identity,
-                                              weights_or_models_dir(database.identity.architecture, weights)))
+    @staticmethod
+    def located(outcome, feedback):
+        """Report the photos passed over; refuse a run that located none."""
+        for item in outcome.failed:
+            feedback.reportError(f"skipped {item}", fatalError=False)
+        if not outcome.results:
+            raise QgsProcessingException("no photo could be located: " + "; ".join(map(str, outcome.failed)))
+        return outcome
 
     def add_locate_parameters(self):
         self.addParameter(QgsProcessingParameterNumber("K", "Neighbours (k)", NUMBER_INTEGER, DEFAULT_K, minValue=1))
@@ -242,16 +251,6 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             "BANDWIDTH", "Kernel bandwidth (km)", NUMBER_DOUBLE, DEFAULT_BANDWIDTH_KM, minValue=0.001))
         self.addParameter(QgsProcessingParameterNumber(
             "TEMPERATURE", "Similarity temperature", NUMBER_DOUBLE, DEFAULT_TEMPERATURE, minValue=1e-6))
-
-    def locate_options(self, parameters, context, density=None):
-        from ..geoloc_core.locate import LocateOptions
-
-        return LocateOptions(
-            k=self.parameterAsInt(parameters, "K", context),
-            estimator=ESTIMATORS[self.parameterAsEnum(parameters, "ESTIMATOR", context)],
-            bandwidth_km=self.parameterAsDouble(parameters, "BANDWIDTH", context),
-            temperature=self.parameterAsDouble(parameters, "TEMPERATURE", context),
-            density=density)
 
     def write_sink(self, parameters, context, name, fields, wkb_type, features):
         sink, destination = self.parameterAsSink(parameters, name, context, fields, wkb_type,
@@ -297,33 +296,29 @@ class BuildDatabase(EngineAlgorithm):
                                                             SOURCE_VECTOR_POINT, optional=True))
 
     def execute(self, parameters, context, feedback):
-        from ..geoloc_core.database import build_database
-        from ..geoloc_core.embedders import load_embedder
-        from ..profile_data import weights_or_models_dir
+        from ..geoloc_core.service import BuildRequest, build, weights_for
+        from ..profile_data import models_dir
 
         candidates = self.read_candidates(parameters, context, feedback)
         architecture = self.parameterAsString(parameters, "ARCHITECTURE", context) or DEFAULT_ARCHITECTURE
-        weights = weights_or_models_dir(architecture, self.parameterAsString(parameters, "WEIGHTS", context) or None)
+        weights = weights_for(architecture, self.parameterAsString(parameters, "WEIGHTS", context), models_dir())
         if self.parameterAsBool(parameters, "DOWNLOAD", context):
             self.download_model(architecture, feedback)
-        embedder = load_embedder(architecture, weights, POOLINGS[self.parameterAsEnum(parameters, "POOLING", context)])
-        path = self.parameterAsString(parameters, "OUTPUT_DATABASE", context)
-        database, report = build_database(path, candidates, embedder, self.progress_reporter(feedback),
-                                          feedback.isCanceled)
-        return self.finish(database, report, parameters, context, feedback)
+        request = BuildRequest(self.parameterAsString(parameters, "OUTPUT_DATABASE", context),
+                               architecture=architecture, weights=weights,
+                               pooling=POOLINGS[self.parameterAsEnum(parameters, "POOLING", context)])
+        return self.finish(*build(request, candidates, self.progress_reporter(feedback), feedback.isCanceled),
+                           parameters, context, feedback)
 
     def download_model(self, architecture: str, feedback) -> None:
         """Fetch a missing CLIP-family model into the profile's models folder, its size in the log first."""
-        from ..geoloc_core.clip_embedders import DOWNLOADABLE, availability, download_model, list_model_files
+        from ..geoloc_core.service import download_missing_model
         from ..profile_data import models_dir
 
-        if architecture not in DOWNLOADABLE or availability(architecture, models_dir()) is None:
-            return
-        listing = list_model_files(architecture, models_dir(), should_stop=feedback.isCanceled)
-        feedback.pushInfo(f"downloading {listing.repo_id}@{listing.revision[:12]}: {len(listing.files)} files, "
-                          f"{listing.total_bytes / 1e6:,.1f} MB into {models_dir()}")
-        download_model(architecture, models_dir(), progress=self.progress_reporter(feedback),
-                       should_stop=feedback.isCanceled, listing=listing)
+        download_missing_model(architecture, models_dir(), self.progress_reporter(feedback), feedback.isCanceled,
+                               lambda listing: feedback.pushInfo(
+                                   f"downloading {listing.repo_id}@{listing.revision[:12]}: {len(listing.files)} "
+                                   f"files, {listing.total_bytes / 1e6:,.1f} MB into {models_dir()}"))
 
     def finish(self, database, report, parameters, context, feedback):
         for item in report.failed:
@@ -352,14 +347,13 @@ class AddPhotos(BuildDatabase):
                                                             SOURCE_VECTOR_POINT, optional=True))
 
     def execute(self, parameters, context, feedback):
-        from ..geoloc_core.database import ReferenceDatabase
-        from ..geoloc_core.embedders import embedder_for
+        from ..geoloc_core.service import BuildRequest, build
 
         candidates = self.read_candidates(parameters, context, feedback)
-        database = ReferenceDatabase.open(self.parameterAsString(parameters, "DATABASE", context), writable=True)
-        embedder = embedder_for(database.identity, self.parameterAsString(parameters, "WEIGHTS", context) or None)
-        report = database.add(candidates, embedder, self.progress_reporter(feedback), feedback.isCanceled)
-        return self.finish(database, report, parameters, context, feedback)
+        request = BuildRequest(self.parameterAsString(parameters, "DATABASE", context), add=True,
+                               weights=self.parameterAsString(parameters, "WEIGHTS", context) or None)
+        return self.finish(*build(request, candidates, self.progress_reporter(feedback), feedback.isCanceled),
+                           parameters, context, feedback)
 
 
 class GeolocatePhotos(EngineAlgorithm):
@@ -399,39 +393,36 @@ class GeolocatePhotos(EngineAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination("DENSITY", "Density", optional=True))
 
     def execute(self, parameters, context, feedback):
-        locator = self.open_locator(parameters, context)
-        paths = self.read_photo_paths(parameters, context, feedback)
-        report = locator.locate_paths(paths, self.locate_options(parameters, context),
-                                      self.progress_reporter(feedback), feedback.isCanceled)
-        for item in report.failed:
-            feedback.reportError(f"skipped {item}", fatalError=False)
-        if not report.results:
-            raise QgsProcessingException("no photo could be located: " + "; ".join(map(str, report.failed)))
+        from ..geoloc_core.service import Session, write_run_density
+
+        density_path = self.parameterAsOutputLayer(parameters, "DENSITY", context)
+        density_path = density_path if parameters.get("DENSITY") and density_path else None
+        request = self.locate_request(parameters, context, self.parameterAsDouble(
+            parameters, "DENSITY_RESOLUTION", context) if density_path else None)
+        with Session() as session:
+            session.searched(request)
+            request.photos = self.read_photo_paths(parameters, context, feedback)
+            outcome = self.located(session.locate(request, self.progress_reporter(feedback), feedback.isCanceled),
+                                   feedback)
         run_time = utc_now()
         outputs = {
             "PREDICTIONS": self.write_sink(parameters, context, "PREDICTIONS", layers.PREDICTIONS, WKB_POINT,
-                                           layers.prediction_features(report.results, locator.database.name,
-                                                                      run_time)),
+                                           layers.prediction_features(outcome.results, outcome.reference, run_time)),
             "NEIGHBOURS": self.write_sink(parameters, context, "NEIGHBOURS", layers.NEIGHBOURS, WKB_POINT,
-                                          layers.neighbour_features(report.results)),
-            "LOCATED": len(report.results), "FAILED": len(report.failed),
+                                          layers.neighbour_features(outcome.results)),
+            "LOCATED": len(outcome.results), "FAILED": len(outcome.failed),
         }
         if parameters.get("UNCERTAINTY"):
             outputs["UNCERTAINTY"] = self.write_sink(parameters, context, "UNCERTAINTY", layers.UNCERTAINTY,
-                                                     WKB_MULTIPOLYGON, layers.uncertainty_features(report.results))
-        density_path = self.parameterAsOutputLayer(parameters, "DENSITY", context)
-        if parameters.get("DENSITY") and density_path:
-            from ..geoloc_core.export import write_density_stack
-
-            resolution = self.parameterAsDouble(parameters, "DENSITY_RESOLUTION", context)
-            options = self.locate_options(parameters, context)
-            write_density_stack(density_path, report.results, options.bandwidth_km, resolution, overwrite=True)
+                                                     WKB_MULTIPOLYGON, layers.uncertainty_features(outcome.results))
+        if density_path:
+            write_run_density(outcome, request, density_path, overwrite=True)
             outputs["DENSITY"] = density_path
         for name, style in (("PREDICTIONS", "predictions"), ("NEIGHBOURS", "neighbours"),
                             ("UNCERTAINTY", "uncertainty"), ("DENSITY", None)):
             if isinstance(outputs.get(name), str) and context.willLoadLayerOnCompletion(outputs[name]):
                 context.layerToLoadOnCompletionDetails(outputs[name]).setPostProcessor(StyleOnLoad.for_style(style))
-        feedback.pushInfo(f"located {len(report.results)} photos, {len(report.failed)} skipped")
+        feedback.pushInfo(f"located {len(outcome.results)} photos, {len(outcome.failed)} skipped")
         return outputs
 
 
@@ -475,12 +466,13 @@ class EvaluateAccuracy(EngineAlgorithm):
                                                             SOURCE_VECTOR))
 
     def execute(self, parameters, context, feedback):
-        from ..geoloc_core.evaluate import evaluate
+        from ..geoloc_core.service import Session
 
-        locator = self.open_locator(parameters, context)
-        items = self.read_candidates(parameters, context, feedback)
-        report = evaluate(locator, items, self.locate_options(parameters, context), self.progress_reporter(feedback),
-                          feedback.isCanceled)
+        request = self.locate_request(parameters, context)
+        with Session() as session:
+            session.searched(request)
+            items = self.read_candidates(parameters, context, feedback)
+            report = session.evaluate(request, items, self.progress_reporter(feedback), feedback.isCanceled)
         for item in report.failed:
             feedback.reportError(f"skipped {item}", fatalError=False)
         feedback.pushInfo(report.table())
@@ -527,35 +519,29 @@ class TrainFeatures(EngineAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSink("CELLS", "Geocells", SOURCE_VECTOR_POLYGON, optional=True))
 
     def execute(self, parameters, context, feedback):
-        from ..geoloc_core.database import ReferenceDatabase
-        from ..geoloc_core.feature_space import train_view
-        from ..geoloc_core.training import TrainOptions
+        from ..geoloc_core.service import TrainRequest, train
 
-        database = ReferenceDatabase.open(self.parameterAsString(parameters, "DATABASE", context), writable=True)
-        warning = training_size_warning(database.count)
-        if warning:
-            feedback.pushWarning(warning)
-        smoothing = self.parameterAsDouble(parameters, "SMOOTHING", context)
-        options = TrainOptions(t_max=self.parameterAsInt(parameters, "T_MAX", context),
+        finetune = self.parameterAsBoolean(parameters, "FINETUNE", context)
+        request = TrainRequest(self.parameterAsString(parameters, "DATABASE", context),
+                               self.parameterAsString(parameters, "NAME", context) or DEFAULT_VIEW_NAME,
+                               t_max=self.parameterAsInt(parameters, "T_MAX", context),
                                t_min=self.parameterAsInt(parameters, "T_MIN", context),
                                geo_dim=self.parameterAsInt(parameters, "GEO_DIM", context),
                                epochs=self.parameterAsInt(parameters, "EPOCHS", context),
-                               smoothing_km=smoothing or None)
-        tune = None
-        if self.parameterAsBoolean(parameters, "FINETUNE", context):
-            from ..geoloc_core.finetune import FinetuneOptions, pick_device
+                               smoothing_km=self.parameterAsDouble(parameters, "SMOOTHING", context),
+                               finetune_epochs=self.parameterAsInt(parameters, "FINETUNE_EPOCHS", context)
+                               if finetune else None)
+        if finetune:
+            from ..geoloc_core.finetune import pick_device
 
-            tune = FinetuneOptions(epochs=self.parameterAsInt(parameters, "FINETUNE_EPOCHS", context))
-            feedback.pushInfo(f"fine-tuning end to end on {pick_device(tune.device)}")
-        summary = train_view(database, self.parameterAsString(parameters, "NAME", context) or DEFAULT_VIEW_NAME, options,
-                             tune, self.progress_reporter(feedback), feedback.isCanceled)
+            feedback.pushInfo(f"fine-tuning end to end on {pick_device(request.device)}")
+        summary = train(request, self.progress_reporter(feedback), feedback.isCanceled, feedback.pushWarning)
         feedback.pushInfo(summary.text())
         outputs = {"VIEW": summary.view, "CELL_COUNT": len(summary.trained.partition),
                    "EPOCHS": len(summary.trained.history), "VALIDATION_ACCURACY": summary.best[3]}
         if parameters.get("CELLS"):
             outputs["CELLS"] = self.write_sink(parameters, context, "CELLS", layers.CELLS, WKB_POLYGON,
                                                layers.cell_features(summary.trained.partition))
-        database.close()
         return outputs
 
 
@@ -583,29 +569,25 @@ class LocateWorldwide(EngineAlgorithm):
                                                             optional=True))
 
     def execute(self, parameters, context, feedback):
-        from ..geoloc_core.embedders import load_embedder
-        from ..geoloc_core.geoclip_prior import locate_worldwide
+        from ..geoloc_core.service import Session, WorldwideRequest
         from ..profile_data import models_dir
 
         if self.parameterAsBool(parameters, "DOWNLOAD", context):
             BuildDatabase.download_model(self, "geoclip", feedback)
-        paths = self.read_photo_paths(parameters, context, feedback)
-        report = locate_worldwide(load_embedder("geoclip", models_dir()), paths,
-                                  self.parameterAsInt(parameters, "TOP_K", context), self.progress_reporter(feedback),
-                                  feedback.isCanceled)
-        for item in report.failed:
-            feedback.reportError(f"skipped {item}", fatalError=False)
-        if not report.results:
-            raise QgsProcessingException("no photo could be located: " + "; ".join(map(str, report.failed)))
+        request = WorldwideRequest(self.read_photo_paths(parameters, context, feedback),
+                                   self.parameterAsInt(parameters, "TOP_K", context), str(models_dir()))
+        with Session() as session:
+            outcome = self.located(session.locate_worldwide(request, self.progress_reporter(feedback),
+                                                            feedback.isCanceled), feedback)
         run_time = utc_now()
         outputs = {"PREDICTIONS": self.write_sink(parameters, context, "PREDICTIONS", layers.PREDICTIONS, WKB_POINT,
-                                                  layers.prediction_features(report.results, "GeoCLIP GPS gallery",
+                                                  layers.prediction_features(outcome.results, outcome.reference,
                                                                              run_time)),
-                   "LOCATED": len(report.results), "FAILED": len(report.failed)}
+                   "LOCATED": len(outcome.results), "FAILED": len(outcome.failed)}
         if parameters.get("NEIGHBOURS"):
             outputs["NEIGHBOURS"] = self.write_sink(parameters, context, "NEIGHBOURS", layers.NEIGHBOURS, WKB_POINT,
-                                                    layers.neighbour_features(report.results))
-        feedback.pushInfo(f"located {len(report.results)} photos, {len(report.failed)} skipped")
+                                                    layers.neighbour_features(outcome.results))
+        feedback.pushInfo(f"located {len(outcome.results)} photos, {len(outcome.failed)} skipped")
         return outputs
 
 

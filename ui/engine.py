@@ -6,7 +6,8 @@
   out-of-memory kill there becomes an error message instead of a dead QGIS; cancelling terminates it.
 
 Methods that do work run in a QgsTask's worker thread: they take `progress` and `should_stop` and
-return plain data (results duck-typed as geoloc_core's LocationResult), never QGIS objects.
+return the service layer's dataclasses (geoloc_core.service, geoloc_core.results), the same from both
+routes, never QGIS objects. A failure the user can fix is one of geoloc_core.errors.user_errors().
 """
 
 from __future__ import annotations
@@ -19,58 +20,26 @@ import signal
 import subprocess
 import tempfile
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..geoloc_core.defaults import PLUGIN_DIR
+from ..geoloc_core.defaults import DEFAULT_ARCHITECTURE, PLUGIN_DIR
+from ..geoloc_core.errors import EngineError
 from ..geoloc_core.packs import PackInfo
-from ..geoloc_core.results import BuildReport, LocationResult, Record, skipped_from_dicts
-
-LOADING_MESSAGE = "loading the network (a few seconds the first time)…"
-
-
-class EngineError(Exception):
-    """The engine could not do what was asked; the message is for the user."""
-
-
-@dataclass
-class DatabaseInfo:
-    path: str
-    name: str
-    count: int
-    description: str
-    warnings: list = field(default_factory=list)
-    architecture: str = ""  # the embedder it was built with (the geoclip estimator needs "geoclip")
-
-
-@dataclass
-class LocateRequest:
-    database: str
-    photos: list
-    k: int
-    estimator: str
-    bandwidth_km: float
-    temperature: float
-    density_resolution: float | None  # None: no density raster
-    density_world: bool = False
-    also: list = field(default_factory=list)  # more databases or installed packs searched with `database`
-
-
-@dataclass
-class WorldwideRequest:
-    """Locating with no reference database: GeoCLIP's GPS gallery, the model from `models_dir`."""
-
-    photos: list
-    top_k: int
-    models_dir: str
-
-
-@dataclass
-class LocateOutcome:
-    results: list  # geoloc_core.results.LocationResult, from either engine route
-    failed: list  # geoloc_core.results.Skipped
-    density_path: str | None  # the run's density GeoTIFF (in the folder given to locate): band 1 all photos,
-    # then one band per photo
+from ..geoloc_core.results import BuildReport, Record
+from ..geoloc_core.service import (
+    BuildRequest,
+    DatabaseInfo,
+    LocateOutcome,
+    LocateRequest,
+    Session,
+    TrainRequest,
+    WorldwideRequest,
+    install_pack,
+    read_sources,
+    training_brief,
+    weights_for,
+    write_run_density,
+)
 
 
 def _unique(path: Path) -> Path:
@@ -86,32 +55,13 @@ def density_target(folder: Path, run_number: int) -> Path:
 
 
 class InProcessEngine:
-    """geoloc_core in QGIS's Python; keeps the open database and its network between runs."""
+    """geoloc_core in QGIS's Python: the panel's calls as service requests to one Session, which keeps
+    the open database and its network between runs."""
 
     label = "QGIS's own Python"
 
     def __init__(self):
-        self._database = None
-        self._locator = None
-        self._search_set = None  # the SearchSet of the last locate over several databases or a pack
-        self._worldwide = None  # (models folder, GeoCLIP embedder) of the last worldwide run
-
-    def _errors(self):
-        from ..geoloc_core.errors import user_errors
-
-        return user_errors()
-
-    @staticmethod
-    def _failure(exc: BaseException) -> EngineError:
-        from ..geoloc_core.errors import user_message
-
-        return EngineError(user_message(exc))
-
-    def _info(self, database) -> DatabaseInfo:
-        features = f"; trained features '{database.view.name}'" if database.view is not None else ""
-        return DatabaseInfo(str(database.path), database.name, database.count,
-                            database.identity.describe() + features, list(database.warnings),
-                            database.identity.architecture)
+        self.session = Session()
 
     @staticmethod
     def model_problem(name: str, models_dir) -> str | None:
@@ -121,168 +71,52 @@ class InProcessEngine:
         return availability(name, models_dir)
 
     def open(self, path) -> DatabaseInfo:
-        from ..geoloc_core.database import ReferenceDatabase
-
-        try:
-            database = ReferenceDatabase.open(path)
-        except self._errors() as exc:
-            raise self._failure(exc) from None
-        self.close()
-        self._database = database
-        return self._info(database)
+        return self.session.open(path)
 
     def build(self, source, target, progress, should_stop, architecture=None, models_dir=None):
         """Create the database at `target` (None: add to the open one) with `architecture` (default: the
         bundled one; a CLIP-family model from `models_dir`); returns (info, report)."""
-        from ..geoloc_core.database import ReferenceDatabase, build_database
-        from ..geoloc_core.embedders import DEFAULT_ARCHITECTURE, embedder_for, load_embedder
-        from ..geoloc_core.sources import from_source
-
-        try:
-            candidates, skipped = from_source(source)
-            if not candidates:
-                raise EngineError(f"{source}: no photo with a usable EXIF GPS location"
-                                  + (f" ({len(skipped)} photos without one)" if skipped else "")
-                                  + "; nothing was built. Reference photos need their location.")
-            if target is None:
-                database = ReferenceDatabase.open(self._database.path, writable=True)
-                report = database.add(candidates, embedder_for(database.identity, _models_weights(
-                    database.identity.architecture, models_dir)), progress, should_stop)
-            else:
-                embedder = load_embedder(architecture or DEFAULT_ARCHITECTURE, _models_weights(architecture, models_dir))
-                database, report = build_database(target, candidates, embedder, progress, should_stop)
-        except self._errors() as exc:
-            raise self._failure(exc) from None
+        candidates, skipped = read_sources(source)
+        if target is None:
+            database = self.session.database
+            request = BuildRequest(str(database.path), add=True,
+                                   weights=weights_for(database.identity.architecture, None, models_dir))
+        else:
+            architecture = architecture or DEFAULT_ARCHITECTURE
+            request = BuildRequest(str(target), architecture=architecture,
+                                   weights=weights_for(architecture, None, models_dir))
+        info, report = self.session.build(request, candidates, progress, should_stop)
         report.skipped[:0] = skipped
-        self.close()
-        self._database = database
-        return self._info(database), report
+        return info, report
 
     def references(self):
-        return self._database.all_records() if self._database is not None else []
+        return self.session.references()
 
     def train(self, progress, should_stop) -> tuple[DatabaseInfo, str]:
         """Train geolocation features on the open database (the head route); returns (info, summary)."""
-        from ..geoloc_core.database import ReferenceDatabase
-        from ..geoloc_core.feature_space import train_view
-
-        try:
-            database = ReferenceDatabase.open(self._database.path, writable=True)
-            summary = train_view(database, progress=progress, should_stop=should_stop)
-        except self._errors() as exc:
-            raise self._failure(exc) from None
-        self.close()
-        self._database = database
-        return self._info(database), (f"trained features on {summary.photos} photos: "
-                                      f"{len(summary.trained.partition)} geocells, held-out cell accuracy "
-                                      f"{summary.best[3]:.0%}")
+        summary = self.session.train(TrainRequest(str(self.session.database.path)), progress, should_stop)
+        return self.session.info(), training_brief(summary.to_dict())
 
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
-        from ..geoloc_core.export import write_density_stack
-        from ..geoloc_core.locate import DensityOptions, LocateOptions
-        from ..geoloc_core.progress import Cancelled, Progress, check_stop
-
-        if progress is not None and self._locator is None:  # seconds with nothing to count: say what happens
-            progress(Progress(0, len(request.photos), "load", LOADING_MESSAGE))
-        world = (-180.0, -90.0, 180.0, 90.0) if request.density_world else None
-        try:
-            options = LocateOptions(request.k, request.estimator, request.bandwidth_km, request.temperature)
-            if request.density_resolution is not None:
-                DensityOptions(request.density_resolution, world)  # its values are checked before the work
-            self._prepare_locator(request)
-            report = self._locator.locate_paths(request.photos, options, progress, should_stop)
-        except self._errors() as exc:
-            raise self._failure(exc) from None
-        outcome = LocateOutcome(report.results, report.failed, None)
-        if request.density_resolution is None or not report.results:
-            return outcome
-        target = density_target(folder, run_number)
-        try:
-            check_stop(should_stop)
+        """The run's results; its density GeoTIFF (if asked for) in `folder`, named by the run's number."""
+        outcome = self.session.locate(request, progress, should_stop)
+        if request.density_resolution is not None and outcome.results:
             folder.mkdir(parents=True, exist_ok=True)
-            outcome.density_path = str(write_density_stack(target, report.results, request.bandwidth_km,
-                                                           request.density_resolution, world))
-            check_stop(should_stop)
-        except (Cancelled, *self._errors()) as exc:  # a run that stops or fails adds nothing
-            target.unlink(missing_ok=True)
-            if isinstance(exc, Cancelled):
-                raise
-            raise self._failure(exc) from None
+            write_run_density(outcome, request, density_target(folder, run_number), should_stop=should_stop)
         return outcome
 
     def locate_worldwide(self, request: WorldwideRequest, progress, should_stop) -> LocateOutcome:
-        """GeoCLIP's gallery answer for each photo (no density: the engine's worldwide mode gives none)."""
-        from ..geoloc_core.embedders import load_embedder
-        from ..geoloc_core.geoclip_prior import locate_worldwide
-        from ..geoloc_core.progress import Progress
+        return self.session.locate_worldwide(request, progress, should_stop)
 
-        loaded = self._worldwide is not None and self._worldwide[0] == request.models_dir
-        if progress is not None and not loaded:
-            progress(Progress(0, len(request.photos), "load", LOADING_MESSAGE))
-        try:
-            if not loaded:
-                self._worldwide = (request.models_dir, load_embedder("geoclip", request.models_dir))
-            report = locate_worldwide(self._worldwide[1], request.photos, request.top_k, progress, should_stop)
-        except self._errors() as exc:
-            raise self._failure(exc) from None
-        return LocateOutcome(report.results, report.failed, None)
-
-    def _prepare_locator(self, request: LocateRequest) -> None:
-        """The open database alone, or a SearchSet over it (or the request's database) and the packs
-        asked for; kept between runs that ask for the same ones."""
-        from ..geoloc_core.locate import Locator
-        from ..geoloc_core.packs import is_pack
-        from ..geoloc_core.searchset import SearchSet
-
-        paths = [str(request.database), *map(str, request.also)]
-        alone = (len(paths) == 1 and self._database is not None and str(self._database.path) == paths[0]
-                 and not is_pack(paths[0]))
-        if alone:
-            if self._locator is None or self._locator.database is not self._database:
-                self._locator = Locator(self._database)
-            return
-        if self._search_set is None or [str(d.path) for d in self._search_set.databases] != paths:
-            self.release_packs()
-            self._search_set = SearchSet.open(paths)
-        if self._locator is None or self._locator.database is not self._search_set:
-            self._locator = Locator(self._search_set)
-
-    def install_pack(self, source: str, packs_dir, progress, should_stop):
-        """Install a pack file or URL into packs_dir; returns its PackInfo."""
-        from ..geoloc_core.packs import install
-
-        try:
-            return install(source, packs_dir, progress=progress, should_stop=should_stop)
-        except self._errors() as exc:
-            raise self._failure(exc) from None
+    def install_pack(self, source: str, packs_dir, progress, should_stop) -> PackInfo:
+        return install_pack(source, packs_dir, progress=progress, should_stop=should_stop)
 
     def release_packs(self) -> None:
         """Close the databases opened for a search over several (before a pack is removed)."""
-        if self._search_set is not None:
-            self._search_set.close()
-            self._search_set = None
-            self._locator = None
+        self.session.release_packs()
 
     def close(self) -> None:
-        self.release_packs()
-        if self._database is not None:
-            self._database.close()
-        self._database = None
-        self._locator = None
-        self._worldwide = None
-
-
-def _outcome(data: dict, density: str | None) -> LocateOutcome:
-    """A run's answer from the other engine's JSON, as the same types the in-process engine gives."""
-    return LocateOutcome([LocationResult.from_dict(r) for r in data["results"]], skipped_from_dicts(data["failed"]),
-                         density)
-
-
-def _models_weights(architecture: str | None, models_dir):
-    """The models folder for a downloaded (CLIP-family) model, None for the others."""
-    from ..geoloc_core.clip_embedders import DOWNLOADABLE
-
-    return str(models_dir) if models_dir and architecture in DOWNLOADABLE else None
+        self.session.close()
 
 
 class ExternalEngine:
@@ -379,9 +213,7 @@ class ExternalEngine:
         data = self.run_cli(["info", path, "--records"])
         self._database = data["database"]
         self._records = [Record(**r) for r in data.get("records", [])]
-        features = f"; trained features '{data['view']}'" if data.get("view") else ""
-        return DatabaseInfo(data["database"], data["name"], data["count"], data["description"] + features,
-                            data["warnings"], data["manifest"]["embedder"]["architecture"])
+        return DatabaseInfo.from_dict(data)
 
     def model_problem(self, name: str, models_dir) -> str | None:
         """Whether the model is downloaded; the packages are the other Python's, which says what it lacks
@@ -406,8 +238,7 @@ class ExternalEngine:
 
     def train(self, progress, should_stop) -> tuple[DatabaseInfo, str]:
         data = self.run_cli(["train", self._database], progress, should_stop)
-        return self.open(data["database"]), (f"trained features: {data['cells']} geocells, held-out cell "
-                                             f"accuracy {data['validation_accuracy']:.0%}")
+        return self.open(data["database"]), training_brief(data)
 
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
         arguments = ["locate", request.database, *request.photos, "-k", request.k, "--estimator", request.estimator,
@@ -425,14 +256,14 @@ class ExternalEngine:
             if (scratch / "density.tif").is_file():
                 folder.mkdir(parents=True, exist_ok=True)
                 density = str(shutil.move(scratch / "density.tif", density_target(folder, run_number)))
-            return _outcome(data, density)
+            return LocateOutcome.from_dict(data, density)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def locate_worldwide(self, request: WorldwideRequest, progress, should_stop) -> LocateOutcome:
         data = self.run_cli(["world", *request.photos, "--top-k", request.top_k, "--models-dir", request.models_dir],
                             progress, should_stop)
-        return _outcome(data, None)
+        return LocateOutcome.from_dict(data)
 
     def release_packs(self) -> None:
         """Nothing to close: each run's engine process opens its databases itself."""

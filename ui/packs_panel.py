@@ -22,7 +22,8 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..geoloc_core.packs import PACK_SUFFIX, PackError, installed_packs, remove
+from ..geoloc_core.errors import user_errors, user_message
+from ..geoloc_core.packs import PACK_SUFFIX, installed_packs, remove
 from ..profile_data import bundled_packs, packs_dir
 from .i18n import tr
 
@@ -174,6 +175,6 @@ class PacksPanel(QgsCollapsibleGroupBox):
         self.dock.engine.release_packs()  # the in-process engine may hold the pack open
         try:
             remove(name, self.folder)
-        except (PackError, OSError) as exc:
-            self.dock.message(str(exc), Qgis.MessageLevel.Critical, 0)
+        except user_errors() as exc:
+            self.dock.message(user_message(exc), Qgis.MessageLevel.Critical, 0)
         self.refresh()

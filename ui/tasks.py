@@ -38,20 +38,21 @@ class EngineTask(QgsTask):
         self.progressed.emit(progress.done, progress.total, progress.message)
 
     def run(self) -> bool:
+        from ..geoloc_core.errors import EngineError, user_errors, user_message
         from ..geoloc_core.progress import Cancelled
-        from .engine import EngineError
 
         try:
             self.result = self._work(self._report, self.isCanceled)
         except Cancelled:  # the user's Cancel is no failure: QGIS must not report "Task failed"
             self.cancelled = True
             return True
-        except EngineError as exc:  # a user-level problem, already worded for the user
+        except EngineError as exc:  # from the other engine's process, worded for the user, its lines kept
             self.error = str(exc)
             return False
+        except user_errors() as exc:  # a problem the user can fix: its one line, no traceback
+            self.error = user_message(exc)
+            return False
         except Exception as exc:
-            from ..geoloc_core.errors import user_message
-
             self.error = user_message(exc)
             QgsMessageLog.logMessage(traceback.format_exc(), LOG_TAG, Qgis.MessageLevel.Critical)
             return False
