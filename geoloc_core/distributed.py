@@ -34,8 +34,8 @@ from .errors import UserError
 from .files import display_path
 from .identity import EmbedderIdentity
 from .progress import ProgressCallback, StopCheck, check_stop, report
+from .results import skipped_from_dicts, skipped_to_dicts
 from .shards import USUAL_LOCATION_NAMES, LocationColumns, decode_shard, embed_decoded, merge_into_database
-from .sources import Skipped
 from .storage import atomic_write, atomic_write_json
 
 INSTALL_HINT = "pip install -r requirements-distributed.txt (ray[data] and pyarrow)"
@@ -77,9 +77,15 @@ def write_shard_output(work_dir: Path, shard: Path, identity: EmbedderIdentity, 
     atomic_write_json(records_path, {
         "format": WORK_FORMAT, **_shard_stamp(shard), "identity": identity.to_dict(),
         "count": len(vectors), "vectors_sha256": hashlib.sha256(vectors.tobytes()).hexdigest(),
-        "records": [vars(r) for r in decoded.records],
-        "skipped": [vars(s) for s in decoded.skipped], "failed": [vars(s) for s in decoded.failed],
+        **_decoded_to_dict(decoded),
     })
+
+
+def _decoded_to_dict(decoded) -> dict:
+    """A decoded shard's records and passed-over photos as JSON: in the work folder, and from the decode
+    tasks to the actors."""
+    return {"records": [vars(r) for r in decoded.records], "skipped": skipped_to_dicts(decoded.skipped),
+            "failed": skipped_to_dicts(decoded.failed)}
 
 
 def read_shard_output(work_dir: Path, shard: Path, identity: EmbedderIdentity, check_vectors: bool = True):
@@ -105,16 +111,14 @@ def read_shard_output(work_dir: Path, shard: Path, identity: EmbedderIdentity, c
             != data["vectors_sha256"]:
         return None
     records = [EmbeddedRecord(**r) for r in data["records"]]
-    return (records, vectors, [Skipped(**s) for s in data["skipped"]], [Skipped(**s) for s in data["failed"]])
+    return records, vectors, skipped_from_dicts(data["skipped"]), skipped_from_dicts(data["failed"])
 
 
 def _decode_row(row: dict, input_size: int, lat: str | None, lon: str | None) -> dict:
     """Ray Data CPU task: a shard read and decoded into crops (bytes, so rows of any size pass)."""
     decoded = decode_shard(row["shard"], input_size, LocationColumns(lat, lon))
     return {"shard": row["shard"], "count": len(decoded.crops), "crops": decoded.crops.tobytes(),
-            "decoded": json.dumps({"records": [vars(r) for r in decoded.records],
-                                   "skipped": [vars(s) for s in decoded.skipped],
-                                   "failed": [vars(s) for s in decoded.failed]})}
+            "decoded": json.dumps(_decoded_to_dict(decoded))}
 
 
 def _spread_over_nodes() -> dict:
@@ -146,8 +150,7 @@ class ShardEmbedder:
             count = int(count)
             pixels = np.frombuffer(crops, dtype=np.uint8).reshape(count, size, size, 3)
             shard_data = DecodedShard(str(shard), [EmbeddedRecord(**r) for r in decoded["records"]], pixels,
-                                      [Skipped(**s) for s in decoded["skipped"]],
-                                      [Skipped(**s) for s in decoded["failed"]])
+                                      skipped_from_dicts(decoded["skipped"]), skipped_from_dicts(decoded["failed"]))
             vectors = embed_decoded(shard_data, self.embedder)
             write_shard_output(self.work_dir, Path(str(shard)), self.identity, shard_data, vectors)
             names.append(str(shard))
