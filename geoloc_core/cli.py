@@ -345,41 +345,24 @@ def _finish_build(database, report, skipped, printer: ProgressPrinter) -> int:
 
 def run_dataset_build(args, printer: ProgressPrinter) -> int:
     """A build from WebDataset shards or a URL list (downloaded first), in this process or on Ray."""
-    from .embedders import load_embedder
-    from .shards import LocationColumns, build_from_shards, download_url_list, is_shard_folder, is_url_list, shard_files
+    from .service import BuildRequest, DatasetRequest, build_dataset
+    from .shards import is_url_list
 
     if args.engine == "ray":
         from .distributed import import_ray
 
-        import_ray()  # before any download: say what to install first
-    failures = []
+        import_ray()  # before the model download: say what to install first
     if is_url_list(args.source):
-        folder = args.download_dir or args.database.with_name(args.database.name + ".download")
-        _check_output(folder, args.database, folder=True)
-        download = download_url_list(args.source, folder, progress=printer)
-        failures, shards = download.failures, download.shards
-        if not shards:
-            raise UserError(f"{display_path(args.source)}: no photo could be downloaded into {display_path(folder)}")
-    elif is_shard_folder(args.source):
-        shards = shard_files(args.source)
-    else:
-        raise UserError(f"{display_path(args.source)}: --engine ray reads WebDataset .tar shards or a URL list "
-                        "(.csv/.parquet with url,lat,lon); for a folder of photos or a CSV of paths use --engine local")
-    columns = LocationColumns(args.lat_field, args.lon_field)
-    weights = _model_weights(args, args.architecture, printer)
-    embedder = load_embedder(args.architecture, weights, args.pooling)
+        _check_output(args.download_dir or args.database.with_name(args.database.name + ".download"), args.database,
+                      folder=True)
     if args.engine == "ray":
-        from .distributed import build_on_ray
-
-        if args.work_dir is not None:
-            _check_output(args.work_dir, args.database, folder=True)
-        database, report = build_on_ray(args.database, shards, embedder, columns, args.address, args.workers,
-                                        args.device, args.work_dir, weights, printer)
-    else:
-        embedder.to_device(args.device)
-        database, report = build_from_shards(args.database, shards, embedder, columns, printer,
-                                             batch_size=args.batch_size)
-    report.failed[:0] = failures
+        _check_output(args.work_dir, args.database, folder=True)
+    request = BuildRequest(args.database, architecture=args.architecture, pooling=args.pooling,
+                           weights=_model_weights(args, args.architecture, printer), device=args.device,
+                           batch_size=args.batch_size)
+    dataset = DatasetRequest(args.source, args.engine, args.address, args.workers, args.work_dir, args.download_dir,
+                             args.lat_field, args.lon_field)
+    database, report = build_dataset(request, dataset, printer)
     return _finish_build(database, report, [], printer)
 
 

@@ -29,6 +29,7 @@ from .defaults import (
     training_size_warning,
 )
 from .errors import UserError
+from .files import display_path
 from .progress import Progress, ProgressCallback, StopCheck, check_stop
 from .results import BuildReport, LocationResult, Skipped, skipped_from_dicts, skipped_to_dicts
 
@@ -91,6 +92,21 @@ class BuildRequest:
     pooling: str = DEFAULT_POOLING
     device: str | None = None  # where the network runs (auto, cpu, cuda); None: the CPU it loads on
     batch_size: int | None = None  # None: the device's (batch_size_for)
+
+
+@dataclass
+class DatasetRequest:
+    """Where and how a build reads a web-scale dataset: WebDataset shards or a URL list (downloaded
+    first, into `download_dir`), embedded in this process or on Ray (`engine`)."""
+
+    source: str | os.PathLike  # a folder of .tar shards, or a .csv/.parquet URL list
+    engine: str = "local"  # local, or ray
+    address: str | None = None  # a Ray cluster's; None: a local Ray started for the build
+    workers: int | None = None  # Ray's embedding actors
+    work_dir: str | os.PathLike | None = None  # the shards' embeddings while Ray builds (resumable)
+    download_dir: str | os.PathLike | None = None  # a URL list's shards; None: <database>.download
+    lat_field: str | None = None  # None: the usual names (lat, latitude...)
+    lon_field: str | None = None
 
 
 @dataclass
@@ -250,6 +266,47 @@ def build(request: BuildRequest, candidates: Sequence[Candidate], progress: Prog
     if request.add:
         return database, database.add(candidates, embedder, progress, should_stop, batch_size=batch_size)
     return build_database(request.database, candidates, embedder, progress, should_stop, batch_size=batch_size)
+
+
+def build_dataset(request: BuildRequest, dataset: DatasetRequest, progress: ProgressCallback | None = None,
+                  should_stop: StopCheck | None = None) -> tuple[ReferenceDatabase, BuildReport]:
+    """A build from WebDataset shards or a URL list, in this process or on Ray; the URLs that could not be
+    downloaded come first in the report's `failed`."""
+    from .embedders import load_embedder
+    from .shards import LocationColumns, build_from_shards, download_url_list, is_shard_folder, is_url_list, shard_files
+
+    if dataset.engine == "ray":
+        from .distributed import import_ray
+
+        import_ray()  # before any download: say what to install first
+    failures = []
+    database_path = Path(request.database)
+    if is_url_list(dataset.source):
+        folder = dataset.download_dir or database_path.with_name(database_path.name + ".download")
+        download = download_url_list(dataset.source, folder, progress=progress)
+        failures, shards = download.failures, download.shards
+        if not shards:
+            raise UserError(f"{display_path(dataset.source)}: no photo could be downloaded into {display_path(folder)}")
+    elif is_shard_folder(dataset.source):
+        shards = shard_files(dataset.source)
+    else:
+        raise UserError(f"{display_path(dataset.source)}: --engine ray reads WebDataset .tar shards or a URL list "
+                        "(.csv/.parquet with url,lat,lon); for a folder of photos or a CSV of paths use --engine local")
+    columns = LocationColumns(dataset.lat_field, dataset.lon_field)
+    embedder = load_embedder(request.architecture, request.weights, request.pooling)
+    if dataset.engine == "ray":
+        from .distributed import build_on_ray
+
+        database, report = build_on_ray(database_path, shards, embedder, columns, dataset.address, dataset.workers,
+                                        request.device or "auto", dataset.work_dir, request.weights, progress,
+                                        should_stop)
+    else:
+        if request.device is not None:
+            embedder.to_device(request.device)
+        database, report = build_from_shards(database_path, shards, embedder, columns, progress, should_stop,
+                                             batch_size=request.batch_size)
+    report.failed[:0] = failures
+    return database, report
 
 
 def train(request: TrainRequest, progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
