@@ -7,13 +7,12 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from qgis.core import QgsProject, QgsSettings
 
-from .conftest import make_located_photos, make_photos
+from .conftest import REPO_ROOT, make_located_photos, make_photos
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +93,8 @@ def test_a_killed_engine_is_reported(engine_module, database, tmp_path):
 
 def test_a_native_crash_in_the_engine_is_reported(engine_module, database, tmp_path, monkeypatch):
     # tests/crash_hook/sitecustomize.py makes the child call os.abort() at its first progress event
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "crash_hook"))
+    # the hook imports the engine while Python starts, before the child's working folder is on its path
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO_ROOT / "tests" / "crash_hook"), str(REPO_ROOT)]))
     monkeypatch.setenv("GEOLOC_CORE_TEST_ABORT_AFTER", "1")
     outside = engine_module.ExternalEngine(sys.executable)
     with pytest.raises(engine_module.EngineError, match=r"crashed \(SIGABRT\)"):

@@ -4,6 +4,7 @@ the reason until the model is here, then run in a task on both engine routes, in
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from qgis.PyQt.QtCore import Qt
 
 pytest.importorskip("transformers", reason="CLIP embedders need transformers (requirements-clip.txt)")
 
+from .conftest import REPO_ROOT
 from .qgis_app import needs_xvfb, run_in_qgis
 from .test_clip_embedders import hub, make_geotagged_csv, small_gallery, tiny_clip  # noqa: F401 - fixtures
 from .test_dock import dock, run_groups, wait_until_idle  # noqa: F401 - the dock fixture
@@ -131,7 +133,8 @@ def test_worldwide_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_pr
     dock_module = plugin_module("ui.dock")
     setup_module = plugin_module("ui.setup_section")
     download_model("geoclip", tmp_path / "models")
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "gallery_hook"))  # the child's gallery: 1,500 points
+    # the child's gallery: 1,500 points (the hook imports the engine as Python starts, hence the repository)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO_ROOT / "tests" / "gallery_hook"), str(REPO_ROOT)]))
     monkeypatch.setenv("GEOLOC_TEST_GALLERY_ROWS", "1500")
     QgsSettings().setValue(setup_module.SETTINGS_EXTERNAL_PYTHON, sys.executable)
     try:

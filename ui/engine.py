@@ -131,8 +131,10 @@ class ExternalEngine:
 
     def environment(self) -> dict:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(PLUGIN_DIR), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         env.pop("PYTHONHOME", None)  # QGIS's own Python home must not leak into another interpreter
+        # the engine runs as `-m geoloc_core` in the plugin folder: Python looks in the working folder
+        # first, so the plugin's own engine answers (not another version installed there), unless told not to
+        env.pop("PYTHONSAFEPATH", None)
         return env
 
     def check(self) -> str:

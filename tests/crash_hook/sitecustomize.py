@@ -1,6 +1,7 @@
-"""Put on PYTHONPATH by tests and bench/faults.py: with GEOLOC_CORE_TEST_ABORT_AFTER=N, the engine's CLI
-calls os.abort() at its N-th progress event, a native crash in the middle of a run, to check that its
-callers (the external engine route, the fault campaign) survive one. Production code has no such hook."""
+"""Put on PYTHONPATH (before the repository) by tests and bench/faults.py: with
+GEOLOC_CORE_TEST_ABORT_AFTER=N, the engine's CLI calls os.abort() at its N-th progress event, a native
+crash in the middle of a run, to check that its callers (the external engine route, the fault campaign)
+survive one. Production code has no such hook."""
 
 import os
 

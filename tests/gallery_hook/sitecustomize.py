@@ -1,4 +1,4 @@
-"""Put on PYTHONPATH by tests whose engine runs in a child Python (the external route): with
+"""Put on PYTHONPATH (before the repository) by tests whose engine runs in a child Python (the external route): with
 GEOLOC_TEST_GALLERY_ROWS=N, GeoCLIP's GPS gallery holds only the first N of its 100,000 points, as the
 in-process tests' small_gallery fixture does, so that the child does not encode the whole gallery (about a
 minute on a CPU). Production code has no such hook."""
