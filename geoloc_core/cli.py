@@ -352,16 +352,15 @@ def run_dataset_build(args, printer: ProgressPrinter) -> int:
         from .distributed import import_ray
 
         import_ray()  # before the model download: say what to install first
+    dataset = DatasetRequest(args.source, args.engine, args.address, args.workers, args.work_dir, args.download_dir,
+                             args.lat_field, args.lon_field)
     if is_url_list(args.source):
-        _check_output(args.download_dir or args.database.with_name(args.database.name + ".download"), args.database,
-                      folder=True)
+        _check_output(dataset.download_folder(args.database), args.database, folder=True)
     if args.engine == "ray":
         _check_output(args.work_dir, args.database, folder=True)
     request = BuildRequest(args.database, architecture=args.architecture, pooling=args.pooling,
                            weights=_model_weights(args, args.architecture, printer), device=args.device,
                            batch_size=args.batch_size)
-    dataset = DatasetRequest(args.source, args.engine, args.address, args.workers, args.work_dir, args.download_dir,
-                             args.lat_field, args.lon_field)
     database, report = build_dataset(request, dataset, printer)
     return _finish_build(database, report, [], printer)
 

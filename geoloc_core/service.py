@@ -108,6 +108,11 @@ class DatasetRequest:
     lat_field: str | None = None  # None: the usual names (lat, latitude...)
     lon_field: str | None = None
 
+    def download_folder(self, database: str | os.PathLike) -> Path:
+        """Where a URL list's shards go: `download_dir`, else <database>.download beside the database."""
+        path = Path(database)
+        return Path(self.download_dir) if self.download_dir else path.with_name(path.name + ".download")
+
 
 @dataclass
 class TrainRequest:
@@ -282,7 +287,7 @@ def build_dataset(request: BuildRequest, dataset: DatasetRequest, progress: Prog
     failures = []
     database_path = Path(request.database)
     if is_url_list(dataset.source):
-        folder = dataset.download_dir or database_path.with_name(database_path.name + ".download")
+        folder = dataset.download_folder(database_path)
         download = download_url_list(dataset.source, folder, progress=progress)
         failures, shards = download.failures, download.shards
         if not shards:
