@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import time
 import warnings
 from collections.abc import Sequence
@@ -236,8 +237,28 @@ def start_ray(ray, address: str | None = None, workers: int | None = None) -> bo
         with _engine_on_python_path():
             ray.init(address="local", **options)
         return True
-    ray.init(address=address, **options)
+    check_cluster_answers(address)
+    try:
+        ray.init(address=address, **options)
+    except ConnectionError as exc:
+        raise UserError(f"{exc}: check that a Ray cluster runs there (`ray start --head` on its head node) and is "
+                        "reachable from here; a cluster with token authentication (Ray's default where "
+                        "~/.ray/auth_token exists) also needs RAY_AUTH_MODE=token here, with its token in "
+                        "RAY_AUTH_TOKEN or ~/.ray/auth_token") from None
     return True
+
+
+def check_cluster_answers(address: str, timeout_s: float = 10.0) -> None:
+    """A host:port where nothing listens fails here in seconds: Ray itself retries for over ten minutes
+    before it gives up (measured: 13 min 41 s). Other forms (auto, ray://...) are left to Ray."""
+    host, _, port = address.rpartition(":")
+    if not host or "/" in host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise UserError(f"no Ray cluster answers at {address} ({exc.strerror or exc}): start one there with "
+                        "`ray start --head`, or check the address it printed") from None
 
 
 @contextlib.contextmanager

@@ -281,9 +281,11 @@ def build_dataset(request: BuildRequest, dataset: DatasetRequest, progress: Prog
     from .shards import LocationColumns, build_from_shards, download_url_list, is_shard_folder, is_url_list, shard_files
 
     if dataset.engine == "ray":
-        from .distributed import import_ray
+        from .distributed import check_cluster_answers, import_ray
 
-        import_ray()  # before any download: say what to install first
+        import_ray()  # before any download: say what to install first, and which address is wrong
+        if dataset.address is not None:
+            check_cluster_answers(dataset.address)
     failures = []
     database_path = Path(request.database)
     if is_url_list(dataset.source):

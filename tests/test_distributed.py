@@ -174,6 +174,69 @@ def test_engine_imports_without_the_optional_packages():
     assert result.stdout.strip() == "ok", result.stderr
 
 
+def test_unreachable_cluster_says_what_to_check():
+    """Ray's own "Failed to connect" is all a user gets otherwise, also when only the cluster's token is missing."""
+    from geoloc_core.distributed import start_ray
+    from geoloc_core.errors import UserError
+
+    class Unreachable:
+        def is_initialized(self):
+            return False
+
+        def init(self, address, **options):
+            raise ConnectionError(f"Failed to connect to Ray cluster at {address}")
+
+    import socket
+
+    with socket.socket() as listening, pytest.raises(UserError) as raised:  # something answers, but not Ray
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        address = f"127.0.0.1:{listening.getsockname()[1]}"
+        start_ray(Unreachable(), address)
+    message = str(raised.value)
+    assert message.startswith(f"Failed to connect to Ray cluster at {address}: ")
+    assert "ray start --head" in message and "RAY_AUTH_MODE=token" in message
+
+
+def test_address_where_nothing_listens_fails_at_once():
+    """Ray retries a dead address for over ten minutes before it says anything."""
+    import socket
+
+    from geoloc_core.distributed import start_ray
+    from geoloc_core.errors import UserError
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    class Untouched:  # ray.init must not be reached
+        def is_initialized(self):
+            return False
+
+        def init(self, address, **options):
+            raise AssertionError("ray.init called")
+
+    with pytest.raises(UserError, match=f"no Ray cluster answers at 127.0.0.1:{port} .*ray start --head"):
+        start_ray(Untouched(), f"127.0.0.1:{port}")
+
+
+@needs_ray
+def test_build_with_a_dead_address_stops_before_any_work(tmp_path, capsys):
+    """The address is checked before a URL list is downloaded or the network loaded."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    urls = tmp_path / "urls.csv"
+    urls.write_text("url,lat,lon\nhttp://127.0.0.1:9/a.jpg,1,2\n", encoding="utf-8")
+    status, _, err = run_cli(["build", str(tmp_path / "db.geoloc"), str(urls), "--engine", "ray",
+                              "--address", f"127.0.0.1:{port}"], capsys)
+    assert status == cli.EXIT_USER_ERROR
+    assert f"no Ray cluster answers at 127.0.0.1:{port}" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["urls.csv"]  # nothing downloaded, nothing created
+
+
 # --- Ray, local ---------------------------------------------------------------------------------------
 
 
