@@ -185,7 +185,7 @@ def main():
     if args.models_dir:
         os.environ[MODELS_DIR_ENV] = args.models_dir
     bench = load_benchmark()
-    base, _ = cached_features(bench, DEFAULT_ARCHITECTURE)
+    base = cached_features(bench, DEFAULT_ARCHITECTURE)
     groups = benchmark_groups(bench, base, places=not args.same_place)
     counts = [group_bootstrap(groups), group_bootstrap(photographers(bench))]
     sizes = np.bincount(np.unique(groups, return_inverse=True)[1])
@@ -199,7 +199,7 @@ def main():
     print(head + "\n|" + "---|" * (len(THRESHOLDS_KM) + 2))
     results = {}
     for architecture, flip in options:
-        features, seconds = cached_features(bench, architecture, flip=flip)
+        features = cached_features(bench, architecture, flip=flip)
         neighbours = cross_validated_neighbours(features, bench, groups)
         name = architecture + (" + flip" if flip else "")
         configurations = CONFIGURATIONS if name == DEFAULT_ARCHITECTURE else (CONFIGURATIONS[0], CONFIGURATIONS[-1])
@@ -207,7 +207,7 @@ def main():
             data = cached_evidence(estimator, neighbours, bench, bandwidth, temperature)
             results[(name, estimator, label)] = (data, neighbours.fold)
             baseline = results[(DEFAULT_ARCHITECTURE, "paper", "paper")][0]["errors"]
-            print(comparison_row(f"{name} ({seconds:.2f} s/photo): {label}", data["errors"],
+            print(comparison_row(f"{name}: {label}", data["errors"],
                                  None if data["errors"] is baseline else baseline, counts), flush=True)
         if name == "geoclip":
             for label, errors in geoclip_errors(features, neighbours, bench, DEFAULT_BANDWIDTH_KM,

@@ -4,7 +4,6 @@ and the grouped cross-validation neighbours every estimator is scored on."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import faiss
@@ -51,17 +50,17 @@ def embed_flipped(embedder: Embedder, paths: list[str]) -> np.ndarray:
 
 
 def cached_features(bench: Benchmark, architecture: str, pooling: str = "avg",
-                    flip: bool = False) -> tuple[np.ndarray, float]:
-    """(features, seconds per photo to embed); embeds once per embedder and caches the result, keyed by
-    the weights' hash and the photo list so that a changed network or set is never read stale."""
+                    flip: bool = False) -> np.ndarray:
+    """Features of the benchmark's photos; embeds once per embedder and caches the result, keyed by the
+    weights' hash and the photo list so that a changed network or set is never read stale (speed:
+    bench/embedder_speed.py, which times the options in one run)."""
     embedder = load_embedder(architecture, pooling=pooling)
     key = f"{architecture}-{embedder.identity.weights_sha256[:12]}-{pooling}{'-flip' if flip else ''}"
     cache = CACHE_DIR / f"{key}.npz"
     if cache.is_file():
         data = np.load(cache)
         if list(data["paths"]) == bench.paths:
-            return data["features"], float(data["seconds_per_photo"])
-    started = time.perf_counter()
+            return data["features"]
     if flip:
         features = embed_flipped(embedder, bench.paths)
     else:
@@ -69,10 +68,9 @@ def cached_features(bench: Benchmark, architecture: str, pooling: str = "avg",
         if outcome.failures:
             raise SystemExit(f"cannot embed {outcome.failures[0]}")
         features = outcome.features
-    seconds = (time.perf_counter() - started) / len(bench.paths)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, features=features, paths=np.array(bench.paths), seconds_per_photo=seconds)
-    return features, seconds
+    np.savez(cache, features=features, paths=np.array(bench.paths))
+    return features
 
 
 def benchmark_groups(bench: Benchmark, base_features: np.ndarray, places: bool = True) -> np.ndarray:
