@@ -14,6 +14,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
@@ -174,6 +175,12 @@ def test_engine_imports_without_the_optional_packages():
     assert result.stdout.strip() == "ok", result.stderr
 
 
+def _port_nothing_listens_on() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_unreachable_cluster_says_what_to_check():
     """Ray's own "Failed to connect" is all a user gets otherwise, also when only the cluster's token is missing."""
     from geoloc_core.distributed import start_ray
@@ -185,8 +192,6 @@ def test_unreachable_cluster_says_what_to_check():
 
         def init(self, address, **options):
             raise ConnectionError(f"Failed to connect to Ray cluster at {address}")
-
-    import socket
 
     with socket.socket() as listening, pytest.raises(UserError) as raised:  # something answers, but not Ray
         listening.bind(("127.0.0.1", 0))
@@ -200,14 +205,10 @@ def test_unreachable_cluster_says_what_to_check():
 
 def test_address_where_nothing_listens_fails_at_once():
     """Ray retries a dead address for over ten minutes before it says anything."""
-    import socket
-
     from geoloc_core.distributed import start_ray
     from geoloc_core.errors import UserError
 
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _port_nothing_listens_on()
 
     class Untouched:  # ray.init must not be reached
         def is_initialized(self):
@@ -223,11 +224,7 @@ def test_address_where_nothing_listens_fails_at_once():
 @needs_ray
 def test_build_with_a_dead_address_stops_before_any_work(tmp_path, capsys):
     """The address is checked before a URL list is downloaded or the network loaded."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _port_nothing_listens_on()
     urls = tmp_path / "urls.csv"
     urls.write_text("url,lat,lon\nhttp://127.0.0.1:9/a.jpg,1,2\n", encoding="utf-8")
     status, _, err = run_cli(["build", str(tmp_path / "db.geoloc"), str(urls), "--engine", "ray",
