@@ -101,9 +101,15 @@ class ExactRows:
     def extend(self, vectors: VectorFile, stop: int) -> None:
         """Take rows up to `stop` (exclusive) from the vector file, copying their float16 bytes as codes."""
         start = self.first_row + self.rows
+        codes = self.index.codes
         for first in range(start, stop, CHUNK_ROWS):
             block = vectors.read_range(first, min(first + CHUNK_ROWS, stop))
-            faiss.copy_array_to_vector(np.ascontiguousarray(block).view(np.uint8).ravel(), self.index.codes)
+            code_bytes = np.ascontiguousarray(block).view(np.uint8).ravel()
+            # appended after the codes already there (faiss.copy_array_to_vector would replace them: past
+            # one chunk, the index then read beyond its codes and crashed)
+            offset = codes.size()
+            codes.resize(offset + code_bytes.size)
+            faiss.rev_swig_ptr(codes.data(), codes.size())[offset:] = code_bytes
             self.index.ntotal += len(block)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

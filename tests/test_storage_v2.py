@@ -72,6 +72,19 @@ def test_small_database_is_exact_with_float16_vectors_and_metadata_only_sqlite(t
     database.close()
 
 
+def test_exact_search_past_one_read_chunk_finds_every_row(tmp_path):
+    """The exact rows are read into the index a chunk at a time; each chunk must add to the codes, not
+    replace them (a database of 20,000 photos crashed on its first search when they did)."""
+    count = search_index.CHUNK_ROWS + 1_000
+    database, vectors = synthetic_database(tmp_path / "db", count)
+    queries = vectors[[0, search_index.CHUNK_ROWS - 1, search_index.CHUNK_ROWS, count - 1]]
+    for searched in (database, ReferenceDatabase.open(tmp_path / "db", IDENTITY)):
+        similarities, ids = searched.search(queries, 5)
+        np.testing.assert_array_equal(ids, exact_top_k(vectors, queries, 5))
+        assert similarities[:, 0] == pytest.approx(1.0, abs=2e-3)
+        searched.close()
+
+
 def test_fewer_references_than_k_pad_with_minus_one(tmp_path):
     database, vectors = synthetic_database(tmp_path / "db", 3)
     similarities, ids = database.search(vectors[:1], 5)
