@@ -85,6 +85,21 @@ def test_exact_search_past_one_read_chunk_finds_every_row(tmp_path):
         searched.close()
 
 
+def test_photos_added_after_a_search_join_the_ones_already_searched(tmp_path):
+    """The open database's exact rows grow when photos are added after a search (the panel's add, then
+    locate): the new rows' codes go after the old ones."""
+    database, vectors = synthetic_database(tmp_path / "db", 300)
+    database.search(vectors[:1], 5)
+    more = structured_vectors(200, DIMENSION, seed=5)
+    database.add_embedded(records_for(200, start=300), more)
+    everything = np.concatenate([vectors, more])
+    queries = everything[[0, 299, 300, 499]]
+    similarities, ids = database.search(queries, 5)
+    np.testing.assert_array_equal(ids, exact_top_k(everything, queries, 5))
+    assert similarities[:, 0] == pytest.approx(1.0, abs=2e-3)
+    database.close()
+
+
 def test_fewer_references_than_k_pad_with_minus_one(tmp_path):
     database, vectors = synthetic_database(tmp_path / "db", 3)
     similarities, ids = database.search(vectors[:1], 5)
