@@ -348,12 +348,9 @@ def run_dataset_build(args, printer: ProgressPrinter) -> int:
     from .service import BuildRequest, DatasetRequest, build_dataset
     from .shards import is_url_list
 
-    if args.engine == "ray":
-        from .distributed import import_ray
-
-        import_ray()  # before the model download: say what to install first
     dataset = DatasetRequest(args.source, args.engine, args.address, args.workers, args.work_dir, args.download_dir,
                              args.lat_field, args.lon_field)
+    dataset.check_engine()  # before the model download
     if is_url_list(args.source):
         _check_output(dataset.download_folder(args.database), args.database, folder=True)
     if args.engine == "ray":

@@ -108,6 +108,16 @@ class DatasetRequest:
     lat_field: str | None = None  # None: the usual names (lat, latitude...)
     lon_field: str | None = None
 
+    def check_engine(self) -> None:
+        """For a Ray build: Ray installed and the cluster at `address` answering, or a UserError saying
+        what to do, before anything is downloaded (the build's photos, or a model)."""
+        if self.engine == "ray":
+            from .distributed import check_cluster_answers, import_ray
+
+            import_ray()
+            if self.address is not None:
+                check_cluster_answers(self.address)
+
     def download_folder(self, database: str | os.PathLike) -> Path:
         """Where a URL list's shards go: `download_dir`, else <database>.download beside the database."""
         path = Path(database)
@@ -280,12 +290,7 @@ def build_dataset(request: BuildRequest, dataset: DatasetRequest, progress: Prog
     from .embedders import load_embedder
     from .shards import LocationColumns, build_from_shards, download_url_list, is_shard_folder, is_url_list, shard_files
 
-    if dataset.engine == "ray":
-        from .distributed import check_cluster_answers, import_ray
-
-        import_ray()  # before any download: say what to install first, and which address is wrong
-        if dataset.address is not None:
-            check_cluster_answers(dataset.address)
+    dataset.check_engine()
     failures = []
     database_path = Path(request.database)
     if is_url_list(dataset.source):
