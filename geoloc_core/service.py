@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import circles, clip_embedders, dependencies, files, packs, storage
 from .defaults import (
     DEFAULT_ARCHITECTURE,
     DEFAULT_GEO_DIM,
@@ -39,9 +40,29 @@ if TYPE_CHECKING:
     from .evaluate import EvaluationReport
     from .feature_space import TrainingSummary
     from .locate import LocateOptions
-    from .packs import PackInfo
     from .searchset import SearchSet
     from .sources import Candidate
+
+# What the QGIS panel reads between operations, named here so that ui/ reaches the engine through this
+# module only (tests/test_ui_seams.py checks it); all from light modules (the standard library only).
+MODEL_CHOICES = clip_embedders.MODEL_CHOICES
+model_availability = clip_embedders.availability
+model_download_problem = clip_embedders.download_problem
+installed_model = clip_embedders.installed_model
+list_model_files = clip_embedders.list_model_files
+fetch_model = clip_embedders.download_model  # one listed model's files (download_model below lists first)
+PACK_SUFFIX = packs.PACK_SUFFIX
+PackInfo = packs.PackInfo
+installed_packs = packs.installed_packs
+credit_line = packs.credit_line
+remove_pack = packs.remove
+PHOTO_EXTENSIONS = files.PHOTO_EXTENSIONS
+PhotoError = files.PhotoError
+find_photos = files.find_photos
+missing_dependencies = dependencies.missing
+describe_dependencies = dependencies.describe
+distance_km = circles.distance_km
+utc_now = storage.utc_now
 
 WORLD_EXTENT = (-180.0, -90.0, 180.0, 90.0)
 LOADING_MESSAGE = "loading the network (a few seconds the first time)…"
@@ -482,3 +503,17 @@ class Session:
         self.database = None
         self._worldwide = None
 
+
+def read_gps(path):
+    """A photo's EXIF GPS fix, or None (PhotoError when unreadable). Needs Pillow: ImportError where the
+    engine lives in another Python."""
+    from .photos import read_gps as read
+
+    return read(path)
+
+
+def load_photo(path, min_side: int):
+    """A photo decoded upright at reduced size (a PIL image). Needs Pillow, as read_gps."""
+    from .photos import load_photo as load
+
+    return load(path, min_side)

@@ -406,7 +406,7 @@ def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kw: (str(target), ""))
     dock.results_section.choose_export()
     assert not asked, "the save dialog already asked before replacing the file"
-    assert dock.start_folder() == str(tmp_path), "the next dialog opens where the user last was"
+    assert dock.context.start_folder() == str(tmp_path), "the next dialog opens where the user last was"
     assert target.stat().st_size > 3
 
     QgsProject.instance().clear()  # New project

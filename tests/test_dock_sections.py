@@ -169,8 +169,8 @@ def test_coverage_waits_for_a_running_task_and_reads_the_database_in_one(
     monkeypatch.setattr(dock.engine, "references",
                         lambda: readers.append(threading.current_thread() is threading.main_thread()) or original())
     release = threading.Event()
-    dock.run_task("A step writing the database", lambda progress, should_stop: release.wait(60),
-                  lambda task: dock.task_done())
+    dock.context.run_task("A step writing the database", lambda progress, should_stop: release.wait(60),
+                          lambda task: dock.context.task_done())
     assert not dock.database_section.coverage_button.isEnabled(), "no coverage while a task uses the database"
     dock.database_section.show_coverage()  # as a script could: refused, nothing read
     assert readers == [] and not QgsProject.instance().mapLayersByName("References of tiny")

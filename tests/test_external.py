@@ -112,16 +112,16 @@ def test_a_python_without_the_engine_is_refused(engine_module, tmp_path):
 def test_the_dock_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_project, plugin_module, database,
                                               tmp_path):
     dock_module = plugin_module("ui.dock")
-    setup_module = plugin_module("ui.setup_section")
+    settings_module = plugin_module("ui.settings")
     engine_module = plugin_module("ui.engine")
 
     from .test_dock import run_groups, wait_until_idle
 
-    QgsSettings().setValue(setup_module.SETTINGS_EXTERNAL_PYTHON, sys.executable)
+    QgsSettings().setValue(settings_module.EXTERNAL_PYTHON, sys.executable)
     try:
         dock = dock_module.PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
     finally:
-        QgsSettings().remove(setup_module.SETTINGS_EXTERNAL_PYTHON)
+        QgsSettings().remove(settings_module.EXTERNAL_PYTHON)
     assert isinstance(dock.engine, engine_module.ExternalEngine)
     dock.options.output_widget.setFilePath(str(tmp_path / "rasters"))
     dock.database_section.open_database(database)

@@ -30,9 +30,9 @@ def pack_file(tmp_path, lite_identity):
 
 def test_panel_installs_a_pack_and_locates_with_it_alone(dock, qgis_app, qgis_iface, plugin_module, pack_file,  # noqa: F811
                                                           tmp_path):
-    panel_module = plugin_module("ui.packs_panel")
+    settings_module = plugin_module("ui.settings")
     panel = dock.packs_panel
-    QgsSettings().remove(panel_module.SETTINGS_UNCHECKED)  # packs a previous session unticked
+    QgsSettings().remove(settings_module.UNCHECKED_PACKS)  # packs a previous session unticked
     panel.folder = tmp_path / "packs"
     panel.refresh()
     assert not dock.run_button.isEnabled() and dock.database is None
@@ -55,8 +55,8 @@ def test_panel_installs_a_pack_and_locates_with_it_alone(dock, qgis_app, qgis_if
     wait_until_idle(dock, qgis_app)
     assert [Path(p).name for p in panel.checked_paths()] == ["world-starter"]
     assert panel.caveat.isVisibleTo(panel) and not panel.starter_button.isVisibleTo(panel)
-    assert QgsSettings().value(panel_module.SETTINGS_UNCHECKED) == ["shared-area"]
-    QgsSettings().remove(panel_module.SETTINGS_UNCHECKED)
+    assert QgsSettings().value(settings_module.UNCHECKED_PACKS) == ["shared-area"]
+    QgsSettings().remove(settings_module.UNCHECKED_PACKS)
 
 
 def test_panel_reports_a_refused_pack_and_installs_nothing(dock, qgis_app, qgis_iface, tmp_path):  # noqa: F811

@@ -131,16 +131,16 @@ def test_worldwide_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_pr
     from geoloc_core.clip_embedders import download_model
 
     dock_module = plugin_module("ui.dock")
-    setup_module = plugin_module("ui.setup_section")
+    settings_module = plugin_module("ui.settings")
     download_model("geoclip", tmp_path / "models")
     # the child's gallery: 1,500 points (the hook imports the engine as Python starts, hence the repository)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO_ROOT / "tests" / "gallery_hook"), str(REPO_ROOT)]))
     monkeypatch.setenv("GEOLOC_TEST_GALLERY_ROWS", "1500")
-    QgsSettings().setValue(setup_module.SETTINGS_EXTERNAL_PYTHON, sys.executable)
+    QgsSettings().setValue(settings_module.EXTERNAL_PYTHON, sys.executable)
     try:
         dock = dock_module.PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
     finally:
-        QgsSettings().remove(setup_module.SETTINGS_EXTERNAL_PYTHON)
+        QgsSettings().remove(settings_module.EXTERNAL_PYTHON)
     try:
         assert isinstance(dock.engine, plugin_module("ui.engine").ExternalEngine)
         dock.models_panel.folder = tmp_path / "models"

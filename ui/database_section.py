@@ -6,22 +6,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import Qgis, QgsProject, QgsSettings
+from qgis.core import Qgis, QgsProject
 from qgis.gui import QgsCollapsibleGroupBox
 from qgis.PyQt.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout
 
 from ..geoloc_core.defaults import training_size_warning
+from . import settings
 from .i18n import tr
 from .tasks import EngineTask
 
-SETTINGS_RECENT = "photo_geolocator/recent_databases"
 RECENT_LIMIT = 8
 
 
 class DatabaseSection(QgsCollapsibleGroupBox):
-    def __init__(self, dock, parent=None):
+    def __init__(self, context, parent=None):
         super().__init__(tr("Reference database"), parent)
-        self.dock = dock
+        self.context = context
+        context.databaseChanged.connect(self.show_database)
         layout = QVBoxLayout(self)
         self.label = QLabel(self)
         self.label.setObjectName("databaseLabel")
@@ -29,7 +30,7 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         self.show_database(None)
         layout.addWidget(self.label)
         self.open_button = QPushButton(tr("Open…"), self)
-        self.open_button.setToolTip("Open a reference database (a .geoloc folder)")
+        self.open_button.setToolTip(tr("Open a reference database (a .geoloc folder)"))
         self.open_button.clicked.connect(self.choose_database)
         self.recent_button = QToolButton(self)
         self.recent_button.setText(tr("Recent"))
@@ -39,22 +40,23 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         self.recent_button.setMenu(self.recent_menu)
         self.build_button = QToolButton(self)
         self.build_button.setText(tr("Build…"))
-        self.build_button.setToolTip("Create a database from your geotagged photos (a folder with EXIF GPS, or a CSV)")
+        self.build_button.setToolTip(tr("Create a database from your geotagged photos (a folder with EXIF GPS, or a "
+                                        "CSV)"))
         self.build_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         build_menu = QMenu(self.build_button)
         build_menu.addAction(tr("From a folder of geotagged photos…"), lambda: self.choose_build_source(folder=True))
         build_menu.addAction(tr("From a CSV (path, lat, lon)…"), lambda: self.choose_build_source(folder=False))
         self.build_button.setMenu(build_menu)
         self.add_refs_button = QPushButton(tr("Add photos…"), self)
-        self.add_refs_button.setToolTip("Add more geotagged photos to the open database (new photos only)")
+        self.add_refs_button.setToolTip(tr("Add more geotagged photos to the open database (new photos only)"))
         self.add_refs_button.clicked.connect(self.choose_reference_additions)
         self.train_button = QPushButton(tr("Train features"), self)
-        self.train_button.setToolTip("Learn geolocation features on this database (a geocell classifier on the "
-                                     "stored embeddings; minutes on a CPU for a few thousand photos). Enables the "
-                                     "cells and hybrid estimators")
+        self.train_button.setToolTip(tr("Learn geolocation features on this database (a geocell classifier on the "
+                                        "stored embeddings; minutes on a CPU for a few thousand photos). Enables "
+                                        "the cells and hybrid estimators"))
         self.train_button.clicked.connect(self.train_features)
         self.coverage_button = QPushButton(tr("Show coverage"), self)
-        self.coverage_button.setToolTip("Add the reference photos as a point layer")
+        self.coverage_button.setToolTip(tr("Add the reference photos as a point layer"))
         self.coverage_button.clicked.connect(self.show_coverage)
         for pair in ((self.open_button, self.recent_button), (self.build_button, self.add_refs_button),
                      (self.train_button, self.coverage_button)):
@@ -74,175 +76,178 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         if info is None:
             self.label.setText(tr("No reference database is open yet."))
             return
-        self.label.setText(f"<b>{info.name}</b>: {info.count} photos<br><small>{info.description}</small>")
-        self.label.setToolTip(f"{info.path}\nEngine: {self.dock.engine.label}")
+        self.label.setText(tr("<b>{}</b>: {} photos<br><small>{}</small>").format(info.name, info.count,
+                                                                                  info.description))
+        self.label.setToolTip(tr("{}\nEngine: {}").format(info.path, self.context.engine.label))
 
     # -- opening -----------------------------------------------------------------------------------
 
     def choose_database(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a reference database (.geoloc folder)",
-                                                self.dock.start_folder())
+        path = QFileDialog.getExistingDirectory(self, tr("Open a reference database (.geoloc folder)"),
+                                                self.context.start_folder())
         if path:
-            self.dock.remember_folder(Path(path).parent)
+            self.context.remember_folder(Path(path).parent)
             self.open_database(path)
 
     @staticmethod
     def recent_databases() -> list[str]:
         """The databases opened last, most recent first (the first is reopened when the panel opens)."""
-        value = QgsSettings().value(SETTINGS_RECENT, [])
-        return [value] if isinstance(value, str) else list(value or [])
+        return settings.value(settings.RECENT_DATABASES)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         recent = self.recent_databases()
         if not recent:
-            self.recent_menu.addAction("No recent database").setEnabled(False)
+            self.recent_menu.addAction(tr("No recent database")).setEnabled(False)
         for path in recent:
             self.recent_menu.addAction(path, lambda p=path: self.open_database(p))
 
     @staticmethod
     def _remember(path: str) -> None:
         recent = [path] + [p for p in DatabaseSection.recent_databases() if p != path]
-        QgsSettings().setValue(SETTINGS_RECENT, recent[:RECENT_LIMIT])
+        settings.set_value(settings.RECENT_DATABASES, recent[:RECENT_LIMIT])
 
     def reopen_last(self) -> bool:
         """Reopen the database open last time, when nothing else is open or running (the panel opens)."""
         recent = self.recent_databases()
-        if self.dock.task is not None or self.dock.database is not None or not recent or not Path(recent[0]).is_dir():
+        if self.context.task is not None or self.context.database is not None or not recent or not Path(recent[0]).is_dir():
             return False
         self.open_database(recent[0])
         return True
 
     def open_database(self, path) -> None:
         """Open a database in the background (the first open loads the engine's libraries)."""
-        if self.dock.busy():
+        if self.context.busy():
             return
-        engine = self.dock.engine
-        self.dock.run_task("Opening the reference database", lambda progress, should_stop: engine.open(str(path)),
-                           self._open_finished)
+        engine = self.context.engine
+        self.context.run_task(tr("Opening the reference database"),
+                              lambda progress, should_stop: engine.open(str(path)), self._open_finished)
 
     def _open_finished(self, task: EngineTask) -> None:
-        self.dock.task_done()
+        self.context.task_done()
         if task.error:
-            self.dock.message(task.error, Qgis.MessageLevel.Critical, 0)
+            self.context.message(task.error, Qgis.MessageLevel.Critical, 0)
             return
         if task.result is not None:
             self.set_database(task.result)
 
     def set_database(self, info) -> None:
-        self.dock.database = info
         self._remember(info.path)
-        self.show_database(info)
+        self.context.set_database(info)
         for warning in info.warnings:
-            self.dock.message(warning, Qgis.MessageLevel.Warning)
-        self.dock.options.refresh_choices()
+            self.context.message(warning, Qgis.MessageLevel.Warning)
 
     # -- building ----------------------------------------------------------------------------------
 
     def choose_build_source(self, folder: bool) -> None:
-        start = self.dock.start_folder()
+        start = self.context.start_folder()
         if folder:
-            source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos", start)
+            source = QFileDialog.getExistingDirectory(self, tr("Folder of geotagged photos"), start)
         else:
-            source, _ = QFileDialog.getOpenFileName(self, "CSV with path, lat, lon", start, "CSV (*.csv)")
+            source, _ = QFileDialog.getOpenFileName(self, tr("CSV with path, lat, lon"), start, tr("CSV (*.csv)"))
         if not source:
             return
-        self.dock.remember_folder(source)
-        target, _ = QFileDialog.getSaveFileName(self, "New reference database", str(Path(source).with_suffix("")) +
-                                                ".geoloc", "Reference database (*.geoloc)")
+        self.context.remember_folder(source)
+        target, _ = QFileDialog.getSaveFileName(self, tr("New reference database"),
+                                                str(Path(source).with_suffix("")) + ".geoloc",
+                                                tr("Reference database (*.geoloc)"))
         if target:
             self.build_database(source, target if target.endswith(".geoloc") else target + ".geoloc")
 
     def choose_reference_additions(self) -> None:
-        source = QFileDialog.getExistingDirectory(self, "Folder of geotagged photos to add", self.dock.start_folder())
+        source = QFileDialog.getExistingDirectory(self, tr("Folder of geotagged photos to add"),
+                                                  self.context.start_folder())
         if source:
-            self.dock.remember_folder(source)
+            self.context.remember_folder(source)
             self.build_database(source, None)
 
     def build_database(self, source, target=None) -> None:
         """Build a new database at `target` from a folder or CSV, or (target None) add to the open one."""
-        if self.dock.busy():
+        context = self.context
+        if context.busy():
             return
-        models_panel = self.dock.models_panel
-        model, models = models_panel.chosen(), models_panel.folder
-        if target is not None and models_panel.problem():
-            self.dock.message(models_panel.problem(), Qgis.MessageLevel.Warning, 0)
+        model, models = context.build_model, context.models_dir
+        if target is not None and context.build_model_problem:
+            context.message(context.build_model_problem, Qgis.MessageLevel.Warning, 0)
             return
-        engine = self.dock.engine
-        self.dock.run_task("Building the reference database",
-                           lambda progress, should_stop: engine.build(str(source), target and str(target), progress,
-                                                                      should_stop, model, models),
-                           self._build_finished)
+        engine = context.engine
+        context.run_task(tr("Building the reference database"),
+                         lambda progress, should_stop: engine.build(str(source), target and str(target), progress,
+                                                                    should_stop, model, models),
+                         self._build_finished)
 
     def _build_finished(self, task: EngineTask) -> None:
-        self.dock.task_done()
+        self.context.task_done()
         if task.error:
-            self.dock.message(f"Building the database failed: {task.error}", Qgis.MessageLevel.Critical, 0)
+            self.context.message(tr("Building the database failed: {}").format(task.error),
+                                 Qgis.MessageLevel.Critical, 0)
             return
         if task.result is None:
-            self.dock.message("Cancelled; the photos embedded so far are kept.", Qgis.MessageLevel.Warning)
+            self.context.message(tr("Cancelled; the photos embedded so far are kept."), Qgis.MessageLevel.Warning)
             return
         info, report = task.result
         if info.count == 0:  # e.g. through another Python, whose build command accepts an empty folder
-            self.dock.message(f"{info.name}: {report.summary()}. The database is empty: no photo with a usable EXIF "
-                              "GPS location was found.", Qgis.MessageLevel.Critical, 0)
+            self.context.message(tr("{}: {}. The database is empty: no photo with a usable EXIF GPS location was "
+                                    "found.").format(info.name, report.summary()), Qgis.MessageLevel.Critical, 0)
             return
         self.set_database(info)
         level = Qgis.MessageLevel.Warning if report.failed or report.cancelled else Qgis.MessageLevel.Success
         problems = "; ".join(f"{p.path}: {p.reason}" for p in report.failed[:5])
-        self.dock.message(f"{info.name}: {report.summary()}" + (f". Unreadable: {problems}" if problems else ""),
-                          level, 10)
+        self.context.message(f"{info.name}: {report.summary()}"
+                             + (tr(". Unreadable: {}").format(problems) if problems else ""), level, 10)
 
     def train_features(self) -> None:
-        database = self.dock.database
-        if self.dock.busy() or database is None:
+        database = self.context.database
+        if self.context.busy() or database is None:
             return
-        engine = self.dock.engine
+        engine = self.context.engine
         warning = training_size_warning(database.count)
         if warning:
-            self.dock.message(f"{database.name}: {warning}", Qgis.MessageLevel.Warning, 15)
-        self.dock.run_task("Training geolocation features",
-                           lambda progress, should_stop: engine.train(progress, should_stop), self._train_finished)
+            self.context.message(f"{database.name}: {warning}", Qgis.MessageLevel.Warning, 15)
+        self.context.run_task(tr("Training geolocation features"),
+                              lambda progress, should_stop: engine.train(progress, should_stop), self._train_finished)
 
     def _train_finished(self, task: EngineTask) -> None:
-        self.dock.task_done()
+        self.context.task_done()
         if task.error:
-            self.dock.message(f"Training failed: {task.error}", Qgis.MessageLevel.Critical, 0)
+            self.context.message(tr("Training failed: {}").format(task.error), Qgis.MessageLevel.Critical, 0)
         elif task.result is None:
-            self.dock.message("Training cancelled; the database is unchanged.", Qgis.MessageLevel.Warning)
+            self.context.message(tr("Training cancelled; the database is unchanged."), Qgis.MessageLevel.Warning)
         else:
             info, summary = task.result
             self.set_database(info)
-            self.dock.message(f"{info.name}: {summary}. Locating now uses them.", Qgis.MessageLevel.Success)
+            self.context.message(tr("{}: {}. Locating now uses them.").format(info.name, summary),
+                                 Qgis.MessageLevel.Success)
 
     # -- coverage ----------------------------------------------------------------------------------
 
     def show_coverage(self) -> None:
         """Add the reference photos as a point layer. Their records are read in a task (never on the GUI
         thread, never beside another task using the database); the layer is made when they are in."""
-        database = self.dock.database
-        if database is None or self.dock.busy():
+        database = self.context.database
+        if database is None or self.context.busy():
             return
-        engine = self.dock.engine
+        engine = self.context.engine
 
         def work(progress, should_stop):
             from .. import layers
 
             return layers.reference_features(engine.references())
 
-        self.dock.run_task(f"Reading the locations of {database.name}'s photos", work,
-                           lambda task: self._coverage_read(task, database.name))
+        self.context.run_task(tr("Reading the locations of {}'s photos").format(database.name), work,
+                              lambda task: self._coverage_read(task, database.name))
 
     def _coverage_read(self, task: EngineTask, name: str) -> None:
         from .. import layers
         from .results import STYLES, memory_layer
 
-        self.dock.task_done()
+        self.context.task_done()
         if task.error:
-            self.dock.message(f"Showing the coverage failed: {task.error}", Qgis.MessageLevel.Critical, 0)
+            self.context.message(tr("Showing the coverage failed: {}").format(task.error),
+                                 Qgis.MessageLevel.Critical, 0)
             return
         if task.result is None:
             return
-        layer = memory_layer("Point", f"References of {name}", layers.REFERENCES, task.result)
+        layer = memory_layer("Point", tr("References of {}").format(name), layers.REFERENCES, task.result)
         layer.loadNamedStyle(str(STYLES / "neighbours.qml"))
         QgsProject.instance().addMapLayer(layer)

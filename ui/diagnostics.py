@@ -28,7 +28,7 @@ def running_python() -> str:
 
 
 def report(engine_label: str = "") -> str:
-    from ..geoloc_core import dependencies
+    from ..geoloc_core.service import describe_dependencies
     from .installer import packages_folder
 
     lines = [
@@ -39,7 +39,7 @@ def report(engine_label: str = "") -> str:
         f"Private package folder: {packages_folder()}",
         "",
         "Packages the engine needs (in QGIS's Python):",
-        dependencies.describe(),
+        describe_dependencies(),
     ]
     return "\n".join(lines)
 

@@ -1,13 +1,14 @@
 """The Photo Geolocator dock panel. It composes one widget per section (set-up, reference database,
 reference packs, feature model, photos, parameters, results: ui/*_section.py, packs_panel.py,
-models_panel.py, run_options.py) and owns what they share: the engine, the open database, the one
-background task at a time (with the Locate/Cancel footer, its progress and status line) and the runs."""
+models_panel.py, run_options.py), hands them the PanelContext they share (ui/context.py: the engine, the
+open database, the one background task at a time, messages) and owns the Locate/Cancel footer (the
+task's progress and status line) and the runs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
+from qgis.core import Qgis, QgsProject
 from qgis.gui import QgsDockWidget
 from qgis.PyQt.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, pyqtSignal
 from qgis.PyQt.QtWidgets import (
@@ -23,7 +24,8 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..geoloc_core.storage import utc_now
+from ..geoloc_core.service import utc_now
+from .context import PanelContext
 from .database_section import DatabaseSection
 from .i18n import tr
 from .models_panel import ModelsPanel
@@ -35,7 +37,6 @@ from .setup_section import SetupSection, make_engine
 from .tasks import EngineTask
 
 PANEL_WIDTH = 380
-SETTINGS_LAST_FOLDER = "photo_geolocator/last_folder"
 WORLDWIDE_SOURCE = "GeoCLIP GPS gallery"  # the "database" a worldwide run's layers name
 
 
@@ -62,16 +63,31 @@ class PhotoGeolocatorDock(QgsDockWidget):
     def __init__(self, iface, parent=None):
         super().__init__("Photo Geolocator", parent)
         self.iface = iface
-        self.database = None  # DatabaseInfo of the open database
-        self.engine = make_engine()
-        self.task = None  # the one step running: an EngineTask, or the installer's InstallTask
+        self.context = PanelContext(iface, make_engine(), self)
         self.runs = []  # the run the panel shows (cleared with the project or when another run starts)
         self.run_count = 0
         self._shown_once = False
         self._build_ui()
+        self.context.stateChanged.connect(self.update_buttons)
+        self.context.taskStarted.connect(self._on_task_started)
+        self.context.taskProgressed.connect(self._on_progress)
+        self.context.taskEnded.connect(self._on_task_ended)
         QgsProject.instance().cleared.connect(self.clear_results)  # New project / opening another
         self.setup_section.refresh()
         self.options.refresh_choices()
+
+    # what the sections share, read through the dock by the plugin, scripts and tests
+    @property
+    def engine(self):
+        return self.context.engine
+
+    @property
+    def database(self):
+        return self.context.database
+
+    @property
+    def task(self):
+        return self.context.task
 
     # -- layout ------------------------------------------------------------------------------------
 
@@ -80,15 +96,16 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.wheel_guard = WheelGuard(self.scroll)
         body = QWidget(self)
         layout = QVBoxLayout(body)
-        self.setup_section = SetupSection(self, body)
-        self.database_section = DatabaseSection(self, body)
-        self.packs_panel = PacksPanel(self, body)
+        context = self.context
+        self.setup_section = SetupSection(context, body)
+        self.setup_section.changed.connect(self.fit_width)
+        self.database_section = DatabaseSection(context, body)
+        self.packs_panel = PacksPanel(context, body)
         self.packs_panel.changed.connect(self.update_buttons)
-        self.models_panel = ModelsPanel(self, body)
-        self.photos = PhotosSection(self, body)
-        self.options = RunOptions(self, body)
-        self.models_panel.changed.connect(self.options.refresh_choices)
-        self.results_section = ResultsSection(self, body)
+        self.models_panel = ModelsPanel(context, body)
+        self.photos = PhotosSection(context, body)
+        self.options = RunOptions(context, body)
+        self.results_section = ResultsSection(context, body)
         for section in (self.setup_section, self.database_section, self.packs_panel, self.models_panel, self.photos,
                         self.options, self.results_section):
             layout.addWidget(section)
@@ -142,54 +159,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
                   + 2 * self.scroll.frameWidth() + 4)
         self.setMinimumWidth(max(PANEL_WIDTH, needed))
 
-    # -- the engine ------------------------------------------------------------------------------
+    # -- the task's footer -------------------------------------------------------------------------
 
-    def switch_engine(self, engine) -> None:
-        self.engine.close()
-        self.engine = engine
-        self.database = None
-        self.database_section.show_database(None)
-        self.setup_section.refresh()
-        self.options.refresh_choices()
-
-    # -- folders and messages --------------------------------------------------------------------
-
-    def start_folder(self) -> str:
-        """Where file dialogs open: the last folder used, else the project's folder, else home."""
-        remembered = QgsSettings().value(SETTINGS_LAST_FOLDER, "")
-        if remembered and Path(remembered).is_dir():
-            return remembered
-        return QgsProject.instance().homePath() or str(Path.home())
-
-    def remember_folder(self, path) -> None:
-        if path:
-            folder = Path(path) if Path(path).is_dir() else Path(path).parent
-            QgsSettings().setValue(SETTINGS_LAST_FOLDER, str(folder))
-
-    def message(self, text: str, level=Qgis.MessageLevel.Info, duration: int = 6) -> None:
-        self.iface.messageBar().pushMessage("Photo Geolocator", text, level, duration)
-
-    # -- the one task ----------------------------------------------------------------------------
-
-    def busy(self) -> bool:
-        if self.task is not None:
-            self.message("Another step is still running; wait for it or cancel it first.", Qgis.MessageLevel.Warning)
-            return True
-        return False
-
-    def run_task(self, description: str, work, on_finished) -> EngineTask:
-        """Run `work(progress, should_stop)` as the panel's task; `on_finished(task)` on the main thread."""
-        task = EngineTask(description, work, on_finished)
-        task.progressed.connect(self._on_progress)
+    def _on_task_started(self, status: str) -> None:
         self.progress_bar.setValue(0)
-        self.start_task(task, description)
-        return task
-
-    def start_task(self, task, status: str) -> None:
-        self.task = task
         self.status_label.setText(f"{status}…")
-        self.update_buttons()
-        QgsApplication.taskManager().addTask(task)
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
         if total:
@@ -199,13 +173,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
     def cancel(self) -> None:
         if self.task is not None:
             self.status_label.setText(tr("Cancelling…"))
-            self.task.cancel()
+            self.context.cancel()
 
-    def task_done(self) -> None:
-        self.task = None
+    def _on_task_ended(self) -> None:
         self.progress_bar.setValue(0)
-        self.status_label.setText(tr(""))
-        self.update_buttons()
+        self.status_label.setText("")
 
     def update_buttons(self) -> None:
         idle = self.task is None and not self.setup_section.missing
@@ -230,23 +202,23 @@ class PhotoGeolocatorDock(QgsDockWidget):
         return ([self.database.path] if self.database is not None else []) + self.packs_panel.checked_paths()
 
     def start_run(self) -> None:
-        if self.busy():
+        if self.context.busy():
             return
         worldwide = self.options.worldwide()
         problem = self.options.worldwide_problem() if worldwide else None
         if problem or not (worldwide or self.reference_paths()):
-            self.message(f"Worldwide: {problem}" if problem else
-                         "Open or build a reference database, or tick a reference pack, first.",
-                         Qgis.MessageLevel.Warning)
+            self.context.message(tr("Worldwide: {}").format(problem) if problem else
+                                 tr("Open or build a reference database, or tick a reference pack, first."),
+                                 Qgis.MessageLevel.Warning)
             return
         if self.photos.reading():
-            self.message("The photos added last are still being read; locate them in a moment.",
-                         Qgis.MessageLevel.Warning)
+            self.context.message(tr("The photos added last are still being read; locate them in a moment."),
+                                 Qgis.MessageLevel.Warning)
             return
         photos = self.photos.items(skip_gps=self.photos.skip_gps_check.isChecked())
         paths = [item.data(PATH_ROLE) for item in photos]
         if not paths:
-            self.message("Add photos to locate first.", Qgis.MessageLevel.Warning)
+            self.context.message(tr("Add photos to locate first."), Qgis.MessageLevel.Warning)
             return
         self.run_count += 1  # numbers stay unique in the session although the panel shows the last run only
         number = self.run_count
@@ -282,23 +254,24 @@ class PhotoGeolocatorDock(QgsDockWidget):
                              parameters=parameters, known=known, online=needs_base_map and tiles_reachable())
 
         self.clear_results()  # a failed run must not leave the previous run's results looking current
-        self.run_task(f"Locating {len(paths)} photos", work, self._run_finished)
+        self.context.run_task(tr("Locating {} photos").format(len(paths)), work, self._run_finished)
 
     def _run_finished(self, task: EngineTask) -> None:
-        self.task_done()
+        self.context.task_done()
         if task.error:
-            self.message(f"Locating failed: {task.error}", Qgis.MessageLevel.Critical, 0)
+            self.context.message(tr("Locating failed: {}").format(task.error), Qgis.MessageLevel.Critical, 0)
             self.runFinished.emit(None)
             return
         if task.result is None:
-            self.message("Cancelled; no layer was added.", Qgis.MessageLevel.Warning)
+            self.context.message(tr("Cancelled; no layer was added."), Qgis.MessageLevel.Warning)
             self.runFinished.emit(None)
             return
         from .results import add_base_map, add_run_to_project, build_layers
 
         run = task.result
         for failure in run.failed:
-            self.message(f"Skipped {failure.path}: {failure.reason}", Qgis.MessageLevel.Warning, 10)
+            self.context.message(tr("Skipped {}: {}").format(failure.path, failure.reason), Qgis.MessageLevel.Warning,
+                                 10)
         if run.results:
             built = build_layers(run, self.options.uncertainty_check.isChecked())
             if not QgsProject.instance().mapLayers():
@@ -308,7 +281,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.results_section.fill(run)
             self.results_section.offer_to_keep(run)
         else:
-            self.message("No photo could be located.", Qgis.MessageLevel.Critical, 0)
+            self.context.message(tr("No photo could be located."), Qgis.MessageLevel.Critical, 0)
         self.update_buttons()
         self.runFinished.emit(run if run.results else None)
 
@@ -321,12 +294,13 @@ class PhotoGeolocatorDock(QgsDockWidget):
     def shutdown(self) -> None:
         """Stop whatever the panel started; called when the plugin unloads."""
         QgsProject.instance().cleared.disconnect(self.clear_results)
-        if self.task is not None:
-            self.task.setOnFinished(lambda *finished: None)  # the dock is going away; nothing to show
-            self.task.cancel()
-            self.task.waitForFinished(60000)
-            self.task = None
+        context = self.context
+        if context.task is not None:
+            context.task.setOnFinished(lambda *finished: None)  # the dock is going away; nothing to show
+            context.task.cancel()
+            context.task.waitForFinished(60000)
+            context.task = None
         for reader in (self.photos.reader, self.results_section.reader):
             reader.shutdown()
-        self.engine.close()
-        self.database = None
+        context.engine.close()
+        context.database = None

@@ -24,13 +24,13 @@ from pathlib import Path
 
 from ..geoloc_core.defaults import DEFAULT_ARCHITECTURE, PLUGIN_DIR
 from ..geoloc_core.errors import EngineError
-from ..geoloc_core.packs import PackInfo
 from ..geoloc_core.results import BuildReport, Record
 from ..geoloc_core.service import (
     BuildRequest,
     DatabaseInfo,
     LocateOutcome,
     LocateRequest,
+    PackInfo,
     Session,
     TrainRequest,
     WorldwideRequest,
@@ -66,7 +66,7 @@ class InProcessEngine:
     @staticmethod
     def model_problem(name: str, models_dir) -> str | None:
         """Why a downloadable model cannot run in this Python now (packages, download); None when it can."""
-        from ..geoloc_core.clip_embedders import availability
+        from ..geoloc_core.service import model_availability as availability
 
         return availability(name, models_dir)
 
@@ -220,7 +220,7 @@ class ExternalEngine:
     def model_problem(self, name: str, models_dir) -> str | None:
         """Whether the model is downloaded; the packages are the other Python's, which says what it lacks
         when a run starts."""
-        from ..geoloc_core.clip_embedders import download_problem
+        from ..geoloc_core.service import model_download_problem as download_problem
 
         return download_problem(name, models_dir)
 

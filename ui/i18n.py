@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication, QLocale, QTranslator
+
+from . import settings
 
 CONTEXT = "PhotoGeolocator"
 I18N_DIR = Path(__file__).resolve().parent.parent / "i18n"
@@ -19,8 +20,7 @@ def tr(text: str) -> str:
 
 def interface_language() -> str:
     """QGIS's interface language ('de'), as set in its options, else the system's."""
-    settings = QgsSettings()
-    chosen = settings.value("locale/userLocale", "") if settings.value("locale/overrideFlag", False, bool) else ""
+    chosen = settings.value(settings.LOCALE_USER) if settings.value(settings.LOCALE_OVERRIDE) else ""
     return (chosen or QLocale.system().name())[:2]
 
 

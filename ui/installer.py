@@ -90,9 +90,9 @@ def pip_command(python: str, specs: list[str], target: Path, cpu_torch: bool = T
 
 
 def missing_specs() -> list[str]:
-    from ..geoloc_core import dependencies
+    from ..geoloc_core.service import missing_dependencies
 
-    missing = [d.distribution for d in dependencies.missing()]
+    missing = [d.distribution for d in missing_dependencies()]
     return missing + [c for c in EXTRA_CONSTRAINTS if missing and c.split("<")[0] not in missing]
 
 

@@ -6,36 +6,30 @@ interrupted download resumes next time. Offline, a model not yet here says what 
 
 from __future__ import annotations
 
-from qgis.core import Qgis, QgsSettings
+from qgis.core import Qgis
 from qgis.gui import QgsCollapsibleGroupBox
-from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
 
-from ..geoloc_core.clip_embedders import MODEL_CHOICES, availability, download_model, installed_model, list_model_files
 from ..geoloc_core.defaults import DEFAULT_ARCHITECTURE
-from ..profile_data import models_dir
+from ..geoloc_core.service import MODEL_CHOICES, fetch_model, installed_model, list_model_files, model_availability
+from . import settings
 from .i18n import tr
-
-SETTINGS_MODEL = "photo_geolocator/build_model"
 
 
 class ModelsPanel(QgsCollapsibleGroupBox):
-    changed = pyqtSignal()  # a model was chosen or downloaded: what can run may have changed
-
-    def __init__(self, dock, parent=None):
+    def __init__(self, context, parent=None):
         super().__init__(tr("Feature model"), parent)
-        self.dock = dock
-        self.folder = models_dir()
+        self.context = context
         layout = QVBoxLayout(self)
         self.model_combo = QComboBox(self)
         self.model_combo.setObjectName("modelCombo")
-        self.model_combo.addItem("EfficientNet-Lite0 (bundled, works offline)", DEFAULT_ARCHITECTURE)
+        self.model_combo.addItem(tr("EfficientNet-Lite0 (bundled, works offline)"), DEFAULT_ARCHITECTURE)
         for choice in MODEL_CHOICES.values():
-            self.model_combo.addItem(f"{choice.description} (download ~{choice.approx_bytes / 1e9:.1f} GB)",
+            self.model_combo.addItem(tr("{} (download ~{:.1f} GB)").format(choice.description, choice.approx_bytes / 1e9),
                                      choice.name)
-        self.model_combo.setToolTip("The network new reference databases are built with; a database is always "
-                                    "searched with the one it was built with")
-        remembered = self.model_combo.findData(QgsSettings().value(SETTINGS_MODEL, DEFAULT_ARCHITECTURE))
+        self.model_combo.setToolTip(tr("The network new reference databases are built with; a database is always "
+                                       "searched with the one it was built with"))
+        remembered = self.model_combo.findData(settings.value(settings.BUILD_MODEL))
         self.model_combo.setCurrentIndex(max(remembered, 0))
         self.model_combo.currentIndexChanged.connect(self.refresh)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -46,7 +40,8 @@ class ModelsPanel(QgsCollapsibleGroupBox):
         self.status_label.setWordWrap(True)
         layout.addWidget(self.status_label)
         self.download_button = QPushButton(tr("Download…"), self)
-        self.download_button.setToolTip("Fetch the model's files (size shown first; an interrupted download resumes)")
+        self.download_button.setToolTip(tr("Fetch the model's files (size shown first; an interrupted download "
+                                           "resumes)"))
         self.download_button.clicked.connect(self.download)
         row = QHBoxLayout()
         row.addWidget(self.download_button)
@@ -54,27 +49,37 @@ class ModelsPanel(QgsCollapsibleGroupBox):
         layout.addLayout(row)
         self.refresh()
 
+    @property
+    def folder(self):
+        """Where models are downloaded: the context's, which the run options read too."""
+        return self.context.models_dir
+
+    @folder.setter
+    def folder(self, folder) -> None:
+        self.context.models_dir = folder
+
     def chosen(self) -> str:
         return self.model_combo.currentData()
 
     def problem(self) -> str | None:
         """Why the chosen model cannot build a database now (None: it can)."""
         name = self.chosen()
-        return None if name == DEFAULT_ARCHITECTURE else availability(name, self.folder)
+        return None if name == DEFAULT_ARCHITECTURE else model_availability(name, self.folder)
 
     def refresh(self, _index=None) -> None:
         name = self.chosen()
-        QgsSettings().setValue(SETTINGS_MODEL, name)
+        settings.set_value(settings.BUILD_MODEL, name)
         record = installed_model(name, self.folder) if name in MODEL_CHOICES else None
+        problem = self.problem()
         if name == DEFAULT_ARCHITECTURE:
-            text = "Bundled with the plugin."
-        elif record is not None and self.problem() is None:
-            text = f"Downloaded: {record['repo_id']}@{record['revision'][:12]} in {self.folder}"
+            text = tr("Bundled with the plugin.")
+        elif record is not None and problem is None:
+            text = tr("Downloaded: {}@{} in {}").format(record["repo_id"], record["revision"][:12], self.folder)
         else:
-            text = self.problem()
+            text = problem
         self.status_label.setText(f"<small>{text}</small>")
         self.download_button.setVisible(name in MODEL_CHOICES and record is None)
-        self.changed.emit()
+        self.context.set_build_model(name, problem)
 
     def set_idle(self, idle: bool) -> None:
         self.model_combo.setEnabled(idle)
@@ -84,38 +89,38 @@ class ModelsPanel(QgsCollapsibleGroupBox):
 
     def download(self) -> None:
         """List the files (a few kB) in a task; `_listed` shows the size and asks before the transfer."""
-        if self.dock.busy():
+        if self.context.busy():
             return
         name, folder = self.chosen(), self.folder
-        self.dock.run_task(f"Asking the model hub about {name}",
-                           lambda progress, should_stop: list_model_files(name, folder, should_stop=should_stop),
-                           lambda task: self._listed(task, name))
+        self.context.run_task(tr("Asking the model hub about {}").format(name),
+                              lambda progress, should_stop: list_model_files(name, folder, should_stop=should_stop),
+                              lambda task: self._listed(task, name))
 
     def _listed(self, task, name: str) -> None:  # main thread
-        self.dock.task_done()
+        self.context.task_done()
         if task.error or task.cancelled:
-            self.dock.message(task.error or "Cancelled.", Qgis.MessageLevel.Critical if task.error else
-                              Qgis.MessageLevel.Info, 0)
+            self.context.message(task.error or tr("Cancelled."), Qgis.MessageLevel.Critical if task.error else
+                                 Qgis.MessageLevel.Info, 0)
             return
         listing = task.result
         answer = QMessageBox.question(
-            self, "Download a feature model",
-            f"Download {listing.repo_id} (revision {listing.revision[:12]}): {len(listing.files)} files, "
-            f"{listing.total_bytes / 1e6:,.0f} MB, into {self.folder}?")
+            self, tr("Download a feature model"),
+            tr("Download {} (revision {}): {} files, {:,.0f} MB, into {}?").format(
+                listing.repo_id, listing.revision[:12], len(listing.files), listing.total_bytes / 1e6, self.folder))
         if answer != QMessageBox.StandardButton.Yes:
             return
         folder = self.folder
-        self.dock.run_task(f"Downloading {listing.repo_id}",
-                           lambda progress, should_stop: download_model(name, folder, progress=progress,
+        self.context.run_task(tr("Downloading {}").format(listing.repo_id),
+                              lambda progress, should_stop: fetch_model(name, folder, progress=progress,
                                                                         should_stop=should_stop, listing=listing),
-                           self._downloaded)
+                              self._downloaded)
 
     def _downloaded(self, task) -> None:  # main thread
-        self.dock.task_done()
+        self.context.task_done()
         if task.error:
-            self.dock.message(task.error, Qgis.MessageLevel.Critical, 0)
+            self.context.message(task.error, Qgis.MessageLevel.Critical, 0)
         elif task.cancelled or task.result is None:
-            self.dock.message("Download cancelled; what came is kept and the next download resumes.")
+            self.context.message(tr("Download cancelled; what came is kept and the next download resumes."))
         else:
-            self.dock.message(f"Downloaded {task.result['repo_id']}", Qgis.MessageLevel.Success)
+            self.context.message(tr("Downloaded {}").format(task.result["repo_id"]), Qgis.MessageLevel.Success)
         self.refresh()

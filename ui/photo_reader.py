@@ -18,7 +18,7 @@ from qgis.core import Qgis, QgsMessageLog
 from qgis.PyQt.QtCore import QObject, QRunnable, Qt, QThreadPool, pyqtSignal
 from qgis.PyQt.QtGui import QImage, QImageReader
 
-from ..geoloc_core.files import PHOTO_EXTENSIONS
+from ..geoloc_core.service import PHOTO_EXTENSIONS, PhotoError, find_photos, load_photo, read_gps
 from .tasks import LOG_TAG
 
 
@@ -37,13 +37,8 @@ def thumbnail_image(path: str, size: int) -> QImage:
 
 def _engine_thumbnail(path: str, size: int) -> QImage:
     try:
-        from ..geoloc_core.files import PhotoError
-        from ..geoloc_core.photos import load_photo
-    except ImportError:  # the engine lives in another Python
-        return QImage()
-    try:
         photo = load_photo(path, size)
-    except PhotoError:
+    except (ImportError, PhotoError):  # the engine lives in another Python, or the photo is unreadable
         return QImage()
     photo.thumbnail((size, size))
     data = photo.tobytes()
@@ -62,8 +57,6 @@ class PhotoEntry:
 
 def expand_photos(paths, problems: list) -> list[Path]:
     """Files as they are and the photos inside folders; what is not a photo goes to `problems`."""
-    from ..geoloc_core.files import PhotoError, find_photos
-
     expanded = []
     for path in map(Path, paths):
         if path.is_dir():
@@ -76,15 +69,10 @@ def expand_photos(paths, problems: list) -> list[Path]:
 
 
 def read_entry(path: Path, thumbnail_size: int) -> PhotoEntry:
-    from ..geoloc_core.files import PhotoError
-
     try:
-        from ..geoloc_core.photos import read_gps
+        fix, problem = read_gps(path), None
     except ImportError:  # the engine lives in another Python: no GPS marks, everything else works
-        read_gps = None
-    try:
-        fix = read_gps(path) if read_gps is not None else None
-        problem = None
+        fix, problem = None, None
     except PhotoError as exc:
         fix, problem = None, str(exc)
     return PhotoEntry(str(path), (fix.lat, fix.lon) if fix is not None else None, problem,

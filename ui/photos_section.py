@@ -21,7 +21,7 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..geoloc_core.files import PHOTO_EXTENSIONS
+from ..geoloc_core.service import PHOTO_EXTENSIONS
 from .i18n import tr
 from .photo_reader import PhotoEntry, PhotoReader
 
@@ -64,18 +64,19 @@ class PhotoList(QListWidget):
 
 
 class PhotosSection(QgsCollapsibleGroupBox):
-    def __init__(self, dock, parent=None):
+    def __init__(self, context, parent=None):
         super().__init__(tr("Photos to locate"), parent)
-        self.dock = dock
+        self.context = context
         self.listed: set[str] = set()  # the paths in the list (a photo is listed once), see _photo_read
         self.reader = PhotoReader(self)
         self.reader.photoRead.connect(self._photo_read)
         self.reader.problemsFound.connect(self._problems_found)
-        self.reader.finished.connect(dock.update_buttons)
+        self.reader.finished.connect(context.stateChanged)
         layout = QVBoxLayout(self)
         self.photo_list = PhotoList(self)
         self.photo_list.setObjectName("photoList")
-        self.photo_list.setToolTip("Drop photos or folders here. Photos that already carry EXIF GPS are marked.")
+        self.photo_list.setToolTip(tr("Drop photos or folders here. Photos that already carry EXIF GPS are "
+                                      "marked."))
         self.photo_list.filesDropped.connect(self.add_photos)
         layout.addWidget(self.photo_list)
         row = QHBoxLayout()
@@ -95,21 +96,22 @@ class PhotosSection(QgsCollapsibleGroupBox):
             row.addWidget(widget)
         layout.addLayout(row)
         self.skip_gps_check = QCheckBox(tr("Skip photos that already have GPS"), self)
-        self.skip_gps_check.setToolTip("Leave them out; keep them to check the engine against their known location")
+        self.skip_gps_check.setToolTip(tr("Leave them out; keep them to check the engine against their known "
+                                          "location"))
         layout.addWidget(self.skip_gps_check)
 
     def choose_photo_files(self) -> None:
         patterns = " ".join(f"*{ext} *{ext.upper()}" for ext in sorted(PHOTO_EXTENSIONS))
-        paths, _ = QFileDialog.getOpenFileNames(self, "Photos to locate", self.dock.start_folder(),
-                                                f"Photos ({patterns})")
+        paths, _ = QFileDialog.getOpenFileNames(self, tr("Photos to locate"), self.context.start_folder(),
+                                                tr("Photos ({})").format(patterns))
         if paths:
-            self.dock.remember_folder(paths[0])
+            self.context.remember_folder(paths[0])
         self.add_photos(paths)
 
     def choose_photo_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder of photos to locate", self.dock.start_folder())
+        folder = QFileDialog.getExistingDirectory(self, tr("Folder of photos to locate"), self.context.start_folder())
         if folder:
-            self.dock.remember_folder(folder)
+            self.context.remember_folder(folder)
             self.add_photos([folder])
 
     def reading(self) -> bool:
@@ -121,7 +123,7 @@ class PhotosSection(QgsCollapsibleGroupBox):
         carry EXIF GPS."""
         if paths:
             self.reader.read_photos(paths, THUMBNAIL)
-            self.dock.update_buttons()
+            self.context.stateChanged.emit()
 
     def _photo_read(self, entry: PhotoEntry) -> None:  # GUI thread
         if len(self.listed) != self.photo_list.count():  # photos were removed or cleared since
@@ -136,16 +138,16 @@ class PhotosSection(QgsCollapsibleGroupBox):
         item.setData(HAS_GPS_ROLE, list(entry.gps) if entry.gps is not None else None)
         if entry.gps is not None:
             lat, lon = entry.gps
-            item.setText(f"{name}  [GPS {lat:.4f}, {lon:.4f}]")
-            item.setToolTip(f"{entry.path}\nAlready carries EXIF GPS: {lat:.6f}, {lon:.6f}")
+            item.setText(tr("{}  [GPS {:.4f}, {:.4f}]").format(name, lat, lon))
+            item.setToolTip(tr("{}\nAlready carries EXIF GPS: {:.6f}, {:.6f}").format(entry.path, lat, lon))
         if not entry.image.isNull():
             item.setIcon(QIcon(QPixmap.fromImage(entry.image)))
         self.photo_list.addItem(item)
 
     def _problems_found(self, problems: list) -> None:
-        shown = "; ".join(str(p) for p in problems[:3]) + (f" (and {len(problems) - 3} more)"
+        shown = "; ".join(str(p) for p in problems[:3]) + (tr(" (and {} more)").format(len(problems) - 3)
                                                             if len(problems) > 3 else "")
-        self.dock.message(f"skipped {shown}", Qgis.MessageLevel.Warning, 10)
+        self.context.message(tr("skipped {}").format(shown), Qgis.MessageLevel.Warning, 10)
 
     def items(self, skip_gps: bool = False) -> list[QListWidgetItem]:
         items = [self.photo_list.item(i) for i in range(self.photo_list.count())]

@@ -23,7 +23,7 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor
 
 from .. import layers
-from ..geoloc_core.circles import distance_km
+from ..geoloc_core.service import distance_km
 from ..qgis_compat import make_field
 
 STYLES = Path(__file__).resolve().parent.parent / "resources" / "styles"

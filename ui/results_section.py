@@ -23,17 +23,13 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..geoloc_core.packs import credit_line
+from ..geoloc_core.errors import user_message
+from ..geoloc_core.service import credit_line
 from .i18n import tr
 from .photo_reader import PhotoReader
 
 PREVIEW = 150
 TABLE_THUMBNAIL = 48
-RESULT_COLUMNS = ("Photo", "Lat", "Lon", "Confidence", "50% (km)", "90% (km)", "Best match similarity",
-                  "Error vs EXIF GPS (km)")
-RESULT_TIPS = {6: "Cosine similarity (0 to 1) between the photo and its most similar reference photo: an "
-                  "embedding likeness, not a distance on the ground",
-               7: "For photos that carry EXIF GPS: the distance from the prediction to it"}
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 2  # index of the row's result in the run
 
 
@@ -48,20 +44,34 @@ class NumberItem(QTableWidgetItem):
         return self.value < other.value if isinstance(other, NumberItem) else super().__lt__(other)
 
 
+def result_columns() -> list[str]:
+    return [tr("Photo"), tr("Lat"), tr("Lon"), tr("Confidence"), tr("50% (km)"), tr("90% (km)"),
+            tr("Best match similarity"), tr("Error vs EXIF GPS (km)")]
+
+
+def result_tips() -> dict[int, str]:
+    """Header tooltips, by column."""
+    return {6: tr("Cosine similarity (0 to 1) between the photo and its most similar reference photo: an "
+                  "embedding likeness, not a distance on the ground"),
+            7: tr("For photos that carry EXIF GPS: the distance from the prediction to it")}
+
+
 class ResultsSection(QgsCollapsibleGroupBox):
-    def __init__(self, dock, parent=None):
+    def __init__(self, context, parent=None):
         super().__init__(tr("Results"), parent)
-        self.dock = dock
+        self.context = context
+        self.run = None  # the run the table shows
         self.reader = PhotoReader(self)
         self.reader.thumbnailRead.connect(self._thumbnail_read)
         self.shown = 0  # what the table and preview show now: thumbnails for older ones are dropped
         self.table_items: dict[int, QTableWidgetItem] = {}  # result index -> its photo cell
         self.preview_labels: list[QLabel] = []
         layout = QVBoxLayout(self)
-        self.results_table = QTableWidget(0, len(RESULT_COLUMNS), self)
+        columns = result_columns()
+        self.results_table = QTableWidget(0, len(columns), self)
         self.results_table.setObjectName("resultsTable")
-        self.results_table.setHorizontalHeaderLabels(RESULT_COLUMNS)
-        for column, tip in RESULT_TIPS.items():
+        self.results_table.setHorizontalHeaderLabels(columns)
+        for column, tip in result_tips().items():
             self.results_table.horizontalHeaderItem(column).setToolTip(tip)
         self.results_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.results_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -80,6 +90,7 @@ class ResultsSection(QgsCollapsibleGroupBox):
         layout.addWidget(self.export_button)
 
     def fill(self, run) -> None:
+        self.run = run
         self.shown += 1
         self.table_items = {}
         self.results_table.setSortingEnabled(False)  # rows are filled by index; sorting would move them
@@ -103,6 +114,7 @@ class ResultsSection(QgsCollapsibleGroupBox):
         self.results_table.setSortingEnabled(True)
 
     def clear(self) -> None:
+        self.run = None
         self.shown += 1
         self.table_items = {}
         self.results_table.setRowCount(0)
@@ -120,10 +132,9 @@ class ResultsSection(QgsCollapsibleGroupBox):
 
     def selected_result(self):
         rows = {index.row() for index in self.results_table.selectedIndexes()}
-        runs = self.dock.runs
-        if not rows or not runs:
+        if not rows or self.run is None:
             return None
-        return runs[-1].results[self.results_table.item(min(rows), 0).data(RESULT_ROLE)]
+        return self.run.results[self.results_table.item(min(rows), 0).data(RESULT_ROLE)]
 
     def show_selected_result(self) -> None:
         """Zoom to the selected prediction and its neighbours, select it on the map (highlighted), and
@@ -133,13 +144,13 @@ class ResultsSection(QgsCollapsibleGroupBox):
             return
         from .results import select_prediction, zoom_extent
 
-        canvas = self.dock.iface.mapCanvas()
+        canvas = self.context.iface.mapCanvas()
         canvas.setExtent(zoom_extent(result, canvas.mapSettings().destinationCrs(), QgsProject.instance()))
-        select_prediction(self.dock.runs[-1], result, QgsProject.instance())
+        select_prediction(self.run, result, QgsProject.instance())
         canvas.refresh()
         self._clear_preview()
         self.shown += 1
-        photo = self._preview_label(result.photo, PREVIEW, f"this photo: {result.photo}")
+        photo = self._preview_label(result.photo, PREVIEW, tr("this photo: {}").format(result.photo))
         self.preview_layout.addWidget(photo, 0, 0, 2, 1)
         for index, neighbour in enumerate(result.neighbours[:4]):
             credit = credit_line(neighbour.path)  # a pack's thumbnail is shown with its photographer's credit
@@ -167,38 +178,38 @@ class ResultsSection(QgsCollapsibleGroupBox):
 
     def offer_to_keep(self, run) -> None:
         """Say what the run made and offer to keep its layers, which live in memory until exported."""
-        where = f" Density raster: {run.density_path}." if run.density_path else ""
-        bar = self.dock.iface.messageBar()
-        item = bar.createMessage("Photo Geolocator", f"Located {len(run.results)} photos ({len(run.failed)} "
-                                 f"skipped).{where} The layers are temporary:")
+        where = tr(" Density raster: {}.").format(run.density_path) if run.density_path else ""
+        bar = self.context.iface.messageBar()
+        item = bar.createMessage(tr("Photo Geolocator"), tr("Located {} photos ({} skipped).{} The layers are "
+                                                            "temporary:").format(len(run.results), len(run.failed),
+                                                                                 where))
         keep = QPushButton(tr("Keep them in a GeoPackage…"), item)
         keep.clicked.connect(self.choose_export)
         item.layout().addWidget(keep)
         bar.pushWidget(item, Qgis.MessageLevel.Success, 30)
 
     def choose_export(self) -> None:
-        if not self.dock.runs:
+        if self.run is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export run to GeoPackage", self.dock.start_folder(),
-                                              "GeoPackage (*.gpkg)")
+        path, _ = QFileDialog.getSaveFileName(self, tr("Export run to GeoPackage"), self.context.start_folder(),
+                                              tr("GeoPackage (*.gpkg)"))
         if path:  # the save dialog has already asked before replacing a file
-            self.dock.remember_folder(path)
-            self.export_run(self.dock.runs[-1], path if path.endswith(".gpkg") else path + ".gpkg", lambda: True)
+            self.context.remember_folder(path)
+            self.export_run(self.run, path if path.endswith(".gpkg") else path + ".gpkg", lambda: True)
 
     def export_run(self, run, path: str, confirm_overwrite=None) -> bool:
         """Write the run to one GeoPackage; an existing file is replaced only after asking."""
-        from ..geoloc_core.errors import user_message
         from .results import export_run
 
         if Path(path).exists():
             ask = confirm_overwrite or (lambda: QMessageBox.question(
-                self, "Replace file?", f"{path} exists. Replace it?") == QMessageBox.StandardButton.Yes)
+                self, tr("Replace file?"), tr("{} exists. Replace it?").format(path)) == QMessageBox.StandardButton.Yes)
             if not ask():
                 return False
         try:
             tables = export_run(run, QgsProject.instance(), path)
         except Exception as exc:
-            self.dock.message(f"Export failed: {user_message(exc)}", Qgis.MessageLevel.Critical, 0)
+            self.context.message(tr("Export failed: {}").format(user_message(exc)), Qgis.MessageLevel.Critical, 0)
             return False
-        self.dock.message(f"Exported {len(tables)} layers to {path}", Qgis.MessageLevel.Success)
+        self.context.message(tr("Exported {} layers to {}").format(len(tables), path), Qgis.MessageLevel.Success)
         return True

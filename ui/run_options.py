@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import QgsProject, QgsSettings
+from qgis.core import QgsProject
 from qgis.gui import QgsCollapsibleGroupBox, QgsFileWidget
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox
@@ -21,25 +21,25 @@ from ..geoloc_core.defaults import (
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
 )
-from .engine import LocateRequest, WorldwideRequest
+from ..geoloc_core.service import LocateRequest, WorldwideRequest
+from . import settings
 from .i18n import tr
 
-SETTINGS_PARAMETERS = "photo_geolocator/parameters"
 REFERENCES, WORLDWIDE = "references", "world"  # what a run searches (the Search choice)
 
 
 class RunOptions(QgsCollapsibleGroupBox):
-    def __init__(self, dock, parent=None):
+    def __init__(self, context, parent=None):
         super().__init__(tr("Parameters"), parent)
-        self.dock = dock
+        self.context = context
         form = QFormLayout(self)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow panel: fields under labels
         self.mode_combo = QComboBox(self)
         self.mode_combo.setObjectName("modeCombo")
-        self.mode_combo.addItem("The reference database and ticked packs", REFERENCES)
-        self.mode_combo.addItem("Worldwide: GeoCLIP's GPS gallery (no database)", WORLDWIDE)
-        self.mode_combo.setToolTip("Worldwide needs no reference database: GeoCLIP (downloaded under Feature model) "
-                                   "scores each photo against 100,000 places of its GPS gallery")
+        self.mode_combo.addItem(tr("The reference database and ticked packs"), REFERENCES)
+        self.mode_combo.addItem(tr("Worldwide: GeoCLIP's GPS gallery (no database)"), WORLDWIDE)
+        self.mode_combo.setToolTip(tr("Worldwide needs no reference database: GeoCLIP (downloaded under Feature "
+                                      "model) scores each photo against 100,000 places of its GPS gallery"))
         self.mode_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.mode_combo.setMinimumContentsLength(14)
         form.addRow(tr("Search"), self.mode_combo)
@@ -51,26 +51,26 @@ class RunOptions(QgsCollapsibleGroupBox):
         self.top_k_spin = QSpinBox(self)
         self.top_k_spin.setRange(1, 100_000)
         self.top_k_spin.setValue(DEFAULT_GALLERY_TOP_K)
-        self.top_k_spin.setToolTip("How many of the gallery's most probable places are kept per photo (shown as "
-                                   "its neighbours and measured for its uncertainty)")
+        self.top_k_spin.setToolTip(tr("How many of the gallery's most probable places are kept per photo (shown "
+                                      "as its neighbours and measured for its uncertainty)"))
         form.addRow(self.top_k_label, self.top_k_spin)
         self.k_spin = QSpinBox(self)
         self.k_spin.setRange(1, 1000)
         self.k_spin.setValue(DEFAULT_K)
-        self.k_spin.setToolTip("How many of the most similar reference photos vote on the location")
+        self.k_spin.setToolTip(tr("How many of the most similar reference photos vote on the location"))
         form.addRow(tr("Neighbours (k)"), self.k_spin)
         self.estimator_combo = QComboBox(self)
-        self.estimator_combo.addItem("cascade: continent, region, then the best-supported neighbour", "cascade")
-        self.estimator_combo.addItem("sphere: kernel density on the sphere", "sphere")
-        self.estimator_combo.addItem("paper: the IM2GPS authors' grid procedure", "paper")
-        self.estimator_combo.addItem("cells: most probable geocell (trained features)", "cells")
-        self.estimator_combo.addItem("hybrid: density × geocell probabilities (trained features)", "hybrid")
-        self.estimator_combo.addItem("geoclip: density × GeoCLIP's GPS gallery (GeoCLIP database)", "geoclip")
+        self.estimator_combo.addItem(tr("cascade: continent, region, then the best-supported neighbour"), "cascade")
+        self.estimator_combo.addItem(tr("sphere: kernel density on the sphere"), "sphere")
+        self.estimator_combo.addItem(tr("paper: the IM2GPS authors' grid procedure"), "paper")
+        self.estimator_combo.addItem(tr("cells: most probable geocell (trained features)"), "cells")
+        self.estimator_combo.addItem(tr("hybrid: density × geocell probabilities (trained features)"), "hybrid")
+        self.estimator_combo.addItem(tr("geoclip: density × GeoCLIP's GPS gallery (GeoCLIP database)"), "geoclip")
         self.estimator_combo.setCurrentIndex(self.estimator_combo.findData(DEFAULT_ESTIMATOR))
-        self.estimator_combo.setToolTip("cascade (ahead of paper from 25 km up on the benchmark) narrows the density "
-                                        "from continent to region and snaps to the neighbour with the most support; "
-                                        "sphere finds the density's peak exactly, also across the date line and near "
-                                        "the poles; paper reproduces the original method")
+        self.estimator_combo.setToolTip(tr("cascade (ahead of paper from 25 km up on the benchmark) narrows the "
+                                           "density from continent to region and snaps to the neighbour with the most "
+                                           "support; sphere finds the density's peak exactly, also across the date "
+                                           "line and near the poles; paper reproduces the original method"))
         self.estimator_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.estimator_combo.setMinimumContentsLength(14)
         form.addRow(tr("Estimator"), self.estimator_combo)
@@ -78,9 +78,9 @@ class RunOptions(QgsCollapsibleGroupBox):
         self.bandwidth_spin.setRange(0.01, 5000)
         self.bandwidth_spin.setDecimals(2)
         self.bandwidth_spin.setValue(DEFAULT_BANDWIDTH_KM)
-        self.bandwidth_spin.setSuffix(" km")
-        self.bandwidth_spin.setToolTip("Size of each neighbour's kernel on the ground: small for a dense local "
-                                       "collection (one site), large for a sparse worldwide one")
+        self.bandwidth_spin.setSuffix(tr(" km"))
+        self.bandwidth_spin.setToolTip(tr("Size of each neighbour's kernel on the ground: small for a dense local "
+                                          "collection (one site), large for a sparse worldwide one"))
         form.addRow(tr("Bandwidth"), self.bandwidth_spin)
         self.temperature = DEFAULT_TEMPERATURE
         self.uncertainty_check = QCheckBox(tr("Uncertainty circles (50% / 90%)"), self)
@@ -88,22 +88,22 @@ class RunOptions(QgsCollapsibleGroupBox):
         form.addRow(self.uncertainty_check)
         self.density_check = QCheckBox(tr("Density raster"), self)
         self.density_check.setChecked(True)
-        self.density_check.setToolTip("Write the kernel density as a GeoTIFF per photo (probability per km²)")
+        self.density_check.setToolTip(tr("Write the kernel density as a GeoTIFF per photo (probability per km²)"))
         form.addRow(self.density_check)
         self.resolution_spin = QDoubleSpinBox(self)
         self.resolution_spin.setRange(0.001, 5)
         self.resolution_spin.setDecimals(3)
         self.resolution_spin.setValue(DEFAULT_DENSITY_RESOLUTION_DEG)
         self.resolution_spin.setSuffix("°")
-        self.resolution_spin.setToolTip("Cell size of the density raster in degrees (0.1° ≈ 11 km)")
+        self.resolution_spin.setToolTip(tr("Cell size of the density raster in degrees (0.1° ≈ 11 km)"))
         form.addRow(tr("Raster resolution"), self.resolution_spin)
         self.extent_combo = QComboBox(self)
-        self.extent_combo.addItem("Around each prediction", "around")
-        self.extent_combo.addItem("Whole world", "world")
+        self.extent_combo.addItem(tr("Around each prediction"), "around")
+        self.extent_combo.addItem(tr("Whole world"), "world")
         form.addRow(tr("Raster extent"), self.extent_combo)
         self.output_widget = QgsFileWidget(self)
         self.output_widget.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
-        self.output_widget.setToolTip("Where density rasters are kept (the project folder by default)")
+        self.output_widget.setToolTip(tr("Where density rasters are kept (the project folder by default)"))
         form.addRow(tr("Raster folder"), self.output_widget)
 
         self._restoring = False
@@ -116,6 +116,8 @@ class RunOptions(QgsCollapsibleGroupBox):
             check.toggled.connect(self.remember)
         self.output_widget.fileChanged.connect(self.remember)
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
+        for changed in (context.databaseChanged, context.engineChanged, context.modelsChanged):
+            changed.connect(self.refresh_choices)
 
     # -- remembered values -------------------------------------------------------------------------
 
@@ -129,16 +131,15 @@ class RunOptions(QgsCollapsibleGroupBox):
     def remember(self, *_changed) -> None:
         if self._restoring:
             return
-        settings = QgsSettings()
         for name, value in self._values().items():
-            settings.setValue(f"{SETTINGS_PARAMETERS}/{name}", value)
+            settings.set_value(settings.parameter(name), value)
 
     @staticmethod
     def remembered(name: str, default):
         """A remembered value as the type of `default` (settings may give strings back)."""
-        value = QgsSettings().value(f"{SETTINGS_PARAMETERS}/{name}", default)
+        value = settings.value(settings.parameter(name), default)
         if isinstance(default, bool):
-            return value if isinstance(value, bool) else str(value).lower() == "true"
+            return value
         try:
             return type(default)(value)
         except (TypeError, ValueError):
@@ -164,7 +165,7 @@ class RunOptions(QgsCollapsibleGroupBox):
 
     @staticmethod
     def forget() -> None:
-        QgsSettings().remove(SETTINGS_PARAMETERS)
+        settings.remove(settings.PARAMETERS)
 
     # -- what can run now --------------------------------------------------------------------------
 
@@ -173,14 +174,14 @@ class RunOptions(QgsCollapsibleGroupBox):
 
     def worldwide_problem(self) -> str | None:
         """Why the worldwide search cannot run now (the GeoCLIP model or its packages); None when it can."""
-        return self.dock.engine.model_problem("geoclip", self.dock.models_panel.folder)
+        return self.context.engine.model_problem("geoclip", self.context.models_dir)
 
     def geoclip_estimator_problem(self) -> str | None:
-        database = self.dock.database
+        database = self.context.database
         if database is not None and database.architecture == "geoclip":
             return None
-        return ("needs a reference database built with GeoCLIP (Feature model: GeoCLIP image encoder); "
-                "without one, choose Search: Worldwide")
+        return tr("needs a reference database built with GeoCLIP (Feature model: GeoCLIP image encoder); "
+                  "without one, choose Search: Worldwide")
 
     def refresh_choices(self) -> None:
         """Enable the choices that can run now; the others are disabled and say what they need. A
@@ -200,7 +201,7 @@ class RunOptions(QgsCollapsibleGroupBox):
         finally:
             self._restoring = False
         problem = problems[WORLDWIDE]
-        self.worldwide_label.setText(f"<small>Worldwide: {problem}</small>" if problem else "")
+        self.worldwide_label.setText(tr("<small>Worldwide: {}</small>").format(problem) if problem else "")
         self.worldwide_label.setVisible(problem is not None)
         self._mode_changed()
 
@@ -212,7 +213,7 @@ class RunOptions(QgsCollapsibleGroupBox):
             widget.setEnabled(not worldwide)
         self.top_k_label.setVisible(worldwide)
         self.top_k_spin.setVisible(worldwide)
-        self.dock.update_buttons()
+        self.context.stateChanged.emit()
 
     # -- requests ----------------------------------------------------------------------------------
 
@@ -226,7 +227,7 @@ class RunOptions(QgsCollapsibleGroupBox):
             density_world=self.extent_combo.currentData() == "world")
 
     def worldwide_request(self, paths: list[str]) -> WorldwideRequest:
-        return WorldwideRequest(paths, self.top_k_spin.value(), str(self.dock.models_panel.folder))
+        return WorldwideRequest(paths, self.top_k_spin.value(), str(self.context.models_dir))
 
     def density_folder(self) -> Path:
         chosen = self.output_widget.filePath()
