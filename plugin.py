@@ -16,8 +16,6 @@ from .processing_provider.provider import PhotoGeolocatorProvider
 from .ui.dock import PhotoGeolocatorDock
 from .ui.i18n import install_translator, tr
 
-MENU_NAME = "&Photo Geolocator"
-
 
 class PhotoGeolocatorPlugin:
     """The object QGIS holds for this plugin."""
@@ -30,6 +28,7 @@ class PhotoGeolocatorPlugin:
         self.dock: PhotoGeolocatorDock | None = None
         self.provider: PhotoGeolocatorProvider | None = None
         self.translator = install_translator()
+        self.menu_name = tr("&Photo Geolocator")  # worded once the translator is in
 
     def initProcessing(self):
         if self.provider is None:
@@ -50,12 +49,12 @@ class PhotoGeolocatorPlugin:
         self.action.setToolTip(tr("Show or hide the Photo Geolocator panel"))
         self.action.toggled.connect(self.dock.setVisible)
         self.dock.visibilityChanged.connect(self.action.setChecked)
-        self.iface.addPluginToMenu(MENU_NAME, self.action)
+        self.iface.addPluginToMenu(self.menu_name, self.action)
         self.diagnostics_action = QAction(tr("About / diagnostics…"), main_window)
         self.diagnostics_action.setObjectName("PhotoGeolocatorDiagnostics")
         self.diagnostics_action.triggered.connect(self.show_diagnostics)
-        self.iface.addPluginToMenu(MENU_NAME, self.diagnostics_action)
-        self.toolbar = self.iface.addToolBar("Photo Geolocator")
+        self.iface.addPluginToMenu(self.menu_name, self.diagnostics_action)
+        self.toolbar = self.iface.addToolBar(tr("Photo Geolocator"))
         self.toolbar.setObjectName("PhotoGeolocatorToolbar")
         self.toolbar.addAction(self.action)
 
@@ -70,7 +69,7 @@ class PhotoGeolocatorPlugin:
             self.translator = None
         for action in (self.action, self.diagnostics_action):
             if action is not None:
-                self.iface.removePluginMenu(MENU_NAME, action)
+                self.iface.removePluginMenu(self.menu_name, action)
                 action.deleteLater()
         self.action = self.diagnostics_action = None
         if self.toolbar is not None:

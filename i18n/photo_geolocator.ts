@@ -4,6 +4,10 @@
 <context>
     <name>PhotoGeolocator</name>
     <message>
+        <source>&amp;Photo Geolocator</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Photo Geolocator</source>
         <translation type="unfinished"></translation>
     </message>
@@ -13,6 +17,282 @@
     </message>
     <message>
         <source>About / diagnostics…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Photo geolocation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Folder of geotagged photos (EXIF GPS) (searched recursively)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Folder of photos (searched recursively)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reference database (a .geoloc folder, a .geolocpack file or an installed pack's name)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reference database (a .geoloc folder)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layer with a photo path field</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Photo path field</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>choose the field of the layer that holds the photo paths</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>give a folder, a CSV or a layer of reference photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no photos: give a folder, files or a layer with a path field</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weights file the database was built with (not needed for the bundled backbone)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Neighbours (k)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Estimator</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Kernel bandwidth (km)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Similarity temperature</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Network architecture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weights file (state dict) for the architecture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pooling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download the model first if it is missing (clip_vit_b32, clip_vit_l14, geoclip; needs internet)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reference database folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reference photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cancelled; the photos embedded so far are kept, run again to resume</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Density raster resolution (degrees)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Predicted locations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Neighbours</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Uncertainty circles</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Density</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Per-photo errors</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name of the trained view</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Most photos per cell</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fewest photos per cell</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Size of the learned features</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Most training epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Label smoothing distance (km, 0: none)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Also fine-tune the backbone end to end on the photos (slow without a GPU)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>End-to-end epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Geocells</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gallery points kept per photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download the geoclip model first if it is missing (needs internet)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gallery points</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cancelled; nothing was added to the outputs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CSV with path,lat,lon columns</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Photo files (separated by ;)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Also search these databases, pack files or installed packs (separated by ;)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}: {}; {} photos in the database</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>located {} photos, {} skipped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>skipped {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no photo with a usable location among the inputs ({} skipped); reference photos need EXIF GPS or coordinates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no photo could be located: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>unreadable, skipped: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>fine-tuning end to end on {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}: the feature has no usable point; skipped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>downloading {}@{}: {} files, {:,.1f} MB into {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} ({} photos)…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}: file not found; skipped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Build reference database</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Creates a reference database of geotagged photos: each photo is embedded with a convolutional network and stored with its location, so that other photos can be located by their likeness.&lt;/p&gt;&lt;p&gt;Reference photos come from a &lt;b&gt;folder&lt;/b&gt; of photos with EXIF GPS (searched recursively), a &lt;b&gt;CSV&lt;/b&gt; with &lt;code&gt;path,lat,lon&lt;/code&gt; columns (relative paths resolve against the CSV's folder; other columns are kept as attributes), or a &lt;b&gt;point layer&lt;/b&gt; with a photo path field (its points give the locations, reprojected to WGS 84). Photos without a usable location are reported in the log and skipped.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Architecture&lt;/b&gt;: the bundled EfficientNet-Lite0 (ImageNet weights), or any torchvision classifier name (e.g. resnet50) with a &lt;b&gt;weights file&lt;/b&gt; (a PyTorch state dict), or a model downloaded on request into the profile's photo_geolocator/models: &lt;code&gt;clip_vit_b32&lt;/code&gt; (~0.6 GB), &lt;code&gt;clip_vit_l14&lt;/code&gt; or &lt;code&gt;geoclip&lt;/code&gt; (~1.7 GB; these need the packages of requirements-clip.txt). Tick &lt;b&gt;Download&lt;/b&gt; to fetch a missing one first (resumable). &lt;b&gt;Pooling&lt;/b&gt;: how the last feature map becomes one vector (average, max or GeM). If the output folder already holds a database, the photos are added to it (same embedder only).&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add photos to reference database</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Adds geotagged photos to an existing reference database. Photos already in it (same file content) are skipped, so re-running over a grown folder only embeds the new photos.&lt;/p&gt;&lt;p&gt;Reference photos come from a &lt;b&gt;folder&lt;/b&gt; of photos with EXIF GPS (searched recursively), a &lt;b&gt;CSV&lt;/b&gt; with &lt;code&gt;path,lat,lon&lt;/code&gt; columns (relative paths resolve against the CSV's folder; other columns are kept as attributes), or a &lt;b&gt;point layer&lt;/b&gt; with a photo path field (its points give the locations, reprojected to WGS 84). Photos without a usable location are reported in the log and skipped.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Geolocate photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Predicts where photos were taken: each photo's &lt;b&gt;k&lt;/b&gt; most similar reference photos are found in the database, and the density of their locations gives the prediction.&lt;/p&gt;&lt;p&gt;Photos come from a folder, a list of files separated by &lt;code&gt;;&lt;/code&gt;, or a layer with a photo path field. Unreadable photos are reported and skipped.&lt;/p&gt;&lt;p&gt;The &lt;b&gt;reference database&lt;/b&gt; may also be a reference pack: a &lt;code&gt;.geolocpack&lt;/code&gt; file (installed into your profile on first use) or an installed pack's name; &lt;b&gt;also search&lt;/b&gt; lists more databases or packs, separated by &lt;code&gt;;&lt;/code&gt;, whose neighbours are merged by similarity.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Estimator&lt;/b&gt;: &lt;i&gt;cascade&lt;/i&gt; (default) takes the kernel density's mode at continent, then region scale, and snaps to the best-supported neighbour near it; &lt;i&gt;sphere&lt;/i&gt; takes the mode of a kernel density on the sphere; &lt;i&gt;paper&lt;/i&gt; reproduces the IM2GPS authors' grid procedure. &lt;b&gt;Bandwidth&lt;/b&gt; (km): the kernel's size on the ground. &lt;b&gt;Temperature&lt;/b&gt;: how fast a neighbour's weight falls with its similarity (lower trusts the best matches more).&lt;/p&gt;&lt;p&gt;Outputs (EPSG:4326): &lt;b&gt;predictions&lt;/b&gt; with confidence (the calibrated probability that the photo was taken within 750 km) and the calibrated radii holding the truth for 50%/90% of photos; &lt;b&gt;neighbours&lt;/b&gt;; &lt;b&gt;uncertainty&lt;/b&gt; circles (geodesic); and a &lt;b&gt;density&lt;/b&gt; raster (probability per km², one band per photo) at the given resolution in degrees, over the union of the photos' surroundings.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Evaluate geolocation accuracy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Locates photos whose coordinates are known and compares: a per-photo error table and the share of photos within 1, 25, 200, 750 and 2500 km (street, city, region, country, continent), the median error and the mean GeoGuessr score (5000·exp(−d/1492.7 km)). A photo that is itself in the database is located without its own record (leave-one-out).&lt;/p&gt;&lt;p&gt;Reference photos come from a &lt;b&gt;folder&lt;/b&gt; of photos with EXIF GPS (searched recursively), a &lt;b&gt;CSV&lt;/b&gt; with &lt;code&gt;path,lat,lon&lt;/code&gt; columns (relative paths resolve against the CSV's folder; other columns are kept as attributes), or a &lt;b&gt;point layer&lt;/b&gt; with a photo path field (its points give the locations, reprojected to WGS 84). Photos without a usable location are reported in the log and skipped.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Train geolocation features</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Learns geolocation features on a reference database, as the IM2GPS revisit paper found best: the photos' locations are split into adaptive geographic cells (small where photos are dense, large where sparse) and a small network on the stored embeddings learns to tell the cells apart. Its hidden layer becomes the features that &lt;i&gt;Geolocate photos&lt;/i&gt; then searches; its cell probabilities serve the &lt;i&gt;cells&lt;/i&gt; and &lt;i&gt;hybrid&lt;/i&gt; estimators. No photo is decoded again: on a CPU a few thousand photos train in minutes.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Most / fewest photos per cell&lt;/b&gt;: a cell holding more is split; one holding fewer is dropped. &lt;b&gt;Label smoothing&lt;/b&gt; (km): neighbouring cells share probability by their distance (0: none). Training stops early when a held-out set of photos (whole photographers and places, never near-duplicates of the training photos) stops improving.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Fine-tune end to end&lt;/b&gt;: also adapt the network itself on the photos (decoded again, with random crops, flips and colour changes), on the GPU when there is one. Expect hours on a CPU for thousands of photos.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Geolocate photos worldwide (GeoCLIP, no database)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Predicts where photos were taken with no reference database: GeoCLIP (Vivanco Cepeda et al. 2023) scores each photo against the 100,000 coordinates of its GPS gallery, and the most probable one is the prediction; the &lt;b&gt;top-k&lt;/b&gt; gallery points are written as neighbours, weighted by their probability. The confidence is the gallery's own share within 750 km, not calibrated.&lt;/p&gt;&lt;p&gt;Needs the &lt;code&gt;geoclip&lt;/code&gt; model (CLIP ViT-L/14, ~1.7 GB, in the profile's photo_geolocator/models; tick &lt;b&gt;Download&lt;/b&gt; to fetch it first) and the packages of requirements-clip.txt. With a reference database built with &lt;code&gt;geoclip&lt;/code&gt;, &lt;i&gt;Geolocate photos&lt;/i&gt; with the &lt;i&gt;geoclip&lt;/i&gt; estimator combines the gallery with your references.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Photo Geolocator: locate photos by image retrieval</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Photo Geolocator (missing Python packages: {})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -173,6 +453,14 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Photo Geolocator: about and diagnostics</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy details</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Locate photos</source>
         <translation type="unfinished"></translation>
     </message>
@@ -218,6 +506,10 @@ Engine: {}</source>
     </message>
     <message>
         <source>Worldwide: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Installing Photo Geolocator's packages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -409,10 +701,6 @@ Embedder: {}
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>skipped {}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>{}  [GPS {:.4f}, {:.4f}]</source>
         <translation type="unfinished"></translation>
     </message>
@@ -423,6 +711,10 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source> (and {} more)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Photo Geolocator run {} ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -550,10 +842,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Neighbours (k)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>cascade: continent, region, then the best-supported neighbour</source>
         <translation type="unfinished"></translation>
     </message>
@@ -579,10 +867,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>cascade (ahead of paper from 25 km up on the benchmark) narrows the density from continent to region and snaps to the neighbour with the most support; sphere finds the density's peak exactly, also across the date line and near the poles; paper reproduces the original method</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Estimator</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -663,10 +947,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>Use QGIS's Python</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Copy details</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

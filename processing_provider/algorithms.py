@@ -60,6 +60,7 @@ from ..qgis_compat import (
     WKB_POINT,
     WKB_POLYGON,
 )
+from ..ui.i18n import tr
 
 ESTIMATORS = list(ENGINE_ESTIMATORS)
 POOLINGS = list(ENGINE_POOLINGS)
@@ -75,16 +76,16 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return self.NAME
 
     def displayName(self):
-        return self.DISPLAY
+        return tr(self.DISPLAY)  # DISPLAY and HELP texts are collected by scripts/update_translations.py
 
     def group(self):
-        return "Photo geolocation"
+        return tr("Photo geolocation")
 
     def groupId(self):
         return "photo_geolocation"
 
     def shortHelpString(self):
-        return self.HELP
+        return tr(self.HELP)
 
     def createInstance(self):
         return type(self)()
@@ -99,8 +100,8 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
                 feedback.setProgress(100.0 * progress.done / progress.total)
             if not stages or stages[-1] != progress.stage:
                 stages.append(progress.stage)
-                feedback.setProgressText(f"{progress.stage} ({progress.total} photos)…" if progress.total
-                                         else f"{progress.stage}…")
+                feedback.setProgressText(tr("{} ({} photos)…").format(progress.stage, progress.total)
+                                         if progress.total else f"{progress.stage}…")
         return report
 
     def processAlgorithm(self, parameters, context, feedback):
@@ -110,7 +111,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         try:
             return self.execute(parameters, context, feedback)
         except Cancelled:
-            raise QgsProcessingException("cancelled; nothing was added to the outputs") from None
+            raise QgsProcessingException(tr("cancelled; nothing was added to the outputs")) from None
         except QgsProcessingException:
             raise
         except user_errors() as exc:
@@ -121,20 +122,20 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
     # -- inputs shared by several algorithms ---------------------------------------------------
 
     def add_photo_source_parameters(self, with_location: bool):
-        what = "geotagged photos (EXIF GPS)" if with_location else "photos"
-        self.addParameter(QgsProcessingParameterFile(
-            "FOLDER", f"Folder of {what} (searched recursively)", behavior=FILE_BEHAVIOUR_FOLDER, optional=True))
+        what = (tr("Folder of geotagged photos (EXIF GPS) (searched recursively)") if with_location
+                else tr("Folder of photos (searched recursively)"))
+        self.addParameter(QgsProcessingParameterFile("FOLDER", what, behavior=FILE_BEHAVIOUR_FOLDER, optional=True))
         if with_location:
             self.addParameter(QgsProcessingParameterFile(
-                "CSV", "CSV with path,lat,lon columns", behavior=FILE_BEHAVIOUR_FILE, extension="csv", optional=True))
+                "CSV", tr("CSV with path,lat,lon columns"), behavior=FILE_BEHAVIOUR_FILE, extension="csv", optional=True))
         else:
             self.addParameter(QgsProcessingParameterString(
-                "FILES", "Photo files (separated by ;)", optional=True, multiLine=False))
+                "FILES", tr("Photo files (separated by ;)"), optional=True, multiLine=False))
         layer_types = [SOURCE_VECTOR_POINT] if with_location else [SOURCE_VECTOR]
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "LAYER", "Layer with a photo path field", layer_types, optional=True))
+            "LAYER", tr("Layer with a photo path field"), layer_types, optional=True))
         self.addParameter(QgsProcessingParameterField(
-            "PATH_FIELD", "Photo path field", parentLayerParameterName="LAYER", type=FIELD_STRING, optional=True))
+            "PATH_FIELD", tr("Photo path field"), parentLayerParameterName="LAYER", type=FIELD_STRING, optional=True))
 
     def layer_paths(self, parameters, context, with_location: bool):
         """(path, lat, lon, attributes) per feature of LAYER; lat/lon in WGS84 where asked."""
@@ -143,7 +144,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             return []
         field = self.parameterAsString(parameters, "PATH_FIELD", context)
         if not field:
-            raise QgsProcessingException("choose the field of the layer that holds the photo paths")
+            raise QgsProcessingException(tr("choose the field of the layer that holds the photo paths"))
         transform = QgsCoordinateTransform(source.sourceCrs(), QgsCoordinateReferenceSystem(WGS84),
                                            context.transformContext())
         rows = []
@@ -175,18 +176,18 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             skipped += found[1]
         for path, lat, lon, attributes in self.layer_paths(parameters, context, with_location=True):
             if lat is None or not valid_location(lat, lon):
-                feedback.pushWarning(f"{path}: the feature has no usable point; skipped")
+                feedback.pushWarning(tr("{}: the feature has no usable point; skipped").format(path))
             elif not Path(path).is_file():
-                feedback.pushWarning(f"{path}: file not found; skipped")
+                feedback.pushWarning(tr("{}: file not found; skipped").format(path))
             else:
                 candidates.append(Candidate(Path(path), lat, lon, attributes=attributes))
         if not (folder or csv_path or parameters.get("LAYER")):
-            raise QgsProcessingException("give a folder, a CSV or a layer of reference photos")
+            raise QgsProcessingException(tr("give a folder, a CSV or a layer of reference photos"))
         for item in skipped:
-            feedback.pushWarning(f"skipped {item}")
+            feedback.pushWarning(tr("skipped {}").format(item))
         if not candidates:
-            raise QgsProcessingException(f"no photo with a usable location among the inputs ({len(skipped)} skipped); "
-                                         "reference photos need EXIF GPS or coordinates")
+            raise QgsProcessingException(tr("no photo with a usable location among the inputs ({} skipped); "
+                                            "reference photos need EXIF GPS or coordinates").format(len(skipped)))
         return candidates
 
     def read_photo_paths(self, parameters, context, feedback):
@@ -197,25 +198,25 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         if folder:
             paths += [str(p) for p in find_photos(folder, problems=problems)]
         for problem in problems:
-            feedback.reportError(f"skipped {problem}", fatalError=False)
+            feedback.reportError(tr("skipped {}").format(problem), fatalError=False)
         files = self.parameterAsString(parameters, "FILES", context)
         paths += [p.strip() for p in files.split(";") if p.strip()]
         paths += [row[0] for row in self.layer_paths(parameters, context, with_location=False)]
         if not paths:
-            raise QgsProcessingException("no photos: give a folder, files or a layer with a path field")
+            raise QgsProcessingException(tr("no photos: give a folder, files or a layer with a path field"))
         return paths
 
     def add_database_parameter(self, packs: bool = False):
         """The database to use; with `packs` (read-only uses) also a pack file or an installed pack's name,
         and more databases or packs to search with it."""
-        description = ("Reference database (a .geoloc folder, a .geolocpack file or an installed pack's name)"
-                       if packs else "Reference database (a .geoloc folder)")
+        description = (tr("Reference database (a .geoloc folder, a .geolocpack file or an installed pack's name)")
+                       if packs else tr("Reference database (a .geoloc folder)"))
         self.addParameter(QgsProcessingParameterFile("DATABASE", description, behavior=FILE_BEHAVIOUR_FOLDER))
         if packs:
             self.addParameter(QgsProcessingParameterString(
-                "ALSO", "Also search these databases, pack files or installed packs (separated by ;)", optional=True))
+                "ALSO", tr("Also search these databases, pack files or installed packs (separated by ;)"), optional=True))
         self.addParameter(QgsProcessingParameterFile(
-            "WEIGHTS", "Weights file the database was built with (not needed for the bundled backbone)",
+            "WEIGHTS", tr("Weights file the database was built with (not needed for the bundled backbone)"),
             behavior=FILE_BEHAVIOUR_FILE, optional=True))
 
     def locate_request(self, parameters, context, density_resolution=None):
@@ -238,19 +239,19 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
     def located(outcome, feedback):
         """Report the photos passed over; refuse a run that located none."""
         for item in outcome.failed:
-            feedback.reportError(f"skipped {item}", fatalError=False)
+            feedback.reportError(tr("skipped {}").format(item), fatalError=False)
         if not outcome.results:
-            raise QgsProcessingException("no photo could be located: " + "; ".join(map(str, outcome.failed)))
+            raise QgsProcessingException(tr("no photo could be located: {}").format("; ".join(map(str, outcome.failed))))
         return outcome
 
     def add_locate_parameters(self):
-        self.addParameter(QgsProcessingParameterNumber("K", "Neighbours (k)", NUMBER_INTEGER, DEFAULT_K, minValue=1))
-        self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", "Estimator", ESTIMATORS,
+        self.addParameter(QgsProcessingParameterNumber("K", tr("Neighbours (k)"), NUMBER_INTEGER, DEFAULT_K, minValue=1))
+        self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", tr("Estimator"), ESTIMATORS,
                                                      defaultValue=ESTIMATORS.index(DEFAULT_ESTIMATOR)))
         self.addParameter(QgsProcessingParameterNumber(
-            "BANDWIDTH", "Kernel bandwidth (km)", NUMBER_DOUBLE, DEFAULT_BANDWIDTH_KM, minValue=0.001))
+            "BANDWIDTH", tr("Kernel bandwidth (km)"), NUMBER_DOUBLE, DEFAULT_BANDWIDTH_KM, minValue=0.001))
         self.addParameter(QgsProcessingParameterNumber(
-            "TEMPERATURE", "Similarity temperature", NUMBER_DOUBLE, DEFAULT_TEMPERATURE, minValue=1e-6))
+            "TEMPERATURE", tr("Similarity temperature"), NUMBER_DOUBLE, DEFAULT_TEMPERATURE, minValue=1e-6))
 
     def write_sink(self, parameters, context, name, fields, wkb_type, features):
         sink, destination = self.parameterAsSink(parameters, name, context, fields, wkb_type,
@@ -283,16 +284,16 @@ class BuildDatabase(EngineAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=True)
-        self.addParameter(QgsProcessingParameterString("ARCHITECTURE", "Network architecture",
+        self.addParameter(QgsProcessingParameterString("ARCHITECTURE", tr("Network architecture"),
                                                        defaultValue=DEFAULT_ARCHITECTURE))
-        self.addParameter(QgsProcessingParameterFile("WEIGHTS", "Weights file (state dict) for the architecture",
+        self.addParameter(QgsProcessingParameterFile("WEIGHTS", tr("Weights file (state dict) for the architecture"),
                                                      behavior=FILE_BEHAVIOUR_FILE, optional=True))
-        self.addParameter(QgsProcessingParameterEnum("POOLING", "Pooling", POOLINGS, defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum("POOLING", tr("Pooling"), POOLINGS, defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean(
-            "DOWNLOAD", "Download the model first if it is missing (clip_vit_b32, clip_vit_l14, geoclip; needs "
-            "internet)", defaultValue=False, optional=True))
-        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_DATABASE", "Reference database folder"))
-        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_REFERENCES", "Reference photos",
+            "DOWNLOAD", tr("Download the model first if it is missing (clip_vit_b32, clip_vit_l14, geoclip; needs "
+                           "internet)"), defaultValue=False, optional=True))
+        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_DATABASE", tr("Reference database folder")))
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_REFERENCES", tr("Reference photos"),
                                                             SOURCE_VECTOR_POINT, optional=True))
 
     def execute(self, parameters, context, feedback):
@@ -317,13 +318,15 @@ class BuildDatabase(EngineAlgorithm):
 
         download_missing_model(architecture, models_dir(), self.progress_reporter(feedback), feedback.isCanceled,
                                lambda listing: feedback.pushInfo(
-                                   f"downloading {listing.repo_id}@{listing.revision[:12]}: {len(listing.files)} "
-                                   f"files, {listing.total_bytes / 1e6:,.1f} MB into {models_dir()}"))
+                                   tr("downloading {}@{}: {} files, {:,.1f} MB into {}").format(
+                                       listing.repo_id, listing.revision[:12], len(listing.files),
+                                       listing.total_bytes / 1e6, models_dir())))
 
     def finish(self, database, report, parameters, context, feedback):
         for item in report.failed:
-            feedback.pushWarning(f"unreadable, skipped: {item}")
-        feedback.pushInfo(f"{database.path}: {report.summary()}; {database.count} photos in the database")
+            feedback.pushWarning(tr("unreadable, skipped: {}").format(item))
+        feedback.pushInfo(tr("{}: {}; {} photos in the database").format(database.path, report.summary(),
+                                                                           database.count))
         outputs = {"OUTPUT_DATABASE": str(database.path), "ADDED": report.added, "COUNT": database.count}
         if parameters.get("OUTPUT_REFERENCES"):
             outputs["OUTPUT_REFERENCES"] = self.write_sink(parameters, context, "OUTPUT_REFERENCES",
@@ -331,7 +334,7 @@ class BuildDatabase(EngineAlgorithm):
                                                            layers.reference_features(database.all_records()))
         database.close()
         if report.cancelled:
-            raise QgsProcessingException("cancelled; the photos embedded so far are kept, run again to resume")
+            raise QgsProcessingException(tr("cancelled; the photos embedded so far are kept, run again to resume"))
         return outputs
 
 
@@ -343,7 +346,7 @@ class AddPhotos(BuildDatabase):
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=True)
         self.add_database_parameter()
-        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_REFERENCES", "Reference photos",
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_REFERENCES", tr("Reference photos"),
                                                             SOURCE_VECTOR_POINT, optional=True))
 
     def execute(self, parameters, context, feedback):
@@ -381,16 +384,16 @@ class GeolocatePhotos(EngineAlgorithm):
         self.add_photo_source_parameters(with_location=False)
         self.add_database_parameter(packs=True)
         self.add_locate_parameters()
-        self.addParameter(QgsProcessingParameterNumber("DENSITY_RESOLUTION", "Density raster resolution (degrees)",
+        self.addParameter(QgsProcessingParameterNumber("DENSITY_RESOLUTION", tr("Density raster resolution (degrees)"),
                                                        NUMBER_DOUBLE, DEFAULT_DENSITY_RESOLUTION_DEG, minValue=0.001,
                                                        maxValue=10))
-        self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", "Predicted locations",
+        self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", tr("Predicted locations"),
                                                             SOURCE_VECTOR_POINT))
-        self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", "Neighbours",
+        self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", tr("Neighbours"),
                                                             SOURCE_VECTOR_POINT))
-        self.addParameter(QgsProcessingParameterFeatureSink("UNCERTAINTY", "Uncertainty circles",
+        self.addParameter(QgsProcessingParameterFeatureSink("UNCERTAINTY", tr("Uncertainty circles"),
                                                             SOURCE_VECTOR_POLYGON, optional=True))
-        self.addParameter(QgsProcessingParameterRasterDestination("DENSITY", "Density", optional=True))
+        self.addParameter(QgsProcessingParameterRasterDestination("DENSITY", tr("Density"), optional=True))
 
     def execute(self, parameters, context, feedback):
         from ..geoloc_core.service import Session, write_run_density
@@ -422,7 +425,7 @@ class GeolocatePhotos(EngineAlgorithm):
                             ("UNCERTAINTY", "uncertainty"), ("DENSITY", None)):
             if isinstance(outputs.get(name), str) and context.willLoadLayerOnCompletion(outputs[name]):
                 context.layerToLoadOnCompletionDetails(outputs[name]).setPostProcessor(StyleOnLoad.for_style(style))
-        feedback.pushInfo(f"located {len(outcome.results)} photos, {len(outcome.failed)} skipped")
+        feedback.pushInfo(tr("located {} photos, {} skipped").format(len(outcome.results), len(outcome.failed)))
         return outputs
 
 
@@ -462,7 +465,7 @@ class EvaluateAccuracy(EngineAlgorithm):
         self.add_photo_source_parameters(with_location=True)
         self.add_database_parameter(packs=True)
         self.add_locate_parameters()
-        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", "Per-photo errors",
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", tr("Per-photo errors"),
                                                             SOURCE_VECTOR))
 
     def execute(self, parameters, context, feedback):
@@ -474,7 +477,7 @@ class EvaluateAccuracy(EngineAlgorithm):
             items = self.read_candidates(parameters, context, feedback)
             report = session.evaluate(request, items, self.progress_reporter(feedback), feedback.isCanceled)
         for item in report.failed:
-            feedback.reportError(f"skipped {item}", fatalError=False)
+            feedback.reportError(tr("skipped {}").format(item), fatalError=False)
         feedback.pushInfo(report.table())
         outputs = {key.upper(): value for key, value in report.summary().items()}
         outputs["OUTPUT"] = self.write_sink(parameters, context, "OUTPUT", layers.EVALUATION, WKB_NO_GEOMETRY,
@@ -500,23 +503,23 @@ class TrainFeatures(EngineAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.add_database_parameter()
-        self.addParameter(QgsProcessingParameterString("NAME", "Name of the trained view",
+        self.addParameter(QgsProcessingParameterString("NAME", tr("Name of the trained view"),
                                                        defaultValue=DEFAULT_VIEW_NAME))
-        self.addParameter(QgsProcessingParameterNumber("T_MAX", "Most photos per cell", NUMBER_INTEGER, DEFAULT_T_MAX,
+        self.addParameter(QgsProcessingParameterNumber("T_MAX", tr("Most photos per cell"), NUMBER_INTEGER, DEFAULT_T_MAX,
                                                        minValue=2))
-        self.addParameter(QgsProcessingParameterNumber("T_MIN", "Fewest photos per cell", NUMBER_INTEGER, DEFAULT_T_MIN,
+        self.addParameter(QgsProcessingParameterNumber("T_MIN", tr("Fewest photos per cell"), NUMBER_INTEGER, DEFAULT_T_MIN,
                                                        minValue=1))
-        self.addParameter(QgsProcessingParameterNumber("GEO_DIM", "Size of the learned features", NUMBER_INTEGER,
+        self.addParameter(QgsProcessingParameterNumber("GEO_DIM", tr("Size of the learned features"), NUMBER_INTEGER,
                                                        DEFAULT_GEO_DIM, minValue=8, maxValue=2048))
-        self.addParameter(QgsProcessingParameterNumber("EPOCHS", "Most training epochs", NUMBER_INTEGER,
+        self.addParameter(QgsProcessingParameterNumber("EPOCHS", tr("Most training epochs"), NUMBER_INTEGER,
                                                        DEFAULT_TRAINING_EPOCHS, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber("SMOOTHING", "Label smoothing distance (km, 0: none)",
+        self.addParameter(QgsProcessingParameterNumber("SMOOTHING", tr("Label smoothing distance (km, 0: none)"),
                                                        NUMBER_DOUBLE, DEFAULT_SMOOTHING_KM, minValue=0.0))
         self.addParameter(QgsProcessingParameterBoolean(
-            "FINETUNE", "Also fine-tune the backbone end to end on the photos (slow without a GPU)", False))
-        self.addParameter(QgsProcessingParameterNumber("FINETUNE_EPOCHS", "End-to-end epochs", NUMBER_INTEGER,
+            "FINETUNE", tr("Also fine-tune the backbone end to end on the photos (slow without a GPU)"), False))
+        self.addParameter(QgsProcessingParameterNumber("FINETUNE_EPOCHS", tr("End-to-end epochs"), NUMBER_INTEGER,
                                                        DEFAULT_FINETUNE_EPOCHS, minValue=1))
-        self.addParameter(QgsProcessingParameterFeatureSink("CELLS", "Geocells", SOURCE_VECTOR_POLYGON, optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSink("CELLS", tr("Geocells"), SOURCE_VECTOR_POLYGON, optional=True))
 
     def execute(self, parameters, context, feedback):
         from ..geoloc_core.service import TrainRequest, train
@@ -534,7 +537,7 @@ class TrainFeatures(EngineAlgorithm):
         if finetune:
             from ..geoloc_core.finetune import pick_device
 
-            feedback.pushInfo(f"fine-tuning end to end on {pick_device(request.device)}")
+            feedback.pushInfo(tr("fine-tuning end to end on {}").format(pick_device(request.device)))
         summary = train(request, self.progress_reporter(feedback), feedback.isCanceled, feedback.pushWarning)
         feedback.pushInfo(summary.text())
         outputs = {"VIEW": summary.view, "CELL_COUNT": len(summary.trained.partition),
@@ -558,14 +561,14 @@ class LocateWorldwide(EngineAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=False)
-        self.addParameter(QgsProcessingParameterNumber("TOP_K", "Gallery points kept per photo", NUMBER_INTEGER,
+        self.addParameter(QgsProcessingParameterNumber("TOP_K", tr("Gallery points kept per photo"), NUMBER_INTEGER,
                                                        DEFAULT_GALLERY_TOP_K, minValue=1, maxValue=100_000))
         self.addParameter(QgsProcessingParameterBoolean(
-            "DOWNLOAD", "Download the geoclip model first if it is missing (needs internet)", defaultValue=False,
+            "DOWNLOAD", tr("Download the geoclip model first if it is missing (needs internet)"), defaultValue=False,
             optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", "Predicted locations",
+        self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", tr("Predicted locations"),
                                                             SOURCE_VECTOR_POINT))
-        self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", "Gallery points", SOURCE_VECTOR_POINT,
+        self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", tr("Gallery points"), SOURCE_VECTOR_POINT,
                                                             optional=True))
 
     def execute(self, parameters, context, feedback):
@@ -587,7 +590,7 @@ class LocateWorldwide(EngineAlgorithm):
         if parameters.get("NEIGHBOURS"):
             outputs["NEIGHBOURS"] = self.write_sink(parameters, context, "NEIGHBOURS", layers.NEIGHBOURS, WKB_POINT,
                                                     layers.neighbour_features(outcome.results))
-        feedback.pushInfo(f"located {len(outcome.results)} photos, {len(outcome.failed)} skipped")
+        feedback.pushInfo(tr("located {} photos, {} skipped").format(len(outcome.results), len(outcome.failed)))
         return outputs
 
 

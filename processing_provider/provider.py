@@ -8,6 +8,7 @@ from qgis.core import Qgis, QgsMessageLog, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from ..geoloc_core import dependencies
+from ..ui.i18n import tr
 
 PROVIDER_ID = "photo_geolocator"
 ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icon.svg"
@@ -25,12 +26,13 @@ class PhotoGeolocatorProvider(QgsProcessingProvider):
         return PROVIDER_ID
 
     def name(self):
-        return "Photo Geolocator"
+        return tr("Photo Geolocator")
 
     def longName(self):
         if self.missing:
-            return f"Photo Geolocator (missing Python packages: {', '.join(d.distribution for d in self.missing)})"
-        return "Photo Geolocator: locate photos by image retrieval"
+            return tr("Photo Geolocator (missing Python packages: {})").format(
+                ", ".join(d.distribution for d in self.missing))
+        return tr("Photo Geolocator: locate photos by image retrieval")
 
     def icon(self):
         return QIcon(str(ICON_PATH))

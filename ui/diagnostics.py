@@ -11,6 +11,7 @@ from qgis.PyQt.QtGui import QFontDatabase, QGuiApplication
 from qgis.PyQt.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QPushButton, QVBoxLayout
 
 from ..geoloc_core.defaults import PLUGIN_DIR
+from .i18n import tr
 
 
 def plugin_version() -> str:
@@ -47,7 +48,7 @@ def report(engine_label: str = "") -> str:
 class DiagnosticsDialog(QDialog):
     def __init__(self, engine_label: str = "", parent=None):
         super().__init__(parent)
-        self.setWindowTitle("Photo Geolocator: about and diagnostics")
+        self.setWindowTitle(tr("Photo Geolocator: about and diagnostics"))
         self.resize(720, 420)
         layout = QVBoxLayout(self)
         self.text = QPlainTextEdit(report(engine_label), self)
@@ -55,7 +56,7 @@ class DiagnosticsDialog(QDialog):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         layout.addWidget(self.text)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        copy = QPushButton("Copy details", self)
+        copy = QPushButton(tr("Copy details"), self)
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText()))
         buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)

@@ -61,7 +61,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
     runFinished = pyqtSignal(object)  # the LocateRun, or None when cancelled or failed
 
     def __init__(self, iface, parent=None):
-        super().__init__("Photo Geolocator", parent)
+        super().__init__(tr("Photo Geolocator"), parent)
         self.iface = iface
         self.context = PanelContext(iface, make_engine(), self)
         self.runs = []  # the run the panel shows (cleared with the project or when another run starts)

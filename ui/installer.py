@@ -16,6 +16,7 @@ from qgis.core import QgsTask
 from qgis.PyQt.QtCore import pyqtSignal
 
 from ..profile_data import packages_dir
+from .i18n import tr
 
 # CPU-only PyTorch builds (a few hundred MB instead of several GB of CUDA libraries).
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -102,7 +103,7 @@ class InstallTask(QgsTask):
     logLine = pyqtSignal(str)
 
     def __init__(self, specs: list[str], target: Path, on_finished, python: str | None = None):
-        super().__init__("Installing Photo Geolocator's packages", QgsTask.Flag.CanCancel)
+        super().__init__(tr("Installing Photo Geolocator's packages"), QgsTask.Flag.CanCancel)
         self.specs = specs
         self.target = target
         self.python = python

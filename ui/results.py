@@ -25,6 +25,7 @@ from qgis.PyQt.QtGui import QColor
 from .. import layers
 from ..geoloc_core.service import distance_km
 from ..qgis_compat import make_field
+from .i18n import tr
 
 STYLES = Path(__file__).resolve().parent.parent / "resources" / "styles"
 WGS84 = "EPSG:4326"
@@ -210,7 +211,7 @@ def stored_project_uri(path: str | Path, run: LocateRun) -> str:
 def _store_project(path: Path, run: LocateRun, vector_roles: list[str], with_density: bool) -> None:
     stored = QgsProject()
     stored.setCrs(QgsCoordinateReferenceSystem(WGS84))
-    stored.setTitle(f"Photo Geolocator run {run.number} ({run.run_time})")
+    stored.setTitle(tr("Photo Geolocator run {} ({})").format(run.number, run.run_time))
     titles = {"predictions": "Predicted locations", "neighbours": "Neighbours", "uncertainty": "Uncertainty (50% / 90%)"}
     added = [density_layer(f"GPKG:{path}:density", "Density (all photos)")] if with_density else []
     for role in reversed(vector_roles):  # each is added on top: predictions last
