@@ -153,9 +153,9 @@ def gallery_of(embedder) -> GeoClipGallery:
 
 def prior_estimate(prediction: GalleryPrediction, lat, lon, similarities, bandwidth_km: float,
                    temperature: float = DEFAULT_TEMPERATURE) -> Estimate:
-    """The neighbours' kernel density with each neighbour weighted by the gallery's probability around it
-    (the hybrid estimator's rule, with GeoCLIP's gallery in place of a geocell classifier)."""
-    return estimate("hybrid", lat, lon, similarities, bandwidth_km, temperature, cell_prior=prediction.prior_at(lat, lon))
+    """The `geoclip` estimator: the neighbours' kernel density with each neighbour weighted by the gallery's
+    probability around it (the hybrid estimator's rule, with GeoCLIP's gallery in place of a geocell classifier)."""
+    return estimate("geoclip", lat, lon, similarities, bandwidth_km, temperature, gallery=prediction)
 
 
 def worldwide_estimate(prediction: GalleryPrediction) -> Estimate:

@@ -1,4 +1,5 @@
-"""Locating photos: embed, search the k nearest references, estimate the location."""
+"""Locating photos: embed, search the k nearest references (a PhotoCase per photo), then let the evidence
+sources decide each location (evidence.py; the neighbours' density with the chosen estimator today)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from .defaults import (
     DEFAULT_ESTIMATOR,
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
-    ESTIMATORS,
 )
 from .embedders import Embedder, embedder_for
-from .estimators import density_grid, estimate
+from .estimator_registry import GEOCLIP_FEATURES, TRAINED_VIEW, estimator_spec
+from .estimators import density_grid, neighbourhood
+from .evidence import EvidenceBatch, Finding, PhotoCase, weigh
 from .feature_space import FeatureSpace, space_of
 from .files import PhotoError
 from .geo import EARTH_RADIUS_KM
@@ -66,8 +68,7 @@ class LocateOptions:
     density: DensityOptions | None = None
 
     def __post_init__(self):
-        if self.estimator not in ESTIMATORS:
-            raise ValueError(f"unknown estimator '{self.estimator}'; choose one of {', '.join(ESTIMATORS)}")
+        estimator_spec(self.estimator)  # the one check of the name: every later step trusts it
         whole_number("k (neighbours)", self.k, 1, MAX_K)
         real_number("bandwidth (km)", self.bandwidth_km, BANDWIDTH_RANGE_KM[0], BANDWIDTH_RANGE_KM[1],
                     low_inclusive=True)
@@ -135,56 +136,64 @@ class Locator:
         must not use (its own record, for leave-one-out evaluation)."""
         if len(features) == 0:
             return []
-        extra = max((len(e) for e in exclude), default=0) if exclude else 0
-        space = self.space
-        gallery = None
-        if options.estimator == "geoclip":  # GeoCLIP's gallery prior, from the features before any view
-            from .geoclip_prior import gallery_of
+        cases = self.photo_cases(features, photos, options, exclude, should_stop)
+        findings = weigh(EvidenceBatch(cases, options, should_stop))
+        return [self.result(case, finding, options) for case, finding in zip(cases, findings)]
 
-            gallery = gallery_of(self.embedder).predict(features, should_stop=should_stop)
-        encoded = space.encode(features)
-        probabilities = encoded.cell_probabilities
-        if probabilities is None and options.estimator in ("cells", "hybrid"):
-            raise ValueError(f"the {options.estimator} estimator needs trained features: run "
-                             "`python -m geoloc_core train` on the database first")
-        similarities, ids = space.search(encoded.vectors, options.k + extra)
+    def photo_cases(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
+                    exclude: Sequence[set[int]] | None, should_stop: StopCheck | None) -> list[PhotoCase]:
+        """Each photo's k nearest references (without its excluded ids) and the inputs its estimator needs."""
+        spec = estimator_spec(options.estimator)
+        needs_view, needs_gallery = TRAINED_VIEW in spec.requires, GEOCLIP_FEATURES in spec.requires
+        # GeoCLIP's gallery prior reads the features before any view
+        galleries = self.gallery_predictions(features, should_stop) if needs_gallery else None
+        encoded = self.space.encode(features)
+        if needs_view and encoded.cell_probabilities is None:
+            raise ValueError(f"the {spec.name} estimator needs {TRAINED_VIEW.text}")
+        extra = max((len(e) for e in exclude), default=0) if exclude else 0
+        similarities, ids = self.space.search(encoded.vectors, options.k + extra)
         records = self.database.records(ids.ravel())
-        results = []
+        cases = []
         for i, photo in enumerate(photos):
             check_stop(should_stop)
             banned = exclude[i] if exclude else set()
             keep = [j for j, rid in enumerate(ids[i]) if rid >= 0 and int(rid) not in banned][: options.k]
             if not keep:
                 raise PhotoError(photo, "the reference database is empty")
-            sims = similarities[i, keep].astype(np.float64)
-            refs = [records[int(ids[i, j])] for j in keep]
-            lat = np.array([r.lat for r in refs])
-            lon = np.array([r.lon for r in refs])
+            references = [records[int(ids[i, j])] for j in keep]
+            lat = np.array([r.lat for r in references])
+            lon = np.array([r.lon for r in references])
             prior = location = None
-            if probabilities is not None:
-                prior, location = space.cell_evidence(probabilities[i], lat, lon)
-            if gallery is not None:
-                from .geoclip_prior import prior_estimate
+            if needs_view:
+                prior, location = self.space.cell_evidence(encoded.cell_probabilities[i], lat, lon)
+            cases.append(PhotoCase(str(photo), references, neighbourhood(
+                lat, lon, similarities[i, keep], options.bandwidth_km, options.temperature, prior, location,
+                galleries[i] if galleries is not None else None)))
+        return cases
 
-                est = prior_estimate(gallery[i], lat, lon, sims, options.bandwidth_km, options.temperature)
-            else:
-                est = estimate(options.estimator, lat, lon, sims, options.bandwidth_km, options.temperature, prior,
-                               location)
-            neighbours = [
-                Neighbour(rank + 1, r.id, float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s), float(w), r.lat, r.lon,
-                          r.path)
-                for rank, (r, s, w) in enumerate(zip(refs, sims, est.weights))
-            ]
-            grid = None
-            if options.density is not None:
-                extent, resolution = options.density.extent, options.density.resolution_deg
-                if extent is None:
-                    extent = density_extent(est.lat, est.lon, est.radius90_km)
-                    resolution = fitting_resolution(extent, resolution, AUTO_DENSITY_MAX_CELLS)
-                grid = density_grid(lat, lon, est.weights, options.bandwidth_km, extent, resolution)
-            results.append(LocationResult(str(photo), est.lat, est.lon, est.confidence, est.radius50_km,
-                                          est.radius90_km, options.estimator, options.k, neighbours, grid))
-        return results
+    def gallery_predictions(self, features: np.ndarray, should_stop: StopCheck | None) -> list:
+        from .geoclip_prior import gallery_of
+
+        return gallery_of(self.embedder).predict(features, should_stop=should_stop)
+
+    @staticmethod
+    def result(case: PhotoCase, finding: Finding, options: LocateOptions) -> LocationResult:
+        """The located photo: the finding's point and uncertainty, its neighbours and weights, and the
+        density raster when asked for."""
+        n, est = case.neighbourhood, finding.estimate
+        neighbours = [
+            Neighbour(rank + 1, r.id, float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s), float(w), r.lat, r.lon, r.path)
+            for rank, (r, s, w) in enumerate(zip(case.references, n.similarities, est.weights))
+        ]
+        grid = None
+        if options.density is not None:
+            extent, resolution = options.density.extent, options.density.resolution_deg
+            if extent is None:
+                extent = density_extent(est.lat, est.lon, est.radius90_km)
+                resolution = fitting_resolution(extent, resolution, AUTO_DENSITY_MAX_CELLS)
+            grid = density_grid(n.lat, n.lon, est.weights, options.bandwidth_km, extent, resolution)
+        return LocationResult(case.photo, est.lat, est.lon, est.confidence, est.radius50_km, est.radius90_km,
+                              options.estimator, options.k, neighbours, grid, finding.evidence)
 
     def locate_paths(self, paths: Sequence[str | os.PathLike], options: LocateOptions | None = None,
                      progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
