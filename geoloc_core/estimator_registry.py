@@ -74,6 +74,7 @@ class EstimatorSpec:
     help: str
     requires: tuple[Requirement, ...]
     function: Callable[[Neighbourhood], Point]
+    inputs: tuple[str, ...]  # the Neighbourhood fields beyond the neighbours that `function` reads
 
     def problem(self, database) -> str | None:
         """Why this estimator cannot run on `database` (a description as in Requirement); None when it can."""
@@ -83,7 +84,7 @@ class EstimatorSpec:
     def missing_input(self, neighbourhood: Neighbourhood) -> str | None:
         """The error for a neighbourhood that lacks an input this estimator needs; None when it has them."""
         for requirement in self.requires:
-            if any(getattr(neighbourhood, name) is None for name in requirement.inputs):
+            if any(getattr(neighbourhood, name) is None for name in self.inputs if name in requirement.inputs):
                 return f"the {self.name} estimator needs {requirement.text}"
         return None
 
@@ -91,11 +92,14 @@ class EstimatorSpec:
 ESTIMATORS: Registry[EstimatorSpec] = Registry("estimator")
 
 
-def register_estimator(name: str, label: str, help: str, requires: tuple[Requirement, ...] = ()):
-    """Decorator: register `function(neighbourhood) -> (lat, lon, weights)` as the estimator `name`."""
+def register_estimator(name: str, label: str, help: str, requires: tuple[Requirement, ...] = (),
+                       inputs: tuple[str, ...] | None = None):
+    """Decorator: register `function(neighbourhood) -> (lat, lon, weights)` as the estimator `name`;
+    `inputs`: the Neighbourhood fields it reads of those its requirements bring (default: all of them)."""
 
     def register(function: Callable[[Neighbourhood], Point]) -> Callable[[Neighbourhood], Point]:
-        ESTIMATORS.register(EstimatorSpec(name, label, help, tuple(requires), function))
+        reads = tuple(inputs) if inputs is not None else tuple(f for r in requires for f in r.inputs)
+        ESTIMATORS.register(EstimatorSpec(name, label, help, tuple(requires), function, reads))
         return function
 
     return register
@@ -139,7 +143,7 @@ def paper(n: Neighbourhood) -> Point:
 @register_estimator(
     "cells", "most probable geocell (trained features)",
     "The centroid of the trained classifier's most probable geocell (PlaNet); the neighbours only shape the "
-    "uncertainty.", (TRAINED_VIEW,))
+    "uncertainty.", (TRAINED_VIEW,), ("cell_location",))
 def cells(n: Neighbourhood) -> Point:
     from .estimators import similarity_weights
 
@@ -149,7 +153,7 @@ def cells(n: Neighbourhood) -> Point:
 @register_estimator(
     "hybrid", "density × geocell probabilities (trained features)",
     "The sphere estimator with each neighbour's weight multiplied by the trained classifier's probability of "
-    "the geocell it lies in.", (TRAINED_VIEW,))
+    "the geocell it lies in.", (TRAINED_VIEW,), ("cell_prior",))
 def hybrid(n: Neighbourhood) -> Point:
     return prior_weighted_mode(n, n.cell_prior)
 

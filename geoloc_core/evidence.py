@@ -95,11 +95,11 @@ def register_source(name: str, label: str, help: str, stage: str):
     return register
 
 
-def weigh(batch: EvidenceBatch) -> list[Finding]:
+def weigh(batch: EvidenceBatch, sources: Registry[EvidenceSource] = SOURCES) -> list[Finding]:
     """Run every source over the batch, stage by stage (registration order within a stage); every photo
     ends decided."""
     for stage in STAGES:
-        for source in SOURCES:
+        for source in sources:
             if source.stage == stage:
                 source.contribute(batch)
     undecided = batch.undecided()
