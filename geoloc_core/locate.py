@@ -22,7 +22,7 @@ from .defaults import (
     DEFAULT_TEMPERATURE,
 )
 from .embedders import Embedder, embedder_for
-from .estimator_registry import GEOCLIP_FEATURES, TRAINED_VIEW, estimator_spec
+from .estimator_registry import GEOCLIP_FEATURES, TRAINED_VIEW, EstimatorSpec, estimator_spec
 from .estimators import density_grid, neighbourhood
 from .evidence import EvidenceBatch, Finding, PhotoCase, weigh
 from .feature_space import FeatureSpace, space_of
@@ -143,33 +143,46 @@ class Locator:
     def photo_cases(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
                     exclude: Sequence[set[int]] | None, should_stop: StopCheck | None) -> list[PhotoCase]:
         """Each photo's k nearest references (without its excluded ids) and the inputs its estimator needs."""
-        spec = estimator_spec(options.estimator)
-        needs_view, needs_gallery = TRAINED_VIEW in spec.requires, GEOCLIP_FEATURES in spec.requires
-        # GeoCLIP's gallery prior reads the features before any view
-        galleries = self.gallery_predictions(features, should_stop) if needs_gallery else None
-        encoded = self.space.encode(features)
-        if needs_view and encoded.cell_probabilities is None:
-            raise ValueError(f"the {spec.name} estimator needs {TRAINED_VIEW.text}")
+        vectors, probabilities, galleries = self.estimator_inputs(estimator_spec(options.estimator), features,
+                                                                  should_stop)
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
-        similarities, ids = self.space.search(encoded.vectors, options.k + extra)
+        similarities, ids = self.space.search(vectors, options.k + extra)
         records = self.database.records(ids.ravel())
         cases = []
         for i, photo in enumerate(photos):
             check_stop(should_stop)
-            banned = exclude[i] if exclude else set()
-            keep = [j for j, rid in enumerate(ids[i]) if rid >= 0 and int(rid) not in banned][: options.k]
+            keep = kept_neighbours(ids[i], exclude[i] if exclude else set(), options.k)
             if not keep:
                 raise PhotoError(photo, "the reference database is empty")
-            references = [records[int(ids[i, j])] for j in keep]
-            lat = np.array([r.lat for r in references])
-            lon = np.array([r.lon for r in references])
-            prior = location = None
-            if needs_view:
-                prior, location = self.space.cell_evidence(encoded.cell_probabilities[i], lat, lon)
-            cases.append(PhotoCase(str(photo), references, neighbourhood(
-                lat, lon, similarities[i, keep], options.bandwidth_km, options.temperature, prior, location,
-                galleries[i] if galleries is not None else None)))
+            cases.append(self.photo_case(str(photo), [records[int(ids[i, j])] for j in keep], similarities[i, keep],
+                                         options, probabilities[i], galleries[i]))
         return cases
+
+    def estimator_inputs(self, spec: EstimatorSpec, features: np.ndarray, should_stop: StopCheck | None):
+        """The features in the space searched, and per photo what the estimator needs beyond its neighbours
+        (None where it needs nothing): the trained view's cell probabilities, GeoCLIP's gallery prediction."""
+        # GeoCLIP's gallery prior reads the features before any view
+        galleries = self.gallery_predictions(features, should_stop) if GEOCLIP_FEATURES in spec.requires \
+            else [None] * len(features)
+        encoded = self.space.encode(features)
+        probabilities = [None] * len(features)
+        if TRAINED_VIEW in spec.requires:
+            if encoded.cell_probabilities is None:
+                raise ValueError(f"the {spec.name} estimator needs {TRAINED_VIEW.text}")
+            probabilities = encoded.cell_probabilities
+        return encoded.vectors, probabilities, galleries
+
+    def photo_case(self, photo: str, references: list, similarities: np.ndarray, options: LocateOptions,
+                   cell_probabilities: np.ndarray | None, gallery) -> PhotoCase:
+        """One photo's neighbours as the estimators read them, with the trained view's cell evidence and
+        GeoCLIP's gallery prediction where the estimator needs them."""
+        lat = np.array([r.lat for r in references])
+        lon = np.array([r.lon for r in references])
+        prior = location = None
+        if cell_probabilities is not None:
+            prior, location = self.space.cell_evidence(cell_probabilities, lat, lon)
+        return PhotoCase(photo, references, neighbourhood(lat, lon, similarities, options.bandwidth_km,
+                                                          options.temperature, prior, location, gallery))
 
     def gallery_predictions(self, features: np.ndarray, should_stop: StopCheck | None) -> list:
         from .geoclip_prior import gallery_of
@@ -204,6 +217,11 @@ class Locator:
         return locate_files(self.query_embedder, paths, batch_size, progress, should_stop,
                             lambda indices, features: self.locate_features(
                                 features, [str(paths[i]) for i in indices], options, should_stop=should_stop))
+
+
+def kept_neighbours(ids: np.ndarray, banned: set[int], k: int) -> list[int]:
+    """Positions of the first k ids found (faiss pads a short answer with -1) that are not banned."""
+    return [j for j, rid in enumerate(ids) if rid >= 0 and int(rid) not in banned][:k]
 
 
 def locate_files(embedder: Embedder, paths: Sequence[str | os.PathLike], batch_size: int,
