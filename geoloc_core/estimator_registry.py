@@ -17,16 +17,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
 from .registry import Registry
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from .geoclip_prior import GalleryPrediction
+    from .estimators import Estimate
 
 Point = tuple  # (lat, lon, normalised neighbour weights in rank order): the weights feed the uncertainty
+
+
+class LocationPrior(Protocol):
+    """A probability over the Earth to weight neighbours by (geoclip_prior.GalleryPrediction)."""
+
+    def prior_at(self, lat, lon) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class Neighbourhood:
     temperature: float
     cell_prior: np.ndarray | None = None  # trained view: the classifier's probability of each neighbour's geocell
     cell_location: tuple[float, float] | None = None  # trained view: the most probable geocell's centroid
-    gallery: GalleryPrediction | None = None  # GeoCLIP: the photo's top GPS gallery points
+    gallery: LocationPrior | None = None  # GeoCLIP: the photo's top GPS gallery points
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,60 @@ def estimator_spec(name: str) -> EstimatorSpec:
 
 def estimator_names() -> tuple[str, ...]:
     return ESTIMATORS.names()
+
+
+# -- running an estimator (numpy, the kernels and the calibration imported when one runs) --------------
+
+def neighbourhood(lat, lon, similarities, bandwidth_km: float, temperature: float, cell_prior=None,
+                  cell_location=None, gallery=None) -> Neighbourhood:
+    """One photo's neighbours as the estimators read them (float64 arrays)."""
+    import numpy as np
+
+    return Neighbourhood(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64),
+                         np.asarray(similarities, dtype=np.float64), bandwidth_km, temperature, cell_prior,
+                         cell_location, gallery)
+
+
+def estimate(estimator: str, lat, lon, similarities, bandwidth_km: float = DEFAULT_BANDWIDTH_KM,
+             temperature: float = DEFAULT_TEMPERATURE, cell_prior=None, cell_location=None,
+             gallery=None) -> Estimate:
+    """Predict a location from ranked neighbours (similarities are cosine, 1 = identical) with a registered
+    estimator; cell_prior and cell_location come with a trained view, gallery with GeoCLIP features, for
+    the estimators that need them."""
+    return estimate_neighbourhood(estimator, neighbourhood(lat, lon, similarities, bandwidth_km, temperature,
+                                                          cell_prior, cell_location, gallery))
+
+
+def estimate_neighbourhood(estimator: str, n: Neighbourhood) -> Estimate:
+    """The estimator's point, then its uncertainty and the calibrated confidence and radii."""
+    from .calibration import calibration_for
+    from .estimators import Estimate, uncertainty
+
+    pred_lat, pred_lon, weights = point_of(estimator, n)
+    share, mass50, mass90 = uncertainty(pred_lat, pred_lon, n.lat, n.lon, weights, n.bandwidth_km)
+    calibration = calibration_for(estimator)
+    r50, r90 = calibration.radii(mass50, mass90)
+    confidence = float(calibration.probability(share, n.similarities.max())[0])
+    return Estimate(float(pred_lat), float(pred_lon), confidence, r50, r90, weights, share, mass50, mass90)
+
+
+def predicted_point(estimator: str, lat, lon, similarities, bandwidth_km: float, temperature: float,
+                    cell_prior=None, cell_location=None) -> Point:
+    """(lat, lon, normalised neighbour weights) of an estimator, before any uncertainty."""
+    return point_of(estimator, neighbourhood(lat, lon, similarities, bandwidth_km, temperature, cell_prior,
+                                             cell_location))
+
+
+def point_of(estimator: str, n: Neighbourhood) -> Point:
+    """The registered estimator's (lat, lon, weights), once its inputs are checked."""
+    spec = estimator_spec(estimator)
+    if n.lat.size == 0:
+        raise ValueError("no neighbours to estimate a location from")
+    missing = spec.missing_input(n)
+    if missing:
+        raise ValueError(missing)
+    pred_lat, pred_lon, weights = spec.function(n)
+    return float(pred_lat), float(pred_lon), weights
 
 
 # -- the estimators, in Processing's enum order ---------------------------------------------------------

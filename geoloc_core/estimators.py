@@ -2,8 +2,8 @@
 the cascade (KDE modes from continent to region, then a snap to the best-supported neighbour).
 
 All take the neighbours' coordinates (degrees) and their squared L2 feature distances, in rank order.
-The estimators a user chooses are registered, with what each needs, in estimator_registry.py; `estimate`
-runs one and adds its calibrated uncertainty.
+The estimators a user chooses are registered, with what each needs, in estimator_registry.py, whose
+`estimate` runs one and adds its calibrated uncertainty (`uncertainty` here, calibration.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import chndtr
 
-from .calibration import CONFIDENCE_RADIUS_KM, calibration_for
+from .calibration import CONFIDENCE_RADIUS_KM
 from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
-from .estimator_registry import Neighbourhood, estimator_spec
 from .geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
 PAPER_SNAP_KM = 100.0
@@ -221,53 +220,6 @@ def uncertainty(lat0: float, lon0: float, lat, lon, weights, bandwidth_km: float
         high = np.where(below, high, middle)
     r50, r90 = np.exp(high)
     return confidence, float(r50), float(r90)
-
-
-def estimate(estimator: str, lat, lon, similarities, bandwidth_km: float = DEFAULT_BANDWIDTH_KM,
-             temperature: float = DEFAULT_TEMPERATURE, cell_prior=None, cell_location=None,
-             gallery=None) -> Estimate:
-    """Predict a location from ranked neighbours (similarities are cosine, 1 = identical) with a
-    registered estimator (estimator_registry.py); cell_prior and cell_location come with a trained view,
-    gallery with GeoCLIP features, for the estimators that need them."""
-    return estimate_neighbourhood(estimator, neighbourhood(lat, lon, similarities, bandwidth_km, temperature,
-                                                          cell_prior, cell_location, gallery))
-
-
-def neighbourhood(lat, lon, similarities, bandwidth_km: float, temperature: float, cell_prior=None,
-                  cell_location=None, gallery=None) -> Neighbourhood:
-    """One photo's neighbours as the estimators read them (float64 arrays)."""
-    return Neighbourhood(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64),
-                         np.asarray(similarities, dtype=np.float64), bandwidth_km, temperature, cell_prior,
-                         cell_location, gallery)
-
-
-def estimate_neighbourhood(estimator: str, n: Neighbourhood) -> Estimate:
-    """The estimator's point, then its uncertainty and the calibrated confidence and radii."""
-    pred_lat, pred_lon, weights = point_of(estimator, n)
-    share, mass50, mass90 = uncertainty(pred_lat, pred_lon, n.lat, n.lon, weights, n.bandwidth_km)
-    calibration = calibration_for(estimator)
-    r50, r90 = calibration.radii(mass50, mass90)
-    confidence = float(calibration.probability(share, n.similarities.max())[0])
-    return Estimate(float(pred_lat), float(pred_lon), confidence, r50, r90, weights, share, mass50, mass90)
-
-
-def predicted_point(estimator: str, lat: np.ndarray, lon: np.ndarray, similarities: np.ndarray,
-                    bandwidth_km: float, temperature: float, cell_prior=None, cell_location=None):
-    """(lat, lon, normalised neighbour weights) of an estimator, before any uncertainty."""
-    return point_of(estimator, neighbourhood(lat, lon, similarities, bandwidth_km, temperature, cell_prior,
-                                             cell_location))
-
-
-def point_of(estimator: str, n: Neighbourhood) -> tuple[float, float, np.ndarray]:
-    """The registered estimator's (lat, lon, weights), once its inputs are checked."""
-    spec = estimator_spec(estimator)
-    if n.lat.size == 0:
-        raise ValueError("no neighbours to estimate a location from")
-    missing = spec.missing_input(n)
-    if missing:
-        raise ValueError(missing)
-    pred_lat, pred_lon, weights = spec.function(n)
-    return float(pred_lat), float(pred_lon), weights
 
 
 @dataclass(frozen=True)

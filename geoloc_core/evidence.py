@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .progress import StopCheck, check_stop
 from .registry import Registry
@@ -26,11 +26,16 @@ from .registry import Registry
 if TYPE_CHECKING:
     from .estimator_registry import Neighbourhood
     from .estimators import Estimate
-    from .locate import LocateOptions
     from .results import Record
 
 STAGES = ("references", "photo", "known", "joint")  # the order sources contribute in
 PIXELS = "pixels"
+
+
+class RunOptions(Protocol):
+    """What sources read of the run's options (locate.LocateOptions)."""
+
+    estimator: str
 
 
 @dataclass
@@ -56,7 +61,7 @@ class EvidenceBatch:
     """The photos located together, the run's options, and each photo's finding so far (None: undecided)."""
 
     cases: list[PhotoCase]
-    options: LocateOptions
+    options: RunOptions
     should_stop: StopCheck | None = None
     findings: list[Finding | None] = field(default_factory=list)
 
@@ -113,7 +118,7 @@ def weigh(batch: EvidenceBatch, sources: Registry[EvidenceSource] = SOURCES) -> 
     "What the photo looks like: its k most similar reference photos, their locations weighed by the chosen "
     "estimator. Decides every photo no other source placed.", "photo")
 def pixels(batch: EvidenceBatch) -> None:
-    from .estimators import estimate_neighbourhood
+    from .estimator_registry import estimate_neighbourhood
 
     for index in batch.undecided():
         check_stop(batch.should_stop)

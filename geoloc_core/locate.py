@@ -18,16 +18,18 @@ from .defaults import (
     DEFAULT_BANDWIDTH_KM,
     DEFAULT_DENSITY_RESOLUTION_DEG,
     DEFAULT_ESTIMATOR,
+    DEFAULT_GALLERY_TOP_K,
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
 )
 from .embedders import Embedder, embedder_for
-from .estimator_registry import GEOCLIP_FEATURES, TRAINED_VIEW, EstimatorSpec, estimator_spec
-from .estimators import density_grid, neighbourhood
+from .estimator_registry import GEOCLIP_FEATURES, TRAINED_VIEW, EstimatorSpec, estimator_spec, neighbourhood
+from .estimators import density_grid
 from .evidence import EvidenceBatch, Finding, PhotoCase, weigh
 from .feature_space import FeatureSpace, space_of
 from .files import PhotoError
 from .geo import EARTH_RADIUS_KM
+from .geoclip_prior import GeoClipGallery, gallery_of, worldwide_estimate
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
 from .results import LocationResult, Neighbour
 from .sources import Skipped
@@ -185,8 +187,6 @@ class Locator:
                                                           options.temperature, prior, location, gallery))
 
     def gallery_predictions(self, features: np.ndarray, should_stop: StopCheck | None) -> list:
-        from .geoclip_prior import gallery_of
-
         return gallery_of(self.embedder).predict(features, should_stop=should_stop)
 
     @staticmethod
@@ -244,6 +244,32 @@ def locate_files(embedder: Embedder, paths: Sequence[str | os.PathLike], batch_s
     located.results.sort(key=lambda r: order.get(r.photo, 0))
     located.seconds = time.perf_counter() - started
     return located
+
+
+
+def locate_worldwide(embedder, paths: Sequence[str | os.PathLike], top_k: int = DEFAULT_GALLERY_TOP_K,
+                     progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
+                     batch_size: int = 16, gallery: GeoClipGallery | None = None):
+    """Locate photos with no reference database: GeoCLIP's gallery answer for each (a LocateReport whose
+    neighbours are the top-k gallery points; their record ids are gallery row numbers)."""
+    gallery = gallery or gallery_of(embedder)
+    gallery.features(progress, should_stop)
+    index = {tuple(point): row for row, point in enumerate(gallery.coordinates)}
+
+    def locate_batch(indices, vectors) -> list:
+        results = []
+        for i, prediction in zip(indices, gallery.predict(vectors, top_k, should_stop)):
+            check_stop(should_stop)
+            est = worldwide_estimate(prediction)
+            neighbours = [Neighbour(rank + 1, index[(a, b)], float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s),
+                                    float(w), float(a), float(b), "")
+                          for rank, (a, b, s, w) in enumerate(zip(prediction.lat, prediction.lon,
+                                                                  prediction.similarity, est.weights))]
+            results.append(LocationResult(str(paths[i]), est.lat, est.lon, est.confidence, est.radius50_km,
+                                          est.radius90_km, "geoclip", top_k, neighbours))
+        return results
+
+    return locate_files(embedder, paths, batch_size, progress, should_stop, locate_batch)
 
 
 __all__ = ["Cancelled", "DensityOptions", "LocateOptions", "LocateReport", "LocationResult", "Locator", "Neighbour"]

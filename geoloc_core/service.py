@@ -458,7 +458,7 @@ class Session:
                          should_stop: StopCheck | None = None) -> LocateOutcome:
         """GeoCLIP's gallery answer for each photo (no density: worldwide locating gives none)."""
         from .embedders import load_embedder
-        from .geoclip_prior import locate_worldwide
+        from .locate import locate_worldwide
 
         loaded = self._worldwide is not None and self._worldwide[0] == request.models_dir
         if progress is not None and not loaded:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geoloc_core import estimators as est
 from geoloc_core.calibration import (
     CONFIDENCE_RADIUS_KM,
     HALF_CIRCUMFERENCE_KM,
@@ -17,7 +16,7 @@ from geoloc_core.calibration import (
     stored_calibrations,
 )
 from geoloc_core.defaults import DEFAULT_ESTIMATOR
-from geoloc_core.estimator_registry import estimator_names
+from geoloc_core.estimator_registry import estimate, estimator_names
 
 TRUE_COEFFICIENTS = np.array([-1.5, 0.8, 2.0])
 
@@ -76,7 +75,7 @@ def test_shipped_calibration_is_monotone_bounded_and_used_by_estimate():
     assert np.all((probability > 0) & (probability < 1)) and np.all(np.diff(probability) > 0)
     assert calibration.radii(1e9, 1e9) == (HALF_CIRCUMFERENCE_KM, HALF_CIRCUMFERENCE_KM)
     assert calibration_for("hybrid") == calibration  # trained-view estimators fall back to the default's
-    result = est.estimate(DEFAULT_ESTIMATOR, [10.0, 10.1, 50.0], [20.0, 20.1, 0.0], [0.8, 0.79, 0.6])
+    result = estimate(DEFAULT_ESTIMATOR, [10.0, 10.1, 50.0], [20.0, 20.1, 0.0], [0.8, 0.79, 0.6])
     assert result.confidence == pytest.approx(float(calibration.probability(result.share_within, 0.8)[0]))
     assert (result.radius50_km, result.radius90_km) == calibration.radii(result.mass_radius50_km,
                                                                          result.mass_radius90_km)

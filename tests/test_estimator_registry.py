@@ -8,7 +8,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from geoloc_core import estimators as est
+from geoloc_core import estimator_registry as est
 from geoloc_core.estimator_registry import ESTIMATORS, Neighbourhood, estimator_names, estimator_spec
 from geoloc_core.evidence import PIXELS, STAGES, EvidenceBatch, EvidenceSource, PhotoCase, register_source, weigh
 from geoloc_core.geoclip_prior import GalleryPrediction, prior_estimate
