@@ -45,7 +45,7 @@ from benchdata import (
     photographers,
 )
 
-from geoloc_core import estimators
+from geoloc_core import estimator_registry, estimators
 from geoloc_core.calibration import CALIBRATION_FILE, CONFIDENCE_RADIUS_KM, Calibration, reliability_table
 from geoloc_core.clip_embedders import MODELS_DIR_ENV
 from geoloc_core.defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_ESTIMATOR, DEFAULT_TEMPERATURE
@@ -73,7 +73,8 @@ def evidence(estimator: str, neighbours, bench: Benchmark, bandwidth_km: float, 
     rows = []
     for i in range(len(bench.lat)):
         lat, lon, sims = neighbours.lat[i], neighbours.lon[i], neighbours.similarities[i].astype(np.float64)
-        pred_lat, pred_lon, weights = estimators.predicted_point(estimator, lat, lon, sims, bandwidth_km, temperature)
+        pred_lat, pred_lon, weights = estimator_registry.predicted_point(estimator, lat, lon, sims, bandwidth_km,
+                                                                        temperature)
         share, r50, r90 = estimators.uncertainty(pred_lat, pred_lon, lat, lon, weights, bandwidth_km)
         rows.append((float(haversine_km(bench.lat[i], bench.lon[i], pred_lat, pred_lon)), share, sims.max(), r50, r90))
     errors, share, top, r50, r90 = (np.array(c) for c in zip(*rows))
@@ -84,7 +85,8 @@ def cached_evidence(estimator: str, neighbours, bench: Benchmark, bandwidth_km: 
     """evidence(), cached under bench/.cache/ by the neighbours, the settings and the estimators' code."""
     digest = hashlib.sha256(neighbours.similarities.tobytes() + neighbours.ids.tobytes()
                             + f"{estimator} {bandwidth_km} {temperature}".encode()
-                            + Path(estimators.__file__).read_bytes()).hexdigest()[:20]
+                            + Path(estimators.__file__).read_bytes()
+                            + Path(estimator_registry.__file__).read_bytes()).hexdigest()[:20]
     path = CACHE_DIR / f"evidence-{digest}.npz"
     if path.is_file():
         return dict(np.load(path))

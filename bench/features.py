@@ -21,7 +21,7 @@ from common import peak_rss_mib, shared
 
 from geoloc_core.database import build_database
 from geoloc_core.embedders import load_embedder
-from geoloc_core.estimators import estimate
+from geoloc_core.estimator_registry import estimate
 from geoloc_core.evaluate import THRESHOLDS_KM, geoguessr_score
 from geoloc_core.geo import haversine_km
 from geoloc_core.sources import from_csv

@@ -34,8 +34,9 @@ import numpy as np
 from common import REPO_ROOT, shared
 
 from geoloc_core.database import EmbeddedRecord, ReferenceDatabase
-from geoloc_core.defaults import DEFAULT_ESTIMATOR, ESTIMATORS
+from geoloc_core.defaults import DEFAULT_ESTIMATOR
 from geoloc_core.embedders import EmbedderIdentity
+from geoloc_core.estimator_registry import ESTIMATORS, TRAINED_VIEW
 from geoloc_core.locate import LocateOptions, Locator
 
 CACHE = REPO_ROOT / "bench" / ".cache" / "shared_features.npz"
@@ -286,7 +287,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build again even where a database exists")
     parser.add_argument("--accuracy", action="store_true", help="exact against compressed index on the real photos")
     parser.add_argument("--train", type=Path, help="time grouping and one training epoch on this database")
-    parser.add_argument("--estimator", choices=[e for e in ESTIMATORS if e not in ("cells", "hybrid")],
+    parser.add_argument("--estimator", choices=[e.name for e in ESTIMATORS if TRAINED_VIEW not in e.requires],
                         default=DEFAULT_ESTIMATOR, help="estimator timed (cells and hybrid need a trained view)")
     parser.add_argument("--cache", nargs="+", choices=("warm", "cold"), default=["warm", "cold"],
                         help="page cache before each probe: warm (the database's files read once, as after a first "

@@ -27,10 +27,10 @@ from .defaults import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TRAINING_EPOCHS,
     DEFAULT_VIEW_NAME,
-    ESTIMATORS,
     POOLINGS,
 )
 from .errors import UserError, internal_message, user_errors, user_message
+from .estimator_registry import ESTIMATORS
 from .files import PHOTO_EXTENSIONS, display_path
 from .progress import Cancelled, Progress
 from .storage import utc_now
@@ -121,10 +121,9 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_locate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-k", type=int, default=DEFAULT_K, help=f"neighbours to retrieve (default {DEFAULT_K})")
-    parser.add_argument("--estimator", choices=ESTIMATORS, default=DEFAULT_ESTIMATOR,
-                        help=f"cascade: continental then regional KDE mode, snapped to the best-supported "
-                             f"neighbour; sphere: spherical KDE mode; paper: the authors' grid procedure "
-                             f"(default {DEFAULT_ESTIMATOR})")
+    parser.add_argument("--estimator", choices=ESTIMATORS.names(), default=DEFAULT_ESTIMATOR,
+                        help="; ".join(f"{e.name}: {e.label}" for e in ESTIMATORS) + f" (default {DEFAULT_ESTIMATOR}; "
+                             "docs/estimators.md says more)")
     parser.add_argument("--bandwidth", type=float, default=DEFAULT_BANDWIDTH_KM,
                         help=f"KDE kernel size in km (default {DEFAULT_BANDWIDTH_KM:g})")
     parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,

@@ -13,11 +13,7 @@ from pathlib import Path
 # the folder holding geoloc_core: the plugin's folder (what the external engine's Python is pointed at)
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 
-# cells and hybrid need a trained view (python -m geoloc_core train); geoclip a database built with the
-# geoclip embedder (its GPS gallery weights the neighbours, geoclip_prior.py)
-# new estimators go last: Processing stores the choice as an index into this tuple
-ESTIMATORS = ("sphere", "paper", "cells", "hybrid", "cascade", "geoclip")
-DEFAULT_ESTIMATOR = "cascade"
+DEFAULT_ESTIMATOR = "cascade"  # the estimators and what each needs: estimator_registry.py
 DEFAULT_K = 100
 DEFAULT_ARCHITECTURE = "efficientnet_lite0"
 POOLINGS = ("avg", "max", "gem")  # global pooling of the feature map

@@ -2,6 +2,8 @@
 the cascade (KDE modes from continent to region, then a snap to the best-supported neighbour).
 
 All take the neighbours' coordinates (degrees) and their squared L2 feature distances, in rank order.
+The estimators a user chooses are registered, with what each needs, in estimator_registry.py, whose
+`estimate` runs one and adds its calibrated uncertainty (`uncertainty` here, calibration.py).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import chndtr
 
-from .calibration import CONFIDENCE_RADIUS_KM, calibration_for
-from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS
+from .calibration import CONFIDENCE_RADIUS_KM
+from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
 from .geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
 PAPER_SNAP_KM = 100.0
@@ -218,53 +220,6 @@ def uncertainty(lat0: float, lon0: float, lat, lon, weights, bandwidth_km: float
         high = np.where(below, high, middle)
     r50, r90 = np.exp(high)
     return confidence, float(r50), float(r90)
-
-
-def estimate(estimator: str, lat, lon, similarities, bandwidth_km: float = DEFAULT_BANDWIDTH_KM,
-             temperature: float = DEFAULT_TEMPERATURE, cell_prior=None, cell_location=None) -> Estimate:
-    """Predict a location from ranked neighbours (similarities are cosine, 1 = identical).
-
-    cells: `cell_location`, the centroid of the classifier's most probable geocell (PlaNet);
-    hybrid: the spherical KDE with each neighbour's weight multiplied by `cell_prior`, the
-    classifier's probability of the cell the neighbour lies in.
-    """
-    lat = np.asarray(lat, dtype=np.float64)
-    lon = np.asarray(lon, dtype=np.float64)
-    similarities = np.asarray(similarities, dtype=np.float64)
-    pred_lat, pred_lon, weights = predicted_point(estimator, lat, lon, similarities, bandwidth_km, temperature,
-                                                  cell_prior, cell_location)
-    share, mass50, mass90 = uncertainty(pred_lat, pred_lon, lat, lon, weights, bandwidth_km)
-    calibration = calibration_for(estimator)
-    r50, r90 = calibration.radii(mass50, mass90)
-    confidence = float(calibration.probability(share, similarities.max())[0])
-    return Estimate(float(pred_lat), float(pred_lon), confidence, r50, r90, weights, share, mass50, mass90)
-
-
-def predicted_point(estimator: str, lat: np.ndarray, lon: np.ndarray, similarities: np.ndarray,
-                    bandwidth_km: float, temperature: float, cell_prior=None, cell_location=None):
-    """(lat, lon, normalised neighbour weights) of an estimator, before any uncertainty."""
-    if lat.size == 0:
-        raise ValueError("no neighbours to estimate a location from")
-    weights = similarity_weights(similarities, temperature)
-    if estimator == "cascade":
-        pred_lat, pred_lon = cascade_location(lat, lon, weights, bandwidth_km)
-    elif estimator == "sphere":
-        pred_lat, pred_lon = sphere_mode(lat, lon, weights, bandwidth_km)
-    elif estimator == "paper":
-        pred_lat, pred_lon = paper_location(lat, lon, 2.0 - 2.0 * similarities)
-    elif estimator == "cells":
-        if cell_location is None:
-            raise ValueError("the cells estimator needs a trained view (python -m geoloc_core train)")
-        pred_lat, pred_lon = cell_location
-    elif estimator == "hybrid":
-        if cell_prior is None:
-            raise ValueError("the hybrid estimator needs a trained view (python -m geoloc_core train)")
-        weights = weights * (np.asarray(cell_prior, dtype=np.float64) + 1e-3)
-        weights /= weights.sum()
-        pred_lat, pred_lon = sphere_mode(lat, lon, weights, bandwidth_km)
-    else:
-        raise ValueError(f"unknown estimator '{estimator}'; choose one of {', '.join(ESTIMATORS)}")
-    return float(pred_lat), float(pred_lon), weights
 
 
 @dataclass(frozen=True)

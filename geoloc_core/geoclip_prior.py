@@ -6,7 +6,7 @@ probability over the gallery.
 - With a reference database built with the `geoclip` embedder, the `geoclip` estimator weights each
   neighbour by the gallery's probability around it (the top-k gallery points smoothed by a kernel of
   GALLERY_KERNEL_KM), as the `hybrid` estimator weights neighbours by a geocell classifier.
-- Without a database, `locate_worldwide` answers from the gallery alone: its most probable point (as
+- Without a database, `locate.locate_worldwide` answers from the gallery alone: its most probable point (as
   GeoCLIP reports it), with the top-k points as the evidence shown and measured for the uncertainty.
   That confidence and those radii are the gallery's own, not calibrated on held-out photos.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from .defaults import DEFAULT_GALLERY_TOP_K, DEFAULT_TEMPERATURE
-from .estimators import Estimate, estimate, uncertainty
+from .estimator_registry import estimate
+from .estimators import Estimate, uncertainty
 from .geo import haversine_km
 from .progress import ProgressCallback, StopCheck, check_stop, report
 
@@ -153,9 +153,9 @@ def gallery_of(embedder) -> GeoClipGallery:
 
 def prior_estimate(prediction: GalleryPrediction, lat, lon, similarities, bandwidth_km: float,
                    temperature: float = DEFAULT_TEMPERATURE) -> Estimate:
-    """The neighbours' kernel density with each neighbour weighted by the gallery's probability around it
-    (the hybrid estimator's rule, with GeoCLIP's gallery in place of a geocell classifier)."""
-    return estimate("hybrid", lat, lon, similarities, bandwidth_km, temperature, cell_prior=prediction.prior_at(lat, lon))
+    """The `geoclip` estimator: the neighbours' kernel density with each neighbour weighted by the gallery's
+    probability around it (the hybrid estimator's rule, with GeoCLIP's gallery in place of a geocell classifier)."""
+    return estimate("geoclip", lat, lon, similarities, bandwidth_km, temperature, gallery=prediction)
 
 
 def worldwide_estimate(prediction: GalleryPrediction) -> Estimate:
@@ -164,30 +164,3 @@ def worldwide_estimate(prediction: GalleryPrediction) -> Estimate:
     lat, lon = float(prediction.lat[0]), float(prediction.lon[0])
     share, mass50, mass90 = uncertainty(lat, lon, prediction.lat, prediction.lon, weights, GALLERY_KERNEL_KM)
     return Estimate(lat, lon, share, mass50, mass90, weights, share, mass50, mass90)
-
-
-def locate_worldwide(embedder, paths: Sequence[str | os.PathLike], top_k: int = DEFAULT_GALLERY_TOP_K,
-                     progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
-                     batch_size: int = 16, gallery: GeoClipGallery | None = None):
-    """Locate photos with no reference database: GeoCLIP's gallery answer for each (a LocateReport whose
-    neighbours are the top-k gallery points; their record ids are gallery row numbers)."""
-    from .locate import LocationResult, Neighbour, locate_files
-
-    gallery = gallery or gallery_of(embedder)
-    gallery.features(progress, should_stop)
-    index = {tuple(point): row for row, point in enumerate(gallery.coordinates)}
-
-    def locate_batch(indices, vectors) -> list:
-        results = []
-        for i, prediction in zip(indices, gallery.predict(vectors, top_k, should_stop)):
-            check_stop(should_stop)
-            est = worldwide_estimate(prediction)
-            neighbours = [Neighbour(rank + 1, index[(a, b)], float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s),
-                                    float(w), float(a), float(b), "")
-                          for rank, (a, b, s, w) in enumerate(zip(prediction.lat, prediction.lon,
-                                                                  prediction.similarity, est.weights))]
-            results.append(LocationResult(str(paths[i]), est.lat, est.lon, est.confidence, est.radius50_km,
-                                          est.radius90_km, "geoclip", top_k, neighbours))
-        return results
-
-    return locate_files(embedder, paths, batch_size, progress, should_stop, locate_batch)

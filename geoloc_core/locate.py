@@ -1,4 +1,5 @@
-"""Locating photos: embed, search the k nearest references, estimate the location."""
+"""Locating photos: embed, search the k nearest references (a PhotoCase per photo), then let the evidence
+sources decide each location (evidence.py; the neighbours' density with the chosen estimator today)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,18 @@ from .defaults import (
     DEFAULT_BANDWIDTH_KM,
     DEFAULT_DENSITY_RESOLUTION_DEG,
     DEFAULT_ESTIMATOR,
+    DEFAULT_GALLERY_TOP_K,
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
-    ESTIMATORS,
 )
 from .embedders import Embedder, embedder_for
-from .estimators import density_grid, estimate
+from .estimator_registry import GEOCLIP_FEATURES, TRAINED_VIEW, EstimatorSpec, estimator_spec, neighbourhood
+from .estimators import density_grid
+from .evidence import EvidenceBatch, Finding, PhotoCase, weigh
 from .feature_space import FeatureSpace, space_of
 from .files import PhotoError
 from .geo import EARTH_RADIUS_KM
+from .geoclip_prior import GeoClipGallery, gallery_of, worldwide_estimate
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
 from .results import LocationResult, Neighbour
 from .sources import Skipped
@@ -66,8 +70,7 @@ class LocateOptions:
     density: DensityOptions | None = None
 
     def __post_init__(self):
-        if self.estimator not in ESTIMATORS:
-            raise ValueError(f"unknown estimator '{self.estimator}'; choose one of {', '.join(ESTIMATORS)}")
+        estimator_spec(self.estimator)  # the one check of the name: every later step trusts it
         whole_number("k (neighbours)", self.k, 1, MAX_K)
         real_number("bandwidth (km)", self.bandwidth_km, BANDWIDTH_RANGE_KM[0], BANDWIDTH_RANGE_KM[1],
                     low_inclusive=True)
@@ -135,56 +138,75 @@ class Locator:
         must not use (its own record, for leave-one-out evaluation)."""
         if len(features) == 0:
             return []
-        extra = max((len(e) for e in exclude), default=0) if exclude else 0
-        space = self.space
-        gallery = None
-        if options.estimator == "geoclip":  # GeoCLIP's gallery prior, from the features before any view
-            from .geoclip_prior import gallery_of
+        cases = self.photo_cases(features, photos, options, exclude, should_stop)
+        findings = weigh(EvidenceBatch(cases, options, should_stop))
+        return [self.result(case, finding, options) for case, finding in zip(cases, findings)]
 
-            gallery = gallery_of(self.embedder).predict(features, should_stop=should_stop)
-        encoded = space.encode(features)
-        probabilities = encoded.cell_probabilities
-        if probabilities is None and options.estimator in ("cells", "hybrid"):
-            raise ValueError(f"the {options.estimator} estimator needs trained features: run "
-                             "`python -m geoloc_core train` on the database first")
-        similarities, ids = space.search(encoded.vectors, options.k + extra)
+    def photo_cases(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
+                    exclude: Sequence[set[int]] | None, should_stop: StopCheck | None) -> list[PhotoCase]:
+        """Each photo's k nearest references (without its excluded ids) and the inputs its estimator needs."""
+        vectors, probabilities, galleries = self.estimator_inputs(estimator_spec(options.estimator), features,
+                                                                  should_stop)
+        extra = max((len(e) for e in exclude), default=0) if exclude else 0
+        similarities, ids = self.space.search(vectors, options.k + extra)
         records = self.database.records(ids.ravel())
-        results = []
+        cases = []
         for i, photo in enumerate(photos):
             check_stop(should_stop)
-            banned = exclude[i] if exclude else set()
-            keep = [j for j, rid in enumerate(ids[i]) if rid >= 0 and int(rid) not in banned][: options.k]
+            keep = kept_neighbours(ids[i], exclude[i] if exclude else set(), options.k)
             if not keep:
                 raise PhotoError(photo, "the reference database is empty")
-            sims = similarities[i, keep].astype(np.float64)
-            refs = [records[int(ids[i, j])] for j in keep]
-            lat = np.array([r.lat for r in refs])
-            lon = np.array([r.lon for r in refs])
-            prior = location = None
-            if probabilities is not None:
-                prior, location = space.cell_evidence(probabilities[i], lat, lon)
-            if gallery is not None:
-                from .geoclip_prior import prior_estimate
+            cases.append(self.photo_case(str(photo), [records[int(ids[i, j])] for j in keep], similarities[i, keep],
+                                         options, probabilities[i], galleries[i]))
+        return cases
 
-                est = prior_estimate(gallery[i], lat, lon, sims, options.bandwidth_km, options.temperature)
-            else:
-                est = estimate(options.estimator, lat, lon, sims, options.bandwidth_km, options.temperature, prior,
-                               location)
-            neighbours = [
-                Neighbour(rank + 1, r.id, float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s), float(w), r.lat, r.lon,
-                          r.path)
-                for rank, (r, s, w) in enumerate(zip(refs, sims, est.weights))
-            ]
-            grid = None
-            if options.density is not None:
-                extent, resolution = options.density.extent, options.density.resolution_deg
-                if extent is None:
-                    extent = density_extent(est.lat, est.lon, est.radius90_km)
-                    resolution = fitting_resolution(extent, resolution, AUTO_DENSITY_MAX_CELLS)
-                grid = density_grid(lat, lon, est.weights, options.bandwidth_km, extent, resolution)
-            results.append(LocationResult(str(photo), est.lat, est.lon, est.confidence, est.radius50_km,
-                                          est.radius90_km, options.estimator, options.k, neighbours, grid))
-        return results
+    def estimator_inputs(self, spec: EstimatorSpec, features: np.ndarray, should_stop: StopCheck | None):
+        """The features in the space searched, and per photo what the estimator needs beyond its neighbours
+        (None where it needs nothing): the trained view's cell probabilities, GeoCLIP's gallery prediction."""
+        # GeoCLIP's gallery prior reads the features before any view
+        galleries = self.gallery_predictions(features, should_stop) if GEOCLIP_FEATURES in spec.requires \
+            else [None] * len(features)
+        encoded = self.space.encode(features)
+        probabilities = [None] * len(features)
+        if TRAINED_VIEW in spec.requires:
+            if encoded.cell_probabilities is None:
+                raise ValueError(f"the {spec.name} estimator needs {TRAINED_VIEW.text}")
+            probabilities = encoded.cell_probabilities
+        return encoded.vectors, probabilities, galleries
+
+    def photo_case(self, photo: str, references: list, similarities: np.ndarray, options: LocateOptions,
+                   cell_probabilities: np.ndarray | None, gallery) -> PhotoCase:
+        """One photo's neighbours as the estimators read them, with the trained view's cell evidence and
+        GeoCLIP's gallery prediction where the estimator needs them."""
+        lat = np.array([r.lat for r in references])
+        lon = np.array([r.lon for r in references])
+        prior = location = None
+        if cell_probabilities is not None:
+            prior, location = self.space.cell_evidence(cell_probabilities, lat, lon)
+        return PhotoCase(photo, references, neighbourhood(lat, lon, similarities, options.bandwidth_km,
+                                                          options.temperature, prior, location, gallery))
+
+    def gallery_predictions(self, features: np.ndarray, should_stop: StopCheck | None) -> list:
+        return gallery_of(self.embedder).predict(features, should_stop=should_stop)
+
+    @staticmethod
+    def result(case: PhotoCase, finding: Finding, options: LocateOptions) -> LocationResult:
+        """The located photo: the finding's point and uncertainty, its neighbours and weights, and the
+        density raster when asked for."""
+        n, est = case.neighbourhood, finding.estimate
+        neighbours = [
+            Neighbour(rank + 1, r.id, float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s), float(w), r.lat, r.lon, r.path)
+            for rank, (r, s, w) in enumerate(zip(case.references, n.similarities, est.weights))
+        ]
+        grid = None
+        if options.density is not None:
+            extent, resolution = options.density.extent, options.density.resolution_deg
+            if extent is None:
+                extent = density_extent(est.lat, est.lon, est.radius90_km)
+                resolution = fitting_resolution(extent, resolution, AUTO_DENSITY_MAX_CELLS)
+            grid = density_grid(n.lat, n.lon, est.weights, options.bandwidth_km, extent, resolution)
+        return LocationResult(case.photo, est.lat, est.lon, est.confidence, est.radius50_km, est.radius90_km,
+                              options.estimator, options.k, neighbours, grid, finding.evidence)
 
     def locate_paths(self, paths: Sequence[str | os.PathLike], options: LocateOptions | None = None,
                      progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
@@ -195,6 +217,11 @@ class Locator:
         return locate_files(self.query_embedder, paths, batch_size, progress, should_stop,
                             lambda indices, features: self.locate_features(
                                 features, [str(paths[i]) for i in indices], options, should_stop=should_stop))
+
+
+def kept_neighbours(ids: np.ndarray, banned: set[int], k: int) -> list[int]:
+    """Positions of the first k ids found (faiss pads a short answer with -1) that are not banned."""
+    return [j for j, rid in enumerate(ids) if rid >= 0 and int(rid) not in banned][:k]
 
 
 def locate_files(embedder: Embedder, paths: Sequence[str | os.PathLike], batch_size: int,
@@ -217,6 +244,32 @@ def locate_files(embedder: Embedder, paths: Sequence[str | os.PathLike], batch_s
     located.results.sort(key=lambda r: order.get(r.photo, 0))
     located.seconds = time.perf_counter() - started
     return located
+
+
+
+def locate_worldwide(embedder, paths: Sequence[str | os.PathLike], top_k: int = DEFAULT_GALLERY_TOP_K,
+                     progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
+                     batch_size: int = 16, gallery: GeoClipGallery | None = None):
+    """Locate photos with no reference database: GeoCLIP's gallery answer for each (a LocateReport whose
+    neighbours are the top-k gallery points; their record ids are gallery row numbers)."""
+    gallery = gallery or gallery_of(embedder)
+    gallery.features(progress, should_stop)
+    index = {tuple(point): row for row, point in enumerate(gallery.coordinates)}
+
+    def locate_batch(indices, vectors) -> list:
+        results = []
+        for i, prediction in zip(indices, gallery.predict(vectors, top_k, should_stop)):
+            check_stop(should_stop)
+            est = worldwide_estimate(prediction)
+            neighbours = [Neighbour(rank + 1, index[(a, b)], float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s),
+                                    float(w), float(a), float(b), "")
+                          for rank, (a, b, s, w) in enumerate(zip(prediction.lat, prediction.lon,
+                                                                  prediction.similarity, est.weights))]
+            results.append(LocationResult(str(paths[i]), est.lat, est.lon, est.confidence, est.radius50_km,
+                                          est.radius90_km, "geoclip", top_k, neighbours))
+        return results
+
+    return locate_files(embedder, paths, batch_size, progress, should_stop, locate_batch)
 
 
 __all__ = ["Cancelled", "DensityOptions", "LocateOptions", "LocateReport", "LocationResult", "Locator", "Neighbour"]

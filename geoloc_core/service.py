@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import circles, clip_embedders, dependencies, files, packs, storage
+from . import circles, clip_embedders, dependencies, estimator_registry, files, packs, storage
 from .defaults import (
     DEFAULT_ARCHITECTURE,
     DEFAULT_GEO_DIM,
@@ -63,6 +63,8 @@ missing_dependencies = dependencies.missing
 describe_dependencies = dependencies.describe
 distance_km = circles.distance_km
 utc_now = storage.utc_now
+ESTIMATORS = estimator_registry.ESTIMATORS
+estimator_spec = estimator_registry.estimator_spec
 
 WORLD_EXTENT = (-180.0, -90.0, 180.0, 90.0)
 LOADING_MESSAGE = "loading the network (a few seconds the first time)…"
@@ -479,7 +481,7 @@ class Session:
                          should_stop: StopCheck | None = None) -> LocateOutcome:
         """GeoCLIP's gallery answer for each photo (no density: worldwide locating gives none)."""
         from .embedders import load_embedder
-        from .geoclip_prior import locate_worldwide
+        from .locate import locate_worldwide
 
         loaded = self._worldwide is not None and self._worldwide[0] == request.models_dir
         if progress is not None and not loaded:

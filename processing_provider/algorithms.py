@@ -43,8 +43,8 @@ from ..geoloc_core.defaults import (
     DEFAULT_TRAINING_EPOCHS,
     DEFAULT_VIEW_NAME,
 )
-from ..geoloc_core.defaults import ESTIMATORS as ENGINE_ESTIMATORS
 from ..geoloc_core.defaults import POOLINGS as ENGINE_POOLINGS
+from ..geoloc_core.estimator_registry import ESTIMATORS as ESTIMATOR_REGISTRY
 from ..geoloc_core.storage import utc_now
 from ..qgis_compat import (
     FIELD_STRING,
@@ -62,7 +62,7 @@ from ..qgis_compat import (
 )
 from ..ui.i18n import tr
 
-ESTIMATORS = list(ENGINE_ESTIMATORS)
+ESTIMATORS = list(ESTIMATOR_REGISTRY.names())  # the enum's values are indices into this: the registry only appends
 POOLINGS = list(ENGINE_POOLINGS)
 WGS84 = "EPSG:4326"
 
@@ -368,10 +368,10 @@ class GeolocatePhotos(EngineAlgorithm):
             "<p>The <b>reference database</b> may also be a reference pack: a <code>.geolocpack</code> file "
             "(installed into your profile on first use) or an installed pack's name; <b>also search</b> lists "
             "more databases or packs, separated by <code>;</code>, whose neighbours are merged by similarity.</p>"
-            "<p><b>Estimator</b>: <i>cascade</i> (default) takes the kernel density's mode at continent, then "
-            "region scale, and snaps to the best-supported neighbour near it; <i>sphere</i> takes the mode of a "
-            "kernel density on the sphere; "
-            "<i>paper</i> reproduces the IM2GPS authors' grid procedure. <b>Bandwidth</b> (km): the kernel's "
+            "<p><b>Estimator</b>:</p><ul>"
+            + "".join(f"<li><i>{e.name}</i>{' (default)' if e.name == DEFAULT_ESTIMATOR else ''}: {e.help}"
+                      + "".join(f" Needs {r.text}." for r in e.requires) + "</li>" for e in ESTIMATOR_REGISTRY)
+            + "</ul><p><b>Bandwidth</b> (km): the kernel's "
             "size on the ground. <b>Temperature</b>: how fast a neighbour's weight falls with its similarity "
             "(lower trusts the best matches more).</p>"
             "<p>Outputs (EPSG:4326): <b>predictions</b> with confidence (the calibrated probability that the "

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geoloc_core import estimators as est
 from geoloc_core.calibration import (
     CONFIDENCE_RADIUS_KM,
     HALF_CIRCUMFERENCE_KM,
@@ -16,7 +15,8 @@ from geoloc_core.calibration import (
     reliability_table,
     stored_calibrations,
 )
-from geoloc_core.defaults import DEFAULT_ESTIMATOR, ESTIMATORS
+from geoloc_core.defaults import DEFAULT_ESTIMATOR
+from geoloc_core.estimator_registry import estimate, estimator_names
 
 TRUE_COEFFICIENTS = np.array([-1.5, 0.8, 2.0])
 
@@ -68,14 +68,14 @@ def test_reliability_table_bins_by_probability():
 
 def test_shipped_calibration_is_monotone_bounded_and_used_by_estimate():
     calibrations = stored_calibrations()
-    assert DEFAULT_ESTIMATOR in calibrations and set(calibrations) <= set(ESTIMATORS)
+    assert DEFAULT_ESTIMATOR in calibrations and set(calibrations) <= set(estimator_names())
     calibration = calibration_for(DEFAULT_ESTIMATOR)
     shares = np.linspace(0.0, 1.0, 11)
     probability = calibration.probability(shares, np.full(11, 0.7))
     assert np.all((probability > 0) & (probability < 1)) and np.all(np.diff(probability) > 0)
     assert calibration.radii(1e9, 1e9) == (HALF_CIRCUMFERENCE_KM, HALF_CIRCUMFERENCE_KM)
     assert calibration_for("hybrid") == calibration  # trained-view estimators fall back to the default's
-    result = est.estimate(DEFAULT_ESTIMATOR, [10.0, 10.1, 50.0], [20.0, 20.1, 0.0], [0.8, 0.79, 0.6])
+    result = estimate(DEFAULT_ESTIMATOR, [10.0, 10.1, 50.0], [20.0, 20.1, 0.0], [0.8, 0.79, 0.6])
     assert result.confidence == pytest.approx(float(calibration.probability(result.share_within, 0.8)[0]))
     assert (result.radius50_km, result.radius90_km) == calibration.radii(result.mass_radius50_km,
                                                                          result.mass_radius90_km)

@@ -272,7 +272,7 @@ def test_geoclip_embedder_puts_the_wheels_head_on_the_clip_projection(hub, tmp_p
 
 
 def test_gallery_prediction_prior_and_worldwide_answer(small_gallery):
-    from geoloc_core.estimators import estimate
+    from geoloc_core.estimator_registry import estimate
     from geoloc_core.geo import haversine_km
     from geoloc_core.geoclip_prior import prior_estimate, worldwide_estimate
 

@@ -11,6 +11,7 @@ from scipy.ndimage import correlate1d
 
 from geoloc_core import estimators as est
 from geoloc_core.circles import destination, geodesic_polygons
+from geoloc_core.estimator_registry import estimate
 from geoloc_core.geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
 ONE_DEGREE_KM = math.pi * EARTH_RADIUS_KM / 180  # 111.195 km
@@ -143,10 +144,10 @@ def test_similarity_weights_and_estimate_outputs():
     weights = est.similarity_weights([0.9, 0.7, 0.5], temperature=0.2)
     assert weights.sum() == pytest.approx(1.0)
     assert weights[0] / weights[1] == pytest.approx(math.e)
-    result = est.estimate("sphere", [10.0, 10.1], [20.0, 20.1], [0.8, 0.8])
+    result = estimate("sphere", [10.0, 10.1], [20.0, 20.1], [0.8, 0.8])
     assert 0.0 <= result.confidence <= 1.0 and result.radius50_km < result.radius90_km
     with pytest.raises(ValueError, match="unknown estimator"):
-        est.estimate("median", [0.0], [0.0], [1.0])
+        estimate("median", [0.0], [0.0], [1.0])
 
 
 def test_density_grid_integrates_to_one_and_peaks_at_the_mode():

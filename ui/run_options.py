@@ -1,8 +1,8 @@
 """The panel's "Parameters" section: what a run searches (the reference database and ticked packs, or
 worldwide with GeoCLIP's GPS gallery) and how (k, estimator, bandwidth, outputs). Every value is
 remembered in the profile's settings and restored when the panel opens; a choice that cannot run now
-(worldwide without the GeoCLIP model, the geoclip estimator without a GeoCLIP database) is disabled and
-says what it needs."""
+(worldwide without the GeoCLIP model, an estimator whose requirements the database lacks: the registry's
+EstimatorSpec.problem) is disabled and says what it needs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ..geoloc_core.defaults import (
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
 )
-from ..geoloc_core.service import LocateRequest, WorldwideRequest
+from ..geoloc_core.service import ESTIMATORS, LocateRequest, WorldwideRequest, estimator_spec
 from . import settings
 from .i18n import tr
 
@@ -60,17 +60,10 @@ class RunOptions(QgsCollapsibleGroupBox):
         self.k_spin.setToolTip(tr("How many of the most similar reference photos vote on the location"))
         form.addRow(tr("Neighbours (k)"), self.k_spin)
         self.estimator_combo = QComboBox(self)
-        self.estimator_combo.addItem(tr("cascade: continent, region, then the best-supported neighbour"), "cascade")
-        self.estimator_combo.addItem(tr("sphere: kernel density on the sphere"), "sphere")
-        self.estimator_combo.addItem(tr("paper: the IM2GPS authors' grid procedure"), "paper")
-        self.estimator_combo.addItem(tr("cells: most probable geocell (trained features)"), "cells")
-        self.estimator_combo.addItem(tr("hybrid: density × geocell probabilities (trained features)"), "hybrid")
-        self.estimator_combo.addItem(tr("geoclip: density × GeoCLIP's GPS gallery (GeoCLIP database)"), "geoclip")
+        for spec in sorted(ESTIMATORS, key=lambda e: e.name != DEFAULT_ESTIMATOR):  # the default first
+            self.estimator_combo.addItem("{}: {}".format(spec.name, tr(spec.label)), spec.name)
         self.estimator_combo.setCurrentIndex(self.estimator_combo.findData(DEFAULT_ESTIMATOR))
-        self.estimator_combo.setToolTip(tr("cascade (ahead of paper from 25 km up on the benchmark) narrows the "
-                                           "density from continent to region and snaps to the neighbour with the most "
-                                           "support; sphere finds the density's peak exactly, also across the date "
-                                           "line and near the poles; paper reproduces the original method"))
+        self.estimator_combo.setToolTip(tr(estimator_spec(DEFAULT_ESTIMATOR).help))
         self.estimator_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.estimator_combo.setMinimumContentsLength(14)
         form.addRow(tr("Estimator"), self.estimator_combo)
@@ -176,31 +169,29 @@ class RunOptions(QgsCollapsibleGroupBox):
         """Why the worldwide search cannot run now (the GeoCLIP model or its packages); None when it can."""
         return self.context.engine.model_problem("geoclip", self.context.models_dir)
 
-    def geoclip_estimator_problem(self) -> str | None:
-        database = self.context.database
-        if database is not None and database.architecture == "geoclip":
-            return None
-        return tr("needs a reference database built with GeoCLIP (Feature model: GeoCLIP image encoder); "
-                  "without one, choose Search: Worldwide")
+    def estimator_problems(self) -> dict[str, str | None]:
+        """Why each estimator cannot run on the open database (what it needs); None where it can."""
+        return {spec.name: spec.problem(self.context.database) for spec in ESTIMATORS}
 
     def refresh_choices(self) -> None:
         """Enable the choices that can run now; the others are disabled and say what they need. A
         remembered choice that could not run is taken again once it can."""
-        problems = {WORLDWIDE: self.worldwide_problem(), "geoclip": self.geoclip_estimator_problem()}
+        choices = [(self.mode_combo, "search", WORLDWIDE, self.worldwide_problem(), REFERENCES)]
+        choices += [(self.estimator_combo, "estimator", name, problem, DEFAULT_ESTIMATOR)
+                    for name, problem in self.estimator_problems().items()]
         self._restoring = True  # falling back is no choice of the user's: the remembered one is kept
         try:
-            for combo, name, data, fallback in ((self.mode_combo, "search", WORLDWIDE, REFERENCES),
-                                                (self.estimator_combo, "estimator", "geoclip", DEFAULT_ESTIMATOR)):
+            for combo, setting, data, problem, fallback in choices:
                 index = combo.findData(data)
-                combo.model().item(index).setEnabled(problems[data] is None)
-                combo.setItemData(index, problems[data] or None, Qt.ItemDataRole.ToolTipRole)
-                if problems[data] and combo.currentData() == data:
+                combo.model().item(index).setEnabled(problem is None)
+                combo.setItemData(index, problem or None, Qt.ItemDataRole.ToolTipRole)
+                if problem and combo.currentData() == data:
                     combo.setCurrentIndex(combo.findData(fallback))
-                elif problems[data] is None and self.remembered(name, "") == data:
+                elif problem is None and self.remembered(setting, "") == data:
                     combo.setCurrentIndex(index)
         finally:
             self._restoring = False
-        problem = problems[WORLDWIDE]
+        problem = choices[0][3]
         self.worldwide_label.setText(tr("<small>Worldwide: {}</small>").format(problem) if problem else "")
         self.worldwide_label.setVisible(problem is not None)
         self._mode_changed()
