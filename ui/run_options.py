@@ -61,7 +61,7 @@ class RunOptions(QgsCollapsibleGroupBox):
         form.addRow(tr("Neighbours (k)"), self.k_spin)
         self.estimator_combo = QComboBox(self)
         for spec in sorted(ESTIMATORS, key=lambda e: e.name != DEFAULT_ESTIMATOR):  # the default first
-            self.estimator_combo.addItem("{}: {}".format(spec.name, tr(spec.label)), spec.name)
+            self.estimator_combo.addItem(f"{spec.name}: {tr(spec.label)}", spec.name)
         self.estimator_combo.setCurrentIndex(self.estimator_combo.findData(DEFAULT_ESTIMATOR))
         self.estimator_combo.setToolTip(tr(estimator_spec(DEFAULT_ESTIMATOR).help))
         self.estimator_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
