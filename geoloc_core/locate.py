@@ -130,9 +130,12 @@ class Locator:
 
     def locate_features(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
                         exclude: Sequence[set[int]] | None = None,
-                        should_stop: StopCheck | None = None) -> list[LocationResult]:
+                        should_stop: StopCheck | None = None,
+                        search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None
+                        ) -> list[LocationResult]:
         """Estimate locations for already-embedded photos. `exclude[i]` lists record ids that photo i
-        must not use (its own record, for leave-one-out evaluation)."""
+        must not use (its own record, for leave-one-out evaluation). `search(vectors, k)` replaces the
+        space's search (context.search: only the references inside an area of interest)."""
         if len(features) == 0:
             return []
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
@@ -147,7 +150,7 @@ class Locator:
         if probabilities is None and options.estimator in ("cells", "hybrid"):
             raise ValueError(f"the {options.estimator} estimator needs trained features: run "
                              "`python -m geoloc_core train` on the database first")
-        similarities, ids = space.search(encoded.vectors, options.k + extra)
+        similarities, ids = (search or space.search)(encoded.vectors, options.k + extra)
         records = self.database.records(ids.ravel())
         results = []
         for i, photo in enumerate(photos):
