@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import UserError
 from ..results import LocationResult
 from .area import Area, resolve_area
-from .capture_time import CaptureTime, Clock, estimate_clock, parse_offset, read_capture_time
+from .capture_time import CaptureTime, Clock, estimate_clock, parse_iso, parse_offset, read_capture_time
 from .search import AreaFilter
 from .streams import DEFAULT_MAX_GAP_S, PhotoEvidence, locate_stream, split_streams
 from .tracks import DEFAULT_MAX_GAP_S as TRACK_MAX_GAP_S
@@ -112,6 +112,27 @@ def photo_context_from_file(path, use_filename: bool = True) -> PhotoContext:
         fix = None
     gps_utc = datetime.fromisoformat(fix.timestamp) if fix is not None and fix.timestamp else None
     return PhotoContext(read_capture_time(path, use_filename), gps_utc, (fix.lat, fix.lon) if fix else None)
+
+
+TRUE_WORDS = ("1", "true", "yes", "y")
+
+
+def contexts_of_candidates(items, use_filename: bool = True) -> list[PhotoContext]:
+    """Each evaluated photo's context from its CSV row: `time` (ISO 8601, over the file's own time),
+    `anchor` (1: its coordinates are known to the engine) and `area` (a vector file, relative to the
+    current folder, a bbox:W,S,E,N or a country)."""
+    from datetime import datetime
+
+    contexts = []
+    for item in items:
+        attributes = item.attributes or {}
+        text = str(attributes.get("time") or "").strip()
+        moment = parse_iso(text, f"{item.path}: ") if text else read_capture_time(item.path, use_filename)
+        anchor = str(attributes.get("anchor") or "").strip().lower() in TRUE_WORDS
+        gps_utc = datetime.fromisoformat(item.time) if item.time else None
+        contexts.append(PhotoContext(moment, gps_utc, (item.lat, item.lon) if anchor else None,
+                                     str(attributes.get("area") or "").strip() or None))
+    return contexts
 
 
 class ContextRun:
