@@ -128,3 +128,38 @@ def test_confident_pixels_far_in_time_from_the_anchor_keep_their_place():
     assert (locate_stream(photos)[1].lat, locate_stream(photos)[1].lon) == (48.0, 4.0)
     photos[1].time_s = 60.0  # a minute after the anchor, the same pixels do not move it 150 km
     assert (locate_stream(photos)[1].lat, locate_stream(photos)[1].lon) == (48.0, 2.0)
+
+
+def one_by_one(lat, lon, confidence=0.1, radius=500.0):
+    from geoloc_core.results import LocationResult, Neighbour
+
+    neighbours = [Neighbour(1, 1, 0.5, 0.8, 1.0, lat, lon, "")]
+    return LocationResult("p", lat, lon, confidence, radius, 2 * radius, "cascade", 1, neighbours)
+
+
+def at(minute):
+    return CaptureTime(datetime(2023, 5, 12, 8, minute, tzinfo=timezone.utc), "given")
+
+
+def test_revise_applies_anchor_track_and_stream_with_their_evidence(tmp_path):
+    from geoloc_core.context.run import ContextRun, PhotoContext
+
+    track = write_gpx(tmp_path / "t.gpx", [(10.0, 10.0, "2023-05-12T08:00:00Z"), (10.0, 10.1, "2023-05-12T08:10:00Z")])
+    run = ContextRun(ContextRequest(track=str(track)), None)
+    results = [one_by_one(0.0, 0.0) for _ in range(4)]
+    contexts = [PhotoContext(at(5)), PhotoContext(at(30), anchor=(20.0, 20.0)), PhotoContext(at(31)),
+                PhotoContext(None)]
+    revised = run.revise(results, contexts)
+    assert [r.evidence for r in revised] == ["track", "anchor", "anchor", "pixels"]
+    assert (revised[0].lat, round(revised[0].lon, 6)) == (10.0, 10.05)
+    assert (revised[2].lat, revised[2].lon) == (20.0, 20.0)
+    assert revised[3] is results[3], "a photo without a time is located one by one"
+
+
+def test_without_anchors_a_photo_kept_at_its_own_answer_keeps_its_radii():
+    from geoloc_core.context.run import ContextRun, PhotoContext
+
+    run = ContextRun(ContextRequest(), None)
+    results = [one_by_one(48.0, 2.0, 0.9, 30.0), one_by_one(48.0, 2.0, 0.9, 40.0)]
+    revised = run.revise(results, [PhotoContext(at(0)), PhotoContext(at(1))])
+    assert [r.radius50_km for r in revised] == [30.0, 40.0]
