@@ -245,11 +245,12 @@ class ContextRun:
             members = [i for i in stream if revised[i] is not None or i in known]
             if len(members) < 2:
                 continue
+            if not any(i in known for i in members):
+                continue  # without an anchor the joint pass lost to one by one (docs/context.md): keep those
             photos = [self._evidence(seconds[i], revised[i], known.get(i)) for i in members]
-            has_known = any(p.known for p in photos)
             for i, answer in zip(members, locate_stream(photos)):
-                if i in known or revised[i] is None or (answer.evidence == "pixels" and not has_known):
-                    continue  # known places stay; without anchors a photo kept at its own answer keeps its radii
+                if i in known or revised[i] is None:
+                    continue
                 evidence = answer.evidence if answer.evidence != "pixels" else revised[i].evidence
                 revised[i] = replace(revised[i], lat=answer.lat, lon=answer.lon, confidence=answer.confidence,
                                      radius50_km=answer.radius50_km, radius90_km=answer.radius90_km,
