@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -68,8 +69,13 @@ class Area:
         about 10 km, so good to that)."""
         if self.contains(lat, lon)[0]:
             return 0.0
-        points = np.concatenate([densified(r) for r in self.rings])
+        points = self.border_points
         return float(haversine_km(lat, lon, points[:, 1], points[:, 0]).min())
+
+    @cached_property
+    def border_points(self) -> np.ndarray:
+        """(n, 2) lon, lat along every ring, about 0.1 degree apart."""
+        return np.concatenate([densified(r) for r in self.rings])
 
     def nearest_inside(self, lat: float, lon: float, candidates_lat, candidates_lon, weights) -> int | None:
         """Among candidate points, the index of the heaviest one inside the area (None if none is)."""
@@ -111,17 +117,28 @@ def area_from_bbox(west: float, south: float, east: float, north: float) -> Area
     return Area.from_rings(f"bbox {west:g},{south:g},{east:g},{north:g}", [ring])
 
 
+@lru_cache(maxsize=2)
+def countries_layer(path: Path = COUNTRIES_FILE) -> tuple[tuple[str, str, Area], ...]:
+    """(name, ISO code, area) of every country of the bundled layer, read once."""
+    found = []
+    for feature in json.loads(path.read_text(encoding="utf-8"))["features"]:
+        properties, rings = feature["properties"], _rings_of_geojson(feature["geometry"])
+        if rings:
+            found.append((str(properties["name"]), str(properties.get("iso_a2") or ""),
+                          Area.from_rings(properties["name"], rings)))
+    return tuple(found)
+
+
 def country_names(path: Path = COUNTRIES_FILE) -> list[str]:
-    return [f["properties"]["name"] for f in json.loads(path.read_text(encoding="utf-8"))["features"]]
+    return [name for name, _, _ in countries_layer(path)]
 
 
 def area_from_country(name: str, path: Path = COUNTRIES_FILE) -> Area:
     """A country of the bundled layer by its name or ISO 3166 alpha-2 code (case-insensitive)."""
     wanted = name.strip().casefold()
-    for feature in json.loads(path.read_text(encoding="utf-8"))["features"]:
-        properties = feature["properties"]
-        if wanted in (str(properties["name"]).casefold(), str(properties.get("iso_a2") or "").casefold()):
-            return Area.from_rings(properties["name"], _rings_of_geojson(feature["geometry"]))
+    for country, code, area in countries_layer(path):
+        if wanted in (country.casefold(), code.casefold()):
+            return area
     close = [n for n in country_names(path) if wanted[:4] in n.casefold()][:5]
     hint = f"; did you mean {', '.join(close)}?" if close else " (names as in Natural Earth, e.g. 'France', or 'FR')"
     raise AreaError(f"unknown country '{name}'{hint}")
@@ -131,13 +148,9 @@ def country_of(lat, lon, path: Path = COUNTRIES_FILE) -> list[str | None]:
     """The bundled layer's country name of each point (None at sea or between simplified borders)."""
     lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
     names: list[str | None] = [None] * len(lat)
-    for feature in json.loads(path.read_text(encoding="utf-8"))["features"]:
-        rings = _rings_of_geojson(feature["geometry"])
-        if not rings:
-            continue
-        area = Area.from_rings(feature["properties"]["name"], rings)
+    for name, _, area in countries_layer(path):
         for i in np.flatnonzero(area.contains(lat, lon)):
-            names[i] = names[i] or area.name
+            names[i] = names[i] or name
     return names
 
 
