@@ -117,3 +117,20 @@ def test_an_area_with_no_reference_inside_is_refused():
     references = FlatReferences([10.0], [10.0], [[1.0, 0.0]])
     with pytest.raises(AreaError, match="no reference of the database lies inside"):
         AreaFilter(references, area_from_bbox(-10, -10, 0, 0))
+
+
+def test_an_answer_between_two_parts_of_an_area_moves_inside_and_the_density_is_zero_outside():
+    from geoloc_core.context.run import UNLIKE_AREA, ContextRun, masked_density
+    from geoloc_core.estimators import DensityGrid
+    from geoloc_core.results import LocationResult, Neighbour
+
+    two_islands = resolve_area("bbox:0,0,2,2")
+    two_islands = type(two_islands).from_rings("islands", [two_islands.rings[0],
+                                                           resolve_area("bbox:8,0,10,2").rings[0]])
+    neighbours = [Neighbour(1, 1, 0.1, 0.9, 0.7, 1.0, 9.0, ""), Neighbour(2, 2, 0.2, 0.8, 0.3, 1.0, 1.0, "")]
+    grid = DensityGrid(np.ones((2, 10), np.float32), 0.0, 2.0, 1.0)
+    result = LocationResult("p", 1.0, 5.0, 0.5, 100.0, 20_000.0, "cascade", 2, neighbours, grid)
+    kept = ContextRun._kept_inside(result, two_islands, prior=False, unlike=True)
+    assert (kept.lat, kept.lon) == (1.0, 9.0)
+    assert kept.radius90_km < 20_000.0 and kept.note == UNLIKE_AREA and kept.evidence == "area"
+    assert masked_density(grid, two_islands).values[0].tolist() == [1, 1, 0, 0, 0, 0, 0, 0, 1, 1]
