@@ -35,7 +35,7 @@ from benchdata import cached_features, load_benchmark, photographers
 from geoloc_core import estimators
 from geoloc_core.context.area import area_from_country, country_names, country_of
 from geoloc_core.context.capture_time import CaptureTime
-from geoloc_core.context.run import UNLIKE_AREA, ContextRequest, ContextRun, PhotoContext
+from geoloc_core.context.run import FLAG_MARGIN, FLAG_SHARE, UNLIKE_AREA, ContextRequest, ContextRun, PhotoContext
 from geoloc_core.context.search import OVERFETCH_MARGIN
 from geoloc_core.context.streams import PhotoEvidence, locate_stream
 from geoloc_core.context.tracks import Track
@@ -105,7 +105,7 @@ def area_rows(bench, scores, owner, plain, resamples, table) -> None:
         else:
             in_sims, in_ids = top_k(scores[i], inside)
             filtered.append(located(i, in_sims, in_ids, bench.lat, bench.lon))
-            unlike = in_sims[0] < sims[0] - 0.1 and _share_inside(sims, ids, inside) < 0.05
+            unlike = in_sims[0] < sims[0] - FLAG_MARGIN and _share_inside(sims, ids, inside) < FLAG_SHARE
             kept.append(run._kept_inside(filtered[-1], area, False, unlike))
             flagged_true.append(kept[-1].note == UNLIKE_AREA)
             shifted = np.where(inside, scores[i], scores[i] - 0.1)
@@ -121,7 +121,7 @@ def area_rows(bench, scores, owner, plain, resamples, table) -> None:
         wrong_inside = inside_of[rng.choice([c for c in inside_of if c != names[i]])] & others
         if wrong_inside.any():
             w_sims, _ = top_k(scores[i], wrong_inside)
-            flagged_wrong.append(w_sims[0] < sims[0] - 0.1 and _share_inside(sims, ids, wrong_inside) < 0.05)
+            flagged_wrong.append(w_sims[0] < sims[0] - FLAG_MARGIN and _share_inside(sims, ids, wrong_inside) < FLAG_SHARE)
     base = errors_of(plain, bench.lat, bench.lon)
     table("(a) area = the photo's true country", [
         ("no area (one by one)", base, None),
