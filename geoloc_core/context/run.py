@@ -28,7 +28,6 @@ AREA_MODES = ("restrict", "prior")
 FLAG_MARGIN = 0.25  # chosen on bench/context.py: 16% of photos flagged in their true country, 53% in a wrong one
 FLAG_SHARE = 0.05
 UNLIKE_AREA = "the photo looks unlike anything in the area"
-EVIDENCE = ("track", "anchor", "stream", "pixels", "area")
 
 
 @dataclass(frozen=True)
