@@ -134,3 +134,22 @@ def test_an_answer_between_two_parts_of_an_area_moves_inside_and_the_density_is_
     assert (kept.lat, kept.lon) == (1.0, 9.0)
     assert kept.radius90_km < 20_000.0 and kept.note == UNLIKE_AREA and kept.evidence == "area"
     assert masked_density(grid, two_islands).values[0].tolist() == [1, 1, 0, 0, 0, 0, 0, 0, 1, 1]
+
+
+def test_a_trained_views_index_is_searched_with_a_faiss_id_selector():
+    import faiss
+
+    rng = np.random.default_rng(2)
+    n = 200
+    lat = np.where(np.arange(n) % 4 == 0, 45.0, -20.0)
+    features = rng.normal(size=(n, 8)).astype(np.float32)
+    features /= np.linalg.norm(features, axis=1, keepdims=True)
+    references = FlatReferences(lat, np.zeros(n), features)
+    view = type("View", (), {})()
+    view.index = faiss.IndexIDMap2(faiss.IndexFlatIP(8))
+    view.index.add_with_ids(features, np.arange(1, n + 1, dtype=np.int64))
+    area_filter = AreaFilter(references, area_from_bbox(-10, 35, 10, 55))
+    sims, ids = area_filter.search(view, references, features[:5], 7)
+    inside = np.flatnonzero(lat == 45.0) + 1
+    expected = inside[np.argsort(-(features[:5] @ features[inside - 1].T), axis=1)[:, :7]]
+    assert (ids == expected).all()
