@@ -130,6 +130,52 @@ def _add_locate_options(parser: argparse.ArgumentParser) -> None:
                         help=f"similarity weighting: lower trusts the best matches more (default {DEFAULT_TEMPERATURE:g})")
 
 
+def _add_context_options(parser: argparse.ArgumentParser) -> None:
+    """What the analyst knows (geoloc_core/context): any of these turns the context on."""
+    group = parser.add_argument_group("context (docs/context.md)")
+    group.add_argument("--area", type=Path, metavar="FILE",
+                       help="search only references inside this area's polygons (GeoJSON, GPKG, any OGR vector file)")
+    group.add_argument("--area-country", metavar="NAME", help="search only references inside this country (name as in "
+                       "Natural Earth, e.g. France, or its ISO code, FR)")
+    group.add_argument("--area-bbox", metavar="W,S,E,N", help="search only references inside this box (degrees)")
+    group.add_argument("--area-mode", choices=("restrict", "prior"), default="restrict",
+                       help="restrict: only references inside; prior: references outside count less (default restrict)")
+    group.add_argument("--track", type=Path, metavar="FILE",
+                       help="a GPS track (GPX, or a CSV/GPKG of points with a time field): where it speaks it decides")
+    group.add_argument("--track-max-gap", type=float, default=600.0, metavar="SECONDS",
+                       help="the track does not speak between fixes further apart than this (default 600)")
+    group.add_argument("--time-offset", metavar="OFFSET",
+                       help="how far the camera clock ran ahead of the true time: seconds or [+-]HH:MM[:SS], a "
+                            "negative one as --time-offset=-00:02 (default: estimated from photos with GPS time, else 0)")
+    group.add_argument("--time-zone", metavar="ZONE", help="the camera's time zone where its times carry none, e.g. "
+                       "+02:00 (default UTC)")
+    group.add_argument("--streams", action=argparse.BooleanOptionalAction, default=None,
+                       help="locate photos taken close in time jointly; photos with EXIF GPS (or a CSV anchor) become "
+                            "anchors (default: on whenever a context option is given)")
+    group.add_argument("--stream-gap", type=float, default=3 * 3600.0, metavar="SECONDS",
+                       help="a pause longer than this starts a new stream (default 10800)")
+    group.add_argument("--no-filename-times", action="store_true",
+                       help="do not read capture times from file names like IMG_20230512_101502.jpg")
+
+
+def _context_request(args):
+    """The context the options ask for, or None where none is given (photos located one by one)."""
+    from .context.area import AreaError
+    from .context.run import ContextRequest
+
+    areas = [a for a in (args.area, args.area_country, args.area_bbox and f"bbox:{args.area_bbox}") if a]
+    if len(areas) > 1:
+        raise UserError("give one of --area, --area-country and --area-bbox")
+    if args.area is not None and not args.area.exists():
+        raise AreaError(f"{args.area}: area file not found")
+    given = areas or args.track or args.time_offset or args.time_zone or args.streams or args.area_mode != "restrict"
+    if not given:
+        return None
+    return ContextRequest(str(areas[0]) if areas else None, args.area_mode, str(args.track) if args.track else None,
+                          args.track_max_gap, args.time_offset, args.time_zone, args.streams is not False,
+                          args.stream_gap, not args.no_filename_times)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m geoloc_core", description=__doc__)
     parser.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto",
@@ -171,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
                         "model: its models folder, if not where it was downloaded)")
     _add_locate_options(locate)
+    _add_context_options(locate)
 
     evaluate = commands.add_parser("evaluate", help="accuracy on photos with known coordinates (leave-one-out)")
     evaluate.add_argument("database", type=Path)
@@ -179,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
                         "model: its models folder, if not where it was downloaded)")
     _add_locate_options(evaluate)
+    _add_context_options(evaluate)
 
     train = commands.add_parser("train", help="learn geolocation features on a database (geocell classifier)")
     train.add_argument("database", type=Path)
@@ -283,7 +331,8 @@ def _locate_request(args, density_resolution=None, density_grids=False):
     return LocateRequest(args.database, [], args.k, args.estimator, args.bandwidth, args.temperature,
                          density_resolution, density_world=getattr(args, "density_extent", None) == "world",
                          also=getattr(args, "also", []), weights=args.weights,
-                         packs_dir=getattr(args, "packs_dir", None), density_grids=density_grids)
+                         packs_dir=getattr(args, "packs_dir", None), density_grids=density_grids,
+                         context=_context_request(args) if hasattr(args, "streams") else None)
 
 
 def _open_search(session, request):
@@ -430,7 +479,9 @@ def run_locate(args, printer: ProgressPrinter) -> int:
             densities[result.photo] = str(write_density_geotiff(target, result.density, args.overwrite))
             written.append(densities[result.photo])
     lines = [f"{display_path(r.photo)}\t{r.lat:.5f}\t{r.lon:.5f}\tconfidence {r.confidence:.2f}\t"
-             f"50% within {r.radius50_km:.0f} km\t90% within {r.radius90_km:.0f} km" for r in outcome.results]
+             f"50% within {r.radius50_km:.0f} km\t90% within {r.radius90_km:.0f} km"
+             + (f"\tevidence {r.evidence}" if request.context is not None else "") + (f"\t{r.note}" if r.note else "")
+             for r in outcome.results]
     lines += [f"wrote {display_path(p)}" for p in written]
     printer.result("\n".join(lines), {**outcome.to_dict(densities), "written": [str(p) for p in written]})
     return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,8 +14,11 @@ from .embedders import sha256_of
 from .geo import haversine_km
 from .locate import LocateOptions, Locator
 from .progress import ProgressCallback, StopCheck, check_stop, report
-from .results import skipped_to_dicts
+from .results import LocationResult, skipped_to_dicts
 from .sources import Candidate, Skipped
+
+if TYPE_CHECKING:
+    from .context.run import ContextRequest
 
 THRESHOLDS_KM = (1, 25, 200, 750, 2500)
 THRESHOLD_NAMES = {1: "street", 25: "city", 200: "region", 750: "country", 2500: "continent"}
@@ -37,6 +41,7 @@ class PhotoScore:
     radius50_km: float
     radius90_km: float
     left_out: bool
+    evidence: str = "pixels"
 
 
 @dataclass
@@ -80,9 +85,11 @@ class EvaluationReport:
 
 def evaluate(locator: Locator, items: Sequence[Candidate], options: LocateOptions | None = None,
              progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
-             batch_size: int = 64) -> EvaluationReport:
+             batch_size: int = 64, context: ContextRequest | None = None) -> EvaluationReport:
     """Locate photos with known coordinates; a photo whose content is in the database is located
-    without its own record (leave-one-out) and with its stored features instead of re-embedding."""
+    without its own record (leave-one-out) and with its stored features instead of re-embedding.
+    With a `context` (context/run.py), each row's optional `time`, `anchor` and `area` columns are used:
+    anchors are known places for their stream and are not scored."""
     options = options or LocateOptions()
     started = time.perf_counter()
     result = EvaluationReport(estimator=options.estimator, k=options.k)
@@ -101,17 +108,25 @@ def evaluate(locator: Locator, items: Sequence[Candidate], options: LocateOption
     reused = set(stored)
     fresh = [i for i, d in enumerate(digests) if d is not None and i not in reused]
 
+    run = contexts = None
+    if context is not None:
+        from .context.run import ContextRun, contexts_of_candidates
+
+        run = ContextRun(context, database)
+        contexts = contexts_of_candidates(items, context.filename_times)
+    answers: dict[int, LocationResult] = {}
+
     def score(indices: Sequence[int], features: np.ndarray) -> None:
         """Locate these photos, each without its own record where it is in the database."""
         names = [str(items[i].path) for i in indices]
         exclude = [{own_ids[digests[i]]} if digests[i] in own_ids else set() for i in indices]
-        for i, located in zip(indices, locator.locate_features(features, names, options, exclude, should_stop)):
-            truth = items[i]
-            error = float(haversine_km(truth.lat, truth.lon, located.lat, located.lon))
-            result.rows.append(PhotoScore(located.photo, truth.lat, truth.lon, located.lat, located.lon, error,
-                                          located.confidence, located.radius50_km, located.radius90_km,
-                                          digests[i] in own_ids))
-        report(progress, len(result.rows) + len(result.failed), len(items), "evaluate", names[-1])
+        if run is None:
+            found = locator.locate_features(features, names, options, exclude, should_stop)
+        else:
+            found = run.locate_features(locator, features, names, options, exclude, should_stop,
+                                        [contexts[i].area for i in indices])
+        answers.update(zip(indices, found))
+        report(progress, len(answers) + len(result.failed), len(items), "evaluate", names[-1])
 
     for start in range(0, len(stored), batch_size):
         check_stop(should_stop)
@@ -122,6 +137,17 @@ def evaluate(locator: Locator, items: Sequence[Candidate], options: LocateOption
             [items[i].path for i in fresh], batch_size, None, should_stop,
             on_batch=lambda idx, vec: score([fresh[j] for j in idx], vec), keep_features=False)
         result.failed.extend(Skipped(e.path, e.reason) for e in outcome.failures)
+    if run is not None:
+        order = sorted(answers)
+        answers = dict(zip(order, run.revise([answers[i] for i in order], [contexts[i] for i in order])))
+    for i, located in answers.items():
+        if contexts is not None and contexts[i].anchor is not None:
+            continue  # a known place is evidence, not a test
+        truth = items[i]
+        error = float(haversine_km(truth.lat, truth.lon, located.lat, located.lon))
+        result.rows.append(PhotoScore(located.photo, truth.lat, truth.lon, located.lat, located.lon, error,
+                                      located.confidence, located.radius50_km, located.radius90_km,
+                                      digests[i] in own_ids, located.evidence))
     result.rows.sort(key=lambda r: r.photo)
     result.seconds = time.perf_counter() - started
     return result

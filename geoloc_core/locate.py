@@ -133,22 +133,27 @@ class Locator:
 
     def locate_features(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
                         exclude: Sequence[set[int]] | None = None,
-                        should_stop: StopCheck | None = None) -> list[LocationResult]:
+                        should_stop: StopCheck | None = None,
+                        search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None
+                        ) -> list[LocationResult]:
         """Estimate locations for already-embedded photos. `exclude[i]` lists record ids that photo i
-        must not use (its own record, for leave-one-out evaluation)."""
+        must not use (its own record, for leave-one-out evaluation). `search(vectors, k)` replaces the
+        space's search (context.search: only the references inside an area of interest)."""
         if len(features) == 0:
             return []
-        cases = self.photo_cases(features, photos, options, exclude, should_stop)
+        cases = self.photo_cases(features, photos, options, exclude, should_stop, search)
         findings = weigh(EvidenceBatch(cases, options, should_stop))
         return [self.result(case, finding, options) for case, finding in zip(cases, findings)]
 
     def photo_cases(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
-                    exclude: Sequence[set[int]] | None, should_stop: StopCheck | None) -> list[PhotoCase]:
+                    exclude: Sequence[set[int]] | None, should_stop: StopCheck | None,
+                    search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None
+                    ) -> list[PhotoCase]:
         """Each photo's k nearest references (without its excluded ids) and the inputs its estimator needs."""
         vectors, probabilities, galleries = self.estimator_inputs(estimator_spec(options.estimator), features,
                                                                   should_stop)
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
-        similarities, ids = self.space.search(vectors, options.k + extra)
+        similarities, ids = (search or self.space.search)(vectors, options.k + extra)
         records = self.database.records(ids.ravel())
         cases = []
         for i, photo in enumerate(photos):

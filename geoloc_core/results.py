@@ -104,13 +104,14 @@ class LocationResult:
     k: int
     neighbours: list[Neighbour]
     density: DensityGrid | None = None
-    evidence: str = "pixels"  # the evidence source that decided the location (evidence.py)
+    evidence: str = "pixels"  # what decided the answer: track / anchor / stream / pixels / area (context/)
+    note: str = ""  # a warning about the answer, e.g. that the photo looks unlike anything in its area
 
     def to_dict(self, with_neighbours: bool = True) -> dict:
         data = {
             "photo": self.photo, "lat": self.lat, "lon": self.lon, "confidence": self.confidence,
             "radius50_km": self.radius50_km, "radius90_km": self.radius90_km, "estimator": self.estimator,
-            "k": self.k, "evidence": self.evidence,
+            "k": self.k, "evidence": self.evidence, "note": self.note,
         }
         if with_neighbours:
             data["neighbours"] = [vars(n) for n in self.neighbours]
@@ -121,4 +122,5 @@ class LocationResult:
         """The result to_dict wrote (the density grid stays behind: the other engine writes it to a file)."""
         return cls(str(data["photo"]), float(data["lat"]), float(data["lon"]), float(data["confidence"]),
                    float(data["radius50_km"]), float(data["radius90_km"]), str(data["estimator"]), int(data["k"]),
-                   [Neighbour(**n) for n in data.get("neighbours", [])], evidence=str(data.get("evidence", "pixels")))
+                   [Neighbour(**n) for n in data.get("neighbours", [])], None, str(data.get("evidence", "pixels")),
+                   str(data.get("note", "")))

@@ -8,7 +8,7 @@ from .files import display_path
 PREDICTION_FIELDS = (
     ("photo", str), ("file_name", str), ("lat", float), ("lon", float), ("confidence", float),
     ("radius50_km", float), ("radius90_km", float), ("estimator", str), ("k", int), ("nearest_distance", float),
-    ("database", str), ("run_time", str),
+    ("database", str), ("run_time", str), ("evidence", str), ("note", str),
 )
 NEIGHBOUR_FIELDS = (
     ("photo", str), ("rank", int), ("distance", float), ("similarity", float), ("weight", float), ("lat", float),
@@ -42,7 +42,8 @@ def prediction_rows(results, database: str = "", run_time: str = "") -> list[dic
         "photo": display_path(r.photo), "file_name": display_path(PurePath(r.photo).name), "lat": r.lat, "lon": r.lon,
         "confidence": r.confidence, "radius50_km": r.radius50_km, "radius90_km": r.radius90_km,
         "estimator": r.estimator, "k": r.k, "nearest_distance": r.neighbours[0].distance if r.neighbours else None,
-        "database": database, "run_time": run_time,
+        "database": database, "run_time": run_time, "evidence": getattr(r, "evidence", "pixels"),
+        "note": getattr(r, "note", ""),
     } for r in results]
 
 

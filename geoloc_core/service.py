@@ -36,6 +36,7 @@ from .results import BuildReport, LocationResult, Skipped, skipped_from_dicts, s
 
 if TYPE_CHECKING:
     from .clip_embedders import HubListing
+    from .context.run import ContextRequest
     from .database import ReferenceDatabase
     from .evaluate import EvaluationReport
     from .feature_space import TrainingSummary
@@ -177,6 +178,7 @@ class LocateRequest:
     models_dir: str | None = None  # downloaded (CLIP-family) models, if not in the default folder
     packs_dir: str | None = None  # where packs are installed (None: packs.default_packs_dir())
     density_grids: bool = False  # each result keeps its density grid (one GeoTIFF per photo)
+    context: ContextRequest | None = None  # area, track, times, streams (context/run.py); None: one by one
 
     @property
     def references(self) -> list[str]:
@@ -465,7 +467,13 @@ class Session:
         if progress is not None and self._locator is None:  # seconds with nothing to count: say what happens
             progress(Progress(0, len(request.photos), "load", LOADING_MESSAGE))
         searched = self.searched(request)
-        report = self._locator.locate_paths(request.photos, options, progress, should_stop)
+        if request.context is not None:
+            from .context.run import locate_with_context
+
+            report = locate_with_context(self._locator, request.photos, options, request.context, progress,
+                                         should_stop)
+        else:
+            report = self._locator.locate_paths(request.photos, options, progress, should_stop)
         return LocateOutcome(report.results, report.failed, None, searched.name)
 
     def evaluate(self, request: LocateRequest, items: Sequence[Candidate], progress: ProgressCallback | None = None,
@@ -475,7 +483,7 @@ class Session:
 
         options = request.options()
         self.searched(request)
-        return evaluate(self._locator, items, options, progress, should_stop)
+        return evaluate(self._locator, items, options, progress, should_stop, context=request.context)
 
     def locate_worldwide(self, request: WorldwideRequest, progress: ProgressCallback | None = None,
                          should_stop: StopCheck | None = None) -> LocateOutcome:

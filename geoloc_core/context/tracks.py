@@ -1,0 +1,194 @@
+"""GPS tracks: where the analyst was at each moment. A GPX file (track points, else route points, with
+times), a CSV of points (lat, lon, time columns) or any OGR point layer with a time field (reprojected
+to WGS84). The position at a photo's time is interpolated between the two fixes around it, as exiftool
+-geotag and gpscorrelate do; beyond MAX_GAP_S from any fix the track does not speak."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from ..geo import haversine_km
+
+DEFAULT_MAX_GAP_S = 600.0  # gpscorrelate's default maximum gap between fixes is 10 minutes
+FIX_ACCURACY_KM = 0.01  # a consumer GPS fix: about 10 m
+DRIFT_KMH = 5.0  # how fast the interpolated place may stray from the truth with time from the nearest fix
+TIME_NAMES = ("time", "timestamp", "datetime", "date_time", "utc")
+LAT_NAMES = ("lat", "latitude", "y")
+LON_NAMES = ("lon", "lng", "long", "longitude", "x")
+
+
+class TrackError(UserError):
+    """A track that cannot be used: unreadable, without times, or not in degrees."""
+
+
+@dataclass(frozen=True)
+class TrackPosition:
+    lat: float
+    lon: float
+    radius_km: float
+    gap_s: float  # time to the nearest fix
+
+
+@dataclass(frozen=True)
+class Track:
+    """Fixes in time order: UTC seconds since the epoch, latitude, longitude."""
+
+    name: str
+    time_s: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+
+    def position_at(self, time_s: float, max_gap_s: float = DEFAULT_MAX_GAP_S) -> TrackPosition | None:
+        """The interpolated place at a moment, or None where the track does not speak (outside its span,
+        or in a gap between fixes longer than max_gap_s)."""
+        if not np.isfinite(time_s) or time_s < self.time_s[0] or time_s > self.time_s[-1]:
+            return None
+        after = int(np.searchsorted(self.time_s, time_s, side="left"))
+        if self.time_s[after] == time_s:
+            return TrackPosition(float(self.lat[after]), float(self.lon[after]), FIX_ACCURACY_KM, 0.0)
+        before = after - 1
+        span = self.time_s[after] - self.time_s[before]
+        if span > max_gap_s:
+            return None
+        share = (time_s - self.time_s[before]) / span
+        lat = self.lat[before] + share * (self.lat[after] - self.lat[before])
+        lon = self.lon[before] + share * (self.lon[after] - self.lon[before])
+        gap = min(time_s - self.time_s[before], self.time_s[after] - time_s)
+        return TrackPosition(float(lat), float(lon), FIX_ACCURACY_KM + DRIFT_KMH * gap / 3600.0, float(gap))
+
+    def length_km(self) -> float:
+        return float(haversine_km(self.lat[:-1], self.lon[:-1], self.lat[1:], self.lon[1:]).sum())
+
+
+def _utc_seconds(value, where: str) -> float:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value or "").strip()
+        if not text:
+            return np.nan
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("/", "-"))
+        except ValueError:
+            raise TrackError(f"{where}: '{text}' is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # GPS logs write UTC
+    return moment.timestamp()
+
+
+def _track(name: str, times, lat, lon) -> Track:
+    times, lat, lon = (np.asarray(v, dtype=np.float64) for v in (times, lat, lon))
+    keep = np.isfinite(times) & np.isfinite(lat) & np.isfinite(lon)
+    if not keep.any():
+        raise TrackError(f"{name}: the track's points carry no time; a track needs a time on each point")
+    if (np.abs(lat[keep]) > 90).any() or (np.abs(lon[keep]) > 180).any():
+        raise TrackError(f"{name}: coordinates are not degrees of latitude/longitude (another CRS?); save the track "
+                         "in WGS84 (EPSG:4326) or as a layer that declares its CRS")
+    order = np.argsort(times[keep], kind="stable")
+    return Track(name, times[keep][order], lat[keep][order], lon[keep][order])
+
+
+def _column(header, names):
+    lowered = {h.strip().lower(): h for h in header}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def _read_csv(path: Path) -> Track:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        lat_key, lon_key, time_key = _column(header, LAT_NAMES), _column(header, LON_NAMES), _column(header, TIME_NAMES)
+        if lat_key is None or lon_key is None:
+            raise TrackError(f"{path}: a track CSV needs lat and lon columns; columns are {header}")
+        if time_key is None:
+            raise TrackError(f"{path}: the track has no time column ({', '.join(TIME_NAMES)}); columns are {header}")
+        rows = list(reader)
+    try:
+        lat = [float(r[lat_key]) for r in rows]
+        lon = [float(r[lon_key]) for r in rows]
+    except (TypeError, ValueError):
+        raise TrackError(f"{path}: lat/lon values that are not numbers") from None
+    return _track(path.name, [_utc_seconds(r[time_key], str(path)) for r in rows], lat, lon)
+
+
+def _read_ogr(path: Path) -> Track:
+    from osgeo import ogr, osr
+
+    use_exceptions = ogr.GetUseExceptions()
+    ogr.UseExceptions()
+    try:
+        dataset = ogr.Open(str(path))
+    except RuntimeError as exc:
+        raise TrackError(f"{path}: not a track file OGR can read ({str(exc).splitlines()[0][:120]})") from None
+    finally:
+        if not use_exceptions:
+            ogr.DontUseExceptions()
+    if dataset is None:
+        raise TrackError(f"{path}: not a track file OGR can read")
+    names = [dataset.GetLayer(i).GetName() for i in range(dataset.GetLayerCount())]
+    preferred = [n for n in ("track_points", "route_points") if n in names] or names
+    wgs84 = osr.SpatialReference()
+    wgs84.ImportFromEPSG(4326)
+    wgs84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    for name in preferred:
+        layer = dataset.GetLayerByName(name)
+        if layer.GetFeatureCount() == 0:
+            continue
+        definition = layer.GetLayerDefn()
+        fields = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
+        time_key = _column(fields, TIME_NAMES)
+        if time_key is None:
+            raise TrackError(f"{path}: layer '{name}' has no time field; a track needs a time on each point")
+        source = layer.GetSpatialRef()
+        transform = None
+        if source is not None and not source.IsSame(wgs84):
+            source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+            transform = osr.CoordinateTransformation(source, wgs84)
+        times, lat, lon = [], [], []
+        for feature in layer:
+            geometry = feature.GetGeometryRef()
+            if geometry is None:
+                continue
+            if ogr.GT_Flatten(geometry.GetGeometryType()) != ogr.wkbPoint:
+                raise TrackError(f"{path}: layer '{name}' holds {geometry.GetGeometryName().lower()}s; a track is a "
+                                 "point layer with a time field (GPX track points)")
+            if transform is not None:
+                geometry = geometry.Clone()
+                geometry.Transform(transform)
+            value = feature.GetFieldAsDateTime(time_key) if feature.IsFieldSetAndNotNull(time_key) else None
+            times.append(_ogr_time(value))
+            lon.append(geometry.GetX())
+            lat.append(geometry.GetY())
+        return _track(f"{path.name}:{name}", times, lat, lon)
+    raise TrackError(f"{path}: no points in any layer")
+
+
+def _ogr_time(value) -> float:
+    """OGR's [year, month, day, hour, minute, second (float), tz flag] as UTC seconds (flag 100 = UTC,
+    above: +15 min per step, 1 = local (taken as UTC, as GPS logs are))."""
+    if not value or value[0] <= 0:
+        return np.nan
+    year, month, day, hour, minute, second, flag = value
+    whole = int(second)
+    moment = datetime(year, month, day, hour, minute, whole, int(round((second - whole) * 1e6)), tzinfo=timezone.utc)
+    if flag > 1:
+        moment = moment.replace(tzinfo=None)
+        offset_s = (flag - 100) * 15 * 60
+        return moment.replace(tzinfo=timezone.utc).timestamp() - offset_s
+    return moment.timestamp()
+
+
+def read_track(path: str | os.PathLike) -> Track:
+    path = Path(path)
+    if not path.is_file():
+        raise TrackError(f"{path}: track file not found")
+    if path.suffix.lower() == ".csv":
+        return _read_csv(path)
+    return _read_ogr(path)
