@@ -25,7 +25,7 @@ from geoloc_core.progress import Cancelled
 from geoloc_core.search_index import IndexPlan
 from geoloc_core.sources import Candidate
 
-from .conftest import REPO_ROOT, make_photos, structured_vectors
+from ..conftest import REPO_ROOT, make_photos, structured_vectors
 
 V1_FIXTURE = REPO_ROOT / "tests" / "data" / "v1-database"  # made by the format-1 code (commit 78b2df7)
 DIMENSION = 64

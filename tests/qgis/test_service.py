@@ -28,7 +28,7 @@ from geoloc_core.service import (
     write_run_density,
 )
 
-from .conftest import REPO_ROOT, make_located_photos, make_photos
+from ..conftest import REPO_ROOT, make_located_photos, make_photos
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,8 @@ from qgis.PyQt.QtCore import Qt
 from geoloc_core.packs import pack
 from geoloc_core.searchset import ID_STRIDE
 
-from .conftest import PLUGIN_PACKAGE, REPO_ROOT, make_photos
-from .test_dock import dock, wait_until_idle  # noqa: F401 - the dock fixture
-from .test_packs import make_database, references, unit_vectors
+from ..conftest import PLUGIN_PACKAGE, REPO_ROOT, make_database, make_photos, references, unit_vectors
+from .conftest import wait_until_idle
 
 
 @pytest.fixture
@@ -28,7 +27,7 @@ def pack_file(tmp_path, lite_identity):
     return pack(source, tmp_path / "shared-area.geolocpack", title="Shared area").path
 
 
-def test_panel_installs_a_pack_and_locates_with_it_alone(dock, qgis_app, qgis_iface, plugin_module, pack_file,  # noqa: F811
+def test_panel_installs_a_pack_and_locates_with_it_alone(dock, qgis_app, qgis_iface, plugin_module, pack_file,
                                                           tmp_path):
     panel_module = plugin_module("ui.packs_panel")
     panel = dock.packs_panel
@@ -59,7 +58,7 @@ def test_panel_installs_a_pack_and_locates_with_it_alone(dock, qgis_app, qgis_if
     QgsSettings().remove(panel_module.SETTINGS_UNCHECKED)
 
 
-def test_panel_reports_a_refused_pack_and_installs_nothing(dock, qgis_app, qgis_iface, tmp_path):  # noqa: F811
+def test_panel_reports_a_refused_pack_and_installs_nothing(dock, qgis_app, qgis_iface, tmp_path):
     panel = dock.packs_panel
     panel.folder = tmp_path / "packs"
     broken = tmp_path / "broken.geolocpack"

@@ -10,8 +10,8 @@ import time
 import pytest
 from qgis.core import Qgis, QgsProject, QgsSettings
 
-from .conftest import make_photos
-from .test_dock import dock, wait_until_idle  # noqa: F401 - the dock fixture
+from ..conftest import make_photos
+from .conftest import wait_until_idle
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def new_dock(plugin_module, qgis_iface, parent=True):
 
 
 def test_parameters_and_the_last_database_are_restored_when_the_panel_opens(
-        dock, qgis_app, qgis_iface, plugin_module, tiny_database, tmp_path):  # noqa: F811
+        dock, qgis_app, qgis_iface, plugin_module, tiny_database, tmp_path):
     options = dock.options
     options.k_spin.setValue(37)
     options.estimator_combo.setCurrentIndex(options.estimator_combo.findData("sphere"))
@@ -81,7 +81,7 @@ def test_parameters_and_the_last_database_are_restored_when_the_panel_opens(
         again.deleteLater()
 
 
-def test_a_remembered_choice_that_cannot_run_falls_back_and_is_kept(dock, plugin_module, qgis_iface):  # noqa: F811
+def test_a_remembered_choice_that_cannot_run_falls_back_and_is_kept(dock, plugin_module, qgis_iface):
     options = dock.options
     QgsSettings().setValue("photo_geolocator/parameters/estimator", "geoclip")
     QgsSettings().setValue("photo_geolocator/parameters/search", "world")
@@ -96,7 +96,7 @@ def test_a_remembered_choice_that_cannot_run_falls_back_and_is_kept(dock, plugin
 
 
 def test_photos_are_listed_and_read_off_the_gui_thread_and_arrive_by_signal(
-        dock, qgis_app, qgis_iface, plugin_module, tmp_path, monkeypatch):  # noqa: F811
+        dock, qgis_app, qgis_iface, plugin_module, tmp_path, monkeypatch):
     reader = plugin_module("ui.photo_reader")
     threads = []
     original = reader.read_entry
@@ -131,7 +131,7 @@ def test_photos_are_listed_and_read_off_the_gui_thread_and_arrive_by_signal(
 
 
 def test_result_and_preview_thumbnails_arrive_after_the_table_is_filled(
-        dock, qgis_app, plugin_module, tmp_path):  # noqa: F811
+        dock, qgis_app, plugin_module, tmp_path):
     from geoloc_core.locate import LocationResult, Neighbour
 
     photos = make_photos(tmp_path / "photos", 6)
@@ -161,7 +161,7 @@ def test_result_and_preview_thumbnails_arrive_after_the_table_is_filled(
 
 
 def test_coverage_waits_for_a_running_task_and_reads_the_database_in_one(
-        dock, qgis_app, qgis_iface, tiny_database, monkeypatch):  # noqa: F811
+        dock, qgis_app, qgis_iface, tiny_database, monkeypatch):
     dock.database_section.open_database(tiny_database)
     wait_until_idle(dock, qgis_app)
     readers = []

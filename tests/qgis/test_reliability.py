@@ -21,7 +21,7 @@ from geoloc_core.locate import DensityOptions, LocateOptions, LocationResult, Ne
 from geoloc_core.photos import gps_from_exif, load_photo
 from geoloc_core.training import TrainOptions
 
-from .conftest import REPO_ROOT
+from ..conftest import REPO_ROOT
 
 NON_UTF8 = os.fsdecode(b"caf\xe9-\xff.jpg")
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from qgis.core import QgsProject, QgsSettings
 
-from .conftest import REPO_ROOT, make_located_photos, make_photos
+from ..conftest import REPO_ROOT, make_located_photos, make_photos
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_the_dock_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_pro
     setup_module = plugin_module("ui.setup_section")
     engine_module = plugin_module("ui.engine")
 
-    from .test_dock import run_groups, wait_until_idle
+    from .conftest import run_groups, wait_until_idle
 
     QgsSettings().setValue(setup_module.SETTINGS_EXTERNAL_PYTHON, sys.executable)
     try:

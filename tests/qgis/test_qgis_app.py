@@ -6,15 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import STAND_IN_PLACES, heif_writable, make_exif_samples, make_place_photos, real_photos_here, shared_path
-from .qgis_app import needs_xvfb, run_in_qgis
-
-
-def made_up_samples(folder: Path) -> list[dict]:
-    """make_exif_samples' photos (with two HEIC/HEIF), where pillow-heif can write HEIC."""
-    if not heif_writable():
-        pytest.skip("needs pillow-heif with an HEVC encoder to write the made-up HEIC photos")
-    return make_exif_samples(folder)
+from ..conftest import make_place_photos, real_photos_here, shared_path
+from .conftest import made_up_samples
+from .qgis_app import DRIVER, needs_xvfb, run_in_qgis
 
 
 @pytest.fixture
@@ -28,19 +22,6 @@ def heic_photos(tmp_path):
     rows = [row for row in made_up_samples(tmp_path / "samples") if row["format"] == "HEIC"]
     return ([str(tmp_path / "samples" / row["path"]) for row in rows],
             [f"{Path(row['path']).name}  [GPS {row['lat']:.4f}, {row['lon']:.4f}]" for row in rows])
-
-
-@pytest.fixture
-def jpeg_and_heic(tmp_path):
-    """Photos to locate, all with EXIF GPS: a JPEG, a HEIC, another JPEG; real where ../shared is (and in CI),
-    made-up in a clone without it."""
-    if real_photos_here():
-        jpg = shared_path("photos", "exif-samples", "jpg")
-        heic = shared_path("photos", "exif-samples", "heic")
-        return [str(jpg / "gps" / "DSCN0010.jpg"), str(heic / "IMG_5195.HEIC"), str(jpg / "Kodak_CX7530.jpg")]
-    made_up_samples(tmp_path / "samples")
-    rows = make_place_photos(tmp_path / "queries", 1, seed=1, places=STAND_IN_PLACES[:2], prefix="query")
-    return [rows[0]["path"], str(tmp_path / "samples" / "heic" / "tuscany.heic"), rows[1]["path"]]
 
 
 @pytest.fixture
@@ -89,28 +70,6 @@ def test_adding_heic_photos_in_the_qgis_application_reads_their_gps_without_cras
     assert state["items"] == listed
     assert all(state["icons"]), "every photo has a thumbnail"
     assert not [e for e in state["errors"] if "python" in e[0].lower()], state["errors"]
-
-
-# steps a generator `walk()` on the Qt event loop, one step per timer tick, then quits QGIS
-DRIVER = '''
-driver = walk()
-
-
-def tick():
-    try:
-        next(driver)
-    except StopIteration:
-        finish()
-        return
-    except Exception:
-        state["traceback"] = traceback.format_exc()
-        finish()
-        return
-    QTimer.singleShot(50, tick)
-
-
-QTimer.singleShot(1000, tick)
-'''
 
 
 WALK = '''

@@ -13,7 +13,8 @@ import qgis.utils
 from qgis.core import QgsApplication
 from qgis.PyQt.QtWidgets import QAction, QDockWidget, QToolBar
 
-from .conftest import PLUGIN_PACKAGE, REPO_ROOT, on_plugin_path
+from ..conftest import PLUGIN_PACKAGE, REPO_ROOT
+from .conftest import on_plugin_path
 
 
 def _qgis_state(iface):
@@ -141,7 +142,7 @@ def test_translation_template_is_current_and_a_translation_is_used(plugin_module
 
     from qgis.PyQt.QtCore import QCoreApplication
 
-    from .conftest import REPO_ROOT
+    from ..conftest import REPO_ROOT
 
     check = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "update_translations.py"), "--check"],
                            capture_output=True, text=True)

@@ -21,7 +21,7 @@ from geoloc_core.database import (
 from geoloc_core.embedders import load_embedder
 from geoloc_core.sources import from_csv, from_folder
 
-from .conftest import REPO_ROOT, make_exif_samples, make_located_photos, write_csv
+from ..conftest import REPO_ROOT, make_exif_samples, make_located_photos, write_csv
 
 
 def test_build_from_a_folder_lists_photos_without_location(embedder, shared_photos, tmp_path):

@@ -33,31 +33,10 @@ from geoloc_core.packs import (
 from geoloc_core.progress import Cancelled
 from geoloc_core.searchset import ID_STRIDE, SearchSet, open_references
 
-from .conftest import make_photos
-from .range_server import RangeServer
+from ..conftest import REPO_ROOT, make_database, make_photos, references, unit_vectors
+from ..range_server import RangeServer
 
 DIMENSION = 1280
-
-
-def unit_vectors(count: int, seed: int) -> np.ndarray:
-    vectors = np.random.default_rng(seed).normal(size=(count, DIMENSION)).astype(np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-
-def references(count: int, seed: int, photos: list[Path] | None = None) -> list[EmbeddedRecord]:
-    rng = np.random.default_rng(seed + 1000)
-    return [EmbeddedRecord(str(photos[i]) if photos else f"/home/someone/private/{seed}-{i}.jpg", f"{seed:04d}{i:060d}",
-                           float(rng.uniform(-60, 70)), float(rng.uniform(-180, 180)),
-                           attributes={"licence": "CC BY 2.0", "author": f"author {i}",
-                                       "source_url": f"https://example.org/{seed}/{i}"})
-            for i in range(count)]
-
-
-def make_database(folder: Path, identity, records, vectors) -> Path:
-    database = ReferenceDatabase.create(folder, identity)
-    database.add_embedded(records, vectors)
-    database.close()
-    return folder
 
 
 @pytest.fixture
@@ -339,7 +318,7 @@ def test_cli_packs_installs_lists_and_locates_against_a_database_plus_a_pack(tmp
     assert "missing-pack: no reference database, pack file or installed pack" in capsys.readouterr().err
 
 
-STARTER_PACK = Path(__file__).resolve().parent.parent / "resources" / "packs" / "world-starter.geolocpack"
+STARTER_PACK = REPO_ROOT / "resources" / "packs" / "world-starter.geolocpack"
 REDISTRIBUTABLE = {"CC BY 2.0", "CC BY-SA 2.0"}
 
 

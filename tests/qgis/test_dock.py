@@ -10,7 +10,6 @@ from qgis.core import (
     Qgis,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
-    QgsLayerTreeGroup,
     QgsPointXY,
     QgsProject,
     QgsRasterLayer,
@@ -19,53 +18,14 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QMimeData, QPointF, Qt, QUrl
 from qgis.PyQt.QtGui import QDropEvent
 
-from .conftest import (
+from ..conftest import (
     STAND_IN_PLACES,
-    flickr_rows,
     make_exif_samples,
     make_located_photos,
     make_photos,
     make_place_photos,
-    write_csv,
 )
-
-
-@pytest.fixture
-def dock(qgis_app, qgis_iface, qgis_new_project, plugin_module, tmp_path):
-    plugin_module("ui.run_options").RunOptions.forget()  # each test starts from a fresh profile's parameters
-    widget = plugin_module("ui.dock").PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
-    widget.options.output_widget.setFilePath(str(tmp_path / "rasters"))
-    qgis_iface.messageBar().clear_messages()
-    yield widget
-    widget.shutdown()
-    widget.deleteLater()
-
-
-def wait_until_idle(dock, qgis_app, timeout=300):
-    """Until the panel's task and its background photo reads have finished."""
-    deadline = time.monotonic() + timeout
-    while dock.task is not None or dock.photos.reading():
-        assert time.monotonic() < deadline, "the task did not finish in time"
-        qgis_app.processEvents()
-        time.sleep(0.01)
-    qgis_app.processEvents()
-
-
-@pytest.fixture(scope="module")
-def walk_database(tmp_path_factory):
-    """The walk photos and 40 worldwide distractors, built with the engine directly."""
-    from geoloc_core.database import build_database
-    from geoloc_core.embedders import load_embedder
-    from geoloc_core.sources import from_csv, from_folder
-
-    from .conftest import shared_path
-
-    tmp = tmp_path_factory.mktemp("dockdb")
-    walk, _ = from_folder(shared_path("photos", "exif-samples", "jpg", "gps"))
-    world, _ = from_csv(write_csv(tmp / "world.csv", flickr_rows(shared_path("flickr-cc"), 40)))
-    database, _ = build_database(tmp / "walk.geoloc", walk + world, load_embedder())
-    database.close()
-    return tmp / "walk.geoloc"
+from .conftest import run_groups, wait_until_idle
 
 
 @pytest.fixture(scope="module")
@@ -90,11 +50,6 @@ def open_database(dock, qgis_app, path):
     dock.database_section.open_database(path)
     wait_until_idle(dock, qgis_app)
     assert dock.database is not None and dock.database.path == str(path)
-
-
-def run_groups():
-    return [g for g in QgsProject.instance().layerTreeRoot().children()
-            if isinstance(g, QgsLayerTreeGroup) and g.name().startswith("Photo Geolocator run")]
 
 
 def test_build_from_a_folder_in_the_background(dock, qgis_app, qgis_iface, shared_photos, tmp_path):
@@ -136,7 +91,7 @@ def assert_builds_in_the_background(dock, qgis_app, qgis_iface, first, first_cou
 def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgis_iface, walk_database,
                                                              shared_photos, tmp_path, plugin_module):
     gps = shared_photos / "exif-samples" / "jpg" / "gps"
-    assert_locate_adds_styled_layers(dock, qgis_app, qgis_iface, walk_database, gps / "DSCN0010.jpg",
+    assert_locate_adds_styled_layers(dock, qgis_app, qgis_iface, walk_database[0], gps / "DSCN0010.jpg",
                                      gps / "DSCN0012.jpg", {"density", "density_dscn0010", "density_dscn0012"},
                                      tmp_path, plugin_module)
 
@@ -309,8 +264,8 @@ def test_a_broken_database_is_reported_not_raised(dock, qgis_app, qgis_iface, tm
 
 
 def test_map_render_draws_the_prediction_where_expected(dock, qgis_app, walk_database, shared_photos, tmp_path):
-    assert_prediction_drawn(dock, qgis_app, walk_database, shared_photos / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg",
-                            tmp_path)
+    walk = shared_photos / "exif-samples" / "jpg" / "gps"
+    assert_prediction_drawn(dock, qgis_app, walk_database[0], walk / "DSCN0010.jpg", tmp_path)
 
 
 def test_map_render_draws_a_made_up_photo_prediction_where_expected(dock, qgis_app, made_up_walk, tmp_path):

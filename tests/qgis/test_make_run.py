@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from .conftest import REPO_ROOT
+from ..conftest import REPO_ROOT
 
 CHECK = '''
 import json

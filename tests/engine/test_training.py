@@ -17,7 +17,7 @@ from geoloc_core.locate import LocateOptions, Locator
 from geoloc_core.sources import from_csv
 from geoloc_core.training import TrainOptions, grouped_folds, grouped_split, photo_groups
 
-from .conftest import make_located_photos, write_csv
+from ..conftest import make_located_photos, write_csv
 
 
 def random_points(n, seed=0):
@@ -185,7 +185,7 @@ def test_cli_train_and_cells_export(trained_database, tmp_path):
     import subprocess
     import sys
 
-    from .conftest import REPO_ROOT
+    from ..conftest import REPO_ROOT
 
     path, _, _ = trained_database
     copy = tmp_path / "copy.geoloc"

@@ -14,11 +14,10 @@ from qgis.PyQt.QtCore import Qt
 
 pytest.importorskip("transformers", reason="CLIP embedders need transformers (requirements-clip.txt)")
 
-from .conftest import REPO_ROOT
-from .qgis_app import needs_xvfb, run_in_qgis
-from .test_clip_embedders import hub, make_geotagged_csv, small_gallery, tiny_clip  # noqa: F401 - fixtures
-from .test_dock import dock, run_groups, wait_until_idle  # noqa: F401 - the dock fixture
-from .test_qgis_app import DRIVER, jpeg_and_heic  # noqa: F401 - the photos to locate
+from ..clip_hub import make_geotagged_csv
+from ..conftest import REPO_ROOT
+from .conftest import run_groups, wait_until_idle
+from .qgis_app import DRIVER, needs_xvfb, run_in_qgis
 
 
 def layers_of_the_run():
@@ -41,7 +40,7 @@ def download_with_the_panel(panel_dock, qgis_app, name, monkeypatch):
 
 
 def test_worldwide_is_disabled_with_its_reason_until_geoclip_is_here_then_locates_without_a_database(
-        dock, qgis_app, qgis_iface, hub, small_gallery, tmp_path, monkeypatch, plugin_module):  # noqa: F811
+        dock, qgis_app, qgis_iface, hub, small_gallery, tmp_path, monkeypatch, plugin_module):
     monkeypatch.setattr(plugin_module("geoloc_core.geoclip_prior"), "gallery_for", lambda cache_dir: small_gallery)
     dock.models_panel.folder = tmp_path / "models"
     dock.options.refresh_choices()
@@ -88,7 +87,7 @@ def test_worldwide_is_disabled_with_its_reason_until_geoclip_is_here_then_locate
 
 
 def test_the_geoclip_estimator_is_offered_with_a_geoclip_database_only(
-        dock, qgis_app, hub, small_gallery, tmp_path, monkeypatch, plugin_module):  # noqa: F811
+        dock, qgis_app, hub, small_gallery, tmp_path, monkeypatch, plugin_module):
     monkeypatch.setattr(plugin_module("geoloc_core.geoclip_prior"), "gallery_for", lambda cache_dir: small_gallery)
     dock.models_panel.folder = tmp_path / "models"
     download_with_the_panel(dock, qgis_app, "geoclip", monkeypatch)
@@ -125,7 +124,7 @@ def test_the_geoclip_estimator_is_offered_with_a_geoclip_database_only(
 
 
 def test_worldwide_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_project, plugin_module,
-                                               hub, tmp_path, monkeypatch):  # noqa: F811
+                                               hub, tmp_path, monkeypatch):
     pytest.importorskip("geoclip", reason="the GeoCLIP head and gallery come from the geoclip wheel "
                                           "(requirements-clip.txt), which is not installed here")
     from geoloc_core.clip_embedders import download_model
@@ -134,7 +133,7 @@ def test_worldwide_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_pr
     setup_module = plugin_module("ui.setup_section")
     download_model("geoclip", tmp_path / "models")
     # the child's gallery: 1,500 points (the hook imports the engine as Python starts, hence the repository)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO_ROOT / "tests" / "gallery_hook"), str(REPO_ROOT)]))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO_ROOT / "tests" / "qgis" / "gallery_hook"), str(REPO_ROOT)]))
     monkeypatch.setenv("GEOLOC_TEST_GALLERY_ROWS", "1500")
     QgsSettings().setValue(setup_module.SETTINGS_EXTERNAL_PYTHON, sys.executable)
     try:
@@ -213,7 +212,7 @@ def walk():
 
 @pytest.mark.slow
 @needs_xvfb
-def test_locating_worldwide_with_geoclip_in_the_qgis_main_window(tmp_path, hub, jpeg_and_heic):  # noqa: F811
+def test_locating_worldwide_with_geoclip_in_the_qgis_main_window(tmp_path, hub, jpeg_and_heic):
     """No reference database: the GeoCLIP model (a tiny CLIP fetched from 127.0.0.1 beforehand) and the
     geoclip wheel's head and gallery, run on a JPEG and a HEIC photo inside the real QGIS application, where
     torch, transformers, GDAL and libheif meet."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT
+from ..conftest import REPO_ROOT
 
 needs_xvfb = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (Debian package xvfb)")
 
@@ -71,3 +71,25 @@ def run_in_qgis(tmp_path: Path, script: str, timeout: int = 240) -> tuple[dict, 
     state = json.loads(output.read_text())
     assert "traceback" not in state, state["traceback"]
     return state, result
+
+
+# steps a generator `walk()` on the Qt event loop, one step per timer tick, then quits QGIS
+DRIVER = '''
+driver = walk()
+
+
+def tick():
+    try:
+        next(driver)
+    except StopIteration:
+        finish()
+        return
+    except Exception:
+        state["traceback"] = traceback.format_exc()
+        finish()
+        return
+    QTimer.singleShot(50, tick)
+
+
+QTimer.singleShot(1000, tick)
+'''

@@ -14,7 +14,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
-from .conftest import PLUGIN_PACKAGE, REPO_ROOT, make_located_photos, write_csv
+from ..conftest import PLUGIN_PACKAGE, REPO_ROOT, make_located_photos, write_csv
 
 
 @pytest.fixture(scope="module")

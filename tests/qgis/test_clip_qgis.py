@@ -9,12 +9,12 @@ from qgis.core import Qgis, QgsVectorLayer
 
 pytest.importorskip("transformers", reason="CLIP embedders need transformers (requirements-clip.txt)")
 
-from .test_clip_embedders import hub, make_geotagged_csv, small_gallery, tiny_clip  # noqa: F401 - fixtures
-from .test_dock import dock, wait_until_idle  # noqa: F401 - the dock fixture
+from ..clip_hub import make_geotagged_csv
+from .conftest import wait_until_idle
 
 
 def test_panel_downloads_a_model_after_showing_its_size_then_builds_and_locates_with_it(
-        dock, qgis_app, qgis_iface, hub, tmp_path, monkeypatch):  # noqa: F811
+        dock, qgis_app, qgis_iface, hub, tmp_path, monkeypatch):
     panel = dock.models_panel
     panel.folder = tmp_path / "models"
     panel.model_combo.setCurrentIndex(panel.model_combo.findData("clip_vit_b32"))
@@ -24,7 +24,7 @@ def test_panel_downloads_a_model_after_showing_its_size_then_builds_and_locates_
         panel.model_combo.setCurrentIndex(0)
 
 
-def _download_build_and_locate(dock, panel, qgis_app, qgis_iface, hub, tmp_path, monkeypatch):  # noqa: F811
+def _download_build_and_locate(dock, panel, qgis_app, qgis_iface, hub, tmp_path, monkeypatch):
     from qgis.PyQt.QtWidgets import QMessageBox
 
     assert "download-model clip_vit_b32" in panel.status_label.text() and panel.download_button.isVisibleTo(panel)
@@ -57,7 +57,7 @@ def _download_build_and_locate(dock, panel, qgis_app, qgis_iface, hub, tmp_path,
 
 
 def test_processing_builds_with_download_and_locates_with_the_geoclip_estimator(
-        qgis_processing, plugin_module, hub, small_gallery, tmp_path, monkeypatch):  # noqa: F811
+        qgis_processing, plugin_module, hub, small_gallery, tmp_path, monkeypatch):
     import processing
     from qgis.core import QgsApplication
 

@@ -11,7 +11,7 @@ from PIL import Image, TiffImagePlugin
 from geoloc_core.files import PhotoError, find_photos
 from geoloc_core.photos import gps_from_exif, image_size, load_photo, read_gps
 
-from .conftest import exif_block, heif_writable, make_exif_samples
+from ..conftest import exif_block, heif_writable, make_exif_samples
 
 
 def _truth_rows(shared_photos):

@@ -11,7 +11,7 @@ from PIL import Image
 
 from geoloc_core.embedders import EmbedderError, embedder_for, load_embedder
 
-from .conftest import make_photos
+from ..conftest import make_photos
 
 
 def test_bundled_backbone_recognises_real_images(embedder):
