@@ -133,13 +133,17 @@ def test_add_from_a_point_layer_with_a_path_field(run, tmp_path, walk_db):
     assert added[0]["lat"] == pytest.approx(float(rows[0]["lat"]), abs=1e-6), "reprojected to WGS 84"
 
 
+@pytest.mark.slow
 def test_train_features_and_locate_with_them(run, tmp_path):
-    rows = make_located_photos(tmp_path / "refs", 150, seed=5)
+    """The algorithm's wiring only (parameters in, a view, cells and a tuned backbone out, the hybrid estimator
+    reading the view): one epoch on a few photos. The training itself is the engine's, tested in
+    tests/engine/test_training.py."""
+    rows = make_located_photos(tmp_path / "refs", 24, seed=5)
     csv_path = write_csv(tmp_path / "refs.csv", rows)
     database = str(tmp_path / "train.geoloc")
     run("photo_geolocator:build_database", {"CSV": str(csv_path), "OUTPUT_DATABASE": database})
-    result = run("photo_geolocator:train_features", {"DATABASE": database, "T_MAX": 20, "T_MIN": 4, "GEO_DIM": 32,
-                                                      "EPOCHS": 20, "CELLS": "TEMPORARY_OUTPUT"})
+    result = run("photo_geolocator:train_features", {"DATABASE": database, "T_MAX": 6, "T_MIN": 2, "GEO_DIM": 8,
+                                                      "EPOCHS": 1, "CELLS": "TEMPORARY_OUTPUT"})
     assert result["VIEW"] == "geocells" and result["CELLS"].featureCount() == result["CELL_COUNT"] >= 2
     assert result["CELLS"].geometryType() == 2  # polygons
     located = run("photo_geolocator:geolocate_photos", {
@@ -147,8 +151,8 @@ def test_train_features_and_locate_with_them(run, tmp_path):
         "PREDICTIONS": "TEMPORARY_OUTPUT", "NEIGHBOURS": "TEMPORARY_OUTPUT"})
     feature = next(located["PREDICTIONS"].getFeatures())
     assert feature["estimator"] == "hybrid"
-    tuned = run("photo_geolocator:train_features", {"DATABASE": database, "NAME": "tuned", "T_MAX": 40, "T_MIN": 4,
-                                                     "GEO_DIM": 16, "FINETUNE": True, "FINETUNE_EPOCHS": 1})
+    tuned = run("photo_geolocator:train_features", {"DATABASE": database, "NAME": "tuned", "T_MAX": 6, "T_MIN": 2,
+                                                     "GEO_DIM": 8, "EPOCHS": 1, "FINETUNE": True, "FINETUNE_EPOCHS": 1})
     assert tuned["VIEW"] == "tuned" and (tmp_path / "train.geoloc" / "views" / "tuned" / "backbone.npz").is_file()
 
 
