@@ -29,7 +29,7 @@ from .i18n import tr
 
 SETTINGS_UNCHECKED = "photo_geolocator/unchecked_packs"  # packs the user chose not to search
 PATH_ROLE = Qt.ItemDataRole.UserRole
-# Measured with `python -m geoloc_core evaluate` (README, "Reference packs"); keep the two in step.
+# Measured with `python -m geoloc_core evaluate` (docs/benchmarks.md, "The world starter pack"); keep the two in step.
 STARTER_CAVEAT = ("The world starter pack is tiny (315 Creative Commons photos): left out one at a time, its own "
                   "photos are placed within 200 km 17% of the time and within 2,500 km 48%; of 47 phone and "
                   "camera photos from elsewhere, 2% within 200 km and 28% within 2,500 km (median error "
