@@ -122,6 +122,7 @@ def test_offline_the_choice_says_what_it_needs_and_lite0_keeps_working(tmp_path,
     assert load_embedder("efficientnet_lite0").dimension > 0
 
 
+@pytest.mark.slow
 def test_databases_refuse_another_embedder_both_ways(hub, tmp_path):
     download_model("clip_vit_b32", tmp_path / "models")
     clip = load_embedder("clip_vit_b32", tmp_path / "models")

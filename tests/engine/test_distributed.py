@@ -134,6 +134,7 @@ def test_parquet_sidecar_supplies_metadata(tmp_path, embedder):
                                                                        (20.0, 40.0, {"author": "b"})]
 
 
+@pytest.mark.slow
 def test_shard_build_matches_a_folder_build_of_the_same_photos(tmp_path, embedder):
     """Photos decoded from a shard's bytes embed as the same files do through ReferenceDatabase.add."""
     from geoloc_core.database import build_database
@@ -257,6 +258,7 @@ def _photos_for(kind: str, tmp_path: Path) -> list[dict]:
     return synthetic_photos(tmp_path / "photos", 10, seed=7) if kind == "synthetic" else shared_flickr_photos(10)
 
 
+@pytest.mark.slow
 @needs_ray
 @pytest.mark.parametrize("kind", ["synthetic", "shared"])
 def test_ray_build_equals_the_single_process_build(kind, tmp_path, embedder, local_ray, capsys):
@@ -306,6 +308,7 @@ def _embedding_worker_pids() -> list[int]:
     return pids
 
 
+@pytest.mark.slow
 @needs_ray
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's worker processes through /proc (Linux)")
 def test_cluster_build_through_address_survives_a_killed_worker(tmp_path, embedder):
@@ -380,6 +383,7 @@ def photo_server(tmp_path):
         server.server_close()
 
 
+@pytest.mark.slow
 @needs_img2dataset
 def test_url_list_build_downloads_embeds_and_lists_failures(tmp_path, photo_server, capsys):
     """Served photos from ../shared, or synthetic ones where it is absent (one download is slow enough)."""

@@ -48,6 +48,7 @@ def look_alike_database(tiny_embedder, tmp_path_factory):
     database.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", ["cascade", "sphere", "paper"])
 def test_a_walk_photo_is_located_in_its_region(walk_database, estimator):
     # ImageNet features rank a Rome photo first and the walk's own photos 4th, 9th, 11th..., so it
@@ -91,6 +92,7 @@ def test_cancel_between_batches_raises(stand_in_database):
         Locator(database).locate_paths([query.path] * 4, should_stop=lambda: True)
 
 
+@pytest.mark.slow
 def test_evaluation_leaves_each_query_out(walk_database):
     database, _ = walk_database
     walk = [c for c in from_folder(REPO_ROOT.parent / "shared/photos/exif-samples/jpg/gps")[0]]

@@ -115,6 +115,7 @@ def trained_database(embedder, tmp_path_factory):
     return tmp / "t.geoloc", candidates, summary.trained
 
 
+@pytest.mark.slow
 def test_training_learns_and_the_view_is_used_after_reopening(trained_database, embedder):
     path, candidates, trained = trained_database
     assert trained.history and trained.history[0][1] > min(h[1] for h in trained.history), "training loss falls"
@@ -136,6 +137,7 @@ def test_training_learns_and_the_view_is_used_after_reopening(trained_database, 
     assert not list(path.rglob("*.pkl")) and not list(path.rglob("*.pt")), "no pickle anywhere"
 
 
+@pytest.mark.slow
 def test_adding_photos_extends_the_view_index(trained_database, embedder, tmp_path):
     path, _, _ = trained_database
     copy = tmp_path / "copy.geoloc"
@@ -147,6 +149,7 @@ def test_adding_photos_extends_the_view_index(trained_database, embedder, tmp_pa
         assert database.view.index.ntotal == database.count == 250 and not database.warnings
 
 
+@pytest.mark.slow
 def test_a_view_trained_on_another_embedder_is_refused(trained_database, tmp_path):
     path, _, _ = trained_database
     copy = tmp_path / "copy.geoloc"
@@ -159,6 +162,7 @@ def test_a_view_trained_on_another_embedder_is_refused(trained_database, tmp_pat
         ReferenceDatabase.open(copy)
 
 
+@pytest.mark.slow
 def test_edited_view_weights_are_reported_as_damage(trained_database, tmp_path):
     path, _, _ = trained_database
     copy = tmp_path / "copy.geoloc"
@@ -181,6 +185,7 @@ def test_cells_and_hybrid_need_a_trained_view(embedder, tmp_path):
         Locator(database, embedder).locate_paths([candidates[0].path], LocateOptions(estimator="cells"))
 
 
+@pytest.mark.slow
 def test_cli_train_and_cells_export(trained_database, tmp_path):
     import subprocess
     import sys

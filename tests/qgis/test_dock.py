@@ -88,6 +88,7 @@ def assert_builds_in_the_background(dock, qgis_app, qgis_iface, first, first_cou
     assert dock.database.count == total and dock.run_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgis_iface, walk_database,
                                                              shared_photos, tmp_path, plugin_module):
     gps = shared_photos / "exif-samples" / "jpg" / "gps"
@@ -96,6 +97,7 @@ def test_locate_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgi
                                      tmp_path, plugin_module)
 
 
+@pytest.mark.slow
 def test_locating_made_up_photos_adds_styled_layers_and_skips_a_corrupt_photo(dock, qgis_app, qgis_iface, made_up_walk,
                                                                               tmp_path, plugin_module):
     database, queries = made_up_walk
@@ -201,6 +203,7 @@ def test_cancel_adds_no_layer_and_leaves_no_raster(dock, qgis_app, made_up_walk,
     assert dock.run_button.isEnabled(), "ready for the next run"
 
 
+@pytest.mark.slow
 def test_a_second_run_while_one_runs_is_refused(dock, qgis_app, qgis_iface, made_up_walk):
     database, queries = made_up_walk
     open_database(dock, qgis_app, database)
@@ -263,6 +266,7 @@ def test_a_broken_database_is_reported_not_raised(dock, qgis_app, qgis_iface, tm
     assert any("damaged database" in m for m in qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical))
 
 
+@pytest.mark.slow
 def test_map_render_draws_the_prediction_where_expected(dock, qgis_app, walk_database, shared_photos, tmp_path):
     walk = shared_photos / "exif-samples" / "jpg" / "gps"
     assert_prediction_drawn(dock, qgis_app, walk_database[0], walk / "DSCN0010.jpg", tmp_path)

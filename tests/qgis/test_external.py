@@ -37,6 +37,7 @@ def request(engine_module, database, photos, density=0.1):
                                        bandwidth_km=20.0, temperature=0.1, density_resolution=density)
 
 
+@pytest.mark.slow
 def test_external_route_gives_the_in_process_results(engine_module, database, tmp_path):
     photos = [*make_photos(tmp_path / "queries", 2, seed=12), tmp_path / "missing.jpg"]
     inside = engine_module.InProcessEngine()
@@ -65,6 +66,7 @@ def test_external_route_gives_the_in_process_results(engine_module, database, tm
     inside.close()
 
 
+@pytest.mark.slow
 def test_cancelling_terminates_the_child_and_leaves_nothing(engine_module, database, tmp_path):
     from geoloc_core.progress import Cancelled as EngineCancelled
 
@@ -80,6 +82,7 @@ def test_cancelling_terminates_the_child_and_leaves_nothing(engine_module, datab
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
+@pytest.mark.slow
 def test_a_killed_engine_is_reported(engine_module, database, tmp_path):
     outside = engine_module.ExternalEngine(sys.executable)
     photos = make_photos(tmp_path / "many", 80, seed=13)
@@ -109,6 +112,7 @@ def test_a_python_without_the_engine_is_refused(engine_module, tmp_path):
         engine_module.ExternalEngine(str(tmp_path / "no-python")).check()
 
 
+@pytest.mark.slow
 def test_the_dock_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_project, plugin_module, database,
                                               tmp_path):
     dock_module = plugin_module("ui.dock")

@@ -123,6 +123,7 @@ def test_the_geoclip_estimator_is_offered_with_a_geoclip_database_only(
     assert dock.options.estimator_combo.currentData() != "geoclip"
 
 
+@pytest.mark.slow
 def test_worldwide_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_project, plugin_module,
                                                hub, tmp_path, monkeypatch):
     pytest.importorskip("geoclip", reason="the GeoCLIP head and gallery come from the geoclip wheel "
