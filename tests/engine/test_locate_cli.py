@@ -125,6 +125,7 @@ def _cli(*args, check=True):
     return result
 
 
+@pytest.mark.slow
 def test_cli_build_locate_evaluate_info(tmp_path):
     walk = tmp_path / "walk"
     make_located_photos(walk, 9, places=STAND_IN_PLACES[:1])  # one town: a density grid of 0.1 degrees

@@ -217,6 +217,7 @@ def test_cli_train_and_cells_export(trained_database, tmp_path):
         assert database.view is None
 
 
+@pytest.mark.slow
 def test_end_to_end_finetuning_gives_a_view_with_its_own_backbone(embedder, tmp_path):
     from geoloc_core.finetune import FinetuneOptions, finetune, pick_device
 
