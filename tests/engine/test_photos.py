@@ -172,6 +172,7 @@ def test_find_photos_is_recursive_and_skips_hidden_and_other_files(tmp_path):
         find_photos(tmp_path / "missing")
 
 
+@pytest.mark.slow
 def test_heif_through_gdal_matches_pillow_heif(shared_photos, monkeypatch):
     """Inside the QGIS application HEIF goes through GDAL's driver (pillow-heif's libheif would clash with
     the libheif QGIS loaded); it must read the same location, size and pixels."""

@@ -118,6 +118,7 @@ def test_qgis_process_locates_against_a_pack_file(pack_file, tmp_path):
     assert list((tmp_path / "qgis-config").rglob("photo_geolocator/packs/shared-area/pack.json"))
 
 
+@pytest.mark.slow
 def test_both_engines_install_a_pack_and_search_it_with_a_database_alike(plugin_module, pack_file, lite_identity,
                                                                          tmp_path):
     import sys

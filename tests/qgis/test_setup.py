@@ -163,6 +163,7 @@ def test_about_names_the_python_qgis_runs_not_a_shim_on_path(plugin_module, monk
     assert shim not in text and sys.base_prefix in text
 
 
+@pytest.mark.slow
 def test_the_engine_installs_as_a_package_with_a_geoloc_command(tmp_path):
     """geoloc_core is a Python package of its own (pyproject [project]): installed into another
     environment it runs from anywhere, without the plugin folder on any path, and `geoloc --help`
