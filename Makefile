@@ -12,7 +12,7 @@ PROFILE_DIR := $(CURDIR)/.qgis-profile
 PLUGIN_LINK := $(PROFILE_DIR)/profiles/default/python/plugins/photo_geolocator
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 
-.PHONY: setup debian-packages test run package lint clean
+.PHONY: setup debian-packages test test-fast run package lint clean
 
 setup: debian-packages $(STAMP)
 
@@ -33,6 +33,10 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-clip.txt requiremen
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) bench/faults.py --fast
+
+# The tests not marked slow (none over 5 s): the loop while working; `make test` stays the full check.
+test-fast: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Starts QGIS with this folder linked into a dedicated profile, the plugin enabled and the world starter
 # pack installed in the profile (so a first photo dropped on the panel gets an answer); QGIS's own

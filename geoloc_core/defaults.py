@@ -1,7 +1,7 @@
 """Default locate parameters, kept free of heavy imports so that QGIS can show them at start-up.
 
 Chosen on the development benchmark (bench/accuracy.py: grouped 5-fold cross-validation on the ~1,480
-Creative Commons photos of ../shared, README "Accuracy"): the cascade estimator with a 1,000 km kernel
+Creative Commons photos of ../shared, docs/benchmarks.md): the cascade estimator with a 1,000 km kernel
 and temperature 0.05 beats the paper's procedure at every threshold from 25 km up and on the median
 error. A wide kernel finds the continent, a 0.3 x narrower one the region within it, and a snap to the
 best-supported neighbour keeps street- and city-level matches, which a kernel mode never reaches.

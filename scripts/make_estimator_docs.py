@@ -24,8 +24,8 @@ PREAMBLE = """\
 geoloc_core/evidence.py: edit those, then run the script -->
 
 A photo is located in two steps. Its **k** most similar reference photos are found (its neighbours,
-ranked by cosine similarity), then the **evidence sources** decide where it was taken. The one source
-today, *pixels*, hands the neighbours to the **estimator** you choose (`--estimator` on the command line,
+ranked by cosine similarity), then the **evidence sources** decide where it was taken. The base source,
+photo by photo, *pixels*, hands the neighbours to the **estimator** you choose (`--estimator` on the command line,
 *Estimator* in the panel and in Processing), which turns their locations and similarities into a point;
 the point's confidence and radii are then calibrated on held-out photos.
 

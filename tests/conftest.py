@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -41,56 +39,6 @@ def real_photos_here() -> bool:
 @pytest.fixture
 def shared_photos() -> Path:
     return shared_path("photos")
-
-
-@pytest.fixture
-def flickr_dir() -> Path:
-    return shared_path("flickr-cc")
-
-
-def _forget_plugin_modules() -> None:
-    for name in [m for m in sys.modules if m == PLUGIN_PACKAGE or m.startswith(PLUGIN_PACKAGE + ".")]:
-        del sys.modules[name]
-
-
-@contextlib.contextmanager
-def on_plugin_path(plugins_dir: Path):
-    """Put a folder holding `photo_geolocator/` on sys.path and QGIS's plugin paths, as QGIS does
-    for its own plugin folders, and take it off again afterwards."""
-    import qgis.utils
-
-    sys.path.insert(0, str(plugins_dir))
-    qgis.utils.plugin_paths.insert(0, str(plugins_dir))
-    qgis.utils.updateAvailablePlugins()
-    _forget_plugin_modules()
-    try:
-        yield plugins_dir
-    finally:
-        sys.path.remove(str(plugins_dir))
-        qgis.utils.plugin_paths.remove(str(plugins_dir))
-        qgis.utils.updateAvailablePlugins()
-        _forget_plugin_modules()
-
-
-@pytest.fixture(scope="module")
-def plugin_module(tmp_path_factory):
-    """Import modules of the plugin as QGIS does (package photo_geolocator): plugin_module("ui.dock")."""
-    import importlib
-
-    plugins_dir = tmp_path_factory.mktemp("plugins")
-    (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
-    with on_plugin_path(plugins_dir):
-        yield lambda name: importlib.import_module(f"{PLUGIN_PACKAGE}.{name}")
-
-
-@pytest.fixture
-def plugin_path(tmp_path):
-    """A plugin folder whose `photo_geolocator` is a link to this checkout."""
-    plugins_dir = tmp_path / "plugins"
-    plugins_dir.mkdir()
-    (plugins_dir / PLUGIN_PACKAGE).symlink_to(REPO_ROOT, target_is_directory=True)
-    with on_plugin_path(plugins_dir):
-        yield plugins_dir
 
 
 @pytest.fixture(scope="session")
@@ -336,3 +284,86 @@ def heif_writable() -> bool:
     except ImportError:
         return False
     return bool(pillow_heif.libheif_info().get("HEIF"))
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory) -> Path:
+    """A tiny random CLIP in the hub's file layout (tests/clip_hub.py), made once for the whole run."""
+    pytest.importorskip("transformers", reason="CLIP embedders need transformers (requirements-clip.txt)")
+    from .clip_hub import save_tiny_clip
+
+    return save_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+@pytest.fixture
+def hub(tiny_clip, monkeypatch):
+    """The model hub serving tiny_clip from 127.0.0.1, named by the variable the engine reads its address from."""
+    from geoloc_core import clip_embedders
+
+    from .clip_hub import HubServer
+
+    server = HubServer(tiny_clip)
+    monkeypatch.setenv(clip_embedders.HUB_ENV, server.url)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def small_gallery():
+    """GeoCLIP's location encoder and first 1,500 gallery points, from the installed geoclip wheel."""
+    pytest.importorskip("geoclip", reason="the GeoCLIP head and gallery come from the geoclip wheel "
+                                          "(requirements-clip.txt), which is not installed here")
+    import numpy as np
+
+    from geoloc_core.geoclip_prior import GALLERY_CSV, GeoClipGallery, _geoclip_package_dir
+
+    points = np.loadtxt(_geoclip_package_dir() / GALLERY_CSV, delimiter=",", skiprows=1, max_rows=1500)
+    return GeoClipGallery(coordinates=points)
+
+
+@pytest.fixture(scope="session")
+def walk_database(embedder, tmp_path_factory):
+    """The nine Tuscany walk photos of ../shared but DSCN0010, plus 60 worldwide flickr photos as distractors,
+    built once for the run with the bundled network: (the closed database's folder, DSCN0010's candidate)."""
+    from geoloc_core.database import build_database
+    from geoloc_core.sources import from_csv, from_folder
+
+    walk, _ = from_folder(shared_path("photos", "exif-samples", "jpg", "gps"))
+    query = next(c for c in walk if c.path.name == "DSCN0010.jpg")
+    tmp = tmp_path_factory.mktemp("walk")
+    distractors, _ = from_csv(write_csv(tmp / "world.csv", flickr_rows(shared_path("flickr-cc"), 60)))
+    database, _ = build_database(tmp / "walk.geoloc", [c for c in walk if c is not query] + distractors, embedder)
+    database.close()
+    return tmp / "walk.geoloc", query
+
+
+def unit_vectors(count: int, seed: int, dimension: int = 1280):
+    """Random unit-length features, as many as the bundled Lite0 gives by default."""
+    import numpy as np
+
+    vectors = np.random.default_rng(seed).normal(size=(count, dimension)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def references(count: int, seed: int, photos: list[Path] | None = None) -> list:
+    """Records at random places with the licence, author and source a pack needs; private paths unless `photos`."""
+    import numpy as np
+
+    from geoloc_core.database import EmbeddedRecord
+
+    rng = np.random.default_rng(seed + 1000)
+    return [EmbeddedRecord(str(photos[i]) if photos else f"/home/someone/private/{seed}-{i}.jpg", f"{seed:04d}{i:060d}",
+                           float(rng.uniform(-60, 70)), float(rng.uniform(-180, 180)),
+                           attributes={"licence": "CC BY 2.0", "author": f"author {i}",
+                                       "source_url": f"https://example.org/{seed}/{i}"})
+            for i in range(count)]
+
+
+def make_database(folder: Path, identity, records, vectors) -> Path:
+    """A closed database of the given records and features."""
+    from geoloc_core.database import ReferenceDatabase
+
+    database = ReferenceDatabase.create(folder, identity)
+    database.add_embedded(records, vectors)
+    database.close()
+    return folder

@@ -32,7 +32,7 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
 def starter_caveat() -> str:
-    """Measured with `python -m geoloc_core evaluate` (README, "Reference packs"); keep the two in step.
+    """Measured with `python -m geoloc_core evaluate` (docs/benchmarks.md, "The world starter pack"); keep the two in step.
     Worded when the panel is built, once the plugin's translator is installed."""
     return tr("The world starter pack is tiny (315 Creative Commons photos): left out one at a time, its own "
               "photos are placed within 200 km 17% of the time and within 2,500 km 48%; of 47 phone and "
