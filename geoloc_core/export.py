@@ -9,7 +9,6 @@ Text cells that a spreadsheet would run as a formula are neutralised.
 from __future__ import annotations
 
 import contextlib
-import csv
 import errno
 import io
 import json
@@ -22,7 +21,7 @@ import numpy as np
 from .circles import geodesic_polygons
 from .errors import ExportError
 from .estimators import DensityGrid
-from .files import display_path
+from .files import display_path, write_csv
 from .locate import LocationResult
 from .schema import (
     CELL_FIELDS,
@@ -42,7 +41,6 @@ NEIGHBOUR_NAMES = names(NEIGHBOUR_FIELDS)
 DENSITY_BAND_DESCRIPTION = "probability density per km2"
 ALL_PHOTOS_BAND = "all photos (highest density of any photo, per km2)"
 FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 
 
 def _check_target(path: Path, overwrite: bool) -> None:
@@ -72,22 +70,20 @@ def _written(target: Path, write) -> None:
                           "nothing was replaced") from None
 
 
-def _spreadsheet_safe(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice)."""
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-
 def _csv_bytes(rows: list[dict], fields: Sequence[str]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({name: _spreadsheet_safe(value) for name, value in row.items()} for row in rows)
+    write_csv(buffer, fields, rows, lineterminator="\n")
     return buffer.getvalue().encode("utf-8")
+
+
+def _valid_text(row: dict) -> dict:
+    """A row whose text is valid UTF-8 (a database folder or photo name that is not is shown as its bytes)."""
+    return {name: display_path(value) if isinstance(value, str) else value for name, value in row.items()}
 
 
 def _geojson_bytes(rows: list[dict]) -> bytes:
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
-                 "properties": row} for row in rows]
+                 "properties": _valid_text(row)} for row in rows]
     return json.dumps({"type": "FeatureCollection", "features": features}, indent=1).encode("utf-8")
 
 
@@ -272,7 +268,7 @@ def _add_point_layer(ogr, source, name: str, srs, fields, rows: list[dict]) -> N
     for field, kind in fields:
         layer.CreateField(ogr.FieldDefn(field, _ogr_type(ogr, kind)))
     layer.StartTransaction()
-    for row in rows:
+    for row in map(_valid_text, rows):
         feature = ogr.Feature(layer.GetLayerDefn())
         for field, _ in fields:
             if row.get(field) is not None:
