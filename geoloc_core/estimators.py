@@ -286,9 +286,12 @@ def density_grid(lat, lon, weights, bandwidth_km: float, extent: tuple[float, fl
                  resolution_deg: float, max_cells: int = 4_000_000) -> DensityGrid:
     """Evaluate the normalised vMF mixture over extent (west, south, east, north) in degrees."""
     west, south, east, north = extent
-    south, north = max(south, -90.0), min(north, 90.0)
-    cols = max(1, int(math.ceil((east - west) / resolution_deg - 1e-9)))
-    rows = max(1, int(math.ceil((north - south) / resolution_deg - 1e-9)))
+    west, south, north = max(west, -180.0), max(south, -90.0), min(north, 90.0)
+    # whole cells over the extent, but none reaching past the world's edges (a raster's south edge at -90.03)
+    cols = max(1, min(int(math.ceil((east - west) / resolution_deg - 1e-9)),
+                      int(math.floor((180.0 - west) / resolution_deg + 1e-9))))
+    rows = max(1, min(int(math.ceil((north - south) / resolution_deg - 1e-9)),
+                      int(math.floor((north + 90.0) / resolution_deg + 1e-9))))
     if rows * cols > max_cells:
         raise ValueError(f"a density raster of {rows} x {cols} cells is too large; use a coarser resolution")
     centre_lat = north - (np.arange(rows) + 0.5) * resolution_deg
