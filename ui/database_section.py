@@ -12,6 +12,7 @@ from qgis.PyQt.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QPushBu
 
 from ..geoloc_core.defaults import training_size_warning
 from .i18n import tr
+from .plain_text import escaped, plain_tooltip
 from .tasks import EngineTask
 
 SETTINGS_RECENT = "photo_geolocator/recent_databases"
@@ -74,8 +75,8 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         if info is None:
             self.label.setText(tr("No reference database is open yet."))
             return
-        self.label.setText(f"<b>{info.name}</b>: {info.count} photos<br><small>{info.description}</small>")
-        self.label.setToolTip(f"{info.path}\nEngine: {self.dock.engine.label}")
+        self.label.setText(f"<b>{escaped(info.name)}</b>: {info.count} photos<br><small>{escaped(info.description)}</small>")
+        self.label.setToolTip(plain_tooltip(f"{info.path}\nEngine: {self.dock.engine.label}"))
 
     # -- opening -----------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from ..geoloc_core.clip_embedders import MODEL_CHOICES, availability, download_m
 from ..geoloc_core.defaults import DEFAULT_ARCHITECTURE
 from ..profile_data import models_dir
 from .i18n import tr
+from .plain_text import escaped
 
 SETTINGS_MODEL = "photo_geolocator/build_model"
 
@@ -72,7 +73,7 @@ class ModelsPanel(QgsCollapsibleGroupBox):
             text = f"Downloaded: {record['repo_id']}@{record['revision'][:12]} in {self.folder}"
         else:
             text = self.problem()
-        self.status_label.setText(f"<small>{text}</small>")
+        self.status_label.setText(f"<small>{escaped(text)}</small>")
         self.download_button.setVisible(name in MODEL_CHOICES and record is None)
         self.changed.emit()
 

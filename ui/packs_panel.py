@@ -26,6 +26,7 @@ from ..geoloc_core.errors import user_errors, user_message
 from ..geoloc_core.packs import PACK_SUFFIX, installed_packs, remove
 from ..profile_data import bundled_packs, packs_dir
 from .i18n import tr
+from .plain_text import plain_tooltip
 
 SETTINGS_UNCHECKED = "photo_geolocator/unchecked_packs"  # packs the user chose not to search
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -93,8 +94,8 @@ class PacksPanel(QgsCollapsibleGroupBox):
             item.setCheckState(Qt.CheckState.Unchecked if info.name in skip else Qt.CheckState.Checked)
             item.setData(PATH_ROLE, str(info.path))
             licences = ", ".join(f"{k} {v}" for k, v in sorted(info.licences.items()))
-            item.setToolTip(f"{info.summary()}\nLicences: {licences}\nCredits: {Path(info.path) / 'NOTICE.txt'}\n"
-                            f"Embedder: {info.embedder}\n{info.path}")
+            item.setToolTip(plain_tooltip(f"{info.summary()}\nLicences: {licences}\nCredits: "
+                                          f"{Path(info.path) / 'NOTICE.txt'}\nEmbedder: {info.embedder}\n{info.path}"))
         if not installed:
             QListWidgetItem(tr("No pack installed"), self.pack_list).setFlags(Qt.ItemFlag.NoItemFlags)
         names = {info.name for info in installed}

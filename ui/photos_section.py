@@ -24,6 +24,7 @@ from qgis.PyQt.QtWidgets import (
 from ..geoloc_core.files import PHOTO_EXTENSIONS
 from .i18n import tr
 from .photo_reader import PhotoEntry, PhotoReader
+from .plain_text import plain_tooltip
 
 THUMBNAIL = 64
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -132,12 +133,12 @@ class PhotosSection(QgsCollapsibleGroupBox):
         name = Path(entry.path).name
         item = QListWidgetItem(name)
         item.setData(PATH_ROLE, entry.path)
-        item.setToolTip(entry.problem or entry.path)
+        item.setToolTip(plain_tooltip(entry.problem or entry.path))
         item.setData(HAS_GPS_ROLE, list(entry.gps) if entry.gps is not None else None)
         if entry.gps is not None:
             lat, lon = entry.gps
             item.setText(f"{name}  [GPS {lat:.4f}, {lon:.4f}]")
-            item.setToolTip(f"{entry.path}\nAlready carries EXIF GPS: {lat:.6f}, {lon:.6f}")
+            item.setToolTip(plain_tooltip(f"{entry.path}\nAlready carries EXIF GPS: {lat:.6f}, {lon:.6f}"))
         if not entry.image.isNull():
             item.setIcon(QIcon(QPixmap.fromImage(entry.image)))
         self.photo_list.addItem(item)
