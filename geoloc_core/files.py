@@ -25,7 +25,7 @@ class PhotoError(Exception):
 SHORT_TEXT = 240  # characters of a path or value kept in a one-line message
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")  # what spreadsheets read as the start of a formula
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # characters a reader may take for a line break
-CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
+CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*:/{1,2})[^/?#@\s]*@")  # also as a path shows it
 
 
 def is_photo_file(path: str | os.PathLike) -> bool:
