@@ -1066,6 +1066,160 @@ LEFTOVER_CASES: list[Case] = [
 CASES += LEFTOVER_CASES
 
 
+# a server that trickles: a byte now and then never trips the per-read timeout
+def _trickle_server(delay_s: float, bytes_sent: int) -> str:
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(1 << 20))
+            self.end_headers()
+            try:
+                for _ in range(bytes_sent):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(delay_s)
+            except OSError:
+                pass
+            self.close_connection = True
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Timer(60, server.shutdown).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/slow.geolocpack"
+
+
+DOWNLOAD_CASES: list[Case] = [
+    Case("server sending a byte every 0.5 s is stopped (rate)", "install {url} --packs-dir {dir}/packs",
+         says="minimum", env={"GEOLOC_LIMIT_DOWNLOAD_RATE_WINDOW": "2"},
+         setup=lambda w, d: {"url": _trickle_server(0.5, 20)}, after=_nothing_installed),
+    Case("server sending a byte every 0.2 s is stopped (deadline)", "install {url} --packs-dir {dir}/packs",
+         says="duration", env={"GEOLOC_LIMIT_DOWNLOAD_SECONDS": "1"},
+         setup=lambda w, d: {"url": _trickle_server(0.2, 40)}, after=_nothing_installed),
+    Case("download limit DOWNLOAD_MIN_RATE='x' is refused", "install {url} --packs-dir {dir}/packs",
+         says="not a positive number", env={"GEOLOC_LIMIT_DOWNLOAD_MIN_RATE": "x"},
+         setup=lambda w, d: {"url": _trickle_server(0.1, 3)}, after=_nothing_installed),
+]
+CASES += DOWNLOAD_CASES
+
+MANIFEST_VALUES = [("dimension", v) for v in ('"abc"', "-1", "0", "1.5", "[]", "true", "null")] + \
+    [("format_version", v) for v in ('"2"', "0", "null", "[]", "2.5")] + \
+    [("database_id", v) for v in ("5", "null", "[]")] + \
+    [("index", v) for v in ("null", "[]", '"x"', "5")] + \
+    [("embedder", v) for v in ("null", "[]", "{}", '{"architecture": "x"}', '"resnet"')] + \
+    [("format", v) for v in ('"zip"', "null", "5")] + \
+    [("active_view", v) for v in ("[]", "5.5", "true")]
+MANIFEST_CASES: list[Case] = [
+    Case(f"manifest {key} {value}", LOCATE, says="damaged database", writes=True, setup=_manifest_value(key, value),
+         fast=i % 3 == 0)
+    for i, (key, value) in enumerate(MANIFEST_VALUES)
+] + [
+    Case("manifest of a newer format", LOCATE, says="newer version", writes=True,
+         setup=_manifest_value("format_version", "99")),
+    Case("manifest missing", LOCATE, says="manifest.json is missing", writes=True,
+         setup=lambda w, d: (world_db(w, d) / "manifest.json").unlink() or {}),
+    Case("manifest empty", LOCATE, says="manifest.json is unreadable", writes=True, setup=_manifest_with("")),
+    Case("manifest not UTF-8", LOCATE, says="manifest.json is unreadable", writes=True,
+         setup=lambda w, d: (world_db(w, d) / "manifest.json").write_bytes(b"\xff\xfe{") and {}),
+]
+CASES += MANIFEST_CASES
+
+
+def _damage_file(name: str, damage: Callable[[bytes], bytes]) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        file = world_db(world, case_dir) / name
+        file.write_bytes(damage(file.read_bytes()))
+        return {}
+    return setup
+
+
+def _remove_file(name: str) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        (world_db(world, case_dir) / name).unlink()
+        return {}
+    return setup
+
+
+def _index_of_another_generation(world: World, case_dir: Path) -> dict:
+    index = _ivf_index(world, case_dir)
+    index.rename(index.with_name("index-7.faiss"))
+    shutil.copy(index.with_name("index-7.faiss"), index)
+    import json
+    import struct
+
+    data = bytearray(index.read_bytes())
+    length = struct.unpack("<8sI", bytes(data[:12]))[1]
+    header = json.loads(bytes(data[12:12 + length]))
+    header["generation"] = 7
+    text = json.dumps(header, sort_keys=True).encode()
+    index.write_bytes(struct.pack("<8sI", b"GEOLOCIX", len(text)) + text + bytes(data[12 + length:]))
+    return {}
+
+
+FILE_CASES: list[Case] = [
+    Case("vectors.f16 cut to its header", LOCATE, says="vectors.f16", writes=True,
+         setup=_damage_file("vectors.f16", lambda data: data[:64])),
+    Case("vectors.f16 cut mid-row", LOCATE, says="vectors.f16", writes=True,
+         setup=_damage_file("vectors.f16", lambda data: data[:64 + 2560 * 11 + 100])),
+    Case("vectors.f16 empty", LOCATE, says="vectors.f16", writes=True, setup=_damage_file("vectors.f16", lambda d: b"")),
+    Case("vectors.f16 magic zeroed", LOCATE, says="vectors.f16", writes=True,
+         setup=_damage_file("vectors.f16", lambda data: bytes(8) + data[8:])),
+    Case("vectors.f16 dimension changed", LOCATE, says="vectors.f16", writes=True,
+         setup=_damage_file("vectors.f16", lambda data: data[:12] + (1024).to_bytes(4, "little") + data[16:])),
+    Case("vectors.f16 missing", LOCATE, says="vectors.f16", writes=True, setup=_remove_file("vectors.f16")),
+    Case("metadata.sqlite missing", LOCATE, says="metadata.sqlite", writes=True, setup=_remove_file("metadata.sqlite")),
+    Case("metadata.sqlite empty", LOCATE, says="metadata.sqlite", writes=True,
+         setup=_damage_file("metadata.sqlite", lambda d: b"")),
+    Case("metadata.sqlite a text file", LOCATE, says="metadata.sqlite", writes=True,
+         setup=_damage_file("metadata.sqlite", lambda d: b"not a database\n" * 100)),
+    Case("metadata.sqlite header zeroed", "verify {db}", says="metadata.sqlite", writes=True,
+         setup=_damage_file("metadata.sqlite", lambda data: bytes(100) + data[100:])),
+    Case("meta table dropped", LOCATE, says="metadata.sqlite", writes=True, setup=_sql("DROP TABLE meta")),
+    Case("records table dropped", LOCATE, says="metadata.sqlite", writes=True, setup=_sql("DROP TABLE records")),
+    Case("batches table dropped, verify", "verify {db}", says="metadata.sqlite", writes=True,
+         setup=_sql("DROP TABLE batches")),
+    Case("batch checksums deleted, verify", "verify {db}", says="no batch checksum", writes=True,
+         setup=_sql("DELETE FROM batches")),
+    Case("a record's path edited, verify", "verify {db}", says="were changed", writes=True,
+         setup=_sql("UPDATE records SET path = '/etc/hostname' WHERE id = 5")),
+    Case("a record's attributes edited, verify", "verify {db}", says="were changed", writes=True,
+         setup=_sql("UPDATE records SET attributes = '{\"x\": 1}' WHERE id = 7")),
+    Case("a vector's bytes flipped, verify", "verify {db}", says="vectors of records", writes=True,
+         setup=_damage_file("vectors.f16", lambda data: data[:64 + 2560 * 4 + 10] + bytes([data[64 + 2560 * 4 + 10] ^ 1])
+                            + data[64 + 2560 * 4 + 11:])),
+    Case("index file missing, locate", LOCATE, says="index-", writes=True,
+         setup=lambda w, d: _ivf_index(w, d).unlink() or {}),
+    Case("index file missing, a writer rebuilds it", "add {db} {dir}/more.csv", OK, writes=True,
+         setup=lambda w, d: _ivf_index(w, d).unlink() or _more_refs(w, d), after=_count_is(6), fast=False),
+    Case("index file of another generation, locate", LOCATE, says="generation", writes=True,
+         setup=_index_of_another_generation),
+    Case("index file cut in half, locate", LOCATE, says="index-", writes=True,
+         setup=lambda w, d: _ivf_index(w, d).write_bytes(_ivf_index(w, d).read_bytes()[:300]) and {}),
+]
+CASES += FILE_CASES
+
+OPTION_CASES: list[Case] = [
+    Case(f"option {option}", command + " " + option, says="", fast=i % 2 == 0)
+    for i, (command, option) in enumerate(
+        [(LOCATE.replace(" -k 5", ""), f"-k {v}") for v in ("0", "-3", "1.5", "abc", "''")]
+        + [(LOCATE, f"--bandwidth {v}") for v in ("-5", "0", "abc", "-inf")]
+        + [(LOCATE, f"--temperature {v}") for v in ("-1", "inf", "abc", "-nan")]
+        + [(LOCATE, f"--density-dir {{dir}}/d --density-resolution {v}") for v in ("nan", "inf", "abc", "-0.5")]
+        + [("add {db} {refs_csv}", f"--batch-size {v}") for v in ("abc", "1.5", "-100")]
+        + [("train {db}", f"--epochs {v}") for v in ("-1", "abc", "nan")]
+        + [("train {db}", f"--geo-dim {v}") for v in ("abc", "1e3")]
+        + [("install {dir}/x.geolocpack", f"--sha256 {v}") for v in ("zz", "12")]
+        + [("reindex {db}", f"--factory {v}") for v in ("Nonsense", "IVF0,Flat")])
+]
+CASES += OPTION_CASES
+
+
 # -- running -------------------------------------------------------------------------------------------
 
 def make_world(root: Path) -> World:
