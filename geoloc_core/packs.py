@@ -359,7 +359,8 @@ def _read_pack_manifest(archive: zipfile.ZipFile, source: str) -> dict:
         if not isinstance(manifest.get("embedder"), dict):
             raise ValueError("embedder is not an embedder description")
         EmbedderIdentity.from_dict(manifest["embedder"])
-        if not NAME_PATTERN.fullmatch(str(manifest["name"])) or not isinstance(manifest["files"], dict):
+        if not isinstance(manifest["name"], str) or not NAME_PATTERN.fullmatch(manifest["name"]) \
+                or not isinstance(manifest["files"], dict):
             raise ValueError(f"name {short_text(repr(manifest['name']))} or file list is not valid")
         if not _whole_number(manifest["count"]):
             raise ValueError(f"count {short_text(repr(manifest['count']))} is not a number of photos")
