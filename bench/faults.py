@@ -672,7 +672,7 @@ CONTROL_NAMES = ["a\r=HYPERLINK(1).jpg", "a\n=HYPERLINK(1).jpg", "a\x0b=1.jpg", 
                  "+SUM(1).jpg", "-2+3.jpg", "@SUM(1).jpg", "\t=1.jpg", "\r=1.jpg", "a,\"=1\".jpg"]
 CSV_CASES: list[Case] = [
     Case(f"file name {name!r} in a CSV", "locate {db} {named} -k 2 -o {dir}/out.csv", OK, setup=_named_photo(name),
-         after=_one_safe_row, fast=i < 4) for i, name in enumerate(CONTROL_NAMES)
+         after=_one_safe_row, fast=i == 0) for i, name in enumerate(CONTROL_NAMES)
 ]
 CASES += CSV_CASES
 
@@ -756,28 +756,30 @@ def _malformed_sqlite(offset: int, length: int) -> Callable[[World, Path], dict]
 
 INTEGRITY_CASES: list[Case] = [
     *[Case(f"flipped bit at {where:.0%} of the index, verify", "verify {db}", says="index-", writes=True,
-           setup=_damaged_index(where)) for where in (0.02, 0.3, 0.5, 0.8, 0.99)],
+           setup=_damaged_index(where), fast=where == 0.5) for where in (0.02, 0.3, 0.5, 0.8, 0.99)],
     *[Case(f"flipped bit at {where:.0%} of the index, locate", LOCATE, says="index-", writes=True,
-           setup=_damaged_index(where)) for where in (0.3, 0.8)],
+           setup=_damaged_index(where), fast=False) for where in (0.3, 0.8)],
     Case("damaged index rebuilt by a writer", "add {db} {dir}/more.csv", OK, writes=True,
-         setup=lambda w, d: {**_damaged_index(0.5)(w, d), **_more_refs(w, d)}, after=_count_is(6)),
+         setup=lambda w, d: {**_damaged_index(0.5)(w, d), **_more_refs(w, d)}, after=_count_is(6), fast=False),
     Case("trained index intact, verify", "verify {db}", OK, "all intact", writes=True,
-         setup=lambda w, d: _ivf_index(w, d) and {}),
+         setup=lambda w, d: _ivf_index(w, d) and {}, fast=False),
     Case("rolled-back metadata, verify", "verify {db}", says="manifest counts 12", writes=True, setup=_rolled_back),
-    Case("rolled-back metadata, info", "info {db}", says="manifest counts 12", writes=True, setup=_rolled_back),
-    Case("rolled-back metadata, locate", LOCATE, says="manifest counts 12", writes=True, setup=_rolled_back),
+    Case("rolled-back metadata, info", "info {db}", says="manifest counts 12", writes=True, setup=_rolled_back,
+         fast=False),
+    Case("rolled-back metadata, locate", LOCATE, says="manifest counts 12", writes=True, setup=_rolled_back,
+         fast=False),
     Case("rolled-back metadata, add keeps the evidence", "add {db} {dir}/more.csv", says="manifest counts 12",
          writes=True, setup=_rolled_back),
     Case("records deleted, verify", "verify {db}", says="manifest counts 12", writes=True,
-         setup=_sql("DELETE FROM records WHERE id = 12")),
+         setup=_sql("DELETE FROM records WHERE id = 12"), fast=False),
     Case("--also the same database", LOCATE.replace("-k 5", "-k 20") + " --also {db} -o {dir}/out.csv", OK,
          after=_duplicate_neighbours),
     Case("--also a copy of the database", LOCATE.replace("-k 5", "-k 20") + " --also {copy} -o {dir}/out.csv", OK,
-         setup=_copy_of_db, after=_duplicate_neighbours),
+         setup=_copy_of_db, after=_duplicate_neighbours, fast=False),
     Case("--also the same database twice", LOCATE.replace("-k 5", "-k 30") + " --also {db} --also {copy} "
-         "-o {dir}/out.csv", OK, setup=_copy_of_db, after=_duplicate_neighbours),
+         "-o {dir}/out.csv", OK, setup=_copy_of_db, after=_duplicate_neighbours, fast=False),
     *[Case(f"malformed metadata.sqlite ({what}), verify", "verify {db}", says="metadata.sqlite", writes=True,
-           setup=_malformed_sqlite(offset, length))
+           setup=_malformed_sqlite(offset, length), fast=what == "page 2 garbled")
       for what, offset, length in (("page 2 garbled", 4096, 4096), ("page 3 garbled", 8192, 2048),
                                    ("last page cut", 0, -1000), ("b-tree header garbled", 4096, 16))],
 ]
@@ -868,7 +870,7 @@ SHARD_METADATA = [
 ]
 SHARD_CASES: list[Case] = [
     Case(f"shard metadata: {name}", "build {dir}/new.geoloc {shards}", OK, says,
-         setup=_shard([("bad", None, data)]), fast=name.startswith(("lat true", "metadata a list", "metadata nested 1")))
+         setup=_shard([("bad", None, data)]), fast=name.startswith(("lat true", "metadata nested 1")))
     for name, data, says in SHARD_METADATA
 ]
 SHARD_CASES += [
@@ -878,7 +880,7 @@ SHARD_CASES += [
          env={"GEOLOC_LIMIT_JSON_BYTES": "40"},
          setup=_shard([("bad", None, b'{"lat": 1, "lon": 2, "note": "' + b"x" * 40 + b'"}')]), fast=False),
     Case("shard: not a tar", "build {dir}/new.geoloc {dir}/shards", says="not a readable tar shard",
-         setup=_not_a_tar),
+         setup=_not_a_tar, fast=False),
 ]
 CASES += SHARD_CASES
 
@@ -907,7 +909,7 @@ NOTHING_CASES: list[Case] = [
     Case("add with no usable row", "add {db} {dir}/in.csv", says="no usable photo", writes=True,
          setup=_csv_of("path,lat,lon", "{dir}/a.jpg,1,2"), after=_database_intact),
     Case("5,000-byte path in a CSV is skipped, shortened", "build {dir}/new.geoloc {dir}/in.csv", OK, "too long",
-         setup=_csv_of("path,lat,lon", "{ref},1,2", "/" + "p" * 5000 + ".jpg,3,4"), max_line=1000),
+         setup=_csv_of("path,lat,lon", "{ref},1,2", "/" + "p" * 5000 + ".jpg,3,4"), max_line=1000, fast=False),
     Case("5,000-byte relative path in a CSV", "build {dir}/new.geoloc {dir}/in.csv", OK, "too long",
          setup=_csv_of("path,lat,lon", "{ref},1,2", "p/" * 2500 + "x.jpg,3,4"), max_line=1000, fast=False),
 ]
@@ -1050,7 +1052,7 @@ def _pole_photo(world: World, case_dir: Path) -> dict:
 GEOMETRY_CASES: list[Case] = [
     Case(f"density raster at {resolution} degrees within the world",
          "locate {db} {pole} -k 12 --bandwidth 3000 --density-dir {dir}/d --density-resolution " + str(resolution),
-         OK, setup=_pole_photo, after=_raster_within_world, fast=resolution == 0.7)
+         OK, setup=_pole_photo, after=_raster_within_world, fast=False)
     for resolution in (0.7, 0.33, 1.3, 2.9, 7)
 ]
 CASES += GEOMETRY_CASES
@@ -1089,8 +1091,8 @@ LEFTOVER_CASES: list[Case] = [
     Case("density removes a killed run's temporary", LOCATE + " --density-dir {dir}", OK,
          setup=_leftovers(f".query-density.{DEAD}.tmp.tif"), after=_left(f".query-density.{DEAD}.tmp.tif")),
     Case("density keeps a live writer's temporary", LOCATE + " --density-dir {dir}", OK,
-         setup=_leftovers(".query-density.1.tmp.tif"), after=_left(kept=(".query-density.1.tmp.tif",))),
-    Case("csv removes a killed run's temporaries", LOCATE + " -o {dir}/out.csv", OK,
+         setup=_leftovers(".query-density.1.tmp.tif"), after=_left(kept=(".query-density.1.tmp.tif",)), fast=False),
+    Case("csv removes a killed run's temporaries", LOCATE + " -o {dir}/out.csv", OK, fast=False,
          setup=_leftovers(f".out.{DEAD}.tmp.csv", f".out-neighbours.{DEAD}.tmp.csv"),
          after=_left(f".out.{DEAD}.tmp.csv", f".out-neighbours.{DEAD}.tmp.csv")),
     Case("gpkg removes a killed run's temporary", LOCATE + " -o {dir}/out.gpkg", OK,
@@ -1134,7 +1136,7 @@ DOWNLOAD_CASES: list[Case] = [
          setup=lambda w, d: {"url": _trickle_server(0.5, 20)}, after=_nothing_installed),
     Case("server sending a byte every 0.2 s is stopped (deadline)", "install {url} --packs-dir {dir}/packs",
          says="duration", env={"GEOLOC_LIMIT_DOWNLOAD_SECONDS": "1"},
-         setup=lambda w, d: {"url": _trickle_server(0.2, 40)}, after=_nothing_installed),
+         setup=lambda w, d: {"url": _trickle_server(0.2, 40)}, after=_nothing_installed, fast=False),
     Case("download limit DOWNLOAD_MIN_RATE='x' is refused", "install {url} --packs-dir {dir}/packs",
          says="not a positive number", env={"GEOLOC_LIMIT_DOWNLOAD_MIN_RATE": "x"},
          setup=lambda w, d: {"url": _trickle_server(0.1, 3)}, after=_nothing_installed),
@@ -1195,6 +1197,12 @@ def _index_of_another_generation(world: World, case_dir: Path) -> dict:
     return {}
 
 
+def _cut_index(world: World, case_dir: Path) -> dict:
+    index = _ivf_index(world, case_dir)
+    index.write_bytes(index.read_bytes()[:300])
+    return {}
+
+
 FILE_CASES: list[Case] = [
     Case("vectors.f16 cut to its header", LOCATE, says="vectors.f16", writes=True,
          setup=_damage_file("vectors.f16", lambda data: data[:64])),
@@ -1232,8 +1240,7 @@ FILE_CASES: list[Case] = [
          setup=lambda w, d: _ivf_index(w, d).unlink() or _more_refs(w, d), after=_count_is(6), fast=False),
     Case("index file of another generation, locate", LOCATE, says="generation", writes=True,
          setup=_index_of_another_generation),
-    Case("index file cut in half, locate", LOCATE, says="index-", writes=True,
-         setup=lambda w, d: _ivf_index(w, d).write_bytes(_ivf_index(w, d).read_bytes()[:300]) and {}),
+    Case("index file cut in half, locate", LOCATE, says="index-", writes=True, setup=_cut_index),
 ]
 CASES += FILE_CASES
 
@@ -1247,8 +1254,7 @@ OPTION_CASES: list[Case] = [
         + [("add {db} {refs_csv}", f"--batch-size {v}") for v in ("abc", "1.5", "-100")]
         + [("train {db}", f"--epochs {v}") for v in ("-1", "abc", "nan")]
         + [("train {db}", f"--geo-dim {v}") for v in ("abc", "1e3")]
-        + [("install {dir}/x.geolocpack", f"--sha256 {v}") for v in ("zz", "12")]
-        + [("reindex {db}", f"--factory {v}") for v in ("Nonsense", "IVF0,Flat")])
+        + [("install {dir}/x.geolocpack", f"--sha256 {v}") for v in ("zz", "12")])
 ]
 CASES += OPTION_CASES
 
