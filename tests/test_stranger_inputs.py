@@ -9,6 +9,7 @@ import http.server
 import io
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -199,3 +200,21 @@ def test_plain_tooltip_escapes_markup():
     credit = '<img src="http://x/y.png"><a href="http://evil">me</a>'
     assert "<img" not in plain_tooltip(credit) and "&lt;img" in plain_tooltip(credit)
     assert escaped("a & <b>") == "a &amp; &lt;b&gt;"
+
+
+@pytest.mark.parametrize("size", ["abc", True, -1, 1.5])
+def test_hub_listing_size_that_is_not_a_number_names_the_url(tmp_path, monkeypatch, size):
+    import json
+
+    from geoloc_core import clip_embedders
+
+    def listing(url, destination, **_):
+        files = [{"rfilename": name, "size": size, "lfs": {"sha256": "0" * 64, "size": size}}
+                 for name in clip_embedders.MODEL_FILES]
+        Path(destination).parent.mkdir(parents=True, exist_ok=True)
+        Path(destination).write_text(json.dumps({"sha": "c" * 40, "siblings": files}))
+        return Path(destination)
+
+    monkeypatch.setattr(clip_embedders, "download", listing)
+    with pytest.raises(DownloadError, match=r"/api/models/.*not a number of bytes"):
+        clip_embedders.list_model_files("clip_vit_b32", tmp_path)
