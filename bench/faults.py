@@ -870,7 +870,7 @@ SHARD_METADATA = [
 ]
 SHARD_CASES: list[Case] = [
     Case(f"shard metadata: {name}", "build {dir}/new.geoloc {shards}", OK, says,
-         setup=_shard([("bad", None, data)]), fast=name.startswith(("lat true", "metadata nested 1")))
+         setup=_shard([("bad", None, data)]), fast=name.startswith("lat true"))
     for name, data, says in SHARD_METADATA
 ]
 SHARD_CASES += [
@@ -988,7 +988,7 @@ def _full_disk_db(world: World, case_dir: Path) -> dict:
 
 INTERNAL_CASES: list[Case] = [
     Case("HEIC whose last box has a cut 64-bit size", "locate {db} {dir}/cut.heic {photo}", OK, "truncated",
-         setup=_cut_heic_box),
+         setup=_cut_heic_box, fast=False),
     Case("HEIC cut 64-bit size alone", "locate {db} {dir}/cut.heic", says="could be located", setup=_cut_heic_box,
          fast=False),
     Case("disk full during train", "train {full}/db.geoloc " + TRAIN_SMALL, says="no space", needs_full_disk=True,

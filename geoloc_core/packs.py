@@ -521,11 +521,11 @@ def _check_inflation(archive: zipfile.ZipFile, listed: dict, source: str) -> Non
 def _check_record_paths(folder: Path, database, source: str) -> None:
     """A pack's records name their thumbnails inside the pack (or a bare '<sha256>.jpg' where it has none):
     nothing that climbs out of it, an absolute path or a link."""
-    for record in database.all_records():
-        path = path_from_stored(record.path)
+    for record_id, stored in database._connection.execute("SELECT id, path FROM records"):  # a cursor: no list
+        path = path_from_stored(stored)
         inside = THUMBNAIL_MEMBER.fullmatch(path) and not (folder / path).is_symlink()
         if not inside and not re.fullmatch(r"[0-9a-f]{64}\.jpg", path):
-            raise PackError(f"{source}: refused: record {record.id} names the file {short_text(repr(path))}, "
+            raise PackError(f"{source}: refused: record {record_id} names the file {short_text(repr(path))}, "
                             f"not a thumbnail inside the pack")
 
 
