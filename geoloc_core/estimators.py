@@ -286,12 +286,15 @@ def density_grid(lat, lon, weights, bandwidth_km: float, extent: tuple[float, fl
                  resolution_deg: float, max_cells: int = 4_000_000) -> DensityGrid:
     """Evaluate the normalised vMF mixture over extent (west, south, east, north) in degrees."""
     west, south, east, north = extent
-    west, south, north = max(west, -180.0), max(south, -90.0), min(north, 90.0)
-    # whole cells over the extent, but none reaching past the world's edges (a raster's south edge at -90.03)
-    cols = max(1, min(int(math.ceil((east - west) / resolution_deg - 1e-9)),
-                      int(math.floor((180.0 - west) / resolution_deg + 1e-9))))
-    rows = max(1, min(int(math.ceil((north - south) / resolution_deg - 1e-9)),
-                      int(math.floor((north + 90.0) / resolution_deg + 1e-9))))
+    south, north = max(south, -90.0), min(north, 90.0)
+    # whole cells over the extent, but none past the poles (a south edge at -90.03) nor, for an extent asked
+    # within -180..180, past the antimeridian (an extent unwrapped across it, 170..190, is kept as asked)
+    cols = int(math.ceil((east - west) / resolution_deg - 1e-9))
+    if -180.0 <= west and east <= 180.0:
+        cols = min(cols, int(math.floor((180.0 - west) / resolution_deg + 1e-9)))
+    rows = min(int(math.ceil((north - south) / resolution_deg - 1e-9)),
+               int(math.floor((north + 90.0) / resolution_deg + 1e-9)))
+    cols, rows = max(1, cols), max(1, rows)
     if rows * cols > max_cells:
         raise ValueError(f"a density raster of {rows} x {cols} cells is too large; use a coarser resolution")
     centre_lat = north - (np.arange(rows) + 0.5) * resolution_deg
