@@ -779,8 +779,9 @@ INTEGRITY_CASES: list[Case] = [
     Case("--also the same database twice", LOCATE.replace("-k 5", "-k 30") + " --also {db} --also {copy} "
          "-o {dir}/out.csv", OK, setup=_copy_of_db, after=_duplicate_neighbours, fast=False),
     *[Case(f"malformed metadata.sqlite ({what}), verify", "verify {db}", says="metadata.sqlite", writes=True,
-           setup=_malformed_sqlite(offset, length), fast=what == "page 2 garbled")
-      for what, offset, length in (("page 2 garbled", 4096, 4096), ("page 3 garbled", 8192, 2048),
+           setup=_malformed_sqlite(offset, length), fast=what == "batches page garbled")
+      for what, offset, length in (("batches page garbled", 12288, 4096), ("batches page header garbled", 12288, 12),
+                                   ("page 2 garbled", 4096, 4096), ("sha256 index garbled", 8192, 2048),
                                    ("last page cut", 0, -1000), ("b-tree header garbled", 4096, 16))],
 ]
 CASES += INTEGRITY_CASES
@@ -916,6 +917,31 @@ NOTHING_CASES: list[Case] = [
 CASES += NOTHING_CASES
 
 
+def _bomb_folder(kind: str) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        _png_bomb(kind)(world, case_dir)
+        (case_dir / "folder").mkdir()
+        shutil.move(case_dir / f"bomb-{kind}.png", case_dir / "folder")
+        return {}
+    return setup
+
+
+def _database_of_a_bomb(kind: str) -> Callable[[World, Path], dict]:
+    """A private database of two photos, one of which was since replaced by a PNG bomb (a pack reads it)."""
+    def setup(world: World, case_dir: Path) -> dict:
+        from PIL import Image
+
+        bomb = _png_bomb(kind)(world, case_dir)["bomb"]
+        photo = case_dir / "photo.png"
+        Image.open(world.refs / "r8.jpg").save(photo)
+        (case_dir / "in.csv").write_text(f"path,lat,lon,licence,author\n{photo},1,2,CC0,me\n"
+                                         f"{world.refs / 'r3.jpg'},3,4,CC0,me\n")
+        _in_process(["--progress", "none", "build", str(case_dir / "own.geoloc"), str(case_dir / "in.csv")])
+        shutil.copy(bomb, photo)
+        return {}
+    return setup
+
+
 def _png_bomb(kind: str) -> Callable[[World, Path], dict]:
     """A PNG whose compressed text (or ICC profile) chunk inflates past Pillow's limit, beside a good photo."""
     def setup(world: World, case_dir: Path) -> dict:
@@ -943,6 +969,10 @@ BOMB_CASES: list[Case] = [
            setup=_png_bomb(kind), max_mib=900, fast=False) for kind in ("text", "icc")],
     *[Case(f"PNG {kind} bomb is skipped in a locate", "locate {db} {bomb} {photo} -k 3", OK, f"bomb-{kind}.png",
            setup=_png_bomb(kind), max_mib=900, fast=False) for kind in ("text", "icc")],
+    *[Case(f"PNG {kind} bomb is named in a folder build", "build {dir}/new.geoloc {dir}/folder",
+           says="no usable photo", setup=_bomb_folder(kind), fast=kind == "text") for kind in ("text", "icc")],
+    *[Case(f"PNG {kind} bomb is passed over by a pack", "pack {dir}/own.geoloc {dir}/own.geolocpack", OK,
+           setup=_database_of_a_bomb(kind), fast=False) for kind in ("text", "icc")],
 ]
 CASES += BOMB_CASES
 
@@ -997,7 +1027,8 @@ INTERNAL_CASES: list[Case] = [
          setup=_foreign_view, fast=False),
     Case("trained view of another database, verify", "verify {a}", says="belongs to another database",
          setup=_foreign_view, fast=False),
-    Case("disk full during install", "install {pack} --packs-dir {full}/packs", says="no space",
+    Case("disk full during install", "install {pack} --packs-dir {full}/packs", says="no space left on the disk",
+         lacks="damaged",
          needs_full_disk=True, setup=lambda w, d: {"pack": _base_pack(w)}),
 ]
 CASES += INTERNAL_CASES
@@ -1223,7 +1254,7 @@ FILE_CASES: list[Case] = [
          setup=_damage_file("metadata.sqlite", lambda data: bytes(100) + data[100:])),
     Case("meta table dropped", LOCATE, says="metadata.sqlite", writes=True, setup=_sql("DROP TABLE meta")),
     Case("records table dropped", LOCATE, says="metadata.sqlite", writes=True, setup=_sql("DROP TABLE records")),
-    Case("batches table dropped, verify", "verify {db}", says="metadata.sqlite", writes=True,
+    Case("malformed metadata.sqlite (no batches table), verify", "verify {db}", says="metadata.sqlite", writes=True,
          setup=_sql("DROP TABLE batches")),
     Case("batch checksums deleted, verify", "verify {db}", says="no batch checksum", writes=True,
          setup=_sql("DELETE FROM batches")),
