@@ -1157,7 +1157,9 @@ def _trickle_server(delay_s: float, bytes_sent: int) -> str:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    threading.Timer(60, server.shutdown).start()
+    stop = threading.Timer(60, server.shutdown)
+    stop.daemon = True  # the campaign's end does not wait for it
+    stop.start()
     return f"http://127.0.0.1:{server.server_address[1]}/slow.geolocpack"
 
 
