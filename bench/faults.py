@@ -26,6 +26,9 @@ Adding a case: append a `Case` to CASES (or to a list you add to CASES).
   database still opens with all its photos, no partial output file...); returns a problem or None.
 - `fast=False` keeps a slow case out of `--fast`; `unprivileged=True` runs it as user nobody where
   this runs as root (so that file permissions apply); `together=N` runs N copies at once.
+- `env`: environment variables for the run (a lowered limit, say); `lacks`: text no output line may hold
+  (a password); `max_line`: the longest output line allowed; `max_mib`: run in a process of its own and
+  fail where its peak memory passes this (the bomb cases; the table prints each one's peak).
 The shared database is hashed before and after the campaign: a case that changes it fails the run.
 """
 
@@ -88,6 +91,10 @@ class Case:
     abort_after: int = 0
     needs_full_disk: bool = False
     skip_if: Callable[[], str] | None = None  # returns a reason to skip, or ""
+    env: dict = field(default_factory=dict)
+    lacks: str = ""
+    max_line: int = 0
+    max_mib: float = 0.0
 
 
 @dataclass
@@ -97,6 +104,7 @@ class Outcome:
     detail: str = ""
     seconds: float = 0.0
     skipped: str = ""
+    peak_mib: float = 0.0
 
 
 @dataclass
@@ -105,6 +113,7 @@ class Run:
     out: str
     err: str = ""
     extra: list = field(default_factory=list)
+    peak_mib: float = 0.0
 
 
 # -- making bad inputs ------------------------------------------------------------------------------
@@ -486,6 +495,803 @@ PACK_CASES: list[Case] = [
 ]
 CASES += PACK_CASES
 
+# 5. issue 28: what a stranger's pack, shard, URL or file name can do, and damage verify must find
+def _base_pack(world: World) -> Path:
+    """The campaign's database packed once (one licence for all its photos); cases copy and alter it."""
+    target = world.root / "base.geolocpack"
+    if not target.exists():
+        sys.path.insert(0, str(REPO_ROOT))
+        from geoloc_core.packs import PackCredits, pack
+
+        pack(world.db, target, credits=PackCredits(default_licence="CC0 1.0", default_author="the campaign"))
+    return target
+
+
+def _repack(members_edit: Callable[[dict], None] | None = None, manifest_edit: Callable[[dict], None] | None = None,
+            raw: Callable[[bytes], bytes] | None = None, listed: bool = True) -> Callable[[World, Path], dict]:
+    """A pack rebuilt from the base one: `members_edit` changes its members (name -> bytes), whose sizes and
+    checksums pack.json then lists (unless `listed` is False), `manifest_edit` changes pack.json, `raw` its
+    bytes; every member is deflated."""
+    def setup(world: World, case_dir: Path) -> dict:
+        import json
+        import zipfile
+
+        with zipfile.ZipFile(_base_pack(world)) as archive:
+            manifest = json.loads(archive.read("pack.json"))
+            members = {name: archive.read(name) for name in archive.namelist() if name != "pack.json"}
+        if members_edit:
+            members_edit(members)
+        if listed:
+            manifest["files"] = {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                                 for name, data in members.items()}
+        if manifest_edit:
+            manifest_edit(manifest)
+        text = json.dumps(manifest).encode()
+        target = case_dir / "refs.geolocpack"
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("pack.json", raw(text) if raw else text)
+            for name, data in members.items():
+                archive.writestr(name, data)
+        return {"pack": target}
+    return setup
+
+
+def _sql_in_pack(statement: str) -> Callable[[dict], None]:
+    def edit(members: dict) -> None:
+        import sqlite3
+
+        with tempfile.TemporaryDirectory() as work:
+            file = Path(work) / "metadata.sqlite"
+            file.write_bytes(members["metadata.sqlite"])
+            with sqlite3.connect(file) as connection:
+                connection.execute(statement)
+            connection.close()
+            members["metadata.sqlite"] = file.read_bytes()
+    return edit
+
+
+def _set(path: str, value) -> Callable[[dict], None]:
+    """A pack.json edit: set a (dotted) key; a key of '*' sets it in every file entry."""
+    def edit(manifest: dict) -> None:
+        keys = path.split(".")
+        targets = [manifest]
+        for key in keys[:-1]:
+            targets = [t for parent in targets for t in (parent.values() if key == "*" else [parent[key]])]
+        for target in targets:
+            target[keys[-1]] = value
+    return edit
+
+
+def _zeros_member(name: str, size: int) -> Callable[[dict], None]:
+    def edit(members: dict) -> None:
+        members[name] = bytes(size)
+    return edit
+
+
+def _title_placeholder(manifest: dict) -> None:
+    manifest["title"] = "PLACEHOLDER"  # replaced in pack.json's bytes
+
+
+def _nested_title(depth: int) -> Callable[[bytes], bytes]:
+    return lambda text: text.replace(b'"PLACEHOLDER"', b"[" * depth + b"]" * depth)
+
+
+def _installed(world: World, case_dir: Path) -> str | None:
+    return None if (case_dir / "packs" / "world" / "pack.json").is_file() else "the pack was not installed"
+
+
+LIMIT_CASES: list[Case] = [
+    Case("pack installs (peak memory baseline)", INSTALL, OK, max_mib=1000, setup=_repack(), after=_installed,
+         fast=False),
+    Case("pack member inflating 1000x is refused", INSTALL, says="inflation ratio", max_mib=650, fast=False,
+         setup=_repack(_zeros_member("thumbnails/" + "a" * 64 + ".jpg", 64 << 20)), after=_nothing_installed),
+    Case("pack member inflating 1000x with the ratio raised", INSTALL, OK, env={"GEOLOC_LIMIT_PACK_RATIO": "5000"},
+         setup=_repack(_zeros_member("thumbnails/" + "a" * 64 + ".jpg", 8 << 20)), after=_installed, fast=False),
+    Case("pack member over the member limit", INSTALL, says="member's inflated size",
+         env={"GEOLOC_LIMIT_PACK_MEMBER_BYTES": "20K"}, setup=_repack(), after=_nothing_installed),
+    Case("pack over the total limit", INSTALL, says="in total", env={"GEOLOC_LIMIT_PACK_TOTAL_BYTES": "50K"},
+         setup=_repack(), after=_nothing_installed),
+    Case("pack.json of 80 MiB of spaces", INSTALL, says="JSON file's size", max_mib=650, fast=False,
+         setup=_repack(raw=lambda text: text + b" " * (80 << 20)), after=_nothing_installed),
+    Case("pack.json nested 100,000 deep", INSTALL, says="nesting depth",
+         setup=_repack(manifest_edit=_title_placeholder, raw=_nested_title(100_000)),
+         after=_nothing_installed),
+    Case("pack.json nested 65 deep", INSTALL, says="nesting depth",
+         setup=_repack(manifest_edit=_title_placeholder, raw=_nested_title(65)),
+         after=_nothing_installed),
+    Case("pack.json nested 65 deep with the depth raised", INSTALL, OK, env={"GEOLOC_LIMIT_JSON_DEPTH": "100"},
+         setup=_repack(manifest_edit=_title_placeholder, raw=_nested_title(65)),
+         after=_installed),
+    Case("pack.json over a lowered JSON limit", INSTALL, says="JSON file's size", env={"GEOLOC_LIMIT_JSON_BYTES": "2K"},
+         setup=_repack(), after=_nothing_installed),
+    *[Case(f"limit {name}={value!r} is refused", INSTALL, says="not a positive number", env={name: value},
+           setup=_repack(), after=_nothing_installed)
+      for name in ("GEOLOC_LIMIT_PACK_RATIO", "GEOLOC_LIMIT_PACK_MEMBER_BYTES", "GEOLOC_LIMIT_JSON_BYTES",
+                   "GEOLOC_LIMIT_JSON_DEPTH")
+      for value in ("abc", "-5", "0")],
+]
+CASES += LIMIT_CASES
+
+BAD_ARCHITECTURES = ("__class__", "__init__", "get_model", "list_models", "../x", "", "os", "efficientnet_lite9")
+REACH_CASES: list[Case] = [
+    *[Case(f"pack record path {path!r}", INSTALL, says="not a thumbnail inside the pack",
+           setup=_repack(_sql_in_pack(f"UPDATE records SET path = '{path}' WHERE id = 2")), after=_nothing_installed)
+      for path in ("thumbnails/../../../etc/hostname", "/etc/hostname", "../outside.jpg", "thumbnails/../x.jpg",
+                   "thumbnails/sub/../../x.jpg", "manifest.json", "thumbnails/" + "a" * 64 + ".jpg/../../x")],
+    *[Case(f"pack embedder architecture {name!r}", INSTALL, says="cannot", after=_nothing_installed,
+           setup=_repack(manifest_edit=_set("embedder.architecture", name)))
+      for name in BAD_ARCHITECTURES],
+    Case("pack embedder pooling '__dict__'", INSTALL, says="pooling", after=_nothing_installed,
+         setup=_repack(manifest_edit=lambda m: m["embedder"].update(architecture="resnet18", pooling="__dict__"))),
+    *[Case(f"install --sha256 {value!r}", INSTALL + f" --sha256 '{value}'", says="64 hexadecimal digits",
+           setup=_pack_file(lambda data: data), after=_nothing_installed)
+      for value in ("", "abc", "0" * 63, "0" * 65, "g" * 64, " " + "0" * 63, "0x" + "0" * 62)],
+    Case("install --sha256 in capitals", INSTALL + " --sha256 {sha}", OK, setup=lambda w, d: {
+        "pack": _base_pack(w), "sha": hashlib.sha256(_base_pack(w).read_bytes()).hexdigest().upper()},
+        after=_installed),
+    Case("password in a URL is not repeated", "install http://user:s3cret-pw@127.0.0.1:9/refs.geolocpack "
+         "--packs-dir {dir}/packs", says="***@", lacks="s3cret-pw", after=_nothing_installed),
+    Case("password in an ftp URL is not repeated", "install ftp://user:s3cret-pw@example.org/refs.geolocpack "
+         "--packs-dir {dir}/packs", says="only http", lacks="s3cret-pw", after=_nothing_installed),
+    Case("password in a missing pack's name is not repeated", LOCATE + " --also http://u:s3cret-pw@x/y "
+         "--packs-dir {dir}/packs", lacks="s3cret-pw"),
+    Case("non-ASCII URL is not called invalid UTF-8", "install http://127.0.0.1:9/päck-日本.geolocpack "
+         "--packs-dir {dir}/packs", says="cannot be reached", after=_nothing_installed),
+    Case("non-ASCII query is not called invalid UTF-8", "install 'http://127.0.0.1:9/p.geolocpack?name=ü' "
+         "--packs-dir {dir}/packs", says="cannot be reached", after=_nothing_installed),
+    *[Case(f"install from a {scheme} address", f"install {scheme}://x/refs.geolocpack --packs-dir {{dir}}/packs",
+           says="only http", after=_nothing_installed) for scheme in ("ftp", "data", "gopher", "jar", "HTTPX")],
+]
+CASES += REACH_CASES
+
+
+# CSV cells: a file name's control characters never split a row, and no cell starts a formula
+def _named_photo(name: str) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        target = Path(os.fsdecode(os.fsencode(case_dir) + b"/" + os.fsencode(name)))
+        shutil.copy(world.photo, target)
+        return {"named": target}
+    return setup
+
+
+def _one_safe_row(world: World, case_dir: Path) -> str | None:
+    import csv
+
+    with open(case_dir / "out.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    if len(rows) != 2:
+        return f"out.csv has {len(rows) - 1} rows, not 1 (a file name split a row)"
+    cells = [cell for row in rows for cell in row]
+    formulas = [cell for cell in cells if cell.startswith(("=", "@", "+")) or cell.startswith("-") and
+                not cell[1:2].isdigit()]
+    return f"out.csv has formula cells {formulas}" if formulas else None
+
+
+CONTROL_NAMES = ["a\r=HYPERLINK(1).jpg", "a\n=HYPERLINK(1).jpg", "a\x0b=1.jpg", "a\x0c=1.jpg", "a\x1c=1.jpg",
+                 "a\x1e=1.jpg", "a\x1b[31m.jpg", "a\x7f.jpg", "a\u2028=1.jpg", "a\u0085=1.jpg", "a\r\n=1.jpg",
+                 "+SUM(1).jpg", "-2+3.jpg", "@SUM(1).jpg", "\t=1.jpg", "\r=1.jpg", "a,\"=1\".jpg"]
+CSV_CASES: list[Case] = [
+    Case(f"file name {name!r} in a CSV", "locate {db} {named} -k 2 -o {dir}/out.csv", OK, setup=_named_photo(name),
+         after=_one_safe_row, fast=i == 0) for i, name in enumerate(CONTROL_NAMES)
+]
+CASES += CSV_CASES
+
+
+def _non_utf8_database(world: World, case_dir: Path) -> dict:
+    target = Path(os.fsdecode(os.fsencode(case_dir) + b"/caf\xe9-\xff.geoloc"))
+    shutil.copytree(world.db, target)
+    return {"odd": target}
+
+
+NON_UTF8_DB_CASES: list[Case] = [
+    Case(f"database folder not UTF-8, {kind}", "locate {odd} {photo} -k 3 -o {dir}/out." + kind, OK,
+         setup=_non_utf8_database, fast=kind == "csv") for kind in ("csv", "geojson", "gpkg")
+]
+CASES += NON_UTF8_DB_CASES
+
+
+# damage verify must find: index files, rolled-back metadata, foreign views, duplicate databases
+def _ivf_index(world: World, case_dir: Path) -> Path:
+    """The case's database given a trained (IVF) index, forced, as a large database has; returns its file."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from geoloc_core.database import ReferenceDatabase
+    from geoloc_core.search_index import IndexPlan
+
+    with ReferenceDatabase.open(world_db(world, case_dir), writable=True) as database:
+        database.reindex(IndexPlan("IVF2,SQ8", 2), forced=True)
+        return database._index_file(database._index.generation)
+
+
+def _damaged_index(where: float, mask: int = 0x10) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        import struct
+
+        index = _ivf_index(world, case_dir)
+        data = bytearray(index.read_bytes())
+        start = struct.calcsize("<8sI") + struct.unpack("<8sI", bytes(data[:12]))[1]
+        position = start + int((len(data) - start - 1) * where)
+        data[position] ^= mask
+        index.write_bytes(bytes(data))
+        return {}
+    return setup
+
+
+def _rolled_back(world: World, case_dir: Path) -> dict:
+    """metadata.sqlite as it was before its last records (an older copy put back): manifest counts 12."""
+    import sqlite3
+
+    with sqlite3.connect(world_db(world, case_dir) / "metadata.sqlite") as connection:
+        last = connection.execute("SELECT max(first_id) FROM batches").fetchone()[0]
+        connection.execute("DELETE FROM records WHERE id >= ?", (max(last, 9),))
+        connection.execute("DELETE FROM batches WHERE last_id >= ?", (max(last, 9),))
+    connection.close()
+    return _more_refs(world, case_dir)
+
+
+def _duplicate_neighbours(world: World, case_dir: Path) -> str | None:
+    import csv
+
+    with open(case_dir / "out-neighbours.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    seen = [row["reference_path"] for row in rows]
+    if len(seen) != len(set(seen)):
+        return f"a neighbour comes back twice ({len(seen)} rows, {len(set(seen))} distinct)"
+    return None if len(seen) == REFERENCE_COUNT else f"{len(seen)} neighbours, not the {REFERENCE_COUNT} references"
+
+
+def _copy_of_db(world: World, case_dir: Path) -> dict:
+    shutil.copytree(world.db, case_dir / "copy.geoloc")
+    return {"copy": case_dir / "copy.geoloc"}
+
+
+def _malformed_sqlite(offset: int, length: int) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        file = world_db(world, case_dir) / "metadata.sqlite"
+        data = bytearray(file.read_bytes())
+        data[offset:offset + length] = os.urandom(length) if length > 0 else b""
+        file.write_bytes(bytes(data[:len(data) + length] if length < 0 else data))
+        return {}
+    return setup
+
+
+INTEGRITY_CASES: list[Case] = [
+    *[Case(f"flipped bit at {where:.0%} of the index, verify", "verify {db}", says="index-", writes=True,
+           setup=_damaged_index(where), fast=where == 0.5) for where in (0.02, 0.3, 0.5, 0.8, 0.99)],
+    *[Case(f"flipped bit at {where:.0%} of the index, locate", LOCATE, says="index-", writes=True,
+           setup=_damaged_index(where), fast=False) for where in (0.3, 0.8)],
+    Case("damaged index rebuilt by a writer", "add {db} {dir}/more.csv", OK, writes=True,
+         setup=lambda w, d: {**_damaged_index(0.5)(w, d), **_more_refs(w, d)}, after=_count_is(6), fast=False),
+    Case("trained index intact, verify", "verify {db}", OK, "all intact", writes=True,
+         setup=lambda w, d: _ivf_index(w, d) and {}, fast=False),
+    Case("rolled-back metadata, verify", "verify {db}", says="manifest counts 12", writes=True, setup=_rolled_back),
+    Case("rolled-back metadata, info", "info {db}", says="manifest counts 12", writes=True, setup=_rolled_back,
+         fast=False),
+    Case("rolled-back metadata, locate", LOCATE, says="manifest counts 12", writes=True, setup=_rolled_back,
+         fast=False),
+    Case("rolled-back metadata, add keeps the evidence", "add {db} {dir}/more.csv", says="manifest counts 12",
+         writes=True, setup=_rolled_back),
+    Case("records deleted, verify", "verify {db}", says="manifest counts 12", writes=True,
+         setup=_sql("DELETE FROM records WHERE id = 12"), fast=False),
+    Case("--also the same database", LOCATE.replace("-k 5", "-k 20") + " --also {db} -o {dir}/out.csv", OK,
+         after=_duplicate_neighbours),
+    Case("--also a copy of the database", LOCATE.replace("-k 5", "-k 20") + " --also {copy} -o {dir}/out.csv", OK,
+         setup=_copy_of_db, after=_duplicate_neighbours, fast=False),
+    Case("--also the same database twice", LOCATE.replace("-k 5", "-k 30") + " --also {db} --also {copy} "
+         "-o {dir}/out.csv", OK, setup=_copy_of_db, after=_duplicate_neighbours, fast=False),
+    *[Case(f"malformed metadata.sqlite ({what}), verify", "verify {db}", says="metadata.sqlite", writes=True,
+           setup=_malformed_sqlite(offset, length), fast=what == "batches page garbled")
+      for what, offset, length in (("batches page garbled", 12288, 4096), ("batches page header garbled", 12288, 12),
+                                   ("page 2 garbled", 4096, 4096), ("sha256 index garbled", 8192, 2048),
+                                   ("last page cut", 0, -1000), ("b-tree header garbled", 4096, 16))],
+]
+CASES += INTEGRITY_CASES
+
+
+# bad shard metadata and files: each sample with a reason, never a traceback
+def _shard(samples: list[tuple[str, bytes | None, bytes | None]], gzip: bool = False) -> Callable[[World, Path], dict]:
+    """A shard folder holding one good located photo and `samples` (key, image bytes, json bytes)."""
+    def setup(world: World, case_dir: Path) -> dict:
+        import tarfile
+
+        folder = case_dir / "shards"
+        folder.mkdir()
+        good = [("good", (world.refs / "r5.jpg").read_bytes(), b'{"lat": 10.5, "lon": 20.5}')]
+        with tarfile.open(folder / "00000.tar", "w:gz" if gzip else "w") as archive:
+            for key, image, metadata in good + [(k, i or (world.refs / "r6.jpg").read_bytes(), m) for k, i, m in samples]:
+                for name, data in ((f"{key}.jpg", image), (f"{key}.json", metadata)):
+                    if data is not None:
+                        member = tarfile.TarInfo(name)
+                        member.size = len(data)
+                        archive.addfile(member, io.BytesIO(data))
+        return {"shards": folder}
+    return setup
+
+
+class _Zeros(io.RawIOBase):
+    """`size` zero bytes, read as a stream (a large member without holding it)."""
+
+    def __init__(self, size: int):
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = min(len(buffer), self.left)
+        buffer[:count] = bytes(count)
+        self.left -= count
+        return count
+
+
+def _huge_gzip_member(world: World, case_dir: Path) -> dict:
+    import tarfile
+
+    values = _shard([])(world, case_dir)
+    shard = values["shards"] / "00000.tar"
+    with tarfile.open(shard, "r") as archive:
+        kept = [(m, archive.extractfile(m).read()) for m in archive.getmembers()]
+    with tarfile.open(shard, "w:gz", compresslevel=1) as archive:
+        for member, data in kept:
+            archive.addfile(member, io.BytesIO(data))
+        member = tarfile.TarInfo("huge.jpg")
+        member.size = 300 << 20
+        archive.addfile(member, io.BufferedReader(_Zeros(member.size)))
+        member = tarfile.TarInfo("huge.json")
+        member.size = 24
+        archive.addfile(member, io.BytesIO(b'{"lat": 1.0, "lon": 2.0}'))
+    return values
+
+
+def _not_a_tar(world: World, case_dir: Path) -> dict:
+    (case_dir / "shards").mkdir()
+    (case_dir / "shards" / "0.tar").write_bytes(b"x" * 2048)
+    return {}
+
+
+SHARD_METADATA = [
+    ("lat true, lon false", b'{"lat": true, "lon": false}', "not a number"),
+    ("lat null", b'{"lat": null, "lon": 2}', "not a number"),
+    ("lat a list", b'{"lat": [1], "lon": 2}', "not a number"),
+    ("lat an object", b'{"lat": {"v": 1}, "lon": 2}', "not a number"),
+    ("lat text", b'{"lat": "north", "lon": 2}', "no usable location"),
+    ("lat 91", b'{"lat": 91, "lon": 2}', "out of range"),
+    ("lon 181", b'{"lat": 1, "lon": 181}', "out of range"),
+    ("lat NaN", b'{"lat": NaN, "lon": 2}', "out of range"),
+    ("lat 1e999", b'{"lat": 1e999, "lon": 2}', "out of range"),
+    ("no lat", b'{"lon": 2}', "latitude"),
+    ("metadata a list", b'[1, 2]', "not an object"),
+    ("metadata a string", b'"text"', "not an object"),
+    ("metadata a number", b'12', "not an object"),
+    ("metadata null", b'null', "not an object"),
+    ("metadata nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, "nesting depth"),
+    ("metadata nested 65 deep", b'{"lat": 1, "lon": 2, "x": ' + b"[" * 65 + b"]" * 65 + b"}", "nesting depth"),
+    ("metadata not UTF-8", b'{"lat": 1, "lon": 2, "x": "\xff"}', "not valid JSON"),
+    ("metadata cut", b'{"lat": 1, "lo', "not valid JSON"),
+    ("metadata empty", b'', "not valid JSON"),
+]
+SHARD_CASES: list[Case] = [
+    Case(f"shard metadata: {name}", "build {dir}/new.geoloc {shards}", OK, says,
+         setup=_shard([("bad", None, data)]), fast=name.startswith("lat true"))
+    for name, data, says in SHARD_METADATA
+]
+SHARD_CASES += [
+    Case("shard: a gzip member of 300 MiB is passed over unread", "build {dir}/new.geoloc {shards}", OK,
+         "shard member's size", setup=_huge_gzip_member, max_mib=700, fast=False),
+    Case("shard: metadata over a lowered JSON limit", "build {dir}/new.geoloc {shards}", OK, "JSON file's size",
+         env={"GEOLOC_LIMIT_JSON_BYTES": "40"},
+         setup=_shard([("bad", None, b'{"lat": 1, "lon": 2, "note": "' + b"x" * 40 + b'"}')]), fast=False),
+    Case("shard: not a tar", "build {dir}/new.geoloc {dir}/shards", says="not a readable tar shard",
+         setup=_not_a_tar, fast=False),
+]
+CASES += SHARD_CASES
+
+
+# a build that adds nothing, and per-photo failures that must not abort a run
+def _csv_of(*rows: str) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        text = "\n".join(row.format(photo=world.photo, dir=case_dir, ref=world.refs / "r2.jpg") for row in rows)
+        (case_dir / "in.csv").write_text(text + "\n")
+        return {}
+    return setup
+
+
+def _no_database(world: World, case_dir: Path) -> str | None:
+    return "an empty database was made" if (case_dir / "new.geoloc" / "manifest.json").exists() else None
+
+
+NOTHING_CASES: list[Case] = [
+    *[Case(f"CSV with no usable row: {name}", "build {dir}/new.geoloc {dir}/in.csv", says="no usable photo",
+           setup=_csv_of(*rows), after=_no_database)
+      for name, rows in (("bad latitudes", ("path,lat,lon", "{photo},north,2", "{photo},1,east")),
+                         ("missing files", ("path,lat,lon", "{dir}/a.jpg,1,2", "{dir}/b.jpg,3,4")),
+                         ("header only", ("path,lat,lon",)),
+                         ("out of range", ("path,lat,lon", "{photo},91,2", "{photo},1,200")),
+                         ("empty paths", ("path,lat,lon", ",1,2")))],
+    Case("add with no usable row", "add {db} {dir}/in.csv", says="no usable photo", writes=True,
+         setup=_csv_of("path,lat,lon", "{dir}/a.jpg,1,2"), after=_database_intact),
+    Case("5,000-byte path in a CSV is skipped, shortened", "build {dir}/new.geoloc {dir}/in.csv", OK, "too long",
+         setup=_csv_of("path,lat,lon", "{ref},1,2", "/" + "p" * 5000 + ".jpg,3,4"), max_line=1000, fast=False),
+    Case("5,000-byte relative path in a CSV", "build {dir}/new.geoloc {dir}/in.csv", OK, "too long",
+         setup=_csv_of("path,lat,lon", "{ref},1,2", "p/" * 2500 + "x.jpg,3,4"), max_line=1000, fast=False),
+]
+CASES += NOTHING_CASES
+
+
+def _bomb_folder(kind: str) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        _png_bomb(kind)(world, case_dir)
+        (case_dir / "folder").mkdir()
+        shutil.move(case_dir / f"bomb-{kind}.png", case_dir / "folder")
+        return {}
+    return setup
+
+
+def _database_of_a_bomb(kind: str) -> Callable[[World, Path], dict]:
+    """A private database of two photos, one of which was since replaced by a PNG bomb (a pack reads it)."""
+    def setup(world: World, case_dir: Path) -> dict:
+        from PIL import Image
+
+        bomb = _png_bomb(kind)(world, case_dir)["bomb"]
+        photo = case_dir / "photo.png"
+        Image.open(world.refs / "r8.jpg").save(photo)
+        (case_dir / "in.csv").write_text(f"path,lat,lon,licence,author\n{photo},1,2,CC0,me\n"
+                                         f"{world.refs / 'r3.jpg'},3,4,CC0,me\n")
+        _in_process(["--progress", "none", "build", str(case_dir / "own.geoloc"), str(case_dir / "in.csv")])
+        shutil.copy(bomb, photo)
+        return {}
+    return setup
+
+
+def _png_bomb(kind: str) -> Callable[[World, Path], dict]:
+    """A PNG whose compressed text (or ICC profile) chunk inflates past Pillow's limit, beside a good photo."""
+    def setup(world: World, case_dir: Path) -> dict:
+        import struct
+        import zlib
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.open(world.photo).save(buffer, "PNG")
+        data = buffer.getvalue()
+        body = zlib.compress(bytes(64 << 20), 9)
+        chunk_type, payload = (b"zTXt", b"Comment\0\0" + body) if kind == "text" else (b"iCCP", b"icc\0\0" + body)
+        chunk = struct.pack(">I", len(payload)) + chunk_type + payload
+        chunk += struct.pack(">I", zlib.crc32(chunk_type + payload) & 0xFFFFFFFF)
+        bomb = case_dir / f"bomb-{kind}.png"
+        bomb.write_bytes(data[:33] + chunk + data[33:])
+        (case_dir / "in.csv").write_text(f"path,lat,lon\n{bomb},1,2\n{world.refs / 'r3.jpg'},3,4\n")
+        return {"bomb": bomb}
+    return setup
+
+
+BOMB_CASES: list[Case] = [
+    *[Case(f"PNG {kind} bomb is skipped in a build", "build {dir}/new.geoloc {dir}/in.csv", OK, f"bomb-{kind}.png",
+           setup=_png_bomb(kind), max_mib=900, fast=False) for kind in ("text", "icc")],
+    *[Case(f"PNG {kind} bomb is skipped in a locate", "locate {db} {bomb} {photo} -k 3", OK, f"bomb-{kind}.png",
+           setup=_png_bomb(kind), max_mib=900, fast=False) for kind in ("text", "icc")],
+    *[Case(f"PNG {kind} bomb is named in a folder build", "build {dir}/new.geoloc {dir}/folder",
+           says="no usable photo", setup=_bomb_folder(kind), fast=kind == "text") for kind in ("text", "icc")],
+    *[Case(f"PNG {kind} bomb is passed over by a pack", "pack {dir}/own.geoloc {dir}/own.geolocpack", OK,
+           setup=_database_of_a_bomb(kind), fast=False) for kind in ("text", "icc")],
+]
+CASES += BOMB_CASES
+
+
+TRAIN_SMALL = "--t-min 1 --t-max 3 --epochs 1"  # what 12 photos spread over the world can be trained with
+
+
+def _trained(world: World, name: str) -> Path:
+    """A trained copy of the campaign's database ('a'), or of another database built from the same photos
+    ('b': another database id), made once per campaign."""
+    target = world.root / f"trained-{name}.geoloc"
+    if not target.exists():
+        if name == "a":
+            shutil.copytree(world.db, target)
+        else:
+            _in_process(["--progress", "none", "build", str(target), str(world.refs_csv)])
+        _in_process(["--progress", "none", "train", str(target), *TRAIN_SMALL.split()])
+    return target
+
+
+def _foreign_view(world: World, case_dir: Path) -> dict:
+    """Database a, trained, with the view folder of database b (same photos, same embedder) copied over its own."""
+    target = case_dir / "a.geoloc"
+    shutil.copytree(_trained(world, "a"), target)
+    shutil.rmtree(target / "views")
+    shutil.copytree(_trained(world, "b") / "views", target / "views")
+    return {"a": target}
+
+
+def _cut_heic_box(world: World, case_dir: Path) -> dict:
+    _truncated_heic(world, case_dir)
+    whole = (case_dir / "whole.heic").read_bytes()
+    (case_dir / "cut.heic").write_bytes(whole + b"\0\0\0\x01free\0\0\0")  # a 64-bit box size cut after 3 bytes
+    return {}
+
+
+def _full_disk_db(world: World, case_dir: Path) -> dict:
+    (world.full / "filler").unlink()
+    shutil.copytree(world.db, world.full / "db.geoloc")
+    _fill(world.full, keep=("db.geoloc",))
+    return {}
+
+
+INTERNAL_CASES: list[Case] = [
+    Case("HEIC whose last box has a cut 64-bit size", "locate {db} {dir}/cut.heic {photo}", OK, "truncated",
+         setup=_cut_heic_box, fast=False),
+    Case("HEIC cut 64-bit size alone", "locate {db} {dir}/cut.heic", says="could be located", setup=_cut_heic_box,
+         fast=False),
+    Case("disk full during train", "train {full}/db.geoloc " + TRAIN_SMALL, says="no space", needs_full_disk=True,
+         setup=_full_disk_db, fast=False),
+    Case("trained view of another database, locate", "locate {a} {photo} -k 3", says="belongs to another database",
+         setup=_foreign_view, fast=False),
+    Case("trained view of another database, verify", "verify {a}", says="belongs to another database",
+         setup=_foreign_view, fast=False),
+    Case("disk full during install", "install {pack} --packs-dir {full}/packs", says="no space left on the disk",
+         lacks="damaged",
+         needs_full_disk=True, setup=lambda w, d: {"pack": _base_pack(w)}),
+]
+CASES += INTERNAL_CASES
+
+
+# messages that must name the pack, the file or the URL
+def _notice(world: World, case_dir: Path) -> dict:
+    (case_dir / "notice.txt").write_bytes(b"Photos \xa9 2024 Caf\xe9\n")
+    return {}
+
+
+NAMING_CASES: list[Case] = [
+    *[Case(f"pack.json {key} {value!r}", INSTALL, says="refs.geolocpack", after=_nothing_installed,
+           setup=_repack(manifest_edit=_set(key, value)))
+      for key, value in (("count", "abc"), ("count", True), ("count", -1), ("count", 1.5), ("count", None),
+                         ("files.*.size", "abc"), ("files.*.size", True), ("files.*.size", -1),
+                         ("files.*.sha256", "abc"), ("files.*.sha256", 5), ("embedder.dimension", "abc"),
+                         ("embedder", None), ("embedder", []), ("name", "../x"), ("name", ""), ("name", 5),
+                         ("files", []), ("format_version", "1"), ("format_version", 0), ("format", "zip"),
+                         ("files.*.size", 10 ** 30))],
+    Case("pack.json a newer format", INSTALL, says="newer version", after=_nothing_installed,
+         setup=_repack(manifest_edit=_set("format_version", 99))),
+    *[Case(f"pack member name {name!r}", INSTALL, says="refs.geolocpack", after=_nothing_installed,
+           setup=_repack(manifest_edit=lambda m, n=name: m["files"].update({n: {"sha256": "0" * 64, "size": 1}})))
+      for name in ("../x", "/etc/x", "a\\b", "a//b", "pack.json", "a\nb", "thumbnails/")],
+    Case("pack member missing though listed", INSTALL, says="missing though listed", after=_nothing_installed,
+         setup=_repack(lambda members: members.pop("credits.csv"), listed=False,
+                       manifest_edit=lambda m: None)),
+    Case("notice file not UTF-8", "pack {db} {dir}/p.geolocpack --licence CC0 --author me --notice {dir}/notice.txt",
+         says="notice.txt", setup=_notice, after=_no_files("p.geolocpack")),
+]
+CASES += NAMING_CASES
+
+
+# geometry at the world's edges
+def _raster_within_world(world: World, case_dir: Path) -> str | None:
+    from osgeo import gdal
+
+    for tif in (case_dir / "d").glob("*.tif"):
+        dataset = gdal.Open(str(tif))
+        west, dx, _, north, _, dy = dataset.GetGeoTransform()
+        east, south = west + dx * dataset.RasterXSize, north + dy * dataset.RasterYSize
+        if west < -180 or east > 180 + 1e-9 or south < -90 - 1e-9 or north > 90:
+            return f"{tif.name} spans {west:.3f}..{east:.3f}, {south:.3f}..{north:.3f}"
+    return None
+
+
+def _pole_photo(world: World, case_dir: Path) -> dict:
+    return {"pole": world.refs / "r0.jpg"}  # at -40: its kernel reaches the south pole
+
+
+GEOMETRY_CASES: list[Case] = [
+    Case(f"density raster at {resolution} degrees within the world",
+         "locate {db} {pole} -k 12 --bandwidth 3000 --density-dir {dir}/d --density-resolution " + str(resolution),
+         OK, setup=_pole_photo, after=_raster_within_world, fast=False)
+    for resolution in (0.7, 0.33, 1.3, 2.9, 7)
+]
+CASES += GEOMETRY_CASES
+
+
+# leftovers of killed runs, cleaned by the next run of the same kind (only where their process is gone)
+def _leftovers(*names: str) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        for name in names:
+            target = case_dir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if name.startswith(".packing-"):
+                (target / "refs").mkdir(parents=True)
+                (target / "refs" / "vectors.f16").write_bytes(b"x" * 100)
+            else:
+                target.write_bytes(b"half-written")
+        return {}
+    return setup
+
+
+def _left(*names: str, kept: tuple[str, ...] = ()) -> Callable[[World, Path], str | None]:
+    def check(world: World, case_dir: Path) -> str | None:
+        remaining = [n for n in names if (case_dir / n).exists()]
+        gone = [n for n in kept if not (case_dir / n).exists()]
+        return (f"left behind: {remaining}" if remaining else "") + (f"removed a live writer's {gone}" if gone else "") \
+            or None
+    return check
+
+
+DEAD = 4_000_000  # beyond Linux's largest process id
+LEFTOVER_CASES: list[Case] = [
+    Case("pack removes a killed pack's work folder", "pack {db} {dir}/p.geolocpack --licence CC0 --author me", OK,
+         setup=_leftovers(f".packing-{DEAD}-abc"), after=_left(f".packing-{DEAD}-abc")),
+    Case("pack keeps a live pack's work folder", "pack {db} {dir}/p.geolocpack --licence CC0 --author me", OK,
+         setup=_leftovers(".packing-1-abc"), after=_left(kept=(".packing-1-abc",)), fast=False),
+    Case("density removes a killed run's temporary", LOCATE + " --density-dir {dir}", OK,
+         setup=_leftovers(f".query-density.{DEAD}.tmp.tif"), after=_left(f".query-density.{DEAD}.tmp.tif")),
+    Case("density keeps a live writer's temporary", LOCATE + " --density-dir {dir}", OK,
+         setup=_leftovers(".query-density.1.tmp.tif"), after=_left(kept=(".query-density.1.tmp.tif",)), fast=False),
+    Case("csv removes a killed run's temporaries", LOCATE + " -o {dir}/out.csv", OK, fast=False,
+         setup=_leftovers(f".out.{DEAD}.tmp.csv", f".out-neighbours.{DEAD}.tmp.csv"),
+         after=_left(f".out.{DEAD}.tmp.csv", f".out-neighbours.{DEAD}.tmp.csv")),
+    Case("gpkg removes a killed run's temporary", LOCATE + " -o {dir}/out.gpkg", OK,
+         setup=_leftovers(f".out.{DEAD}.tmp.gpkg"), after=_left(f".out.{DEAD}.tmp.gpkg"), fast=False),
+]
+CASES += LEFTOVER_CASES
+
+
+# a server that trickles: a byte now and then never trips the per-read timeout
+def _trickle_server(delay_s: float, bytes_sent: int) -> str:
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(1 << 20))
+            self.end_headers()
+            try:
+                for _ in range(bytes_sent):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(delay_s)
+            except OSError:
+                pass
+            self.close_connection = True
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stop = threading.Timer(60, server.shutdown)
+    stop.daemon = True  # the campaign's end does not wait for it
+    stop.start()
+    return f"http://127.0.0.1:{server.server_address[1]}/slow.geolocpack"
+
+
+DOWNLOAD_CASES: list[Case] = [
+    Case("server sending a byte every 0.5 s is stopped (rate)", "install {url} --packs-dir {dir}/packs",
+         says="minimum", env={"GEOLOC_LIMIT_DOWNLOAD_RATE_WINDOW": "2"},
+         setup=lambda w, d: {"url": _trickle_server(0.5, 20)}, after=_nothing_installed),
+    Case("server sending a byte every 0.2 s is stopped (deadline)", "install {url} --packs-dir {dir}/packs",
+         says="duration", env={"GEOLOC_LIMIT_DOWNLOAD_SECONDS": "1"},
+         setup=lambda w, d: {"url": _trickle_server(0.2, 40)}, after=_nothing_installed, fast=False),
+    Case("download limit DOWNLOAD_MIN_RATE='x' is refused", "install {url} --packs-dir {dir}/packs",
+         says="not a positive number", env={"GEOLOC_LIMIT_DOWNLOAD_MIN_RATE": "x"},
+         setup=lambda w, d: {"url": _trickle_server(0.1, 3)}, after=_nothing_installed),
+]
+CASES += DOWNLOAD_CASES
+
+MANIFEST_VALUES = [("dimension", v) for v in ('"abc"', "-1", "0", "1.5", "[]", "true", "null")] + \
+    [("format_version", v) for v in ('"2"', "0", "null", "[]", "2.5")] + \
+    [("database_id", v) for v in ("5", "null", "[]")] + \
+    [("index", v) for v in ("null", "[]", '"x"', "5")] + \
+    [("embedder", v) for v in ("null", "[]", "{}", '{"architecture": "x"}', '"resnet"')] + \
+    [("format", v) for v in ('"zip"', "null", "5")] + \
+    [("active_view", v) for v in ("[]", "5.5", "true")]
+MANIFEST_CASES: list[Case] = [
+    Case(f"manifest {key} {value}", LOCATE, says="damaged database", writes=True, setup=_manifest_value(key, value),
+         fast=i % 3 == 0)
+    for i, (key, value) in enumerate(MANIFEST_VALUES)
+] + [
+    Case("manifest of a newer format", LOCATE, says="newer version", writes=True,
+         setup=_manifest_value("format_version", "99")),
+    Case("manifest missing", LOCATE, says="manifest.json is missing", writes=True,
+         setup=lambda w, d: (world_db(w, d) / "manifest.json").unlink() or {}),
+    Case("manifest empty", LOCATE, says="manifest.json is unreadable", writes=True, setup=_manifest_with("")),
+    Case("manifest not UTF-8", LOCATE, says="manifest.json is unreadable", writes=True,
+         setup=lambda w, d: (world_db(w, d) / "manifest.json").write_bytes(b"\xff\xfe{") and {}),
+]
+CASES += MANIFEST_CASES
+
+
+def _damage_file(name: str, damage: Callable[[bytes], bytes]) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        file = world_db(world, case_dir) / name
+        file.write_bytes(damage(file.read_bytes()))
+        return {}
+    return setup
+
+
+def _remove_file(name: str) -> Callable[[World, Path], dict]:
+    def setup(world: World, case_dir: Path) -> dict:
+        (world_db(world, case_dir) / name).unlink()
+        return {}
+    return setup
+
+
+def _index_of_another_generation(world: World, case_dir: Path) -> dict:
+    index = _ivf_index(world, case_dir)
+    index.rename(index.with_name("index-7.faiss"))
+    shutil.copy(index.with_name("index-7.faiss"), index)
+    import json
+    import struct
+
+    data = bytearray(index.read_bytes())
+    length = struct.unpack("<8sI", bytes(data[:12]))[1]
+    header = json.loads(bytes(data[12:12 + length]))
+    header["generation"] = 7
+    text = json.dumps(header, sort_keys=True).encode()
+    index.write_bytes(struct.pack("<8sI", b"GEOLOCIX", len(text)) + text + bytes(data[12 + length:]))
+    return {}
+
+
+def _cut_index(world: World, case_dir: Path) -> dict:
+    index = _ivf_index(world, case_dir)
+    index.write_bytes(index.read_bytes()[:300])
+    return {}
+
+
+FILE_CASES: list[Case] = [
+    Case("vectors.f16 cut to its header", LOCATE, says="vectors.f16", writes=True,
+         setup=_damage_file("vectors.f16", lambda data: data[:64])),
+    Case("vectors.f16 cut mid-row", LOCATE, says="vectors.f16", writes=True,
+         setup=_damage_file("vectors.f16", lambda data: data[:64 + 2560 * 11 + 100])),
+    Case("vectors.f16 empty", LOCATE, says="vectors.f16", writes=True, setup=_damage_file("vectors.f16", lambda d: b"")),
+    Case("vectors.f16 magic zeroed", LOCATE, says="vectors.f16", writes=True,
+         setup=_damage_file("vectors.f16", lambda data: bytes(8) + data[8:])),
+    Case("vectors.f16 dimension changed", LOCATE, says="vectors.f16", writes=True,
+         setup=_damage_file("vectors.f16", lambda data: data[:12] + (1024).to_bytes(4, "little") + data[16:])),
+    Case("vectors.f16 missing", LOCATE, says="vectors.f16", writes=True, setup=_remove_file("vectors.f16")),
+    Case("metadata.sqlite missing", LOCATE, says="metadata.sqlite", writes=True, setup=_remove_file("metadata.sqlite")),
+    Case("metadata.sqlite empty", LOCATE, says="metadata.sqlite", writes=True,
+         setup=_damage_file("metadata.sqlite", lambda d: b"")),
+    Case("metadata.sqlite a text file", LOCATE, says="metadata.sqlite", writes=True,
+         setup=_damage_file("metadata.sqlite", lambda d: b"not a database\n" * 100)),
+    Case("metadata.sqlite header zeroed", "verify {db}", says="metadata.sqlite", writes=True,
+         setup=_damage_file("metadata.sqlite", lambda data: bytes(100) + data[100:])),
+    Case("meta table dropped", LOCATE, says="metadata.sqlite", writes=True, setup=_sql("DROP TABLE meta")),
+    Case("records table dropped", LOCATE, says="metadata.sqlite", writes=True, setup=_sql("DROP TABLE records")),
+    Case("malformed metadata.sqlite (no batches table), verify", "verify {db}", says="metadata.sqlite", writes=True,
+         setup=_sql("DROP TABLE batches")),
+    Case("batch checksums deleted, verify", "verify {db}", says="no batch checksum", writes=True,
+         setup=_sql("DELETE FROM batches")),
+    Case("a record's path edited, verify", "verify {db}", says="were changed", writes=True,
+         setup=_sql("UPDATE records SET path = '/etc/hostname' WHERE id = 5")),
+    Case("a record's attributes edited, verify", "verify {db}", says="were changed", writes=True,
+         setup=_sql("UPDATE records SET attributes = '{\"x\": 1}' WHERE id = 7")),
+    Case("a vector's bytes flipped, verify", "verify {db}", says="vectors of records", writes=True,
+         setup=_damage_file("vectors.f16", lambda data: data[:64 + 2560 * 4 + 10] + bytes([data[64 + 2560 * 4 + 10] ^ 1])
+                            + data[64 + 2560 * 4 + 11:])),
+    Case("index file missing, locate", LOCATE, says="index-", writes=True,
+         setup=lambda w, d: _ivf_index(w, d).unlink() or {}),
+    Case("index file missing, a writer rebuilds it", "add {db} {dir}/more.csv", OK, writes=True,
+         setup=lambda w, d: _ivf_index(w, d).unlink() or _more_refs(w, d), after=_count_is(6), fast=False),
+    Case("index file of another generation, locate", LOCATE, says="generation", writes=True,
+         setup=_index_of_another_generation),
+    Case("index file cut in half, locate", LOCATE, says="index-", writes=True, setup=_cut_index),
+]
+CASES += FILE_CASES
+
+OPTION_CASES: list[Case] = [
+    Case(f"option {option}", command + " " + option, says="", fast=i % 2 == 0)
+    for i, (command, option) in enumerate(
+        [(LOCATE.replace(" -k 5", ""), f"-k {v}") for v in ("0", "-3", "1.5", "abc", "''")]
+        + [(LOCATE, f"--bandwidth {v}") for v in ("-5", "0", "abc", "-inf")]
+        + [(LOCATE, f"--temperature {v}") for v in ("-1", "inf", "abc", "-nan")]
+        + [(LOCATE, f"--density-dir {{dir}}/d --density-resolution {v}") for v in ("nan", "inf", "abc", "-0.5")]
+        + [("add {db} {refs_csv}", f"--batch-size {v}") for v in ("abc", "1.5", "-100")]
+        + [("train {db}", f"--epochs {v}") for v in ("-1", "abc", "nan")]
+        + [("train {db}", f"--geo-dim {v}") for v in ("abc", "1e3")]
+        + [("install {dir}/x.geolocpack", f"--sha256 {v}") for v in ("zz", "12")])
+]
+CASES += OPTION_CASES
+
+
 # -- running -------------------------------------------------------------------------------------------
 
 def make_world(root: Path) -> World:
@@ -524,10 +1330,10 @@ def full_disk(world: World):
         subprocess.run(["umount", str(mount)], check=False)
 
 
-def _fill(mount: Path) -> None:
+def _fill(mount: Path, keep: tuple[str, ...] = ()) -> None:
     filler = mount / "filler"
     for stray in mount.iterdir():
-        if stray != filler:
+        if stray != filler and stray.name not in keep:
             shutil.rmtree(stray) if stray.is_dir() else stray.unlink()
     with open(filler, "wb", buffering=0) as handle:
         try:
@@ -555,13 +1361,19 @@ def _in_process(argv: list[str]) -> Run:
     return Run(code, out.getvalue(), err.getvalue())
 
 
+# the child's own peak (VmHWM: ru_maxrss would count the campaign's memory it was forked from)
+PEAK_REPORTER = ("import atexit, re, sys; atexit.register(lambda: sys.stderr.write('peak_rss_kib ' + re.search("
+                 "r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1) + '\\n')); "
+                 "from geoloc_core.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
 def _subprocess(argv: list[str], case: Case, together: int) -> Run:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, **case.env, "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     if case.abort_after:  # tests/crash_hook/sitecustomize.py makes the CLI abort at that progress event
         env["PYTHONPATH"] += os.pathsep + str(REPO_ROOT / "tests" / "crash_hook")
         env["GEOLOC_CORE_TEST_ABORT_AFTER"] = str(case.abort_after)
     drop = os.geteuid() == 0 and case.unprivileged
-    command = [sys.executable, "-m", "geoloc_core", *argv]
+    command = [sys.executable, *(["-c", PEAK_REPORTER] if case.max_mib else ["-m", "geoloc_core"]), *argv]
     children = [subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  user=NOBODY if drop else None, group=NOBODY if drop else None,
                                  extra_groups=[] if drop else None)
@@ -569,16 +1381,25 @@ def _subprocess(argv: list[str], case: Case, together: int) -> Run:
     runs = []
     for child in children:
         out, err = child.communicate(timeout=600)
+        text = err.decode("utf-8", "backslashreplace")
+        peak = [line for line in text.splitlines() if line.startswith("peak_rss_kib ")]
         runs.append(Run(child.returncode, out.decode("utf-8", "backslashreplace"),
-                        err.decode("utf-8", "backslashreplace")))
-    return Run(runs[0].code, runs[0].out, runs[0].err, runs[1:])
+                        "\n".join(line for line in text.splitlines() if line not in peak),
+                        peak_mib=int(peak[-1].split()[1]) / 1024 if peak else 0.0))
+    return Run(runs[0].code, runs[0].out, runs[0].err, runs[1:], runs[0].peak_mib)
 
 
 def _judge(case: Case, run: Run) -> str:
     """The problem with one run's outcome, or ''."""
     text = run.out + run.err
-    if "Traceback" in text:
+    if "Traceback" in text or "Exception ignored" in text:
         return "traceback: " + text.strip().splitlines()[-1][:160]
+    if case.lacks and case.lacks in text:
+        return f"the output repeats {case.lacks!r}"
+    if case.max_line and max(map(len, text.splitlines()), default=0) > case.max_line:
+        return f"an output line is {max(map(len, text.splitlines()))} characters long (at most {case.max_line})"
+    if case.max_mib and run.peak_mib > case.max_mib:
+        return f"peak memory {run.peak_mib:.0f} MiB, over {case.max_mib:.0f} MiB"
     errors = [line for line in run.err.splitlines() if line.startswith("error:")]
     if case.expect == KILLED:
         return "" if run.code == -signal.SIGABRT else f"exit {run.code}, expected to be killed"
@@ -613,8 +1434,9 @@ def run_case(world: World, case: Case, scratch: Path, use_subprocess: bool) -> O
                                      for part in shlex.split(case.argv)]
     if argv[2] == "--progress":  # the case chose its own progress mode
         argv = argv[2:]
-    own_process = use_subprocess or case.unprivileged or case.together > 1 or case.abort_after
-    run = _subprocess(argv, case, case.together) if own_process else _in_process(argv)
+    own_process = use_subprocess or case.unprivileged or case.together > 1 or case.abort_after or case.max_mib
+    with _environment(case.env):
+        run = _subprocess(argv, case, case.together) if own_process else _in_process(argv)
     problems = [p for p in (_judge(case, r) for r in [run, *run.extra]) if p]
     if case.together > 1:  # a concurrent writer may be refused, clearly, while the other one works
         problems = [p for p in problems if "another process" not in p]
@@ -624,7 +1446,22 @@ def run_case(world: World, case: Case, scratch: Path, use_subprocess: bool) -> O
     for folder, _, _ in os.walk(case_dir):  # let cleanup remove what a case locked (folders over
         with contextlib.suppress(OSError):   # PATH_MAX are skipped: rmtree works by descriptor there)
             os.chmod(folder, 0o777)
-    return Outcome(case, not problems, "; ".join(problems), time.perf_counter() - started)
+    return Outcome(case, not problems, "; ".join(problems), time.perf_counter() - started, peak_mib=run.peak_mib)
+
+
+@contextlib.contextmanager
+def _environment(values: dict):
+    """os.environ with these values for the length of a case (limits are read at each use)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _digest(folder: Path) -> str:
@@ -660,7 +1497,8 @@ def print_table(outcomes: list[Outcome]) -> None:
     for outcome in outcomes:
         status = "skip" if outcome.skipped else ("pass" if outcome.passed else "FAIL")
         detail = outcome.skipped or outcome.detail
-        print(f"{outcome.case.name:<{width}}  {status}  {outcome.seconds:5.1f} s  {detail}")
+        peak = f"  peak {outcome.peak_mib:.0f} MiB" if outcome.peak_mib else ""
+        print(f"{outcome.case.name:<{width}}  {status}  {outcome.seconds:5.1f} s{peak}  {detail}")
     tried = [o for o in outcomes if not o.skipped]
     print(f"\ncases tried: {len(tried)}, passed: {sum(o.passed for o in tried)}, "
           f"skipped: {len(outcomes) - len(tried)}")

@@ -371,6 +371,11 @@ def run_build(args, printer: ProgressPrinter) -> int:
     if args.command == "build" and (args.engine == "ray" or is_shard_folder(args.source) or is_url_list(args.source)):
         return run_dataset_build(args, printer)
     candidates, skipped = from_source(args.source)
+    if not candidates:  # before a database is made: a build that adds nothing is a failure, with each reason
+        for item in skipped:
+            print(f"skipped {item}", file=sys.stderr)
+        raise UserError(f"{display_path(args.source)}: no usable photo to add ({len(skipped)} passed over, each "
+                        "one's reason is on a skipped line)")
     if args.command == "add":
         request = BuildRequest(args.database, add=True, weights=args.weights)
     else:
@@ -385,6 +390,9 @@ def _finish_build(database, report, skipped, printer: ProgressPrinter) -> int:
     printer.close()
     report.skipped[:0] = skipped
     _print_report_problems(report)
+    if not (report.added or report.already_present or report.cancelled):
+        database.close()
+        raise UserError(f"{display_path(database.path)}: nothing was added (each photo's reason is on a skipped line)")
     printer.result(f"{database.path}: {report.summary()}; {database.count} photos in the database",
                    {"database": str(database.path), "count": database.count, **report.to_dict()})
     database.close()
@@ -614,10 +622,10 @@ def run_view(args, printer: ProgressPrinter) -> int:
 
 
 def run_pack(args, printer: ProgressPrinter) -> int:
-    from .packs import PackCredits, pack
+    from .packs import PackCredits, pack, read_notice
 
     _check_output(args.output, args.database)
-    notice = args.notice.read_text(encoding="utf-8") if args.notice else ""
+    notice = read_notice(args.notice) if args.notice else ""
     credits = PackCredits(args.licence_attribute, args.author_attribute, args.source_attribute, args.licence,
                           args.author)
     info = pack(args.database, args.output, args.name, args.title, notice, credits, not args.no_thumbnails,

@@ -185,7 +185,9 @@ def list_model_files(name: str, models_dir: str | os.PathLike | None = None, rev
         size = lfs.get("size", entry.get("size"))
         if size is None or (not lfs.get("sha256") and not entry.get("blobId")):
             raise DownloadError(f"{url}: the listing gives no size or checksum for {file}")
-        files.append(HubFile(file, int(size), lfs.get("sha256"), entry.get("blobId")))
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise DownloadError(f"{url}: the listing gives {str(size)[:40]!r} as the size of {file}, not a number of bytes")
+        files.append(HubFile(file, size, lfs.get("sha256"), entry.get("blobId")))
     return HubListing(spec.repo_id, commit, tuple(files))
 
 

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import integrity
 from .errors import DamagedDatabaseError, DatabaseError, EmbedderMismatchError
 from .files import PhotoError, path_from_stored, storable_path
 from .identity import EmbedderIdentity, sha256_of
@@ -248,6 +249,7 @@ class ReferenceDatabase:
             if stored_id is None or stored_id[0] != database_id:
                 raise DamagedDatabaseError(f"{path}: damaged database: {METADATA} belongs to another database "
                                            "(its database id differs from the manifest's)")
+            integrity.check_count(path, manifest, count)
             try:
                 vectors = VectorFile.open(path / VECTORS, int(manifest["dimension"]), database_id)
                 if vectors.rows < count:
@@ -523,6 +525,7 @@ class ReferenceDatabase:
         self.manifest = manifest
         self._remove_leftovers()
         count = self._committed_rows()
+        integrity.check_count(self.path, manifest, count)
         if self._vectors.rows > count:  # an add that died after writing vectors, before its records
             self._vectors.truncate(count)
         if stale:
@@ -644,7 +647,13 @@ class ReferenceDatabase:
     def verify(self, progress: ProgressCallback | None = None) -> list[str]:
         """Re-read everything and list what does not match (empty when the database is intact): SQLite's
         integrity check, every batch's records and vectors against their checksums, the vectors'
-        norms, and the index's ids. Costs a full read of the database."""
+        norms, the index's ids, and geoloc_core.integrity's checks. Costs a full read of the database."""
+        try:
+            return self._verify_files(progress) + integrity.problems(self)
+        except sqlite3.DatabaseError as exc:
+            return [f"{METADATA} is unreadable ({exc})"]
+
+    def _verify_files(self, progress: ProgressCallback | None) -> list[str]:
         problems = []
         try:
             check = self._connection.execute("PRAGMA integrity_check").fetchone()[0]
@@ -710,7 +719,9 @@ class ReferenceDatabase:
     def _load_view(self, name: str) -> TrainedView:
         from .feature_space import TrainedView  # torch: a database without a view never loads it
 
-        return TrainedView.load(self, name)
+        view = TrainedView.load(self, name)
+        integrity.check_view(self, name, view.identity)
+        return view
 
     def store_geocells(self, view: str, rows: Sequence[tuple]) -> None:
         """A view's geocells (geocells.Partition.to_rows), replacing those stored under its name."""

@@ -10,7 +10,7 @@ import csv
 import errno
 from typing import TYPE_CHECKING
 
-from .files import PhotoError, display_path
+from .files import PhotoError, display_path, redact
 
 if TYPE_CHECKING:
     from .identity import EmbedderIdentity
@@ -84,10 +84,10 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, UnicodeError):
         return f"a file name or text that is not valid UTF-8 ({getattr(exc, 'reason', exc)})"
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return display_path(text)
+    return redact(display_path(text))
 
 
 def internal_message(exc: BaseException) -> str:
     """A bug's one line: what failed, and how to get the details for a report."""
-    return (f"internal error ({type(exc).__name__}: {display_path(' '.join(str(exc).split()))}); this is a bug: "
+    return (f"internal error ({type(exc).__name__}: {redact(display_path(' '.join(str(exc).split())))}); this is a bug: "
             "run again with GEOLOC_CORE_DEBUG=1 for the traceback and report it")

@@ -242,8 +242,14 @@ def density_grid(lat, lon, weights, bandwidth_km: float, extent: tuple[float, fl
     """Evaluate the normalised vMF mixture over extent (west, south, east, north) in degrees."""
     west, south, east, north = extent
     south, north = max(south, -90.0), min(north, 90.0)
-    cols = max(1, int(math.ceil((east - west) / resolution_deg - 1e-9)))
-    rows = max(1, int(math.ceil((north - south) / resolution_deg - 1e-9)))
+    # whole cells over the extent, but none past the poles (a south edge at -90.03) nor, for an extent asked
+    # within -180..180, past the antimeridian (an extent unwrapped across it, 170..190, is kept as asked)
+    cols = int(math.ceil((east - west) / resolution_deg - 1e-9))
+    if -180.0 <= west and east <= 180.0:
+        cols = min(cols, int(math.floor((180.0 - west) / resolution_deg + 1e-9)))
+    rows = min(int(math.ceil((north - south) / resolution_deg - 1e-9)),
+               int(math.floor((north + 90.0) / resolution_deg + 1e-9)))
+    cols, rows = max(1, cols), max(1, rows)
     if rows * cols > max_cells:
         raise ValueError(f"a density raster of {rows} x {cols} cells is too large; use a coarser resolution")
     centre_lat = north - (np.arange(rows) + 0.5) * resolution_deg

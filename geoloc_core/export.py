@@ -9,7 +9,6 @@ Text cells that a spreadsheet would run as a formula are neutralised.
 from __future__ import annotations
 
 import contextlib
-import csv
 import errno
 import io
 import json
@@ -22,7 +21,7 @@ import numpy as np
 from .circles import geodesic_polygons
 from .errors import ExportError
 from .estimators import DensityGrid
-from .files import display_path
+from .files import display_path, write_csv
 from .locate import LocationResult
 from .schema import (
     CELL_FIELDS,
@@ -42,7 +41,6 @@ NEIGHBOUR_NAMES = names(NEIGHBOUR_FIELDS)
 DENSITY_BAND_DESCRIPTION = "probability density per km2"
 ALL_PHOTOS_BAND = "all photos (highest density of any photo, per km2)"
 FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 
 
 def _check_target(path: Path, overwrite: bool) -> None:
@@ -72,34 +70,63 @@ def _written(target: Path, write) -> None:
                           "nothing was replaced") from None
 
 
-def _spreadsheet_safe(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice)."""
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-
 def _csv_bytes(rows: list[dict], fields: Sequence[str]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({name: _spreadsheet_safe(value) for name, value in row.items()} for row in rows)
+    write_csv(buffer, fields, rows, lineterminator="\n")
     return buffer.getvalue().encode("utf-8")
+
+
+def _valid_text(row: dict) -> dict:
+    """A row whose text is valid UTF-8 (a database folder or photo name that is not is shown as its bytes)."""
+    return {name: display_path(value) if isinstance(value, str) else value for name, value in row.items()}
 
 
 def _geojson_bytes(rows: list[dict]) -> bytes:
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
-                 "properties": row} for row in rows]
+                 "properties": _valid_text(row)} for row in rows]
     return json.dumps({"type": "FeatureCollection", "features": features}, indent=1).encode("utf-8")
 
 
+def _clip_ring(ring: list[tuple[float, float]], west: float, east: float) -> list[tuple[float, float]]:
+    """The part of a closed (lon, lat) ring between two meridians (Sutherland-Hodgman against each)."""
+    points = ring[:-1]
+    for edge, inside in ((west, lambda x: x >= west), (east, lambda x: x <= east)):
+        clipped = []
+        for k, (x, y) in enumerate(points):
+            px, py = points[k - 1]
+            if inside(x) != inside(px):
+                t = (edge - px) / (x - px)
+                clipped.append((edge, py + t * (y - py)))
+            if inside(x):
+                clipped.append((x, y))
+        points = clipped
+    return points + points[:1] if len(points) >= 3 else []
+
+
+def world_polygons(ring: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
+    """A ring whose longitudes run past +-180 (a cell across the antimeridian) split there into rings within
+    the world, as RFC 7946 asks of GeoJSON; a ring within the world as it is."""
+    if all(-180.0 <= x <= 180.0 for x, _ in ring):
+        return [ring]
+    pieces = []
+    for shift in (-360.0, 0.0, 360.0):
+        piece = _clip_ring([(x + shift, y) for x, y in ring], -180.0, 180.0)
+        width = max((x for x, _ in piece), default=0.0) - min((x for x, _ in piece), default=0.0)
+        if piece and width > 1e-9:
+            pieces.append(piece)
+    return pieces
+
+
 def write_cells(output: str | os.PathLike, cells, overwrite: bool = False) -> Path:
-    """Geocells as polygons (token, face, level, count, centroid) in GeoJSON or a GeoPackage layer."""
+    """Geocells as polygons (token, face, level, count, centroid) in GeoJSON or a GeoPackage layer; a cell
+    across the antimeridian is split there (a MultiPolygon), so that every longitude stays within +-180."""
     output = Path(output)
     _check_target(output, overwrite)
     rows = [{"token": c.token, "face": c.face, "level": c.level, "count": c.count, "lat": c.lat, "lon": c.lon,
-             "ring": c.boundary()} for c in cells.cells]
+             "rings": world_polygons(c.boundary())} for c in cells.cells]
     if output.suffix.lower() in (".geojson", ".json"):
-        features = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [row.pop("ring")]},
-                     "properties": row} for row in rows]
+        features = [{"type": "Feature", "geometry": _polygon_json(row.pop("rings")), "properties": row}
+                    for row in rows]
         data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
         _written(output, lambda: atomic_write_bytes(output, data))
         return output
@@ -113,19 +140,15 @@ def write_cells(output: str | os.PathLike, cells, overwrite: bool = False) -> Pa
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
         source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp))
         try:
-            layer = source.CreateLayer("geocells", srs, ogr.wkbPolygon)
+            layer = source.CreateLayer("geocells", srs, ogr.wkbMultiPolygon)
             for name, kind in CELL_FIELDS:
                 layer.CreateField(ogr.FieldDefn(name, _ogr_type(ogr, kind)))
             for row in rows:
                 feature = ogr.Feature(layer.GetLayerDefn())
                 for name, _ in CELL_FIELDS:
                     feature.SetField(name, row[name])
-                ring = ogr.Geometry(ogr.wkbLinearRing)
-                for x, y in row["ring"]:
-                    ring.AddPoint_2D(x, y)
-                polygon = ogr.Geometry(ogr.wkbPolygon)
-                polygon.AddGeometry(ring)
-                feature.SetGeometry(polygon)
+                feature.SetGeometry(ogr.CreateGeometryFromJson(json.dumps(
+                    {"type": "MultiPolygon", "coordinates": [[ring] for ring in row["rings"]]})))
                 layer.CreateFeature(feature)
         finally:
             with _closing_checked():
@@ -133,6 +156,12 @@ def write_cells(output: str | os.PathLike, cells, overwrite: bool = False) -> Pa
 
     _written(output, lambda: atomic_write(output, write))
     return output
+
+
+def _polygon_json(rings: list) -> dict:
+    if len(rings) == 1:
+        return {"type": "Polygon", "coordinates": rings}
+    return {"type": "MultiPolygon", "coordinates": [[ring] for ring in rings]}
 
 
 def neighbours_path(output: Path) -> Path:
@@ -272,7 +301,7 @@ def _add_point_layer(ogr, source, name: str, srs, fields, rows: list[dict]) -> N
     for field, kind in fields:
         layer.CreateField(ogr.FieldDefn(field, _ogr_type(ogr, kind)))
     layer.StartTransaction()
-    for row in rows:
+    for row in map(_valid_text, rows):
         feature = ogr.Feature(layer.GetLayerDefn())
         for field, _ in fields:
             if row.get(field) is not None:

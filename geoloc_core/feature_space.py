@@ -145,7 +145,8 @@ class TrainedView:
         folder.mkdir(parents=True, exist_ok=True)
         arrays = trained.arrays()
         atomic_write(folder / HEAD_FILE, lambda tmp: np.savez(tmp, **arrays))
-        identity = {"name": name, "base": database.identity.to_dict(), "head_sha256": trained.sha256(),
+        identity = {"name": name, "base": database.identity.to_dict(), "database_id": database.database_id,
+                    "head_sha256": trained.sha256(),
                     "geo_dim": trained.options.geo_dim, "cells": len(trained.partition),
                     "options": trained.options_dict(), "created": utc_now()}
         backbone = None

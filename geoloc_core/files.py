@@ -3,8 +3,10 @@ needed, so that QGIS can list photos before the engine's packages are installed)
 
 from __future__ import annotations
 
+import csv
 import errno
 import os
+import re
 from pathlib import Path
 
 PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".gif"})
@@ -18,6 +20,12 @@ class PhotoError(Exception):
         self.path = os.fspath(path) if not isinstance(path, bytes) else os.fsdecode(path)
         self.reason = reason
         super().__init__(f"{display_path(self.path)}: {reason}")
+
+
+SHORT_TEXT = 240  # characters of a path or value kept in a one-line message
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")  # what spreadsheets read as the start of a formula
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # characters a reader may take for a line break
+CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*:/{1,2})[^/?#@\s]*@")  # also as a path shows it
 
 
 def is_photo_file(path: str | os.PathLike) -> bool:
@@ -96,3 +104,34 @@ def storable_path(path: str | os.PathLike) -> str | bytes:
 def path_from_stored(value: str | bytes) -> str:
     """The path `storable_path` stored, ready to open again."""
     return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+def short_text(text: str, limit: int = SHORT_TEXT) -> str:
+    """Text cut in the middle to about `limit` characters, so that one line stays one readable line."""
+    return text if len(text) <= limit else f"{text[:limit // 2]}...({len(text) - limit} characters)...{text[-limit // 2:]}"
+
+
+def redact(text: str) -> str:
+    """Text with the user:password@ of every URL in it replaced by ***@ (messages repeat URLs)."""
+    return CREDENTIALS.sub(r"\1***@", text)
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as the text it is: text that would run as a formula gets a leading
+    apostrophe (OWASP's advice); a file name that is not valid UTF-8 is shown as its bytes."""
+    if not isinstance(value, str):
+        return value
+    value = display_path(value)
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def write_csv(handle, fields, rows, lineterminator: str = "\r\n") -> None:
+    """Rows as CSV with every text cell spreadsheet-safe; a row holding any control character is quoted
+    whole, so that no reader splits it (the csv module quotes only its own line terminator's characters)."""
+    plain = csv.DictWriter(handle, fieldnames=list(fields), lineterminator=lineterminator)
+    quoted = csv.DictWriter(handle, fieldnames=list(fields), lineterminator=lineterminator, quoting=csv.QUOTE_ALL)
+    plain.writeheader()
+    for row in rows:
+        safe = {name: spreadsheet_safe(value) for name, value in row.items()}
+        risky = any(isinstance(value, str) and CONTROL.search(value) for value in safe.values())
+        (quoted if risky else plain).writerow(safe)

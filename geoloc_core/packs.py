@@ -18,6 +18,7 @@ half-installed. An installed pack is a normal database folder, opened read-only 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
@@ -34,9 +35,10 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .download import download, file_sha256
+from . import limits
+from .download import check_sha256_argument, download, file_sha256
 from .errors import UserError
-from .files import PhotoError, path_from_stored
+from .files import PhotoError, display_path, path_from_stored, short_text, write_csv
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
 from .storage import atomic_write, atomic_write_json, fsync_dir, utc_now
 
@@ -58,6 +60,9 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 DOWNLOADS = ".downloads"
 WORK_PREFIXES = (".installing-", ".removing-")
 STALE_WORK_SECONDS = 24 * 3600  # an install or removal folder this old belongs to a process that died
+PACKING_PREFIX = ".packing-"  # + the packing process's id + "-": removed by a later pack once that process is gone
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+THUMBNAIL_MEMBER = re.compile(r"thumbnails/[0-9a-f]{64}\.jpg")
 
 
 class PackError(UserError):
@@ -110,6 +115,15 @@ class PackInfo:
 def _describe_embedder(data: dict) -> str:
     return (f"{data['architecture']} ({data['pooling']} pooling, {int(data['dimension'])}-d, "
             f"weights {str(data['weights_sha256'])[:12]}, {data['preprocessing']})")
+
+
+def read_notice(path: str | os.PathLike) -> str:
+    """A licence notice file's text; PackError naming it where it is not UTF-8."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PackError(f"{display_path(path)}: the notice is not UTF-8 text (byte {exc.start}); save it as UTF-8") \
+            from None
 
 
 def _info(path: Path, manifest: dict, sha256: str | None) -> PackInfo:
@@ -190,8 +204,9 @@ def pack(database: str | os.PathLike, output: str | os.PathLike, name: str | Non
         raise PackError(f"{output}: already exists; choose another name or overwrite it")
     if not output.parent.is_dir():
         raise PackError(f"{output.parent}: folder not found")
-    with ReferenceDatabase.open(database) as source, tempfile.TemporaryDirectory(dir=output.parent,
-                                                                                 prefix=".packing-") as work:
+    _remove_dead_packing(output.parent)
+    with ReferenceDatabase.open(database) as source, tempfile.TemporaryDirectory(
+            dir=output.parent, prefix=f"{PACKING_PREFIX}{os.getpid()}-") as work:
         folder = Path(work) / name
         identity = replace(source.identity, weights_path=None)  # where the builder's weights were: not shared
         target = ReferenceDatabase.create(folder, identity)
@@ -215,6 +230,16 @@ def pack(database: str | os.PathLike, output: str | os.PathLike, name: str | Non
         }
         atomic_write(output, lambda temporary: _zip_folder(folder, manifest, temporary))
     return _info(output, manifest, file_sha256(output))
+
+
+def _remove_dead_packing(folder: Path) -> None:
+    """Work folders of packs whose process was killed (its id is in the name, and no such process runs)."""
+    from .storage import process_alive
+
+    for leftover in folder.glob(f"{PACKING_PREFIX}*"):
+        owner = leftover.name[len(PACKING_PREFIX):].split("-")[0]
+        if leftover.is_dir() and owner.isdigit() and not process_alive(int(owner)):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _packed_batches(source, folder: Path, credits: PackCredits, thumbnails: bool, credit_rows: list, lats: list,
@@ -248,9 +273,7 @@ def _packed_batches(source, folder: Path, credits: PackCredits, thumbnails: bool
 
 def _write_credits(path: Path, rows: list[dict]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, ["record", "licence", "author", "source_url", "lat", "lon", "thumbnail"])
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(handle, ["record", "licence", "author", "source_url", "lat", "lon", "thumbnail"], rows)
 
 
 def _notice_text(name: str, title: str, notice: str, licences: dict, rows: list[dict]) -> str:
@@ -304,8 +327,12 @@ def embedder_problem(identity) -> str | None:
         return None
     import torchvision.models
 
-    if not callable(getattr(torchvision.models, identity.architecture, None)):
-        return f"it was built with the embedder '{identity.architecture}', which this version cannot load"
+    if identity.architecture not in torchvision.models.list_models():
+        return f"it was built with the embedder {short_text(repr(identity.architecture))}, which this version cannot load"
+    from .defaults import POOLINGS
+
+    if identity.pooling not in POOLINGS:
+        return f"it names the pooling {short_text(repr(identity.pooling))}, which this version does not know"
     return None
 
 
@@ -313,7 +340,7 @@ def _read_pack_manifest(archive: zipfile.ZipFile, source: str) -> dict:
     from .embedders import EmbedderIdentity
 
     try:
-        manifest = json.loads(archive.read(PACK_MANIFEST).decode("utf-8"))
+        manifest = limits.load_json(_read_limited(archive, PACK_MANIFEST, limits.JSON_BYTES))
         if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
             raise ValueError(f"{PACK_MANIFEST} is not a Photo Geolocator pack manifest")
         version = manifest.get("format_version")
@@ -321,29 +348,64 @@ def _read_pack_manifest(archive: zipfile.ZipFile, source: str) -> dict:
             raise ValueError(f"format_version {version!r} is not a version number")
     except KeyError:
         raise PackError(f"{source}: not a reference pack ({PACK_MANIFEST} is missing)") from None
+    except limits.LimitExceeded as exc:
+        raise PackError(f"{source}: refused: {PACK_MANIFEST}: {exc}") from None
     except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-        raise PackError(f"{source}: damaged pack ({exc})") from None
+        raise PackError(f"{source}: damaged pack ({short_text(str(exc))})") from None
     if version > PACK_FORMAT_VERSION:
         raise PackError(f"{source}: made by a newer version of Photo Geolocator (pack format {version}, this version "
                         f"reads up to {PACK_FORMAT_VERSION}); update the plugin to install it")
     try:
+        if not isinstance(manifest.get("embedder"), dict):
+            raise ValueError("embedder is not an embedder description")
         EmbedderIdentity.from_dict(manifest["embedder"])
-        if not NAME_PATTERN.fullmatch(str(manifest["name"])) or not isinstance(manifest["files"], dict):
-            raise ValueError(f"name {manifest['name']!r} or file list is not valid")
+        if not isinstance(manifest["name"], str) or not NAME_PATTERN.fullmatch(manifest["name"]) \
+                or not isinstance(manifest["files"], dict):
+            raise ValueError(f"name {short_text(repr(manifest['name']))} or file list is not valid")
+        if not _whole_number(manifest["count"]):
+            raise ValueError(f"count {short_text(repr(manifest['count']))} is not a number of photos")
+        total = 0
         for member, entry in manifest["files"].items():
             parts = member.split("/")
-            if member.startswith("/") or ".." in parts or "\\" in member or not all(parts) or member == PACK_MANIFEST:
-                raise ValueError(f"member name {member!r} is not allowed")
-            int(entry["size"]), str(entry["sha256"])
-    except (KeyError, TypeError, ValueError) as exc:
+            if member.startswith("/") or ".." in parts or "\\" in member or not all(parts) or member == PACK_MANIFEST \
+                    or any(ord(c) < 32 for c in member):
+                raise ValueError(f"member name {short_text(repr(member))} is not allowed")
+            if not isinstance(entry, dict) or not _whole_number(entry["size"]) \
+                    or not SHA256_PATTERN.fullmatch(str(entry["sha256"])):
+                raise ValueError(f"the size or SHA-256 of {short_text(member)} is not valid")
+            total += entry["size"]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PackError(f"{source}: damaged pack: {PACK_MANIFEST} is not valid ({exc})") from None
+    for member, entry in manifest["files"].items():
+        try:
+            limits.PACK_MEMBER_BYTES.check(entry["size"])
+        except limits.LimitExceeded as exc:
+            raise PackError(f"{source}: refused: {short_text(member)}: {exc}") from None
+    try:
+        limits.PACK_TOTAL_BYTES.check(total)
+    except limits.LimitExceeded as exc:
+        raise PackError(f"{source}: refused: {exc}") from None
     return manifest
+
+
+def _whole_number(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _read_limited(archive: zipfile.ZipFile, member: str, limit: limits.Limit) -> bytes:
+    """A member's bytes, refused past the limit whatever size the zip declares."""
+    limit.check(archive.getinfo(member).file_size)
+    with archive.open(member) as stream:
+        data = stream.read(int(limit.value()) + 1)
+    limit.check(len(data))
+    return data
 
 
 def install(source: str | os.PathLike, packs_dir: str | os.PathLike, expected_sha256: str | None = None,
             progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> PackInfo:
     """Install a pack file or an http(s) URL into `packs_dir/<name>` (replacing an older copy of that
     pack) and return it. Nothing is visible until every check has passed."""
+    check_sha256_argument(expected_sha256)
     packs_dir = Path(packs_dir)
     packs_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_work(packs_dir)
@@ -365,7 +427,7 @@ def _install_file(pack_file: Path, origin: str, packs_dir: Path, expected_sha256
     if not pack_file.is_file():
         raise PackError(f"{pack_file}: pack file not found")
     digest = file_sha256(pack_file, should_stop)
-    if expected_sha256 and digest != expected_sha256.lower():
+    if expected_sha256 is not None and digest != expected_sha256.lower():
         raise PackError(f"{pack_file}: checksum mismatch (SHA-256 {digest}, expected {expected_sha256.lower()}); "
                         "the file is corrupted or not the one published")
     try:
@@ -402,6 +464,7 @@ def _extract_checked(archive: zipfile.ZipFile, manifest: dict, folder: Path, sou
         extra, missing = sorted(names - set(listed)), sorted(set(listed) - names)
         raise PackError(f"{source}: damaged pack: members {extra or missing} are "
                         f"{'not listed in' if extra else 'missing though listed in'} {PACK_MANIFEST}")
+    _check_inflation(archive, listed, source)
     total = sum(int(entry["size"]) for entry in listed.values())
     done = 0
     for member, entry in listed.items():
@@ -409,22 +472,61 @@ def _extract_checked(archive: zipfile.ZipFile, manifest: dict, folder: Path, sou
         target = folder / member
         target.parent.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
-        try:
-            with archive.open(member) as stream, open(target, "wb") as handle:
-                for chunk in iter(lambda: stream.read(1 << 20), b""):
-                    size += len(chunk)
-                    if size > int(entry["size"]):
+        with open(target, "wb") as handle:
+            try:
+                stream = archive.open(member)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
+                raise PackError(f"{source}: damaged pack: {member} cannot be read ({exc})") from None
+            with stream:
+                while size <= int(entry["size"]):
+                    try:
+                        chunk = stream.read(1 << 20)
+                    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+                        raise PackError(f"{source}: damaged pack: {member} cannot be read ({exc})") from None
+                    if not chunk:
                         break
+                    size += len(chunk)
                     digest.update(chunk)
-                    handle.write(chunk)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
-            if isinstance(exc, OSError) and exc.filename:
-                raise
-            raise PackError(f"{source}: damaged pack: {member} cannot be read ({exc})") from None
+                    _write_to(handle, chunk, target)
         if size != int(entry["size"]) or digest.hexdigest() != entry["sha256"]:
             raise PackError(f"{source}: damaged pack: {member} does not match its checksum in {PACK_MANIFEST}")
         done += size
         report(progress, done, total, "install", member)
+
+
+def _write_to(handle, chunk: bytes, target: Path) -> None:
+    """A write whose failure (a full disk) names the file written, not the pack."""
+    try:
+        handle.write(chunk)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
+
+
+def _check_inflation(archive: zipfile.ZipFile, listed: dict, source: str) -> None:
+    """Every member within the limits by what the zip declares, before a byte is inflated (the bytes
+    written are bounded by the manifest's size, itself within the limits)."""
+    ratio = limits.PACK_RATIO.value()
+    for member, entry in listed.items():
+        info = archive.getinfo(member)
+        if info.file_size != int(entry["size"]):
+            raise PackError(f"{source}: damaged pack: {member} does not match its size in {PACK_MANIFEST}")
+        try:
+            limits.PACK_MEMBER_BYTES.check(info.file_size)
+            if info.file_size > limits.RATIO_FREE_BYTES and info.file_size > ratio * max(info.compress_size, 1):
+                limits.PACK_RATIO.check(info.file_size / max(info.compress_size, 1))
+        except limits.LimitExceeded as exc:
+            raise PackError(f"{source}: refused: {short_text(member)}: {exc}") from None
+
+
+def _check_record_paths(folder: Path, database, source: str) -> None:
+    """A pack's records name their thumbnails inside the pack (or a bare '<sha256>.jpg' where it has none):
+    nothing that climbs out of it, an absolute path or a link."""
+    for record_id, stored in database._connection.execute("SELECT id, path FROM records"):  # a cursor: no list
+        path = path_from_stored(stored)
+        inside = THUMBNAIL_MEMBER.fullmatch(path) and not (folder / path).is_symlink()
+        if not inside and not re.fullmatch(r"[0-9a-f]{64}\.jpg", path):
+            raise PackError(f"{source}: refused: record {record_id} names the file {short_text(repr(path))}, "
+                            f"not a thumbnail inside the pack")
 
 
 def _check_database(folder: Path, identity, manifest: dict, source: str) -> None:
@@ -437,6 +539,7 @@ def _check_database(folder: Path, identity, manifest: dict, source: str) -> None
             if database.identity != identity or database.count != int(manifest["count"]):
                 raise PackError(f"{source}: damaged pack: its database does not match {PACK_MANIFEST} "
                                 f"({database.count} photos, {database.identity.describe()})")
+            _check_record_paths(folder, database, source)
     except PackError:
         raise
     except DatabaseError as exc:
@@ -463,8 +566,9 @@ def _remove_stale_work(packs_dir: Path) -> None:
     """Folders left by an install or removal that was killed (never one a running process may still use)."""
     now = time.time()
     for folder in packs_dir.iterdir():
-        if folder.name.startswith(WORK_PREFIXES) and now - folder.stat().st_mtime > STALE_WORK_SECONDS:
-            shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            if folder.name.startswith(WORK_PREFIXES) and now - folder.stat().st_mtime > STALE_WORK_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _installed_sha256(folder: Path) -> str | None:
@@ -508,7 +612,8 @@ def default_packs_dir() -> Path:
 def thumbnail_path(database_path: str | os.PathLike, record_path: str) -> Path | None:
     """The thumbnail file of a pack's record (its stored path is relative to the pack), if present."""
     candidate = Path(database_path) / record_path
-    return candidate if record_path.startswith(THUMBNAILS + "/") and candidate.is_file() else None
+    inside = THUMBNAIL_MEMBER.fullmatch(record_path) and not candidate.is_symlink()
+    return candidate if inside and candidate.is_file() else None
 
 
 @functools.lru_cache(maxsize=8)
@@ -564,5 +669,5 @@ def remove(name: str, packs_dir: str | os.PathLike) -> None:
 
 
 __all__ = ["Cancelled", "PackCredits", "PackError", "PackInfo", "coverage_summary", "credit_line", "default_packs_dir",
-           "embedder_problem", "install", "installed_packs", "is_pack", "pack", "remove",
+           "embedder_problem", "install", "installed_packs", "is_pack", "pack", "read_notice", "remove",
            "resolve_reference", "thumbnail_path"]

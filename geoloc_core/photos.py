@@ -26,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .files import PhotoError, os_reason
+from .files import PhotoError, os_reason, short_text
 
 HEIF_SUFFIXES = frozenset({".heic", ".heif", ".hif", ".avif"})
 GPS_IFD = 0x8825
@@ -146,6 +146,8 @@ def _pil_open(source, path: Path) -> Image.Image:
         raise PhotoError(path, f"image is too large to decode safely ({exc})") from None
     except UnidentifiedImageError:
         raise PhotoError(path, "not an image, or a format that cannot be read") from None
+    except (ValueError, SyntaxError, struct.error) as exc:  # Pillow's refusal of a text or ICC chunk that inflates too far
+        raise PhotoError(path, f"image is damaged or unsafe to decode ({short_text(str(exc))})") from None
     except OSError as exc:
         if "truncated" in str(exc).lower():
             raise PhotoError(path, f"image data is damaged or truncated ({exc})") from None
@@ -162,7 +164,11 @@ def _check_heif_complete(path: Path, image: Image.Image) -> None:
             handle.seek(offset)
             length, _ = struct.unpack(">I4s", handle.read(8))
             if length == 1:
-                length = struct.unpack(">Q", handle.read(8))[0]
+                large = handle.read(8)
+                if len(large) < 8:  # the 64-bit size itself is cut
+                    length = size + 8
+                else:
+                    length = struct.unpack(">Q", large)[0]
             if length == 0:  # the last box runs to the end of the file
                 return
             if length < 8 or offset + length > size:

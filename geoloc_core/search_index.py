@@ -10,13 +10,15 @@ re-ranked exactly from the memory-mapped vector file, so the top k are the exact
 exactly in RAM and merged into the index in one step once they pass DELTA_MAX_ROWS; the index is
 trained again when the database grows into another size class (plan_for changes its answer).
 
-index-<generation>.faiss = header (magic, JSON: database id, generation, factory, rows covered)
-+ the faiss index, so that an index from another database or generation is never used silently.
+index-<generation>.faiss = header (magic, JSON: database id, generation, factory, rows covered, SHA-256
+of what follows) + the faiss index, so that an index from another database or generation, or a damaged
+one (faiss reads most bit flips without complaint), is never used silently.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import struct
@@ -261,13 +263,24 @@ class SearchIndex:
                 "factory": self.plan.factory, "nprobe": self.plan.nprobe, "covered": self.covered}
 
     def save(self, path: Path) -> None:
-        """Write the trained index atomically (the exact delta is rebuilt from the vector file at open)."""
-        header = json.dumps(self.header(), sort_keys=True).encode("utf-8")
+        """Write the trained index atomically (the exact delta is rebuilt from the vector file at open); the
+        header's checksum of the index bytes is filled in once they are written."""
+        def header(payload_sha256: str) -> bytes:
+            text = json.dumps({**self.header(), "payload_sha256": payload_sha256}, sort_keys=True).encode("utf-8")
+            return PREFIX.pack(MAGIC, len(text)) + text
 
         def write(temporary: Path) -> None:
+            digest = hashlib.sha256()
+
+            def written(data) -> int:
+                digest.update(data)
+                return handle.write(data)
+
             with open(temporary, "wb") as handle:
-                handle.write(PREFIX.pack(MAGIC, len(header)) + header)
-                faiss.write_index(self.trained, faiss.PyCallbackIOWriter(handle.write))
+                handle.write(header("0" * 64))
+                faiss.write_index(self.trained, faiss.PyCallbackIOWriter(written))
+                handle.seek(0)
+                handle.write(header(digest.hexdigest()))  # the same length as the placeholder's
 
         atomic_write(path, write)
 
@@ -285,7 +298,17 @@ class SearchIndex:
                     if header.get(key) != expected.get(key):
                         raise IndexFileError(f"{path.name} is for {key} {header.get(key)!r}, the manifest says "
                                              f"{expected.get(key)!r} (a file from another database or generation)")
-                trained = faiss.read_index(faiss.PyCallbackIOReader(handle.read))
+                digest = hashlib.sha256()
+
+                def read(size: int) -> bytes:
+                    data = handle.read(size)
+                    digest.update(data)
+                    return data
+
+                trained = faiss.read_index(faiss.PyCallbackIOReader(read))
+                digest.update(handle.read())  # bytes faiss did not need are part of the checksum too
+                if header.get("payload_sha256", digest.hexdigest()) != digest.hexdigest():
+                    raise IndexFileError(f"{path.name} is damaged (its bytes do not match the checksum in its header)")
         except FileNotFoundError:
             raise IndexFileError(f"{path.name} is missing") from None
         except (OSError, struct.error, ValueError, UnicodeDecodeError, AttributeError) as exc:
@@ -308,6 +331,25 @@ def _configure(trained, plan: IndexPlan) -> None:
     quantizer = faiss.downcast_index(ivf.quantizer)
     if isinstance(quantizer, faiss.IndexHNSW):
         quantizer.hnsw.efSearch = max(64, 2 * plan.nprobe)
+
+
+def payload_problem(path: Path) -> str | None:
+    """Why an index file's bytes do not match the checksum in its header (None where they do, or where
+    an index written before checksums has none), re-read from the disk for `verify`."""
+    try:
+        with open(path, "rb") as handle:
+            magic, length = PREFIX.unpack(handle.read(PREFIX.size))
+            header = json.loads(handle.read(length).decode("utf-8")) if magic == MAGIC and length <= 1 << 20 else {}
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except (OSError, struct.error, ValueError, UnicodeDecodeError) as exc:
+        return f"{path.name} is unreadable ({exc})"
+    if not isinstance(header, dict):
+        return f"{path.name} has no readable header"
+    expected = header.get("payload_sha256")
+    return None if expected in (None, digest.hexdigest()) else f"{path.name} is damaged (its bytes do not match " \
+                                                                "the checksum in its header)"
 
 
 def new_database_id() -> str:

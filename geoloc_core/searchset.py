@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from .database import DatabaseError, EmbedderMismatchError, Record, ReferenceDatabase
+from .integrity import distinct_databases
 from .packs import is_pack, resolve_reference, thumbnail_path
 
 ID_STRIDE = 100_000_000  # records per database at most in a merged search (ten times the largest tested)
@@ -27,6 +28,10 @@ class SearchSet:
     thumbnails' full paths, so that the panel and map tips can show them."""
 
     def __init__(self, databases: Sequence[ReferenceDatabase]):
+        databases, duplicates = distinct_databases(list(databases))
+        for duplicate, first in duplicates:  # searched twice, each neighbour would come back twice
+            if duplicate is not first:
+                duplicate.close()
         if not databases:
             raise DatabaseError("no reference database to search")
         if len(databases) > MAX_DATABASES:
@@ -48,6 +53,8 @@ class SearchSet:
         self.warnings = [f"{d.path}: trained view '{d.view.name}' is not used when several databases are searched "
                          "together" for d in databases if d.view is not None and len(databases) > 1]
         self.warnings += [w for d in databases for w in d.warnings]
+        self.warnings += [f"{duplicate.path}: the same database as {first.path} (its database id); searched once"
+                          for duplicate, first in duplicates]
 
     @classmethod
     def open(cls, paths: Iterable) -> SearchSet:

@@ -20,9 +20,11 @@ import hashlib
 import io
 import json
 import os
+import re
 import sys
 import tarfile
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import PhotoError, display_path
+from . import limits
+from .files import PhotoError, display_path, redact, short_text
 from .progress import ProgressCallback, StopCheck, check_stop, report
 from .sources import LAT_NAMES, LON_NAMES, Skipped, valid_location
 
@@ -129,9 +132,11 @@ def _read_parquet(path: Path):
         raise PhotoError(path, f"not a readable parquet file ({exc})") from None
 
 
-def _members(shard: Path) -> Iterator[tuple[str, str, bytes | None, dict | None]]:
-    """(key, member name, image bytes or None, json metadata or None) per sample, in key order (not the
-    order a download finished in). WebDataset's key is the member name up to the first dot of its file name."""
+def _members(shard: Path) -> Iterator[tuple[str, str, bytes | None, dict | str | None]]:
+    """(key, member name, image bytes or None, json metadata, or why it is unusable, or None) per sample, in
+    key order (not the order a download finished in). WebDataset's key is the member name up to the first
+    dot of its file name. The archive is read as a stream (a .tar.gz is inflated as it goes); a member over
+    limits.SHARD_MEMBER_BYTES is passed over unread and its sample reported."""
     samples: dict[str, dict] = {}
     try:
         with tarfile.open(shard, "r:*") as archive:
@@ -145,21 +150,45 @@ def _members(shard: Path) -> Iterator[tuple[str, str, bytes | None, dict | None]
                 key = f"{folder}/{stem}" if folder else stem
                 sample = samples.setdefault(key, {})
                 suffix = suffix.lower()
-                if suffix in IMAGE_SUFFIXES and "image" not in sample:
+                wanted = suffix == "json" or suffix in IMAGE_SUFFIXES and "image" not in sample
+                if wanted and member.size > limits.SHARD_MEMBER_BYTES.value():
+                    sample["refused"] = f"{member.name}: {limits.SHARD_MEMBER_BYTES.refusal(member.size)}"
+                elif suffix in IMAGE_SUFFIXES and "image" not in sample:
                     sample["image"] = (member.name, archive.extractfile(member).read())
                 elif suffix == "json":
                     sample["json"] = archive.extractfile(member).read()
-    except (tarfile.TarError, EOFError) as exc:
-        raise PhotoError(shard, f"not a readable tar shard ({exc})") from None
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        if isinstance(exc, OSError) and exc.filename:
+            raise
+        raise PhotoError(shard, f"not a readable tar shard ({short_text(str(exc))})") from None
     for key, sample in sorted(samples.items()):
         name, data = sample.get("image", (None, None))
         metadata = None
-        if "json" in sample:
-            try:
-                metadata = json.loads(sample["json"])
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise PhotoError(shard, f"{key}.json is not valid JSON ({exc})") from None
+        if "refused" in sample:
+            metadata = sample["refused"]
+        elif "json" in sample:
+            metadata = _metadata(key, sample["json"])
         yield key, name, data, metadata
+
+
+def _metadata(key: str, data: bytes) -> dict | str:
+    """A sample's JSON metadata as a dict of fields, or why it cannot be used."""
+    try:
+        metadata = limits.load_json(data)
+    except limits.LimitExceeded as exc:
+        return f"{key}.json: {exc}"
+    except (UnicodeDecodeError, ValueError) as exc:
+        return f"{key}.json is not valid JSON ({short_text(str(exc))})"
+    if not isinstance(metadata, dict):
+        return f"{key}.json holds a {type(metadata).__name__}, not an object of fields"
+    return metadata
+
+
+def _coordinate(value) -> float:
+    """A latitude or longitude from metadata: a number or numeric text (true/false are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{short_text(json.dumps(value, default=str))} is not a number")
+    return float(value)
 
 
 def decode_shard(shard: str | os.PathLike, input_size: int, columns: LocationColumns = USUAL_LOCATION_NAMES,
@@ -175,13 +204,16 @@ def decode_shard(shard: str | os.PathLike, input_size: int, columns: LocationCol
     for key, name, data, metadata in _members(shard):
         check_stop(should_stop)
         label = f"{shard}#{name or key}"
+        if isinstance(metadata, str):  # a metadata file or an image that could not be used, and why
+            failed.append(Skipped(label, metadata))
+            continue
         metadata = {**sidecar.get(key, {}), **(metadata or {})}
         if data is None:
             failed.append(Skipped(label, "no image in this sample"))
             continue
         try:
             lat_name, lon_name = columns.pick(metadata)
-            lat, lon = float(metadata[lat_name]), float(metadata[lon_name])
+            lat, lon = _coordinate(metadata[lat_name]), _coordinate(metadata[lon_name])
         except KeyError as exc:
             skipped.append(Skipped(label, f"no {exc.args[0]} field in the metadata"))
             continue
@@ -348,10 +380,11 @@ def download_url_list(url_list: str | os.PathLike, folder: str | os.PathLike,
                                    "pip install -r requirements-distributed.txt") from None
     folder.mkdir(parents=True, exist_ok=True)
     report(progress, 0, rows, "download", f"downloading {display_path(url_list)} into {display_path(folder)}")
-    if not _download_finished(folder, rows, samples_per_shard):
-        _download(download, url_list, folder, columns, samples_per_shard, processes, threads, timeout_s, retries)
+    fetched, refused = web_rows_only(url_list, folder)
+    if not _download_finished(folder, rows - len(refused), samples_per_shard):
+        _download(download, fetched, folder, columns, samples_per_shard, processes, threads, timeout_s, retries)
     shards = sorted(p for p in folder.iterdir() if p.suffix == ".tar" and p.is_file())
-    failures, downloaded = [], 0
+    failures, downloaded = list(refused), 0
     for shard in shards:
         sidecar = shard.with_suffix(".parquet")
         if not sidecar.is_file():
@@ -364,6 +397,47 @@ def download_url_list(url_list: str | os.PathLike, folder: str | os.PathLike,
     report(progress, downloaded, downloaded + len(failures), "download",
            f"{downloaded} photos downloaded, {len(failures)} URLs failed")
     return DownloadReport(folder, shards, downloaded, failures)
+
+
+WEB_URL = re.compile(r"(?i)https?://[^\s]+")
+CHECKED_LIST = ".web-rows-only"  # the URL list without its rows img2dataset must not fetch
+
+
+def web_rows_only(url_list: Path, folder: Path) -> tuple[Path, list[Skipped]]:
+    """The URL list as img2dataset may fetch it: rows whose url is not http(s) (file://, ftp://, a local
+    path: img2dataset would read a local file into the shards, and a pack would ship it) are left out and
+    reported; the list itself where every row is a web address, else a filtered copy in `folder`."""
+    if url_list.suffix.lower() == ".parquet":
+        import pyarrow.compute as pc
+
+        table = _read_parquet(url_list)
+        urls = [str(u) for u in table.column("url").to_pylist()]
+        keep = [bool(WEB_URL.fullmatch(u.strip())) for u in urls]
+        refused = [Skipped(short_text(redact(u)), "only http:// and https:// addresses are downloaded")
+                   for u, ok in zip(urls, keep) if not ok]
+        if not refused:
+            return url_list, []
+        import pyarrow.parquet as pq
+
+        checked = folder / f"{CHECKED_LIST}.parquet"
+        pq.write_table(pc.filter(table, keep), checked)
+        return checked, refused
+    import csv
+
+    with open(url_list, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = reader.fieldnames or [], list(reader)
+    url_field = next(name for name in fields if name.strip() == "url")
+    refused = [Skipped(short_text(redact(str(row[url_field]))), "only http:// and https:// addresses are downloaded")
+               for row in rows if not WEB_URL.fullmatch(str(row[url_field] or "").strip())]
+    if not refused:
+        return url_list, []
+    checked = folder / f"{CHECKED_LIST}.csv"
+    with open(checked, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fields)
+        writer.writeheader()
+        writer.writerows(row for row in rows if WEB_URL.fullmatch(str(row[url_field] or "").strip()))
+    return checked, refused
 
 
 def _download(download, url_list: Path, folder: Path, columns: list[str], samples_per_shard: int, processes: int,

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import PhotoError, find_photos
+from .files import PATH_MAX, PhotoError, find_photos, os_reason, short_text
 from .photos import read_gps
 from .results import Skipped
 
@@ -89,6 +89,10 @@ def _read_csv(csv_path: Path, candidates: list[Candidate], skipped: list[Skipped
             path = Path(raw_path)
             if not path.is_absolute():
                 path = csv_path.parent / path
+            if len(os.fsencode(path)) >= PATH_MAX:
+                skipped.append(Skipped(short_text(str(path)), f"line {line}: path is too long to open "
+                                                              f"(over {PATH_MAX} bytes)"))
+                continue
             try:
                 lat, lon = float(row[lat_col]), float(row[lon_col])
             except (TypeError, ValueError):
@@ -97,7 +101,12 @@ def _read_csv(csv_path: Path, candidates: list[Candidate], skipped: list[Skipped
             if not valid_location(lat, lon):
                 skipped.append(Skipped(str(path), f"line {line}: location ({lat}, {lon}) is out of range"))
                 continue
-            if not path.is_file():
+            try:
+                found = path.is_file()
+            except OSError as exc:
+                skipped.append(Skipped(short_text(str(path)), f"line {line}: cannot be opened ({os_reason(exc)})"))
+                continue
+            if not found:
                 skipped.append(Skipped(str(path), f"line {line}: file not found"))
                 continue
             extra = {k: v for k, v in row.items() if k not in (path_col, lat_col, lon_col) and k is not None}

@@ -13,6 +13,7 @@ from qgis.PyQt.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QPushBu
 from ..geoloc_core.defaults import training_size_warning
 from . import settings
 from .i18n import tr
+from .plain_text import escaped, plain_tooltip
 from .tasks import EngineTask
 
 RECENT_LIMIT = 8
@@ -76,9 +77,9 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         if info is None:
             self.label.setText(tr("No reference database is open yet."))
             return
-        self.label.setText(tr("<b>{}</b>: {} photos<br><small>{}</small>").format(info.name, info.count,
-                                                                                  info.description))
-        self.label.setToolTip(tr("{}\nEngine: {}").format(info.path, self.context.engine.label))
+        self.label.setText(tr("<b>{}</b>: {} photos<br><small>{}</small>").format(escaped(info.name), info.count,
+                                                                                  escaped(info.description)))
+        self.label.setToolTip(plain_tooltip(tr("{}\nEngine: {}").format(info.path, self.context.engine.label)))
 
     # -- opening -----------------------------------------------------------------------------------
 

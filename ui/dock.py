@@ -128,6 +128,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.progress_bar.setRange(0, 100)
         self.progress_bar.setValue(0)
         self.status_label = QLabel("", footer)
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # it shows photo names
         self.status_label.setObjectName("statusLabel")
         self.status_label.setWordWrap(True)
         footer_layout.addWidget(self.progress_bar)

@@ -14,6 +14,7 @@ from ..geoloc_core.defaults import DEFAULT_ARCHITECTURE
 from ..geoloc_core.service import MODEL_CHOICES, fetch_model, installed_model, list_model_files, model_availability
 from . import settings
 from .i18n import tr
+from .plain_text import escaped
 
 
 class ModelsPanel(QgsCollapsibleGroupBox):
@@ -77,7 +78,7 @@ class ModelsPanel(QgsCollapsibleGroupBox):
             text = tr("Downloaded: {}@{} in {}").format(record["repo_id"], record["revision"][:12], self.folder)
         else:
             text = problem
-        self.status_label.setText(f"<small>{text}</small>")
+        self.status_label.setText(f"<small>{escaped(text)}</small>")
         self.download_button.setVisible(name in MODEL_CHOICES and record is None)
         self.context.set_build_model(name, problem)
 

@@ -27,6 +27,7 @@ from ..geoloc_core.service import PACK_SUFFIX, installed_packs, remove_pack
 from ..profile_data import bundled_packs, packs_dir
 from . import settings
 from .i18n import tr
+from .plain_text import plain_tooltip
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
@@ -96,8 +97,8 @@ class PacksPanel(QgsCollapsibleGroupBox):
             item.setCheckState(Qt.CheckState.Unchecked if info.name in skip else Qt.CheckState.Checked)
             item.setData(PATH_ROLE, str(info.path))
             licences = ", ".join(f"{k} {v}" for k, v in sorted(info.licences.items()))
-            item.setToolTip(tr("{}\nLicences: {}\nCredits: {}\nEmbedder: {}\n{}").format(
-                info.summary(), licences, Path(info.path) / "NOTICE.txt", info.embedder, info.path))
+            item.setToolTip(plain_tooltip(tr("{}\nLicences: {}\nCredits: {}\nEmbedder: {}\n{}").format(
+                info.summary(), licences, Path(info.path) / "NOTICE.txt", info.embedder, info.path)))
         if not installed:
             QListWidgetItem(tr("No pack installed"), self.pack_list).setFlags(Qt.ItemFlag.NoItemFlags)
         names = {info.name for info in installed}

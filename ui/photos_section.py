@@ -24,6 +24,7 @@ from qgis.PyQt.QtWidgets import (
 from ..geoloc_core.service import PHOTO_EXTENSIONS
 from .i18n import tr
 from .photo_reader import PhotoEntry, PhotoReader
+from .plain_text import plain_tooltip
 
 THUMBNAIL = 64
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -134,12 +135,12 @@ class PhotosSection(QgsCollapsibleGroupBox):
         name = Path(entry.path).name
         item = QListWidgetItem(name)
         item.setData(PATH_ROLE, entry.path)
-        item.setToolTip(entry.problem or entry.path)
+        item.setToolTip(plain_tooltip(entry.problem or entry.path))
         item.setData(HAS_GPS_ROLE, list(entry.gps) if entry.gps is not None else None)
         if entry.gps is not None:
             lat, lon = entry.gps
             item.setText(tr("{}  [GPS {:.4f}, {:.4f}]").format(name, lat, lon))
-            item.setToolTip(tr("{}\nAlready carries EXIF GPS: {:.6f}, {:.6f}").format(entry.path, lat, lon))
+            item.setToolTip(plain_tooltip(tr("{}\nAlready carries EXIF GPS: {:.6f}, {:.6f}").format(entry.path, lat, lon)))
         if not entry.image.isNull():
             item.setIcon(QIcon(QPixmap.fromImage(entry.image)))
         self.photo_list.addItem(item)

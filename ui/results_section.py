@@ -27,6 +27,7 @@ from ..geoloc_core.errors import user_message
 from ..geoloc_core.service import credit_line
 from .i18n import tr
 from .photo_reader import PhotoReader
+from .plain_text import plain_tooltip
 
 PREVIEW = 150
 TABLE_THUMBNAIL = 48
@@ -97,7 +98,7 @@ class ResultsSection(QgsCollapsibleGroupBox):
         self.results_table.setRowCount(len(run.results))
         for row, result in enumerate(run.results):
             name = QTableWidgetItem(Path(result.photo).name)
-            name.setToolTip(result.photo)
+            name.setToolTip(plain_tooltip(result.photo))
             name.setData(RESULT_ROLE, row)
             self.table_items[row] = name
             self.reader.read_thumbnail((self.shown, "table", row), result.photo, TABLE_THUMBNAIL)
@@ -163,7 +164,7 @@ class ResultsSection(QgsCollapsibleGroupBox):
         """A label of the thumbnail's size, its picture set when decoded."""
         label = QLabel(self.preview)
         label.setFixedSize(size, size)
-        label.setToolTip(tip)
+        label.setToolTip(plain_tooltip(tip))
         if path:
             self.reader.read_thumbnail((self.shown, "preview", len(self.preview_labels)), path, size)
         self.preview_labels.append(label)

@@ -65,7 +65,8 @@ def test_a_view_is_stored_beside_the_database_and_reopens_identically(trained, t
     folder = tmp_path / "db" / "views" / "geocells"
     assert sorted(p.name for p in folder.iterdir()) == ["head.npz", "index.faiss", "view.json"]
     stored = json.loads((folder / "view.json").read_text())
-    assert set(stored) == {"name", "base", "head_sha256", "geo_dim", "cells", "options", "created"}
+    assert set(stored) == {"name", "base", "database_id", "head_sha256", "geo_dim", "cells", "options", "created"}
+    assert stored["database_id"] == database.database_id
     assert database.manifest["views"]["geocells"] == {"head_sha256": stored["head_sha256"], "geo_dim": 8,
                                                       "cells": len(view.partition)}
     assert database.manifest["active_view"] == "geocells"

@@ -205,7 +205,7 @@ def test_cli_train_and_cells_export(trained_database, tmp_path):
 
     source = ogr.Open(str(tmp_path / "cells.gpkg"))  # keep the dataset alive while its layer is used
     layer = source.GetLayer(0)
-    assert layer.GetFeatureCount() == events[-1]["cells"] and layer.GetGeomType() == ogr.wkbPolygon
+    assert layer.GetFeatureCount() == events[-1]["cells"] and layer.GetGeomType() == ogr.wkbMultiPolygon
     geojson = subprocess.run([sys.executable, "-m", "geoloc_core", "cells", str(copy), "-o",
                               str(tmp_path / "cells.geojson")], cwd=REPO_ROOT, capture_output=True, text=True)
     assert geojson.returncode == 0, geojson.stderr
