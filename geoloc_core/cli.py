@@ -1,7 +1,8 @@
 """Command line: build | add | locate | evaluate | info | train | cells | view | reindex | verify | pack |
 install | packs | download-model | world.
-User mistakes are one line on stderr and exit status 2; `--progress json` prints one JSON object per
-line for another process to follow."""
+User mistakes are one line on stderr and exit status 2, a bug its traceback and exit status 3;
+`--progress json` prints one JSON object per line for another process to follow, the last one the
+result (stage "result") or the failure (stage "error")."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from .defaults import (
@@ -30,13 +32,13 @@ from .defaults import (
     ESTIMATORS,
     POOLINGS,
 )
-from .errors import UserError, internal_message, user_errors, user_message
+from .errors import UserError, internal_message, is_user_error, user_message
 from .files import PHOTO_EXTENSIONS, display_path
 from .progress import Cancelled, Progress
 from .storage import utc_now
 
 EXIT_USER_ERROR = 2
-EXIT_INTERNAL_ERROR = 3  # a bug: one line, and the traceback with GEOLOC_CORE_DEBUG=1
+EXIT_INTERNAL_ERROR = 3  # a bug: its traceback, and a line asking for a report
 EXIT_CANCELLED = 130
 
 
@@ -89,6 +91,13 @@ class ProgressPrinter:
             print(json.dumps({"stage": "result", **data}), flush=True)
         else:
             print(text)
+
+    def failure(self, message: str, details: str | None = None) -> None:
+        """The `error:` line on stderr; in JSON, also the failure's event (`details`: a bug's traceback)."""
+        print(f"error: {message}", file=sys.stderr, flush=True)
+        if self.mode == "json":
+            print(json.dumps({"stage": "error", "user": details is None, "message": message,
+                              "details": details or ""}), flush=True)
 
 
 def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
@@ -658,8 +667,8 @@ COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluat
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Every failure ends here as one `error:` line: user errors (named file and problem) exit 2, a bug
-    exits 3 with a one-line summary (GEOLOC_CORE_DEBUG=1 lets its traceback through)."""
+    """Every failure ends here: a user error is one `error:` line naming the file and the problem (exit
+    2); a bug is its traceback, then an `error:` line saying it is a bug to report (exit 3)."""
     if hasattr(sys.stdout, "reconfigure"):  # file names that are not UTF-8 must not end a run
         sys.stdout.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
@@ -670,13 +679,12 @@ def main(argv: list[str] | None = None) -> int:
         printer.close()
         print("cancelled; committed work is kept (run the same command again to resume)", file=sys.stderr)
         return EXIT_CANCELLED
-    except user_errors() as exc:
-        printer.close()
-        print(f"error: {user_message(exc)}", file=sys.stderr)
-        return EXIT_USER_ERROR
     except Exception as exc:
         printer.close()
-        if os.environ.get("GEOLOC_CORE_DEBUG"):
-            raise
-        print(f"error: {internal_message(exc)}", file=sys.stderr)
+        if is_user_error(exc):
+            printer.failure(user_message(exc))
+            return EXIT_USER_ERROR
+        details = traceback.format_exc()
+        print(details, file=sys.stderr, end="")
+        printer.failure(internal_message(exc), details)
         return EXIT_INTERNAL_ERROR

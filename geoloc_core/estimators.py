@@ -15,6 +15,7 @@ from scipy.special import chndtr
 
 from .calibration import CONFIDENCE_RADIUS_KM, calibration_for
 from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE, ESTIMATORS
+from .errors import OptionError
 from .geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
 PAPER_SNAP_KM = 100.0
@@ -254,11 +255,11 @@ def predicted_point(estimator: str, lat: np.ndarray, lon: np.ndarray, similariti
         pred_lat, pred_lon = paper_location(lat, lon, 2.0 - 2.0 * similarities)
     elif estimator == "cells":
         if cell_location is None:
-            raise ValueError("the cells estimator needs a trained view (python -m geoloc_core train)")
+            raise OptionError("the cells estimator needs a trained view (python -m geoloc_core train)")
         pred_lat, pred_lon = cell_location
     elif estimator == "hybrid":
         if cell_prior is None:
-            raise ValueError("the hybrid estimator needs a trained view (python -m geoloc_core train)")
+            raise OptionError("the hybrid estimator needs a trained view (python -m geoloc_core train)")
         weights = weights * (np.asarray(cell_prior, dtype=np.float64) + 1e-3)
         weights /= weights.sum()
         pred_lat, pred_lon = sphere_mode(lat, lon, weights, bandwidth_km)
@@ -290,7 +291,7 @@ def density_grid(lat, lon, weights, bandwidth_km: float, extent: tuple[float, fl
     cols = max(1, int(math.ceil((east - west) / resolution_deg - 1e-9)))
     rows = max(1, int(math.ceil((north - south) / resolution_deg - 1e-9)))
     if rows * cols > max_cells:
-        raise ValueError(f"a density raster of {rows} x {cols} cells is too large; use a coarser resolution")
+        raise OptionError(f"a density raster of {rows} x {cols} cells is too large; use a coarser resolution")
     centre_lat = north - (np.arange(rows) + 0.5) * resolution_deg
     centre_lon = west + (np.arange(cols) + 0.5) * resolution_deg
     centres = to_unit_vectors(lat, lon)

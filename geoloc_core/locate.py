@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import real_number, whole_number
 from .database import EmbedderMismatchError, ReferenceDatabase
 from .defaults import (
     DEFAULT_BANDWIDTH_KM,
@@ -22,21 +21,17 @@ from .defaults import (
     ESTIMATORS,
 )
 from .embedders import Embedder, embedder_for
+from .errors import OptionError
 from .estimators import density_grid, estimate
 from .feature_space import FeatureSpace, space_of
 from .files import PhotoError
 from .geo import EARTH_RADIUS_KM
+from .options import check
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
 from .results import LocationResult, Neighbour
 from .sources import Skipped
 
 AUTO_DENSITY_MAX_CELLS = 1_000_000
-MAX_K = 100_000  # more neighbours than any useful density needs; faiss allocates k floats per photo
-# Kernels narrower than ~10 m overflow the spherical kernel's exponent; wider than half the Earth's
-# circumference they are flat everywhere.
-BANDWIDTH_RANGE_KM = (0.01, 20_000.0)
-MAX_DENSITY_RESOLUTION_DEG = 10.0
-MAX_TEMPERATURE = 1e6  # beyond, every neighbour weighs the same: already so at ~100
 
 
 @dataclass(frozen=True)
@@ -49,11 +44,11 @@ class DensityOptions:
     extent: tuple[float, float, float, float] | None = None
 
     def __post_init__(self):
-        real_number("density resolution (degrees)", self.resolution_deg, 0.0, MAX_DENSITY_RESOLUTION_DEG)
+        check("density_resolution_deg", self.resolution_deg)
         if self.extent is not None:
             west, south, east, north = self.extent
             if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-                raise ValueError(f"density extent {self.extent} is not (west, south, east, north) within "
+                raise OptionError(f"density extent {self.extent} is not (west, south, east, north) within "
                                  "-180..180 and -90..90")
 
 
@@ -67,11 +62,10 @@ class LocateOptions:
 
     def __post_init__(self):
         if self.estimator not in ESTIMATORS:
-            raise ValueError(f"unknown estimator '{self.estimator}'; choose one of {', '.join(ESTIMATORS)}")
-        whole_number("k (neighbours)", self.k, 1, MAX_K)
-        real_number("bandwidth (km)", self.bandwidth_km, BANDWIDTH_RANGE_KM[0], BANDWIDTH_RANGE_KM[1],
-                    low_inclusive=True)
-        real_number("temperature", self.temperature, 0.0, MAX_TEMPERATURE)
+            raise OptionError(f"unknown estimator '{self.estimator}'; choose one of {', '.join(ESTIMATORS)}")
+        check("k", self.k)
+        check("bandwidth_km", self.bandwidth_km)
+        check("temperature", self.temperature)
 
 
 @dataclass
@@ -145,7 +139,7 @@ class Locator:
         encoded = space.encode(features)
         probabilities = encoded.cell_probabilities
         if probabilities is None and options.estimator in ("cells", "hybrid"):
-            raise ValueError(f"the {options.estimator} estimator needs trained features: run "
+            raise OptionError(f"the {options.estimator} estimator needs trained features: run "
                              "`python -m geoloc_core train` on the database first")
         similarities, ids = space.search(encoded.vectors, options.k + extra)
         records = self.database.records(ids.ravel())

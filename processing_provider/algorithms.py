@@ -5,6 +5,7 @@ The engine is imported inside processAlgorithm, so that the Toolbox lists the al
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
 from qgis.core import (
@@ -104,7 +105,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return report
 
     def processAlgorithm(self, parameters, context, feedback):
-        from ..geoloc_core.errors import internal_message, user_errors, user_message
+        from ..geoloc_core.errors import internal_message, is_user_error, user_message
         from ..geoloc_core.progress import Cancelled
 
         try:
@@ -113,10 +114,11 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException("cancelled; nothing was added to the outputs") from None
         except QgsProcessingException:
             raise
-        except user_errors() as exc:
-            raise QgsProcessingException(user_message(exc)) from None
-        except Exception as exc:  # a bug: one line in the log, as the CLI does
-            raise QgsProcessingException(internal_message(exc)) from None
+        except Exception as exc:
+            if is_user_error(exc):
+                raise QgsProcessingException(user_message(exc)) from None
+            feedback.reportError(traceback.format_exc())  # a bug: its traceback in the log, for the report
+            raise QgsProcessingException(internal_message(exc, "in the log")) from None
 
     # -- inputs shared by several algorithms ---------------------------------------------------
 

@@ -22,10 +22,10 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..geoloc_core.errors import user_errors, user_message
 from ..geoloc_core.packs import PACK_SUFFIX, installed_packs, remove
 from ..profile_data import bundled_packs, packs_dir
 from .i18n import tr
+from .tasks import failure_message
 
 SETTINGS_UNCHECKED = "photo_geolocator/unchecked_packs"  # packs the user chose not to search
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -175,6 +175,6 @@ class PacksPanel(QgsCollapsibleGroupBox):
         self.dock.engine.release_packs()  # the in-process engine may hold the pack open
         try:
             remove(name, self.folder)
-        except user_errors() as exc:
-            self.dock.message(user_message(exc), Qgis.MessageLevel.Critical, 0)
+        except Exception as exc:
+            self.dock.message(failure_message(exc), Qgis.MessageLevel.Critical, 0)
         self.refresh()

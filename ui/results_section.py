@@ -187,8 +187,8 @@ class ResultsSection(QgsCollapsibleGroupBox):
 
     def export_run(self, run, path: str, confirm_overwrite=None) -> bool:
         """Write the run to one GeoPackage; an existing file is replaced only after asking."""
-        from ..geoloc_core.errors import user_message
         from .results import export_run
+        from .tasks import failure_message
 
         if Path(path).exists():
             ask = confirm_overwrite or (lambda: QMessageBox.question(
@@ -198,7 +198,7 @@ class ResultsSection(QgsCollapsibleGroupBox):
         try:
             tables = export_run(run, QgsProject.instance(), path)
         except Exception as exc:
-            self.dock.message(f"Export failed: {user_message(exc)}", Qgis.MessageLevel.Critical, 0)
+            self.dock.message(f"Export failed: {failure_message(exc)}", Qgis.MessageLevel.Critical, 0)
             return False
         self.dock.message(f"Exported {len(tables)} layers to {path}", Qgis.MessageLevel.Success)
         return True
