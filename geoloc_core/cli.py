@@ -1,5 +1,6 @@
 """Command line: build | add | locate | evaluate | info | train | cells | view | reindex | verify | pack |
-install | packs | download-model | world.
+install | packs | download-model | world | request (one engine request as JSON, for the panel's external
+engine).
 User mistakes are one line on stderr and exit status 2, a bug its traceback and exit status 3;
 `--progress json` prints one JSON object per line for another process to follow, the last one the
 result (stage "result") or the failure (stage "error")."""
@@ -229,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="re-read the whole database and check every checksum")
     verify.add_argument("database", type=Path)
 
+    request = commands.add_parser("request", help="run one engine request given as JSON and print its outcome's "
+                                                  "JSON (what the QGIS panel's external engine sends)")
+    request.add_argument("file", help="the request's JSON file, or - to read it from stdin")
+
     info = commands.add_parser("info", help="describe a database")
     info.add_argument("database", type=Path)
     info.add_argument("--records", action="store_true", help="also list every reference photo (JSON output)")
@@ -287,13 +292,13 @@ def _add_pack_commands(commands) -> None:
     packs.add_argument("--packs-dir", type=Path, help=packs_help)
 
 
-def _locate_request(args, density_resolution=None, density_grids=False):
+def _locate_request(args, density_resolution=None):
     from .service import LocateRequest
 
     return LocateRequest(args.database, [], args.k, args.estimator, args.bandwidth, args.temperature,
                          density_resolution, density_world=getattr(args, "density_extent", None) == "world",
                          also=getattr(args, "also", []), weights=args.weights,
-                         packs_dir=getattr(args, "packs_dir", None), density_grids=density_grids)
+                         packs_dir=getattr(args, "packs_dir", None))
 
 
 def _open_search(session, request):
@@ -405,11 +410,12 @@ def _check_output(path: Path | None, database: Path, folder: bool = False) -> No
 
 
 def run_locate(args, printer: ProgressPrinter) -> int:
-    from .export import check_file_output, check_results_output, write_density_geotiff, write_results
-    from .service import Session, write_run_density
+    from .export import check_file_output, check_results_output, write_results
+    from .service import Session
 
     density = args.density_resolution if args.density or args.density_dir else None
-    request = _locate_request(args, density, density_grids=args.density_dir is not None)
+    request = _locate_request(args, density)
+    request.density_path, request.density_dir, request.overwrite = args.density, args.density_dir, args.overwrite
     request.options()  # bad values are refused before anything is read
     _check_output(args.output, args.database)
     _check_output(args.density_dir, args.database, folder=True)
@@ -430,19 +436,11 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     written = []
     if args.output:
         written += write_results(args.output, outcome.results, outcome.reference, run_time, args.overwrite)
-    if args.density:
-        written.append(write_run_density(outcome, request, args.density, args.overwrite))
-    densities = {}
-    if args.density_dir:
-        args.density_dir.mkdir(parents=True, exist_ok=True)
-        for result in outcome.results:
-            target = args.density_dir / f"{display_path(Path(result.photo).stem)}-density.tif"
-            densities[result.photo] = str(write_density_geotiff(target, result.density, args.overwrite))
-            written.append(densities[result.photo])
+    written += ([outcome.density_path] if outcome.density_path else []) + list(outcome.density_paths.values())
     lines = [f"{display_path(r.photo)}\t{r.lat:.5f}\t{r.lon:.5f}\tconfidence {r.confidence:.2f}\t"
              f"50% within {r.radius50_km:.0f} km\t90% within {r.radius90_km:.0f} km" for r in outcome.results]
     lines += [f"wrote {display_path(p)}" for p in written]
-    printer.result("\n".join(lines), {**outcome.to_dict(densities), "written": [str(p) for p in written]})
+    printer.result("\n".join(lines), {**outcome.to_dict(), "written": [str(p) for p in written]})
     return 0
 
 
@@ -640,6 +638,25 @@ def run_download_model(args, printer: ProgressPrinter) -> int:
     return 0
 
 
+def run_request(args, printer: ProgressPrinter) -> int:
+    """One request (service.Request.to_dict's JSON) through a Session; the outcome's JSON is the result."""
+    from .service import Session, request_from_dict
+
+    source = "standard input" if args.file == "-" else display_path(args.file)
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        request = request_from_dict(json.loads(text))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{source}: not a JSON engine request ({exc})") from None
+    with Session() as session:
+        outcome = session.run(request, printer, warn=lambda warning: print(f"warning: {warning}", file=sys.stderr,
+                                                                             flush=True))
+    printer.close()
+    data = outcome.to_dict()
+    printer.result(json.dumps(data, indent=1), data)
+    return 0
+
+
 def run_world(args, printer: ProgressPrinter) -> int:
     from .export import check_results_output, write_results
     from .service import Session, WorldwideRequest
@@ -663,7 +680,7 @@ def run_world(args, printer: ProgressPrinter) -> int:
 COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluate": run_evaluate, "info": run_info,
             "train": run_train, "cells": run_cells, "view": run_view, "reindex": run_reindex, "verify": run_verify,
             "pack": run_pack, "install": run_install, "packs": run_packs, "download-model": run_download_model,
-            "world": run_world}
+            "world": run_world, "request": run_request}
 
 
 def main(argv: list[str] | None = None) -> int:

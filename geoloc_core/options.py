@@ -49,6 +49,12 @@ BOUNDS = {
 }
 
 
+def spin_range(name: str) -> tuple[float, float]:
+    """(lowest, highest) a spin box offers for the option (an unbounded one up to a 32-bit int's largest)."""
+    bound = BOUNDS[name]
+    return bound.low, bound.high if bound.high is not None else 2**31 - 1
+
+
 def check(name: str, value) -> None:
     """`BOUNDS[name].check(value)`: OptionError naming the option when it is out of bounds."""
     BOUNDS[name].check(value)

@@ -46,6 +46,7 @@ from ..geoloc_core.defaults import (
 )
 from ..geoloc_core.defaults import ESTIMATORS as ENGINE_ESTIMATORS
 from ..geoloc_core.defaults import POOLINGS as ENGINE_POOLINGS
+from ..geoloc_core.options import BOUNDS
 from ..geoloc_core.storage import utc_now
 from ..qgis_compat import (
     FIELD_STRING,
@@ -65,6 +66,12 @@ from ..qgis_compat import (
 ESTIMATORS = list(ENGINE_ESTIMATORS)
 POOLINGS = list(ENGINE_POOLINGS)
 WGS84 = "EPSG:4326"
+
+
+def bounded(option: str) -> dict:
+    """A number parameter's minValue and maxValue: the option's bounds in the engine's one table."""
+    bound = BOUNDS[option]
+    return {"minValue": bound.low, **({"maxValue": bound.high} if bound.high is not None else {})}
 
 
 class EngineAlgorithm(QgsProcessingAlgorithm):
@@ -246,13 +253,13 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return outcome
 
     def add_locate_parameters(self):
-        self.addParameter(QgsProcessingParameterNumber("K", "Neighbours (k)", NUMBER_INTEGER, DEFAULT_K, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber("K", "Neighbours (k)", NUMBER_INTEGER, DEFAULT_K, **bounded("k")))
         self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", "Estimator", ESTIMATORS,
                                                      defaultValue=ESTIMATORS.index(DEFAULT_ESTIMATOR)))
         self.addParameter(QgsProcessingParameterNumber(
-            "BANDWIDTH", "Kernel bandwidth (km)", NUMBER_DOUBLE, DEFAULT_BANDWIDTH_KM, minValue=0.001))
+            "BANDWIDTH", "Kernel bandwidth (km)", NUMBER_DOUBLE, DEFAULT_BANDWIDTH_KM, **bounded("bandwidth_km")))
         self.addParameter(QgsProcessingParameterNumber(
-            "TEMPERATURE", "Similarity temperature", NUMBER_DOUBLE, DEFAULT_TEMPERATURE, minValue=1e-6))
+            "TEMPERATURE", "Similarity temperature", NUMBER_DOUBLE, DEFAULT_TEMPERATURE, **bounded("temperature")))
 
     def write_sink(self, parameters, context, name, fields, wkb_type, features):
         sink, destination = self.parameterAsSink(parameters, name, context, fields, wkb_type,
@@ -384,8 +391,8 @@ class GeolocatePhotos(EngineAlgorithm):
         self.add_database_parameter(packs=True)
         self.add_locate_parameters()
         self.addParameter(QgsProcessingParameterNumber("DENSITY_RESOLUTION", "Density raster resolution (degrees)",
-                                                       NUMBER_DOUBLE, DEFAULT_DENSITY_RESOLUTION_DEG, minValue=0.001,
-                                                       maxValue=10))
+                                                       NUMBER_DOUBLE, DEFAULT_DENSITY_RESOLUTION_DEG,
+                                                       **bounded("density_resolution_deg")))
         self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", "Predicted locations",
                                                             SOURCE_VECTOR_POINT))
         self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", "Neighbours",
@@ -505,19 +512,19 @@ class TrainFeatures(EngineAlgorithm):
         self.addParameter(QgsProcessingParameterString("NAME", "Name of the trained view",
                                                        defaultValue=DEFAULT_VIEW_NAME))
         self.addParameter(QgsProcessingParameterNumber("T_MAX", "Most photos per cell", NUMBER_INTEGER, DEFAULT_T_MAX,
-                                                       minValue=2))
+                                                       **bounded("t_max")))
         self.addParameter(QgsProcessingParameterNumber("T_MIN", "Fewest photos per cell", NUMBER_INTEGER, DEFAULT_T_MIN,
-                                                       minValue=1))
+                                                       **bounded("t_min")))
         self.addParameter(QgsProcessingParameterNumber("GEO_DIM", "Size of the learned features", NUMBER_INTEGER,
-                                                       DEFAULT_GEO_DIM, minValue=8, maxValue=2048))
+                                                       DEFAULT_GEO_DIM, **bounded("geo_dim")))
         self.addParameter(QgsProcessingParameterNumber("EPOCHS", "Most training epochs", NUMBER_INTEGER,
-                                                       DEFAULT_TRAINING_EPOCHS, minValue=1))
+                                                       DEFAULT_TRAINING_EPOCHS, **bounded("epochs")))
         self.addParameter(QgsProcessingParameterNumber("SMOOTHING", "Label smoothing distance (km, 0: none)",
-                                                       NUMBER_DOUBLE, DEFAULT_SMOOTHING_KM, minValue=0.0))
+                                                       NUMBER_DOUBLE, DEFAULT_SMOOTHING_KM, **bounded("smoothing_km")))
         self.addParameter(QgsProcessingParameterBoolean(
             "FINETUNE", "Also fine-tune the backbone end to end on the photos (slow without a GPU)", False))
         self.addParameter(QgsProcessingParameterNumber("FINETUNE_EPOCHS", "End-to-end epochs", NUMBER_INTEGER,
-                                                       DEFAULT_FINETUNE_EPOCHS, minValue=1))
+                                                       DEFAULT_FINETUNE_EPOCHS, **bounded("finetune_epochs")))
         self.addParameter(QgsProcessingParameterFeatureSink("CELLS", "Geocells", SOURCE_VECTOR_POLYGON, optional=True))
 
     def execute(self, parameters, context, feedback):
@@ -561,7 +568,7 @@ class LocateWorldwide(EngineAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=False)
         self.addParameter(QgsProcessingParameterNumber("TOP_K", "Gallery points kept per photo", NUMBER_INTEGER,
-                                                       DEFAULT_GALLERY_TOP_K, minValue=1, maxValue=100_000))
+                                                       DEFAULT_GALLERY_TOP_K, **bounded("top_k")))
         self.addParameter(QgsProcessingParameterBoolean(
             "DOWNLOAD", "Download the geoclip model first if it is missing (needs internet)", defaultValue=False,
             optional=True))

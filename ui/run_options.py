@@ -21,6 +21,8 @@ from ..geoloc_core.defaults import (
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
 )
+from ..geoloc_core.options import spin_range
+from ..profile_data import models_dir, packs_dir
 from .engine import LocateRequest, WorldwideRequest
 from .i18n import tr
 
@@ -49,13 +51,13 @@ class RunOptions(QgsCollapsibleGroupBox):
         form.addRow(self.worldwide_label)
         self.top_k_label = QLabel(tr("Gallery points (top-k)"), self)
         self.top_k_spin = QSpinBox(self)
-        self.top_k_spin.setRange(1, 100_000)
+        self.top_k_spin.setRange(*spin_range("top_k"))
         self.top_k_spin.setValue(DEFAULT_GALLERY_TOP_K)
         self.top_k_spin.setToolTip("How many of the gallery's most probable places are kept per photo (shown as "
                                    "its neighbours and measured for its uncertainty)")
         form.addRow(self.top_k_label, self.top_k_spin)
         self.k_spin = QSpinBox(self)
-        self.k_spin.setRange(1, 1000)
+        self.k_spin.setRange(*spin_range("k"))
         self.k_spin.setValue(DEFAULT_K)
         self.k_spin.setToolTip("How many of the most similar reference photos vote on the location")
         form.addRow(tr("Neighbours (k)"), self.k_spin)
@@ -75,7 +77,7 @@ class RunOptions(QgsCollapsibleGroupBox):
         self.estimator_combo.setMinimumContentsLength(14)
         form.addRow(tr("Estimator"), self.estimator_combo)
         self.bandwidth_spin = QDoubleSpinBox(self)
-        self.bandwidth_spin.setRange(0.01, 5000)
+        self.bandwidth_spin.setRange(*spin_range("bandwidth_km"))
         self.bandwidth_spin.setDecimals(2)
         self.bandwidth_spin.setValue(DEFAULT_BANDWIDTH_KM)
         self.bandwidth_spin.setSuffix(" km")
@@ -91,7 +93,7 @@ class RunOptions(QgsCollapsibleGroupBox):
         self.density_check.setToolTip("Write the kernel density as a GeoTIFF per photo (probability per km²)")
         form.addRow(self.density_check)
         self.resolution_spin = QDoubleSpinBox(self)
-        self.resolution_spin.setRange(0.001, 5)
+        self.resolution_spin.setRange(*spin_range("density_resolution_deg"))
         self.resolution_spin.setDecimals(3)
         self.resolution_spin.setValue(DEFAULT_DENSITY_RESOLUTION_DEG)
         self.resolution_spin.setSuffix("°")
@@ -223,7 +225,8 @@ class RunOptions(QgsCollapsibleGroupBox):
             estimator=self.estimator_combo.currentData(), bandwidth_km=self.bandwidth_spin.value(),
             temperature=self.temperature,
             density_resolution=self.resolution_spin.value() if self.density_check.isChecked() else None,
-            density_world=self.extent_combo.currentData() == "world")
+            density_world=self.extent_combo.currentData() == "world", models_dir=str(models_dir()),
+            packs_dir=str(packs_dir()))
 
     def worldwide_request(self, paths: list[str]) -> WorldwideRequest:
         return WorldwideRequest(paths, self.top_k_spin.value(), str(self.dock.models_panel.folder))
