@@ -162,9 +162,9 @@ def test_every_request_type_gives_the_same_outcome_on_both_routes(routes, tmp_pa
     same(mine.to_dict(), theirs.to_dict(), (own, other))
     assert len(mine.results) == 2 and [f.path for f in theirs.failed] == [queries[2]]
     assert Path(theirs.density_path).is_file() and Path(mine.density_path).is_file()
-    for ours, other in zip(mine.results, theirs.results):
-        assert other.density is not None and other.density.geotransform == pytest.approx(ours.density.geotransform)
-        np.testing.assert_allclose(other.density.values, ours.density.values, rtol=1e-5, atol=1e-12)
+    for here, there in zip(mine.results, theirs.results):
+        assert there.density is not None and there.density.geotransform == pytest.approx(here.density.geotransform)
+        np.testing.assert_allclose(there.density.values, here.density.values, rtol=1e-5, atol=1e-12)
 
     # the request's weights reach the engine on both routes: the same file refused the same way
     (tmp_path / "not-weights.pt").write_bytes(b"no state dict")
