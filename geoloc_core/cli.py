@@ -93,11 +93,12 @@ class ProgressPrinter:
         else:
             print(text)
 
-    def failure(self, message: str, details: str | None = None) -> None:
-        """The `error:` line on stderr; in JSON, also the failure's event (`details`: a bug's traceback)."""
+    def failure(self, message: str, details: str | None = None, bug: str = "") -> None:
+        """The `error:` line on stderr; in JSON, also the failure's event: the user's message, or for a bug
+        what failed (`bug`) and its traceback (`details`)."""
         print(f"error: {message}", file=sys.stderr, flush=True)
         if self.mode == "json":
-            print(json.dumps({"stage": "error", "user": details is None, "message": message,
+            print(json.dumps({"stage": "error", "user": details is None, "message": bug or message,
                               "details": details or ""}), flush=True)
 
 
@@ -703,5 +704,5 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USER_ERROR
         details = traceback.format_exc()
         print(details, file=sys.stderr, end="")
-        printer.failure(internal_message(exc), details)
+        printer.failure(internal_message(exc), details, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
         return EXIT_INTERNAL_ERROR

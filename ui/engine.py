@@ -242,7 +242,7 @@ class ExternalEngine(Engine):
         if failure is not None:
             if failure.get("user"):
                 raise EngineError(failure["message"])
-            raise EngineBug(f"the engine in {self.python}: {failure['message']}", failure.get("details", ""))
+            raise EngineBug(f"{failure['message']}, in the engine run by {self.python}", failure.get("details", ""))
         if result is None:
             message = "".join(errors).strip().splitlines()
             raise EngineError(message[-1].removeprefix("error: ") if message else f"the engine exited with {code}")

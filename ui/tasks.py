@@ -19,17 +19,18 @@ LOG_TAG = "Photo Geolocator"
 def failure_message(exc: BaseException) -> str:
     """What the panel shows of a failure: a problem the user can fix is its one line; a bug (here or in
     the external engine's process) says to report it, its traceback written to the QGIS log."""
-    from ..geoloc_core.errors import EngineBug, EngineError, internal_message, is_user_error, user_message
+    from ..geoloc_core.errors import REPORT_LINE, EngineBug, EngineError, internal_message, is_user_error, user_message
 
     if isinstance(exc, EngineError):  # from the other engine's process, worded for the user, its lines kept
         return str(exc)
     if is_user_error(exc):
         return user_message(exc)
-    details = exc.details if isinstance(exc, EngineBug) else traceback.format_exc()
-    QgsMessageLog.logMessage(details, LOG_TAG, Qgis.MessageLevel.Critical)
+    where = "in the log (View > Panels > Log Messages, Photo Geolocator)"
     if isinstance(exc, EngineBug):
-        return f"{exc}; the traceback is in the log (Photo Geolocator)"
-    return internal_message(exc, "in the log (View > Panels > Log Messages, Photo Geolocator)")
+        QgsMessageLog.logMessage(exc.details, LOG_TAG, Qgis.MessageLevel.Critical)
+        return f"internal error ({exc}); {REPORT_LINE} with the traceback {where}"
+    QgsMessageLog.logMessage(traceback.format_exc(), LOG_TAG, Qgis.MessageLevel.Critical)
+    return internal_message(exc, where)
 
 
 class EngineTask(QgsTask):
