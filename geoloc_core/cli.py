@@ -33,8 +33,9 @@ from .defaults import (
     ESTIMATORS,
     POOLINGS,
 )
-from .errors import UserError, internal_message, is_user_error, user_message
+from .errors import OptionError, UserError, internal_message, is_user_error, user_message
 from .files import PHOTO_EXTENSIONS, display_path
+from .options import check
 from .progress import Cancelled, Progress
 from .storage import utc_now
 
@@ -51,14 +52,19 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(EXIT_USER_ERROR)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
+def whole_option(name: str):
+    """An argparse type: a whole number within the option's bounds (options.BOUNDS), refused in one line."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        try:
+            check(name, value)
+        except OptionError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+    return parse
 
 
 class ProgressPrinter:
@@ -109,8 +115,8 @@ def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", help="state-dict file for --architecture (the bundled one needs none)")
     _add_model_options(parser)
     parser.add_argument("--pooling", choices=POOLINGS, default=DEFAULT_POOLING, help="global pooling of the feature map")
-    parser.add_argument("--batch-size", type=positive_int, help="photos per network batch (default 32 on a CPU, "
-                                                                "256 on a GPU)")
+    parser.add_argument("--batch-size", type=whole_option("batch_size"),
+                        help="photos per network batch (default 32 on a CPU, 256 on a GPU)")
     parser.add_argument("--device", default="auto", help="where the network runs: auto (CUDA when present), cpu or cuda")
 
 
@@ -120,8 +126,8 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
                         help="local: this process; ray: a Ray cluster (a local one when --address is not given); "
                              "ray reads dataset shards or a URL list")
     parser.add_argument("--address", help="the Ray cluster to use, e.g. 10.0.0.5:6379 (with --engine ray)")
-    parser.add_argument("--workers", type=positive_int, help="embedding workers (with --engine ray; default: one per "
-                                                             "GPU of the cluster, or 1)")
+    parser.add_argument("--workers", type=whole_option("workers"),
+                        help="embedding workers (with --engine ray; default: one per GPU of the cluster, or 1)")
     parser.add_argument("--lat-field", help="the shards' latitude field (default: lat, latitude or y)")
     parser.add_argument("--lon-field", help="the shards' longitude field (default: lon, lng, long, longitude or x)")
     parser.add_argument("--download-dir", type=Path, help="where a URL list is downloaded to as shards (default: "
@@ -160,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
     add.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
                         "model: its models folder, if not where it was downloaded)")
-    add.add_argument("--batch-size", type=positive_int, help="photos per network batch (default 32 on a CPU, 256 on a GPU)")
+    add.add_argument("--batch-size", type=whole_option("batch_size"),
+                     help="photos per network batch (default 32 on a CPU, 256 on a GPU)")
     add.add_argument("--device", default="auto", help="where the network runs: auto (CUDA when present), cpu or cuda")
 
     locate = commands.add_parser("locate", help="predict where photos were taken")
@@ -260,7 +267,7 @@ def _add_model_commands(commands) -> None:
 
     world = commands.add_parser("world", help="locate photos with no reference database, from GeoCLIP's GPS gallery")
     world.add_argument("photos", nargs="+", type=Path, help="photo files or folders")
-    world.add_argument("--top-k", type=positive_int, default=DEFAULT_GALLERY_TOP_K,
+    world.add_argument("--top-k", type=whole_option("top_k"), default=DEFAULT_GALLERY_TOP_K,
                        help=f"gallery points kept per photo (default {DEFAULT_GALLERY_TOP_K})")
     world.add_argument("-o", "--output", type=Path, help="write results: .csv, .geojson or .gpkg")
     world.add_argument("--overwrite", action="store_true", help="replace an existing output file")
