@@ -22,7 +22,6 @@ from ..geoloc_core.defaults import (
     DEFAULT_TEMPERATURE,
 )
 from ..geoloc_core.options import spin_range
-from ..profile_data import models_dir, packs_dir
 from .engine import LocateRequest, WorldwideRequest
 from .i18n import tr
 
@@ -225,8 +224,8 @@ class RunOptions(QgsCollapsibleGroupBox):
             estimator=self.estimator_combo.currentData(), bandwidth_km=self.bandwidth_spin.value(),
             temperature=self.temperature,
             density_resolution=self.resolution_spin.value() if self.density_check.isChecked() else None,
-            density_world=self.extent_combo.currentData() == "world", models_dir=str(models_dir()),
-            packs_dir=str(packs_dir()))
+            density_world=self.extent_combo.currentData() == "world",
+            models_dir=str(self.dock.models_panel.folder), packs_dir=str(self.dock.packs_panel.folder))
 
     def worldwide_request(self, paths: list[str]) -> WorldwideRequest:
         return WorldwideRequest(paths, self.top_k_spin.value(), str(self.dock.models_panel.folder))
