@@ -124,7 +124,8 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         except Exception as exc:
             if is_user_error(exc):
                 raise QgsProcessingException(user_message(exc)) from None
-            feedback.reportError(traceback.format_exc())  # a bug: its traceback in the log, for the report
+            if feedback is not None:  # a bug: its traceback in the log, for the report
+                feedback.reportError(traceback.format_exc())
             raise QgsProcessingException(internal_message(exc, "in the log")) from None
 
     # -- inputs shared by several algorithms ---------------------------------------------------
