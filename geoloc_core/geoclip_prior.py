@@ -146,8 +146,8 @@ def gallery_of(embedder) -> GeoClipGallery:
     """The gallery that goes with a GeoCLIP embedder, its features cached beside the downloaded model."""
     if embedder.identity.architecture != "geoclip":
         raise OptionError(f"the geoclip estimator needs GeoCLIP features: build the database with --architecture "
-                         f"geoclip (this one holds {embedder.identity.architecture} features), or locate without a "
-                         "database (python -m geoloc_core world)")
+                          f"geoclip (this one holds {embedder.identity.architecture} features), or locate without a "
+                          "database (python -m geoloc_core world)")
     folder = embedder.identity.weights_path
     return gallery_for(str(Path(folder).parent) if folder else None)
 

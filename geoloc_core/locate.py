@@ -49,7 +49,7 @@ class DensityOptions:
             west, south, east, north = self.extent
             if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
                 raise OptionError(f"density extent {self.extent} is not (west, south, east, north) within "
-                                 "-180..180 and -90..90")
+                                  "-180..180 and -90..90")
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class Locator:
         probabilities = encoded.cell_probabilities
         if probabilities is None and options.estimator in ("cells", "hybrid"):
             raise OptionError(f"the {options.estimator} estimator needs trained features: run "
-                             "`python -m geoloc_core train` on the database first")
+                              "`python -m geoloc_core train` on the database first")
         similarities, ids = space.search(encoded.vectors, options.k + extra)
         records = self.database.records(ids.ravel())
         results = []

@@ -63,7 +63,7 @@ def _first_present(metadata: dict, names: tuple[str, ...], what: str) -> str:
         if name in metadata:
             return name
     raise OptionError(f"no {what} in the metadata (looked for {', '.join(names)}; "
-                     f"fields are {', '.join(sorted(metadata)) or 'none'})")
+                      f"fields are {', '.join(sorted(metadata)) or 'none'})")
 
 
 @dataclass

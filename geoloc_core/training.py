@@ -259,7 +259,7 @@ def labelled_split(lat, lon, groups: np.ndarray, options: TrainOptions):
     cells = partition(lat, lon, options.t_max, options.t_min)
     if len(cells) < 2:
         raise OptionError(f"only {len(cells)} geocell(s) with at least {options.t_min} photos: too few photos or "
-                         "too narrow an area to learn from; lower t_min/t_max or add photos")
+                          "too narrow an area to learn from; lower t_min/t_max or add photos")
     labels = cells.assign(lat, lon)
     train_idx, val_idx = grouped_split(groups, options.validation, options.seed)
     return cells, labels, train_idx[labels[train_idx] >= 0], val_idx[labels[val_idx] >= 0]
