@@ -1,7 +1,9 @@
 """Command line: build | add | locate | evaluate | info | train | cells | view | reindex | verify | pack |
-install | packs | download-model | world.
-User mistakes are one line on stderr and exit status 2; `--progress json` prints one JSON object per
-line for another process to follow."""
+install | packs | download-model | world | request (one engine request as JSON, for the panel's external
+engine).
+User mistakes are one line on stderr and exit status 2, a bug its traceback and exit status 3;
+`--progress json` prints one JSON object per line for another process to follow, the last one the
+result (stage "result") or the failure (stage "error")."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from .defaults import (
@@ -29,14 +32,15 @@ from .defaults import (
     DEFAULT_VIEW_NAME,
     POOLINGS,
 )
-from .errors import UserError, internal_message, user_errors, user_message
+from .errors import OptionError, UserError, internal_message, is_user_error, user_message
 from .estimator_registry import ESTIMATORS
 from .files import PHOTO_EXTENSIONS, display_path
+from .options import check
 from .progress import Cancelled, Progress
 from .storage import utc_now
 
 EXIT_USER_ERROR = 2
-EXIT_INTERNAL_ERROR = 3  # a bug: one line, and the traceback with GEOLOC_CORE_DEBUG=1
+EXIT_INTERNAL_ERROR = 3  # a bug: its traceback, and a line asking for a report
 EXIT_CANCELLED = 130
 
 
@@ -48,14 +52,19 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(EXIT_USER_ERROR)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
+def whole_option(name: str):
+    """An argparse type: a whole number within the option's bounds (options.BOUNDS), refused in one line."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        try:
+            check(name, value)
+        except OptionError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+    return parse
 
 
 class ProgressPrinter:
@@ -90,6 +99,14 @@ class ProgressPrinter:
         else:
             print(text)
 
+    def failure(self, message: str, details: str | None = None, bug: str = "") -> None:
+        """The `error:` line on stderr; in JSON, also the failure's event: the user's message, or for a bug
+        what failed (`bug`) and its traceback (`details`)."""
+        print(f"error: {message}", file=sys.stderr, flush=True)
+        if self.mode == "json":
+            print(json.dumps({"stage": "error", "user": details is None, "message": bug or message,
+                              "details": details or ""}), flush=True)
+
 
 def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--architecture", default=DEFAULT_ARCHITECTURE,
@@ -98,8 +115,8 @@ def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", help="state-dict file for --architecture (the bundled one needs none)")
     _add_model_options(parser)
     parser.add_argument("--pooling", choices=POOLINGS, default=DEFAULT_POOLING, help="global pooling of the feature map")
-    parser.add_argument("--batch-size", type=positive_int, help="photos per network batch (default 32 on a CPU, "
-                                                                "256 on a GPU)")
+    parser.add_argument("--batch-size", type=whole_option("batch_size"),
+                        help="photos per network batch (default 32 on a CPU, 256 on a GPU)")
     parser.add_argument("--device", default="auto", help="where the network runs: auto (CUDA when present), cpu or cuda")
 
 
@@ -109,8 +126,8 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
                         help="local: this process; ray: a Ray cluster (a local one when --address is not given); "
                              "ray reads dataset shards or a URL list")
     parser.add_argument("--address", help="the Ray cluster to use, e.g. 10.0.0.5:6379 (with --engine ray)")
-    parser.add_argument("--workers", type=positive_int, help="embedding workers (with --engine ray; default: one per "
-                                                             "GPU of the cluster, or 1)")
+    parser.add_argument("--workers", type=whole_option("workers"),
+                        help="embedding workers (with --engine ray; default: one per GPU of the cluster, or 1)")
     parser.add_argument("--lat-field", help="the shards' latitude field (default: lat, latitude or y)")
     parser.add_argument("--lon-field", help="the shards' longitude field (default: lon, lng, long, longitude or x)")
     parser.add_argument("--download-dir", type=Path, help="where a URL list is downloaded to as shards (default: "
@@ -194,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("source", type=Path, help="folder of photos with EXIF GPS, or CSV with path,lat,lon")
     add.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
                         "model: its models folder, if not where it was downloaded)")
-    add.add_argument("--batch-size", type=positive_int, help="photos per network batch (default 32 on a CPU, 256 on a GPU)")
+    add.add_argument("--batch-size", type=whole_option("batch_size"),
+                     help="photos per network batch (default 32 on a CPU, 256 on a GPU)")
     add.add_argument("--device", default="auto", help="where the network runs: auto (CUDA when present), cpu or cuda")
 
     locate = commands.add_parser("locate", help="predict where photos were taken")
@@ -267,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="re-read the whole database and check every checksum")
     verify.add_argument("database", type=Path)
 
+    request = commands.add_parser("request", help="run one engine request given as JSON and print its outcome's "
+                                                  "JSON (what the QGIS panel's external engine sends)")
+    request.add_argument("file", help="the request's JSON file, or - to read it from stdin")
+
     info = commands.add_parser("info", help="describe a database")
     info.add_argument("database", type=Path)
     info.add_argument("--records", action="store_true", help="also list every reference photo (JSON output)")
@@ -292,7 +314,7 @@ def _add_model_commands(commands) -> None:
 
     world = commands.add_parser("world", help="locate photos with no reference database, from GeoCLIP's GPS gallery")
     world.add_argument("photos", nargs="+", type=Path, help="photo files or folders")
-    world.add_argument("--top-k", type=positive_int, default=DEFAULT_GALLERY_TOP_K,
+    world.add_argument("--top-k", type=whole_option("top_k"), default=DEFAULT_GALLERY_TOP_K,
                        help=f"gallery points kept per photo (default {DEFAULT_GALLERY_TOP_K})")
     world.add_argument("-o", "--output", type=Path, help="write results: .csv, .geojson or .gpkg")
     world.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -325,13 +347,13 @@ def _add_pack_commands(commands) -> None:
     packs.add_argument("--packs-dir", type=Path, help=packs_help)
 
 
-def _locate_request(args, density_resolution=None, density_grids=False):
+def _locate_request(args, density_resolution=None):
     from .service import LocateRequest
 
     return LocateRequest(args.database, [], args.k, args.estimator, args.bandwidth, args.temperature,
                          density_resolution, density_world=getattr(args, "density_extent", None) == "world",
                          also=getattr(args, "also", []), weights=args.weights,
-                         packs_dir=getattr(args, "packs_dir", None), density_grids=density_grids,
+                         packs_dir=getattr(args, "packs_dir", None),
                          context=_context_request(args) if hasattr(args, "streams") else None)
 
 
@@ -452,11 +474,12 @@ def _check_output(path: Path | None, database: Path, folder: bool = False) -> No
 
 
 def run_locate(args, printer: ProgressPrinter) -> int:
-    from .export import check_file_output, check_results_output, write_density_geotiff, write_results
-    from .service import Session, write_run_density
+    from .export import check_file_output, check_results_output, write_results
+    from .service import Session
 
     density = args.density_resolution if args.density or args.density_dir else None
-    request = _locate_request(args, density, density_grids=args.density_dir is not None)
+    request = _locate_request(args, density)
+    request.density_path, request.density_dir, request.overwrite = args.density, args.density_dir, args.overwrite
     request.options()  # bad values are refused before anything is read
     _check_output(args.output, args.database)
     _check_output(args.density_dir, args.database, folder=True)
@@ -477,21 +500,13 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     written = []
     if args.output:
         written += write_results(args.output, outcome.results, outcome.reference, run_time, args.overwrite)
-    if args.density:
-        written.append(write_run_density(outcome, request, args.density, args.overwrite))
-    densities = {}
-    if args.density_dir:
-        args.density_dir.mkdir(parents=True, exist_ok=True)
-        for result in outcome.results:
-            target = args.density_dir / f"{display_path(Path(result.photo).stem)}-density.tif"
-            densities[result.photo] = str(write_density_geotiff(target, result.density, args.overwrite))
-            written.append(densities[result.photo])
+    written += ([outcome.density_path] if outcome.density_path else []) + list(outcome.density_paths.values())
     lines = [f"{display_path(r.photo)}\t{r.lat:.5f}\t{r.lon:.5f}\tconfidence {r.confidence:.2f}\t"
              f"50% within {r.radius50_km:.0f} km\t90% within {r.radius90_km:.0f} km"
              + (f"\tevidence {r.evidence}" if request.context is not None else "") + (f"\t{r.note}" if r.note else "")
              for r in outcome.results]
     lines += [f"wrote {display_path(p)}" for p in written]
-    printer.result("\n".join(lines), {**outcome.to_dict(densities), "written": [str(p) for p in written]})
+    printer.result("\n".join(lines), {**outcome.to_dict(), "written": [str(p) for p in written]})
     return 0
 
 
@@ -689,6 +704,25 @@ def run_download_model(args, printer: ProgressPrinter) -> int:
     return 0
 
 
+def run_request(args, printer: ProgressPrinter) -> int:
+    """One request (service.Request.to_dict's JSON) through a Session; the outcome's JSON is the result."""
+    from .service import Session, request_from_dict
+
+    source = "standard input" if args.file == "-" else display_path(args.file)
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        request = request_from_dict(json.loads(text))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{source}: not a JSON engine request ({exc})") from None
+    with Session() as session:
+        outcome = session.run(request, printer, warn=lambda warning: print(f"warning: {warning}", file=sys.stderr,
+                                                                             flush=True))
+    printer.close()
+    data = outcome.to_dict()
+    printer.result(json.dumps(data, indent=1), data)
+    return 0
+
+
 def run_world(args, printer: ProgressPrinter) -> int:
     from .export import check_results_output, write_results
     from .service import Session, WorldwideRequest
@@ -712,12 +746,12 @@ def run_world(args, printer: ProgressPrinter) -> int:
 COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluate": run_evaluate, "info": run_info,
             "train": run_train, "cells": run_cells, "view": run_view, "reindex": run_reindex, "verify": run_verify,
             "pack": run_pack, "install": run_install, "packs": run_packs, "download-model": run_download_model,
-            "world": run_world}
+            "world": run_world, "request": run_request}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Every failure ends here as one `error:` line: user errors (named file and problem) exit 2, a bug
-    exits 3 with a one-line summary (GEOLOC_CORE_DEBUG=1 lets its traceback through)."""
+    """Every failure ends here: a user error is one `error:` line naming the file and the problem (exit
+    2); a bug is its traceback, then an `error:` line saying it is a bug to report (exit 3)."""
     if hasattr(sys.stdout, "reconfigure"):  # file names that are not UTF-8 must not end a run
         sys.stdout.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
@@ -728,13 +762,12 @@ def main(argv: list[str] | None = None) -> int:
         printer.close()
         print("cancelled; committed work is kept (run the same command again to resume)", file=sys.stderr)
         return EXIT_CANCELLED
-    except user_errors() as exc:
-        printer.close()
-        print(f"error: {user_message(exc)}", file=sys.stderr)
-        return EXIT_USER_ERROR
     except Exception as exc:
         printer.close()
-        if os.environ.get("GEOLOC_CORE_DEBUG"):
-            raise
-        print(f"error: {internal_message(exc)}", file=sys.stderr)
+        if is_user_error(exc):
+            printer.failure(user_message(exc))
+            return EXIT_USER_ERROR
+        details = traceback.format_exc()
+        print(details, file=sys.stderr, end="")
+        printer.failure(internal_message(exc), details, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
         return EXIT_INTERNAL_ERROR

@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .download import DownloadError, download, file_sha256
+from .errors import OptionError
 from .progress import Progress, ProgressCallback, StopCheck, report
 from .storage import atomic_write_json
 
@@ -67,7 +68,7 @@ DOWNLOADABLE = tuple(MODEL_CHOICES)
 
 def choice(name: str) -> ModelChoice:
     if name not in MODEL_CHOICES:
-        raise ValueError(f"unknown downloadable model '{name}'; choose one of {', '.join(DOWNLOADABLE)}")
+        raise OptionError(f"unknown downloadable model '{name}'; choose one of {', '.join(DOWNLOADABLE)}")
     return MODEL_CHOICES[name]
 
 

@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .defaults import DEFAULT_ARCHITECTURE, DEFAULT_POOLING, POOLINGS
-from .errors import EmbedderError
+from .errors import EmbedderError, OptionError
 from .files import PhotoError
 from .identity import EmbedderIdentity, sha256_of
 from .photos import load_photo, load_photo_bytes
@@ -66,21 +66,21 @@ def _load_state_dict(path: Path) -> dict:
 
 
 def pick_device(choice: str = "auto") -> torch.device:
-    """auto, cpu or cuda[:N]; ValueError for another name or a CUDA device this machine lacks."""
+    """auto, cpu or cuda[:N]; OptionError for another name or a CUDA device this machine lacks."""
     if choice == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(choice)
     except (RuntimeError, TypeError):
-        raise ValueError(f"unknown device '{choice}'; use auto, cpu or cuda") from None
+        raise OptionError(f"unknown device '{choice}'; use auto, cpu or cuda") from None
     if device.type not in ("cpu", "cuda"):
-        raise ValueError(f"device '{choice}' is not supported; use auto, cpu or cuda")
+        raise OptionError(f"device '{choice}' is not supported; use auto, cpu or cuda")
     if device.type == "cuda":
         available = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if not available:
-            raise ValueError(f"device '{choice}': no CUDA GPU is available on this machine; use cpu or auto")
+            raise OptionError(f"device '{choice}': no CUDA GPU is available on this machine; use cpu or auto")
         if device.index is not None and device.index >= available:
-            raise ValueError(f"device '{choice}': this machine has {available} CUDA GPU(s)")
+            raise OptionError(f"device '{choice}': this machine has {available} CUDA GPU(s)")
     return device
 
 
@@ -229,7 +229,7 @@ class Embedder:
         yet started are dropped.
         """
         if batch_size < 1:
-            raise ValueError(f"batch size must be at least 1 (got {batch_size})")
+            raise OptionError(f"batch size must be at least 1 (got {batch_size})")
         paths = [Path(p) for p in paths]
         features: list[np.ndarray] = []
         kept: list[int] = []

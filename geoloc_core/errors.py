@@ -1,40 +1,58 @@
-"""The engine's error hierarchy, and the one place that turns a failure into the line a user reads: the
-CLI, the Processing algorithms and the dock's tasks and panels all call `user_message`, so that every
-entry point names the file and the problem the same way and none shows a traceback for a problem the
-user can fix. Light (no numpy or torch), so that QGIS's Python uses it even where the engine runs in
-another Python."""
+"""The engine's error hierarchy, and the one place that decides what a failure is: a `UserError` (or an
+operating-system error the user can fix: a missing file, a permission, a full disk) is the user's, shown
+as one line naming the file and the problem; anything else is a bug, shown with its traceback and a
+"please report it" line. The CLI, the Processing algorithms and the dock's tasks and panels all ask
+`is_user_error` and word the line with `user_message` or `internal_message`. Light (no numpy or torch),
+so that QGIS's Python uses it even where the engine runs in another Python."""
 
 from __future__ import annotations
 
-import csv
 import errno
 from typing import TYPE_CHECKING
-
-from .files import PhotoError, display_path, redact
 
 if TYPE_CHECKING:
     from .identity import EmbedderIdentity
 
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+# operating-system errors on a file the user named or chose: theirs to fix, not a bug
+USER_ERRNOS = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
+                         errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTEMPTY, errno.ELOOP, *NO_SPACE})
+REPORT_LINE = "this is a bug, please report it"
 
 
-class UserError(Exception):
+class GeolocError(Exception):
+    """The root of every error the engine raises on purpose."""
+
+
+class UserError(GeolocError):
     """A request that cannot be done as asked (a bad option, a missing folder); the message says why."""
+
+
+class OptionError(UserError, ValueError):
+    """An option value out of its bounds (geoloc_core.options) or not one of its choices."""
 
 
 class EngineError(UserError):
     """The engine in another Python could not run or crashed; the message (lines at times) is for the user."""
 
 
-class EmbedderError(Exception):
+class EngineBug(GeolocError):
+    """The engine in another Python failed with a bug; `details` holds its traceback for the log."""
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
+class EmbedderError(UserError):
     """An embedder that cannot be built: unknown architecture, unreadable or mismatched weights."""
 
 
-class ExportError(Exception):
+class ExportError(UserError):
     """An output that cannot be written as asked (exists, unknown format, no space)."""
 
 
-class DatabaseError(Exception):
+class DatabaseError(UserError):
     """A database that cannot be used as asked; the message says which and why."""
 
 
@@ -51,16 +69,21 @@ class EmbedderMismatchError(DatabaseError):
                    f"it cannot be searched with {offered.describe()}")
 
 
-def user_errors() -> tuple[type[BaseException], ...]:
-    """The exception types whose message is for the user: bad input, bad options, full or read-only
-    disks. Anything else is a bug and is reported as one (see `internal_message`). Light: QGIS's Python
-    checks with it even where the engine's packages are another Python's."""
-    return (UserError, PhotoError, DatabaseError, EmbedderError, ExportError, ValueError, OSError, csv.Error,
-            MemoryError, UnicodeError)
+def is_user_error(exc: BaseException) -> bool:
+    """Whether the failure is the user's to fix (its message is for them) rather than a bug: a UserError,
+    an operating-system error on a named file (missing, not allowed, disk full), or memory run out by a
+    request too large (fewer neighbours or a coarser raster fix it)."""
+    if isinstance(exc, UserError | MemoryError):
+        return True
+    if isinstance(exc, UnicodeEncodeError):  # a file name that cannot be written where it is asked
+        return isinstance(exc.object, str)
+    return isinstance(exc, OSError) and (exc.errno in NO_SPACE or (exc.errno in USER_ERRNOS and exc.filename is not None))
 
 
 def user_message(exc: BaseException) -> str:
-    """One line naming the file (where known) and the problem."""
+    """One line naming the file (where known) and the problem, credentials in URLs left out."""
+    from .files import display_path, redact
+
     if isinstance(exc, OSError) and exc.errno in NO_SPACE:
         where = f"{display_path(exc.filename)}: " if exc.filename else ""
         return f"{where}no space left on the disk; free some space and run the command again"
@@ -87,7 +110,9 @@ def user_message(exc: BaseException) -> str:
     return redact(display_path(text))
 
 
-def internal_message(exc: BaseException) -> str:
-    """A bug's one line: what failed, and how to get the details for a report."""
-    return (f"internal error ({type(exc).__name__}: {redact(display_path(' '.join(str(exc).split())))}); this is a bug: "
-            "run again with GEOLOC_CORE_DEBUG=1 for the traceback and report it")
+def internal_message(exc: BaseException, traceback_at: str = "above") -> str:
+    """A bug's one line: what failed, that it is a bug, and where its traceback is for the report."""
+    from .files import display_path, redact
+
+    return (f"internal error ({type(exc).__name__}: {redact(display_path(' '.join(str(exc).split())))}); {REPORT_LINE} "
+            f"with the traceback {traceback_at}")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
+from .errors import OptionError
 from .registry import Registry
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def register_estimator(name: str, label: str, help: str, requires: tuple[Require
 
 
 def estimator_spec(name: str) -> EstimatorSpec:
-    """The registered estimator `name` (a ValueError naming the choices otherwise)."""
+    """The registered estimator `name` (an OptionError naming the choices otherwise)."""
     return ESTIMATORS.get(name)
 
 
@@ -170,7 +171,7 @@ def point_of(estimator: str, n: Neighbourhood) -> Point:
         raise ValueError("no neighbours to estimate a location from")
     missing = spec.missing_input(n)
     if missing:
-        raise ValueError(missing)
+        raise OptionError(missing)
     pred_lat, pred_lon, weights = spec.function(n)
     return float(pred_lat), float(pred_lon), weights
 

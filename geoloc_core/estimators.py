@@ -17,6 +17,7 @@ from scipy.special import chndtr
 
 from .calibration import CONFIDENCE_RADIUS_KM
 from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
+from .errors import OptionError
 from .geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 
 PAPER_SNAP_KM = 100.0
@@ -251,7 +252,7 @@ def density_grid(lat, lon, weights, bandwidth_km: float, extent: tuple[float, fl
                int(math.floor((north + 90.0) / resolution_deg + 1e-9)))
     cols, rows = max(1, cols), max(1, rows)
     if rows * cols > max_cells:
-        raise ValueError(f"a density raster of {rows} x {cols} cells is too large; use a coarser resolution")
+        raise OptionError(f"a density raster of {rows} x {cols} cells is too large; use a coarser resolution")
     centre_lat = north - (np.arange(rows) + 0.5) * resolution_deg
     centre_lon = west + (np.arange(cols) + 0.5) * resolution_deg
     centres = to_unit_vectors(lat, lon)

@@ -9,11 +9,13 @@ import os
 import re
 from pathlib import Path
 
+from .errors import UserError
+
 PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".gif"})
 PATH_MAX = 4096  # Linux's limit on a path's length in bytes; longer paths cannot be opened
 
 
-class PhotoError(Exception):
+class PhotoError(UserError):
     """A photo that cannot be used; the message names the file and the problem."""
 
     def __init__(self, path: str | os.PathLike, reason: str):

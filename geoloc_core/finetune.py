@@ -19,6 +19,7 @@ from .checks import real_number, whole_number
 from .defaults import DEFAULT_FINETUNE_EPOCHS
 from .embedders import Embedder, EmbedderIdentity, embedder_for, fold_batchnorm, pick_device, square_image
 from .files import PhotoError
+from .options import check
 from .photos import load_photo
 from .progress import ProgressCallback, StopCheck, report
 from .training import CellTargets, GeoHead, TrainedHead, TrainOptions, fit, labelled_split, weights_sha256
@@ -34,7 +35,7 @@ class FinetuneOptions:
     device: str = "auto"  # auto: CUDA when present, else CPU
 
     def __post_init__(self):
-        whole_number("fine-tuning epochs", self.epochs, 1)
+        check("finetune_epochs", self.epochs)
         whole_number("fine-tuning patience", self.patience, 1)
         whole_number("fine-tuning batch size", self.batch_size, 1)
         real_number("backbone learning rate", self.backbone_learning_rate, 0.0, 10.0)

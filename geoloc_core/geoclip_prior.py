@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .defaults import DEFAULT_GALLERY_TOP_K, DEFAULT_TEMPERATURE
+from .errors import OptionError
 from .estimator_registry import estimate
 from .estimators import Estimate, uncertainty
 from .geo import haversine_km
@@ -113,7 +114,7 @@ class GeoClipGallery:
         """Each photo's top-k gallery points (GeoCLIP image features, L2-normalised, one row per photo)."""
         gallery = self.features(should_stop=should_stop)
         if not 1 <= top_k <= len(gallery):
-            raise ValueError(f"top-k must be between 1 and the gallery's {len(gallery)} points (got {top_k})")
+            raise OptionError(f"top-k must be between 1 and the gallery's {len(gallery)} points (got {top_k})")
         predictions = []
         for row in np.asarray(image_features, dtype=np.float32).reshape(-1, gallery.shape[1]):
             similarity = gallery @ row
@@ -144,9 +145,9 @@ def gallery_for(cache_dir: str | None) -> GeoClipGallery:
 def gallery_of(embedder) -> GeoClipGallery:
     """The gallery that goes with a GeoCLIP embedder, its features cached beside the downloaded model."""
     if embedder.identity.architecture != "geoclip":
-        raise ValueError(f"the geoclip estimator needs GeoCLIP features: build the database with --architecture "
-                         f"geoclip (this one holds {embedder.identity.architecture} features), or locate without a "
-                         "database (python -m geoloc_core world)")
+        raise OptionError(f"the geoclip estimator needs GeoCLIP features: build the database with --architecture "
+                          f"geoclip (this one holds {embedder.identity.architecture} features), or locate without a "
+                          "database (python -m geoloc_core world)")
     folder = embedder.identity.weights_path
     return gallery_for(str(Path(folder).parent) if folder else None)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import real_number, whole_number
 from .database import EmbedderMismatchError, ReferenceDatabase
 from .defaults import (
     DEFAULT_BANDWIDTH_KM,
@@ -23,6 +22,7 @@ from .defaults import (
     DEFAULT_TEMPERATURE,
 )
 from .embedders import Embedder, embedder_for
+from .errors import OptionError
 from .estimator_registry import GEOCLIP_FEATURES, TRAINED_VIEW, EstimatorSpec, estimator_spec, neighbourhood
 from .estimators import density_grid
 from .evidence import EvidenceBatch, Finding, PhotoCase, weigh
@@ -30,17 +30,12 @@ from .feature_space import FeatureSpace, space_of
 from .files import PhotoError
 from .geo import EARTH_RADIUS_KM
 from .geoclip_prior import GeoClipGallery, gallery_of, worldwide_estimate
+from .options import check
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
 from .results import LocationResult, Neighbour
 from .sources import Skipped
 
 AUTO_DENSITY_MAX_CELLS = 1_000_000
-MAX_K = 100_000  # more neighbours than any useful density needs; faiss allocates k floats per photo
-# Kernels narrower than ~10 m overflow the spherical kernel's exponent; wider than half the Earth's
-# circumference they are flat everywhere.
-BANDWIDTH_RANGE_KM = (0.01, 20_000.0)
-MAX_DENSITY_RESOLUTION_DEG = 10.0
-MAX_TEMPERATURE = 1e6  # beyond, every neighbour weighs the same: already so at ~100
 
 
 @dataclass(frozen=True)
@@ -53,12 +48,12 @@ class DensityOptions:
     extent: tuple[float, float, float, float] | None = None
 
     def __post_init__(self):
-        real_number("density resolution (degrees)", self.resolution_deg, 0.0, MAX_DENSITY_RESOLUTION_DEG)
+        check("density_resolution_deg", self.resolution_deg)
         if self.extent is not None:
             west, south, east, north = self.extent
             if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-                raise ValueError(f"density extent {self.extent} is not (west, south, east, north) within "
-                                 "-180..180 and -90..90")
+                raise OptionError(f"density extent {self.extent} is not (west, south, east, north) within "
+                                  "-180..180 and -90..90")
 
 
 @dataclass(frozen=True)
@@ -71,10 +66,9 @@ class LocateOptions:
 
     def __post_init__(self):
         estimator_spec(self.estimator)  # the one check of the name: every later step trusts it
-        whole_number("k (neighbours)", self.k, 1, MAX_K)
-        real_number("bandwidth (km)", self.bandwidth_km, BANDWIDTH_RANGE_KM[0], BANDWIDTH_RANGE_KM[1],
-                    low_inclusive=True)
-        real_number("temperature", self.temperature, 0.0, MAX_TEMPERATURE)
+        check("k", self.k)
+        check("bandwidth_km", self.bandwidth_km)
+        check("temperature", self.temperature)
 
 
 @dataclass
@@ -175,7 +169,7 @@ class Locator:
         probabilities = [None] * len(features)
         if TRAINED_VIEW in spec.requires:
             if encoded.cell_probabilities is None:
-                raise ValueError(f"the {spec.name} estimator needs {TRAINED_VIEW.text}")
+                raise OptionError(f"the {spec.name} estimator needs {TRAINED_VIEW.text}")
             probabilities = encoded.cell_probabilities
         return encoded.vectors, probabilities, galleries
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .errors import GeolocError
 from .files import PhotoError, os_reason, short_text
 
 HEIF_SUFFIXES = frozenset({".heic", ".heif", ".hif", ".avif"})
@@ -94,7 +95,7 @@ def _gdal_gps(metadata: dict) -> dict:
     return gps
 
 
-class UnusablePixels(ValueError):
+class UnusablePixels(GeolocError):
     """Decoded pixels that no photo holds."""
 
 

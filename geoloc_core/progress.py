@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .errors import GeolocError
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -25,7 +27,7 @@ ProgressCallback = Callable[[Progress], None]
 StopCheck = Callable[[], bool]
 
 
-class Cancelled(Exception):
+class Cancelled(GeolocError):
     """Raised when the caller asked to stop; work committed before it stays committed."""
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
+from .errors import OptionError
+
 
 class Named(Protocol):
     name: str
@@ -34,7 +36,7 @@ class Registry(Generic[Part]):
         try:
             return self._parts[name]
         except (KeyError, TypeError):
-            raise ValueError(f"unknown {self.kind} '{name}'; choose one of {', '.join(self._parts)}") from None
+            raise OptionError(f"unknown {self.kind} '{name}'; choose one of {', '.join(self._parts)}") from None
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._parts)

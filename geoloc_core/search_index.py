@@ -29,7 +29,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .errors import DatabaseError
+from .errors import DatabaseError, GeolocError
 from .progress import ProgressCallback, StopCheck, check_stop, report
 from .storage import atomic_write
 from .vectors import CHUNK_ROWS, VectorFile
@@ -45,7 +45,7 @@ MAGIC = b"GEOLOCIX"
 PREFIX = struct.Struct("<8sI")  # magic, length of the JSON header that follows
 
 
-class IndexFileError(Exception):
+class IndexFileError(GeolocError):
     """An index file that cannot be used with this database; the message says why."""
 
 

@@ -1,11 +1,14 @@
-"""The engine's service layer: the one set of operations (build, train, locate, locate worldwide,
+"""The engine's service layer: the one set of operations (open, build, train, locate, locate worldwide,
 evaluate, install a pack) that every front end calls. The CLI, the Processing algorithms and the dock's
-in-process engine take their requests here, and the dock's external engine reads the CLI's JSON of the
-same outcomes back with `from_dict`, so that both dock routes hand the panel the same types.
+in-process engine take their requests here; the dock's external engine sends the same request whole, as
+JSON (`Request.to_dict`), to `python -m geoloc_core request` in another Python, which runs it through
+`Session.run` and answers the outcome's JSON, read back with `from_dict`: both routes run the same
+request and hand the panel the same types.
 
 Requests and outcomes are plain dataclasses, light enough for QGIS's Python at start-up (no numpy, torch
-or faiss at import: the heavy modules are imported when an operation runs). Defaults come from
-`defaults.py`; a failure the user can fix is one of `errors.user_errors()`, worded by `user_message`.
+or faiss at import: the heavy modules are imported when an operation runs). A request's fields travel by
+name, so a new field is one line in its dataclass. Defaults come from `defaults.py`, bounds from
+`options.py`; a failure the user can fix is an `errors.UserError`, anything else a bug.
 `Session` keeps the open database, the searched databases and the loaded networks between calls.
 """
 
@@ -13,11 +16,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from . import circles, clip_embedders, dependencies, estimator_registry, files, packs, storage
+from . import circles, clip_embedders, dependencies, estimator_registry, files, options, packs, storage
 from .defaults import (
     DEFAULT_ARCHITECTURE,
     DEFAULT_GEO_DIM,
@@ -31,8 +34,9 @@ from .defaults import (
 )
 from .errors import UserError
 from .files import display_path
+from .options import check
 from .progress import Progress, ProgressCallback, StopCheck, check_stop
-from .results import BuildReport, LocationResult, Skipped, skipped_from_dicts, skipped_to_dicts
+from .results import BuildReport, LocationResult, Record, Skipped, skipped_from_dicts, skipped_to_dicts
 
 if TYPE_CHECKING:
     from .clip_embedders import HubListing
@@ -66,6 +70,7 @@ distance_km = circles.distance_km
 utc_now = storage.utc_now
 ESTIMATORS = estimator_registry.ESTIMATORS
 estimator_spec = estimator_registry.estimator_spec
+spin_range = options.spin_range
 
 WORLD_EXTENT = (-180.0, -90.0, 180.0, 90.0)
 LOADING_MESSAGE = "loading the network (a few seconds the first time)…"
@@ -105,24 +110,64 @@ class DatabaseInfo:
                    list(data["warnings"]), str(data["architecture"]), data.get("view"))
 
 
-@dataclass
-class BuildRequest:
-    """Create the database at `database` (or resume the one there), or with `add` add to it."""
+def _plain(value):
+    """A request field as JSON holds it: paths as text, nested requests as their dicts."""
+    if isinstance(value, Request):
+        return value.to_dict()
+    if hasattr(value, "to_dict"):  # a part of a request that is no request of its own (a ContextRequest)
+        return value.to_dict()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
+
+class Request:
+    """What every request shares: it travels whole as JSON, field by field (`to_dict`, `from_dict`), so
+    that the external engine runs exactly the request the panel made. `kind` names it on the wire."""
+
+    kind: ClassVar[str]
+
+    def to_dict(self) -> dict:
+        return {"request": self.kind, **{f.name: _plain(getattr(self, f.name)) for f in fields(self)}}
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names - {"request"})
+        if data.get("request", cls.kind) != cls.kind or unknown:
+            raise UserError(f"not a {cls.kind} request the engine knows (fields {', '.join(unknown) or 'none'}, "
+                            f"kind {data.get('request')!r}): QGIS's plugin and the engine are different versions")
+        return cls(**{name: request_from_dict(value) if isinstance(value, dict) and "request" in value else value
+                      for name, value in data.items() if name in names})
+
+
+def request_from_dict(data: dict) -> Request:
+    """The request a `Request.to_dict` wrote (its `request` entry names the kind)."""
+    kinds = {kind.kind: kind for kind in (OpenRequest, BuildRequest, DatasetRequest, TrainRequest, LocateRequest,
+                                         WorldwideRequest, InstallRequest)}
+    if not isinstance(data, dict) or data.get("request") not in kinds:
+        raise UserError(f"not an engine request (kind {data.get('request') if isinstance(data, dict) else data!r}); "
+                        f"one of {', '.join(kinds)}")
+    return kinds[data["request"]].from_dict(data)
+
+
+@dataclass
+class OpenRequest(Request):
+    """Open a database (the one the next requests work on); with `records`, list its reference photos."""
+
+    kind: ClassVar[str] = "open"
     database: str | os.PathLike
-    add: bool = False
-    architecture: str = DEFAULT_ARCHITECTURE  # a new database's (an added-to one keeps its own)
-    weights: str | None = None  # a weights file, or a downloadable model's folder (see `weights_for`)
-    pooling: str = DEFAULT_POOLING
-    device: str | None = None  # where the network runs (auto, cpu, cuda); None: the CPU it loads on
-    batch_size: int | None = None  # None: the device's (batch_size_for)
+    records: bool = False
 
 
 @dataclass
-class DatasetRequest:
+class DatasetRequest(Request):
     """Where and how a build reads a web-scale dataset: WebDataset shards or a URL list (downloaded
     first, into `download_dir`), embedded in this process or on Ray (`engine`)."""
 
+    kind: ClassVar[str] = "dataset"
     source: str | os.PathLike  # a folder of .tar shards, or a .csv/.parquet URL list
     engine: str = "local"  # local, or ray
     address: str | None = None  # a Ray cluster's; None: a local Ray started for the build
@@ -131,6 +176,11 @@ class DatasetRequest:
     download_dir: str | os.PathLike | None = None  # a URL list's shards; None: <database>.download
     lat_field: str | None = None  # None: the usual names (lat, latitude...)
     lon_field: str | None = None
+
+    def check(self) -> None:
+        """The options' bounds (OptionError naming the one out of them)."""
+        if self.workers is not None:
+            check("workers", self.workers)
 
     def check_engine(self) -> None:
         """For a Ray build: Ray installed and the cluster at `address` answering, or a UserError saying
@@ -149,9 +199,39 @@ class DatasetRequest:
 
 
 @dataclass
-class TrainRequest:
+class BuildRequest(Request):
+    """Create the database at `database` (or resume the one there), or with `add` add to it, from the
+    photos of `source` (a folder or CSV) or from the web-scale `dataset`."""
+
+    kind: ClassVar[str] = "build"
+    database: str | os.PathLike
+    add: bool = False
+    architecture: str = DEFAULT_ARCHITECTURE  # a new database's (an added-to one keeps its own)
+    weights: str | None = None  # a weights file, or a downloadable model's folder (see `weights_for`)
+    pooling: str = DEFAULT_POOLING
+    device: str | None = None  # where the network runs (auto, cpu, cuda); None: the CPU it loads on
+    batch_size: int | None = None  # None: the device's (batch_size_for)
+    source: str | os.PathLike | None = None  # the photos (a folder or CSV) when no candidates are handed over
+    models_dir: str | os.PathLike | None = None  # downloaded (CLIP-family) models, where `weights` is not given
+    dataset: DatasetRequest | None = None  # a build from shards or a URL list instead of `source`
+
+    def check(self) -> None:
+        """The options' bounds (OptionError naming the one out of them)."""
+        if self.batch_size is not None:
+            check("batch_size", self.batch_size)
+        if self.dataset is not None:
+            self.dataset.check()
+
+    def weights_for(self, architecture: str) -> str | None:
+        """The weights to load the network with: `weights`, else a downloadable model's folder."""
+        return weights_for(architecture, self.weights, self.models_dir)
+
+
+@dataclass
+class TrainRequest(Request):
     """Train a view (geocell classifier, and with `finetune_epochs` the backbone end to end)."""
 
+    kind: ClassVar[str] = "train"
     database: str | os.PathLike
     name: str = DEFAULT_VIEW_NAME
     t_max: int = DEFAULT_T_MAX
@@ -164,7 +244,8 @@ class TrainRequest:
 
 
 @dataclass
-class LocateRequest:
+class LocateRequest(Request):
+    kind: ClassVar[str] = "locate"
     database: str | os.PathLike  # a database folder, a pack file or an installed pack's name
     photos: list
     k: int
@@ -177,8 +258,17 @@ class LocateRequest:
     weights: str | None = None  # the weights the database was built with, if not found by itself
     models_dir: str | None = None  # downloaded (CLIP-family) models, if not in the default folder
     packs_dir: str | None = None  # where packs are installed (None: packs.default_packs_dir())
-    density_grids: bool = False  # each result keeps its density grid (one GeoTIFF per photo)
+    density_grids: bool = False  # each result keeps its density grid
+    density_path: str | os.PathLike | None = None  # the run's density GeoTIFF is written here (if located any)
+    density_dir: str | os.PathLike | None = None  # each result's density grid is written here as a GeoTIFF
+    overwrite: bool = False  # density files may replace existing ones
     context: ContextRequest | None = None  # area, track, times, streams (context/run.py); None: one by one
+
+    def __post_init__(self):
+        if isinstance(self.context, dict):  # as it travels in JSON
+            from .context.run import ContextRequest
+
+            self.context = ContextRequest.from_dict(self.context)
 
     @property
     def references(self) -> list[str]:
@@ -189,22 +279,86 @@ class LocateRequest:
         return WORLD_EXTENT if self.density_world else None
 
     def options(self) -> LocateOptions:
-        """The locate options (checked: a bad value is a ValueError naming it)."""
+        """The locate options (checked: a bad value is an OptionError naming it)."""
         from .locate import DensityOptions, LocateOptions
 
         density = DensityOptions(self.density_resolution, self.density_extent) \
             if self.density_resolution is not None else None
-        return LocateOptions(self.k, self.estimator, self.bandwidth_km, self.temperature,
-                             density if self.density_grids else None)
+        grids = self.density_grids or self.density_dir is not None
+        return LocateOptions(self.k, self.estimator, self.bandwidth_km, self.temperature, density if grids else None)
 
 
 @dataclass
-class WorldwideRequest:
+class WorldwideRequest(Request):
     """Locating with no reference database: GeoCLIP's GPS gallery, the model from `models_dir`."""
 
+    kind: ClassVar[str] = "world"
     photos: list
     top_k: int
     models_dir: str | None
+
+    def check(self) -> None:
+        check("top_k", self.top_k)
+
+
+@dataclass
+class InstallRequest(Request):
+    """Install a pack file or http(s) URL into `packs_dir` (None: packs.default_packs_dir())."""
+
+    kind: ClassVar[str] = "install"
+    source: str
+    packs_dir: str | os.PathLike | None = None
+    sha256: str | None = None  # the pack's published SHA-256: any other file is refused
+
+
+@dataclass
+class OpenedDatabase:
+    """An OpenRequest's outcome: the database, and its reference photos when asked for."""
+
+    info: DatabaseInfo
+    records: list[Record] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {**self.info.to_dict(), "records": [vars(record) for record in self.records]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> OpenedDatabase:
+        return cls(DatabaseInfo.from_dict(data), [Record(**record) for record in data.get("records", [])])
+
+
+@dataclass
+class BuildOutcome:
+    """A BuildRequest's outcome: the database built or added to, and what was done."""
+
+    info: DatabaseInfo
+    report: BuildReport
+
+    def to_dict(self) -> dict:
+        return {**self.info.to_dict(), **self.report.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BuildOutcome:
+        return cls(DatabaseInfo.from_dict(data), BuildReport.from_dict(data))
+
+
+@dataclass
+class TrainOutcome:
+    """A TrainRequest's outcome: the database (its new view in use) and the training's summary
+    (feature_space.TrainingSummary.to_dict())."""
+
+    info: DatabaseInfo
+    summary: dict
+
+    @property
+    def brief(self) -> str:
+        return training_brief(self.summary)
+
+    def to_dict(self) -> dict:
+        return {**self.info.to_dict(), "summary": self.summary}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainOutcome:
+        return cls(DatabaseInfo.from_dict(data), dict(data["summary"]))
 
 
 @dataclass
@@ -213,18 +367,31 @@ class LocateOutcome:
     failed: list[Skipped]
     density_path: str | None = None  # the run's density GeoTIFF: band 1 all photos, then one band per photo
     reference: str = ""  # the name of what was searched (results' provenance)
+    density_paths: dict = field(default_factory=dict)  # each photo's own density GeoTIFF, where written
 
-    def to_dict(self, density_paths: dict | None = None) -> dict:
-        """The CLI's JSON answer (`density_paths`: each photo's own density GeoTIFF, where written)."""
-        extra = density_paths is not None
-        return {"results": [{**r.to_dict(), **({"density_path": density_paths.get(r.photo)} if extra else {})}
+    def to_dict(self) -> dict:
+        """The CLI's JSON answer (each result with its `density_path` where the request wrote one per photo)."""
+        extra = bool(self.density_paths)
+        return {"results": [{**r.to_dict(), **({"density_path": self.density_paths.get(r.photo)} if extra else {})}
                             for r in self.results],
-                "failed": skipped_to_dicts(self.failed)}
+                "failed": skipped_to_dicts(self.failed), "density_path": self.density_path,
+                "reference": self.reference}
 
     @classmethod
-    def from_dict(cls, data: dict, density_path: str | None = None) -> LocateOutcome:
-        return cls([LocationResult.from_dict(r) for r in data["results"]], skipped_from_dicts(data["failed"]),
-                   density_path)
+    def from_dict(cls, data: dict) -> LocateOutcome:
+        results = data["results"]
+        return cls([LocationResult.from_dict(r) for r in results], skipped_from_dicts(data["failed"]),
+                   data.get("density_path"), str(data.get("reference", "")),
+                   {r["photo"]: r["density_path"] for r in results if r.get("density_path")})
+
+
+def outcome_from_dict(request: Request, data: dict):
+    """The outcome of `request` from the JSON the engine answered it with."""
+    from .packs import PackInfo
+
+    kinds = {OpenRequest: OpenedDatabase, BuildRequest: BuildOutcome, TrainRequest: TrainOutcome,
+             LocateRequest: LocateOutcome, WorldwideRequest: LocateOutcome, InstallRequest: PackInfo}
+    return kinds[type(request)].from_dict(data)
 
 
 def training_brief(summary: dict) -> str:
@@ -291,15 +458,16 @@ def build(request: BuildRequest, candidates: Sequence[Candidate], progress: Prog
     from .database import ReferenceDatabase, build_database
     from .embedders import batch_size_for, embedder_for, load_embedder
 
+    request.check()
     if request.add:
         database = ReferenceDatabase.open(request.database, writable=True)
         try:
-            embedder = embedder_for(database.identity, request.weights)
+            embedder = embedder_for(database.identity, request.weights_for(database.identity.architecture))
         except BaseException:
             database.close()
             raise
     else:
-        embedder = load_embedder(request.architecture, request.weights, request.pooling)
+        embedder = load_embedder(request.architecture, request.weights_for(request.architecture), request.pooling)
     if request.device is not None:
         embedder.to_device(request.device)
     batch_size = request.batch_size or batch_size_for(embedder.device)
@@ -315,6 +483,8 @@ def build_dataset(request: BuildRequest, dataset: DatasetRequest, progress: Prog
     from .embedders import load_embedder
     from .shards import LocationColumns, build_from_shards, download_url_list, is_shard_folder, is_url_list, shard_files
 
+    request.check()
+    dataset.check()
     dataset.check_engine()
     failures = []
     database_path = Path(request.database)
@@ -330,13 +500,13 @@ def build_dataset(request: BuildRequest, dataset: DatasetRequest, progress: Prog
         raise UserError(f"{display_path(dataset.source)}: --engine ray reads WebDataset .tar shards or a URL list "
                         "(.csv/.parquet with url,lat,lon); for a folder of photos or a CSV of paths use --engine local")
     columns = LocationColumns(dataset.lat_field, dataset.lon_field)
-    embedder = load_embedder(request.architecture, request.weights, request.pooling)
+    weights = request.weights_for(request.architecture)
+    embedder = load_embedder(request.architecture, weights, request.pooling)
     if dataset.engine == "ray":
         from .distributed import build_on_ray
 
         database, report = build_on_ray(database_path, shards, embedder, columns, dataset.address, dataset.workers,
-                                        request.device or "auto", dataset.work_dir, request.weights, progress,
-                                        should_stop)
+                                        request.device or "auto", dataset.work_dir, weights, progress, should_stop)
     else:
         if request.device is not None:
             embedder.to_device(request.device)
@@ -370,10 +540,12 @@ def train(request: TrainRequest, progress: ProgressCallback | None = None, shoul
 
 def write_run_density(outcome: LocateOutcome, request: LocateRequest, target, overwrite: bool = False,
                       should_stop: StopCheck | None = None) -> str:
-    """The run's density GeoTIFF at `target`; a run that stops or fails here leaves no file."""
+    """The run's density GeoTIFF at `target` (its folder made if missing); a run that stops or fails here
+    leaves no file."""
     from .export import write_density_stack
 
     target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
     existed = target.exists()
     try:
         check_stop(should_stop)
@@ -387,6 +559,21 @@ def write_run_density(outcome: LocateOutcome, request: LocateRequest, target, ov
         outcome.density_path = None
         raise
     return outcome.density_path
+
+
+def write_photo_densities(outcome: LocateOutcome, folder, overwrite: bool = False,
+                          should_stop: StopCheck | None = None) -> list[str]:
+    """Each result's density grid as its own GeoTIFF in `folder`, named after the photo; the paths are
+    kept in `outcome.density_paths`."""
+    from .export import write_density_geotiff
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for result in outcome.results:
+        check_stop(should_stop)
+        target = folder / f"{display_path(Path(result.photo).stem)}-density.tif"
+        outcome.density_paths[result.photo] = str(write_density_geotiff(target, result.density, overwrite))
+    return list(outcome.density_paths.values())
 
 
 class Session:
@@ -418,10 +605,40 @@ class Session:
         self.database = database
         return self.info()
 
-    def build(self, request: BuildRequest, candidates: Sequence[Candidate], progress: ProgressCallback | None = None,
+    def run(self, request: Request, progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
+            warn: Callable[[str], None] | None = None):
+        """Any request, answered with its outcome (`outcome_from_dict` reads the outcome's JSON back):
+        what `python -m geoloc_core request` runs for the dock's external engine."""
+        if isinstance(request, OpenRequest):
+            info = self.open(request.database)
+            return OpenedDatabase(info, self.references() if request.records else [])
+        if isinstance(request, BuildRequest):
+            return BuildOutcome(*self.build(request, None, progress, should_stop))
+        if isinstance(request, TrainRequest):
+            summary = self.train(request, progress, should_stop, warn)
+            return TrainOutcome(self.info(), summary.to_dict())
+        if isinstance(request, LocateRequest):
+            return self.locate(request, progress, should_stop)
+        if isinstance(request, WorldwideRequest):
+            return self.locate_worldwide(request, progress, should_stop)
+        if isinstance(request, InstallRequest):
+            return install_pack(request.source, request.packs_dir, request.sha256, progress, should_stop)
+        raise UserError(f"a {request.kind} request is no operation of its own")
+
+    def build(self, request: BuildRequest, candidates: Sequence[Candidate] | None = None,
+              progress: ProgressCallback | None = None,
               should_stop: StopCheck | None = None) -> tuple[DatabaseInfo, BuildReport]:
-        """`build`, the result becoming the open database."""
-        database, report = build(request, candidates, progress, should_stop)
+        """`build` (or `build_dataset` for a request with a dataset), the result becoming the open
+        database; without `candidates`, the photos of the request's source (those without a location
+        first in the report's `skipped`)."""
+        skipped = []
+        if request.dataset is not None:
+            database, report = build_dataset(request, request.dataset, progress, should_stop)
+        else:
+            if candidates is None:
+                candidates, skipped = read_sources(request.source)
+            database, report = build(request, candidates, progress, should_stop)
+        report.skipped[:0] = skipped
         self.close()
         self.database = database
         return self.info(), report
@@ -461,8 +678,8 @@ class Session:
 
     def locate(self, request: LocateRequest, progress: ProgressCallback | None = None,
                should_stop: StopCheck | None = None) -> LocateOutcome:
-        """Locate the request's photos (unreadable ones in `failed`; the run's density GeoTIFF is
-        `write_run_density`'s)."""
+        """Locate the request's photos (unreadable ones in `failed`); when any is located, the run's
+        density GeoTIFF is written at the request's `density_path` and each photo's at `density_dir`."""
         options = request.options()  # bad values are refused before any work
         if progress is not None and self._locator is None:  # seconds with nothing to count: say what happens
             progress(Progress(0, len(request.photos), "load", LOADING_MESSAGE))
@@ -474,7 +691,12 @@ class Session:
                                          should_stop)
         else:
             report = self._locator.locate_paths(request.photos, options, progress, should_stop)
-        return LocateOutcome(report.results, report.failed, None, searched.name)
+        outcome = LocateOutcome(report.results, report.failed, None, searched.name)
+        if outcome.results and request.density_path is not None and request.density_resolution is not None:
+            write_run_density(outcome, request, request.density_path, request.overwrite, should_stop)
+        if outcome.results and request.density_dir is not None:
+            write_photo_densities(outcome, request.density_dir, request.overwrite, should_stop)
+        return outcome
 
     def evaluate(self, request: LocateRequest, items: Sequence[Candidate], progress: ProgressCallback | None = None,
                  should_stop: StopCheck | None = None) -> EvaluationReport:
@@ -491,6 +713,7 @@ class Session:
         from .embedders import load_embedder
         from .locate import locate_worldwide
 
+        request.check()
         loaded = self._worldwide is not None and self._worldwide[0] == request.models_dir
         if progress is not None and not loaded:
             progress(Progress(0, len(request.photos), "load", LOADING_MESSAGE))

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from . import limits
+from .errors import OptionError
 from .files import PhotoError, display_path, redact, short_text
 from .progress import ProgressCallback, StopCheck, check_stop, report
 from .sources import LAT_NAMES, LON_NAMES, Skipped, valid_location
@@ -64,8 +65,8 @@ def _first_present(metadata: dict, names: tuple[str, ...], what: str) -> str:
     for name in names:
         if name in metadata:
             return name
-    raise ValueError(f"no {what} in the metadata (looked for {', '.join(names)}; "
-                     f"fields are {', '.join(sorted(metadata)) or 'none'})")
+    raise OptionError(f"no {what} in the metadata (looked for {', '.join(names)}; "
+                      f"fields are {', '.join(sorted(metadata)) or 'none'})")
 
 
 @dataclass

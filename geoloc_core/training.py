@@ -21,8 +21,10 @@ from torch.nn import functional as F
 
 from .checks import real_number, whole_number
 from .defaults import DEFAULT_GEO_DIM, DEFAULT_SMOOTHING_KM, DEFAULT_T_MAX, DEFAULT_T_MIN, DEFAULT_TRAINING_EPOCHS
+from .errors import OptionError
 from .geo import EARTH_RADIUS_KM, to_unit_vectors
 from .geocells import Partition, partition
+from .options import check
 from .progress import ProgressCallback, StopCheck, check_stop, report
 
 GROUP_FIELDS = ("group", "owner", "flickr_owner", "photographer", "author", "user")
@@ -46,11 +48,12 @@ class TrainOptions:
     seed: int = 0
 
     def __post_init__(self):
-        whole_number("t_min (fewest photos per geocell)", self.t_min, 1)
-        whole_number("t_max (most photos per geocell)", self.t_max, max(self.t_min, 2))
-        whole_number("geo_dim (size of the learned features)", self.geo_dim, 2, 65_536)
+        check("t_min", self.t_min)
+        check("t_max", self.t_max)
+        whole_number("t_max (most photos per geocell)", self.t_max, self.t_min)
+        check("geo_dim", self.geo_dim)
         whole_number("hidden layer size", self.hidden, 1, 65_536)
-        whole_number("epochs", self.epochs, 1)
+        check("epochs", self.epochs)
         whole_number("patience", self.patience, 1)
         whole_number("training batch size", self.batch_size, 1)
         whole_number("seed", self.seed, 0)
@@ -58,7 +61,7 @@ class TrainOptions:
         real_number("weight decay", self.weight_decay, 0.0, 10.0, low_inclusive=True)
         real_number("validation share", self.validation, 0.0, 0.9)
         if self.smoothing_km is not None:
-            real_number("label smoothing distance (km; 0 for none)", self.smoothing_km, 0.0, 40_000.0)
+            check("smoothing_km", self.smoothing_km)
 
 
 def weights_sha256(arrays: dict[str, np.ndarray]) -> str:
@@ -255,8 +258,8 @@ def labelled_split(lat, lon, groups: np.ndarray, options: TrainOptions):
     photos whose cell was kept."""
     cells = partition(lat, lon, options.t_max, options.t_min)
     if len(cells) < 2:
-        raise ValueError(f"only {len(cells)} geocell(s) with at least {options.t_min} photos: too few photos or "
-                         "too narrow an area to learn from; lower t_min/t_max or add photos")
+        raise OptionError(f"only {len(cells)} geocell(s) with at least {options.t_min} photos: too few photos or "
+                          "too narrow an area to learn from; lower t_min/t_max or add photos")
     labels = cells.assign(lat, lon)
     train_idx, val_idx = grouped_split(groups, options.validation, options.seed)
     return cells, labels, train_idx[labels[train_idx] >= 0], val_idx[labels[val_idx] >= 0]

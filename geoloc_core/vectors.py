@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import GeolocError
+
 MAGIC = b"GEOLOCV2"
 HEADER = struct.Struct("<8sII16s32x")  # magic, version, dimension, database id (uuid bytes), reserved
 HEADER_SIZE = HEADER.size
@@ -29,7 +31,7 @@ PREFETCH_MAX_ROWS = 4096  # scattered reads up to this many rows are prefetched 
 CHUNK_ROWS = 16384  # rows read at once by chunked readers (40 MB of float16, 80 MB of float32 at 1280-d)
 
 
-class VectorFileError(Exception):
+class VectorFileError(GeolocError):
     """The vector file is missing, foreign or damaged; the message says which."""
 
 

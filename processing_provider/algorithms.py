@@ -5,6 +5,7 @@ The engine is imported inside processAlgorithm, so that the Toolbox lists the al
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
 from qgis.core import (
@@ -45,6 +46,7 @@ from ..geoloc_core.defaults import (
 )
 from ..geoloc_core.defaults import POOLINGS as ENGINE_POOLINGS
 from ..geoloc_core.estimator_registry import ESTIMATORS as ESTIMATOR_REGISTRY
+from ..geoloc_core.options import BOUNDS
 from ..geoloc_core.storage import utc_now
 from ..qgis_compat import (
     FIELD_STRING,
@@ -65,6 +67,12 @@ from ..ui.i18n import tr
 ESTIMATORS = list(ESTIMATOR_REGISTRY.names())  # the enum's values are indices into this: the registry only appends
 POOLINGS = list(ENGINE_POOLINGS)
 WGS84 = "EPSG:4326"
+
+
+def bounded(option: str) -> dict:
+    """A number parameter's minValue and maxValue: the option's bounds in the engine's one table."""
+    bound = BOUNDS[option]
+    return {"minValue": bound.low, **({"maxValue": bound.high} if bound.high is not None else {})}
 
 
 class EngineAlgorithm(QgsProcessingAlgorithm):
@@ -105,7 +113,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return report
 
     def processAlgorithm(self, parameters, context, feedback):
-        from ..geoloc_core.errors import internal_message, user_errors, user_message
+        from ..geoloc_core.errors import internal_message, is_user_error, user_message
         from ..geoloc_core.progress import Cancelled
 
         try:
@@ -114,10 +122,12 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(tr("cancelled; nothing was added to the outputs")) from None
         except QgsProcessingException:
             raise
-        except user_errors() as exc:
-            raise QgsProcessingException(user_message(exc)) from None
-        except Exception as exc:  # a bug: one line in the log, as the CLI does
-            raise QgsProcessingException(internal_message(exc)) from None
+        except Exception as exc:
+            if is_user_error(exc):
+                raise QgsProcessingException(user_message(exc)) from None
+            if feedback is not None:  # a bug: its traceback in the log, for the report
+                feedback.reportError(traceback.format_exc())
+            raise QgsProcessingException(internal_message(exc, "in the log")) from None
 
     # -- inputs shared by several algorithms ---------------------------------------------------
 
@@ -245,13 +255,13 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         return outcome
 
     def add_locate_parameters(self):
-        self.addParameter(QgsProcessingParameterNumber("K", tr("Neighbours (k)"), NUMBER_INTEGER, DEFAULT_K, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber("K", tr("Neighbours (k)"), NUMBER_INTEGER, DEFAULT_K, **bounded("k")))
         self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", tr("Estimator"), ESTIMATORS,
                                                      defaultValue=ESTIMATORS.index(DEFAULT_ESTIMATOR)))
         self.addParameter(QgsProcessingParameterNumber(
-            "BANDWIDTH", tr("Kernel bandwidth (km)"), NUMBER_DOUBLE, DEFAULT_BANDWIDTH_KM, minValue=0.001))
+            "BANDWIDTH", tr("Kernel bandwidth (km)"), NUMBER_DOUBLE, DEFAULT_BANDWIDTH_KM, **bounded("bandwidth_km")))
         self.addParameter(QgsProcessingParameterNumber(
-            "TEMPERATURE", tr("Similarity temperature"), NUMBER_DOUBLE, DEFAULT_TEMPERATURE, minValue=1e-6))
+            "TEMPERATURE", tr("Similarity temperature"), NUMBER_DOUBLE, DEFAULT_TEMPERATURE, **bounded("temperature")))
 
     def write_sink(self, parameters, context, name, fields, wkb_type, features):
         sink, destination = self.parameterAsSink(parameters, name, context, fields, wkb_type,
@@ -385,8 +395,8 @@ class GeolocatePhotos(EngineAlgorithm):
         self.add_database_parameter(packs=True)
         self.add_locate_parameters()
         self.addParameter(QgsProcessingParameterNumber("DENSITY_RESOLUTION", tr("Density raster resolution (degrees)"),
-                                                       NUMBER_DOUBLE, DEFAULT_DENSITY_RESOLUTION_DEG, minValue=0.001,
-                                                       maxValue=10))
+                                                       NUMBER_DOUBLE, DEFAULT_DENSITY_RESOLUTION_DEG,
+                                                       **bounded("density_resolution_deg")))
         self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", tr("Predicted locations"),
                                                             SOURCE_VECTOR_POINT))
         self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", tr("Neighbours"),
@@ -506,19 +516,19 @@ class TrainFeatures(EngineAlgorithm):
         self.addParameter(QgsProcessingParameterString("NAME", tr("Name of the trained view"),
                                                        defaultValue=DEFAULT_VIEW_NAME))
         self.addParameter(QgsProcessingParameterNumber("T_MAX", tr("Most photos per cell"), NUMBER_INTEGER, DEFAULT_T_MAX,
-                                                       minValue=2))
+                                                       **bounded("t_max")))
         self.addParameter(QgsProcessingParameterNumber("T_MIN", tr("Fewest photos per cell"), NUMBER_INTEGER, DEFAULT_T_MIN,
-                                                       minValue=1))
+                                                       **bounded("t_min")))
         self.addParameter(QgsProcessingParameterNumber("GEO_DIM", tr("Size of the learned features"), NUMBER_INTEGER,
-                                                       DEFAULT_GEO_DIM, minValue=8, maxValue=2048))
+                                                       DEFAULT_GEO_DIM, **bounded("geo_dim")))
         self.addParameter(QgsProcessingParameterNumber("EPOCHS", tr("Most training epochs"), NUMBER_INTEGER,
-                                                       DEFAULT_TRAINING_EPOCHS, minValue=1))
+                                                       DEFAULT_TRAINING_EPOCHS, **bounded("epochs")))
         self.addParameter(QgsProcessingParameterNumber("SMOOTHING", tr("Label smoothing distance (km, 0: none)"),
-                                                       NUMBER_DOUBLE, DEFAULT_SMOOTHING_KM, minValue=0.0))
+                                                       NUMBER_DOUBLE, DEFAULT_SMOOTHING_KM, **bounded("smoothing_km")))
         self.addParameter(QgsProcessingParameterBoolean(
             "FINETUNE", tr("Also fine-tune the backbone end to end on the photos (slow without a GPU)"), False))
         self.addParameter(QgsProcessingParameterNumber("FINETUNE_EPOCHS", tr("End-to-end epochs"), NUMBER_INTEGER,
-                                                       DEFAULT_FINETUNE_EPOCHS, minValue=1))
+                                                       DEFAULT_FINETUNE_EPOCHS, **bounded("finetune_epochs")))
         self.addParameter(QgsProcessingParameterFeatureSink("CELLS", tr("Geocells"), SOURCE_VECTOR_POLYGON, optional=True))
 
     def execute(self, parameters, context, feedback):
@@ -562,7 +572,7 @@ class LocateWorldwide(EngineAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=False)
         self.addParameter(QgsProcessingParameterNumber("TOP_K", tr("Gallery points kept per photo"), NUMBER_INTEGER,
-                                                       DEFAULT_GALLERY_TOP_K, minValue=1, maxValue=100_000))
+                                                       DEFAULT_GALLERY_TOP_K, **bounded("top_k")))
         self.addParameter(QgsProcessingParameterBoolean(
             "DOWNLOAD", tr("Download the geoclip model first if it is missing (needs internet)"), defaultValue=False,
             optional=True))

@@ -2,12 +2,15 @@
 
 - InProcessEngine: the engine inside QGIS's own Python (its packages installed there);
 - ExternalEngine: the engine in another Python (a venv or conda env the user points to), run as a
-  subprocess speaking JSON lines (`python -m geoloc_core --progress json ...`). A crash or an
-  out-of-memory kill there becomes an error message instead of a dead QGIS; cancelling terminates it.
+  subprocess (`python -m geoloc_core --progress json request -`) that reads one request as JSON on its
+  stdin and answers JSON lines: progress, then the outcome or the failure. A crash or an out-of-memory
+  kill there becomes an error message instead of a dead QGIS; cancelling terminates it.
 
-Methods that do work run in a QgsTask's worker thread: they take `progress` and `should_stop` and
-return the service layer's dataclasses (geoloc_core.service, geoloc_core.results), the same from both
-routes, never QGIS objects. A failure the user can fix is one of geoloc_core.errors.user_errors().
+Both make the same service requests (geoloc_core.service) in `Engine`, and differ only in `run`: the
+in-process one hands the request to a Session, the external one sends it whole and reads the outcome
+back with `from_dict`, so that no option of a request can be lost on one route. Methods that do work run
+in a QgsTask's worker thread: they take `progress` and `should_stop` and return the service layer's
+dataclasses, never QGIS objects. A failure the user can fix is a geoloc_core.errors.UserError.
 """
 
 from __future__ import annotations
@@ -20,25 +23,25 @@ import signal
 import subprocess
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from ..geoloc_core.defaults import DEFAULT_ARCHITECTURE, PLUGIN_DIR
-from ..geoloc_core.errors import EngineError
-from ..geoloc_core.results import BuildReport, Record
+from ..geoloc_core.errors import EngineBug, EngineError
+from ..geoloc_core.results import BuildReport
 from ..geoloc_core.service import (
     BuildRequest,
     DatabaseInfo,
+    InstallRequest,
     LocateOutcome,
     LocateRequest,
+    OpenRequest,
     PackInfo,
+    Request,
     Session,
     TrainRequest,
     WorldwideRequest,
-    install_pack,
-    read_sources,
-    training_brief,
-    weights_for,
-    write_run_density,
+    outcome_from_dict,
 )
 
 
@@ -54,14 +57,75 @@ def density_target(folder: Path, run_number: int) -> Path:
     return _unique(folder / f"photo-geolocator-run{run_number}-density.tif")
 
 
-class InProcessEngine:
-    """geoloc_core in QGIS's Python: the panel's calls as service requests to one Session, which keeps
-    the open database and its network between runs."""
+class Engine:
+    """The panel's calls as service requests, the same on both routes; `run` answers one request."""
+
+    label = ""
+
+    def __init__(self):
+        self._database: DatabaseInfo | None = None  # the open database
+        self._records: list = []
+
+    def run(self, request: Request, progress=None, should_stop=None):
+        raise NotImplementedError
+
+    def open(self, path) -> DatabaseInfo:
+        opened = self.run(OpenRequest(str(path), records=True))
+        self._database, self._records = opened.info, opened.records
+        return opened.info
+
+    def build(self, source, target, progress, should_stop, architecture=None, models_dir=None
+              ) -> tuple[DatabaseInfo, BuildReport]:
+        """Create the database at `target` (None: add to the open one) from the photos of `source` with
+        `architecture` (default: the bundled one; a CLIP-family model from `models_dir`)."""
+        models = str(models_dir) if models_dir else None
+        if target is None:
+            request = BuildRequest(self._database.path, add=True, source=str(source), models_dir=models)
+        else:
+            request = BuildRequest(str(target), architecture=architecture or DEFAULT_ARCHITECTURE, source=str(source),
+                                   models_dir=models)
+        built = self.run(request, progress, should_stop)
+        return self.open(built.info.path), built.report
+
+    def references(self) -> list:
+        return self._records
+
+    def train(self, progress, should_stop) -> tuple[DatabaseInfo, str]:
+        """Train geolocation features on the open database (the head route); returns (info, summary)."""
+        trained = self.run(TrainRequest(self._database.path), progress, should_stop)
+        return self.open(trained.info.path), trained.brief
+
+    def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
+        """The run's results; its density GeoTIFF (if asked for) in `folder`, named by the run's number."""
+        target = density_target(folder, run_number) if request.density_resolution is not None else None
+        return self.run(replace(request, density_path=target), progress, should_stop)
+
+    def locate_worldwide(self, request: WorldwideRequest, progress, should_stop) -> LocateOutcome:
+        return self.run(request, progress, should_stop)
+
+    def install_pack(self, source: str, packs_dir, progress, should_stop) -> PackInfo:
+        return self.run(InstallRequest(str(source), str(packs_dir) if packs_dir else None), progress, should_stop)
+
+    def release_packs(self) -> None:
+        """Close the databases opened for a search over several (before a pack is removed)."""
+
+    def close(self) -> None:
+        self._database = None
+        self._records = []
+
+
+class InProcessEngine(Engine):
+    """geoloc_core in QGIS's Python: one Session, which keeps the open database and its network between
+    runs."""
 
     label = "QGIS's own Python"
 
     def __init__(self):
+        super().__init__()
         self.session = Session()
+
+    def run(self, request: Request, progress=None, should_stop=None):
+        return self.session.run(request, progress, should_stop)
 
     @staticmethod
     def model_problem(name: str, models_dir) -> str | None:
@@ -70,63 +134,21 @@ class InProcessEngine:
 
         return availability(name, models_dir)
 
-    def open(self, path) -> DatabaseInfo:
-        return self.session.open(path)
-
-    def build(self, source, target, progress, should_stop, architecture=None, models_dir=None):
-        """Create the database at `target` (None: add to the open one) with `architecture` (default: the
-        bundled one; a CLIP-family model from `models_dir`); returns (info, report)."""
-        candidates, skipped = read_sources(source)
-        if target is None:
-            database = self.session.database
-            request = BuildRequest(str(database.path), add=True,
-                                   weights=weights_for(database.identity.architecture, None, models_dir))
-        else:
-            architecture = architecture or DEFAULT_ARCHITECTURE
-            request = BuildRequest(str(target), architecture=architecture,
-                                   weights=weights_for(architecture, None, models_dir))
-        info, report = self.session.build(request, candidates, progress, should_stop)
-        report.skipped[:0] = skipped
-        return info, report
-
-    def references(self):
-        return self.session.references()
-
-    def train(self, progress, should_stop) -> tuple[DatabaseInfo, str]:
-        """Train geolocation features on the open database (the head route); returns (info, summary)."""
-        summary = self.session.train(TrainRequest(str(self.session.database.path)), progress, should_stop)
-        return self.session.info(), training_brief(summary.to_dict())
-
-    def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
-        """The run's results; its density GeoTIFF (if asked for) in `folder`, named by the run's number."""
-        outcome = self.session.locate(request, progress, should_stop)
-        if request.density_resolution is not None and outcome.results:
-            folder.mkdir(parents=True, exist_ok=True)
-            write_run_density(outcome, request, density_target(folder, run_number), should_stop=should_stop)
-        return outcome
-
-    def locate_worldwide(self, request: WorldwideRequest, progress, should_stop) -> LocateOutcome:
-        return self.session.locate_worldwide(request, progress, should_stop)
-
-    def install_pack(self, source: str, packs_dir, progress, should_stop) -> PackInfo:
-        return install_pack(source, packs_dir, progress=progress, should_stop=should_stop)
-
     def release_packs(self) -> None:
-        """Close the databases opened for a search over several (before a pack is removed)."""
         self.session.release_packs()
 
     def close(self) -> None:
+        super().close()
         self.session.close()
 
 
-class ExternalEngine:
-    """geoloc_core in another Python, driven through its CLI."""
+class ExternalEngine(Engine):
+    """geoloc_core in another Python: each request is one run of its `request` command."""
 
     def __init__(self, python: str):
+        super().__init__()
         self.python = python
         self.label = f"external Python {python}"
-        self._database: str | None = None
-        self._records: list = []
         self.child: subprocess.Popen | None = None  # the running engine process, if any
 
     def environment(self) -> dict:
@@ -150,18 +172,30 @@ class ExternalEngine:
             raise EngineError(f"{self.python} lacks some of the engine's packages:\n{result.stdout}{result.stderr}")
         return result.stdout
 
-    def run_cli(self, arguments: list, progress=None, should_stop=None) -> dict:
-        """Run one CLI command; returns its final result object. Progress lines go to `progress`;
-        `should_stop()` terminates the child (then Cancelled is raised)."""
-        command = [self.python, "-m", "geoloc_core", "--progress", "json", *map(str, arguments)]
+    def model_problem(self, name: str, models_dir) -> str | None:
+        """Whether the model is downloaded; the packages are the other Python's, which says what it lacks
+        when a run starts."""
+        from ..geoloc_core.service import model_download_problem as download_problem
+
+        return download_problem(name, models_dir)
+
+    def run(self, request: Request, progress=None, should_stop=None):
+        """Send the request whole to the other Python and read its outcome back; progress lines go to
+        `progress`; `should_stop()` terminates the child (then Cancelled is raised)."""
+        command = [self.python, "-m", "geoloc_core", "--progress", "json", "request", "-"]
         try:
-            child = subprocess.Popen(command, cwd=PLUGIN_DIR, env=self.environment(), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, bufsize=1)
+            child = subprocess.Popen(command, cwd=PLUGIN_DIR, env=self.environment(), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
         except OSError as exc:
             raise EngineError(f"{self.python}: cannot start the engine ({exc})") from None
         self.child = child
         try:
-            return self._follow(child, progress, should_stop)
+            try:
+                child.stdin.write(json.dumps(request.to_dict()))
+                child.stdin.close()
+            except OSError:  # the child ended before reading: its own messages say why
+                pass
+            return outcome_from_dict(request, self._follow(child, progress, should_stop))
         finally:
             self.child = None
 
@@ -173,7 +207,7 @@ class ExternalEngine:
         threading.Thread(target=lambda: [lines.put(line) for line in child.stdout] + [lines.put(None)],
                          daemon=True).start()
         threading.Thread(target=lambda: errors.extend(child.stderr), daemon=True).start()
-        result = None
+        result = failure = None
         while True:
             if should_stop is not None and should_stop():
                 child.terminate()
@@ -195,6 +229,8 @@ class ExternalEngine:
                 continue
             if event.get("stage") == "result":
                 result = event
+            elif event.get("stage") == "error":
+                failure = event
             elif progress is not None:
                 progress(Progress(event.get("done", 0), event.get("total", 0), event.get("stage", ""),
                                   event.get("message", "")))
@@ -203,77 +239,49 @@ class ExternalEngine:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
             raise EngineError(f"the engine process crashed ({name}); QGIS is unaffected. "
                               f"Last messages: {''.join(errors[-5:]).strip() or 'none'}")
+        if failure is not None:
+            if failure.get("user"):
+                raise EngineError(failure["message"])
+            raise EngineBug(f"{failure['message']}, in the engine run by {self.python}", failure.get("details", ""))
         if result is None:
             message = "".join(errors).strip().splitlines()
             raise EngineError(message[-1].removeprefix("error: ") if message else f"the engine exited with {code}")
-        for line in errors:
-            if line.startswith("skipped "):
-                result.setdefault("skipped_lines", []).append(line[8:].strip())
         return result
 
-    def open(self, path) -> DatabaseInfo:
-        data = self.run_cli(["info", path, "--records"])
-        self._database = data["database"]
-        self._records = [Record(**r) for r in data.get("records", [])]
-        return DatabaseInfo.from_dict(data)
-
-    def model_problem(self, name: str, models_dir) -> str | None:
-        """Whether the model is downloaded; the packages are the other Python's, which says what it lacks
-        when a run starts."""
-        from ..geoloc_core.service import model_download_problem as download_problem
-
-        return download_problem(name, models_dir)
-
-    def build(self, source, target, progress, should_stop, architecture=None, models_dir=None):
-        if target is None:
-            data = self.run_cli(["add", self._database, source], progress, should_stop)
-        else:
-            model = ["--architecture", architecture] if architecture else []
-            model += ["--models-dir", str(models_dir)] if models_dir else []
-            data = self.run_cli(["build", target, source, *model], progress, should_stop)
-        info = self.open(data["database"])
-        report = BuildReport.from_dict(data)
-        return info, report
-
-    def references(self):
-        return self._records
-
-    def train(self, progress, should_stop) -> tuple[DatabaseInfo, str]:
-        data = self.run_cli(["train", self._database], progress, should_stop)
-        return self.open(data["database"]), training_brief(data)
-
     def locate(self, request: LocateRequest, folder: Path, run_number: int, progress, should_stop) -> LocateOutcome:
-        arguments = ["locate", request.database, *request.photos, "-k", request.k, "--estimator", request.estimator,
-                     "--bandwidth", repr(request.bandwidth_km), "--temperature", repr(request.temperature)]
-        for extra in request.also:
-            arguments += ["--also", extra]
+        """As `Engine.locate`, the child writing its density files in a scratch folder first, so that a
+        cancelled or crashed run leaves none behind; each photo's grid (`density_grids`) comes back from
+        its GeoTIFF."""
         scratch = Path(tempfile.mkdtemp(prefix="photo-geolocator-"))
         try:
-            if request.density_resolution is not None:
-                arguments += ["--density", scratch / "density.tif", "--density-resolution",
-                              repr(request.density_resolution),
-                              "--density-extent", "world" if request.density_world else "around"]
-            data = self.run_cli(arguments, progress, should_stop)
-            density = None
-            if (scratch / "density.tif").is_file():
+            sent = replace(request, density_path=scratch / "density.tif" if request.density_resolution is not None
+                           else None, density_dir=request.density_dir or (scratch / "grids" if request.density_grids
+                                                                          else None))
+            outcome = self.run(sent, progress, should_stop)
+            if outcome.density_path is not None:
                 folder.mkdir(parents=True, exist_ok=True)
-                density = str(shutil.move(scratch / "density.tif", density_target(folder, run_number)))
-            return LocateOutcome.from_dict(data, density)
+                outcome.density_path = str(shutil.move(outcome.density_path, density_target(folder, run_number)))
+            if request.density_grids:
+                for result in outcome.results:
+                    result.density = read_density_grid(outcome.density_paths[result.photo])
+                if request.density_dir is None:
+                    outcome.density_paths = {}
+            return outcome
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def locate_worldwide(self, request: WorldwideRequest, progress, should_stop) -> LocateOutcome:
-        data = self.run_cli(["world", *request.photos, "--top-k", request.top_k, "--models-dir", request.models_dir],
-                            progress, should_stop)
-        return LocateOutcome.from_dict(data)
 
-    def release_packs(self) -> None:
-        """Nothing to close: each run's engine process opens its databases itself."""
+def read_density_grid(path):
+    """A density GeoTIFF the engine wrote for one photo, as the DensityGrid it was written from."""
+    import numpy as np
+    from osgeo import gdal
 
-    def install_pack(self, source: str, packs_dir, progress, should_stop):
-        data = self.run_cli(["install", source, "--packs-dir", packs_dir], progress, should_stop)
-        return PackInfo.from_dict(data)
+    from ..geoloc_core.estimators import DensityGrid
 
-    def close(self) -> None:
-        self._database = None
-        self._records = []
+    dataset = gdal.Open(str(path))
+    try:
+        west, resolution, _, north, _, _ = dataset.GetGeoTransform()
+        values = np.asarray(dataset.GetRasterBand(1).ReadAsArray(), dtype=np.float32)
+    finally:
+        dataset = None
+    return DensityGrid(values, west, north, resolution)

@@ -22,12 +22,12 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..geoloc_core.errors import user_errors, user_message
 from ..geoloc_core.service import PACK_SUFFIX, installed_packs, remove_pack
 from ..profile_data import bundled_packs, packs_dir
 from . import settings
 from .i18n import tr
 from .plain_text import plain_tooltip
+from .tasks import failure_message
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
@@ -181,6 +181,6 @@ class PacksPanel(QgsCollapsibleGroupBox):
         self.context.engine.release_packs()  # the in-process engine may hold the pack open
         try:
             remove_pack(name, self.folder)
-        except user_errors() as exc:
-            self.context.message(user_message(exc), Qgis.MessageLevel.Critical, 0)
+        except Exception as exc:
+            self.context.message(failure_message(exc), Qgis.MessageLevel.Critical, 0)
         self.refresh()

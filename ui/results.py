@@ -23,6 +23,7 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor
 
 from .. import layers
+from ..geoloc_core.errors import ExportError
 from ..geoloc_core.service import distance_km
 from ..qgis_compat import make_field
 from .i18n import tr
@@ -177,7 +178,7 @@ def export_run(run: LocateRun, project: QgsProject, path: str | Path) -> list[st
                                         if written else QgsVectorFileWriter.ActionOnExistingFile.CreateOrOverwriteFile)
         error = QgsVectorFileWriter.writeAsVectorFormatV3(layer, str(partial), context, options)
         if error[0] != QgsVectorFileWriter.WriterError.NoError:
-            raise OSError(f"{path}: could not write layer {role}: {error[1]}")
+            raise ExportError(f"{path}: could not write layer {role}: {error[1]}")
         written.append(role)
     gdal.UseExceptions()
     density = project.mapLayer(run.layer_ids.get("density", ""))
@@ -221,7 +222,7 @@ def _store_project(path: Path, run: LocateRun, vector_roles: list[str], with_den
     for layer in added:
         stored.addMapLayer(layer)
     if not stored.write(stored_project_uri(path, run)):
-        raise OSError(f"{path}: could not store the run's project in it: {stored.error()}")
+        raise ExportError(f"{path}: could not store the run's project in it: {stored.error()}")
 
 
 def _unique_table(name: str, taken: list[str]) -> str:

@@ -23,7 +23,6 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..geoloc_core.errors import user_message
 from ..geoloc_core.service import credit_line
 from .i18n import tr
 from .photo_reader import PhotoReader
@@ -201,6 +200,7 @@ class ResultsSection(QgsCollapsibleGroupBox):
     def export_run(self, run, path: str, confirm_overwrite=None) -> bool:
         """Write the run to one GeoPackage; an existing file is replaced only after asking."""
         from .results import export_run
+        from .tasks import failure_message
 
         if Path(path).exists():
             ask = confirm_overwrite or (lambda: QMessageBox.question(
@@ -210,7 +210,7 @@ class ResultsSection(QgsCollapsibleGroupBox):
         try:
             tables = export_run(run, QgsProject.instance(), path)
         except Exception as exc:
-            self.context.message(tr("Export failed: {}").format(user_message(exc)), Qgis.MessageLevel.Critical, 0)
+            self.context.message(tr("Export failed: {}").format(failure_message(exc)), Qgis.MessageLevel.Critical, 0)
             return False
         self.context.message(tr("Exported {} layers to {}").format(len(tables), path), Qgis.MessageLevel.Success)
         return True

@@ -21,7 +21,7 @@ from ..geoloc_core.defaults import (
     DEFAULT_K,
     DEFAULT_TEMPERATURE,
 )
-from ..geoloc_core.service import ESTIMATORS, LocateRequest, WorldwideRequest, estimator_spec
+from ..geoloc_core.service import ESTIMATORS, LocateRequest, WorldwideRequest, estimator_spec, spin_range
 from . import settings
 from .i18n import tr
 
@@ -49,13 +49,13 @@ class RunOptions(QgsCollapsibleGroupBox):
         form.addRow(self.worldwide_label)
         self.top_k_label = QLabel(tr("Gallery points (top-k)"), self)
         self.top_k_spin = QSpinBox(self)
-        self.top_k_spin.setRange(1, 100_000)
+        self.top_k_spin.setRange(*spin_range("top_k"))
         self.top_k_spin.setValue(DEFAULT_GALLERY_TOP_K)
         self.top_k_spin.setToolTip(tr("How many of the gallery's most probable places are kept per photo (shown "
                                       "as its neighbours and measured for its uncertainty)"))
         form.addRow(self.top_k_label, self.top_k_spin)
         self.k_spin = QSpinBox(self)
-        self.k_spin.setRange(1, 1000)
+        self.k_spin.setRange(*spin_range("k"))
         self.k_spin.setValue(DEFAULT_K)
         self.k_spin.setToolTip(tr("How many of the most similar reference photos vote on the location"))
         form.addRow(tr("Neighbours (k)"), self.k_spin)
@@ -68,7 +68,7 @@ class RunOptions(QgsCollapsibleGroupBox):
         self.estimator_combo.setMinimumContentsLength(14)
         form.addRow(tr("Estimator"), self.estimator_combo)
         self.bandwidth_spin = QDoubleSpinBox(self)
-        self.bandwidth_spin.setRange(0.01, 5000)
+        self.bandwidth_spin.setRange(*spin_range("bandwidth_km"))
         self.bandwidth_spin.setDecimals(2)
         self.bandwidth_spin.setValue(DEFAULT_BANDWIDTH_KM)
         self.bandwidth_spin.setSuffix(tr(" km"))
@@ -84,7 +84,7 @@ class RunOptions(QgsCollapsibleGroupBox):
         self.density_check.setToolTip(tr("Write the kernel density as a GeoTIFF per photo (probability per km²)"))
         form.addRow(self.density_check)
         self.resolution_spin = QDoubleSpinBox(self)
-        self.resolution_spin.setRange(0.001, 5)
+        self.resolution_spin.setRange(*spin_range("density_resolution_deg"))
         self.resolution_spin.setDecimals(3)
         self.resolution_spin.setValue(DEFAULT_DENSITY_RESOLUTION_DEG)
         self.resolution_spin.setSuffix("°")
@@ -215,7 +215,8 @@ class RunOptions(QgsCollapsibleGroupBox):
             estimator=self.estimator_combo.currentData(), bandwidth_km=self.bandwidth_spin.value(),
             temperature=self.temperature,
             density_resolution=self.resolution_spin.value() if self.density_check.isChecked() else None,
-            density_world=self.extent_combo.currentData() == "world")
+            density_world=self.extent_combo.currentData() == "world",
+            models_dir=str(self.dock.models_panel.folder), packs_dir=str(self.dock.packs_panel.folder))
 
     def worldwide_request(self, paths: list[str]) -> WorldwideRequest:
         return WorldwideRequest(paths, self.top_k_spin.value(), str(self.context.models_dir))

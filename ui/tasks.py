@@ -16,6 +16,23 @@ from qgis.PyQt.QtCore import pyqtSignal
 LOG_TAG = "Photo Geolocator"
 
 
+def failure_message(exc: BaseException) -> str:
+    """What the panel shows of a failure: a problem the user can fix is its one line; a bug (here or in
+    the external engine's process) says to report it, its traceback written to the QGIS log."""
+    from ..geoloc_core.errors import REPORT_LINE, EngineBug, EngineError, internal_message, is_user_error, user_message
+
+    if isinstance(exc, EngineError):  # from the other engine's process, worded for the user, its lines kept
+        return str(exc)
+    if is_user_error(exc):
+        return user_message(exc)
+    where = "in the log (View > Panels > Log Messages, Photo Geolocator)"
+    if isinstance(exc, EngineBug):
+        QgsMessageLog.logMessage(exc.details, LOG_TAG, Qgis.MessageLevel.Critical)
+        return f"internal error ({exc}); {REPORT_LINE} with the traceback {where}"
+    QgsMessageLog.logMessage(traceback.format_exc(), LOG_TAG, Qgis.MessageLevel.Critical)
+    return internal_message(exc, where)
+
+
 class EngineTask(QgsTask):
     """`work(progress, should_stop)` runs in the worker thread; its return value becomes `result`."""
 
@@ -38,7 +55,6 @@ class EngineTask(QgsTask):
         self.progressed.emit(progress.done, progress.total, progress.message)
 
     def run(self) -> bool:
-        from ..geoloc_core.errors import EngineError, user_errors, user_message
         from ..geoloc_core.progress import Cancelled
 
         try:
@@ -46,15 +62,8 @@ class EngineTask(QgsTask):
         except Cancelled:  # the user's Cancel is no failure: QGIS must not report "Task failed"
             self.cancelled = True
             return True
-        except EngineError as exc:  # from the other engine's process, worded for the user, its lines kept
-            self.error = str(exc)
-            return False
-        except user_errors() as exc:  # a problem the user can fix: its one line, no traceback
-            self.error = user_message(exc)
-            return False
         except Exception as exc:
-            self.error = user_message(exc)
-            QgsMessageLog.logMessage(traceback.format_exc(), LOG_TAG, Qgis.MessageLevel.Critical)
+            self.error = failure_message(exc)
             return False
         if self.isCanceled():
             self.cancelled = True

@@ -258,11 +258,12 @@ def test_outputs_are_checked_before_the_database_is_opened(capsys, tmp_path):
         assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
 
 
-def test_a_bug_is_one_line_too(capsys, monkeypatch):
+def test_a_bug_shows_its_traceback_and_asks_for_a_report(capsys, monkeypatch):
     monkeypatch.setitem(cli.COMMANDS, "info", lambda args, printer: {}["boom"])
     code, err = _main(capsys, "info", "db")
-    assert code == cli.EXIT_INTERNAL_ERROR and err.startswith("error: internal error (KeyError")
-    assert len(err.strip().splitlines()) == 1
+    assert code == cli.EXIT_INTERNAL_ERROR and err.startswith("Traceback (most recent call last)")
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: internal error (KeyError") and "this is a bug, please report it" in last
 
 
 # -- map tips ---------------------------------------------------------------------------------------------

@@ -73,9 +73,8 @@ def test_outcomes_come_back_whole_through_json():
     assert info.description == "efficientnet_lite0 (...); trained features 'geocells'"
     result = LocationResult("/q.jpg", 1.0, 2.0, 0.5, 10.0, 100.0, "sphere", 1,
                             [Neighbour(1, 3, 0.2, 0.98, 1.0, 1.1, 2.1, "/r.jpg")])
-    outcome = LocateOutcome([result], [Skipped("/x.jpg", "unreadable")])
-    back = LocateOutcome.from_dict(json.loads(json.dumps(outcome.to_dict({"/q.jpg": "/d.tif"}))), "/run.tif")
-    assert back.results == outcome.results and back.failed == outcome.failed and back.density_path == "/run.tif"
+    outcome = LocateOutcome([result], [Skipped("/x.jpg", "unreadable")], "/run.tif", "walk", {"/q.jpg": "/d.tif"})
+    assert LocateOutcome.from_dict(json.loads(json.dumps(outcome.to_dict()))) == outcome
 
 
 def test_the_service_and_the_cli_import_no_heavy_package():
