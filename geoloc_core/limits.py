@@ -10,6 +10,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from .errors import UserError
+
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 UNITS = {"": 1, "K": KIB, "M": MIB, "G": GIB, "T": 1 << 40}
 
@@ -46,7 +48,7 @@ class Limit:
             raise LimitExceeded(self.refusal(found))
 
 
-class LimitExceeded(ValueError):
+class LimitExceeded(UserError, ValueError):
     """A file or a server asked for more than a limit allows; the message says which limit and how to raise it."""
 
 

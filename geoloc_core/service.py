@@ -72,6 +72,15 @@ ESTIMATORS = estimator_registry.ESTIMATORS
 estimator_spec = estimator_registry.estimator_spec
 spin_range = options.spin_range
 
+
+def __getattr__(name: str):
+    """DensityGrid on first use (it brings numpy): the panel rebuilds the grids the other engine wrote."""
+    if name == "DensityGrid":
+        from .estimators import DensityGrid
+
+        return DensityGrid
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 WORLD_EXTENT = (-180.0, -90.0, 180.0, 90.0)
 LOADING_MESSAGE = "loading the network (a few seconds the first time)…"
 GALLERY_NAME = "GeoCLIP GPS gallery"  # what worldwide results were found in

@@ -10,7 +10,7 @@ from pathlib import Path
 from qgis.core import Qgis, QgsApplication, QgsProject
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
-from ..profile_data import models_dir
+from ..profile_data import models_dir, packs_dir
 from . import settings
 from .i18n import tr
 from .tasks import EngineTask
@@ -32,6 +32,7 @@ class PanelContext(QObject):
         self.database = None  # DatabaseInfo of the open database
         self.task = None  # the one step running: an EngineTask, or the installer's InstallTask
         self.models_dir = models_dir()  # where downloaded models are (the Feature model section fills it)
+        self.packs_dir = packs_dir()  # where installed reference packs are (searched by name)
         self.build_model = settings.DEFAULTS[settings.BUILD_MODEL]  # the network new databases are built with
         self.build_model_problem: str | None = None  # why it cannot build now (None: it can)
 

@@ -276,7 +276,7 @@ def read_density_grid(path):
     import numpy as np
     from osgeo import gdal
 
-    from ..geoloc_core.estimators import DensityGrid
+    from ..geoloc_core.service import DensityGrid
 
     dataset = gdal.Open(str(path))
     try:

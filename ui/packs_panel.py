@@ -23,7 +23,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..geoloc_core.service import PACK_SUFFIX, installed_packs, remove_pack
-from ..profile_data import bundled_packs, packs_dir
+from ..profile_data import bundled_packs
 from . import settings
 from .i18n import tr
 from .plain_text import plain_tooltip
@@ -48,7 +48,7 @@ class PacksPanel(QgsCollapsibleGroupBox):
     def __init__(self, context, parent=None):
         super().__init__(tr("Reference packs"), parent)
         self.context = context
-        self.folder = packs_dir()
+        self.folder = context.packs_dir
         layout = QVBoxLayout(self)
         self.caveat = QLabel(f"<small>{starter_caveat()}</small>", self)  # shown while the starter pack is installed
         self.caveat.setObjectName("packCaveat")

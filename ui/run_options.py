@@ -216,7 +216,7 @@ class RunOptions(QgsCollapsibleGroupBox):
             temperature=self.temperature,
             density_resolution=self.resolution_spin.value() if self.density_check.isChecked() else None,
             density_world=self.extent_combo.currentData() == "world",
-            models_dir=str(self.dock.models_panel.folder), packs_dir=str(self.dock.packs_panel.folder))
+            models_dir=str(self.context.models_dir), packs_dir=str(self.context.packs_dir))
 
     def worldwide_request(self, paths: list[str]) -> WorldwideRequest:
         return WorldwideRequest(paths, self.top_k_spin.value(), str(self.context.models_dir))

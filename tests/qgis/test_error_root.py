@@ -14,7 +14,7 @@ import pytest
 from geoloc_core import cli
 from geoloc_core.errors import GeolocError, OptionError, UserError, internal_message, is_user_error, user_message
 
-from .conftest import REPO_ROOT
+from ..conftest import REPO_ROOT
 
 
 def engine_exception_classes():
@@ -56,7 +56,7 @@ def test_anything_else_is_a_bug(failure):
 def test_an_internal_invariant_of_the_estimators_is_a_bug():
     import numpy as np
 
-    from geoloc_core.estimators import predicted_point
+    from geoloc_core.estimator_registry import predicted_point
 
     with pytest.raises(Exception) as raised:
         predicted_point("sphere", np.zeros(0), np.zeros(0), np.zeros(0), 100.0, 0.1)

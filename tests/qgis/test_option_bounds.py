@@ -135,7 +135,7 @@ def test_processing_offers_the_bounds(qgis_app, plugin_module):
 
 
 def test_the_panel_offers_the_bounds(qgis_app, plugin_module):
-    options = plugin_module("ui.run_options").RunOptions(dock=None)
+    options = plugin_module("ui.run_options").RunOptions(plugin_module("ui.context").PanelContext(None, None))
     for name, spin in PANEL.items():
         widget = getattr(options, spin)
         assert (widget.minimum(), widget.maximum()) == pytest.approx((BOUNDS[name].low, BOUNDS[name].high)), name

@@ -25,7 +25,7 @@ from geoloc_core.service import (
     request_from_dict,
 )
 
-from .conftest import REPO_ROOT, make_located_photos, make_photos
+from ..conftest import REPO_ROOT, make_located_photos, make_photos
 
 EVERY_KIND = [
     OpenRequest("/db.geoloc", records=True),
