@@ -555,9 +555,10 @@ def run_cells(args, printer: ProgressPrinter) -> int:
 
 def run_view(args, printer: ProgressPrinter) -> int:
     from .database import ReferenceDatabase
+    from .feature_space import use_view
 
     with ReferenceDatabase.open(args.database, writable=True) as database:
-        database.use_view(None if args.name == "none" else args.name)
+        use_view(database, None if args.name == "none" else args.name)
         printer.result(f"{database.path}: locate uses {'base features' if args.name == 'none' else args.name}",
                        {"view": args.name})
     return 0

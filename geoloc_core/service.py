@@ -263,8 +263,9 @@ def read_sources(source) -> tuple[list[Candidate], list]:
 def build(request: BuildRequest, candidates: Sequence[Candidate], progress: ProgressCallback | None = None,
           should_stop: StopCheck | None = None) -> tuple[ReferenceDatabase, BuildReport]:
     """Embed and store the candidates; returns the database (writable, still open) and what was done."""
-    from .database import ReferenceDatabase, build_database
+    from .database import ReferenceDatabase
     from .embedders import batch_size_for, embedder_for, load_embedder
+    from .ingest import add_photos, build_database
 
     if request.add:
         database = ReferenceDatabase.open(request.database, writable=True)
@@ -279,7 +280,7 @@ def build(request: BuildRequest, candidates: Sequence[Candidate], progress: Prog
         embedder.to_device(request.device)
     batch_size = request.batch_size or batch_size_for(embedder.device)
     if request.add:
-        return database, database.add(candidates, embedder, progress, should_stop, batch_size=batch_size)
+        return database, add_photos(database, candidates, embedder, progress, should_stop, batch_size=batch_size)
     return build_database(request.database, candidates, embedder, progress, should_stop, batch_size=batch_size)
 
 
