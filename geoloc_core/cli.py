@@ -30,6 +30,7 @@ from .defaults import (
     ESTIMATORS,
     POOLINGS,
 )
+from .embedder_registry import architecture_help
 from .errors import UserError, internal_message, user_errors, user_message
 from .files import PHOTO_EXTENSIONS, display_path
 from .progress import Cancelled, Progress
@@ -92,9 +93,7 @@ class ProgressPrinter:
 
 
 def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--architecture", default=DEFAULT_ARCHITECTURE,
-                        help="bundled efficientnet_lite0 (default), a torchvision classifier name, e.g. resnet50, "
-                             "or a model downloaded on request: clip_vit_b32, clip_vit_l14, geoclip")
+    parser.add_argument("--architecture", default=DEFAULT_ARCHITECTURE, help=architecture_help())
     parser.add_argument("--weights", help="state-dict file for --architecture (the bundled one needs none)")
     _add_model_options(parser)
     parser.add_argument("--pooling", choices=POOLINGS, default=DEFAULT_POOLING, help="global pooling of the feature map")

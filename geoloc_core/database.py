@@ -444,7 +444,8 @@ class ReferenceDatabase:
     def add_embedded(self, records: Sequence[EmbeddedRecord], vectors: np.ndarray,
                      progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> int:
         """Add references whose embeddings are already computed (same embedder as the database), skipping
-        content hashes already present; returns how many were added."""
+        content hashes already present; returns how many were added. The store only stores: an active
+        trained view is kept current by adding through ingest.py."""
         return self.add_embedded_batches([(records, vectors)], progress, should_stop)
 
     def add_embedded_batches(self, batches: Iterable[tuple[Sequence[EmbeddedRecord], np.ndarray]],

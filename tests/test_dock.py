@@ -54,8 +54,8 @@ def wait_until_idle(dock, qgis_app, timeout=300):
 @pytest.fixture(scope="module")
 def walk_database(tmp_path_factory):
     """The walk photos and 40 worldwide distractors, built with the engine directly."""
-    from geoloc_core.database import build_database
     from geoloc_core.embedders import load_embedder
+    from geoloc_core.ingest import build_database
     from geoloc_core.sources import from_csv, from_folder
 
     from .conftest import shared_path
@@ -74,7 +74,7 @@ def made_up_walk(embedder, tmp_path_factory):
     loads the database's), and a folder of two more photos of each of the first two places with EXIF GPS,
     not in the database (query0x0.jpg, query0x1.jpg, query1x0.jpg, query1x1.jpg): for the checks where what
     the photos show does not matter."""
-    from geoloc_core.database import build_database
+    from geoloc_core.ingest import build_database
     from geoloc_core.sources import from_folder
 
     tmp = tmp_path_factory.mktemp("made-up-walk")

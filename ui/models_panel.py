@@ -11,8 +11,9 @@ from qgis.gui import QgsCollapsibleGroupBox
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
 
-from ..geoloc_core.clip_embedders import MODEL_CHOICES, availability, download_model, installed_model, list_model_files
+from ..geoloc_core.clip_embedders import DOWNLOADABLE, availability, download_model, installed_model, list_model_files
 from ..geoloc_core.defaults import DEFAULT_ARCHITECTURE
+from ..geoloc_core.embedder_registry import list_embedders
 from ..profile_data import models_dir
 from .i18n import tr
 
@@ -29,10 +30,12 @@ class ModelsPanel(QgsCollapsibleGroupBox):
         layout = QVBoxLayout(self)
         self.model_combo = QComboBox(self)
         self.model_combo.setObjectName("modelCombo")
-        self.model_combo.addItem("EfficientNet-Lite0 (bundled, works offline)", DEFAULT_ARCHITECTURE)
-        for choice in MODEL_CHOICES.values():
-            self.model_combo.addItem(f"{choice.description} (download ~{choice.approx_bytes / 1e9:.1f} GB)",
-                                     choice.name)
+        for entry in list_embedders():  # the bundled default and the models downloaded on request
+            if entry.download is not None:
+                self.model_combo.addItem(f"{entry.label} (download ~{entry.download.approx_bytes / 1e9:.1f} GB)",
+                                         entry.name)
+            elif entry.name == DEFAULT_ARCHITECTURE:
+                self.model_combo.addItem(entry.label, entry.name)
         self.model_combo.setToolTip("The network new reference databases are built with; a database is always "
                                     "searched with the one it was built with")
         remembered = self.model_combo.findData(QgsSettings().value(SETTINGS_MODEL, DEFAULT_ARCHITECTURE))
@@ -65,7 +68,7 @@ class ModelsPanel(QgsCollapsibleGroupBox):
     def refresh(self, _index=None) -> None:
         name = self.chosen()
         QgsSettings().setValue(SETTINGS_MODEL, name)
-        record = installed_model(name, self.folder) if name in MODEL_CHOICES else None
+        record = installed_model(name, self.folder) if name in DOWNLOADABLE else None
         if name == DEFAULT_ARCHITECTURE:
             text = "Bundled with the plugin."
         elif record is not None and self.problem() is None:
@@ -73,7 +76,7 @@ class ModelsPanel(QgsCollapsibleGroupBox):
         else:
             text = self.problem()
         self.status_label.setText(f"<small>{text}</small>")
-        self.download_button.setVisible(name in MODEL_CHOICES and record is None)
+        self.download_button.setVisible(name in DOWNLOADABLE and record is None)
         self.changed.emit()
 
     def set_idle(self, idle: bool) -> None:
