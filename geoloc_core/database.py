@@ -10,6 +10,10 @@ embeddings in an id-aligned float16 file, and (past EXACT_MAX_ROWS photos) a tra
         index-<gen>.faiss      compressed index over the first rows (geoloc_core.search_index)
         views/<name>/          trained views (geoloc_core.feature_space); their geocells are in metadata.sqlite
 
+The database only stores: photos are hashed and embedded by ingest.py, which hands it embedded
+batches, and a trained view is saved, switched and kept current by feature_space.py (the database
+loads the active one when opened). The file names, schema and lock are in database_format.py.
+
 An add appends its vectors (fsync), then commits its records in one SQLite transaction: a build
 killed at any moment keeps what was committed, and rows past the records' count are cut off by the
 next writer. Every file carries the database id, and the index its generation, so files from
