@@ -19,11 +19,11 @@ import faiss
 import numpy as np
 from common import peak_rss_mib, shared
 
-from geoloc_core.database import build_database
 from geoloc_core.embedders import load_embedder
 from geoloc_core.estimator_registry import estimate
 from geoloc_core.evaluate import THRESHOLDS_KM, geoguessr_score
 from geoloc_core.geo import haversine_km
+from geoloc_core.ingest import build_database
 from geoloc_core.sources import from_csv
 from geoloc_core.training import TrainOptions, grouped_folds, train_head, training_data
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 from common import peak_rss_mib, shared
 
-from geoloc_core.database import build_database
 from geoloc_core.embedders import Embedder, load_embedder
+from geoloc_core.ingest import build_database
 from geoloc_core.photos import load_photo
 from geoloc_core.sources import Candidate, from_csv, from_folder
 

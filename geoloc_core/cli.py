@@ -32,6 +32,7 @@ from .defaults import (
     DEFAULT_VIEW_NAME,
     POOLINGS,
 )
+from .embedder_registry import architecture_help
 from .errors import OptionError, UserError, internal_message, is_user_error, user_message
 from .estimator_registry import ESTIMATORS
 from .files import PHOTO_EXTENSIONS, display_path
@@ -109,9 +110,7 @@ class ProgressPrinter:
 
 
 def _add_embedder_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--architecture", default=DEFAULT_ARCHITECTURE,
-                        help="bundled efficientnet_lite0 (default), a torchvision classifier name, e.g. resnet50, "
-                             "or a model downloaded on request: clip_vit_b32, clip_vit_l14, geoclip")
+    parser.add_argument("--architecture", default=DEFAULT_ARCHITECTURE, help=architecture_help())
     parser.add_argument("--weights", help="state-dict file for --architecture (the bundled one needs none)")
     _add_model_options(parser)
     parser.add_argument("--pooling", choices=POOLINGS, default=DEFAULT_POOLING, help="global pooling of the feature map")
@@ -628,9 +627,10 @@ def run_cells(args, printer: ProgressPrinter) -> int:
 
 def run_view(args, printer: ProgressPrinter) -> int:
     from .database import ReferenceDatabase
+    from .feature_space import use_view
 
     with ReferenceDatabase.open(args.database, writable=True) as database:
-        database.use_view(None if args.name == "none" else args.name)
+        use_view(database, None if args.name == "none" else args.name)
         printer.result(f"{database.path}: locate uses {'base features' if args.name == 'none' else args.name}",
                        {"view": args.name})
     return 0

@@ -30,8 +30,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .defaults import default_profile_data_dir
 from .download import DownloadError, download, file_sha256
-from .errors import OptionError
+from .embedder_registry import EmbedderEntry, LoadRequest, downloadable, embedder_entry
+from .errors import EmbedderError, OptionError
+from .identity import EmbedderIdentity
 from .progress import Progress, ProgressCallback, StopCheck, report
 from .storage import atomic_write_json
 
@@ -45,41 +48,23 @@ POOLING = "clip-projection"  # the model's own projection of the class token: no
 INSTALL_HINT = "pip install -r requirements-clip.txt (transformers, safetensors; geoclip for GeoCLIP)"
 
 
-@dataclass(frozen=True)
-class ModelChoice:
-    name: str
-    repo_id: str
-    approx_bytes: int  # what the choice says before the hub is asked (the safetensors file of the full CLIP)
-    description: str
-    geoclip_head: bool = False
+DOWNLOADABLE = downloadable()
 
 
-MODEL_CHOICES = {
-    "clip_vit_b32": ModelChoice("clip_vit_b32", "openai/clip-vit-base-patch32", 605_000_000,
-                                "CLIP ViT-B/32 image tower (OpenAI), 512-d"),
-    "clip_vit_l14": ModelChoice("clip_vit_l14", "openai/clip-vit-large-patch14", 1_710_000_000,
-                                "CLIP ViT-L/14 image tower (OpenAI), 768-d"),
-    "geoclip": ModelChoice("geoclip", "openai/clip-vit-large-patch14", 1_710_000_000,
-                           "GeoCLIP image encoder: CLIP ViT-L/14 + GeoCLIP's head, 512-d; also its GPS gallery",
-                           geoclip_head=True),
-}
-DOWNLOADABLE = tuple(MODEL_CHOICES)
-
-
-def choice(name: str) -> ModelChoice:
-    if name not in MODEL_CHOICES:
+def choice(name: str) -> EmbedderEntry:
+    """The registered model fetched on request of this name (its `download` says from where)."""
+    entry = embedder_entry(name)
+    if entry is None or entry.download is None:
         raise OptionError(f"unknown downloadable model '{name}'; choose one of {', '.join(DOWNLOADABLE)}")
-    return MODEL_CHOICES[name]
+    return entry
 
 
 def default_models_dir() -> Path:
     """GEOLOC_MODELS_DIR, else the QGIS default profile's photo_geolocator/models (the plugin passes its
     own profile's folder)."""
-    from .packs import default_packs_dir
-
     if os.environ.get(MODELS_DIR_ENV):
         return Path(os.environ[MODELS_DIR_ENV])
-    return default_packs_dir().parent / "models"
+    return default_profile_data_dir() / "models"
 
 
 def hub_url() -> str:
@@ -89,7 +74,7 @@ def hub_url() -> str:
 def model_folder(name: str, models_dir: str | os.PathLike | None = None) -> Path:
     """Where a model's files live; ViT-L/14 and GeoCLIP share one backbone download."""
     folder = Path(models_dir) if models_dir else default_models_dir()
-    return folder / choice(name).repo_id.replace("/", "__")
+    return folder / choice(name).download.repo_id.replace("/", "__")
 
 
 def installed_model(name: str, models_dir: str | os.PathLike | None = None) -> dict | None:
@@ -105,10 +90,7 @@ def _installed_record(folder: Path) -> dict | None:
 
 
 def missing_packages(name: str) -> list[str]:
-    import importlib.util
-
-    needed = ["transformers", "safetensors"] + (["geoclip"] if choice(name).geoclip_head else [])
-    return [package for package in needed if importlib.util.find_spec(package) is None]
+    return choice(name).missing_requirements()
 
 
 def availability(name: str, models_dir: str | os.PathLike | None = None) -> str | None:
@@ -130,7 +112,7 @@ def _folder_problem(name: str, folder: Path) -> str | None:
 
 
 def _download_problem(name: str, folder: Path) -> str | None:
-    spec = choice(name)
+    spec = choice(name).download
     if _installed_record(folder) is None:
         return (f"{name} needs {spec.repo_id} (about {spec.approx_bytes / 1e9:.1f} GB) downloaded into "
                 f"{folder}: run `python -m geoloc_core download-model {name}` or press Download in the "
@@ -166,7 +148,7 @@ def _listing_url(repo_id: str, revision: str) -> str:
 def list_model_files(name: str, models_dir: str | os.PathLike | None = None, revision: str = "main",
                      should_stop: StopCheck | None = None) -> HubListing:
     """Ask the hub which files the model has at `revision` (a few kB): sizes and checksums up front."""
-    spec = choice(name)
+    spec = choice(name).download
     url = _listing_url(spec.repo_id, revision)
     path = download(url, model_folder(name, models_dir) / LISTING, should_stop=should_stop)
     try:
@@ -256,14 +238,8 @@ def geoclip_weights_dir() -> Path:
 
     spec = importlib.util.find_spec("geoclip")
     if spec is None or spec.origin is None:
-        raise _embedder_error(f"GeoCLIP needs the Python package geoclip: {INSTALL_HINT}")
+        raise EmbedderError(f"GeoCLIP needs the Python package geoclip: {INSTALL_HINT}")
     return Path(spec.origin).parent / "model" / "weights"
-
-
-def _embedder_error(message: str):
-    from .embedders import EmbedderError
-
-    return EmbedderError(message)
 
 
 def _resolve_folder(name: str, weights: str | os.PathLike | None) -> Path:
@@ -273,22 +249,26 @@ def _resolve_folder(name: str, weights: str | os.PathLike | None) -> Path:
     return model_folder(name, weights)
 
 
+def load_registered(request: LoadRequest):
+    """The registry's loader: `request.weights` is the model's folder or a models folder (pooling and
+    folding do not apply to CLIP's projection)."""
+    return load_downloaded(request.architecture, request.weights)
+
+
 def load_downloaded(name: str, weights: str | os.PathLike | None = None):
     """The embedder of a downloaded model; an EmbedderError that says what to install or download when
     it is not here."""
     import torch
 
-    from .embedders import EmbedderIdentity
-
     folder = _resolve_folder(name, weights)
     problem = _folder_problem(name, folder)
     if problem:
-        raise _embedder_error(problem)
+        raise EmbedderError(problem)
     record = _installed_record(folder)
     for file, expected in record["files"].items():  # hashed once at download; a changed size means damage
         size = (folder / file).stat().st_size if (folder / file).is_file() else None
         if size != expected["size"]:
-            raise _embedder_error(f"{folder / file}: {size if size is not None else 'no'} bytes where the download "
+            raise EmbedderError(f"{folder / file}: {size if size is not None else 'no'} bytes where the download "
                                   f"had {expected['size']}; delete {folder} and download {name} again")
     model = _vision_model(folder)
     preprocessor = _read_json(folder / "preprocessor_config.json")
@@ -298,13 +278,13 @@ def load_downloaded(name: str, weights: str | os.PathLike | None = None):
     weights_sha256 = record["files"]["model.safetensors"]["sha256"]
     dimension = int(model.config.projection_dim)
     head = None
-    if choice(name).geoclip_head:
+    if choice(name).download.geoclip_head:
         head_file = geoclip_weights_dir() / "image_encoder_mlp_weights.pth"
         head = torch.nn.Sequential(torch.nn.Linear(dimension, 768), torch.nn.ReLU(), torch.nn.Linear(768, 512))
         try:
             head.load_state_dict(torch.load(head_file, map_location="cpu", weights_only=True))
         except RuntimeError as exc:
-            raise _embedder_error(f"{head_file}: GeoCLIP's head does not fit {folder.name} "
+            raise EmbedderError(f"{head_file}: GeoCLIP's head does not fit {folder.name} "
                                   f"({str(exc).splitlines()[0]})") from None
         head.eval()
         weights_sha256 = hashlib.sha256(f"{weights_sha256}+{file_sha256(head_file)}".encode()).hexdigest()
@@ -320,7 +300,7 @@ def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise _embedder_error(f"{path}: unreadable model file ({exc}); download the model again") from None
+        raise EmbedderError(f"{path}: unreadable model file ({exc}); download the model again") from None
 
 
 def _vision_model(folder: Path):
@@ -338,7 +318,7 @@ def _vision_model(folder: Path):
         return CLIPVisionModelWithProjection.from_pretrained(
             folder, config=CLIPVisionConfig(**vision), local_files_only=True, use_safetensors=True).eval()
     except (OSError, RuntimeError, ValueError) as exc:
-        raise _embedder_error(f"{folder}: not a loadable CLIP model ({' '.join(str(exc).split())[:300]})") from None
+        raise EmbedderError(f"{folder}: not a loadable CLIP model ({' '.join(str(exc).split())[:300]})") from None
 
 
 @lru_cache(maxsize=1)

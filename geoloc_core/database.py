@@ -10,6 +10,10 @@ embeddings in an id-aligned float16 file, and (past EXACT_MAX_ROWS photos) a tra
         index-<gen>.faiss      compressed index over the first rows (geoloc_core.search_index)
         views/<name>/          trained views (geoloc_core.feature_space); their geocells are in metadata.sqlite
 
+The database only stores: photos are hashed and embedded by ingest.py, which hands it embedded
+batches, and a trained view is saved, switched and kept current by feature_space.py (the database
+loads the active one when opened). The file names, schema and lock are in database_format.py.
+
 An add appends its vectors (fsync), then commits its records in one SQLite transaction: a build
 killed at any moment keeps what was committed, and rows past the records' count are cut off by the
 next writer. Every file carries the database id, and the index its generation, so files from
@@ -22,12 +26,9 @@ Nothing is pickled.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import math
 import os
 import sqlite3
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,12 +37,29 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import integrity
+from .database_format import (
+    FORMAT,
+    FORMAT_VERSION,
+    LOCK,
+    MANIFEST,
+    METADATA,
+    METRIC,
+    MIGRATING,
+    RECORD_COLUMNS,
+    SCHEMA,
+    V1_INDEX,
+    V1_RECORDS,
+    VECTORS,
+    batch_digests,
+    index_entry,
+    read_manifest,
+    writer_lock,
+)
 from .errors import DamagedDatabaseError, DatabaseError, EmbedderMismatchError
-from .files import PhotoError, path_from_stored, storable_path
-from .identity import EmbedderIdentity, sha256_of
-from .photos import image_size
+from .files import path_from_stored, storable_path
+from .identity import EmbedderIdentity
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
-from .results import BuildReport, Record
+from .results import Record
 from .search_index import (
     DELTA_MAX_ROWS,
     IndexFileError,
@@ -51,57 +69,11 @@ from .search_index import (
     plan_for,
     query_matrix,
 )
-from .sources import Candidate, Skipped
 from .storage import atomic_write_json, utc_now
 from .vectors import VectorFile, VectorFileError
 
-if TYPE_CHECKING:  # the network (torch) is imported only by what embeds photos or uses a trained view
-    from .embedders import Embedder
+if TYPE_CHECKING:  # torch: only a database with a trained view loads it
     from .feature_space import TrainedView
-    from .training import TrainedHead
-
-FORMAT = "photo-geolocator-database"
-FORMAT_VERSION = 2
-METRIC = "l2 over L2-normalised features (searched as inner product)"
-MANIFEST, METADATA, VECTORS, LOCK = "manifest.json", "metadata.sqlite", "vectors.f16", ".lock"
-V1_RECORDS, V1_INDEX = "records.sqlite", "index.faiss"
-MIGRATING = ".migrating"
-RECORD_COLUMNS = "id, path, sha256, lat, lon, altitude_m, time, width, height, attributes"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL,
-    sha256 TEXT NOT NULL UNIQUE,
-    lat REAL NOT NULL,
-    lon REAL NOT NULL,
-    altitude_m REAL,
-    time TEXT,
-    width INTEGER,
-    height INTEGER,
-    attributes TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS batches (
-    first_id INTEGER PRIMARY KEY,
-    last_id INTEGER NOT NULL,
-    records_sha256 TEXT NOT NULL,
-    vectors_sha256 TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS geocells (
-    view TEXT NOT NULL,
-    token TEXT NOT NULL,
-    face INTEGER NOT NULL,
-    level INTEGER NOT NULL,
-    i INTEGER NOT NULL,
-    j INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    lat REAL NOT NULL,
-    lon REAL NOT NULL,
-    PRIMARY KEY (view, token)
-);
-"""
-
 
 @dataclass(frozen=True)
 class EmbeddedRecord:
@@ -116,40 +88,6 @@ class EmbeddedRecord:
     width: int | None = None
     height: int | None = None
     attributes: dict = field(default_factory=dict)
-
-
-@contextlib.contextmanager
-def _writer_lock(directory: Path):
-    """One writer at a time per database (advisory lock; a no-op where fcntl is missing)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    try:
-        handle = open(directory / LOCK, "a+")
-    except OSError as exc:
-        raise DatabaseError(f"{directory}: cannot write to this database ({LOCK}: {exc.strerror or exc}); "
-                            "check that the folder is yours and writable") from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DatabaseError(f"{directory}: another process is writing to this database") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _batch_digests(rows: Sequence[tuple], vectors: np.ndarray) -> tuple[str, str]:
-    """SHA-256 of a batch's records (as stored) and of its float16 vectors, checked by `verify`."""
-    records = hashlib.sha256()
-    for row in rows:
-        records.update(json.dumps(list(row), separators=(",", ":"), default=bytes.hex).encode("ascii"))
-        records.update(b"\n")
-    stored = np.ascontiguousarray(vectors, dtype=np.float32).astype("<f2")
-    return records.hexdigest(), hashlib.sha256(stored.tobytes()).hexdigest()
 
 
 def _record(row: tuple) -> Record:
@@ -179,7 +117,7 @@ class ReferenceDatabase:
         self.writable = writable
         self.identity = EmbedderIdentity.from_dict(manifest["embedder"])
         self.warnings: list[str] = []
-        self.view: TrainedView | None = None
+        self.view: TrainedView | None = None  # the active trained view, which feature_space loads and keeps
         self._lock_depth = 0
 
     # -- opening ---------------------------------------------------------------------------------
@@ -192,7 +130,7 @@ class ReferenceDatabase:
         if (path / MANIFEST).exists():
             raise DatabaseError(f"{path}: a database already exists here; add photos to it instead")
         path.mkdir(parents=True, exist_ok=True)
-        with _writer_lock(path):
+        with writer_lock(path):
             leftovers = [p for p in path.iterdir() if p.name != LOCK]
             if leftovers and not all(p.name in (METADATA, VECTORS) for p in leftovers):
                 raise DatabaseError(f"{path}: folder is not empty; choose a new folder for the database")
@@ -209,7 +147,7 @@ class ReferenceDatabase:
             manifest = {
                 "format": FORMAT, "format_version": FORMAT_VERSION, "database_id": database_id,
                 "embedder": identity.to_dict(), "dimension": identity.dimension, "count": 0, "metric": METRIC,
-                "created": created, "updated": created, "index": cls._index_entry(plan_for(0, identity.dimension)),
+                "created": created, "updated": created, "index": index_entry(plan_for(0, identity.dimension)),
             }
             database = cls(path, manifest, connection, vectors, writable=True)
             database._index = SearchIndex(vectors, plan_for(0, identity.dimension))
@@ -224,12 +162,14 @@ class ReferenceDatabase:
         path = Path(path)
         if not path.is_dir():
             raise DatabaseError(f"{path}: no reference database here (folder not found)")
-        manifest = cls._read_manifest(path)
+        manifest = read_manifest(path)
         if manifest["format_version"] < FORMAT_VERSION:
             from .migration import migrate_v1
 
-            migrate_v1(path)
-            manifest = cls._read_manifest(path)
+            if migrate_v1(path):
+                with cls.open(path, writable=True) as database:
+                    database.reindex()
+            manifest = read_manifest(path)
         stored = EmbedderIdentity.from_dict(manifest["embedder"])
         if identity is not None and identity != stored:
             raise EmbedderMismatchError.for_search(path, stored, identity)
@@ -265,7 +205,10 @@ class ReferenceDatabase:
             if writable:
                 connection.executescript(SCHEMA)  # tables added since the database was made (idempotent)
             if manifest.get("active_view"):
-                database.view = database._load_view(manifest["active_view"])
+                from .feature_space import load_view  # torch: a database without a view never loads it
+
+                database.view = load_view(database, manifest["active_view"])
+                integrity.check_view(database, manifest["active_view"], database.view.identity)
         except BaseException:
             database.close()
             raise
@@ -277,43 +220,7 @@ class ReferenceDatabase:
         connection.execute("PRAGMA synchronous=FULL")
         return connection
 
-    @staticmethod
-    def _read_manifest(path: Path) -> dict:
-        """The manifest, checked for shape: a damaged one is reported as such, never as a traceback."""
-        file = path / MANIFEST
-        if not file.is_file():
-            raise DatabaseError(f"{path}: not a reference database ({MANIFEST} is missing)")
-        try:
-            manifest = json.loads(file.read_text(encoding="utf-8"), parse_constant=_refuse_constant,
-                                  parse_float=_finite_float)
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise ValueError("not a Photo Geolocator manifest")
-            version = manifest.get("format_version")
-            if not isinstance(version, int) or version < 1:
-                raise ValueError(f"format_version {version!r} is not a version number")
-            EmbedderIdentity.from_dict(manifest["embedder"])
-            if not isinstance(manifest["dimension"], int) or manifest["dimension"] < 1:
-                raise ValueError(f"dimension {manifest['dimension']!r} is not a positive integer")
-            if not isinstance(manifest.get("active_view"), (str, type(None))):
-                raise ValueError(f"active_view {manifest['active_view']!r} is not a view name")
-            if version >= 2 and not isinstance(manifest.get("database_id"), str):
-                raise ValueError("database_id is missing")
-            if version >= 2 and not isinstance(manifest.get("index"), dict):
-                raise ValueError("index is missing")
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError, OSError) as exc:
-            raise DamagedDatabaseError(f"{path}: damaged database: {MANIFEST} is unreadable "
-                                       f"({str(exc)[:200]})") from None
-        if version > FORMAT_VERSION:
-            raise DatabaseError(f"{path}: made by a newer version of Photo Geolocator (format "
-                                f"{version}); update the plugin to open it")
-        return manifest
-
     # -- the search index ------------------------------------------------------------------------
-
-    @staticmethod
-    def _index_entry(plan: IndexPlan, covered: int = 0, generation: int = 0, forced: bool = False) -> dict:
-        return {"factory": plan.factory, "nprobe": plan.nprobe, "covered": covered, "generation": generation,
-                "forced": forced}
 
     def _index_file(self, generation: int) -> Path:
         return self.path / f"index-{generation}.faiss"
@@ -346,7 +253,7 @@ class ReferenceDatabase:
                 should_stop: StopCheck | None = None) -> IndexPlan:
         """Train the index `plan` (default: the one this size calls for) over every row and switch the
         manifest to it; the previous index stays in use until the switch."""
-        with self._writing():
+        with self.writing():
             return self._reindex(plan, forced, progress, should_stop)
 
     def _reindex(self, plan, forced, progress, should_stop) -> IndexPlan:
@@ -365,7 +272,7 @@ class ReferenceDatabase:
         if index.trained is not None:
             index.save(self._index_file(index.generation))
         old = self.manifest["index"]
-        self.manifest["index"] = self._index_entry(index.plan, index.covered, index.generation, forced)
+        self.manifest["index"] = index_entry(index.plan, index.covered, index.generation, forced)
         self._write_manifest()
         if old.get("factory") != "Flat" and int(old.get("generation", -1)) != index.generation:
             self._index_file(int(old.get("generation", 0))).unlink(missing_ok=True)
@@ -491,7 +398,7 @@ class ReferenceDatabase:
         if self._lock_depth:
             yield
             return
-        with _writer_lock(self.path):
+        with writer_lock(self.path):
             self._lock_depth += 1
             try:
                 yield
@@ -499,7 +406,7 @@ class ReferenceDatabase:
                 self._lock_depth -= 1
 
     @contextlib.contextmanager
-    def _writing(self):
+    def writing(self):
         """The writer lock, with this object brought up to date with what other writers committed; SQLite's
         and faiss's write errors (a full disk, say) become one DatabaseError naming the database."""
         with self._locked():
@@ -517,7 +424,7 @@ class ReferenceDatabase:
                                     f"({str(exc).splitlines()[-1][:160]}); the previous one stays in use") from None
 
     def _catch_up(self) -> None:
-        manifest = self._read_manifest(self.path)
+        manifest = read_manifest(self.path)
         if manifest.get("database_id") != self.manifest["database_id"]:
             raise DamagedDatabaseError(f"{self.path}: damaged database: {MANIFEST} was replaced by another "
                                        "database's")
@@ -542,49 +449,11 @@ class ReferenceDatabase:
                                    or file.name.endswith(MIGRATING)):
                 file.unlink(missing_ok=True)
 
-    def add(self, candidates: Sequence[Candidate], embedder: Embedder, progress: ProgressCallback | None = None,
-            should_stop: StopCheck | None = None, batch_size: int = 32) -> BuildReport:
-        """Embed and add photos not yet present (same content hash = present). Each batch is
-        committed as it completes; a cancel keeps what was committed and reports `cancelled`."""
-        if embedder.identity != self.identity:
-            raise EmbedderMismatchError(
-                f"{self.path}: this database was built with {self.identity.describe()}; "
-                f"photos embedded with {embedder.identity.describe()} cannot be added")
-        started = time.perf_counter()
-        result = BuildReport()
-        with self._writing():
-            todo = self._new_candidates(candidates, result, progress, should_stop)
-            digests = [digest for _, digest in todo]
-            pending = [candidate for candidate, _ in todo]
-
-            def commit(indices: list[int], vectors: np.ndarray) -> None:
-                rows = []
-                for index in indices:
-                    candidate = pending[index]
-                    try:
-                        width, height = image_size(candidate.path)
-                    except PhotoError:
-                        width = height = None
-                    rows.append(EmbeddedRecord(str(candidate.path), digests[index], candidate.lat, candidate.lon,
-                                               candidate.altitude_m, candidate.time, width, height,
-                                               candidate.attributes))
-                self._commit(rows, vectors)
-                result.added += len(rows)
-
-            try:
-                outcome = embedder.embed_paths([c.path for c in pending], batch_size, progress, should_stop,
-                                               on_batch=commit, keep_features=False)
-                result.failed.extend(Skipped(e.path, e.reason) for e in outcome.failures)
-            except Cancelled:
-                result.cancelled = True
-            self._after_add(result.added, progress, None if result.cancelled else should_stop)
-        result.seconds = time.perf_counter() - started
-        return result
-
     def add_embedded(self, records: Sequence[EmbeddedRecord], vectors: np.ndarray,
                      progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> int:
         """Add references whose embeddings are already computed (same embedder as the database), skipping
-        content hashes already present; returns how many were added."""
+        content hashes already present; returns how many were added. The store only stores: an active
+        trained view is kept current by adding through ingest.py."""
         return self.add_embedded_batches([(records, vectors)], progress, should_stop)
 
     def add_embedded_batches(self, batches: Iterable[tuple[Sequence[EmbeddedRecord], np.ndarray]],
@@ -592,7 +461,7 @@ class ReferenceDatabase:
         """add_embedded over batches that need not fit in memory together (merges, large imports): each is
         committed as it comes, and the index is trained or extended once, at the end."""
         added = 0
-        with self._writing():
+        with self.writing():
             try:
                 for records, vectors in batches:
                     vectors = np.asarray(vectors, dtype=np.float32)
@@ -621,7 +490,7 @@ class ReferenceDatabase:
         first = self._committed_rows() + 1
         stored = [(first + i, storable_path(r.path), r.sha256, float(r.lat), float(r.lon), r.altitude_m, r.time, r.width,
                    r.height, json.dumps(r.attributes)) for i, r in enumerate(rows)]
-        records_digest, vectors_digest = _batch_digests(stored, vectors)
+        records_digest, vectors_digest = batch_digests(stored, vectors)
         self._vectors.append(vectors)
         try:
             with self._connection:
@@ -634,8 +503,8 @@ class ReferenceDatabase:
             raise
 
     def _after_add(self, added: int, progress, should_stop) -> None:
-        if added and self.view is not None:
-            self.view.records_added(self, list(range(self._committed_rows() - added + 1, self._committed_rows() + 1)))
+        """The index trained or extended for what was added, and the manifest's count (a trained view is
+        kept current by whoever added: ingest.py)."""
         if added:
             try:
                 self._maintain_index(progress, should_stop)
@@ -669,7 +538,7 @@ class ReferenceDatabase:
             rows = self._connection.execute(f"SELECT {RECORD_COLUMNS} FROM records WHERE id BETWEEN ? AND ? "
                                             "ORDER BY id", (first, last)).fetchall()
             vectors = self._vectors.read_range(first - 1, min(last, self._vectors.rows))
-            digests = _batch_digests(rows, vectors)
+            digests = batch_digests(rows, vectors)
             if len(rows) != last - first + 1 or digests[0] != records_digest:
                 problems.append(f"records {first}-{last} were changed after they were added")
             if len(vectors) != last - first + 1 or digests[1] != vectors_digest:
@@ -687,99 +556,30 @@ class ReferenceDatabase:
             problems.extend(self._index.check_ids())
         return problems
 
-    # -- trained views: feature_space.py owns them; the database names the active one ------------------
+    # -- what other modules keep beside the records (a trained view's geocells: feature_space.py) ---------
 
     def all_ids(self) -> list[int]:
         return list(range(1, self._committed_rows() + 1))
 
-    def save_view(self, name: str, trained: TrainedHead, backbone_arrays: dict | None = None) -> TrainedView:
-        """Store a trained head (and a fine-tuned backbone's weights) as a view and make it active. Its
-        files are written first and the manifest switches to it last, so a crash keeps the previous state."""
-        from .feature_space import TrainedView  # torch: a database without a view never loads it
+    @contextlib.contextmanager
+    def metadata_transaction(self):
+        """metadata.sqlite's connection in one transaction (committed at the end, rolled back on an error)."""
+        with self._connection:
+            yield self._connection
 
-        with self._writing():
-            view = TrainedView.create(self, name, trained, backbone_arrays)
-            self.manifest.setdefault("views", {})[name] = view.manifest_entry()
-            self._activate(name, view)
-        return view
+    def metadata_rows(self, query: str, parameters: Sequence = ()) -> list[tuple]:
+        return self._connection.execute(query, parameters).fetchall()
 
-    def use_view(self, name: str | None) -> None:
-        """Make a stored view active (None: search the base features again)."""
-        with self._writing():
-            if name is not None and name not in self.manifest.get("views", {}):
-                raise DatabaseError(f"{self.path}: no trained view named '{name}'")
-            self.view = None
-            self._activate(name, self._load_view(name) if name is not None else None)
-
-    def _activate(self, name: str | None, view: TrainedView | None) -> None:
+    def set_active_view(self, name: str | None, view: TrainedView | None, saved: dict | None = None) -> None:
+        """Name the active view in the manifest, the switch that makes it the one searched (`saved`: what
+        the manifest lists about a view just written). The caller holds `writing()`."""
+        if view is not None:
+            integrity.check_view(self, name, view.identity)  # a view copied in from another database
+        if saved is not None:
+            self.manifest.setdefault("views", {})[name] = saved
         self.view = view
         self.manifest["active_view"] = name
         self._write_manifest()
 
-    def _load_view(self, name: str) -> TrainedView:
-        from .feature_space import TrainedView  # torch: a database without a view never loads it
-
-        view = TrainedView.load(self, name)
-        integrity.check_view(self, name, view.identity)
-        return view
-
-    def store_geocells(self, view: str, rows: Sequence[tuple]) -> None:
-        """A view's geocells (geocells.Partition.to_rows), replacing those stored under its name."""
-        with self._connection:
-            self._connection.execute("DELETE FROM geocells WHERE view = ?", (view,))
-            self._connection.executemany("INSERT INTO geocells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                         [(view, *row) for row in rows])
-
-    def stored_geocells(self, view: str) -> list[tuple]:
-        """A view's geocells as stored, in their partition's order (geocells.Partition.from_rows)."""
-        return self._connection.execute(
-            "SELECT token, face, level, i, j, count, lat, lon FROM geocells WHERE view = ? ORDER BY rowid",
-            (view,)).fetchall()
-
-    def _new_candidates(self, candidates, result: BuildReport, progress, should_stop):
-        """Candidates whose content is not in the database yet, with their SHA-256."""
-        hashed = []
-        for done, candidate in enumerate(candidates, start=1):
-            if should_stop is not None and should_stop():
-                result.cancelled = True
-                break
-            try:
-                hashed.append((candidate, sha256_of(candidate.path)))
-            except OSError as exc:
-                result.failed.append(Skipped(str(candidate.path), f"cannot be read ({exc.strerror or exc})"))
-            report(progress, done, len(candidates), "hash", str(candidate.path))
-        if result.cancelled:
-            return []
-        present = self.ids_by_sha256([d for _, d in hashed])
-        todo, seen = [], set(present)
-        for candidate, digest in hashed:
-            if digest in seen:
-                result.already_present += 1
-                continue
-            seen.add(digest)
-            todo.append((candidate, digest))
-        return todo
-
-
-def build_database(path: str | os.PathLike, candidates: Sequence[Candidate], embedder: Embedder,
-                   progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
-                   batch_size: int = 32) -> tuple[ReferenceDatabase, BuildReport]:
-    """Create the database at `path` (or resume/extend the one there) and add the candidates."""
-    path = Path(path)
-    if (path / MANIFEST).exists():
-        database = ReferenceDatabase.open(path, embedder.identity, writable=True)
-    else:
-        database = ReferenceDatabase.create(path, embedder.identity)
-    return database, database.add(candidates, embedder, progress, should_stop, batch_size)
-
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number a manifest may hold")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is not a number a manifest may hold")
-    return value
+    def has_view(self, name: str) -> bool:
+        return name in self.manifest.get("views", {})

@@ -8,6 +8,7 @@ best-supported neighbour keeps street- and city-level matches, which a kernel mo
 A temperature of 0.05 lets the few best matches dominate, as the paper's 1/d^10 weights do.
 """
 
+import os
 from pathlib import Path
 
 # the folder holding geoloc_core: the plugin's folder (what the external engine's Python is pointed at)
@@ -47,3 +48,15 @@ def training_size_warning(photos: int) -> str | None:
     return (f"this database holds {photos:,} photos: training has not improved accuracy on databases of up to "
             f"6,000 photos (it needs tens of thousands or more), so expect no gain below "
             f"{MIN_PHOTOS_FOR_TRAINING:,}; the base features and the default estimator are the better choice")
+
+
+def default_profile_data_dir() -> Path:
+    """The plugin's data folder in QGIS's default profile (packs, models): where the command line looks
+    when no folder is given; the plugin passes its own profile's folder."""
+    if os.name == "nt":
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    elif os.uname().sysname == "Darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "QGIS" / "QGIS3" / "profiles" / "default" / "photo_geolocator"

@@ -182,7 +182,7 @@ def build_on_ray(database_path: str | os.PathLike, shards: Sequence[Path], embed
                  progress: ProgressCallback | None = None, should_stop: StopCheck | None = None, keep_work: bool = False):
     """Embed the shards on Ray (a local one started here when `address` is None), then merge them into
     the database at `database_path` in name order. Returns (database, BuildReport)."""
-    from .database import BuildReport
+    from .results import BuildReport
 
     ray = import_ray()
     started = time.perf_counter()

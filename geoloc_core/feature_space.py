@@ -6,9 +6,10 @@ for a fine-tuned view, its own backbone's features) to a geo-embedding searched 
 index, and gives each photo's probabilities over the view's geocells. Both offer `encode(features)`
 and `search(vectors, k)`, so that locating never looks inside a view.
 
-This module owns what a view is and how it is kept beside the database's files (the database only
-stores records, vectors and its index, names the active view in its manifest and keeps the geocells
-in its SQLite table; training only trains):
+This module owns a view's whole life: saving, loading, switching, keeping its index current as photos
+are added (ingest.py calls `view_kept_current`) and its geocells, kept in the database's SQLite table.
+The database only stores records, vectors and its index and names the active view in its manifest;
+training only trains:
 
     <database>/views/<name>/
         view.json      base embedder, head (and backbone) SHA-256, geo_dim, cells, training options
@@ -19,7 +20,9 @@ in its SQLite table; training only trains):
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
@@ -158,7 +161,7 @@ class TrainedView:
         view = cls(name, identity, trained, _empty_index(trained.options.geo_dim), backbone)
         view.add(database, database.all_ids())
         view.write_index(database)
-        database.store_geocells(name, trained.partition.to_rows())
+        store_geocells(database, name, trained.partition.to_rows())
         return view
 
     @classmethod
@@ -179,7 +182,7 @@ class TrainedView:
         try:
             arrays = _read_arrays(folder / HEAD_FILE)
             options = TrainOptions(**identity["options"])
-            trained = TrainedHead.from_arrays(arrays, Partition.from_rows(database.stored_geocells(name)), options)
+            trained = TrainedHead.from_arrays(arrays, Partition.from_rows(stored_geocells(database, name)), options)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise DamagedDatabaseError(f"{unreadable} ({exc})") from None
         if trained.sha256() != identity["head_sha256"]:
@@ -211,6 +214,56 @@ class TrainedView:
 
 
 FeatureSpace = Union[BaseSpace, TrainedView]
+
+
+def load_view(database: ReferenceDatabase, name: str) -> TrainedView:
+    """A stored view of this database (the database attaches its active one when opened)."""
+    return TrainedView.load(database, name)
+
+
+def save_view(database: ReferenceDatabase, name: str, trained: TrainedHead,
+              backbone_arrays: dict | None = None) -> TrainedView:
+    """Store a trained head (and a fine-tuned backbone's weights) as a view and make it active. Its
+    files are written first and the manifest switches to it last, so a crash keeps the previous state."""
+    with database.writing():
+        view = TrainedView.create(database, name, trained, backbone_arrays)
+        database.set_active_view(name, view, saved=view.manifest_entry())
+    return view
+
+
+def use_view(database: ReferenceDatabase, name: str | None) -> None:
+    """Make a stored view active (None: search the base features again)."""
+    with database.writing():
+        if name is not None and not database.has_view(name):
+            raise DatabaseError(f"{database.path}: no trained view named '{name}'")
+        database.view = None
+        database.set_active_view(name, load_view(database, name) if name is not None else None)
+
+
+@contextlib.contextmanager
+def view_kept_current(database: ReferenceDatabase):
+    """Encode the records added in this block into the active view's index when it ends, also when it
+    ends early (what was committed is searched in the view too). The caller holds `writing()`."""
+    before = database.count
+    try:
+        yield
+    finally:
+        if database.view is not None and database.count > before:
+            database.view.records_added(database, list(range(before + 1, database.count + 1)))
+
+
+def store_geocells(database: ReferenceDatabase, view: str, rows: Sequence[tuple]) -> None:
+    """A view's geocells (geocells.Partition.to_rows), replacing those stored under its name."""
+    with database.metadata_transaction() as connection:
+        connection.execute("DELETE FROM geocells WHERE view = ?", (view,))
+        connection.executemany("INSERT INTO geocells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               [(view, *row) for row in rows])
+
+
+def stored_geocells(database: ReferenceDatabase, view: str) -> list[tuple]:
+    """A view's geocells as stored, in their partition's order (geocells.Partition.from_rows)."""
+    return database.metadata_rows(
+        "SELECT token, face, level, i, j, count, lat, lon FROM geocells WHERE view = ? ORDER BY rowid", (view,))
 
 
 def space_of(references) -> FeatureSpace:
@@ -270,5 +323,5 @@ def train_view(database: ReferenceDatabase, name: str = DEFAULT_VIEW_NAME, optio
                                      finetune_options, progress, should_stop)
     else:
         trained = train_head(data.features, data.lat, data.lon, data.groups, options, progress, should_stop)
-    view = database.save_view(name, trained, backbone)
+    view = save_view(database, name, trained, backbone)
     return TrainingSummary(view.name, len(data.ids), len(np.unique(data.groups)), trained)

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from .errors import UserError
+from .text import display_path, redact, short_text  # noqa: F401 (where the engine's modules look for them)
 
 PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif", ".gif"})
 PATH_MAX = 4096  # Linux's limit on a path's length in bytes; longer paths cannot be opened
@@ -24,10 +25,8 @@ class PhotoError(UserError):
         super().__init__(f"{display_path(self.path)}: {reason}")
 
 
-SHORT_TEXT = 240  # characters of a path or value kept in a one-line message
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")  # what spreadsheets read as the start of a formula
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # characters a reader may take for a line break
-CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*:/{1,2})[^/?#@\s]*@")  # also as a path shows it
 
 
 def is_photo_file(path: str | os.PathLike) -> bool:
@@ -75,24 +74,6 @@ def os_reason(exc: OSError) -> str:
         return "permission denied"
     return exc.strerror or str(exc)
 
-def display_path(path: str | os.PathLike) -> str:
-    """A path (or text holding one) that any UTF-8 writer accepts: bytes of a file name that are not
-    valid UTF-8 (kept by Python as surrogate escapes) are shown as \\xNN. Stable, so it can also serve
-    as a stored identity where a writer (CSV, GeoPackage, SQLite) needs valid text."""
-    text = os.fspath(path)
-    if isinstance(text, bytes):
-        text = os.fsdecode(text)
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        pass
-    try:  # undecodable bytes of a file name: show them as the bytes they are
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # other lone surrogates (from JSON, say)
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def storable_path(path: str | os.PathLike) -> str | bytes:
     """A path as SQLite (or JSON via os.fsdecode) can keep it and give back exactly: text where it is
     valid UTF-8, else the file name's raw bytes (stored as a BLOB). Read back with `path_from_stored`;
@@ -106,16 +87,6 @@ def storable_path(path: str | os.PathLike) -> str | bytes:
 def path_from_stored(value: str | bytes) -> str:
     """The path `storable_path` stored, ready to open again."""
     return os.fsdecode(value) if isinstance(value, bytes) else value
-
-
-def short_text(text: str, limit: int = SHORT_TEXT) -> str:
-    """Text cut in the middle to about `limit` characters, so that one line stays one readable line."""
-    return text if len(text) <= limit else f"{text[:limit // 2]}...({len(text) - limit} characters)...{text[-limit // 2:]}"
-
-
-def redact(text: str) -> str:
-    """Text with the user:password@ of every URL in it replaced by ***@ (messages repeat URLs)."""
-    return CREDENTIALS.sub(r"\1***@", text)
 
 
 def spreadsheet_safe(value):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .database import (
+from .database_format import (
     FORMAT_VERSION,
     MANIFEST,
     METADATA,
@@ -25,12 +25,12 @@ from .database import (
     V1_INDEX,
     V1_RECORDS,
     VECTORS,
-    DamagedDatabaseError,
-    DatabaseError,
-    ReferenceDatabase,
-    _batch_digests,
-    _writer_lock,
+    batch_digests,
+    index_entry,
+    read_manifest,
+    writer_lock,
 )
+from .errors import DamagedDatabaseError, DatabaseError
 from .search_index import new_database_id, plan_for
 from .storage import atomic_write_json, fsync_dir
 from .vectors import VectorFile
@@ -38,16 +38,18 @@ from .vectors import VectorFile
 BATCH_ROWS = 4096
 
 
-def migrate_v1(path: Path) -> None:
-    """Rewrite a version-1 database at `path` as version 2 (a no-op when another process already did)."""
+def migrate_v1(path: Path) -> bool:
+    """Rewrite a version-1 database at `path` as version 2 (a no-op when another process already did).
+    True when the migrated database is large enough for a trained index, which the caller then trains
+    (`ReferenceDatabase.reindex`): the migration itself writes only the exactly searched format."""
     if not os.access(path, os.W_OK):
         raise DatabaseError(f"{path}: this database has format version 1 and its folder is read-only; open it once "
                             "with write access (or copy it somewhere writable) to upgrade it to version "
                             f"{FORMAT_VERSION}")
-    with _writer_lock(path):
-        manifest = ReferenceDatabase._read_manifest(path)
+    with writer_lock(path):
+        manifest = read_manifest(path)
         if manifest["format_version"] >= FORMAT_VERSION:
-            return
+            return False
         if not (path / V1_RECORDS).is_file():
             raise DamagedDatabaseError(f"{path}: damaged database: {V1_RECORDS} is missing")
         for leftover in (METADATA, VECTORS, METADATA + MIGRATING, VECTORS + MIGRATING):
@@ -65,14 +67,12 @@ def migrate_v1(path: Path) -> None:
         fsync_dir(path)
         manifest.pop("index_sha256", None)
         manifest.update(format_version=FORMAT_VERSION, database_id=database_id, count=count,
-                        index=ReferenceDatabase._index_entry(plan_for(0, dimension)),
+                        index=index_entry(plan_for(0, dimension)),
                         migrated_from=1)
         atomic_write_json(path / MANIFEST, manifest)  # the switch
         (path / V1_RECORDS).unlink(missing_ok=True)
         (path / V1_INDEX).unlink(missing_ok=True)
-    if count and plan_for(count, dimension).factory != "Flat":
-        with ReferenceDatabase.open(path, writable=True) as database:
-            database.reindex()
+    return bool(count) and plan_for(count, dimension).factory != "Flat"
 
 
 def _copy_records(path: Path, database_id: str, dimension: int) -> int:
@@ -96,7 +96,7 @@ def _copy_records(path: Path, database_id: str, dimension: int) -> int:
                 raise sqlite3.DatabaseError(f"an embedding near record {count + 1} is not {dimension}-d")
             block = np.stack(blocks)
             vectors.append(block)
-            records_digest, vectors_digest = _batch_digests(records, block)
+            records_digest, vectors_digest = batch_digests(records, block)
             target.executemany(f"INSERT INTO records ({RECORD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", records)
             target.execute("INSERT INTO batches VALUES (?, ?, ?, ?)",
                            (count + 1, count + len(rows), records_digest, vectors_digest))

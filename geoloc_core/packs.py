@@ -36,7 +36,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import limits
+from .defaults import default_profile_data_dir
 from .download import check_sha256_argument, download, file_sha256
+from .embedder_registry import embedder_entry
 from .errors import UserError
 from .files import PhotoError, display_path, path_from_stored, short_text, write_csv
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
@@ -311,12 +313,12 @@ def embedder_problem(identity) -> str | None:
     the bundled EfficientNet-Lite weights must be the very bytes the pack names; a CLIP-family model
     is downloaded on request (what it needs is said when it is loaded); another torchvision
     architecture must at least be known (its weights file is asked for when locating)."""
-    from .clip_embedders import DOWNLOADABLE
-    from .embedders import LITE_ARCHITECTURES, EmbedderError, bundled_weights_path, sha256_of
+    from .embedders import EmbedderError, bundled_weights_path, sha256_of
 
-    if identity.architecture in DOWNLOADABLE:
+    entry = embedder_entry(identity.architecture)
+    if entry is not None and entry.download is not None:
         return None
-    if identity.architecture in LITE_ARCHITECTURES:
+    if entry is not None and entry.bundled:
         try:
             weights = bundled_weights_path(identity.architecture)
         except EmbedderError as exc:
@@ -600,13 +602,7 @@ def default_packs_dir() -> Path:
     GEOLOC_PACKS_DIR overrides it for the command line)."""
     if os.environ.get("GEOLOC_PACKS_DIR"):
         return Path(os.environ["GEOLOC_PACKS_DIR"])
-    if os.name == "nt":
-        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
-    elif os.uname().sysname == "Darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / "QGIS" / "QGIS3" / "profiles" / "default" / "photo_geolocator" / "packs"
+    return default_profile_data_dir() / "packs"
 
 
 def thumbnail_path(database_path: str | os.PathLike, record_path: str) -> Path | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from . import circles, clip_embedders, dependencies, estimator_registry, files, options, packs, storage
+from . import circles, clip_embedders, dependencies, embedder_registry, estimator_registry, files, options, packs, storage
 from .defaults import (
     DEFAULT_ARCHITECTURE,
     DEFAULT_GEO_DIM,
@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 
 # What the QGIS panel reads between operations, named here so that ui/ reaches the engine through this
 # module only (tests/test_ui_seams.py checks it); all from light modules (the standard library only).
-MODEL_CHOICES = clip_embedders.MODEL_CHOICES
+DOWNLOADABLE = clip_embedders.DOWNLOADABLE
+list_embedders = embedder_registry.list_embedders
 model_availability = clip_embedders.availability
 model_download_problem = clip_embedders.download_problem
 installed_model = clip_embedders.installed_model
@@ -464,8 +465,9 @@ def read_sources(source) -> tuple[list[Candidate], list]:
 def build(request: BuildRequest, candidates: Sequence[Candidate], progress: ProgressCallback | None = None,
           should_stop: StopCheck | None = None) -> tuple[ReferenceDatabase, BuildReport]:
     """Embed and store the candidates; returns the database (writable, still open) and what was done."""
-    from .database import ReferenceDatabase, build_database
+    from .database import ReferenceDatabase
     from .embedders import batch_size_for, embedder_for, load_embedder
+    from .ingest import add_photos, build_database
 
     request.check()
     if request.add:
@@ -481,7 +483,7 @@ def build(request: BuildRequest, candidates: Sequence[Candidate], progress: Prog
         embedder.to_device(request.device)
     batch_size = request.batch_size or batch_size_for(embedder.device)
     if request.add:
-        return database, database.add(candidates, embedder, progress, should_stop, batch_size=batch_size)
+        return database, add_photos(database, candidates, embedder, progress, should_stop, batch_size=batch_size)
     return build_database(request.database, candidates, embedder, progress, should_stop, batch_size=batch_size)
 
 

@@ -255,7 +255,7 @@ def build_from_shards(database_path: str | os.PathLike, shards: Sequence[Path], 
                       should_stop: StopCheck | None = None, batch_size: int | None = None):
     """The single-process build: each shard decoded and embedded here, then added, in name order.
     Returns (database, BuildReport)."""
-    from .database import BuildReport
+    from .results import BuildReport
 
     started = time.perf_counter()
     result = BuildReport()
@@ -282,6 +282,7 @@ def merge_into_database(database_path, identity, batches, result, started: float
     """Create (or open) the database and add the shards' (records, vectors) in the order given; the
     database trains its index at the end. Counts what was added and what was already there."""
     from .database import MANIFEST, ReferenceDatabase
+    from .ingest import add_batches
     from .progress import Cancelled
 
     path = Path(database_path)
@@ -296,7 +297,7 @@ def merge_into_database(database_path, identity, batches, result, started: float
             yield records, vectors
 
     try:
-        database.add_embedded_batches(counted(), progress, should_stop)
+        add_batches(database, counted(), progress, should_stop)
     except Cancelled:
         result.cancelled = True
     result.added = database.count - before

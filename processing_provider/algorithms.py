@@ -45,6 +45,7 @@ from ..geoloc_core.defaults import (
     DEFAULT_VIEW_NAME,
 )
 from ..geoloc_core.defaults import POOLINGS as ENGINE_POOLINGS
+from ..geoloc_core.embedder_registry import downloadable, list_embedders
 from ..geoloc_core.estimator_registry import ESTIMATORS as ESTIMATOR_REGISTRY
 from ..geoloc_core.options import BOUNDS
 from ..geoloc_core.storage import utc_now
@@ -284,12 +285,13 @@ class BuildDatabase(EngineAlgorithm):
     HELP = ("<p>Creates a reference database of geotagged photos: each photo is embedded with a convolutional "
             "network and stored with its location, so that other photos can be located by their likeness.</p>"
             + SOURCE_HELP +
-            "<p><b>Architecture</b>: the bundled EfficientNet-Lite0 (ImageNet weights), or any torchvision "
-            "classifier name (e.g. resnet50) with a <b>weights file</b> (a PyTorch state dict), or a model "
-            "downloaded on request into the profile's photo_geolocator/models: <code>clip_vit_b32</code> "
-            "(~0.6 GB), <code>clip_vit_l14</code> or <code>geoclip</code> (~1.7 GB; these need the packages of "
-            "requirements-clip.txt). Tick <b>Download</b> to fetch a missing one first (resumable). "
-            "<b>Pooling</b>: how the last feature map becomes one vector (average, max or GeM). "
+            "<p><b>Architecture</b>: one of</p><ul>"
+            + "".join(f"<li><code>{entry.name}</code>: {entry.help}</li>" for entry in list_embedders()) +
+            "</ul><p>or any torchvision classifier name (e.g. resnet50) with a <b>weights file</b> (a PyTorch "
+            "state dict). The downloadable ones are fetched on request into the profile's "
+            "photo_geolocator/models and need the packages of requirements-clip.txt; tick <b>Download</b> to "
+            "fetch a missing one first (resumable). <b>Pooling</b>: how the last feature map becomes one vector "
+            "(average, max or GeM). "
             "If the output folder already holds a database, the photos are added to it (same embedder only).</p>")
 
     def initAlgorithm(self, config=None):
@@ -300,8 +302,8 @@ class BuildDatabase(EngineAlgorithm):
                                                      behavior=FILE_BEHAVIOUR_FILE, optional=True))
         self.addParameter(QgsProcessingParameterEnum("POOLING", tr("Pooling"), POOLINGS, defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean(
-            "DOWNLOAD", tr("Download the model first if it is missing (clip_vit_b32, clip_vit_l14, geoclip; needs "
-                           "internet)"), defaultValue=False, optional=True))
+            "DOWNLOAD", tr("Download the model first if it is missing ({}; needs internet)").format(
+                ", ".join(downloadable())), defaultValue=False, optional=True))
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_DATABASE", tr("Reference database folder")))
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT_REFERENCES", tr("Reference photos"),
                                                             SOURCE_VECTOR_POINT, optional=True))

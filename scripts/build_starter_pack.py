@@ -23,8 +23,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from geoloc_core.database import ReferenceDatabase, build_database  # noqa: E402
+from geoloc_core.database import ReferenceDatabase  # noqa: E402
 from geoloc_core.embedders import load_embedder  # noqa: E402
+from geoloc_core.ingest import add_photos, build_database  # noqa: E402
 from geoloc_core.packs import PackCredits, pack  # noqa: E402
 from geoloc_core.sources import from_csv  # noqa: E402
 
@@ -93,7 +94,7 @@ def main() -> int:
     folder = args.work / f"{args.name}.geoloc"
     if (folder / "manifest.json").exists():
         database = ReferenceDatabase.open(folder, writable=True)
-        report = database.add(candidates, load_embedder())
+        report = add_photos(database, candidates, load_embedder())
     else:
         database, report = build_database(folder, candidates, load_embedder())
     print(f"{folder}: {report.summary()}")

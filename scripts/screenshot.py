@@ -40,8 +40,8 @@ def idle():
 
 
 def steps():
-    from photo_geolocator.geoloc_core.database import build_database
     from photo_geolocator.geoloc_core.embedders import load_embedder
+    from photo_geolocator.geoloc_core.ingest import build_database
     from photo_geolocator.geoloc_core.sources import from_csv, from_folder
 
     walk, _ = from_folder(WALK)

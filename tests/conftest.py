@@ -325,7 +325,7 @@ def small_gallery():
 def walk_database(embedder, tmp_path_factory):
     """The nine Tuscany walk photos of ../shared but DSCN0010, plus 60 worldwide flickr photos as distractors,
     built once for the run with the bundled network: (the closed database's folder, DSCN0010's candidate)."""
-    from geoloc_core.database import build_database
+    from geoloc_core.ingest import build_database
     from geoloc_core.sources import from_csv, from_folder
 
     walk, _ = from_folder(shared_path("photos", "exif-samples", "jpg", "gps"))

@@ -11,7 +11,14 @@ from qgis.gui import QgsCollapsibleGroupBox
 from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
 
 from ..geoloc_core.defaults import DEFAULT_ARCHITECTURE
-from ..geoloc_core.service import MODEL_CHOICES, fetch_model, installed_model, list_model_files, model_availability
+from ..geoloc_core.service import (
+    DOWNLOADABLE,
+    fetch_model,
+    installed_model,
+    list_embedders,
+    list_model_files,
+    model_availability,
+)
 from . import settings
 from .i18n import tr
 from .plain_text import escaped
@@ -24,10 +31,13 @@ class ModelsPanel(QgsCollapsibleGroupBox):
         layout = QVBoxLayout(self)
         self.model_combo = QComboBox(self)
         self.model_combo.setObjectName("modelCombo")
-        self.model_combo.addItem(tr("EfficientNet-Lite0 (bundled, works offline)"), DEFAULT_ARCHITECTURE)
-        for choice in MODEL_CHOICES.values():
-            self.model_combo.addItem(tr("{} (download ~{:.1f} GB)").format(choice.description, choice.approx_bytes / 1e9),
-                                     choice.name)
+        for entry in list_embedders():  # the bundled default and the models downloaded on request
+            if entry.download is not None:
+                self.model_combo.addItem(tr("{} (download ~{:.1f} GB)").format(entry.label,
+                                                                               entry.download.approx_bytes / 1e9),
+                                         entry.name)
+            elif entry.name == DEFAULT_ARCHITECTURE:
+                self.model_combo.addItem(tr(entry.label), entry.name)
         self.model_combo.setToolTip(tr("The network new reference databases are built with; a database is always "
                                        "searched with the one it was built with"))
         remembered = self.model_combo.findData(settings.value(settings.BUILD_MODEL))
@@ -70,7 +80,7 @@ class ModelsPanel(QgsCollapsibleGroupBox):
     def refresh(self, _index=None) -> None:
         name = self.chosen()
         settings.set_value(settings.BUILD_MODEL, name)
-        record = installed_model(name, self.folder) if name in MODEL_CHOICES else None
+        record = installed_model(name, self.folder) if name in DOWNLOADABLE else None
         problem = self.problem()
         if name == DEFAULT_ARCHITECTURE:
             text = tr("Bundled with the plugin.")
@@ -79,7 +89,7 @@ class ModelsPanel(QgsCollapsibleGroupBox):
         else:
             text = problem
         self.status_label.setText(f"<small>{escaped(text)}</small>")
-        self.download_button.setVisible(name in MODEL_CHOICES and record is None)
+        self.download_button.setVisible(name in DOWNLOADABLE and record is None)
         self.context.set_build_model(name, problem)
 
     def set_idle(self, idle: bool) -> None:

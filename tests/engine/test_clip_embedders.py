@@ -14,9 +14,10 @@ pytest.importorskip("transformers", reason="CLIP embedders need transformers (re
 
 from geoloc_core import clip_embedders
 from geoloc_core.clip_embedders import availability, download_model, installed_model, model_folder
-from geoloc_core.database import EmbedderMismatchError, ReferenceDatabase, build_database
+from geoloc_core.database import EmbedderMismatchError, ReferenceDatabase
 from geoloc_core.download import DownloadError, part_path
 from geoloc_core.embedders import EmbedderError, embedder_for, load_embedder
+from geoloc_core.ingest import build_database
 from geoloc_core.progress import Cancelled
 from geoloc_core.sources import from_csv
 

@@ -16,9 +16,9 @@ from geoloc_core.database import (
     DatabaseError,
     EmbedderMismatchError,
     ReferenceDatabase,
-    build_database,
 )
 from geoloc_core.embedders import load_embedder
+from geoloc_core.ingest import add_photos, build_database
 from geoloc_core.sources import from_csv, from_folder
 
 from ..conftest import REPO_ROOT, make_exif_samples, make_located_photos, write_csv
@@ -86,7 +86,7 @@ def test_add_is_incremental_and_reopen_searches(embedder, tmp_path):
     grown, _ = from_csv(write_csv(tmp_path / "b.csv", rows))
     database, report = build_database(tmp_path / "f.geoloc", first, embedder, batch_size=5)
     assert report.added == 12
-    report = database.add(grown, embedder)
+    report = add_photos(database, grown, embedder)
     assert (report.added, report.already_present) == (8, 12)
     database.close()
     with ReferenceDatabase.open(tmp_path / "f.geoloc", embedder.identity) as reopened:
@@ -111,7 +111,7 @@ def test_another_embedder_is_refused_naming_both(embedder, tmp_path):
         ReferenceDatabase.open(tmp_path / "db.geoloc", other.identity)
     assert "efficientnet_lite0" in str(error.value) and "resnet18" in str(error.value)
     with pytest.raises(EmbedderMismatchError):
-        ReferenceDatabase.open(tmp_path / "db.geoloc", writable=True).add(candidates, other)
+        add_photos(ReferenceDatabase.open(tmp_path / "db.geoloc", writable=True), candidates, other)
 
 
 @pytest.fixture

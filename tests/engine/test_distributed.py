@@ -137,7 +137,7 @@ def test_parquet_sidecar_supplies_metadata(tmp_path, embedder):
 @pytest.mark.slow
 def test_shard_build_matches_a_folder_build_of_the_same_photos(tmp_path, embedder):
     """Photos decoded from a shard's bytes embed as the same files do through ReferenceDatabase.add."""
-    from geoloc_core.database import build_database
+    from geoloc_core.ingest import build_database
     from geoloc_core.sources import Candidate
 
     photos = synthetic_photos(tmp_path / "photos", 6, seed=3)

@@ -127,7 +127,7 @@ def test_the_pixels_source_decides_every_photo_with_the_chosen_estimator():
 
 
 def test_located_photos_say_which_evidence_decided_them(tmp_path, tiny_embedder):
-    from geoloc_core.database import build_database
+    from geoloc_core.ingest import build_database
     from geoloc_core.locate import Locator
     from geoloc_core.sources import from_csv
 

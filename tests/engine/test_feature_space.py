@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from geoloc_core.database import DatabaseError, ReferenceDatabase
-from geoloc_core.feature_space import BaseSpace, TrainedView, space_of
+from geoloc_core.feature_space import BaseSpace, TrainedView, save_view, space_of, stored_geocells, use_view
+from geoloc_core.ingest import add_batches
 from geoloc_core.locate import LocateOptions, Locator
 from geoloc_core.training import TrainOptions, train_head
 
@@ -25,7 +26,7 @@ def trained(tmp_path):
     """A writable synthetic database of 400 records with a trained view 'geocells' made active."""
     database, vectors = synthetic_database(tmp_path / "db", 400)
     _, lat, lon = database.locations()
-    view = database.save_view("geocells", train_head(vectors, lat, lon, np.arange(400), OPTIONS))
+    view = save_view(database, "geocells", train_head(vectors, lat, lon, np.arange(400), OPTIONS))
     yield database, vectors, view
     database.close()
 
@@ -70,7 +71,7 @@ def test_a_view_is_stored_beside_the_database_and_reopens_identically(trained, t
     assert database.manifest["views"]["geocells"] == {"head_sha256": stored["head_sha256"], "geo_dim": 8,
                                                       "cells": len(view.partition)}
     assert database.manifest["active_view"] == "geocells"
-    assert len(database.stored_geocells("geocells")) == len(view.partition)
+    assert len(stored_geocells(database, "geocells")) == len(view.partition)
     expected = view.search(view.encode(vectors[:4]).vectors, 5)
     with ReferenceDatabase.open(tmp_path / "db") as reopened:
         again = space_of(reopened)
@@ -81,7 +82,7 @@ def test_a_view_is_stored_beside_the_database_and_reopens_identically(trained, t
 
 def test_a_missing_view_index_is_rebuilt_and_added_photos_are_covered(trained, tmp_path):
     database, _, view = trained
-    database.add_embedded(records_for(20, start=400), structured_vectors(20, DIMENSION, seed=3))
+    add_batches(database, [(records_for(20, start=400), structured_vectors(20, DIMENSION, seed=3))])
     assert view.index.ntotal == 420
     (tmp_path / "db" / "views" / "geocells" / "index.faiss").unlink()
     with ReferenceDatabase.open(tmp_path / "db") as reopened:
@@ -95,7 +96,7 @@ def test_the_locator_uses_the_active_space_and_switching_views_changes_it(traine
     in_view = locator.locate_features(vectors[:3], ["a", "b", "c"], LocateOptions(k=5, estimator="hybrid"))
     expected = view.search(view.encode(vectors[:3]).vectors, 5)[1]
     assert [[n.record_id for n in r.neighbours] for r in in_view] == expected.tolist()
-    database.use_view(None)
+    use_view(database, None)
     assert isinstance(locator.space, BaseSpace)
     with pytest.raises(ValueError, match="needs trained features"):
         locator.locate_features(vectors[:1], ["a"], LocateOptions(k=5, estimator="cells"))
@@ -107,6 +108,6 @@ def test_a_view_name_must_be_a_plain_name(tmp_path):
     database, vectors = synthetic_database(tmp_path / "db", 100)
     _, lat, lon = database.locations()
     with pytest.raises(DatabaseError, match="must be letters, digits"):
-        database.save_view("../escape", train_head(vectors, lat, lon, np.arange(100), OPTIONS))
+        save_view(database, "../escape", train_head(vectors, lat, lon, np.arange(100), OPTIONS))
     assert not (tmp_path / "escape").exists() and database.view is None
     database.close()

@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from geoloc_core.database import ReferenceDatabase, build_database
+from geoloc_core.database import ReferenceDatabase
 from geoloc_core.evaluate import THRESHOLDS_KM, evaluate
 from geoloc_core.geo import haversine_km
+from geoloc_core.ingest import build_database
 from geoloc_core.locate import DensityOptions, LocateOptions, Locator
 from geoloc_core.sources import from_csv, from_folder
 

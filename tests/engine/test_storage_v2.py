@@ -18,9 +18,10 @@ from geoloc_core.database import (
     DatabaseError,
     EmbeddedRecord,
     ReferenceDatabase,
-    build_database,
 )
 from geoloc_core.embedders import EmbedderIdentity
+from geoloc_core.feature_space import save_view, use_view
+from geoloc_core.ingest import add_photos, build_database
 from geoloc_core.progress import Cancelled
 from geoloc_core.search_index import IndexPlan
 from geoloc_core.sources import Candidate
@@ -271,7 +272,7 @@ def test_a_second_writer_is_refused_and_a_lock_that_cannot_be_made_is_an_error(t
             with pytest.raises(DatabaseError, match="another process is writing"):
                 database.add_embedded(records_for(1, start=10), structured_vectors(1, DIMENSION))
             with pytest.raises(DatabaseError, match="another process is writing"):
-                database.use_view(None)
+                use_view(database, None)
     finally:
         holder.kill()
         holder.wait()
@@ -323,7 +324,7 @@ def test_a_version_1_database_is_migrated_on_open(tmp_path):
         assert database.verify() == []
     assert not (folder / "records.sqlite").exists() and not (folder / "index.faiss").exists()
     with ReferenceDatabase.open(folder, writable=True) as database:
-        database.use_view("geocells")
+        use_view(database, "geocells")
         assert database.view is not None and database.view.index.ntotal == 60
 
 
@@ -409,7 +410,7 @@ def test_build_with_a_real_pipeline_commits_and_resumes(tiny_embedder, tmp_path)
                                       should_stop=lambda: len(stop_after) > 2,
                                       progress=lambda p: stop_after.append(p) if p.stage == "embed" else None)
     assert report.cancelled and 0 < report.added < 40
-    report = database.add(candidates, tiny_embedder, batch_size=8)
+    report = add_photos(database, candidates, tiny_embedder, batch_size=8)
     assert report.already_present + report.added == 40 and database.count == 40 and database.verify() == []
     database.close()
 
@@ -439,7 +440,7 @@ def test_a_view_saved_after_another_writer_added_photos_covers_them(tmp_path):
                                                                           hidden=16))
     with ReferenceDatabase.open(tmp_path / "db", writable=True) as other:
         other.add_embedded(records_for(25, start=400), structured_vectors(25, DIMENSION, seed=4))
-    view = trainer.save_view("geocells", trained)
+    view = save_view(trainer, "geocells", trained)
     assert view.index.ntotal == 425 and trainer.count == 425
     trainer.close()
     with ReferenceDatabase.open(tmp_path / "db") as reopened:

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from geoloc_core.circles import EARTH_RADIUS_KM
-from geoloc_core.database import DamagedDatabaseError, EmbedderMismatchError, ReferenceDatabase, build_database
-from geoloc_core.feature_space import train_view
+from geoloc_core.database import DamagedDatabaseError, EmbedderMismatchError, ReferenceDatabase
+from geoloc_core.feature_space import save_view, train_view
 from geoloc_core.geo import haversine_km, to_lat_lon, to_unit_vectors
 from geoloc_core.geocells import face_uv_to_xyz, partition, xyz_to_face_uv
+from geoloc_core.ingest import add_photos, build_database
 from geoloc_core.locate import LocateOptions, Locator
 from geoloc_core.sources import from_csv
 from geoloc_core.training import TrainOptions, grouped_folds, grouped_split, photo_groups
@@ -144,7 +145,7 @@ def test_adding_photos_extends_the_view_index(trained_database, embedder, tmp_pa
     shutil.copytree(path, copy)
     more, _ = from_csv(write_csv(tmp_path / "more.csv", make_located_photos(tmp_path / "more", 10, seed=9)))
     with ReferenceDatabase.open(copy, writable=True) as database:
-        assert database.add(more, embedder).added == 10
+        assert add_photos(database, more, embedder).added == 10
     with ReferenceDatabase.open(copy) as database:
         assert database.view.index.ntotal == database.count == 250 and not database.warnings
 
@@ -234,7 +235,7 @@ def test_end_to_end_finetuning_gives_a_view_with_its_own_backbone(embedder, tmp_
     assert all(np.array_equal(before[k].numpy(), v.numpy()) for k, v in embedder.trunk.state_dict().items()), \
         "the base embedder is left untouched"
     assert any(not np.allclose(backbone[k], before[k].numpy()) for k in backbone), "the backbone was trained"
-    database.save_view("tuned", trained, backbone)
+    save_view(database, "tuned", trained, backbone)
     database.close()
     assert not list((tmp_path / "ft.geoloc").rglob("*.pt"))
     with ReferenceDatabase.open(tmp_path / "ft.geoloc") as reopened:

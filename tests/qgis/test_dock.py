@@ -34,7 +34,7 @@ def made_up_walk(embedder, tmp_path_factory):
     loads the database's), and a folder of two more photos of each of the first two places with EXIF GPS,
     not in the database (query0x0.jpg, query0x1.jpg, query1x0.jpg, query1x1.jpg): for the checks where what
     the photos show does not matter."""
-    from geoloc_core.database import build_database
+    from geoloc_core.ingest import build_database
     from geoloc_core.sources import from_folder
 
     tmp = tmp_path_factory.mktemp("made-up-walk")

@@ -17,7 +17,7 @@ from .conftest import wait_until_idle
 @pytest.fixture
 def tiny_database(tmp_path, tiny_embedder):
     """A 12-photo database of random pictures, built with the tiny random embedder."""
-    from geoloc_core.database import build_database
+    from geoloc_core.ingest import build_database
     from geoloc_core.sources import Candidate
 
     photos = make_photos(tmp_path / "references", 12)
