@@ -92,10 +92,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Download the model first if it is missing (clip_vit_b32, clip_vit_l14, geoclip; needs internet)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Reference database folder</source>
         <translation type="unfinished"></translation>
     </message>
@@ -216,6 +212,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Download the model first if it is missing ({}; needs internet)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>unreadable, skipped: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -244,10 +244,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>&lt;p&gt;Creates a reference database of geotagged photos: each photo is embedded with a convolutional network and stored with its location, so that other photos can be located by their likeness.&lt;/p&gt;&lt;p&gt;Reference photos come from a &lt;b&gt;folder&lt;/b&gt; of photos with EXIF GPS (searched recursively), a &lt;b&gt;CSV&lt;/b&gt; with &lt;code&gt;path,lat,lon&lt;/code&gt; columns (relative paths resolve against the CSV's folder; other columns are kept as attributes), or a &lt;b&gt;point layer&lt;/b&gt; with a photo path field (its points give the locations, reprojected to WGS 84). Photos without a usable location are reported in the log and skipped.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Architecture&lt;/b&gt;: the bundled EfficientNet-Lite0 (ImageNet weights), or any torchvision classifier name (e.g. resnet50) with a &lt;b&gt;weights file&lt;/b&gt; (a PyTorch state dict), or a model downloaded on request into the profile's photo_geolocator/models: &lt;code&gt;clip_vit_b32&lt;/code&gt; (~0.6 GB), &lt;code&gt;clip_vit_l14&lt;/code&gt; or &lt;code&gt;geoclip&lt;/code&gt; (~1.7 GB; these need the packages of requirements-clip.txt). Tick &lt;b&gt;Download&lt;/b&gt; to fetch a missing one first (resumable). &lt;b&gt;Pooling&lt;/b&gt;: how the last feature map becomes one vector (average, max or GeM). If the output folder already holds a database, the photos are added to it (same embedder only).&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Add photos to reference database</source>
         <translation type="unfinished"></translation>
     </message>
@@ -257,10 +253,6 @@
     </message>
     <message>
         <source>Geolocate photos</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&lt;p&gt;Predicts where photos were taken: each photo's &lt;b&gt;k&lt;/b&gt; most similar reference photos are found in the database, and the density of their locations gives the prediction.&lt;/p&gt;&lt;p&gt;Photos come from a folder, a list of files separated by &lt;code&gt;;&lt;/code&gt;, or a layer with a photo path field. Unreadable photos are reported and skipped.&lt;/p&gt;&lt;p&gt;The &lt;b&gt;reference database&lt;/b&gt; may also be a reference pack: a &lt;code&gt;.geolocpack&lt;/code&gt; file (installed into your profile on first use) or an installed pack's name; &lt;b&gt;also search&lt;/b&gt; lists more databases or packs, separated by &lt;code&gt;;&lt;/code&gt;, whose neighbours are merged by similarity.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Estimator&lt;/b&gt;: &lt;i&gt;cascade&lt;/i&gt; (default) takes the kernel density's mode at continent, then region scale, and snaps to the best-supported neighbour near it; &lt;i&gt;sphere&lt;/i&gt; takes the mode of a kernel density on the sphere; &lt;i&gt;paper&lt;/i&gt; reproduces the IM2GPS authors' grid procedure. &lt;b&gt;Bandwidth&lt;/b&gt; (km): the kernel's size on the ground. &lt;b&gt;Temperature&lt;/b&gt;: how fast a neighbour's weight falls with its similarity (lower trusts the best matches more).&lt;/p&gt;&lt;p&gt;Outputs (EPSG:4326): &lt;b&gt;predictions&lt;/b&gt; with confidence (the calibrated probability that the photo was taken within 750 km) and the calibrated radii holding the truth for 50%/90% of photos; &lt;b&gt;neighbours&lt;/b&gt;; &lt;b&gt;uncertainty&lt;/b&gt; circles (geodesic); and a &lt;b&gt;density&lt;/b&gt; raster (probability per km², one band per photo) at the given resolution in degrees, over the union of the photos' surroundings.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -408,11 +400,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>{}
-Engine: {}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Training cancelled; the database is unchanged.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -422,6 +409,11 @@ Engine: {}</source>
     </message>
     <message>
         <source>References of {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}
+Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -517,10 +509,6 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>EfficientNet-Lite0 (bundled, works offline)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>The network new reference databases are built with; a database is always searched with the one it was built with</source>
         <translation type="unfinished"></translation>
     </message>
@@ -561,11 +549,11 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>{} (download ~{:.1f} GB)</source>
+        <source>Downloaded: {}@{} in {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Downloaded: {}@{} in {}</source>
+        <source>{} (download ~{:.1f} GB)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -645,15 +633,15 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>No pack installed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>{}
 Licences: {}
 Credits: {}
 Embedder: {}
 {}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No pack installed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -705,12 +693,12 @@ Embedder: {}
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>{}
-Already carries EXIF GPS: {:.6f}, {:.6f}</source>
+        <source> (and {} more)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source> (and {} more)</source>
+        <source>{}
+Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -806,10 +794,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>needs a reference database built with GeoCLIP (Feature model: GeoCLIP image encoder); without one, choose Search: Worldwide</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Parameters</source>
         <translation type="unfinished"></translation>
     </message>
@@ -839,34 +823,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>How many of the most similar reference photos vote on the location</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>cascade: continent, region, then the best-supported neighbour</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>sphere: kernel density on the sphere</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>paper: the IM2GPS authors' grid procedure</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>cells: most probable geocell (trained features)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>hybrid: density × geocell probabilities (trained features)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>geoclip: density × GeoCLIP's GPS gallery (GeoCLIP database)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>cascade (ahead of paper from 25 km up on the benchmark) narrows the density from continent to region and snaps to the neighbour with the most support; sphere finds the density's peak exactly, also across the date line and near the poles; paper reproduces the original method</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
