@@ -17,6 +17,7 @@ SYSTEM_NUMPY_MAJOR := $(shell /usr/bin/python3 -I -c 'import numpy; print(numpy.
 NUMPY_CONSTRAINTS := $(wildcard constraints/numpy$(SYSTEM_NUMPY_MAJOR).txt)
 # `make test-qgis QGIS=3.40`: the QGIS-facing tests on another QGIS release, in a Debian chroot
 QGIS ?= 3.40
+CHROOTS ?= $(or $(PHOTO_GEOLOCATOR_CHROOTS),$(HOME)/.cache/photo-geolocator/chroots)
 HOST_QGIS := $(shell /usr/bin/python3 -I -c 'from qgis.core import Qgis; v = Qgis.QGIS_VERSION_INT; print(f"{v // 10000}.{v // 100 % 100}")' 2>/dev/null)
 QGIS_TESTS := qgis or engine_smoke
 
@@ -50,7 +51,8 @@ test-qgis:
 ifeq ($(QGIS),$(HOST_QGIS))
 	$(MAKE) test-qgis-here
 else
-	scripts/qgis_chroot.sh $(QGIS) make test-qgis-here PYTEST_ARGS='$(PYTEST_ARGS)'
+	@command -v mmdebstrap >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y mmdebstrap; }
+	$(SUDO) env PHOTO_GEOLOCATOR_CHROOTS=$(CHROOTS) scripts/qgis_chroot.sh $(QGIS) make test-qgis-here PYTEST_ARGS='$(PYTEST_ARGS)'
 endif
 
 test-qgis-here: setup
