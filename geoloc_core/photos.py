@@ -6,7 +6,8 @@ Decoding is the main cost of ingesting photos, so JPEGs are decoded at reduced s
 HEIC/HEIF photos are decoded by pillow-heif, except in a process whose global symbol scope already
 holds a libheif (the QGIS application links Debian's through GDAL): pillow-heif's own, newer libheif
 would then bind to that one and crash the process (SIGSEGV), so there they go through GDAL's HEIF
-driver, which uses the libheif already loaded.
+driver, which uses the libheif already loaded - once GDAL has shown, on a reference HEIC, that it gives
+pillow-heif's pixels (GDAL 3.13's driver does not: photos would be embedded from wrong pixels).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ TIFF_IMAGE_WIDTH, TIFF_IMAGE_LENGTH = 256, 257
 # GDAL's names of the EXIF GPS tags that gps_from_exif reads, by tag number
 GDAL_GPS_TAGS = {1: "LatitudeRef", 2: "Latitude", 3: "LongitudeRef", 4: "Longitude", 5: "AltitudeRef",
                  6: "Altitude", 7: "TimeStamp", 29: "DateStamp"}
+# A small HEIC and the pixels pillow-heif decodes from it (the PNG), against which GDAL's HEIF driver is
+# checked before it decodes photos; tolerance: the mean absolute difference in 0-255 levels (libheif
+# versions round the YCbCr conversion a little differently).
+HEIF_REFERENCE = Path(__file__).with_name("heif_reference.heic")
+HEIF_REFERENCE_PIXELS = Path(__file__).with_name("heif_reference.png")
+HEIF_TOLERANCE = 2.0
 
 
 def libheif_in_global_scope() -> bool:
@@ -48,19 +55,50 @@ def libheif_in_global_scope() -> bool:
 
 @functools.lru_cache(maxsize=1)
 def heif_decoder() -> str | None:
-    """'pillow-heif', 'gdal' (where pillow-heif would clash with a loaded libheif) or None."""
+    """'pillow-heif', 'gdal' (where pillow-heif would clash with a loaded libheif and GDAL decodes
+    faithfully) or None."""
     if libheif_in_global_scope():
-        try:
-            from osgeo import gdal
-        except ImportError:  # pragma: no cover - the QGIS application always has GDAL
-            return None
-        return "gdal" if gdal.GetDriverByName("HEIF") is not None else None
+        return "gdal" if gdal_heif_mismatch() is None else None
     try:
         from pillow_heif import register_heif_opener
     except ImportError:  # pragma: no cover - depends on the environment
         return None
     register_heif_opener()
     return "pillow-heif"
+
+
+@functools.lru_cache(maxsize=1)
+def gdal_heif_mismatch() -> str | None:
+    """None where GDAL's HEIF driver decodes the reference HEIC to pillow-heif's pixels; otherwise why
+    GDAL cannot decode HEIC photos here, in words."""
+    try:
+        from osgeo import gdal
+    except ImportError:  # pragma: no cover - the QGIS application always has GDAL
+        return "GDAL's Python bindings are missing"
+    if gdal.GetDriverByName("HEIF") is None:
+        return f"this GDAL ({gdal.__version__}) has no HEIF driver"
+    import numpy as np
+
+    try:
+        decoded = np.asarray(_gdal_decode(HEIF_REFERENCE).convert("RGB"), dtype=np.int16)
+    except PhotoError as exc:
+        return f"GDAL {gdal.__version__} cannot decode a reference HEIC ({exc})"
+    with Image.open(HEIF_REFERENCE_PIXELS) as recorded_image:
+        recorded = np.asarray(recorded_image.convert("RGB"), dtype=np.int16)
+    if decoded.shape != recorded.shape:
+        return f"GDAL {gdal.__version__} decodes a reference HEIC at the wrong size {decoded.shape[1::-1]}"
+    difference = float(np.abs(decoded - recorded).mean())
+    if difference > HEIF_TOLERANCE:
+        return (f"GDAL {gdal.__version__}'s HEIF driver decodes a reference HEIC to wrong pixels (off by "
+                f"{difference:.0f} levels on average)")
+    return None
+
+
+def _gdal_decode(path: Path) -> Image.Image:
+    import numpy as np
+
+    bands = _gdal_heif(path).ReadAsArray()
+    return Image.fromarray(np.ascontiguousarray(np.moveaxis(bands, 0, -1)) if bands.ndim == 3 else bands)
 
 
 def _through_gdal(path: Path) -> bool:
@@ -124,12 +162,12 @@ def _check_file(path: Path) -> None:
 def _open(path: Path) -> Image.Image:
     _check_file(path)
     if path.suffix.lower() in HEIF_SUFFIXES and heif_decoder() is None:
+        if libheif_in_global_scope():
+            raise PhotoError(path, f"HEIC/HEIF photos cannot be decoded inside this QGIS: {gdal_heif_mismatch()}; "
+                                   "locate them with the engine in its own Python (Setup > Use another Python…)")
         raise PhotoError(path, "HEIC/HEIF photos need the pillow-heif package, which is not installed")
     if _through_gdal(path):
-        import numpy as np
-
-        bands = _gdal_heif(path).ReadAsArray()
-        return Image.fromarray(np.ascontiguousarray(np.moveaxis(bands, 0, -1)) if bands.ndim == 3 else bands)
+        return _gdal_decode(path)
     return _pil_open(path, path)
 
 
