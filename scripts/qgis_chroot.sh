@@ -53,7 +53,10 @@ mkdir -p "$dest" "$root/work/shared"
 find "$dest" -mindepth 1 -maxdepth 1 ! -name .venv -exec rm -rf {} +
 if git -C "$checkout" rev-parse --git-dir >/dev/null 2>&1; then
   (cd "$checkout" && git ls-files -z --cached --others --exclude-standard \
-     | while IFS= read -r -d '' file; do [ -e "$file" ] && printf '%s\0' "$file"; done \
+     | while IFS= read -r -d '' file; do
+         case "$file" in .venv|.venv/*) continue ;; esac  # a link named .venv is not matched by .venv/
+         [ -e "$file" ] && printf '%s\0' "$file"
+       done \
      | tar --null -T - -cf -) | tar -xf - -C "$dest"
 else
   tar -C "$checkout" --exclude=./.venv --exclude=./.qgis-profile --exclude=./dist -cf - . | tar -xf - -C "$dest"

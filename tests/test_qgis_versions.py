@@ -4,6 +4,9 @@ GDAL against the engine's own decoder (pillow-heif), the API calls qgis_compat r
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -37,34 +40,57 @@ def test_pillow_heif_decodes_the_reference_heic_to_its_recorded_pixels():
     assert np.abs(decoded - recorded).mean() <= photos.HEIF_TOLERANCE
 
 
-@needs_gdal_heif
-def test_the_heif_decoder_used_inside_qgis_gives_the_engine_s_pixels(monkeypatch):
-    """Inside the QGIS application (libheif already loaded) HEIC goes through GDAL only where GDAL's pixels
-    are the engine's; elsewhere the decoder chosen there still gives them."""
+@pytest.fixture
+def as_inside_qgis(monkeypatch):
+    """The HEIC route of the QGIS application, where GDAL has loaded the system's libheif globally."""
+    library = ctypes.util.find_library("heif")
+    if library is None:
+        pytest.skip("no system libheif (QGIS's GDAL links one)")
     photos.heif_decoder.cache_clear()
+    photos.heif_mismatch.cache_clear()
     monkeypatch.setattr(photos, "libheif_in_global_scope", lambda: True)
-    try:
-        decoder = photos.heif_decoder()
-        assert decoder == "gdal", photos.gdal_heif_mismatch()
-        decoded = np.asarray(photos.load_photo(photos.HEIF_REFERENCE, 0), dtype=np.int16)
-    finally:
-        photos.heif_decoder.cache_clear()
+    monkeypatch.setattr(photos, "loaded_libheif", lambda: ctypes.CDLL(library))
+    yield
+    photos.heif_decoder.cache_clear()
+    photos.heif_mismatch.cache_clear()
+
+
+def test_the_system_libheif_decodes_the_reference_heic_as_pillow_heif(as_inside_qgis):
+    assert photos.heif_mismatch() is None
+    assert photos.heif_decoder() == "libheif"
+    decoded = np.asarray(photos.load_photo(photos.HEIF_REFERENCE, 0), dtype=np.int16)
     recorded = np.asarray(Image.open(photos.HEIF_REFERENCE_PIXELS).convert("RGB"), dtype=np.int16)
-    assert np.abs(decoded - recorded).mean() <= photos.HEIF_TOLERANCE, decoder
+    assert np.abs(decoded - recorded).mean() <= photos.HEIF_TOLERANCE
+
+
+def test_a_libheif_that_decodes_wrong_pixels_is_not_used(as_inside_qgis, monkeypatch, tmp_path):
+    wrong = tmp_path / "wrong.png"
+    Image.new("RGB", (96, 64), (0, 136, 0)).save(wrong)
+    monkeypatch.setattr(photos, "HEIF_REFERENCE_PIXELS", wrong)
+    assert "levels off" in photos.heif_mismatch()
+    with pytest.raises(photos.PhotoError, match="cannot be decoded inside this QGIS: the libheif loaded here"):
+        photos.load_photo(photos.HEIF_REFERENCE)
 
 
 @pytest.mark.slow
 @needs_gdal_heif
 @pytest.mark.parametrize("name", ["IMG_5195.HEIC", "mobile/HMD_Nokia_8.3_5G.heif"])
 def test_a_real_heic_gives_the_same_features_inside_qgis_as_in_the_engine(embedder, monkeypatch, name):
+    """The Nokia photo is rotated: GDAL 3.13's HEIF driver (QGIS 3.44) decodes its tiles wrong."""
     path = shared_path("photos", "exif-samples", "heic", *name.split("/"))
     photos.heif_decoder.cache_clear()
     engine = embedder.embed_images([photos.load_photo(path)])[0]
+    photos.heif_decoder.cache_clear()
+    library = ctypes.util.find_library("heif")
     monkeypatch.setattr(photos, "libheif_in_global_scope", lambda: True)
+    monkeypatch.setattr(photos, "loaded_libheif", lambda: ctypes.CDLL(library))
     try:
+        assert photos.heif_decoder() == "libheif", photos.heif_mismatch()
         in_qgis = embedder.embed_images([photos.load_photo(path)])[0]
+        assert photos.image_size(path) == photos.load_photo(path, 0).size
     finally:
         photos.heif_decoder.cache_clear()
+        photos.heif_mismatch.cache_clear()
     assert cosine(engine, in_qgis) >= 0.999
 
 
