@@ -74,7 +74,6 @@ exec unshare --mount --propagation private /bin/bash -euo pipefail -c '
   mount -t proc proc "$root/proc"
   mount --rbind /dev "$root/dev"
   mount --rbind /sys "$root/sys"
-  mount -t tmpfs tmpfs "$root/tmp"
   if [ -d "$shared" ]; then mount --bind "$shared" "$root/work/shared"; mount -o remount,bind,ro "$root/work/shared"; fi
   exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LANG=C.UTF-8 CI="${CI:-}" PIP_CERT=/etc/ssl/host-ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 \
