@@ -12,7 +12,6 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
-    QgsRasterBandStats,
     QgsWkbTypes,
 )
 
@@ -45,7 +44,20 @@ WKB_POINT = _first(lambda: Qgis.WkbType.Point, lambda: QgsWkbTypes.Type.Point)
 WKB_POLYGON = _first(lambda: Qgis.WkbType.Polygon, lambda: QgsWkbTypes.Type.Polygon)
 WKB_MULTIPOLYGON = _first(lambda: Qgis.WkbType.MultiPolygon, lambda: QgsWkbTypes.Type.MultiPolygon)
 WKB_NO_GEOMETRY = _first(lambda: Qgis.WkbType.NoGeometry, lambda: QgsWkbTypes.Type.NoGeometry)
-RASTER_STATISTIC_MAX = _first(lambda: Qgis.RasterBandStatistic.Max, lambda: QgsRasterBandStats.Stats.Max)
+
+
+def raster_band_maximum(layer, band: int) -> float:
+    """The largest value in a band of a GDAL raster layer (0 where it holds none). GDAL reads it from the
+    layer's source: on QGIS 3.40 and newer every overload of QgsRasterInterface.bandStatistics() that
+    Python reaches is deprecated."""
+    from osgeo import gdal
+
+    try:
+        dataset = gdal.Open(layer.source())
+        extremes = dataset.GetRasterBand(band).ComputeRasterMinMax(False) if dataset is not None else None
+    except RuntimeError:  # where gdal.UseExceptions() is on: no data in the band, or an unreadable source
+        return 0.0
+    return float(extremes[1]) if extremes else 0.0
 
 
 def layer_abstract(layer) -> str:

@@ -110,7 +110,8 @@ def test_compat_calls_give_the_current_api_s_results(qgis_new_project, plugin_mo
     pixels.write_bytes(photos.HEIF_REFERENCE_PIXELS.read_bytes())
     raster = QgsRasterLayer(str(pixels), "pixels", "gdal")
     assert raster.isValid()
-    assert raster.dataProvider().bandStatistics(1, qgis_compat.RASTER_STATISTIC_MAX).maximumValue >= 250
+    assert qgis_compat.raster_band_maximum(raster, 1) >= 250
+    assert qgis_compat.raster_band_maximum(QgsRasterLayer(str(tmp_path / "missing.tif"), "missing", "gdal"), 1) == 0
 
 
 def test_a_style_is_stored_in_a_geopackage_and_read_back(qgis_new_project, plugin_module, tmp_path):

@@ -24,10 +24,10 @@ from qgis.PyQt.QtGui import QColor
 from .. import layers
 from ..geoloc_core.circles import distance_km
 from ..qgis_compat import (
-    RASTER_STATISTIC_MAX,
     empty_rectangle,
     layer_abstract,
     make_field,
+    raster_band_maximum,
     save_style_to_database,
     set_layer_abstract,
 )
@@ -80,8 +80,8 @@ DENSITY_RAMP = ((0.0, (255, 255, 178, 0)), (0.05, (254, 204, 92, 90)), (0.3, (25
 def style_density(layer: QgsRasterLayer, band: int = 1) -> None:
     """A transparent heat ramp: zero density is see-through, the peak is dark red. Every legend entry is
     labelled with its value (densities per km² are small numbers that QGIS would print as 0)."""
-    stats = layer.dataProvider().bandStatistics(band, RASTER_STATISTIC_MAX)
-    top = stats.maximumValue if stats.maximumValue > 0 else 1.0
+    peak = raster_band_maximum(layer, band)
+    top = peak if peak > 0 else 1.0
     ramp = QgsColorRampShader(0.0, top)
     ramp.setColorRampType(QgsColorRampShader.Type.Interpolated)
     ramp.setColorRampItemList([
