@@ -92,8 +92,11 @@ def save_style_to_database(layer, name: str, description: str, use_as_default: b
     """Store the layer's current style in its data source (a GeoPackage's layer_styles table); raises
     OSError with the provider's message when it cannot."""
     if hasattr(layer, "saveStyleToDatabaseV2"):  # 3.44: saveStyleToDatabase() is deprecated
-        result, message = layer.saveStyleToDatabaseV2(name, description, use_as_default, "")
-        failed = result != Qgis.ProviderStyleStorageResult.Success
+        from qgis.core import QgsMapLayer
+
+        results, message = layer.saveStyleToDatabaseV2(name, description, use_as_default, "")
+        fatal = QgsMapLayer.SaveStyleResult.DatabaseWriteFailed | QgsMapLayer.SaveStyleResult.QmlGenerationFailed
+        failed = bool(int(results) & int(fatal))  # an SLD that cannot be generated is no loss: QGIS reads the QML
     else:
         message = layer.saveStyleToDatabase(name, description, use_as_default, "")
         failed = bool(message)
