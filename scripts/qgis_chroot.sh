@@ -61,6 +61,8 @@ if git -C "$checkout" rev-parse --git-dir >/dev/null 2>&1; then
 else
   tar -C "$checkout" --exclude=./.venv --exclude=./.qgis-profile --exclude=./dist -cf - . | tar -xf - -C "$dest"
 fi
+# a repository of its own, so that what lists the checkout's files (make package: git ls-files) works there
+git init -q "$dest"
 # pip inside the chroot trusts what the host trusts (a proxy's certificate authority included)
 host_ca=${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}
 [ -f "$host_ca" ] && cp "$host_ca" "$root/etc/ssl/host-ca-certificates.crt"
