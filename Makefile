@@ -1,6 +1,6 @@
 # Photo Geolocator: development tasks. `make run` starts QGIS with the plugin; `make test` runs the suite.
 SHELL := /bin/bash
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 DEBIAN_PACKAGES := qgis python3-qgis qgis-providers xvfb
