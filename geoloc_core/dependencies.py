@@ -12,7 +12,7 @@ REQUIRED = (
     ("torch", "torch", "2.x"),
     ("torchvision", "torchvision", "0.x matching torch"),
     ("faiss", "faiss-cpu", "1.7 or newer"),
-    ("numpy", "numpy", "1.x (QGIS's GDAL bindings are built against numpy 1)"),
+    ("numpy", "numpy", "QGIS's own major version (its GDAL bindings are built against it)"),
     ("scipy", "scipy", "1.x"),
     ("PIL", "pillow", "9 or newer"),
     ("pillow_heif", "pillow-heif", "any (HEIC/HEIF photos)"),

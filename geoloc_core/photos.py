@@ -5,8 +5,11 @@ Decoding is the main cost of ingesting photos, so JPEGs are decoded at reduced s
 
 HEIC/HEIF photos are decoded by pillow-heif, except in a process whose global symbol scope already
 holds a libheif (the QGIS application links Debian's through GDAL): pillow-heif's own, newer libheif
-would then bind to that one and crash the process (SIGSEGV), so there they go through GDAL's HEIF
-driver, which uses the libheif already loaded.
+would then bind to that one and crash the process (SIGSEGV), so there the libheif already loaded decodes
+them, called as pillow-heif calls it (the whole primary image at once, with its rotation and mirroring,
+to interleaved RGB), so that QGIS 3.22, 3.40 and 3.44 give pillow-heif's pixels. GDAL's HEIF driver is not
+used for pixels: from GDAL 3.10 on it decodes tile by tile, and GDAL 3.13's tiles of a rotated HEIC are
+wrong. Before the first photo, a reference HEIC is decoded and checked against pillow-heif's pixels.
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ TIFF_IMAGE_WIDTH, TIFF_IMAGE_LENGTH = 256, 257
 # GDAL's names of the EXIF GPS tags that gps_from_exif reads, by tag number
 GDAL_GPS_TAGS = {1: "LatitudeRef", 2: "Latitude", 3: "LongitudeRef", 4: "Longitude", 5: "AltitudeRef",
                  6: "Altitude", 7: "TimeStamp", 29: "DateStamp"}
+# A small HEIC and the pixels pillow-heif decodes from it (the PNG), against which the libheif loaded in
+# QGIS is checked before it decodes photos; tolerance: the mean absolute difference in 0-255 levels
+# (libheif versions round the YCbCr conversion a little differently).
+HEIF_REFERENCE = Path(__file__).with_name("heif_reference.heic")
+HEIF_REFERENCE_PIXELS = Path(__file__).with_name("heif_reference.png")
+HEIF_TOLERANCE = 2.0
 
 
 def libheif_in_global_scope() -> bool:
@@ -49,13 +58,10 @@ def libheif_in_global_scope() -> bool:
 
 @functools.lru_cache(maxsize=1)
 def heif_decoder() -> str | None:
-    """'pillow-heif', 'gdal' (where pillow-heif would clash with a loaded libheif) or None."""
+    """'pillow-heif', 'libheif' (the one loaded, where pillow-heif would clash with it and it decodes the
+    reference faithfully) or None."""
     if libheif_in_global_scope():
-        try:
-            from osgeo import gdal
-        except ImportError:  # pragma: no cover - the QGIS application always has GDAL
-            return None
-        return "gdal" if gdal.GetDriverByName("HEIF") is not None else None
+        return "libheif" if heif_mismatch() is None else None
     try:
         from pillow_heif import register_heif_opener
     except ImportError:  # pragma: no cover - depends on the environment
@@ -64,8 +70,83 @@ def heif_decoder() -> str | None:
     return "pillow-heif"
 
 
+def loaded_libheif() -> ctypes.CDLL:
+    """The libheif whose symbols this process already exports (QGIS's, through GDAL)."""
+    return ctypes.CDLL(None)
+
+
+@functools.lru_cache(maxsize=1)
+def heif_mismatch() -> str | None:
+    """None where the loaded libheif decodes the reference HEIC to pillow-heif's pixels; otherwise why
+    HEIC photos cannot be decoded here, in words."""
+    import numpy as np
+
+    try:
+        decoded = np.asarray(_libheif_decode(HEIF_REFERENCE), dtype=np.int16)
+    except PhotoError as exc:
+        return f"the libheif loaded here cannot decode a reference HEIC ({exc.reason})"
+    with Image.open(HEIF_REFERENCE_PIXELS) as recorded_image:
+        recorded = np.asarray(recorded_image.convert("RGB"), dtype=np.int16)
+    if decoded.shape != recorded.shape:
+        return f"the libheif loaded here decodes a reference HEIC at the wrong size {decoded.shape[1::-1]}"
+    difference = float(np.abs(decoded - recorded).mean())
+    if difference > HEIF_TOLERANCE:
+        return f"the libheif loaded here decodes a reference HEIC {difference:.0f} levels off on average"
+    return None
+
+
+class _HeifError(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_int), ("subcode", ctypes.c_int), ("message", ctypes.c_char_p)]
+
+
+HEIF_COLORSPACE_RGB, HEIF_CHROMA_INTERLEAVED_RGB, HEIF_CHANNEL_INTERLEAVED = 1, 10, 10
+
+
+def _libheif_decode(path: Path) -> Image.Image:
+    """The primary image, decoded whole by the loaded libheif (rotation and mirroring applied) to 8-bit RGB."""
+    lib = loaded_libheif()
+    pointer, handle_pointer = ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)
+    lib.heif_context_alloc.restype = pointer
+    lib.heif_context_free.argtypes = [pointer]
+    lib.heif_context_read_from_file.argtypes = [pointer, ctypes.c_char_p, pointer]
+    lib.heif_context_get_primary_image_handle.argtypes = [pointer, handle_pointer]
+    lib.heif_decode_image.argtypes = [pointer, handle_pointer, ctypes.c_int, ctypes.c_int, pointer]
+    for name in ("heif_context_read_from_file", "heif_context_get_primary_image_handle", "heif_decode_image"):
+        getattr(lib, name).restype = _HeifError
+    lib.heif_image_get_width.argtypes = lib.heif_image_get_height.argtypes = [pointer, ctypes.c_int]
+    lib.heif_image_get_plane_readonly.argtypes = [pointer, ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
+    lib.heif_image_get_plane_readonly.restype = ctypes.POINTER(ctypes.c_uint8)
+    lib.heif_image_release.argtypes = lib.heif_image_handle_release.argtypes = [pointer]
+
+    def check(error: _HeifError) -> None:
+        if error.code:
+            raise PhotoError(path, f"cannot be decoded ({(error.message or b'').decode(errors='replace')})")
+
+    context, handle, image = lib.heif_context_alloc(), ctypes.c_void_p(), ctypes.c_void_p()
+    try:
+        check(lib.heif_context_read_from_file(context, os.fsencode(path), None))
+        check(lib.heif_context_get_primary_image_handle(context, ctypes.byref(handle)))
+        check(lib.heif_decode_image(handle, ctypes.byref(image), HEIF_COLORSPACE_RGB, HEIF_CHROMA_INTERLEAVED_RGB,
+                                    None))
+        width = lib.heif_image_get_width(image, HEIF_CHANNEL_INTERLEAVED)
+        height = lib.heif_image_get_height(image, HEIF_CHANNEL_INTERLEAVED)
+        stride = ctypes.c_int()
+        plane = lib.heif_image_get_plane_readonly(image, HEIF_CHANNEL_INTERLEAVED, ctypes.byref(stride))
+        if not plane or width <= 0 or height <= 0:
+            raise PhotoError(path, "cannot be decoded (libheif gave no RGB plane)")
+        data = ctypes.string_at(plane, stride.value * height)
+        return Image.frombuffer("RGB", (width, height), data, "raw", "RGB", stride.value, 1).copy()
+    finally:
+        if image:
+            lib.heif_image_release(image)
+        if handle:
+            lib.heif_image_handle_release(handle)
+        lib.heif_context_free(context)
+
+
 def _through_gdal(path: Path) -> bool:
-    return path.suffix.lower() in HEIF_SUFFIXES and heif_decoder() == "gdal"
+    """HEIC inside QGIS: pixels from the loaded libheif, size and EXIF through GDAL (both use that libheif)."""
+    return path.suffix.lower() in HEIF_SUFFIXES and heif_decoder() == "libheif"
 
 
 def _gdal_heif(path: Path):
@@ -125,12 +206,12 @@ def _check_file(path: Path) -> None:
 def _open(path: Path) -> Image.Image:
     _check_file(path)
     if path.suffix.lower() in HEIF_SUFFIXES and heif_decoder() is None:
+        if libheif_in_global_scope():
+            raise PhotoError(path, f"HEIC/HEIF photos cannot be decoded inside this QGIS: {heif_mismatch()}; "
+                                   "locate them with the engine in its own Python (Setup > Use another Python…)")
         raise PhotoError(path, "HEIC/HEIF photos need the pillow-heif package, which is not installed")
     if _through_gdal(path):
-        import numpy as np
-
-        bands = _gdal_heif(path).ReadAsArray()
-        return Image.fromarray(np.ascontiguousarray(np.moveaxis(bands, 0, -1)) if bands.ndim == 3 else bands)
+        return _libheif_decode(path)
     return _pil_open(path, path)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TOP_FOLDER = "photo_geolocator"
 # Everything tracked goes in but development files: tests, benchmarks, scripts, CI, tool settings.
-EXCLUDED_TOP = {"tests", "bench", "scripts", "docs", ".ci", "Makefile", "pyproject.toml", ".gitignore",
+EXCLUDED_TOP = {"tests", "bench", "scripts", "docs", ".ci", "constraints", "Makefile", "pyproject.toml", ".gitignore",
                 "requirements.txt", "requirements-dev.txt", "requirements-clip.txt",
                 "requirements-distributed.txt"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -367,3 +369,24 @@ def make_database(folder: Path, identity, records, vectors) -> Path:
     database.add_embedded(records, vectors)
     database.close()
     return folder
+
+
+QGIS_FACING = re.compile(r"^\s*(from qgis[ .]|import qgis)|qgis_process|run_in_qgis|xvfb-run", re.MULTILINE)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `qgis` the tests that need QGIS (their module imports qgis, runs qgis_process or the application
+    under Xvfb, or they ask for pytest-qgis's fixtures), wherever their files lie: `make test-qgis` selects them
+    with -m to run on other QGIS releases."""
+    facing = {}
+    for item in items:
+        path = getattr(item, "path", None)
+        if path not in facing:
+            try:
+                facing[path] = bool(QGIS_FACING.search(Path(path).read_text(encoding="utf-8")))
+            except (OSError, TypeError):
+                facing[path] = False
+        function = getattr(item, "function", None)
+        asked = inspect.signature(function).parameters if function is not None else ()
+        if facing[path] or any(name.startswith("qgis_") for name in asked):
+            item.add_marker(pytest.mark.qgis)

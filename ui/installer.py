@@ -18,10 +18,11 @@ from qgis.PyQt.QtCore import pyqtSignal
 from ..profile_data import packages_dir
 from .i18n import tr
 
-# CPU-only PyTorch builds (a few hundred MB instead of several GB of CUDA libraries).
+# CPU-only PyTorch builds (a few hundred MB instead of several GB of CUDA libraries). Where that index
+# cannot be reached, pip takes PyPI's torch, which on Linux is the CUDA build (about 3 GB of wheels).
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-# numpy 2 would break the GDAL and QGIS bindings built against numpy 1.
-EXTRA_CONSTRAINTS = ("numpy<2",)
+TORCH_SIZE_NOTE = ("Linux: where download.pytorch.org cannot be reached, torch comes from PyPI as its CUDA build "
+                   "(about 3 GB to download, 5 GB on disk)")
 
 
 def packages_folder() -> Path:
@@ -90,11 +91,23 @@ def pip_command(python: str, specs: list[str], target: Path, cpu_torch: bool = T
     return command + specs
 
 
+def numpy_spec(version: str) -> str:
+    """numpy on the major version of the one QGIS runs: QGIS's GDAL bindings are built against it (numpy 1
+    on QGIS 3.22-3.34 builds, 2 on Debian's 3.40 and 3.44), and packages built for the other major do not load
+    beside it."""
+    major = int(version.split(".")[0])
+    return f"numpy>={major},<{major + 1}"
+
+
 def missing_specs() -> list[str]:
     from ..geoloc_core.service import missing_dependencies
 
     missing = [d.distribution for d in missing_dependencies()]
-    return missing + [c for c in EXTRA_CONSTRAINTS if missing and c.split("<")[0] not in missing]
+    if not missing or "numpy" in missing:
+        return missing
+    import numpy
+
+    return missing + [numpy_spec(numpy.__version__)]
 
 
 class InstallTask(QgsTask):
@@ -126,6 +139,8 @@ class InstallTask(QgsTask):
             return False
         self.target.mkdir(parents=True, exist_ok=True)
         command = pip_command(python, self.specs, self.target)
+        if sys.platform.startswith("linux") and TORCH_CPU_INDEX in command:
+            self._say(TORCH_SIZE_NOTE)
         self._say("$ " + " ".join(command))
         try:
             child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)

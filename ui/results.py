@@ -13,7 +13,6 @@ from qgis.core import (
     QgsLayerTreeGroup,
     QgsMapLayer,
     QgsProject,
-    QgsRasterBandStats,
     QgsRasterLayer,
     QgsRasterShader,
     QgsSingleBandPseudoColorRenderer,
@@ -25,7 +24,14 @@ from qgis.PyQt.QtGui import QColor
 from .. import layers
 from ..geoloc_core.errors import ExportError
 from ..geoloc_core.service import distance_km
-from ..qgis_compat import make_field
+from ..qgis_compat import (
+    empty_rectangle,
+    layer_abstract,
+    make_field,
+    raster_band_maximum,
+    save_style_to_database,
+    set_layer_abstract,
+)
 from .i18n import tr
 
 STYLES = Path(__file__).resolve().parent.parent / "resources" / "styles"
@@ -76,8 +82,8 @@ DENSITY_RAMP = ((0.0, (255, 255, 178, 0)), (0.05, (254, 204, 92, 90)), (0.3, (25
 def style_density(layer: QgsRasterLayer, band: int = 1) -> None:
     """A transparent heat ramp: zero density is see-through, the peak is dark red. Every legend entry is
     labelled with its value (densities per km² are small numbers that QGIS would print as 0)."""
-    stats = layer.dataProvider().bandStatistics(band, QgsRasterBandStats.Stats.Max)
-    top = stats.maximumValue if stats.maximumValue > 0 else 1.0
+    peak = raster_band_maximum(layer, band)
+    top = peak if peak > 0 else 1.0
     ramp = QgsColorRampShader(0.0, top)
     ramp.setColorRampType(QgsColorRampShader.Type.Interpolated)
     ramp.setColorRampItemList([
@@ -119,14 +125,14 @@ def build_layers(run: LocateRun, with_uncertainty: bool) -> dict:
     if run.density_path:
         raster = density_layer(run.density_path, "Density (all photos; one band per photo)")
         if raster.isValid():
-            raster.setAbstract(f"{run.density_path}\nBand 1: the highest density of any photo; then one band per "
-                              "photo (Properties > Symbology > Band)")
+            set_layer_abstract(raster, f"{run.density_path}\nBand 1: the highest density of any photo; then one "
+                                       "band per photo (Properties > Symbology > Band)")
             built["density"] = raster
     if run.known:
         _add_gps_error(predictions, run)
     built["predictions"] = predictions
     for layer in built.values():  # the run's parameters travel with its layers (and into exports)
-        layer.setAbstract("\n".join(filter(None, [layer.abstract(), run.describe()])))
+        set_layer_abstract(layer, "\n".join(filter(None, [layer_abstract(layer), run.describe()])))
         for key, value in run.parameters.items():
             layer.setCustomProperty(f"photo_geolocator/{key}", value)
     return built
@@ -197,7 +203,7 @@ def export_run(run: LocateRun, project: QgsProject, path: str | Path) -> list[st
     for role in vector_roles:
         saved = QgsVectorLayer(f"{partial}|layername={role}", role, "ogr")
         saved.loadNamedStyle(str(STYLES / f"{role}.qml"))
-        saved.saveStyleToDatabase(role, "Photo Geolocator style", True, "")
+        save_style_to_database(saved, role, "Photo Geolocator style", True)
         del saved
     partial.replace(path)
     _store_project(path, run, vector_roles, "density" in written)
@@ -284,11 +290,10 @@ def select_prediction(run: LocateRun, result, project: QgsProject) -> None:
 
 def zoom_extent(result, crs, context, top: int = 10):
     """The extent holding a prediction and its top neighbours, in the given CRS (the canvas's)."""
-    from qgis.core import QgsCoordinateTransform, QgsPointXY, QgsRectangle
+    from qgis.core import QgsCoordinateTransform, QgsPointXY
 
     transform = QgsCoordinateTransform(QgsCoordinateReferenceSystem(WGS84), crs, context)
-    rectangle = QgsRectangle()
-    rectangle.setMinimal()
+    rectangle = empty_rectangle()
     for lon, lat in [(result.lon, result.lat)] + [(n.lon, n.lat) for n in result.neighbours[:top]]:
         rectangle.combineExtentWith(transform.transform(QgsPointXY(lon, lat)))
     if rectangle.width() == 0 and rectangle.height() == 0:

@@ -191,14 +191,18 @@ def test_heif_through_gdal_matches_pillow_heif_on_made_up_heic(exif_samples, mon
 
 
 def assert_heif_routes_agree(paths, monkeypatch):
-    """GDAL's HEIF driver and pillow-heif read the same location, altitude, time, size and pixels."""
+    """The route taken inside QGIS (the loaded libheif for pixels, GDAL's HEIF driver for size and EXIF) and
+    pillow-heif read the same location, altitude, time, size and pixels."""
+    import ctypes.util
+
     from geoloc_core import photos
 
     assert photos.heif_decoder() == "pillow-heif"  # a plain Python holds no global libheif
     for path in paths:
         expected = (photos.read_gps(path), photos.image_size(path), np.asarray(photos.load_photo(path)))
         with monkeypatch.context() as patch:
-            patch.setattr(photos, "heif_decoder", lambda: "gdal")
+            patch.setattr(photos, "heif_decoder", lambda: "libheif")
+            patch.setattr(photos, "loaded_libheif", lambda: ctypes.CDLL(ctypes.util.find_library("heif")))
             fix, size, pixels = photos.read_gps(path), photos.image_size(path), np.asarray(photos.load_photo(path))
         assert (fix.lat, fix.lon) == pytest.approx((expected[0].lat, expected[0].lon), abs=1e-6)
         assert fix.altitude_m == pytest.approx(expected[0].altitude_m, abs=0.01)

@@ -237,10 +237,16 @@ def test_qgis_process_runs_the_plugin_headless(gps, tmp_path):
     assert QgsVectorLayer(str(out), "p", "ogr").featureCount() == 1
 
 
-def test_geolocate_outputs_are_styled_when_loaded(qgis_processing, provider, walk_db, gps, tmp_path):
+def test_geolocate_outputs_are_styled_when_loaded(qgis_processing, provider, walk_db, gps, tmp_path, qgis_iface,
+                                                  monkeypatch):
     import processing
-    from qgis.core import QgsProject
+    from qgis.core import QgsLayerTreeModel, QgsProject
+    from qgis.gui import QgsLayerTreeView
 
+    # QGIS 3.44 hands the layer tree view to C++ (QgsProcessingGuiUtils.addResultLayers): a real one, not a mock
+    view = QgsLayerTreeView()
+    view.setModel(QgsLayerTreeModel(QgsProject.instance().layerTreeRoot()))
+    monkeypatch.setattr(qgis_iface, "layerTreeView", lambda: view)
     QgsProject.instance().clear()
     processing.runAndLoadResults("photo_geolocator:geolocate_photos", {
         "FILES": f"{gps / 'photo00000.jpg'};{gps / 'photo00001.jpg'}", "DATABASE": walk_db["OUTPUT_DATABASE"],
