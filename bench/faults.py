@@ -1315,10 +1315,14 @@ def full_disk(world: World):
     """A 256 KiB tmpfs filled to FULL_DISK_FREE bytes; world.full stays None where mounting fails."""
     mount = world.root / "full"
     mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=1777", "tmpfs", str(mount)],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        world.full_disk_problem = f"cannot mount a small tmpfs here ({result.stderr.strip() or 'not root'})"
+    try:
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=1777", "tmpfs", str(mount)],
+                                capture_output=True, text=True)
+        problem = (result.stderr.strip() or "not root") if result.returncode != 0 else None
+    except OSError as exc:  # no mount command (a minimal chroot)
+        problem = f"{exc.filename}: {exc.strerror}"
+    if problem is not None:
+        world.full_disk_problem = f"cannot mount a small tmpfs here ({problem})"
         yield
         return
     try:

@@ -21,7 +21,7 @@ checkout=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PHOTO_GEOLOCATOR_CHROOTS:-${XDG_CACHE_HOME:-$HOME/.cache}/photo-geolocator/chroots}
 root=$cache/$suite
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-packages=qgis,python3-qgis,qgis-providers,xvfb,xauth,python3-venv,python3-pip,ca-certificates,make,git,libimage-exiftool-perl,locales-all
+packages=qgis,python3-qgis,qgis-providers,xvfb,xauth,python3-venv,python3-pip,ca-certificates,make,git,libimage-exiftool-perl,locales-all,mount
 
 if [ "$(id -u)" != 0 ]; then
   echo "$0: needs root (chroot and bind mounts); run it with sudo" >&2; exit 1
