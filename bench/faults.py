@@ -1134,29 +1134,11 @@ CASES += LEFTOVER_CASES
 
 # a server that trickles: a byte now and then never trips the per-read timeout
 def _trickle_server(delay_s: float, bytes_sent: int) -> str:
-    import http.server
     import threading
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+    from tests.range_server import trickling_server
 
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", str(1 << 20))
-            self.end_headers()
-            try:
-                for _ in range(bytes_sent):
-                    self.wfile.write(b"x")
-                    self.wfile.flush()
-                    time.sleep(delay_s)
-            except OSError:
-                pass
-            self.close_connection = True
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = trickling_server(delay_s, bytes_sent)
     stop = threading.Timer(60, server.shutdown)
     stop.daemon = True  # the campaign's end does not wait for it
     stop.start()

@@ -1,10 +1,11 @@
-"""An HTTP server on 127.0.0.1 for the download tests (packs, models): GET with Range support, a log of
-the requests, and the faults a download must survive or refuse."""
+"""HTTP servers on 127.0.0.1 for the download tests and the fault campaign (packs, models): GET with Range
+support, a log of the requests, and the faults a download must survive or refuse."""
 
 from __future__ import annotations
 
 import http.server
 import threading
+import time
 from collections.abc import Callable
 
 
@@ -65,3 +66,30 @@ class RangeServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def trickling_server(delay_s: float, count: int) -> http.server.ThreadingHTTPServer:
+    """A server that promises 1 MiB and sends `count` bytes, one every `delay_s` seconds: no single read
+    ever waits long enough to time out, so only a deadline or a minimum rate stops the download."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(1 << 20))
+            self.end_headers()
+            try:
+                for _ in range(count):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(delay_s)
+            except OSError:
+                pass
+            self.close_connection = True
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -5,10 +5,7 @@ pieces directly."""
 from __future__ import annotations
 
 import csv
-import http.server
 import io
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,8 @@ import pytest
 from geoloc_core import limits
 from geoloc_core.download import DownloadError, ascii_url, check_sha256_argument, download
 from geoloc_core.files import redact, short_text, write_csv
+
+from ..range_server import trickling_server
 
 
 def test_limits_default_and_override(monkeypatch):
@@ -70,29 +69,6 @@ def test_csv_rows_with_control_characters_are_quoted_and_formulas_neutralised():
     assert all(not cell.startswith("=") for row in rows for cell in row)
 
 
-def _trickling_server(delay_s: float, count: int):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", str(1 << 20))
-            self.end_headers()
-            try:
-                for _ in range(count):
-                    self.wfile.write(b"x")
-                    self.wfile.flush()
-                    time.sleep(delay_s)
-            except OSError:
-                pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def test_credentials_are_not_repeated(tmp_path):
     with pytest.raises(DownloadError) as raised:
         download("http://user:s3cret@127.0.0.1:9/x", tmp_path / "x")
@@ -101,7 +77,7 @@ def test_credentials_are_not_repeated(tmp_path):
 
 def test_download_below_the_minimum_rate_stops(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOLOC_LIMIT_DOWNLOAD_RATE_WINDOW", "1")
-    server = _trickling_server(0.25, 12)
+    server = trickling_server(0.25, 12)
     try:
         with pytest.raises(DownloadError, match="minimum"):
             download(f"http://127.0.0.1:{server.server_address[1]}/slow", tmp_path / "slow")
@@ -111,7 +87,7 @@ def test_download_below_the_minimum_rate_stops(tmp_path, monkeypatch):
 
 def test_download_past_its_deadline_stops(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOLOC_LIMIT_DOWNLOAD_SECONDS", "0.5")
-    server = _trickling_server(0.1, 20)
+    server = trickling_server(0.1, 20)
     try:
         with pytest.raises(DownloadError, match="duration"):
             download(f"http://127.0.0.1:{server.server_address[1]}/slow", tmp_path / "slow")
