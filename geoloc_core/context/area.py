@@ -157,33 +157,20 @@ def country_of(lat, lon, path: Path = COUNTRIES_FILE) -> list[str | None]:
 def area_from_file(path: str | os.PathLike) -> Area:
     """The union of a vector file's polygons (any OGR format: GeoJSON, GPKG, shapefile; the first layer
     with polygons), reprojected to WGS84. Point and line layers are refused."""
-    from osgeo import ogr, osr
+    from osgeo import ogr
+
+    from .vector import open_vector, to_wgs84
 
     path = Path(path)
     if not path.exists():
         raise AreaError(f"{path}: area file not found")
-    gdal_errors = ogr.GetUseExceptions()
-    ogr.UseExceptions()
-    try:
-        dataset = ogr.Open(str(path))
-    except RuntimeError as exc:
-        raise AreaError(f"{path}: not a vector file OGR can read ({str(exc).splitlines()[0][:120]})") from None
-    finally:
-        if not gdal_errors:
-            ogr.DontUseExceptions()
-    if dataset is None or dataset.GetLayerCount() == 0:
+    dataset = open_vector(path, AreaError, "a vector file")
+    if dataset.GetLayerCount() == 0:
         raise AreaError(f"{path}: not a vector file OGR can read")
-    wgs84 = osr.SpatialReference()
-    wgs84.ImportFromEPSG(4326)
-    wgs84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     kinds = []
     for layer in dataset:
         rings = []
-        source = layer.GetSpatialRef()
-        transform = None
-        if source is not None and not source.IsSame(wgs84):
-            source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-            transform = osr.CoordinateTransformation(source, wgs84)
+        transform = to_wgs84(layer)
         for feature in layer:
             geometry = feature.GetGeometryRef()
             if geometry is None:

@@ -119,24 +119,13 @@ def _read_csv(path: Path) -> Track:
 
 
 def _read_ogr(path: Path) -> Track:
-    from osgeo import ogr, osr
+    from osgeo import ogr
 
-    use_exceptions = ogr.GetUseExceptions()
-    ogr.UseExceptions()
-    try:
-        dataset = ogr.Open(str(path))
-    except RuntimeError as exc:
-        raise TrackError(f"{path}: not a track file OGR can read ({str(exc).splitlines()[0][:120]})") from None
-    finally:
-        if not use_exceptions:
-            ogr.DontUseExceptions()
-    if dataset is None:
-        raise TrackError(f"{path}: not a track file OGR can read")
+    from .vector import open_vector, to_wgs84
+
+    dataset = open_vector(path, TrackError, "a track file")
     names = [dataset.GetLayer(i).GetName() for i in range(dataset.GetLayerCount())]
     preferred = [n for n in ("track_points", "route_points") if n in names] or names
-    wgs84 = osr.SpatialReference()
-    wgs84.ImportFromEPSG(4326)
-    wgs84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     for name in preferred:
         layer = dataset.GetLayerByName(name)
         if layer.GetFeatureCount() == 0:
@@ -146,11 +135,7 @@ def _read_ogr(path: Path) -> Track:
         time_key = _column(fields, TIME_NAMES)
         if time_key is None:
             raise TrackError(f"{path}: layer '{name}' has no time field; a track needs a time on each point")
-        source = layer.GetSpatialRef()
-        transform = None
-        if source is not None and not source.IsSame(wgs84):
-            source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-            transform = osr.CoordinateTransformation(source, wgs84)
+        transform = to_wgs84(layer)
         times, lat, lon = [], [], []
         for feature in layer:
             geometry = feature.GetGeometryRef()
