@@ -92,6 +92,18 @@ class Neighbour:
     path: str
 
 
+@dataclass(frozen=True)
+class Alternative:
+    """A separate mode of a photo's density: another place the photo may be, with the share of the density
+    around it. Rank 1 is the prediction itself."""
+
+    rank: int
+    lat: float
+    lon: float
+    mass: float  # share of the density's probability in this mode's basin, in [0, 1]
+    distance_km: float  # from the prediction
+
+
 @dataclass
 class LocationResult:
     photo: str
@@ -106,12 +118,17 @@ class LocationResult:
     density: DensityGrid | None = None
     evidence: str = "pixels"  # what decided the answer: track / anchor / stream / pixels / area (context/)
     note: str = ""  # a warning about the answer, e.g. that the photo looks unlike anything in its area
+    alternatives: list[Alternative] = field(default_factory=list)  # density modes, best first (estimators)
+    capture_time: str = ""  # ISO 8601 UTC, the camera's clock corrected (context/); "" where unknown
+    stream: int = 0  # the photo's stream in the batch, numbered from 1 in time order; 0 = in no stream
 
     def to_dict(self, with_neighbours: bool = True) -> dict:
         data = {
             "photo": self.photo, "lat": self.lat, "lon": self.lon, "confidence": self.confidence,
             "radius50_km": self.radius50_km, "radius90_km": self.radius90_km, "estimator": self.estimator,
             "k": self.k, "evidence": self.evidence, "note": self.note,
+            "alternatives": [vars(a) for a in self.alternatives], "capture_time": self.capture_time,
+            "stream": self.stream,
         }
         if with_neighbours:
             data["neighbours"] = [vars(n) for n in self.neighbours]
@@ -123,4 +140,5 @@ class LocationResult:
         return cls(str(data["photo"]), float(data["lat"]), float(data["lon"]), float(data["confidence"]),
                    float(data["radius50_km"]), float(data["radius90_km"]), str(data["estimator"]), int(data["k"]),
                    [Neighbour(**n) for n in data.get("neighbours", [])], None, str(data.get("evidence", "pixels")),
-                   str(data.get("note", "")))
+                   str(data.get("note", "")), [Alternative(**a) for a in data.get("alternatives", [])],
+                   str(data.get("capture_time", "")), int(data.get("stream", 0)))

@@ -7,14 +7,21 @@ from .files import display_path
 
 PREDICTION_FIELDS = (
     ("photo", str), ("file_name", str), ("lat", float), ("lon", float), ("confidence", float),
-    ("radius50_km", float), ("radius90_km", float), ("estimator", str), ("k", int), ("nearest_distance", float),
-    ("database", str), ("run_time", str), ("evidence", str), ("note", str),
+    ("radius50_km", float), ("radius90_km", float), ("estimator", str), ("k", int),
+    ("nearest_embedding_distance", float), ("database", str), ("run_time", str), ("evidence", str), ("note", str),
+    ("capture_time", str), ("stream", int),
+    ("review_status", str), ("reviewed_lat", float), ("reviewed_lon", float), ("review_note", str),
 )
+# What the analyst decided about a prediction: `reviewed_lat/lon` hold the accepted or moved place.
+REVIEW_STATUSES = ("unreviewed", "accepted", "moved", "rejected")
 NEIGHBOUR_FIELDS = (
-    ("photo", str), ("rank", int), ("distance", float), ("similarity", float), ("weight", float), ("lat", float),
+    ("photo", str), ("rank", int), ("embedding_distance", float), ("similarity", float), ("weight", float), ("lat", float),
     ("lon", float), ("reference_path", str), ("record_id", int),
 )
 UNCERTAINTY_FIELDS = (("photo", str), ("level", int), ("radius_km", float))
+# The density's separate modes, best first: the second and third guesses the analyst can pick.
+ALTERNATIVE_FIELDS = (("photo", str), ("rank", int), ("lat", float), ("lon", float), ("mass", float),
+                      ("distance_km", float))
 UNCERTAINTY_LEVELS = (50, 90)
 
 
@@ -41,15 +48,24 @@ def prediction_rows(results, database: str = "", run_time: str = "") -> list[dic
     return [{
         "photo": display_path(r.photo), "file_name": display_path(PurePath(r.photo).name), "lat": r.lat, "lon": r.lon,
         "confidence": r.confidence, "radius50_km": r.radius50_km, "radius90_km": r.radius90_km,
-        "estimator": r.estimator, "k": r.k, "nearest_distance": r.neighbours[0].distance if r.neighbours else None,
+        "estimator": r.estimator, "k": r.k,
+        "nearest_embedding_distance": r.neighbours[0].distance if r.neighbours else None,
         "database": database, "run_time": run_time, "evidence": getattr(r, "evidence", "pixels"),
         "note": getattr(r, "note", ""),
+        "capture_time": getattr(r, "capture_time", ""), "stream": getattr(r, "stream", 0),
+        "review_status": "unreviewed", "reviewed_lat": None, "reviewed_lon": None, "review_note": "",
     } for r in results]
 
 
 def neighbour_rows(results) -> list[dict]:
     """One row per neighbour of every located photo, keyed by NEIGHBOUR_FIELDS."""
     return [{
-        "photo": display_path(r.photo), "rank": n.rank, "distance": n.distance, "similarity": n.similarity,
+        "photo": display_path(r.photo), "rank": n.rank, "embedding_distance": n.distance, "similarity": n.similarity,
         "weight": n.weight, "lat": n.lat, "lon": n.lon, "reference_path": display_path(n.path), "record_id": n.record_id,
     } for r in results for n in r.neighbours]
+
+
+def alternative_rows(results) -> list[dict]:
+    """One row per alternative place (density mode) of every located photo, keyed by ALTERNATIVE_FIELDS."""
+    return [{"photo": display_path(r.photo), "rank": a.rank, "lat": a.lat, "lon": a.lon, "mass": a.mass,
+             "distance_km": a.distance_km} for r in results for a in getattr(r, "alternatives", [])]
