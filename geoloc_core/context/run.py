@@ -238,9 +238,11 @@ class ContextRun:
             if revised[i] is not None:
                 revised[i] = replace(revised[i], lat=lat, lon=lon, confidence=1.0, radius50_km=max(radius, 0.01),
                                      radius90_km=max(radius, 0.01), evidence=evidence, note="")
+        streams = split_streams(seconds, self.request.stream_gap_s)
+        revised = with_times(revised, seconds, streams if self.request.streams else [])
         if not self.request.streams:
             return revised
-        for stream in split_streams(seconds, self.request.stream_gap_s):
+        for stream in streams:
             members = [i for i in stream if revised[i] is not None or i in known]
             if len(members) < 2:
                 continue
@@ -264,6 +266,25 @@ class ContextRun:
         return PhotoEvidence(time_s, result.lat, result.lon, result.confidence,
                              np.array([n.lat for n in neighbours]), np.array([n.lon for n in neighbours]),
                              np.array([n.weight for n in neighbours]))
+
+
+def with_times(results: Sequence[LocationResult | None], seconds: np.ndarray, streams: Sequence[np.ndarray]
+               ) -> list[LocationResult | None]:
+    """The answers carrying their corrected capture time (ISO 8601 UTC) and stream number (from 1, in time
+    order; 0 for a photo alone in its stream or where streams are off), for the stream layer's line."""
+    from datetime import datetime, timezone
+
+    number = {}
+    for n, stream in enumerate((s for s in streams if len(s) > 1), start=1):
+        number.update({int(i): n for i in stream})
+    timed = []
+    for i, result in enumerate(results):
+        moment = (datetime.fromtimestamp(seconds[i], timezone.utc).isoformat(timespec="seconds")
+                  if np.isfinite(seconds[i]) else "")
+        if result is not None and (moment, number.get(i, 0)) != (result.capture_time, result.stream):
+            result = replace(result, capture_time=moment, stream=number.get(i, 0))
+        timed.append(result)
+    return timed
 
 
 def masked_density(grid, area: Area):

@@ -163,3 +163,17 @@ def test_without_anchors_a_photo_kept_at_its_own_answer_keeps_its_radii():
     results = [one_by_one(48.0, 2.0, 0.9, 30.0), one_by_one(48.0, 2.0, 0.9, 40.0)]
     revised = run.revise(results, [PhotoContext(at(0)), PhotoContext(at(1))])
     assert [r.radius50_km for r in revised] == [30.0, 40.0]
+
+
+def test_answers_carry_their_capture_time_and_stream_number():
+    from geoloc_core.context.run import with_times
+    from geoloc_core.context.streams import split_streams
+    from geoloc_core.results import LocationResult
+
+    results = [LocationResult(f"p{i}", 0.0, 0.0, 0.5, 1.0, 2.0, "kde", 1, []) for i in range(4)]
+    seconds = np.array([100.0, 0.0, np.nan, 1e6])  # photo 0 after 1 in one stream, 2 untimed, 3 alone
+    timed = with_times(results, seconds, split_streams(seconds, 3600))
+    assert [r.stream for r in timed] == [1, 1, 0, 0]
+    assert timed[1].capture_time == "1970-01-01T00:00:00+00:00" and timed[2].capture_time == ""
+    assert timed[2] is results[2], "an answer with nothing to add is kept as it is"
+    assert [r.stream for r in with_times(results, seconds, [])] == [0, 0, 0, 0]
