@@ -74,12 +74,24 @@ estimator_spec = estimator_registry.estimator_spec
 spin_range = options.spin_range
 
 
+def country_names() -> list[str]:
+    """The names of the bundled countries layer (context/area.py), in its order: the panel's country choice."""
+    from .context.area import country_names as names
+
+    return names()
+
+
 def __getattr__(name: str):
-    """DensityGrid on first use (it brings numpy): the panel rebuilds the grids the other engine wrote."""
+    """DensityGrid and ContextRequest on first use (they bring numpy): the panel rebuilds the grids the
+    other engine wrote, and builds (and so checks) a run's area and trip."""
     if name == "DensityGrid":
         from .estimators import DensityGrid
 
         return DensityGrid
+    if name == "ContextRequest":
+        from .context.run import ContextRequest
+
+        return ContextRequest
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 WORLD_EXTENT = (-180.0, -90.0, 180.0, 90.0)

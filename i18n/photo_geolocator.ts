@@ -292,6 +292,158 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Area and trip</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Where the photos are known to come from</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Area</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Area layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Country</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Use the area</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Restrict searches only the references inside the area and keeps the answers inside; prior prefers them but lets strong evidence outside win</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Use capture times: locate photos taken together jointly</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Photos taken close together in time form a stream; photos of the batch with GPS (and the track) place the others of their stream</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>+00:00:00</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How far the camera's clock ran ahead of the true time (UTC): seconds (330) or hours:minutes[:seconds] (-02:00 for a camera set to UTC+2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Camera clock offset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A GPS track recorded during the trip: where it speaks, it places the photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Track</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Track layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Points with a time field, or a line whose M values are UTC seconds since 1970</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Time field</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Date and time of each point (UTC where it carries no zone)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Track file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Area: choose a polygon layer of the project</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Track: choose a point or line layer of the project</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>None: search everywhere</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A polygon layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The layer's selected features</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The map extent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A country</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Restrict: only references inside</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Prior: prefer references inside</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A layer of the project</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Track: choose a track file (GPX, GeoPackage or CSV)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Area: could not write layer '{}' for the run: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Camera clock offset: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Area: no feature of layer '{}' is selected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Track: layer '{}' needs a time field; choose it under Time field</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Track: layer '{}' is a line without M values; give its times as M values (UTC seconds) or use a point layer with a time field</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}: cannot write the area or track for the run ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Reference database</source>
         <translation type="unfinished"></translation>
     </message>
@@ -738,11 +890,31 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Evidence</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Capture time (UTC)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stream</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Cosine similarity (0 to 1) between the photo and its most similar reference photo: an embedding likeness, not a distance on the ground</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <source>For photos that carry EXIF GPS: the distance from the prediction to it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What decided the place: the track, an anchor (the photo's own GPS or the stream's), the stream of photos taken together, the pixels alone, or the pixels searched inside the area</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The photo's stream: photos taken close together in time, numbered in time order (empty: none)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -763,6 +935,26 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>GeoPackage (*.gpkg)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>track</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>anchor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>stream</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>pixels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -943,6 +1135,14 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>Installing failed: {} (see the log in the panel)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Anchors</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Streams</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

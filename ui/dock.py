@@ -1,5 +1,5 @@
 """The Photo Geolocator dock panel. It composes one widget per section (set-up, reference database,
-reference packs, feature model, photos, parameters, results: ui/*_section.py, packs_panel.py,
+reference packs, feature model, photos, area and trip, parameters, results: ui/*_section.py, packs_panel.py,
 models_panel.py, run_options.py), hands them the PanelContext they share (ui/context.py: the engine, the
 open database, the one background task at a time, messages) and owns the Locate/Cancel footer (the
 task's progress and status line) and the runs."""
@@ -24,8 +24,10 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..geoloc_core.errors import UserError
 from ..geoloc_core.service import utc_now
 from .context import PanelContext
+from .context_section import ContextSection
 from .database_section import DatabaseSection
 from .i18n import tr
 from .models_panel import ModelsPanel
@@ -104,10 +106,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.packs_panel.changed.connect(self.update_buttons)
         self.models_panel = ModelsPanel(context, body)
         self.photos = PhotosSection(context, body)
+        self.context_section = ContextSection(context, body)
         self.options = RunOptions(context, body)
         self.results_section = ResultsSection(context, body)
         for section in (self.setup_section, self.database_section, self.packs_panel, self.models_panel, self.photos,
-                        self.options, self.results_section):
+                        self.context_section, self.options, self.results_section):
             layout.addWidget(section)
         layout.addStretch(1)
 
@@ -189,6 +192,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.packs_panel.set_idle(idle)
         self.models_panel.set_idle(idle)
         self.cancel_button.setEnabled(self.task is not None)
+        self.context_section.setEnabled(not self.options.worldwide())  # the gallery search takes no area or trip
         self.results_section.export_button.setEnabled(bool(self.runs) and self._run_layers_present(self.runs[-1]))
 
     @staticmethod
@@ -221,9 +225,14 @@ class PhotoGeolocatorDock(QgsDockWidget):
         if not paths:
             self.context.message(tr("Add photos to locate first."), Qgis.MessageLevel.Warning)
             return
+        folder = self.options.density_folder()
+        try:  # the project's layers it names are written now, on the main thread
+            trip = None if worldwide else self.context_section.context_request(folder)
+        except UserError as exc:
+            self.context.message(str(exc), Qgis.MessageLevel.Warning)
+            return
         self.run_count += 1  # numbers stay unique in the session although the panel shows the last run only
         number = self.run_count
-        folder = self.options.density_folder()
         engine = self.engine
         if worldwide:
             request = self.options.worldwide_request(paths)
@@ -233,13 +242,14 @@ class PhotoGeolocatorDock(QgsDockWidget):
             def locate(progress, should_stop):
                 return engine.locate_worldwide(request, progress, should_stop)
         else:
-            request = self.options.locate_request(self.reference_paths(), paths)
+            request = self.options.locate_request(self.reference_paths(), paths, trip)
             database = " + ".join(Path(p).name.removesuffix(".geoloc") for p in self.reference_paths())
             parameters = {"database": request.database, "also": "; ".join(request.also), "k": request.k,
                           "estimator": request.estimator,
                           "bandwidth_km": request.bandwidth_km, "temperature": request.temperature,
                           "density_resolution_deg": request.density_resolution,
-                          "density_extent": "world" if request.density_world else "around"}
+                          "density_extent": "world" if request.density_world else "around",
+                          **self.context_section.describe()}
 
             def locate(progress, should_stop):
                 return engine.locate(request, folder, number, progress, should_stop)
@@ -259,6 +269,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
 
     def _run_finished(self, task: EngineTask) -> None:
         self.context.task_done()
+        self.context_section.release()
         if task.error:
             self.context.message(tr("Locating failed: {}").format(task.error), Qgis.MessageLevel.Critical, 0)
             self.runFinished.emit(None)
@@ -301,6 +312,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             context.task.cancel()
             context.task.waitForFinished(60000)
             context.task = None
+        self.context_section.release()
         for reader in (self.photos.reader, self.results_section.reader):
             reader.shutdown()
         context.engine.close()

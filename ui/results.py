@@ -33,6 +33,7 @@ from ..qgis_compat import (
     set_layer_abstract,
 )
 from .i18n import tr
+from .trip_layers import trip_layers
 
 STYLES = Path(__file__).resolve().parent.parent / "resources" / "styles"
 WGS84 = "EPSG:4326"
@@ -131,6 +132,7 @@ def build_layers(run: LocateRun, with_uncertainty: bool) -> dict:
     if run.known:
         _add_gps_error(predictions, run)
     built["predictions"] = predictions
+    built.update(trip_layers(run, memory_layer))  # anchors and streams, after a run with capture times
     for layer in built.values():  # the run's parameters travel with its layers (and into exports)
         set_layer_abstract(layer, "\n".join(filter(None, [layer_abstract(layer), run.describe()])))
         for key, value in run.parameters.items():
@@ -151,7 +153,7 @@ def _add_gps_error(layer: QgsVectorLayer, run: LocateRun) -> None:
 def add_run_to_project(run: LocateRun, built: dict, project: QgsProject) -> QgsLayerTreeGroup:
     """All layers in one group at the top of the layer tree: predictions above, rasters below."""
     group = project.layerTreeRoot().insertGroup(0, f"Photo Geolocator run {run.number} ({run.run_time[11:19]})")
-    order = ["predictions", "neighbours", "uncertainty", "density"]
+    order = ["anchors", "predictions", "streams", "neighbours", "uncertainty", "density"]
     for role in order:
         if role in built:
             project.addMapLayer(built[role], False)

@@ -46,14 +46,24 @@ class NumberItem(QTableWidgetItem):
 
 def result_columns() -> list[str]:
     return [tr("Photo"), tr("Lat"), tr("Lon"), tr("Confidence"), tr("50% (km)"), tr("90% (km)"),
-            tr("Best match similarity"), tr("Error vs EXIF GPS (km)")]
+            tr("Best match similarity"), tr("Error vs EXIF GPS (km)"), tr("Evidence"), tr("Capture time (UTC)"),
+            tr("Stream")]
+
+
+def evidence_label(evidence: str) -> str:
+    """What decided a photo's place (the engine's word, as its layers keep it), in the panel's language."""
+    return {"track": tr("track"), "anchor": tr("anchor"), "stream": tr("stream"), "pixels": tr("pixels"),
+            "area": tr("area")}.get(evidence, evidence)
 
 
 def result_tips() -> dict[int, str]:
     """Header tooltips, by column."""
     return {6: tr("Cosine similarity (0 to 1) between the photo and its most similar reference photo: an "
                   "embedding likeness, not a distance on the ground"),
-            7: tr("For photos that carry EXIF GPS: the distance from the prediction to it")}
+            7: tr("For photos that carry EXIF GPS: the distance from the prediction to it"),
+            8: tr("What decided the place: the track, an anchor (the photo's own GPS or the stream's), the stream "
+                  "of photos taken together, the pixels alone, or the pixels searched inside the area"),
+            10: tr("The photo's stream: photos taken close together in time, numbered in time order (empty: none)")}
 
 
 class ResultsSection(QgsCollapsibleGroupBox):
@@ -109,6 +119,13 @@ class ResultsSection(QgsCollapsibleGroupBox):
             for column, (value, style) in enumerate(numbers, start=1):
                 if value is not None:
                     self.results_table.setItem(row, column, NumberItem(value, style))
+            evidence = QTableWidgetItem(evidence_label(result.evidence))
+            if result.note:
+                evidence.setToolTip(plain_tooltip(result.note))
+            self.results_table.setItem(row, 8, evidence)
+            self.results_table.setItem(row, 9, QTableWidgetItem(result.capture_time.replace("T", " ")[:19]))
+            if result.stream:
+                self.results_table.setItem(row, 10, NumberItem(result.stream, "{:d}"))
         self.results_table.resizeColumnsToContents()
         self.results_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # photo order first
         self.results_table.setSortingEnabled(True)

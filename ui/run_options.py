@@ -208,7 +208,8 @@ class RunOptions(QgsCollapsibleGroupBox):
 
     # -- requests ----------------------------------------------------------------------------------
 
-    def locate_request(self, references: list[str], paths: list[str]) -> LocateRequest:
+    def locate_request(self, references: list[str], paths: list[str], context=None) -> LocateRequest:
+        """The run's request; `context` is the ContextRequest of the "Area and trip" section (None: none)."""
         first, *also = references
         return LocateRequest(
             database=first, also=also, photos=paths, k=self.k_spin.value(),
@@ -216,7 +217,7 @@ class RunOptions(QgsCollapsibleGroupBox):
             temperature=self.temperature,
             density_resolution=self.resolution_spin.value() if self.density_check.isChecked() else None,
             density_world=self.extent_combo.currentData() == "world",
-            models_dir=str(self.context.models_dir), packs_dir=str(self.context.packs_dir))
+            models_dir=str(self.context.models_dir), packs_dir=str(self.context.packs_dir), context=context)
 
     def worldwide_request(self, paths: list[str]) -> WorldwideRequest:
         return WorldwideRequest(paths, self.top_k_spin.value(), str(self.context.models_dir))

@@ -15,6 +15,7 @@ RECENT_DATABASES = f"{PREFIX}/recent_databases"  # most recent first; the first 
 UNCHECKED_PACKS = f"{PREFIX}/unchecked_packs"  # packs the user chose not to search
 BUILD_MODEL = f"{PREFIX}/build_model"  # the network new databases are built with
 PARAMETERS = f"{PREFIX}/parameters"  # group: one key per Parameters field (their defaults: the engine's)
+CONTEXT = f"{PREFIX}/context"  # group: one key per "Area and trip" choice
 # QGIS's own keys, read only: the interface language chosen in QGIS's options
 LOCALE_OVERRIDE = "locale/overrideFlag"
 LOCALE_USER = "locale/userLocale"
@@ -54,3 +55,8 @@ def remove(key: str) -> None:
 def parameter(name: str) -> str:
     """The key of one remembered Parameters field."""
     return f"{PARAMETERS}/{name}"
+
+
+def context_choice(name: str) -> str:
+    """The key of one remembered "Area and trip" choice."""
+    return f"{CONTEXT}/{name}"

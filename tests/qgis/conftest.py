@@ -27,6 +27,7 @@ from ..conftest import (
 @pytest.fixture
 def dock(qgis_app, qgis_iface, qgis_new_project, plugin_module, tmp_path):
     plugin_module("ui.run_options").RunOptions.forget()  # each test starts from a fresh profile's parameters
+    plugin_module("ui.context_section").ContextSection.forget()  # and with no area or trip
     widget = plugin_module("ui.dock").PhotoGeolocatorDock(qgis_iface, qgis_iface.mainWindow())
     widget.options.output_widget.setFilePath(str(tmp_path / "rasters"))
     qgis_iface.messageBar().clear_messages()

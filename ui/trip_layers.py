@@ -1,0 +1,80 @@
+"""A trip's layers after a run with capture times (main thread only): the anchors (photos whose place was
+known: their EXIF GPS; green diamonds, apart from the predictions' red stars) and each stream drawn as a line through its photos' places in capture-time order,
+its M values the capture times (UTC seconds since 1970), so that QGIS's temporal and profile tools can
+read them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsLineString, QgsLineSymbol, QgsMarkerSymbol, QgsPoint
+
+from ..qgis_compat import make_field
+from .i18n import tr
+
+
+def anchor_fields() -> QgsFields:
+    fields = QgsFields()
+    for name, kind in (("photo", str), ("lat", float), ("lon", float), ("capture_time", str), ("stream", int)):
+        fields.append(make_field(name, kind))
+    return fields
+
+
+def stream_fields() -> QgsFields:
+    fields = QgsFields()
+    for name, kind in (("stream", int), ("photos", int), ("start_time", str), ("end_time", str)):
+        fields.append(make_field(name, kind))
+    return fields
+
+
+def anchor_features(results) -> list[QgsFeature]:
+    features = []
+    for result in results:
+        if result.evidence != "anchor":
+            continue
+        feature = QgsFeature(anchor_fields())
+        feature.setGeometry(QgsGeometry(QgsPoint(result.lon, result.lat)))
+        feature.setAttributes([result.photo, result.lat, result.lon, result.capture_time, result.stream])
+        features.append(feature)
+    return features
+
+
+def epoch_seconds(moment: str) -> float:
+    return datetime.fromisoformat(moment).timestamp()
+
+
+def stream_features(results) -> list[QgsFeature]:
+    """One line per stream of two or more timed photos, through their places in capture-time order."""
+    streams: dict[int, list] = {}
+    for result in results:
+        if result.stream > 0 and result.capture_time:
+            streams.setdefault(result.stream, []).append(result)
+    features = []
+    for number, members in sorted(streams.items()):
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda r: epoch_seconds(r.capture_time))
+        line = QgsLineString([QgsPoint(r.lon, r.lat, m=epoch_seconds(r.capture_time)) for r in members])
+        feature = QgsFeature(stream_fields())
+        feature.setGeometry(QgsGeometry(line))
+        feature.setAttributes([number, len(members), members[0].capture_time, members[-1].capture_time])
+        features.append(feature)
+    return features
+
+
+def trip_layers(run, memory_layer) -> dict:
+    """role -> layer for the run's anchors and streams, where it has any (`memory_layer` is results.py's)."""
+    built = {}
+    anchors = anchor_features(run.results)
+    if anchors:
+        layer = memory_layer("Point", tr("Anchors"), anchor_fields(), anchors)
+        layer.renderer().setSymbol(QgsMarkerSymbol.createSimple(
+            {"name": "diamond", "color": "51,160,44", "outline_color": "255,255,255", "size": "4.6"}))
+        built["anchors"] = layer
+    streams = stream_features(run.results)
+    if streams:
+        layer = memory_layer("LineStringM", tr("Streams"), stream_fields(), streams)
+        layer.renderer().setSymbol(QgsLineSymbol.createSimple(
+            {"line_color": "106,61,154", "line_width": "0.8", "line_style": "dash"}))
+        built["streams"] = layer
+    return built
