@@ -1,7 +1,7 @@
-"""A trip's layers after a run with capture times (main thread only): the anchors (photos whose place was
-known: their EXIF GPS; green diamonds, apart from the predictions' red stars) and each stream drawn as a line through its photos' places in capture-time order,
-its M values the capture times (UTC seconds since 1970), so that QGIS's temporal and profile tools can
-read them."""
+"""A trip's layers after a run with capture times (main thread only): the anchors (photos whose place
+was known: their EXIF GPS; green diamonds, apart from the predictions' red stars) and each stream drawn
+as a line through its photos' places in capture-time order, its M values the capture times (UTC seconds
+since 1970), so that QGIS's temporal and profile tools can read them."""
 
 from __future__ import annotations
 
@@ -27,10 +27,12 @@ def stream_fields() -> QgsFields:
     return fields
 
 
-def anchor_features(results) -> list[QgsFeature]:
+def anchor_features(results, known) -> list[QgsFeature]:
+    """The photos whose own GPS (`known`: photo -> place) the engine used as known. Photos of a stream
+    that it placed at an anchor's place also say "anchor" but are no anchors themselves."""
     features = []
     for result in results:
-        if result.evidence != "anchor":
+        if result.evidence != "anchor" or result.photo not in known:
             continue
         feature = QgsFeature(anchor_fields())
         feature.setGeometry(QgsGeometry(QgsPoint(result.lon, result.lat)))
@@ -65,7 +67,7 @@ def stream_features(results) -> list[QgsFeature]:
 def trip_layers(run, memory_layer) -> dict:
     """role -> layer for the run's anchors and streams, where it has any (`memory_layer` is results.py's)."""
     built = {}
-    anchors = anchor_features(run.results)
+    anchors = anchor_features(run.results, run.known)
     if anchors:
         layer = memory_layer("Point", tr("Anchors"), anchor_fields(), anchors)
         layer.renderer().setSymbol(QgsMarkerSymbol.createSimple(

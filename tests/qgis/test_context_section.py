@@ -270,25 +270,28 @@ def trip_results():
     return [result("c", 48.87, 2.34, "track", "2024-05-12T10:10:00+00:00", 1),
             result("a", 48.85, 2.35, "anchor", "2024-05-12T10:00:00+00:00", 1),
             result("b", 48.86, 2.35, "stream", "2024-05-12T10:05:00+00:00", 1),
+            result("d", 48.85, 2.35, "anchor", "2024-05-12T10:12:00+00:00", 1),  # placed at the anchor's place
             result("z", 35.68, 139.65, "pixels", "2024-05-13T08:00:00+00:00", 0),
             result("y", 35.69, 139.70, "pixels", "", 0)]
 
 
 def test_a_trip_run_draws_its_anchors_and_its_stream_in_time_order(dock, plugin_module):
     results_module = plugin_module("ui.results")
-    run = results_module.LocateRun(1, "test", "2026-11-26T00:00:00+00:00", trip_results(), [])
+    run = results_module.LocateRun(1, "test", "2026-11-26T00:00:00+00:00", trip_results(), [],
+                                   known={"/trip/a.jpg": (48.85, 2.35)})
     built = results_module.build_layers(run, False)
     anchors, streams = built["anchors"], built["streams"]
-    assert [f["photo"] for f in anchors.getFeatures()] == ["/trip/a.jpg"]
+    assert [f["photo"] for f in anchors.getFeatures()] == ["/trip/a.jpg"], "the photo whose GPS was known"
     assert anchors.renderer().symbol().symbolLayer(0).shape() != \
         built["predictions"].renderer().symbol().symbolLayer(0).shape(), "anchors stand out from predictions"
     [line] = list(streams.getFeatures())
     assert (line["stream"], line["photos"], line["start_time"], line["end_time"]) == \
-        (1, 3, "2024-05-12T10:00:00+00:00", "2024-05-12T10:10:00+00:00")
+        (1, 4, "2024-05-12T10:00:00+00:00", "2024-05-12T10:12:00+00:00")
     vertices = list(line.geometry().vertices())
-    assert [(round(v.y(), 2), round(v.x(), 2)) for v in vertices] == [(48.85, 2.35), (48.86, 2.35), (48.87, 2.34)]
+    assert [(round(v.y(), 2), round(v.x(), 2)) for v in vertices] == \
+        [(48.85, 2.35), (48.86, 2.35), (48.87, 2.34), (48.85, 2.35)]
     start = datetime(2024, 5, 12, 10, 0, tzinfo=timezone.utc).timestamp()
-    assert [v.m() for v in vertices] == [start, start + 300, start + 600], "M values: UTC seconds"
+    assert [v.m() for v in vertices] == [start, start + 300, start + 600, start + 720], "M values: UTC seconds"
     results_module.add_run_to_project(run, built, QgsProject.instance())
     assert {"anchors", "streams", "predictions"} <= set(run.layer_ids)
 
