@@ -320,11 +320,11 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Use capture times: locate photos taken together jointly</source>
+        <source>Use capture times (streams)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Photos taken close together in time form a stream; photos of the batch with GPS (and the track) place the others of their stream</source>
+        <source>Photos taken close together in time form a stream, located jointly: photos of the batch with GPS (and the track) place the others of their stream</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

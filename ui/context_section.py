@@ -68,8 +68,7 @@ class ContextSection(QgsCollapsibleGroupBox):
         self.country_combo = QComboBox(self)
         self.country_combo.setObjectName("countryCombo")
         self.country_combo.addItems(service.country_names())
-        self.country_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.country_combo.setMinimumContentsLength(14)
+        narrow(self.country_combo)
         form.addRow(self.country_label, self.country_combo)
         self.area_mode_label = QLabel(tr("Use the area"), self)
         self.area_mode_combo = self._combo("areaModeCombo", [
@@ -78,10 +77,11 @@ class ContextSection(QgsCollapsibleGroupBox):
                                            "answers inside; prior prefers them but lets strong evidence outside win"))
         form.addRow(self.area_mode_label, self.area_mode_combo)
 
-        self.streams_check = QCheckBox(tr("Use capture times: locate photos taken together jointly"), self)
+        self.streams_check = QCheckBox(tr("Use capture times (streams)"), self)
         self.streams_check.setObjectName("streamsCheck")
-        self.streams_check.setToolTip(tr("Photos taken close together in time form a stream; photos of the batch "
-                                         "with GPS (and the track) place the others of their stream"))
+        self.streams_check.setToolTip(tr("Photos taken close together in time form a stream, located jointly: "
+                                         "photos of the batch with GPS (and the track) place the others of their "
+                                         "stream"))
         form.addRow(self.streams_check)
         self.offset_edit = QLineEdit(self)
         self.offset_edit.setObjectName("offsetEdit")
@@ -140,6 +140,7 @@ class ContextSection(QgsCollapsibleGroupBox):
     def _combo(self, name: str, items) -> QComboBox:
         combo = QComboBox(self)
         combo.setObjectName(name)
+        narrow(combo)
         for text, data in items:
             combo.addItem(text, data)
         return combo
@@ -321,6 +322,12 @@ class ContextSection(QgsCollapsibleGroupBox):
         if self._track_has_points() and not field:
             raise UserError(tr("Track: layer '{}' needs a time field; choose it under Time field").format(layer.name()))
         return str(write_track(layer, field, self._scratch_folder(folder) / "track.csv"))
+
+
+def narrow(combo: QComboBox) -> None:
+    """As wide as the panel allows, not as its longest item: the panel stays narrow."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(14)
 
 
 def to_wgs84(layer) -> QgsCoordinateTransform:
