@@ -1,6 +1,7 @@
-"""A trip located in the real QGIS main window under Xvfb: the analyst picks a track layer of the project in
-the panel's "Area and trip" section, locates a folder of timed photos (one carries GPS), and sees the
-stream drawn as a line, the anchor on the map and each photo's evidence in the table."""
+"""A trip located in the real QGIS main window under Xvfb: the analyst picks a track layer of the project and
+a selected polygon as the area in the panel's "Area and trip" section, locates a folder of timed photos
+(one carries GPS), and sees the stream drawn as a line, the anchor on the map and each photo's evidence in
+the table."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from ..conftest import STAND_IN_PLACES, add_exif, gps_ifd, make_place_photos
 from .qgis_app import DRIVER, needs_xvfb, run_in_qgis
 
+PARIS_BOX = (250000.0, 6230000.0, 275000.0, 6265000.0)  # Web Mercator metres: 2.2458..2.4704 E, 48.73..48.94 N
 TAKEN = ["2024:05:12 10:00:00", "2024:05:12 10:05:00", "2024:05:12 10:10:00", "2024:05:12 10:15:00"]
 
 
@@ -27,7 +29,7 @@ def trip(tmp_path):
 
 
 WALK = '''
-from qgis.core import QgsFeature, QgsField, QgsGeometry, QgsPointXY, QgsProject, QgsVectorLayer
+from qgis.core import QgsFeature, QgsField, QgsGeometry, QgsPointXY, QgsProject, QgsRectangle, QgsVectorLayer
 from qgis.PyQt.QtCore import QDate, QDateTime, QTime, QVariant
 
 
@@ -52,6 +54,20 @@ def track_layer():
     return layer
 
 
+def area_layer():
+    """Two squares in Web Mercator, around Paris and around Sydney; the Paris one selected."""
+    layer = QgsVectorLayer("Polygon?crs=EPSG:3857", "Study areas", "memory")
+    features = []
+    for box in (PARIS_BOX, (16800000.0, -4040000.0, 16860000.0, -3980000.0)):
+        feature = QgsFeature()
+        feature.setGeometry(QgsGeometry.fromRect(QgsRectangle(*box)))
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    QgsProject.instance().addMapLayer(layer)
+    layer.selectByIds([f.id() for f in layer.getFeatures() if f.geometry().boundingBox().xMinimum() < 1e6])
+    return layer
+
+
 def walk():
     dock.show()
     dock.database_section.build_database(REFERENCES, DATABASE)
@@ -64,6 +80,8 @@ def walk():
     section.track_combo.setCurrentIndex(section.track_combo.findData("layer"))
     section.track_layer_combo.setLayer(track_layer())
     state["time_field"] = section.time_field_combo.currentField()
+    section.area_combo.setCurrentIndex(section.area_combo.findData("selected"))
+    section.area_layer_combo.setLayer(area_layer())
     runs = []
     dock.runFinished.connect(runs.append)
     dock.options.k_spin.setValue(5)
@@ -72,6 +90,8 @@ def walk():
     run = runs[0]
     state["evidence"] = {r.photo.rsplit("/", 1)[-1]: r.evidence for r in run.results}
     state["streams"] = sorted({r.stream for r in run.results})
+    state["places"] = [[r.lat, r.lon] for r in run.results]
+    state["area_parameter"] = run.parameters.get("area")
     project = QgsProject.instance()
     layers = {project.mapLayer(i).name(): project.mapLayer(i) for i in run.layer_ids.values()}
     state["run_layers"] = sorted(layers)
@@ -97,13 +117,16 @@ def test_a_trip_with_a_track_layer_in_the_qgis_main_window(tmp_path, trip):
     references, photos, (anchor_lat, anchor_lon) = trip
     state, result = run_in_qgis(tmp_path, f"REFERENCES = {str(references)!r}\n"
                                           f"DATABASE = {str(tmp_path / 'places.geoloc')!r}\nPHOTOS = {photos!r}\n"
-                                          f"{WALK}", timeout=400)
+                                          f"PARIS_BOX = {PARIS_BOX!r}\n{WALK}", timeout=400)
     assert state["database"] == 18
     assert state["time_field"] == "recorded", "the track layer's date-time field is found"
     evidence = state["evidence"]
     assert evidence["trip0x0.jpg"] == "anchor", "the photo with GPS anchors the stream"
     assert evidence["trip0x2.jpg"] == "track", "the photo taken at 10:10 is placed by the track"
-    assert set(evidence.values()) <= {"anchor", "track", "stream", "pixels"} and len(evidence) == 4
+    assert set(evidence.values()) <= {"anchor", "track", "stream", "area"} and len(evidence) == 4
+    assert state["area_parameter"] == "Study areas (selected)"
+    assert all(48.73 < lat < 48.94 and 2.2458 < lon < 2.4704 for lat, lon in state["places"]), \
+        "every answer inside the selected square"
     assert state["streams"] == [1], "one stream: the photos are five minutes apart"
     assert state["run_layers"] == ["Anchors", "Density (all photos; one band per photo)", "Neighbours",
                                    "Predicted locations", "Streams", "Uncertainty (50% / 90%)"]
