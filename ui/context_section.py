@@ -39,9 +39,9 @@ from .i18n import tr
 NO_AREA, AREA_LAYER, AREA_SELECTION, AREA_EXTENT, AREA_COUNTRY = "none", "layer", "selected", "extent", "country"
 NO_TRACK, TRACK_LAYER, TRACK_FILE = "none", "layer", "file"
 WGS84 = "EPSG:4326"
-# the filter enums moved to Qgis in later QGIS releases: the newest spelling this QGIS has
+# enums that moved to Qgis in later QGIS releases (3.30, 3.34): the newest spelling this QGIS has
 LAYER_FILTER = getattr(Qgis, "LayerFilter", None) or QgsMapLayerProxyModel.Filter
-FIELD_FILTER = getattr(Qgis, "FieldProxyModelFilter", None) or QgsFieldProxyModel.Filter
+POINT_GEOMETRY = Qgis.GeometryType.Point if hasattr(Qgis, "GeometryType") else QgsWkbTypes.GeometryType.PointGeometry
 TRACK_FILES = "GPS tracks (*.gpx *.gpkg *.csv *.geojson);;All files (*)"
 
 
@@ -110,8 +110,8 @@ class ContextSection(QgsCollapsibleGroupBox):
         self.time_field_label = QLabel(tr("Time field"), self)
         self.time_field_combo = QgsFieldComboBox(self)
         self.time_field_combo.setObjectName("timeFieldCombo")
-        self.time_field_combo.setFilters(FIELD_FILTER.DateTime | FIELD_FILTER.Date
-                                         | FIELD_FILTER.String)
+        self.time_field_combo.setFilters(QgsFieldProxyModel.Filter.DateTime | QgsFieldProxyModel.Filter.Date
+                                         | QgsFieldProxyModel.Filter.String)
         self.time_field_combo.setToolTip(tr("Date and time of each point (UTC where it carries no zone)"))
         form.addRow(self.time_field_label, self.time_field_combo)
         self.track_file_label = QLabel(tr("Track file"), self)
@@ -161,7 +161,7 @@ class ContextSection(QgsCollapsibleGroupBox):
 
     def _track_has_points(self) -> bool:
         layer = self.track_layer_combo.currentLayer()
-        return layer is None or layer.geometryType() == QgsWkbTypes.GeometryType.PointGeometry
+        return layer is None or layer.geometryType() == POINT_GEOMETRY
 
     def _track_layer_changed(self, layer) -> None:
         """The point layer's time field: the one remembered, else its first date-time field, else one
