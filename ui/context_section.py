@@ -166,10 +166,10 @@ class ContextSection(QgsCollapsibleGroupBox):
     def _track_layer_changed(self, layer) -> None:
         """The point layer's time field: the one remembered, else its first date-time field, else one
         named like a time."""
+        remembered = settings.value(settings.context_choice("time_field"), "")  # before setLayer changes it
         self.time_field_combo.setLayer(layer)
         if layer is not None and not self._restoring:
             fields = layer.fields()
-            remembered = settings.value(settings.context_choice("time_field"), "")
             dated = [f.name() for f in fields if f.isDateOrTime()]
             timely = [f.name() for f in fields if "time" in f.name().lower() or "date" in f.name().lower()]
             for name in [remembered, *dated, *timely]:
