@@ -74,11 +74,17 @@ estimator_spec = estimator_registry.estimator_spec
 spin_range = options.spin_range
 
 
-def country_names() -> list[str]:
-    """The names of the bundled countries layer (context/area.py), in its order: the panel's country choice."""
-    from .context.area import country_names as names
+COUNTRIES_FILE = Path(__file__).resolve().parent.parent / "resources" / "countries.geojson"  # as context/area.py
 
-    return names()
+
+def country_names() -> list[str]:
+    """The names of the bundled countries layer, in its order, as context/area.py resolves them: the panel's
+    country choice, read with the standard library alone (the panel opens without numpy)."""
+    import json
+
+    features = json.loads(COUNTRIES_FILE.read_text(encoding="utf-8"))["features"]
+    return [str(f["properties"]["name"]) for f in features
+            if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]
 
 
 def __getattr__(name: str):

@@ -134,8 +134,7 @@ class ContextSection(QgsCollapsibleGroupBox):
         self.track_file_widget.fileChanged.connect(self.remember)
         self.area_combo.currentIndexChanged.connect(self._show_rows)
         self.track_combo.currentIndexChanged.connect(self._show_rows)
-        self._check_offset()
-        self._show_rows()
+        self._show_rows()  # a remembered offset is checked when edited or used: the panel opens without numpy
 
     def _combo(self, name: str, items) -> QComboBox:
         combo = QComboBox(self)
@@ -180,8 +179,11 @@ class ContextSection(QgsCollapsibleGroupBox):
 
     def offset_problem_text(self) -> str | None:
         """Why the offset cannot be read (the engine's own parser says), or None."""
+        text = self.offset_edit.text().strip()
+        if not text:
+            return None
         try:
-            service.ContextRequest(time_offset=self.offset_edit.text().strip() or None)
+            service.ContextRequest(time_offset=text)
         except UserError as exc:
             return str(exc)
         return None
@@ -251,6 +253,7 @@ class ContextSection(QgsCollapsibleGroupBox):
         self.release()
         if not self.in_use():
             return None
+        self._check_offset()
         problem = self.offset_problem_text()
         if problem:
             raise UserError(tr("Camera clock offset: {}").format(problem))

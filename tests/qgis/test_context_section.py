@@ -79,6 +79,13 @@ def test_a_country_is_passed_by_its_name_as_the_engine_resolves_it(section, tmp_
     assert resolve_area(request.area).contains(48.8566, 2.3522)[0], "Paris is in the engine's France"
 
 
+def test_the_country_choice_lists_the_names_the_engine_resolves(section):
+    from geoloc_core.context.area import country_names
+
+    listed = [section.country_combo.itemText(i) for i in range(section.country_combo.count())]
+    assert listed == country_names() and "France" in listed
+
+
 def test_a_layer_in_web_mercator_is_written_in_wgs84(section, tmp_path):
     from geoloc_core.context.area import area_from_file
 
@@ -136,6 +143,16 @@ def test_a_bad_clock_offset_is_refused_inline(section, tmp_path):
     assert not section.offset_problem.isVisibleTo(section)
     request = section.context_request(tmp_path)
     assert request.time_offset == "+00:05:30" and request.clock().offset.total_seconds() == 330
+
+
+def test_a_remembered_bad_offset_is_shown_when_the_run_needs_it(dock, section, plugin_module, tmp_path):
+    section.offset_edit.setText("half past")
+    again = plugin_module("ui.context_section").ContextSection(dock.context)
+    assert again.offset_edit.text() == "half past" and not again.offset_problem.isVisibleTo(again)
+    with pytest.raises(Exception, match="Camera clock offset"):
+        again.context_request(tmp_path)
+    assert again.offset_problem.isVisibleTo(again) and "half past" in again.offset_problem.text()
+    again.deleteLater()
 
 
 def test_a_bad_offset_stops_the_run_with_one_line(dock, section, qgis_iface, plugin_module, monkeypatch, tmp_path):
