@@ -63,6 +63,8 @@ class ContextSection(QgsCollapsibleGroupBox):
         self.area_layer_combo = QgsMapLayerComboBox(self)
         self.area_layer_combo.setObjectName("areaLayerCombo")
         self.area_layer_combo.setFilters(LAYER_FILTER.PolygonLayer)
+        self.area_layer_combo.setAllowEmptyLayer(True)  # never some other polygon layer (the world map) unasked
+        self.area_layer_combo.setLayer(None)
         form.addRow(self.area_layer_label, self.area_layer_combo)
         self.country_label = QLabel(tr("Country"), self)
         self.country_combo = QComboBox(self)
@@ -102,8 +104,9 @@ class ContextSection(QgsCollapsibleGroupBox):
         self.track_layer_label = QLabel(tr("Track layer"), self)
         self.track_layer_combo = QgsMapLayerComboBox(self)
         self.track_layer_combo.setObjectName("trackLayerCombo")
-        self.track_layer_combo.setFilters(LAYER_FILTER.PointLayer
-                                          | LAYER_FILTER.LineLayer)
+        self.track_layer_combo.setFilters(LAYER_FILTER.PointLayer | LAYER_FILTER.LineLayer)
+        self.track_layer_combo.setAllowEmptyLayer(True)
+        self.track_layer_combo.setLayer(None)
         self.track_layer_combo.setToolTip(tr("Points with a time field, or a line whose M values are UTC seconds "
                                              "since 1970"))
         form.addRow(self.track_layer_label, self.track_layer_combo)
@@ -210,7 +213,8 @@ class ContextSection(QgsCollapsibleGroupBox):
             settings.set_value(settings.context_choice(name), value)
 
     def restore(self) -> None:
-        """The choices of the last session; a layer that is not in the project now is not chosen."""
+        """The choices of the last session; a layer that is not in the project now is not chosen (a run
+        asks for one rather than taking another layer)."""
         def remembered(name, default):
             return settings.value(settings.context_choice(name), default)
 

@@ -248,6 +248,20 @@ def test_a_track_file_is_passed_as_it_is(section, tmp_path):
     assert (request.track, request.streams, request.area) == (str(tmp_path / "walk.gpx"), True, None)
 
 
+def test_no_layer_is_taken_unasked(section, tmp_path):
+    polygon_layer(PARIS_3857)
+    point_track()
+    choose(section.area_combo, "layer")
+    assert section.area_layer_combo.currentLayer() is None, "not the first polygon layer of the project"
+    with pytest.raises(Exception, match="choose a polygon layer"):
+        section.context_request(tmp_path)
+    choose(section.area_combo, "none")
+    choose(section.track_combo, "layer")
+    assert section.track_layer_combo.currentLayer() is None
+    with pytest.raises(Exception, match="choose a point or line layer"):
+        section.context_request(tmp_path)
+
+
 def test_the_choices_are_remembered(dock, section, qgis_iface, plugin_module):
     area = polygon_layer(PARIS_3857)
     track = point_track()

@@ -69,6 +69,13 @@ def area_layer():
 
 
 def walk():
+    try:
+        yield from trip_walk()
+    finally:  # the profile is shared with the other QGIS-window tests: they start with no area or trip
+        dock.context_section.forget()
+
+
+def trip_walk():
     dock.show()
     dock.database_section.build_database(REFERENCES, DATABASE)
     yield from idle()
@@ -76,6 +83,8 @@ def walk():
     dock.photos.add_photos(PHOTOS)
     yield from idle()
     section = dock.context_section
+    section.offset_edit.setText("")
+    section.area_mode_combo.setCurrentIndex(section.area_mode_combo.findData("restrict"))
     section.streams_check.setChecked(True)
     section.track_combo.setCurrentIndex(section.track_combo.findData("layer"))
     section.track_layer_combo.setLayer(track_layer())
