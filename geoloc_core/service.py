@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .database import ReferenceDatabase
     from .evaluate import EvaluationReport
     from .feature_space import TrainingSummary
+    from .gps_write import GpsWriteReport
     from .locate import LocateOptions
     from .searchset import SearchSet
     from .sources import Candidate
@@ -585,6 +586,52 @@ def write_photo_densities(outcome: LocateOutcome, folder, overwrite: bool = Fals
         target = folder / f"{display_path(Path(result.photo).stem)}-density.tif"
         outcome.density_paths[result.photo] = str(write_density_geotiff(target, result.density, overwrite))
     return list(outcome.density_paths.values())
+
+
+REVIEWED_STATUSES = ("accepted", "moved")  # the review states written back and added by default
+
+
+def write_gps(results_path, statuses: Sequence[str] = REVIEWED_STATUSES, sidecar_only: bool = False,
+              dry_run: bool = False, backup: bool = True, sidecar_name: str = "full", allow_changed: bool = False,
+              progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> GpsWriteReport:
+    """Write the reviewed place of each photo of a results file (.gpkg or .csv) whose review status is in
+    `statuses` into its EXIF GPS, or an XMP sidecar (HEIC and other formats, or all with `sidecar_only`;
+    `sidecar_name` 'full' IMG_1.HEIC.xmp or 'stem' IMG_1.xmp). Originals are kept as `<name>_original` unless
+    `backup` is off, and every write is listed for `undo_gps`. A photo that cannot be written is a skipped
+    row with its reason; the others are written."""
+    from .gps_write import write_gps as write
+
+    return write(results_path, statuses, sidecar_only, dry_run, backup, sidecar_name, allow_changed, progress,
+                 should_stop)
+
+
+def undo_gps(results_path) -> GpsWriteReport:
+    """Put back the photos and sidecars `write_gps` wrote for this results file, from their backups."""
+    from .gps_write import undo_gps as undo
+
+    return undo(results_path)
+
+
+def add_reviewed_to_database(results_path, database_path, statuses: Sequence[str] = REVIEWED_STATUSES,
+                             progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
+                             weights: str | None = None, models_dir=None) -> BuildReport:
+    """Add the reviewed photos of a results file to a reference database at the place the analyst kept
+    (not their own EXIF GPS, which they may lack), marked in their attributes as analyst-reviewed
+    (source, review_status, review_note, located_at). Photos already in it are counted, not added twice."""
+    from .gps_write import reviewed_photos
+    from .sources import Candidate
+
+    photos, unusable = reviewed_photos(results_path, statuses)
+    if not photos:
+        raise UserError(f"{display_path(results_path)}: no photo reviewed as {' or '.join(statuses)} with a "
+                        "location; nothing was added")
+    candidates = [Candidate(Path(p.path), p.lat, p.lon, time=p.capture_time or None, attributes=p.attributes())
+                  for p in photos]
+    database, report = build(BuildRequest(database_path, add=True, weights=weights, models_dir=models_dir),
+                             candidates, progress, should_stop)
+    database.close()
+    report.skipped[:0] = unusable
+    return report
 
 
 class Session:
