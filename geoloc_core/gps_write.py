@@ -684,7 +684,7 @@ def write_gps(results_path: str | os.PathLike, statuses=DEFAULT_STATUSES, sideca
 def _write_one(photo: ReviewedPhoto, row: GpsWriteRow, sidecar_only: bool, dry_run: bool, backup: bool,
                sidecar_name: str, allow_changed: bool, writes: list[dict]) -> dict | None:
     """Write one photo (or its sidecar) and fill its row; the undo list's entry for it, None on a dry run."""
-    path = Path(photo.path)
+    path = Path(os.path.realpath(photo.path))  # through a link, the photo itself (a rename would replace the link)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -699,6 +699,8 @@ def _write_one(photo: ReviewedPhoto, row: GpsWriteRow, sidecar_only: bool, dry_r
     method = PROCESSING_METHODS[photo.status]
     kind = None if sidecar_only else embedded_format(data, path)
     if kind is not None:
+        if not os.access(path, os.W_OK):
+            raise PhotoError(path, "is read-only; left as it is (make it writable, or write a sidecar: --sidecar)")
         target, before = path, data
         after, row.problem = embedded_with_gps(kind, data, photo.lat, photo.lon, method)
         row.method = "exif"
