@@ -157,7 +157,7 @@ class Request:
 def request_from_dict(data: dict) -> Request:
     """The request a `Request.to_dict` wrote (its `request` entry names the kind)."""
     kinds = {kind.kind: kind for kind in (OpenRequest, BuildRequest, DatasetRequest, TrainRequest, LocateRequest,
-                                         WorldwideRequest, InstallRequest)}
+                                         WorldwideRequest, InstallRequest, WriteGpsRequest, AddReviewedRequest)}
     if not isinstance(data, dict) or data.get("request") not in kinds:
         raise UserError(f"not an engine request (kind {data.get('request') if isinstance(data, dict) else data!r}); "
                         f"one of {', '.join(kinds)}")
@@ -322,6 +322,38 @@ class InstallRequest(Request):
     sha256: str | None = None  # the pack's published SHA-256: any other file is refused
 
 
+REVIEWED_STATUSES = ("accepted", "moved")  # the review states written back and added by default
+
+
+@dataclass
+class WriteGpsRequest(Request):
+    """Write the reviewed places of a results file into its photos or their sidecars (`write_gps`), or with
+    `undo` put back what earlier writes for it changed (`undo_gps`); answered with a GpsWriteReport."""
+
+    kind: ClassVar[str] = "write-gps"
+    results: str | os.PathLike  # the .gpkg or .csv that locate -o or the panel wrote
+    statuses: list[str] = field(default_factory=lambda: list(REVIEWED_STATUSES))
+    sidecar_only: bool = False
+    dry_run: bool = False
+    backup: bool = True
+    sidecar_name: str = "full"  # full: IMG_1.HEIC.xmp, stem: IMG_1.xmp
+    allow_changed: bool = False
+    undo: bool = False
+
+
+@dataclass
+class AddReviewedRequest(Request):
+    """Add the reviewed photos of a results file to a database at their reviewed place
+    (`add_reviewed_to_database`); answered with a BuildReport."""
+
+    kind: ClassVar[str] = "add-reviewed"
+    results: str | os.PathLike
+    database: str | os.PathLike
+    statuses: list[str] = field(default_factory=lambda: list(REVIEWED_STATUSES))
+    weights: str | None = None
+    models_dir: str | os.PathLike | None = None
+
+
 @dataclass
 class OpenedDatabase:
     """An OpenRequest's outcome: the database, and its reference photos when asked for."""
@@ -398,10 +430,12 @@ class LocateOutcome:
 
 def outcome_from_dict(request: Request, data: dict):
     """The outcome of `request` from the JSON the engine answered it with."""
+    from .gps_write import GpsWriteReport
     from .packs import PackInfo
 
     kinds = {OpenRequest: OpenedDatabase, BuildRequest: BuildOutcome, TrainRequest: TrainOutcome,
-             LocateRequest: LocateOutcome, WorldwideRequest: LocateOutcome, InstallRequest: PackInfo}
+             LocateRequest: LocateOutcome, WorldwideRequest: LocateOutcome, InstallRequest: PackInfo,
+             WriteGpsRequest: GpsWriteReport, AddReviewedRequest: BuildReport}
     return kinds[type(request)].from_dict(data)
 
 
@@ -588,9 +622,6 @@ def write_photo_densities(outcome: LocateOutcome, folder, overwrite: bool = Fals
     return list(outcome.density_paths.values())
 
 
-REVIEWED_STATUSES = ("accepted", "moved")  # the review states written back and added by default
-
-
 def write_gps(results_path, statuses: Sequence[str] = REVIEWED_STATUSES, sidecar_only: bool = False,
               dry_run: bool = False, backup: bool = True, sidecar_name: str = "full", allow_changed: bool = False,
               progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> GpsWriteReport:
@@ -681,6 +712,13 @@ class Session:
             return self.locate_worldwide(request, progress, should_stop)
         if isinstance(request, InstallRequest):
             return install_pack(request.source, request.packs_dir, request.sha256, progress, should_stop)
+        if isinstance(request, WriteGpsRequest):
+            if request.undo:
+                return undo_gps(request.results)
+            return write_gps(request.results, request.statuses, request.sidecar_only, request.dry_run, request.backup,
+                             request.sidecar_name, request.allow_changed, progress, should_stop)
+        if isinstance(request, AddReviewedRequest):
+            return self.add_reviewed(request, progress, should_stop)
         raise UserError(f"a {request.kind} request is no operation of its own")
 
     def build(self, request: BuildRequest, candidates: Sequence[Candidate] | None = None,
@@ -707,6 +745,18 @@ class Session:
         summary = train(request, progress, should_stop, warn)
         self.open(request.database)
         return summary
+
+    def add_reviewed(self, request: AddReviewedRequest, progress: ProgressCallback | None = None,
+                     should_stop: StopCheck | None = None) -> BuildReport:
+        """`add_reviewed_to_database`; the open database, when it is the one added to, is opened again, and
+        the next locate opens what it searches afresh, so that both see the added photos."""
+        reopen = self.database is not None and Path(self.database.path).resolve() == Path(request.database).resolve()
+        self.release_packs()
+        report = add_reviewed_to_database(request.results, request.database, request.statuses, progress, should_stop,
+                                          request.weights, request.models_dir)
+        if reopen:
+            self.open(request.database)
+        return report
 
     def references(self) -> list:
         return self.database.all_records() if self.database is not None else []

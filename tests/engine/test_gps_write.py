@@ -368,3 +368,37 @@ def test_reviewed_photos_join_the_database_as_analyst_reviewed(embedder, tmp_pat
         assert record.attributes["review_note"] == f"checked {status}"
     again = add_reviewed_to_database(results, tmp_path / "refs.geoloc")
     assert (again.added, again.already_present) == (0, 2)
+
+
+@pytest.mark.slow
+def test_a_session_adds_reviewed_photos_to_its_open_database_and_sees_them(embedder, tmp_path):
+    from geoloc_core.ingest import build_database
+    from geoloc_core.service import AddReviewedRequest, Session, outcome_from_dict
+    from geoloc_core.sources import from_folder
+
+    make_located_photos(tmp_path / "references", 3)
+    database, _ = build_database(tmp_path / "refs.geoloc", from_folder(tmp_path / "references")[0], embedder)
+    database.close()
+    (moved,) = make_photos(tmp_path / "reviewed", 1, seed=9)
+    results = results_file(tmp_path / "results.csv", [(moved, "moved", *MOVED)])
+    with Session() as session:
+        session.open(tmp_path / "refs.geoloc")
+        request = AddReviewedRequest(str(results), str(tmp_path / "refs.geoloc"))
+        report = session.run(request)
+        assert report.added == 1 and session.info().count == 4, "the open database is opened again, with the photo"
+    back = outcome_from_dict(request, json.loads(json.dumps(report.to_dict())))
+    assert back.to_dict() == report.to_dict()
+
+
+def test_write_gps_travels_as_a_request_and_its_report_as_json(tmp_path):
+    from geoloc_core.service import Session, WriteGpsRequest, outcome_from_dict, request_from_dict
+
+    photo = make_photo("png", tmp_path)
+    results = results_file(tmp_path / "results.csv", [(photo, "moved", *MOVED)])
+    request = WriteGpsRequest(str(results), ["moved"], dry_run=True)
+    assert request_from_dict(json.loads(json.dumps(request.to_dict()))) == request
+    with Session() as session:
+        report = session.run(request)
+    assert [row.outcome for row in report.rows] == ["would write"]
+    back = outcome_from_dict(request, json.loads(json.dumps(report.to_dict())))
+    assert back == report and back.summary() == report.summary()
