@@ -443,6 +443,10 @@ def _riff_chunk(fourcc: bytes, payload: bytes) -> bytes:
 def _webp_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise FormatProblem("not a WebP (no RIFF WEBP header)")
+    (riff_size,) = struct.unpack("<I", data[4:8])
+    if 8 + riff_size > len(data):
+        raise FormatProblem("a truncated WebP (shorter than its RIFF header says)")
+    data = data[:8 + riff_size]  # what follows the RIFF form is no part of the image
     chunks, position = [], 12
     while position + 8 <= len(data):
         fourcc = data[position:position + 4]
