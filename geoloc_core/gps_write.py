@@ -101,8 +101,10 @@ class GpsWriteRow:
         name = display_path(self.photo)
         if self.outcome == "skipped":
             return f"skipped {name}: {self.problem}"
-        if self.outcome in ("restored", "removed"):
-            return f"{self.outcome} {display_path(self.target)}" + (f" ({self.problem})" if self.problem else "")
+        if self.outcome == "restored":
+            return f"restored {display_path(self.target)} from {display_path(self.backup)}"
+        if self.outcome == "removed":
+            return f"removed {display_path(self.target)} (a sidecar this tool made)"
         old = "none" if self.old_lat is None else f"{self.old_lat:.6f} {self.old_lon:.6f}"
         where = "EXIF" if self.method == "exif" else f"sidecar {display_path(self.target)}"
         text = f"{self.outcome} {name}: GPS {old} -> {self.new_lat:.6f} {self.new_lon:.6f} ({where}, {self.status})"
@@ -123,11 +125,11 @@ class GpsWriteReport:
 
     def summary(self) -> str:
         if any(row.outcome in ("restored", "removed") for row in self.rows):
-            text = (f"restored {self.count('restored')} files, removed {self.count('removed')} sidecars, "
-                    f"{self.count('skipped')} left as they are")
+            text = (f"restored {_counted(self.count('restored'), 'file')}, removed "
+                    f"{_counted(self.count('removed'), 'sidecar')}, {self.count('skipped')} left as they were")
         else:
             verb = "would write" if self.dry_run else "written"
-            text = f"GPS {verb}: {self.count(verb)} photos, {self.count('skipped')} skipped"
+            text = f"GPS {verb}: {_counted(self.count(verb), 'photo')}, {self.count('skipped')} skipped"
             if self.dry_run:
                 text += " (dry run: nothing was changed)"
         return text + (" (cancelled)" if self.cancelled else "")
@@ -140,6 +142,10 @@ class GpsWriteReport:
     def from_dict(cls, data: dict) -> GpsWriteReport:
         return cls([GpsWriteRow(**row) for row in data["rows"]], bool(data["dry_run"]), data["undo_list"],
                    bool(data["cancelled"]))
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 # ---- reading the results file -------------------------------------------------------------------------
@@ -695,7 +701,7 @@ def _write_one(photo: ReviewedPhoto, row: GpsWriteRow, sidecar_only: bool, dry_r
         raise PhotoError(path, "not found (moved or deleted since the run?)") from None
     except OSError as exc:
         raise PhotoError(path, f"cannot be read ({os_reason(exc)})") from None
-    ours = {entry["after_sha256"] for entry in writes if entry.get("photo") == photo.path}
+    ours = {entry["after_sha256"] for entry in writes if entry["target"] == str(path)}
     changed = "" if allow_changed else _changed_since_run(path, photo, data, ours)
     if changed:
         raise PhotoError(path, changed)

@@ -201,7 +201,7 @@ def test_missing_and_damaged_photos_are_one_line_each_and_the_others_are_written
         assert name in line and "\n" not in line, line
     assert "not found" in outcomes["gone.jpg"].problem
     assert damaged.read_bytes() == damaged_bytes and not list(tmp_path.glob("damaged.jpg_original*"))
-    assert "written: 1 photos, 3 skipped" in report.summary()
+    assert "written: 1 photo, 3 skipped" in report.summary()
 
 
 def test_undo_puts_every_file_back_byte_for_byte(tmp_path):
@@ -210,9 +210,8 @@ def test_undo_puts_every_file_back_byte_for_byte(tmp_path):
     results = results_file(tmp_path / "results.csv", [(p, "moved", *MOVED) for p in photos])
     gps_write.write_gps(results)
     assert gps_write.undo_list_path(results).is_file()
-    second = gps_write.write_gps(results_file(tmp_path / "again.csv", [(photos[0], "moved", 1.0, 2.0)]),
-                                 allow_changed=False)
-    assert second.rows[0].outcome == "written", "a photo this tool wrote is not taken for one changed since the run"
+    second = gps_write.write_gps(results_file(tmp_path / "again.csv", [(photos[0], "moved", 1.0, 2.0)]))
+    assert second.rows[0].outcome == "written" and second.rows[0].backup.endswith("_original.2")
     gps_write.undo_gps(tmp_path / "again.csv")
     report = gps_write.undo_gps(results)
     assert sorted(row.outcome for row in report.rows) == ["removed", "restored", "restored"]
@@ -221,6 +220,18 @@ def test_undo_puts_every_file_back_byte_for_byte(tmp_path):
     assert not list(tmp_path.rglob("*_original*")), "backups are removed once put back"
     assert not list(tmp_path.rglob("*.xmp")), "a sidecar that was new is removed"
     assert not gps_write.undo_list_path(results).exists()
+
+
+def test_a_relative_photo_name_is_found_beside_the_results(tmp_path):
+    photo = make_photo("jpeg-plain", tmp_path / "photos")
+    assert not (Path.cwd() / "photos" / photo.name).exists()
+    results = results_file(tmp_path / "results.csv", [(Path("photos") / photo.name, "accepted", None, None)])
+    (row,) = gps_write.write_gps(results).rows
+    assert row.outcome == "written" and Path(row.target) == photo
+    later = time.time() + 3600  # as if written long after the run
+    os.utime(photo, (later, later))
+    again = gps_write.write_gps(results)
+    assert again.rows[0].outcome == "written", "its own earlier write is recognised whatever the working folder"
 
 
 def test_undo_leaves_a_file_changed_since_the_write(tmp_path):
