@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import stat
 import struct
 import zlib
@@ -727,9 +728,15 @@ def _write_one(photo: ReviewedPhoto, row: GpsWriteRow, sidecar_only: bool, dry_r
     if backup and before is not None:
         backup_file = _backup_path(target)
         _replace_bytes(backup_file, before, None)
-        row.backup = str(backup_file)
+        shutil.copystat(target, backup_file)  # its permissions and times too, which undo puts back
     mode = stat.S_IMODE(target.stat().st_mode) if before is not None else None
-    _replace_bytes(target, after, mode)
+    try:
+        _replace_bytes(target, after, mode)
+    except BaseException:
+        if backup_file is not None:  # nothing was changed: no backup of it either
+            backup_file.unlink(missing_ok=True)
+        raise
+    row.backup = str(backup_file) if backup_file else ""
     row.outcome = "written"
     return {"photo": photo.path, "target": str(target), "method": row.method,
             "backup": str(backup_file) if backup_file else None, "created": before is None,
@@ -780,6 +787,7 @@ def _undo_one(entry: dict, row: GpsWriteRow) -> None:
     if _sha256(original) != entry["before_sha256"]:
         row.problem = f"the backup {display_path(backup)} is not the original any more; left as it is"
         return
-    _replace_bytes(target, original, stat.S_IMODE(target.stat().st_mode))
+    _replace_bytes(target, original, stat.S_IMODE(backup.stat().st_mode))
+    shutil.copystat(backup, target)
     backup.unlink()
     row.outcome = "restored"

@@ -207,6 +207,7 @@ def test_missing_and_damaged_photos_are_one_line_each_and_the_others_are_written
 def test_undo_puts_every_file_back_byte_for_byte(tmp_path):
     photos = [make_photo(kind, tmp_path / kind) for kind in ("jpeg-exif", "tiff", "heic")]
     originals = {photo: photo.read_bytes() for photo in photos}
+    modified = {photo: photo.stat().st_mtime_ns for photo in photos}
     results = results_file(tmp_path / "results.csv", [(p, "moved", *MOVED) for p in photos])
     gps_write.write_gps(results)
     assert gps_write.undo_list_path(results).is_file()
@@ -216,7 +217,7 @@ def test_undo_puts_every_file_back_byte_for_byte(tmp_path):
     report = gps_write.undo_gps(results)
     assert sorted(row.outcome for row in report.rows) == ["removed", "restored", "restored"]
     for photo, data in originals.items():
-        assert photo.read_bytes() == data
+        assert photo.read_bytes() == data and photo.stat().st_mtime_ns == modified[photo]
     assert not list(tmp_path.rglob("*_original*")), "backups are removed once put back"
     assert not list(tmp_path.rglob("*.xmp")), "a sidecar that was new is removed"
     assert not gps_write.undo_list_path(results).exists()
@@ -243,6 +244,24 @@ def test_undo_leaves_a_file_changed_since_the_write(tmp_path):
     assert row.outcome == "skipped" and "changed since GPS was written" in row.problem
     assert photo.read_bytes().endswith(b"edited elsewhere") and Path(row.backup).is_file()
     assert gps_write.undo_list_path(results).is_file(), "what could not be undone stays listed"
+
+
+def test_a_write_that_fails_leaves_the_photo_and_no_backup(tmp_path, monkeypatch):
+    photo = make_photo("jpeg-plain", tmp_path)
+    original = photo.read_bytes()
+    results = results_file(tmp_path / "results.csv", [(photo, "accepted", None, None)])
+    real_replace = gps_write._replace_bytes
+
+    def full_disk(target, data, mode):
+        if target == photo:
+            raise OSError(28, "No space left on device")
+        real_replace(target, data, mode)
+
+    monkeypatch.setattr(gps_write, "_replace_bytes", full_disk)
+    (row,) = gps_write.write_gps(results).rows
+    assert row.outcome == "skipped" and "No space left on device" in row.problem and "plain.jpg" in row.line()
+    assert photo.read_bytes() == original and not list(tmp_path.glob("plain.jpg_original*"))
+    assert not gps_write.undo_list_path(results).exists(), "nothing written, nothing to undo"
 
 
 def test_a_photo_changed_since_the_run_is_skipped_unless_allowed(tmp_path):
