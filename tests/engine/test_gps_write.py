@@ -264,6 +264,19 @@ def test_a_write_that_fails_leaves_the_photo_and_no_backup(tmp_path, monkeypatch
     assert not gps_write.undo_list_path(results).exists(), "nothing written, nothing to undo"
 
 
+def test_a_stop_between_photos_keeps_what_was_written(tmp_path):
+    photos = [make_photo("png", tmp_path / name) for name in ("a", "b", "c")]
+    untouched = {photo: photo.read_bytes() for photo in photos[1:]}
+    results = results_file(tmp_path / "results.csv", [(p, "accepted", None, None) for p in photos])
+    events = []
+    report = gps_write.write_gps(results, progress=events.append, should_stop=lambda: len(events) >= 1)
+    assert report.cancelled and "(cancelled)" in report.summary()
+    assert [row.outcome for row in report.rows] == ["written"]
+    assert [(e.done, e.total, e.stage) for e in events] == [(1, 3, "write-gps")]
+    assert all(photo.read_bytes() == data for photo, data in untouched.items())
+    assert len(json.loads(gps_write.undo_list_path(results).read_text())["writes"]) == 1
+
+
 def test_a_photo_changed_since_the_run_is_skipped_unless_allowed(tmp_path):
     photo = make_photo("jpeg-plain", tmp_path)
     results = results_file(tmp_path / "results.csv", [(photo, "accepted", None, None)])
