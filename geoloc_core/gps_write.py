@@ -208,7 +208,9 @@ def _cell(value):
 def _gpkg_rows(path: Path) -> list[dict]:
     from osgeo import gdal
 
-    gdal.UseExceptions()
+    turned_on = not gdal.GetUseExceptions()  # QGIS's own setting is put back after the read
+    if turned_on:
+        gdal.UseExceptions()
     try:
         dataset = gdal.OpenEx(str(path), gdal.OF_VECTOR | gdal.OF_READONLY)
         layer = dataset.GetLayerByName(PREDICTIONS_LAYER)
@@ -226,6 +228,8 @@ def _gpkg_rows(path: Path) -> list[dict]:
             from None
     finally:
         layer = dataset = None
+        if turned_on:
+            gdal.DontUseExceptions()
     return rows
 
 

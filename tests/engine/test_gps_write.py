@@ -382,6 +382,15 @@ def test_the_cli_says_each_skipped_photo_on_one_line(tmp_path):
     assert lines[0].startswith("skipped ") and "gone.jpg" in lines[0] and lines[-1].startswith("error: ")
     bad = _cli("write-gps", results, "--status", "rejected")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "rejected" in bad.stderr
+    broken = tmp_path / "broken.gpkg"
+    broken.write_text("not a GeoPackage")
+    located_only = tmp_path / "old.csv"
+    located_only.write_text("photo,lat,lon\na.jpg,1,2\n")
+    for target, problem in ((broken, "cannot be read as a GeoPackage"), (tmp_path / "none.csv", "not found"),
+                            (located_only, "no review_status")):
+        refused = _cli("write-gps", target)
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+        assert refused.stderr.startswith(f"error: {target}: ") and problem in refused.stderr
 
 
 @pytest.mark.slow
