@@ -672,8 +672,9 @@ def write_gps(results_path: str | os.PathLike, statuses=DEFAULT_STATUSES, sideca
     photos, unusable = reviewed_photos(results_path, statuses)
     undo_path = undo_list_path(results_path)
     writes = _load_undo(undo_path)
-    if not dry_run:
-        _save_undo(undo_path, writes)  # an unwritable undo list stops the run before any photo is touched
+    if not dry_run and not os.access(undo_path.parent, os.W_OK):  # before any photo is touched
+        raise UserError(f"{display_path(undo_path.parent)}: the undo list cannot be written there (permission "
+                        "denied); copy the results file to a folder you can write to")
     result = GpsWriteReport([GpsWriteRow(s.path, "skipped", problem=s.reason) for s in unusable], dry_run,
                             str(undo_path))
     for done, photo in enumerate(photos, start=1):
