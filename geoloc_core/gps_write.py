@@ -366,6 +366,7 @@ EXIF_HEADER = b"Exif\x00\x00"
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_GPS_NOTE = "its embedded XMP holds a GPS position of its own, left unchanged"
+OWN_GPS_NOTE = "the photo keeps its own EXIF GPS; programs that read the photo and not its sidecar show that one"
 
 
 def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
@@ -725,6 +726,8 @@ def _write_one(photo: ReviewedPhoto, row: GpsWriteRow, sidecar_only: bool, dry_r
         before = target.read_bytes() if target.exists() else None
         after = sidecar_with_gps(before, photo.lat, photo.lon, method)
         row.method = "sidecar"
+        if row.old_lat is not None:
+            row.problem = OWN_GPS_NOTE
     row.target = str(target)
     if dry_run:
         row.outcome = "would write"

@@ -178,6 +178,8 @@ def test_a_dry_run_lists_the_changes_and_changes_nothing(tmp_path):
     assert report.rows[0].old_lat is not None, "the JPEG's own GPS is listed as what would be replaced"
     assert all((row.new_lat, row.new_lon) == ACCEPTED for row in report.rows), "accepted: the prediction itself"
     assert "would write" in report.rows[0].line() and "dry run" in report.summary()
+    if report.rows[2].old_lat is not None:  # the real iPhone HEIC carries GPS of its own
+        assert "keeps its own EXIF GPS" in report.rows[2].line()
     after = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
     assert after == before, "a dry run writes no photo, sidecar, backup or undo list"
 
