@@ -878,7 +878,7 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>&lt;small&gt;Worldwide: {}&lt;/small&gt;</source>
+        <source>&lt;small&gt;Worldwide needs the GeoCLIP model (hover for why)&lt;/small&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -140,7 +140,16 @@ class DatabaseSection(QgsCollapsibleGroupBox):
 
     # -- building ----------------------------------------------------------------------------------
 
+    def _build_model_missing(self) -> bool:
+        """Say why the chosen feature model cannot build now (before any dialog asks for files)."""
+        problem = self.context.build_model_problem
+        if problem:
+            self.context.message(problem, Qgis.MessageLevel.Warning, 0)
+        return bool(problem)
+
     def choose_build_source(self, folder: bool) -> None:
+        if self._build_model_missing():
+            return
         start = self.context.start_folder()
         if folder:
             source = QFileDialog.getExistingDirectory(self, tr("Folder of geotagged photos"), start)
@@ -168,8 +177,7 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         if context.busy():
             return
         model, models = context.build_model, context.models_dir
-        if target is not None and context.build_model_problem:
-            context.message(context.build_model_problem, Qgis.MessageLevel.Warning, 0)
+        if target is not None and self._build_model_missing():
             return
         engine = context.engine
         context.run_task(tr("Building the reference database"),
