@@ -380,6 +380,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Remove the missing databases from this list</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Folder of geotagged photos</source>
         <translation type="unfinished"></translation>
     </message>
@@ -397,6 +401,14 @@
     </message>
     <message>
         <source>&lt;b&gt;{}&lt;/b&gt;: {} photos&lt;br&gt;&lt;small&gt;{}&lt;/small&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The reference database &lt;b&gt;{}&lt;/b&gt; is gone: its folder was deleted or moved. Open or build another.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The reference database {} is gone: {} was deleted or moved.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -442,6 +454,10 @@ Engine: {}</source>
     </message>
     <message>
         <source>{}: {}. Locating now uses them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} (missing)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -794,6 +810,10 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>&lt;small&gt;Worldwide needs the GeoCLIP model (hover for why)&lt;/small&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Parameters</source>
         <translation type="unfinished"></translation>
     </message>
@@ -875,10 +895,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>Raster folder</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&lt;small&gt;Worldwide needs the GeoCLIP model (hover for why)&lt;/small&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

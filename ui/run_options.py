@@ -194,7 +194,8 @@ class RunOptions(QgsCollapsibleGroupBox):
             self._restoring = False
         problem = choices[0][3]
         # one short line: the whole reason (folder, command) is the tooltip, not five lines of the panel
-        self.worldwide_label.setText(tr("<small>Worldwide needs the GeoCLIP model (hover for why)</small>") if problem else "")
+        notice = tr("<small>Worldwide needs the GeoCLIP model (hover for why)</small>")
+        self.worldwide_label.setText(notice if problem else "")
         self.worldwide_label.setToolTip(plain_tooltip(problem) if problem else "")
         self.worldwide_label.setVisible(problem is not None)
         self._mode_changed()

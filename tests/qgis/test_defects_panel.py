@@ -5,10 +5,14 @@ the build's dialogs, the worldwide notice, progress stage names, field aliases a
 from __future__ import annotations
 
 import gc
+import shutil
 import sys
+import time
 import warnings
 
 import pytest
+
+from .conftest import wait_until_idle
 
 
 def test_external_engine_calls_leave_no_resource_warning(plugin_module, tmp_path):
@@ -54,3 +58,61 @@ def test_the_worldwide_notice_is_one_short_line_with_the_details_in_its_tooltip(
     assert len(shown) <= 60 and "\n" not in shown and "<br" not in label.text()
     assert str(tmp_path) not in shown and "python -m" not in shown
     assert str(tmp_path / "models") in label.toolTip() and "download-model geoclip" in label.toolTip()
+
+
+def tiny_database(folder, embedder):
+    """A 6-photo database of random pictures, built with the tiny random embedder."""
+    from geoloc_core.ingest import build_database
+    from geoloc_core.sources import Candidate
+
+    from ..conftest import make_photos
+
+    photos = make_photos(folder / "references", 6)
+    database, _ = build_database(folder / "gone.geoloc", [Candidate(p, 40.0 + i, -3.0 + i) for i, p in
+                                                          enumerate(photos)], embedder)
+    database.close()
+    return folder / "gone.geoloc"
+
+
+def process_until(qgis_app, condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        qgis_app.processEvents()
+        time.sleep(0.02)
+    return condition()
+
+
+def test_a_deleted_database_is_said_gone_is_no_longer_searched_and_leaves_recent(
+        dock, qgis_app, qgis_iface, tiny_embedder, tmp_path):
+    path = tiny_database(tmp_path, tiny_embedder)
+    section = dock.database_section
+    section.open_database(path)
+    wait_until_idle(dock, qgis_app)
+    assert dock.database is not None and str(path) in section.recent_databases()
+    assert str(path) in dock.reference_paths()
+
+    shutil.rmtree(path)
+    assert process_until(qgis_app, lambda: dock.database is None), "the panel still shows a deleted database"
+    text = section.label.text()
+    assert "gone" in text and "deleted or moved" in text and "6 photos" not in text
+    assert str(path) not in dock.reference_paths()
+    assert dock.run_button.isEnabled() == bool(dock.packs_panel.checked_paths()), "Locate is offered for it"
+    assert str(path) not in section.recent_databases()
+    assert not section.add_refs_button.isEnabled() and not section.coverage_button.isEnabled()
+
+
+def test_recent_shows_a_missing_database_as_missing_and_can_remove_it(dock, tmp_path):
+    from qgis.PyQt.QtWidgets import QAction
+
+    section = dock.database_section
+    present = tmp_path / "here.geoloc"
+    present.mkdir()
+    missing = str(tmp_path / "elsewhere.geoloc")
+    section._remember(missing)
+    section._remember(str(present))
+    section._fill_recent_menu()
+    actions = {a.text(): a for a in section.recent_menu.actions() if isinstance(a, QAction) and a.text()}
+    assert actions[str(present)].isEnabled()
+    assert not actions[f"{missing} (missing)"].isEnabled()
+    actions["Remove the missing databases from this list"].trigger()
+    assert missing not in section.recent_databases() and str(present) in section.recent_databases()
