@@ -76,6 +76,21 @@ def neighbours(path: Path) -> None:
     layer.saveNamedStyle(str(path))
 
 
+def references(path: Path) -> None:
+    """The coverage layer: a reference database's photos (REFERENCE_FIELDS), the photo in the map tip."""
+    layer = QgsVectorLayer("Point?crs=EPSG:4326&field=record_id:integer&field=path:string&field=lat:double"
+                           "&field=lon:double&field=time:string&field=width:integer&field=height:integer",
+                           "references", "memory")
+    layer.renderer().setSymbol(QgsMarkerSymbol.createSimple({"name": "circle", "color": "#41ab5d",
+                                                             "outline_color": "#ffffff", "outline_width": "0.2",
+                                                             "size": "1.8"}))
+    extra = '[% format_number("lat", 5) %], [% format_number("lon", 5) %]'
+    layer.setMapTipTemplate(PHOTO_TIP.format(name="path", path="path", extra=extra))
+    layer.setDisplayExpression('"path"')
+    photo_widget(layer, "path")
+    layer.saveNamedStyle(str(path))
+
+
 def uncertainty(path: Path) -> None:
     layer = QgsVectorLayer("MultiPolygon?crs=EPSG:4326&field=photo:string&field=level:integer&field=radius_km:double",
                            "uncertainty", "memory")
@@ -95,5 +110,6 @@ if __name__ == "__main__":
     predictions(out / "predictions.qml")
     neighbours(out / "neighbours.qml")
     uncertainty(out / "uncertainty.qml")
+    references(out / "references.qml")
     print("wrote", ", ".join(sorted(p.name for p in out.glob("*.qml"))))
     app.exitQgis()

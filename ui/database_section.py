@@ -299,5 +299,5 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         if task.result is None:
             return
         layer = memory_layer("Point", tr("References of {}").format(name), layers.REFERENCES, task.result)
-        layer.loadNamedStyle(str(STYLES / "neighbours.qml"))
+        layer.loadNamedStyle(str(STYLES / "references.qml"))  # its own fields: `path`, not a neighbour's
         QgsProject.instance().addMapLayer(layer)

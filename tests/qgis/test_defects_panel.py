@@ -5,6 +5,8 @@ the build's dialogs, the worldwide notice, progress stage names, field aliases a
 from __future__ import annotations
 
 import gc
+import html
+import re
 import shutil
 import sys
 import time
@@ -116,3 +118,45 @@ def test_recent_shows_a_missing_database_as_missing_and_can_remove_it(dock, tmp_
     assert not actions[f"{missing} (missing)"].isEnabled()
     actions["Remove the missing databases from this list"].trigger()
     assert missing not in section.recent_databases() and str(present) in section.recent_databases()
+
+
+def map_tip_columns(template: str) -> set[str]:
+    """The fields the [% ... %] expressions of a map tip read."""
+    from qgis.core import QgsExpression
+
+    columns = set()
+    for expression in re.findall(r"\[%(.*?)%\]", template, re.S):
+        parsed = QgsExpression(expression)
+        assert not parsed.hasParserError(), (expression, parsed.parserErrorString())
+        columns |= set(parsed.referencedColumns())
+    return columns
+
+
+def test_the_coverage_layers_map_tip_reads_its_own_fields(dock, qgis_app, tiny_embedder, tmp_path):
+    from qgis.core import QgsExpression, QgsExpressionContext, QgsExpressionContextUtils, QgsProject
+
+    path = tiny_database(tmp_path, tiny_embedder)
+    dock.database_section.open_database(path)
+    wait_until_idle(dock, qgis_app)
+    dock.database_section.show_coverage()
+    wait_until_idle(dock, qgis_app)
+    layer = next(layer for layer in QgsProject.instance().mapLayers().values()
+                 if layer.name() == "References of gone")
+    template = layer.mapTipTemplate()
+    assert template and map_tip_columns(template) <= set(layer.fields().names()), template
+    feature = next(layer.getFeatures())
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    context.setFeature(feature)
+    shown = QgsExpression.replaceExpressionText(template, context)
+    assert "[%" not in shown and feature["path"] in shown
+
+
+def test_every_style_map_tip_reads_fields_its_table_has(plugin_module):
+    schema = plugin_module("geoloc_core.schema")
+    styles = plugin_module("ui.results").STYLES
+    tables = {"predictions": schema.PREDICTION_FIELDS, "neighbours": schema.NEIGHBOUR_FIELDS,
+              "uncertainty": schema.UNCERTAINTY_FIELDS, "references": schema.REFERENCE_FIELDS}
+    for role, fields in tables.items():
+        text = (styles / f"{role}.qml").read_text(encoding="utf-8")
+        template = html.unescape(re.search(r"<mapTip>(.*?)</mapTip>", text, re.S).group(1))
+        assert map_tip_columns(template) <= set(schema.names(fields)), role
