@@ -1,73 +1,73 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis symbologyReferenceScale="-1" maxScale="0" minScale="100000000" version="3.22.16-Białowieża" labelsEnabled="0" simplifyMaxScale="1" simplifyAlgorithm="0" readOnly="0" styleCategories="AllStyleCategories" simplifyDrawingHints="1" simplifyLocal="1" simplifyDrawingTol="1" hasScaleBasedVisibilityFlag="0">
+<qgis simplifyDrawingTol="1" labelsEnabled="0" simplifyLocal="1" simplifyDrawingHints="1" simplifyAlgorithm="0" simplifyMaxScale="1" symbologyReferenceScale="-1" minScale="100000000" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" maxScale="0" readOnly="0">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal enabled="0" startExpression="" fixedDuration="0" limitMode="0" accumulate="0" mode="0" durationUnit="min" endExpression="" startField="" durationField="" endField="">
+  <temporal limitMode="0" startField="" durationField="" enabled="0" endExpression="" startExpression="" durationUnit="min" fixedDuration="0" accumulate="0" mode="0" endField="">
     <fixedRange>
       <start></start>
       <end></end>
     </fixedRange>
   </temporal>
-  <renderer-v2 referencescale="-1" forceraster="0" enableorderby="0" type="singleSymbol" symbollevels="0">
+  <renderer-v2 type="singleSymbol" referencescale="-1" enableorderby="0" forceraster="0" symbollevels="0">
     <symbols>
-      <symbol name="0" clip_to_extent="1" force_rhr="0" alpha="1" type="marker">
+      <symbol type="marker" force_rhr="0" clip_to_extent="1" alpha="1" name="0">
         <data_defined_properties>
           <Option type="Map">
-            <Option name="name" value="" type="QString"/>
+            <Option type="QString" name="name" value=""/>
             <Option name="properties"/>
-            <Option name="type" value="collection" type="QString"/>
+            <Option type="QString" name="type" value="collection"/>
           </Option>
         </data_defined_properties>
-        <layer enabled="1" locked="0" class="SimpleMarker" pass="0">
+        <layer class="SimpleMarker" enabled="1" locked="0" pass="0">
           <Option type="Map">
-            <Option name="angle" value="0" type="QString"/>
-            <Option name="cap_style" value="square" type="QString"/>
-            <Option name="color" value="65,171,93,255" type="QString"/>
-            <Option name="horizontal_anchor_point" value="1" type="QString"/>
-            <Option name="joinstyle" value="bevel" type="QString"/>
-            <Option name="name" value="circle" type="QString"/>
-            <Option name="offset" value="0,0" type="QString"/>
-            <Option name="offset_map_unit_scale" value="3x:0,0,0,0,0,0" type="QString"/>
-            <Option name="offset_unit" value="MM" type="QString"/>
-            <Option name="outline_color" value="255,255,255,255" type="QString"/>
-            <Option name="outline_style" value="solid" type="QString"/>
-            <Option name="outline_width" value="0.2" type="QString"/>
-            <Option name="outline_width_map_unit_scale" value="3x:0,0,0,0,0,0" type="QString"/>
-            <Option name="outline_width_unit" value="MM" type="QString"/>
-            <Option name="scale_method" value="diameter" type="QString"/>
-            <Option name="size" value="1.8" type="QString"/>
-            <Option name="size_map_unit_scale" value="3x:0,0,0,0,0,0" type="QString"/>
-            <Option name="size_unit" value="MM" type="QString"/>
-            <Option name="vertical_anchor_point" value="1" type="QString"/>
+            <Option type="QString" name="angle" value="0"/>
+            <Option type="QString" name="cap_style" value="square"/>
+            <Option type="QString" name="color" value="65,171,93,255"/>
+            <Option type="QString" name="horizontal_anchor_point" value="1"/>
+            <Option type="QString" name="joinstyle" value="bevel"/>
+            <Option type="QString" name="name" value="circle"/>
+            <Option type="QString" name="offset" value="0,0"/>
+            <Option type="QString" name="offset_map_unit_scale" value="3x:0,0,0,0,0,0"/>
+            <Option type="QString" name="offset_unit" value="MM"/>
+            <Option type="QString" name="outline_color" value="255,255,255,255"/>
+            <Option type="QString" name="outline_style" value="solid"/>
+            <Option type="QString" name="outline_width" value="0.2"/>
+            <Option type="QString" name="outline_width_map_unit_scale" value="3x:0,0,0,0,0,0"/>
+            <Option type="QString" name="outline_width_unit" value="MM"/>
+            <Option type="QString" name="scale_method" value="diameter"/>
+            <Option type="QString" name="size" value="1.8"/>
+            <Option type="QString" name="size_map_unit_scale" value="3x:0,0,0,0,0,0"/>
+            <Option type="QString" name="size_unit" value="MM"/>
+            <Option type="QString" name="vertical_anchor_point" value="1"/>
           </Option>
-          <prop v="0" k="angle"/>
-          <prop v="square" k="cap_style"/>
-          <prop v="65,171,93,255" k="color"/>
-          <prop v="1" k="horizontal_anchor_point"/>
-          <prop v="bevel" k="joinstyle"/>
-          <prop v="circle" k="name"/>
-          <prop v="0,0" k="offset"/>
-          <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
-          <prop v="MM" k="offset_unit"/>
-          <prop v="255,255,255,255" k="outline_color"/>
-          <prop v="solid" k="outline_style"/>
-          <prop v="0.2" k="outline_width"/>
-          <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
-          <prop v="MM" k="outline_width_unit"/>
-          <prop v="diameter" k="scale_method"/>
-          <prop v="1.8" k="size"/>
-          <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
-          <prop v="MM" k="size_unit"/>
-          <prop v="1" k="vertical_anchor_point"/>
+          <prop k="angle" v="0"/>
+          <prop k="cap_style" v="square"/>
+          <prop k="color" v="65,171,93,255"/>
+          <prop k="horizontal_anchor_point" v="1"/>
+          <prop k="joinstyle" v="bevel"/>
+          <prop k="name" v="circle"/>
+          <prop k="offset" v="0,0"/>
+          <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+          <prop k="offset_unit" v="MM"/>
+          <prop k="outline_color" v="255,255,255,255"/>
+          <prop k="outline_style" v="solid"/>
+          <prop k="outline_width" v="0.2"/>
+          <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+          <prop k="outline_width_unit" v="MM"/>
+          <prop k="scale_method" v="diameter"/>
+          <prop k="size" v="1.8"/>
+          <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+          <prop k="size_unit" v="MM"/>
+          <prop k="vertical_anchor_point" v="1"/>
           <data_defined_properties>
             <Option type="Map">
-              <Option name="name" value="" type="QString"/>
+              <Option type="QString" name="name" value=""/>
               <Option name="properties"/>
-              <Option name="type" value="collection" type="QString"/>
+              <Option type="QString" name="type" value="collection"/>
             </Option>
           </data_defined_properties>
         </layer>
@@ -84,7 +84,7 @@
   <layerOpacity>1</layerOpacity>
   <geometryOptions geometryPrecision="0" removeDuplicateNodes="0">
     <activeChecks type="StringList">
-      <Option value="" type="QString"/>
+      <Option type="QString" value=""/>
     </activeChecks>
     <checkConfiguration/>
   </geometryOptions>
@@ -99,19 +99,9 @@
       </editWidget>
     </field>
     <field name="path" configurationFlags="None">
-      <editWidget type="ExternalResource">
+      <editWidget type="">
         <config>
-          <Option type="Map">
-            <Option name="DocumentViewer" value="1" type="int"/>
-            <Option name="DocumentViewerHeight" value="320" type="int"/>
-            <Option name="DocumentViewerWidth" value="320" type="int"/>
-            <Option name="FileWidget" value="true" type="bool"/>
-            <Option name="FileWidgetButton" value="true" type="bool"/>
-            <Option name="FullUrl" value="true" type="bool"/>
-            <Option name="RelativeStorage" value="0" type="int"/>
-            <Option name="StorageMode" value="0" type="int"/>
-            <Option name="UseLink" value="true" type="bool"/>
-          </Option>
+          <Option/>
         </config>
       </editWidget>
     </field>
@@ -152,40 +142,40 @@
     </field>
   </fieldConfiguration>
   <aliases>
-    <alias field="record_id" name="" index="0"/>
-    <alias field="path" name="" index="1"/>
-    <alias field="lat" name="" index="2"/>
-    <alias field="lon" name="" index="3"/>
-    <alias field="time" name="" index="4"/>
-    <alias field="width" name="" index="5"/>
-    <alias field="height" name="" index="6"/>
+    <alias name="Record" field="record_id" index="0"/>
+    <alias name="Photo" field="path" index="1"/>
+    <alias name="Latitude (°)" field="lat" index="2"/>
+    <alias name="Longitude (°)" field="lon" index="3"/>
+    <alias name="Taken" field="time" index="4"/>
+    <alias name="Width (px)" field="width" index="5"/>
+    <alias name="Height (px)" field="height" index="6"/>
   </aliases>
   <defaults>
-    <default field="record_id" expression="" applyOnUpdate="0"/>
-    <default field="path" expression="" applyOnUpdate="0"/>
-    <default field="lat" expression="" applyOnUpdate="0"/>
-    <default field="lon" expression="" applyOnUpdate="0"/>
-    <default field="time" expression="" applyOnUpdate="0"/>
-    <default field="width" expression="" applyOnUpdate="0"/>
-    <default field="height" expression="" applyOnUpdate="0"/>
+    <default expression="" field="record_id" applyOnUpdate="0"/>
+    <default expression="" field="path" applyOnUpdate="0"/>
+    <default expression="" field="lat" applyOnUpdate="0"/>
+    <default expression="" field="lon" applyOnUpdate="0"/>
+    <default expression="" field="time" applyOnUpdate="0"/>
+    <default expression="" field="width" applyOnUpdate="0"/>
+    <default expression="" field="height" applyOnUpdate="0"/>
   </defaults>
   <constraints>
-    <constraint field="record_id" exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0"/>
-    <constraint field="path" exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0"/>
-    <constraint field="lat" exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0"/>
-    <constraint field="lon" exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0"/>
-    <constraint field="time" exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0"/>
-    <constraint field="width" exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0"/>
-    <constraint field="height" exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="record_id" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="path" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="lat" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="lon" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="time" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="width" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="height" notnull_strength="0" constraints="0"/>
   </constraints>
   <constraintExpressions>
-    <constraint field="record_id" desc="" exp=""/>
-    <constraint field="path" desc="" exp=""/>
-    <constraint field="lat" desc="" exp=""/>
-    <constraint field="lon" desc="" exp=""/>
-    <constraint field="time" desc="" exp=""/>
-    <constraint field="width" desc="" exp=""/>
-    <constraint field="height" desc="" exp=""/>
+    <constraint desc="" field="record_id" exp=""/>
+    <constraint desc="" field="path" exp=""/>
+    <constraint desc="" field="lat" exp=""/>
+    <constraint desc="" field="lon" exp=""/>
+    <constraint desc="" field="time" exp=""/>
+    <constraint desc="" field="width" exp=""/>
+    <constraint desc="" field="height" exp=""/>
   </constraintExpressions>
   <expressionfields/>
   <attributeactions/>

@@ -45,3 +45,21 @@ def test_a_pack_file_is_still_named_by_its_path(tmp_path):
     broken.write_bytes(truncated_pack())
     with pytest.raises(PackError, match=re.escape(str(broken)) + ": not a reference pack or damaged"):
         install(broken, tmp_path / "packs")
+
+
+def test_every_result_field_says_its_unit_and_meaning_and_no_embedding_distance_passes_for_km():
+    from geoloc_core import schema
+
+    tables = (schema.PREDICTION_FIELDS, schema.NEIGHBOUR_FIELDS, schema.ALTERNATIVE_FIELDS,
+              schema.UNCERTAINTY_FIELDS, schema.REFERENCE_FIELDS)
+    for name in {name for table in tables for name in schema.names(table)}:
+        alias, comment = schema.field_help(name)
+        assert alias and comment, name
+        if name.endswith("_km"):
+            assert "(km)" in alias and "km" in comment, name
+        if "embedding_distance" in name:
+            assert "feature space" in alias and "not a distance on the ground" in comment, name
+        elif "distance" in alias.lower():
+            assert "(km)" in alias, f"{name}: a distance in km must say so"
+    assert "nearest_distance" not in schema.names(schema.PREDICTION_FIELDS)
+    assert "distance" not in schema.names(schema.NEIGHBOUR_FIELDS)

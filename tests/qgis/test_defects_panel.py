@@ -160,3 +160,23 @@ def test_every_style_map_tip_reads_fields_its_table_has(plugin_module):
         text = (styles / f"{role}.qml").read_text(encoding="utf-8")
         template = html.unescape(re.search(r"<mapTip>(.*?)</mapTip>", text, re.S).group(1))
         assert map_tip_columns(template) <= set(schema.names(fields)), role
+
+
+def test_result_layers_show_units_and_meaning_after_their_style_is_loaded(plugin_module):
+    layers = plugin_module("layers")
+    results = plugin_module("ui.results")
+    expected = {"predictions": {"radius50_km": "50% radius (km)", "lat": "Latitude (°)"},
+                "neighbours": {"similarity": "Similarity (cosine)"},
+                "references": {"path": "Photo"}}
+    for role, fields in (("predictions", layers.PREDICTIONS), ("neighbours", layers.NEIGHBOURS),
+                         ("references", layers.REFERENCES)):
+        layer = results.memory_layer("Point", role, fields, [])
+        layer.loadNamedStyle(str(results.STYLES / f"{role}.qml"))
+        shown = {layer.fields().at(i).name(): layer.attributeDisplayName(i) for i in range(layer.fields().count())}
+        for name, alias in expected[role].items():
+            assert shown[name] == alias, (role, name, shown[name])
+        for name, alias in shown.items():
+            assert alias != name, f"{role}.{name} has no alias"
+            assert layer.fields().field(name).comment(), f"{role}.{name} has no comment"
+    distance = dict(zip(layers.NEIGHBOURS.names(), [f.alias() for f in layers.NEIGHBOURS]))["embedding_distance"]
+    assert "feature space" in distance
