@@ -169,7 +169,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
     def _on_progress(self, done: int, total: int, message: str) -> None:
         if total:
             self.progress_bar.setValue(int(100 * done / total))
-        self.status_label.setText(f"{done} / {total}: {Path(message).name}" if message else f"{done} / {total}")
+        self.status_label.setText(f"{message} ({done} / {total})" if total else message)  # message: the stage named
 
     def cancel(self) -> None:
         if self.task is not None:

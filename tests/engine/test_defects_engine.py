@@ -7,6 +7,7 @@ import io
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,42 @@ def test_every_result_field_says_its_unit_and_meaning_and_no_embedding_distance_
             assert "(km)" in alias, f"{name}: a distance in km must say so"
     assert "nearest_distance" not in schema.names(schema.PREDICTION_FIELDS)
     assert "distance" not in schema.names(schema.NEIGHBOUR_FIELDS)
+
+
+def test_every_progress_stage_the_engine_reports_has_a_name():
+    from geoloc_core.progress import STAGE_NAMES
+
+    engine = Path(__file__).resolve().parents[2] / "geoloc_core"
+    reported = set()
+    for source in engine.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        reported |= set(re.findall(r"report\(\s*progress,[^\"]*?\"([a-z_]+)\"", text))
+        reported |= set(re.findall(r"Progress\([^\"]*?\"([a-z_]+)\"", text))
+    assert {"hash", "embed", "index", "load"} <= reported, reported  # the scan finds what it should
+    assert reported <= set(STAGE_NAMES), reported - set(STAGE_NAMES)
+
+
+def test_a_build_restarts_each_stage_from_zero_under_its_name_and_never_runs_back(tmp_path, tiny_embedder):
+    from geoloc_core.ingest import build_database
+    from geoloc_core.progress import describe, stage_name
+    from geoloc_core.sources import Candidate
+
+    from ..conftest import make_photos
+
+    photos = make_photos(tmp_path / "photos", 40)
+    events = []
+    database, report = build_database(tmp_path / "db.geoloc", [Candidate(p, 10.0, 20.0) for p in photos],
+                                      tiny_embedder, progress=events.append)
+    database.close()
+    assert report.added == 40
+    stages = [e.stage for e in events]
+    assert stages.index("embed") > stages.index("hash")
+    last: dict[str, int] = {}
+    previous = None
+    for event in events:
+        assert stage_name(event.stage) and describe(event).startswith(stage_name(event.stage))
+        if event.stage in last and event.stage == previous:
+            assert event.done >= last[event.stage], f"{event.stage} ran back from {last[event.stage]} to {event.done}"
+        elif event.total:  # a stage starts from its own 0, not at its first batch (100% -> 80% otherwise)
+            assert event.done == 0, event
+        last[event.stage], previous = event.done, event.stage

@@ -180,3 +180,22 @@ def test_result_layers_show_units_and_meaning_after_their_style_is_loaded(plugin
             assert layer.fields().field(name).comment(), f"{role}.{name} has no comment"
     distance = dict(zip(layers.NEIGHBOURS.names(), [f.alias() for f in layers.NEIGHBOURS]))["embedding_distance"]
     assert "feature space" in distance
+
+
+def test_the_status_line_names_each_stage_of_a_step(dock, plugin_module):
+    progress = plugin_module("geoloc_core.progress")
+    events = [progress.Progress(2, 2, "hash", "/photos/b.jpg"), progress.Progress(0, 2, "embed"),
+              progress.Progress(1, 2, "embed", "/photos/a.jpg"), progress.Progress(0, 100, "index", "")]
+
+    def work(report, should_stop):
+        for event in events:
+            report(event)
+        return True
+
+    task = plugin_module("ui.tasks").EngineTask("build", work, lambda task: None)
+    shown = []
+    task.progressed.connect(lambda done, total, message: dock._on_progress(done, total, message) or
+                            shown.append((dock.progress_bar.value(), dock.status_label.text())))
+    assert task.run()
+    assert shown == [(100, "Reading the photos: b.jpg (2 / 2)"), (0, "Embedding the photos (0 / 2)"),
+                     (50, "Embedding the photos: a.jpg (1 / 2)"), (0, "Indexing the database (0 / 100)")]
