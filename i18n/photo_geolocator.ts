@@ -348,6 +348,14 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>&lt;b&gt;{}&lt;/b&gt;: 1 photo&lt;br&gt;&lt;small&gt;{}&lt;/small&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{}&lt;/b&gt;: {} photos&lt;br&gt;&lt;small&gt;{}&lt;/small&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Open a reference database (.geoloc folder)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -397,10 +405,6 @@
     </message>
     <message>
         <source>Cancelled; the photos embedded so far are kept.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&lt;b&gt;{}&lt;/b&gt;: {} photos&lt;br&gt;&lt;small&gt;{}&lt;/small&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -474,6 +478,10 @@ Engine: {}</source>
     </message>
     <message>
         <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Locating 1 photo</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -625,6 +633,14 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>{} (1 photo)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} ({} photos)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Select a pack to remove first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -642,10 +658,6 @@ Engine: {}</source>
     </message>
     <message>
         <source>Uninstall the pack {}?</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>{} ({} photos)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

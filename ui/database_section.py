@@ -87,8 +87,11 @@ class DatabaseSection(QgsCollapsibleGroupBox):
             self.label.setToolTip("")
             return
         self.watcher.addPaths([str(Path(info.path)), str(Path(info.path).parent)])
-        self.label.setText(tr("<b>{}</b>: {} photos<br><small>{}</small>").format(escaped(info.name), info.count,
-                                                                                  escaped(info.description)))
+        text = tr("<b>{}</b>: 1 photo<br><small>{}</small>") if info.count == 1 else \
+            tr("<b>{}</b>: {} photos<br><small>{}</small>")
+        values = (escaped(info.name), escaped(info.description)) if info.count == 1 else \
+            (escaped(info.name), info.count, escaped(info.description))
+        self.label.setText(text.format(*values))
         self.label.setToolTip(plain_tooltip(tr("{}\nEngine: {}").format(info.path, self.context.engine.label)))
 
     def check_database_present(self, _changed: str = "") -> bool:

@@ -255,7 +255,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
                              parameters=parameters, known=known, online=needs_base_map and tiles_reachable())
 
         self.clear_results()  # a failed run must not leave the previous run's results looking current
-        self.context.run_task(tr("Locating {} photos").format(len(paths)), work, self._run_finished)
+        status = tr("Locating 1 photo") if len(paths) == 1 else tr("Locating {} photos").format(len(paths))
+        self.context.run_task(status, work, self._run_finished)
 
     def _run_finished(self, task: EngineTask) -> None:
         self.context.task_done()

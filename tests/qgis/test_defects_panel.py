@@ -199,3 +199,19 @@ def test_the_status_line_names_each_stage_of_a_step(dock, plugin_module):
     assert task.run()
     assert shown == [(100, "Reading the photos: b.jpg (2 / 2)"), (0, "Embedding the photos (0 / 2)"),
                      (50, "Embedding the photos: a.jpg (1 / 2)"), (0, "Indexing the database (0 / 100)")]
+
+
+def test_locating_one_photo_says_photo_not_photos(dock, qgis_app, tmp_path, monkeypatch):
+    from ..conftest import make_photos
+
+    started = []
+    monkeypatch.setattr(dock.context, "run_task", lambda description, work, done: started.append(description))
+    monkeypatch.setattr(type(dock), "reference_paths", lambda self: [str(tmp_path / "any.geoloc")])
+    photos = make_photos(tmp_path / "photos", 2)
+    dock.photos.add_photos([str(photos[0])])
+    wait_until_idle(dock, qgis_app)
+    dock.start_run()
+    dock.photos.add_photos([str(photos[1])])
+    wait_until_idle(dock, qgis_app)
+    dock.start_run()
+    assert started == ["Locating 1 photo", "Locating 2 photos"]
