@@ -215,3 +215,31 @@ def test_locating_one_photo_says_photo_not_photos(dock, qgis_app, tmp_path, monk
     wait_until_idle(dock, qgis_app)
     dock.start_run()
     assert started == ["Locating 1 photo", "Locating 2 photos"]
+
+
+def test_folders_named_to_the_user_are_the_running_profiles_not_the_default_ones(
+        dock, qgis_app, qgis_iface, plugin_module, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from qgis.core import Qgis, QgsApplication
+
+    profile = plugin_module("profile_data")
+    default_packs = plugin_module("geoloc_core.packs").default_packs_dir()
+    running = Path(QgsApplication.qgisSettingsDirPath())
+    assert profile.data_dir().parent == running != default_packs.parent.parent, "the test needs another profile"
+    assert (dock.context.packs_dir, dock.context.models_dir) == (profile.packs_dir(), profile.models_dir())
+
+    # the command a model's notice gives downloads where this profile's panel looks
+    dock.options.refresh_choices()
+    assert f"download-model geoclip --models-dir {profile.models_dir()}" in dock.options.worldwide_label.toolTip()
+
+    # a pack that is not installed: the error says where this profile's packs are
+    from ..conftest import make_photos
+
+    monkeypatch.setattr(type(dock), "reference_paths", lambda self: ["no-such-pack"])
+    dock.photos.add_photos([str(make_photos(tmp_path / "photos", 1)[0])])
+    wait_until_idle(dock, qgis_app)
+    dock.start_run()
+    wait_until_idle(dock, qgis_app)
+    errors = [m for m in qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical) if "no-such-pack" in m]
+    assert errors and str(profile.packs_dir()) in errors[-1] and str(default_packs) not in errors[-1], errors
