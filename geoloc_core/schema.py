@@ -77,6 +77,8 @@ FIELD_HELP = {
     "radius_km": ("Radius (km)", "the circle's radius on the ground, in km"),
     "mass": ("Probability mass (0-1)", "share of the density's probability in this place's basin"),
     "distance_km": ("Distance from the prediction (km)", "great-circle distance on the ground, in km"),
+    "gps_error_km": ("Error vs EXIF GPS (km)", "great-circle distance from the prediction to the photo's own EXIF GPS "
+                     "location, in km"),
     "path": ("Photo", "path of the reference photo"),
     "time": ("Taken", "when the photo was taken, from its EXIF"),
     "width": ("Width (px)", "the photo's width in pixels"),

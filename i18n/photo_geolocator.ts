@@ -738,11 +738,11 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Lat</source>
+        <source>Lat (°)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Lon</source>
+        <source>Lon (°)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -763,6 +763,18 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>Error vs EXIF GPS (km)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calibrated probability (0 to 1) that the photo lies within 750 km of the prediction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Radius in km of the circle around the prediction that holds half of the density</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Radius in km of the circle around the prediction that holds 90% of the density</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -243,3 +243,13 @@ def test_folders_named_to_the_user_are_the_running_profiles_not_the_default_ones
     wait_until_idle(dock, qgis_app)
     errors = [m for m in qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Critical) if "no-such-pack" in m]
     assert errors and str(profile.packs_dir()) in errors[-1] and str(default_packs) not in errors[-1], errors
+
+
+def test_the_results_table_says_units_and_that_similarity_is_no_ground_distance(dock):
+    table = dock.results_section.results_table
+    header = {table.horizontalHeaderItem(c).text(): table.horizontalHeaderItem(c).toolTip()
+              for c in range(table.columnCount())}
+    assert {"Lat (°)", "Lon (°)", "50% (km)", "90% (km)", "Error vs EXIF GPS (km)"} <= set(header)
+    assert "km" in header["50% (km)"] and "750 km" in header["Confidence"]
+    assert "not a distance on the ground" in header["Best match similarity"]
+    assert not [title for title in header if "distance" in title.lower()]
