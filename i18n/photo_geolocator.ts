@@ -348,11 +348,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>&lt;b&gt;{}&lt;/b&gt;: 1 photo&lt;br&gt;&lt;small&gt;{}&lt;/small&gt;</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&lt;b&gt;{}&lt;/b&gt;: {} photos&lt;br&gt;&lt;small&gt;{}&lt;/small&gt;</source>
+        <source>1 photo</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -405,6 +401,14 @@
     </message>
     <message>
         <source>Cancelled; the photos embedded so far are kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{}&lt;/b&gt;: {}&lt;br&gt;&lt;small&gt;{}&lt;/small&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

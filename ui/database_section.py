@@ -87,22 +87,18 @@ class DatabaseSection(QgsCollapsibleGroupBox):
             self.label.setToolTip("")
             return
         self.watcher.addPaths([str(Path(info.path)), str(Path(info.path).parent)])
-        text = tr("<b>{}</b>: 1 photo<br><small>{}</small>") if info.count == 1 else \
-            tr("<b>{}</b>: {} photos<br><small>{}</small>")
-        values = (escaped(info.name), escaped(info.description)) if info.count == 1 else \
-            (escaped(info.name), info.count, escaped(info.description))
-        self.label.setText(text.format(*values))
+        count = tr("1 photo") if info.count == 1 else tr("{} photos").format(info.count)
+        self.label.setText(tr("<b>{}</b>: {}<br><small>{}</small>").format(escaped(info.name), count,
+                                                                          escaped(info.description)))
         self.label.setToolTip(plain_tooltip(tr("{}\nEngine: {}").format(info.path, self.context.engine.label)))
 
-    def check_database_present(self, _changed: str = "") -> bool:
+    def check_database_present(self, _changed: str = "") -> None:
         """When the open database's folder has disappeared (deleted, moved, its drive gone): say so in
         plain words, close it (Locate is no longer offered for it) and drop it from Recent. A running
-        step finds out by itself; this is checked again when it ends. False when it is gone."""
+        step finds out by itself; this is checked again when it ends."""
         database = self.context.database
-        if database is None or Path(database.path).is_dir():
-            return True
-        if self.context.task is not None:
-            return True
+        if database is None or Path(database.path).is_dir() or self.context.task is not None:
+            return
         self._forget(database.path)
         self.context.engine.close()
         self.context.set_database(None)
@@ -111,7 +107,6 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         self.label.setToolTip(plain_tooltip(database.path))
         self.context.message(tr("The reference database {} is gone: {} was deleted or moved.").format(
             database.name, database.path), Qgis.MessageLevel.Warning)
-        return False
 
     # -- opening -----------------------------------------------------------------------------------
 
