@@ -14,6 +14,7 @@ from .geoloc_core.schema import (
     REFERENCE_FIELDS,
     UNCERTAINTY_FIELDS,
     UNCERTAINTY_LEVELS,
+    field_help,
     neighbour_rows,
     prediction_rows,
     uncertainty_radius,
@@ -22,9 +23,14 @@ from .qgis_compat import make_field
 
 
 def qgs_fields(schema) -> QgsFields:
+    """The fields of a result table, each with its alias (units) and comment (meaning): schema.FIELD_HELP."""
     fields = QgsFields()
     for name, kind in schema:
-        fields.append(make_field(name, kind))
+        field = make_field(name, kind)
+        alias, comment = field_help(name)
+        field.setAlias(alias)
+        field.setComment(comment)
+        fields.append(field)
     return fields
 
 

@@ -114,9 +114,11 @@ def _folder_problem(name: str, folder: Path) -> str | None:
 def _download_problem(name: str, folder: Path) -> str | None:
     spec = choice(name).download
     if _installed_record(folder) is None:
+        # the command downloads into the default profile unless told the folder asked for (QGIS's running one)
+        elsewhere = f" --models-dir {folder.parent}" if folder.parent != default_models_dir() else ""
         return (f"{name} needs {spec.repo_id} (about {spec.approx_bytes / 1e9:.1f} GB) downloaded into "
-                f"{folder}: run `python -m geoloc_core download-model {name}` or press Download in the "
-                "panel (needs internet once); the bundled efficientnet_lite0 works offline")
+                f"{folder}: run `python -m geoloc_core download-model {name}{elsewhere}` or press Download in "
+                "the panel (needs internet once); the bundled efficientnet_lite0 works offline")
     return None
 
 

@@ -58,6 +58,7 @@ def add_photos(database: ReferenceDatabase, candidates: Sequence[Candidate], emb
 
         def batches():
             nonlocal fed
+            report(progress, 0, len(pending), "embed")  # a new stage starts from 0, not at its first batch
             try:
                 for indices, vectors in embedder.embedded_batches([c.path for c in pending], batch_size, progress,
                                                                   should_stop, failures):
@@ -110,6 +111,7 @@ def _new_candidates(database: ReferenceDatabase, candidates: Sequence[Candidate]
                     should_stop) -> tuple[list[Candidate], list[str]]:
     """Candidates whose content is not in the database yet, with their SHA-256."""
     hashed = []
+    report(progress, 0, len(candidates), "hash")
     for done, candidate in enumerate(candidates, start=1):
         if should_stop is not None and should_stop():
             result.cancelled = True

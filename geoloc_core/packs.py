@@ -37,7 +37,7 @@ from pathlib import Path
 
 from . import limits
 from .defaults import default_profile_data_dir
-from .download import check_sha256_argument, download, file_sha256
+from .download import check_sha256_argument, download, file_sha256, shown
 from .embedder_registry import embedder_entry
 from .errors import UserError
 from .files import PhotoError, display_path, path_from_stored, short_text, write_csv
@@ -416,41 +416,45 @@ def install(source: str | os.PathLike, packs_dir: str | os.PathLike, expected_sh
         name = Path(text.split("?")[0].rstrip("/")).name or "pack"
         source = download(text, packs_dir / DOWNLOADS / name, expected_sha256, progress, should_stop)
         try:
-            return _install_file(Path(source), text, packs_dir, None, progress, should_stop)
+            return _install_file(Path(source), text, packs_dir, None, progress, should_stop, downloaded=True)
         finally:
             Path(source).unlink(missing_ok=True)
     return _install_file(Path(source), text, packs_dir, expected_sha256, progress, should_stop)
 
 
 def _install_file(pack_file: Path, origin: str, packs_dir: Path, expected_sha256: str | None, progress,
-                  should_stop) -> PackInfo:
+                  should_stop, downloaded: bool = False) -> PackInfo:
+    """Install one pack file. Messages name a downloaded pack by its URL (`origin`): its scratch copy
+    in the packs folder means nothing to the user."""
     from .embedders import EmbedderIdentity
 
+    label = shown(origin) if downloaded else str(pack_file)
     if not pack_file.is_file():
-        raise PackError(f"{pack_file}: pack file not found")
+        raise PackError(f"{label}: pack file not found")
     digest = file_sha256(pack_file, should_stop)
     if expected_sha256 is not None and digest != expected_sha256.lower():
-        raise PackError(f"{pack_file}: checksum mismatch (SHA-256 {digest}, expected {expected_sha256.lower()}); "
+        raise PackError(f"{label}: checksum mismatch (SHA-256 {digest}, expected {expected_sha256.lower()}); "
                         "the file is corrupted or not the one published")
     try:
         archive = zipfile.ZipFile(pack_file)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise PackError(f"{pack_file}: not a reference pack or damaged ({exc})") from None
+        again = "; if the download was cut short, install it again" if downloaded else ""
+        raise PackError(f"{label}: not a reference pack or damaged ({exc}){again}") from None
     with archive:
-        manifest = _read_pack_manifest(archive, str(pack_file))
+        manifest = _read_pack_manifest(archive, label)
         identity = EmbedderIdentity.from_dict(manifest["embedder"])
         problem = embedder_problem(identity)
         if problem:
-            raise PackError(f"{pack_file}: cannot be used by this version of the plugin: {problem}")
+            raise PackError(f"{label}: cannot be used by this version of the plugin: {problem}")
         target = packs_dir / manifest["name"]
         previous = _installed_sha256(target)
         if previous == digest:
             return _info(target, manifest, digest)
         with tempfile.TemporaryDirectory(dir=packs_dir, prefix=WORK_PREFIXES[0]) as work:
             folder = Path(work) / manifest["name"]
-            _extract_checked(archive, manifest, folder, str(pack_file), progress, should_stop)
+            _extract_checked(archive, manifest, folder, label, progress, should_stop)
             (folder / PACK_MANIFEST).write_bytes(archive.read(PACK_MANIFEST))
-            _check_database(folder, identity, manifest, str(pack_file))
+            _check_database(folder, identity, manifest, label)
             atomic_write_json(folder / INSTALLED, {"sha256": digest, "source": origin,
                                                    "installed": utc_now()})
             check_stop(should_stop)

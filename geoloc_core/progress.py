@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from .errors import GeolocError
 
@@ -24,6 +25,41 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+# What each stage is called where people read it (the panel's status line, Processing's log). Every
+# stage a step reports has a name here (tests/engine/test_defects_engine.py checks); within a stage,
+# `done` only grows, and a new stage starts from its own 0 under its own name.
+STAGE_NAMES = {
+    "load": "Loading the network",
+    "hash": "Reading the photos",
+    "embed": "Embedding the photos",
+    "add": "Adding to the database",
+    "index": "Indexing the database",
+    "verify": "Verifying the database",
+    "locate": "Locating",
+    "density": "Computing the density",
+    "gallery": "Preparing GeoCLIP's GPS gallery",
+    "evaluate": "Evaluating",
+    "train": "Training",
+    "finetune": "Fine-tuning",
+    "download": "Downloading",
+    "install": "Installing",
+    "pack": "Packing",
+}
+
+
+def stage_name(stage: str) -> str:
+    """The words for a stage (an unnamed one by its identifier, never blank)."""
+    return STAGE_NAMES.get(stage) or stage.replace("_", " ").capitalize() or "Working"
+
+
+def describe(progress: Progress) -> str:
+    """One line for a status bar: the stage's name, then the file (or the words) it is at."""
+    name = stage_name(progress.stage)
+    detail = PurePath(progress.message).name if progress.message else ""
+    if detail.lower().startswith(name.lower()):  # the words already say the stage
+        return detail[:1].upper() + detail[1:]
+    return f"{name}: {detail}" if detail else name
 StopCheck = Callable[[], bool]
 
 

@@ -37,6 +37,59 @@ CELL_FIELDS = (("token", str), ("face", int), ("level", int), ("count", int), ("
 REFERENCE_FIELDS = (("record_id", int), ("path", str), ("lat", float), ("lon", float), ("time", str),
                     ("width", int), ("height", int))
 
+# What each field holds, for the people who read the tables: (alias, comment), the alias with its unit.
+# The layers and the styles show them in QGIS's attribute table, form and field list. Embedding distances
+# are likenesses in the network's feature space, never distances on the ground; ground distances are km.
+FIELD_HELP = {
+    "photo": ("Photo", "path of the photo"),
+    "file_name": ("File name", "the photo's file name"),
+    "lat": ("Latitude (°)", "WGS84 degrees, north positive"),
+    "lon": ("Longitude (°)", "WGS84 degrees, east positive"),
+    "confidence": ("Confidence (0-1)", "calibrated probability that the photo lies within 750 km of the prediction"),
+    "radius50_km": ("50% radius (km)", "circle around the prediction holding half of the density, in km"),
+    "radius90_km": ("90% radius (km)", "circle around the prediction holding 90% of the density, in km"),
+    "estimator": ("Estimator", "how the neighbours' places became one location"),
+    "k": ("Neighbours (k)", "how many of the most similar reference photos voted"),
+    "nearest_embedding_distance": (
+        "Nearest embedding distance (feature space)",
+        "distance in the network's feature space (0-2) to the most similar reference photo: how alike they "
+        "look, not a distance on the ground; smaller is more alike"),
+    "database": ("Reference database", "what was searched"),
+    "run_time": ("Run time (UTC)", "when the run was made, ISO 8601"),
+    "evidence": ("Evidence", "what decided the answer: pixels, track, anchor, stream or area"),
+    "note": ("Note", "a warning about the answer"),
+    "capture_time": ("Capture time (UTC)", "ISO 8601, the camera's clock corrected; empty where unknown"),
+    "stream": ("Stream", "the photo's stream in the batch, numbered in time order; 0: in no stream"),
+    "review_status": ("Review", "unreviewed, accepted, moved or rejected"),
+    "reviewed_lat": ("Reviewed latitude (°)", "the accepted or moved place, WGS84 degrees"),
+    "reviewed_lon": ("Reviewed longitude (°)", "the accepted or moved place, WGS84 degrees"),
+    "review_note": ("Review note", "the analyst's note"),
+    "rank": ("Rank", "1 is the best"),
+    "embedding_distance": (
+        "Embedding distance (feature space)",
+        "distance in the network's feature space (0-2) between the photo and this reference photo: how alike "
+        "they look, not a distance on the ground; smaller is more alike"),
+    "similarity": ("Similarity (cosine)", "cosine similarity of the two photos' features, -1 to 1; higher is more alike"),
+    "weight": ("Weight (0-1)", "this neighbour's share of the evidence; the weights of a photo's neighbours sum to 1"),
+    "reference_path": ("Reference photo", "path of the reference photo (or of a pack's thumbnail)"),
+    "record_id": ("Record", "the reference photo's number in its database"),
+    "level": ("Level (%)", "share of the density inside the circle"),
+    "radius_km": ("Radius (km)", "the circle's radius on the ground, in km"),
+    "mass": ("Probability mass (0-1)", "share of the density's probability in this place's basin"),
+    "distance_km": ("Distance from the prediction (km)", "great-circle distance on the ground, in km"),
+    "gps_error_km": ("Error vs EXIF GPS (km)", "great-circle distance from the prediction to the photo's own EXIF GPS "
+                     "location, in km"),
+    "path": ("Photo", "path of the reference photo"),
+    "time": ("Taken", "when the photo was taken, from its EXIF"),
+    "width": ("Width (px)", "the photo's width in pixels"),
+    "height": ("Height (px)", "the photo's height in pixels"),
+}
+
+
+def field_help(name: str) -> tuple[str, str]:
+    """(alias, comment) of a result field: its name with units and what it means ("", "" if unknown)."""
+    return FIELD_HELP.get(name, ("", ""))
+
 
 def names(fields) -> tuple[str, ...]:
     return tuple(name for name, _ in fields)

@@ -796,7 +796,7 @@ class Session:
                 and not is_pack(paths[0])):
             searched = self.database
         else:
-            searched = self._searched = open_references(paths)
+            searched = self._searched = open_references(paths, request.packs_dir)
         weights = weights_for(searched.identity.architecture, request.weights, request.models_dir)
         self._locator = Locator(searched, embedder_for(searched.identity, weights))
         self._locator_key = key

@@ -500,6 +500,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>1 photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Open a reference database (.geoloc folder)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -532,6 +536,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Remove the missing databases from this list</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Folder of geotagged photos</source>
         <translation type="unfinished"></translation>
     </message>
@@ -548,7 +556,19 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>&lt;b&gt;{}&lt;/b&gt;: {} photos&lt;br&gt;&lt;small&gt;{}&lt;/small&gt;</source>
+        <source>{} photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{}&lt;/b&gt;: {}&lt;br&gt;&lt;small&gt;{}&lt;/small&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The reference database &lt;b&gt;{}&lt;/b&gt; is gone: its folder was deleted or moved. Open or build another.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The reference database {} is gone: {} was deleted or moved.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -597,6 +617,10 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>{} (missing)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Photo Geolocator: about and diagnostics</source>
         <translation type="unfinished"></translation>
     </message>
@@ -610,6 +634,10 @@ Engine: {}</source>
     </message>
     <message>
         <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Locating 1 photo</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -761,6 +789,14 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>{} (1 photo)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} ({} photos)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Select a pack to remove first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -778,10 +814,6 @@ Engine: {}</source>
     </message>
     <message>
         <source>Uninstall the pack {}?</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>{} ({} photos)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -862,11 +894,11 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Lat</source>
+        <source>Lat (°)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Lon</source>
+        <source>Lon (°)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -899,6 +931,18 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>Stream</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calibrated probability (0 to 1) that the photo lies within 750 km of the prediction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Radius in km of the circle around the prediction that holds half of the density</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Radius in km of the circle around the prediction that holds 90% of the density</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -986,6 +1030,10 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>&lt;small&gt;Worldwide needs the GeoCLIP model (hover for why)&lt;/small&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Parameters</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1067,10 +1115,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>Raster folder</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&lt;small&gt;Worldwide: {}&lt;/small&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

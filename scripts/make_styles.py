@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_HASH_SEED", "0")  # the same attribute order on every run: diffs show real changes
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT.parent))
 
@@ -23,11 +24,21 @@ from qgis.core import (  # noqa: E402
     QgsVectorLayer,
 )
 
+sys.path.insert(0, str(ROOT))
+from geoloc_core.schema import FIELD_HELP  # noqa: E402
+
 # A path is text from the file system: escaped, so that a name holding < > & " cannot end the tag or
 # the attribute it is shown in (nested replace: QGIS 3.22's replace() with a map has no fixed order).
 ESCAPED = """[% replace(replace(replace(replace("{field}", '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;') %]"""
 PHOTO_TIP = ('<div style="max-width:340px"><b>' + ESCAPED.replace("{field}", "{name}") + '</b><br>'
              '<img src="file:///' + ESCAPED.replace("{field}", "{path}") + '" width="320"><br>{extra}</div>')
+
+
+def described(layer: QgsVectorLayer) -> QgsVectorLayer:
+    """Each field's alias with its unit (schema.FIELD_HELP): a style's aliases replace the layer's own."""
+    for index, name in enumerate(layer.fields().names()):
+        layer.setFieldAlias(index, FIELD_HELP[name][0])
+    return layer
 
 
 def photo_widget(layer: QgsVectorLayer, field: str) -> None:
@@ -54,7 +65,7 @@ def predictions(path: Path) -> None:
     layer.setMapTipTemplate(PHOTO_TIP.format(name="file_name", path="photo", extra=extra))
     layer.setDisplayExpression('"file_name"')
     photo_widget(layer, "photo")
-    layer.saveNamedStyle(str(path))
+    described(layer).saveNamedStyle(str(path))
 
 
 def neighbours(path: Path) -> None:
@@ -73,7 +84,22 @@ def neighbours(path: Path) -> None:
     layer.setMapTipTemplate(PHOTO_TIP.format(name="reference_path", path="reference_path", extra=extra))
     layer.setDisplayExpression('"reference_path"')
     photo_widget(layer, "reference_path")
-    layer.saveNamedStyle(str(path))
+    described(layer).saveNamedStyle(str(path))
+
+
+def references(path: Path) -> None:
+    """The coverage layer: a reference database's photos (REFERENCE_FIELDS), the photo in the map tip."""
+    layer = QgsVectorLayer("Point?crs=EPSG:4326&field=record_id:integer&field=path:string&field=lat:double"
+                           "&field=lon:double&field=time:string&field=width:integer&field=height:integer",
+                           "references", "memory")
+    layer.renderer().setSymbol(QgsMarkerSymbol.createSimple({"name": "circle", "color": "#41ab5d",
+                                                             "outline_color": "#ffffff", "outline_width": "0.2",
+                                                             "size": "1.8"}))
+    extra = '[% format_number("lat", 5) %], [% format_number("lon", 5) %]'
+    layer.setMapTipTemplate(PHOTO_TIP.format(name="path", path="path", extra=extra))
+    layer.setDisplayExpression('"path"')
+    photo_widget(layer, "path")
+    described(layer).saveNamedStyle(str(path))
 
 
 def uncertainty(path: Path) -> None:
@@ -84,7 +110,7 @@ def uncertainty(path: Path) -> None:
                                         "outline_style": "dash"})
     layer.setRenderer(QgsCategorizedSymbolRenderer("level", [
         QgsRendererCategory(50, inner, "50% of the density"), QgsRendererCategory(90, outer, "90% of the density")]))
-    layer.saveNamedStyle(str(path))
+    described(layer).saveNamedStyle(str(path))
 
 
 if __name__ == "__main__":
@@ -95,5 +121,6 @@ if __name__ == "__main__":
     predictions(out / "predictions.qml")
     neighbours(out / "neighbours.qml")
     uncertainty(out / "uncertainty.qml")
+    references(out / "references.qml")
     print("wrote", ", ".join(sorted(p.name for p in out.glob("*.qml"))))
     app.exitQgis()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from qgis.core import Qgis, QgsProject
 from qgis.gui import QgsCollapsibleGroupBox
+from qgis.PyQt.QtCore import QFileSystemWatcher, QTimer
 from qgis.PyQt.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout
 
 from ..geoloc_core.defaults import training_size_warning
@@ -23,6 +24,11 @@ class DatabaseSection(QgsCollapsibleGroupBox):
     def __init__(self, context, parent=None):
         super().__init__(tr("Reference database"), parent)
         self.context = context
+        # the open database's folder and the folder holding it: deleting or moving it is seen at once
+        self.watcher = QFileSystemWatcher(self)
+        self.watcher.directoryChanged.connect(self.check_database_present)
+        # after the ended step's own handler (which may open another database)
+        context.taskEnded.connect(lambda: QTimer.singleShot(0, self.check_database_present))
         context.databaseChanged.connect(self.show_database)
         layout = QVBoxLayout(self)
         self.label = QLabel(self)
@@ -74,12 +80,33 @@ class DatabaseSection(QgsCollapsibleGroupBox):
 
     def show_database(self, info) -> None:
         """Say which database is open (None: none)."""
+        if self.watcher.directories():
+            self.watcher.removePaths(self.watcher.directories())
         if info is None:
             self.label.setText(tr("No reference database is open yet."))
+            self.label.setToolTip("")
             return
-        self.label.setText(tr("<b>{}</b>: {} photos<br><small>{}</small>").format(escaped(info.name), info.count,
-                                                                                  escaped(info.description)))
+        self.watcher.addPaths([str(Path(info.path)), str(Path(info.path).parent)])
+        count = tr("1 photo") if info.count == 1 else tr("{} photos").format(info.count)
+        self.label.setText(tr("<b>{}</b>: {}<br><small>{}</small>").format(escaped(info.name), count,
+                                                                          escaped(info.description)))
         self.label.setToolTip(plain_tooltip(tr("{}\nEngine: {}").format(info.path, self.context.engine.label)))
+
+    def check_database_present(self, _changed: str = "") -> None:
+        """When the open database's folder has disappeared (deleted, moved, its drive gone): say so in
+        plain words, close it (Locate is no longer offered for it) and drop it from Recent. A running
+        step finds out by itself; this is checked again when it ends."""
+        database = self.context.database
+        if database is None or Path(database.path).is_dir() or self.context.task is not None:
+            return
+        self._forget(database.path)
+        self.context.engine.close()
+        self.context.set_database(None)
+        self.label.setText(tr("The reference database <b>{}</b> is gone: its folder was deleted or moved. Open "
+                              "or build another.").format(escaped(database.name)))
+        self.label.setToolTip(plain_tooltip(database.path))
+        self.context.message(tr("The reference database {} is gone: {} was deleted or moved.").format(
+            database.name, database.path), Qgis.MessageLevel.Warning)
 
     # -- opening -----------------------------------------------------------------------------------
 
@@ -100,13 +127,25 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         recent = self.recent_databases()
         if not recent:
             self.recent_menu.addAction(tr("No recent database")).setEnabled(False)
+        missing = [path for path in recent if not Path(path).is_dir()]
         for path in recent:
-            self.recent_menu.addAction(path, lambda p=path: self.open_database(p))
+            if path in missing:  # an unplugged drive may come back: shown, not offered, until removed
+                self.recent_menu.addAction(tr("{} (missing)").format(path)).setEnabled(False)
+            else:
+                self.recent_menu.addAction(path, lambda p=path: self.open_database(p))
+        if missing:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction(tr("Remove the missing databases from this list"),
+                                       lambda: [self._forget(path) for path in missing])
 
     @staticmethod
     def _remember(path: str) -> None:
         recent = [path] + [p for p in DatabaseSection.recent_databases() if p != path]
         settings.set_value(settings.RECENT_DATABASES, recent[:RECENT_LIMIT])
+
+    @staticmethod
+    def _forget(path: str) -> None:
+        settings.set_value(settings.RECENT_DATABASES, [p for p in DatabaseSection.recent_databases() if p != path])
 
     def reopen_last(self) -> bool:
         """Reopen the database open last time, when nothing else is open or running (the panel opens)."""
@@ -140,7 +179,16 @@ class DatabaseSection(QgsCollapsibleGroupBox):
 
     # -- building ----------------------------------------------------------------------------------
 
+    def _build_model_missing(self) -> bool:
+        """Say why the chosen feature model cannot build now (before any dialog asks for files)."""
+        problem = self.context.build_model_problem
+        if problem:
+            self.context.message(problem, Qgis.MessageLevel.Warning, 0)
+        return bool(problem)
+
     def choose_build_source(self, folder: bool) -> None:
+        if self._build_model_missing():
+            return
         start = self.context.start_folder()
         if folder:
             source = QFileDialog.getExistingDirectory(self, tr("Folder of geotagged photos"), start)
@@ -168,8 +216,7 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         if context.busy():
             return
         model, models = context.build_model, context.models_dir
-        if target is not None and context.build_model_problem:
-            context.message(context.build_model_problem, Qgis.MessageLevel.Warning, 0)
+        if target is not None and self._build_model_missing():
             return
         engine = context.engine
         context.run_task(tr("Building the reference database"),
@@ -250,5 +297,5 @@ class DatabaseSection(QgsCollapsibleGroupBox):
         if task.result is None:
             return
         layer = memory_layer("Point", tr("References of {}").format(name), layers.REFERENCES, task.result)
-        layer.loadNamedStyle(str(STYLES / "neighbours.qml"))
+        layer.loadNamedStyle(str(STYLES / "references.qml"))  # its own fields: `path`, not a neighbour's
         QgsProject.instance().addMapLayer(layer)

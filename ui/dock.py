@@ -172,7 +172,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
     def _on_progress(self, done: int, total: int, message: str) -> None:
         if total:
             self.progress_bar.setValue(int(100 * done / total))
-        self.status_label.setText(f"{done} / {total}: {Path(message).name}" if message else f"{done} / {total}")
+        self.status_label.setText(f"{message} ({done} / {total})" if total else message)  # message: the stage named
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -265,7 +265,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
                              parameters=parameters, known=known, online=needs_base_map and tiles_reachable())
 
         self.clear_results()  # a failed run must not leave the previous run's results looking current
-        self.context.run_task(tr("Locating {} photos").format(len(paths)), work, self._run_finished)
+        status = tr("Locating 1 photo") if len(paths) == 1 else tr("Locating {} photos").format(len(paths))
+        self.context.run_task(status, work, self._run_finished)
 
     def _run_finished(self, task: EngineTask) -> None:
         self.context.task_done()

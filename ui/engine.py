@@ -189,24 +189,43 @@ class ExternalEngine(Engine):
         except OSError as exc:
             raise EngineError(f"{self.python}: cannot start the engine ({exc})") from None
         self.child = child
+        readers: list[threading.Thread] = []
         try:
             try:
                 child.stdin.write(json.dumps(request.to_dict()))
                 child.stdin.close()
             except OSError:  # the child ended before reading: its own messages say why
                 pass
-            return outcome_from_dict(request, self._follow(child, progress, should_stop))
+            return outcome_from_dict(request, self._follow(child, readers, progress, should_stop))
         finally:
             self.child = None
+            self._reap(child, readers)
 
-    def _follow(self, child: subprocess.Popen, progress, should_stop) -> dict:
+    @staticmethod
+    def _reap(child: subprocess.Popen, readers: list[threading.Thread]) -> None:
+        """Wait for the child and close its pipes, whatever happened: a pipe or a process left to the
+        garbage collector writes a ResourceWarning traceback into QGIS's log on every call."""
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        for reader in readers:
+            reader.join(5)  # at the child's end its pipes reach end of file, so the readers return
+        for pipe in (child.stdin, child.stdout, child.stderr):
+            try:
+                pipe.close()
+            except OSError:  # the child ended before reading its request: the write was never flushed
+                pass
+
+    def _follow(self, child: subprocess.Popen, readers: list, progress, should_stop) -> dict:
         from ..geoloc_core.progress import Cancelled, Progress
 
         lines: queue.Queue = queue.Queue()
         errors: list[str] = []
-        threading.Thread(target=lambda: [lines.put(line) for line in child.stdout] + [lines.put(None)],
-                         daemon=True).start()
-        threading.Thread(target=lambda: errors.extend(child.stderr), daemon=True).start()
+        readers += [threading.Thread(target=lambda: [lines.put(line) for line in child.stdout] + [lines.put(None)],
+                                     daemon=True),
+                    threading.Thread(target=lambda: errors.extend(child.stderr), daemon=True)]
+        for reader in readers:
+            reader.start()
         result = failure = None
         while True:
             if should_stop is not None and should_stop():
@@ -235,6 +254,7 @@ class ExternalEngine(Engine):
                 progress(Progress(event.get("done", 0), event.get("total", 0), event.get("stage", ""),
                                   event.get("message", "")))
         code = child.wait()
+        readers[1].join(5)  # the child's last error lines
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
             raise EngineError(f"the engine process crashed ({name}); QGIS is unaffected. "

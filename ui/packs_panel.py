@@ -92,7 +92,8 @@ class PacksPanel(QgsCollapsibleGroupBox):
         skip = self.unchecked()
         installed = installed_packs(self.folder)
         for info in installed:
-            item = QListWidgetItem(tr("{} ({} photos)").format(info.title or info.name, info.count), self.pack_list)
+            counted = tr("{} (1 photo)") if info.count == 1 else tr("{} ({} photos)")
+            item = QListWidgetItem(counted.format(info.title or info.name, info.count), self.pack_list)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked if info.name in skip else Qt.CheckState.Checked)
             item.setData(PATH_ROLE, str(info.path))

@@ -45,7 +45,7 @@ class NumberItem(QTableWidgetItem):
 
 
 def result_columns() -> list[str]:
-    return [tr("Photo"), tr("Lat"), tr("Lon"), tr("Confidence"), tr("50% (km)"), tr("90% (km)"),
+    return [tr("Photo"), tr("Lat (°)"), tr("Lon (°)"), tr("Confidence"), tr("50% (km)"), tr("90% (km)"),
             tr("Best match similarity"), tr("Error vs EXIF GPS (km)"), tr("Evidence"), tr("Capture time (UTC)"),
             tr("Stream")]
 
@@ -58,7 +58,10 @@ def evidence_label(evidence: str) -> str:
 
 def result_tips() -> dict[int, str]:
     """Header tooltips, by column."""
-    return {6: tr("Cosine similarity (0 to 1) between the photo and its most similar reference photo: an "
+    return {3: tr("Calibrated probability (0 to 1) that the photo lies within 750 km of the prediction"),
+            4: tr("Radius in km of the circle around the prediction that holds half of the density"),
+            5: tr("Radius in km of the circle around the prediction that holds 90% of the density"),
+            6: tr("Cosine similarity (0 to 1) between the photo and its most similar reference photo: an "
                   "embedding likeness, not a distance on the ground"),
             7: tr("For photos that carry EXIF GPS: the distance from the prediction to it"),
             8: tr("What decided the place: the track, an anchor (the photo's own GPS or the stream's), the stream "

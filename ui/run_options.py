@@ -24,6 +24,7 @@ from ..geoloc_core.defaults import (
 from ..geoloc_core.service import ESTIMATORS, LocateRequest, WorldwideRequest, estimator_spec, spin_range
 from . import settings
 from .i18n import tr
+from .plain_text import plain_tooltip
 
 REFERENCES, WORLDWIDE = "references", "world"  # what a run searches (the Search choice)
 
@@ -192,7 +193,10 @@ class RunOptions(QgsCollapsibleGroupBox):
         finally:
             self._restoring = False
         problem = choices[0][3]
-        self.worldwide_label.setText(tr("<small>Worldwide: {}</small>").format(problem) if problem else "")
+        # one short line: the whole reason (folder, command) is the tooltip, not five lines of the panel
+        notice = tr("<small>Worldwide needs the GeoCLIP model (hover for why)</small>")
+        self.worldwide_label.setText(notice if problem else "")
+        self.worldwide_label.setToolTip(plain_tooltip(problem) if problem else "")
         self.worldwide_label.setVisible(problem is not None)
         self._mode_changed()
 

@@ -50,9 +50,11 @@ class EngineTask(QgsTask):
         self._on_finished = on_finished
 
     def _report(self, progress) -> None:
+        from ..geoloc_core.progress import describe
+
         if progress.total:
             self.setProgress(100.0 * progress.done / progress.total)
-        self.progressed.emit(progress.done, progress.total, progress.message)
+        self.progressed.emit(progress.done, progress.total, describe(progress))  # the stage named
 
     def run(self) -> bool:
         from ..geoloc_core.progress import Cancelled

@@ -1,48 +1,48 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" labelsEnabled="0" minScale="100000000" version="3.22.16-Białowieża" readOnly="0" maxScale="0" symbologyReferenceScale="-1" simplifyAlgorithm="0" simplifyMaxScale="1" simplifyDrawingHints="1" simplifyLocal="1" simplifyDrawingTol="1">
+<qgis simplifyDrawingTol="1" labelsEnabled="0" simplifyLocal="1" simplifyDrawingHints="1" simplifyAlgorithm="0" simplifyMaxScale="1" symbologyReferenceScale="-1" minScale="100000000" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" maxScale="0" readOnly="0">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal startField="" durationField="" limitMode="0" durationUnit="min" enabled="0" startExpression="" endExpression="" fixedDuration="0" accumulate="0" endField="" mode="0">
+  <temporal limitMode="0" startField="" durationField="" enabled="0" endExpression="" startExpression="" durationUnit="min" fixedDuration="0" accumulate="0" mode="0" endField="">
     <fixedRange>
       <start></start>
       <end></end>
     </fixedRange>
   </temporal>
-  <renderer-v2 forceraster="0" symbollevels="0" enableorderby="0" referencescale="-1" type="singleSymbol">
+  <renderer-v2 type="singleSymbol" referencescale="-1" enableorderby="0" forceraster="0" symbollevels="0">
     <symbols>
-      <symbol name="0" alpha="1" clip_to_extent="1" force_rhr="0" type="marker">
+      <symbol type="marker" force_rhr="0" clip_to_extent="1" alpha="1" name="0">
         <data_defined_properties>
           <Option type="Map">
-            <Option name="name" value="" type="QString"/>
+            <Option type="QString" name="name" value=""/>
             <Option name="properties"/>
-            <Option name="type" value="collection" type="QString"/>
+            <Option type="QString" name="type" value="collection"/>
           </Option>
         </data_defined_properties>
-        <layer enabled="1" pass="0" class="SimpleMarker" locked="0">
+        <layer class="SimpleMarker" enabled="1" locked="0" pass="0">
           <Option type="Map">
-            <Option name="angle" value="0" type="QString"/>
-            <Option name="cap_style" value="square" type="QString"/>
-            <Option name="color" value="215,48,31,255" type="QString"/>
-            <Option name="horizontal_anchor_point" value="1" type="QString"/>
-            <Option name="joinstyle" value="bevel" type="QString"/>
-            <Option name="name" value="star" type="QString"/>
-            <Option name="offset" value="0,0" type="QString"/>
-            <Option name="offset_map_unit_scale" value="3x:0,0,0,0,0,0" type="QString"/>
-            <Option name="offset_unit" value="MM" type="QString"/>
-            <Option name="outline_color" value="255,255,255,255" type="QString"/>
-            <Option name="outline_style" value="solid" type="QString"/>
-            <Option name="outline_width" value="0.4" type="QString"/>
-            <Option name="outline_width_map_unit_scale" value="3x:0,0,0,0,0,0" type="QString"/>
-            <Option name="outline_width_unit" value="MM" type="QString"/>
-            <Option name="scale_method" value="diameter" type="QString"/>
-            <Option name="size" value="5" type="QString"/>
-            <Option name="size_map_unit_scale" value="3x:0,0,0,0,0,0" type="QString"/>
-            <Option name="size_unit" value="MM" type="QString"/>
-            <Option name="vertical_anchor_point" value="1" type="QString"/>
+            <Option type="QString" name="angle" value="0"/>
+            <Option type="QString" name="cap_style" value="square"/>
+            <Option type="QString" name="color" value="215,48,31,255"/>
+            <Option type="QString" name="horizontal_anchor_point" value="1"/>
+            <Option type="QString" name="joinstyle" value="bevel"/>
+            <Option type="QString" name="name" value="star"/>
+            <Option type="QString" name="offset" value="0,0"/>
+            <Option type="QString" name="offset_map_unit_scale" value="3x:0,0,0,0,0,0"/>
+            <Option type="QString" name="offset_unit" value="MM"/>
+            <Option type="QString" name="outline_color" value="255,255,255,255"/>
+            <Option type="QString" name="outline_style" value="solid"/>
+            <Option type="QString" name="outline_width" value="0.4"/>
+            <Option type="QString" name="outline_width_map_unit_scale" value="3x:0,0,0,0,0,0"/>
+            <Option type="QString" name="outline_width_unit" value="MM"/>
+            <Option type="QString" name="scale_method" value="diameter"/>
+            <Option type="QString" name="size" value="5"/>
+            <Option type="QString" name="size_map_unit_scale" value="3x:0,0,0,0,0,0"/>
+            <Option type="QString" name="size_unit" value="MM"/>
+            <Option type="QString" name="vertical_anchor_point" value="1"/>
           </Option>
           <prop k="angle" v="0"/>
           <prop k="cap_style" v="square"/>
@@ -65,15 +65,15 @@
           <prop k="vertical_anchor_point" v="1"/>
           <data_defined_properties>
             <Option type="Map">
-              <Option name="name" value="" type="QString"/>
-              <Option name="properties" type="Map">
-                <Option name="size" type="Map">
-                  <Option name="active" value="true" type="bool"/>
-                  <Option name="expression" value="scale_linear(coalesce(&quot;confidence&quot;, 0), 0, 1, 4, 9)" type="QString"/>
-                  <Option name="type" value="3" type="int"/>
+              <Option type="QString" name="name" value=""/>
+              <Option type="Map" name="properties">
+                <Option type="Map" name="size">
+                  <Option type="bool" name="active" value="true"/>
+                  <Option type="QString" name="expression" value="scale_linear(coalesce(&quot;confidence&quot;, 0), 0, 1, 4, 9)"/>
+                  <Option type="int" name="type" value="3"/>
                 </Option>
               </Option>
-              <Option name="type" value="collection" type="QString"/>
+              <Option type="QString" name="type" value="collection"/>
             </Option>
           </data_defined_properties>
         </layer>
@@ -90,26 +90,26 @@
   <layerOpacity>1</layerOpacity>
   <geometryOptions geometryPrecision="0" removeDuplicateNodes="0">
     <activeChecks type="StringList">
-      <Option value="" type="QString"/>
+      <Option type="QString" value=""/>
     </activeChecks>
     <checkConfiguration/>
   </geometryOptions>
-  <legend showLabelLegend="0" type="default-vector"/>
+  <legend type="default-vector" showLabelLegend="0"/>
   <referencedLayers/>
   <fieldConfiguration>
     <field name="photo" configurationFlags="None">
       <editWidget type="ExternalResource">
         <config>
           <Option type="Map">
-            <Option name="DocumentViewer" value="1" type="int"/>
-            <Option name="DocumentViewerHeight" value="320" type="int"/>
-            <Option name="DocumentViewerWidth" value="320" type="int"/>
-            <Option name="FileWidget" value="true" type="bool"/>
-            <Option name="FileWidgetButton" value="true" type="bool"/>
-            <Option name="FullUrl" value="true" type="bool"/>
-            <Option name="RelativeStorage" value="0" type="int"/>
-            <Option name="StorageMode" value="0" type="int"/>
-            <Option name="UseLink" value="true" type="bool"/>
+            <Option type="int" name="DocumentViewer" value="1"/>
+            <Option type="int" name="DocumentViewerHeight" value="320"/>
+            <Option type="int" name="DocumentViewerWidth" value="320"/>
+            <Option type="bool" name="FileWidget" value="true"/>
+            <Option type="bool" name="FileWidgetButton" value="true"/>
+            <Option type="bool" name="FullUrl" value="true"/>
+            <Option type="int" name="RelativeStorage" value="0"/>
+            <Option type="int" name="StorageMode" value="0"/>
+            <Option type="bool" name="UseLink" value="true"/>
           </Option>
         </config>
       </editWidget>
@@ -158,44 +158,44 @@
     </field>
   </fieldConfiguration>
   <aliases>
-    <alias name="" field="photo" index="0"/>
-    <alias name="" field="file_name" index="1"/>
-    <alias name="" field="confidence" index="2"/>
-    <alias name="" field="radius50_km" index="3"/>
-    <alias name="" field="radius90_km" index="4"/>
-    <alias name="" field="lat" index="5"/>
-    <alias name="" field="lon" index="6"/>
+    <alias name="Photo" field="photo" index="0"/>
+    <alias name="File name" field="file_name" index="1"/>
+    <alias name="Confidence (0-1)" field="confidence" index="2"/>
+    <alias name="50% radius (km)" field="radius50_km" index="3"/>
+    <alias name="90% radius (km)" field="radius90_km" index="4"/>
+    <alias name="Latitude (°)" field="lat" index="5"/>
+    <alias name="Longitude (°)" field="lon" index="6"/>
   </aliases>
   <defaults>
-    <default applyOnUpdate="0" expression="" field="photo"/>
-    <default applyOnUpdate="0" expression="" field="file_name"/>
-    <default applyOnUpdate="0" expression="" field="confidence"/>
-    <default applyOnUpdate="0" expression="" field="radius50_km"/>
-    <default applyOnUpdate="0" expression="" field="radius90_km"/>
-    <default applyOnUpdate="0" expression="" field="lat"/>
-    <default applyOnUpdate="0" expression="" field="lon"/>
+    <default expression="" field="photo" applyOnUpdate="0"/>
+    <default expression="" field="file_name" applyOnUpdate="0"/>
+    <default expression="" field="confidence" applyOnUpdate="0"/>
+    <default expression="" field="radius50_km" applyOnUpdate="0"/>
+    <default expression="" field="radius90_km" applyOnUpdate="0"/>
+    <default expression="" field="lat" applyOnUpdate="0"/>
+    <default expression="" field="lon" applyOnUpdate="0"/>
   </defaults>
   <constraints>
-    <constraint unique_strength="0" constraints="0" exp_strength="0" notnull_strength="0" field="photo"/>
-    <constraint unique_strength="0" constraints="0" exp_strength="0" notnull_strength="0" field="file_name"/>
-    <constraint unique_strength="0" constraints="0" exp_strength="0" notnull_strength="0" field="confidence"/>
-    <constraint unique_strength="0" constraints="0" exp_strength="0" notnull_strength="0" field="radius50_km"/>
-    <constraint unique_strength="0" constraints="0" exp_strength="0" notnull_strength="0" field="radius90_km"/>
-    <constraint unique_strength="0" constraints="0" exp_strength="0" notnull_strength="0" field="lat"/>
-    <constraint unique_strength="0" constraints="0" exp_strength="0" notnull_strength="0" field="lon"/>
+    <constraint unique_strength="0" exp_strength="0" field="photo" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="file_name" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="confidence" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="radius50_km" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="radius90_km" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="lat" notnull_strength="0" constraints="0"/>
+    <constraint unique_strength="0" exp_strength="0" field="lon" notnull_strength="0" constraints="0"/>
   </constraints>
   <constraintExpressions>
-    <constraint exp="" field="photo" desc=""/>
-    <constraint exp="" field="file_name" desc=""/>
-    <constraint exp="" field="confidence" desc=""/>
-    <constraint exp="" field="radius50_km" desc=""/>
-    <constraint exp="" field="radius90_km" desc=""/>
-    <constraint exp="" field="lat" desc=""/>
-    <constraint exp="" field="lon" desc=""/>
+    <constraint desc="" field="photo" exp=""/>
+    <constraint desc="" field="file_name" exp=""/>
+    <constraint desc="" field="confidence" exp=""/>
+    <constraint desc="" field="radius50_km" exp=""/>
+    <constraint desc="" field="radius90_km" exp=""/>
+    <constraint desc="" field="lat" exp=""/>
+    <constraint desc="" field="lon" exp=""/>
   </constraintExpressions>
   <expressionfields/>
   <attributeactions/>
-  <attributetableconfig sortOrder="0" actionWidgetStyle="dropDown" sortExpression="">
+  <attributetableconfig sortOrder="0" sortExpression="" actionWidgetStyle="dropDown">
     <columns/>
   </attributetableconfig>
   <conditionalstyles>
@@ -216,6 +216,6 @@
   <dataDefinedFieldProperties/>
   <widgets/>
   <previewExpression>"file_name"</previewExpression>
-  <mapTip>&lt;div style="max-width:340px">&lt;b>[% replace(replace(replace(replace("file_name", '&amp;', '&amp;amp;'), '&lt;', '&amp;lt;'), '&gt;', '&amp;gt;'), '"', '&amp;quot;') %]&lt;/b>&lt;br>&lt;img src="file:///[% replace(replace(replace(replace("photo", '&amp;', '&amp;amp;'), '&lt;', '&amp;lt;'), '&gt;', '&amp;gt;'), '"', '&amp;quot;') %]" width="320">&lt;br>[% format_number("lat", 5) %], [% format_number("lon", 5) %]&lt;br>confidence [% format_number("confidence", 2) %]; 50% within [% format_number("radius50_km", 0) %] km, 90% within [% format_number("radius90_km", 0) %] km&lt;/div></mapTip>
+  <mapTip>&lt;div style="max-width:340px">&lt;b>[% replace(replace(replace(replace("file_name", '&amp;', '&amp;amp;'), '&lt;', '&amp;lt;'), '>', '&amp;gt;'), '"', '&amp;quot;') %]&lt;/b>&lt;br>&lt;img src="file:///[% replace(replace(replace(replace("photo", '&amp;', '&amp;amp;'), '&lt;', '&amp;lt;'), '>', '&amp;gt;'), '"', '&amp;quot;') %]" width="320">&lt;br>[% format_number("lat", 5) %], [% format_number("lon", 5) %]&lt;br>confidence [% format_number("confidence", 2) %]; 50% within [% format_number("radius50_km", 0) %] km, 90% within [% format_number("radius90_km", 0) %] km&lt;/div></mapTip>
   <layerGeometryType>0</layerGeometryType>
 </qgis>
