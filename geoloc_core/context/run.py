@@ -312,6 +312,23 @@ def locate_with_context(locator, paths: Sequence[str | os.PathLike], options, re
     return report
 
 
+def with_batch_anchors(results: Sequence[LocationResult], use_filename: bool = True) -> list[LocationResult]:
+    """The default locate's context pass, run without any context option: where a photo of the batch
+    carries EXIF GPS and a photo without GPS shares its stream, the photos with GPS anchor their streams
+    (measured on bench/context.py: equal to copying the nearest anchor, far above one by one). Streams
+    without an anchor stay one by one, and a batch without such a pair is returned as it is."""
+    contexts = [photo_context_from_file(r.photo, use_filename) for r in results]
+    request = ContextRequest()
+    seconds = Clock().seconds([c.time for c in contexts])
+    if not any(c.anchor is not None for c in contexts):
+        return list(results)
+    paired = any(any(contexts[i].anchor is not None for i in stream) and any(contexts[i].anchor is None for i in stream)
+                 for stream in split_streams(seconds, request.stream_gap_s) if len(stream) > 1)
+    if not paired:
+        return list(results)
+    return [r for r in ContextRun(request, None).revise(results, contexts) if r is not None]
+
+
 def require_times(run: ContextRun, contexts: Sequence[PhotoContext], names: Sequence[str]) -> None:
     """A track needs capture times: refuse a run where no photo has one (one line naming a photo)."""
     if run.track is not None and names and all(c.time is None for c in contexts):

@@ -1,7 +1,8 @@
 """GPS tracks: where the analyst was at each moment. A GPX file (track points, else route points, with
-times), a CSV of points (lat, lon, time columns) or any OGR point layer with a time field (reprojected
-to WGS84). The position at a photo's time is interpolated between the two fixes around it, as exiftool
--geotag and gpscorrelate do; beyond MAX_GAP_S from any fix the track does not speak."""
+times), a CSV of points (lat, lon, time columns), any OGR point layer with a time field, or a line layer
+whose M values are the times (UTC seconds since 1970, as a GPKG LineStringM), reprojected to WGS84.
+The position at a photo's time is interpolated between the two fixes around it, as exiftool -geotag
+and gpscorrelate do; beyond MAX_GAP_S from any fix the track does not speak."""
 
 from __future__ import annotations
 
@@ -130,6 +131,8 @@ def _read_ogr(path: Path) -> Track:
         layer = dataset.GetLayerByName(name)
         if layer.GetFeatureCount() == 0:
             continue
+        if ogr.GT_Flatten(layer.GetGeomType()) in (ogr.wkbLineString, ogr.wkbMultiLineString):
+            return _read_line_m(path, name, layer)
         definition = layer.GetLayerDefn()
         fields = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
         time_key = _column(fields, TIME_NAMES)
@@ -153,6 +156,37 @@ def _read_ogr(path: Path) -> Track:
             lat.append(geometry.GetY())
         return _track(f"{path.name}:{name}", times, lat, lon)
     raise TrackError(f"{path}: no points in any layer")
+
+
+def _read_line_m(path: Path, name: str, layer) -> Track:
+    """A line layer whose vertices carry their time as M (UTC seconds since 1970)."""
+    from osgeo import ogr
+
+    from .vector import to_wgs84
+
+    if not ogr.GT_HasM(layer.GetGeomType()):
+        raise TrackError(f"{path}: layer '{name}' is a line layer without M values; a track line needs each "
+                         "vertex's time as M (UTC seconds since 1970), or give the track as points with a time field")
+    transform = to_wgs84(layer)
+    times, lat, lon = [], [], []
+    for feature in layer:
+        geometry = feature.GetGeometryRef()
+        if geometry is None:
+            continue
+        if transform is not None:
+            geometry = geometry.Clone()
+            geometry.Transform(transform)
+        parts = ([geometry.GetGeometryRef(i) for i in range(geometry.GetGeometryCount())]
+                 if ogr.GT_Flatten(geometry.GetGeometryType()) == ogr.wkbMultiLineString else [geometry])
+        for part in parts:
+            for i in range(part.GetPointCount()):
+                times.append(part.GetM(i))
+                lon.append(part.GetX(i))
+                lat.append(part.GetY(i))
+    if times and not any(t > 0 for t in times):
+        raise TrackError(f"{path}: the track's M values are all zero or negative; a track line needs each vertex's "
+                         "time as M (UTC seconds since 1970)")
+    return _track(f"{path.name}:{name}", times, lat, lon)
 
 
 def _ogr_time(value) -> float:
