@@ -214,11 +214,19 @@ class ContextRun:
     # -- times, anchors, the track, the streams -----------------------------------------------------
 
     def clock_for(self, contexts: Sequence[PhotoContext]) -> Clock:
-        """The user's clock, else one estimated from the batch's photos that carry EXIF GPS time, else UTC."""
+        """The user's clock, else one estimated from the batch's photos that carry EXIF GPS time, else from
+        the track and the photos whose place is known but not their true time, else UTC."""
         given = self.request.clock()
         if given is not None:
             return given
-        return estimate_clock([c.time for c in contexts], [c.gps_utc for c in contexts]) or Clock()
+        estimated = estimate_clock([c.time for c in contexts], [c.gps_utc for c in contexts])
+        if estimated is None and self.track is not None:
+            placed = [c for c in contexts if c.anchor is not None and c.time is not None and c.gps_utc is None
+                      and c.time.source in ("exif", "filename")]
+            offset = self.track.clock_offset_s(Clock().seconds([c.time for c in placed]),
+                                               [c.anchor[0] for c in placed], [c.anchor[1] for c in placed])
+            estimated = Clock(timedelta(0), timedelta(seconds=offset)) if offset is not None else None
+        return estimated or Clock()
 
     def revise(self, results: Sequence[LocationResult | None], contexts: Sequence[PhotoContext]
                ) -> list[LocationResult | None]:

@@ -20,6 +20,8 @@ from ..geo import haversine_km
 DEFAULT_MAX_GAP_S = 600.0  # gpscorrelate's default maximum gap between fixes is 10 minutes
 FIX_ACCURACY_KM = 0.01  # a consumer GPS fix: about 10 m
 DRIFT_KMH = 5.0  # how fast the interpolated place may stray from the truth with time from the nearest fix
+CLOCK_SEARCH_S = 14 * 3600.0  # a camera clock off by up to a time zone and a bit either way
+CLOCK_STEP_S = 60.0  # the coarse search's step; then refined to the second
 TIME_NAMES = ("time", "timestamp", "datetime", "date_time", "utc")
 LAT_NAMES = ("lat", "latitude", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -63,6 +65,30 @@ class Track:
         lon = self.lon[before] + share * (self.lon[after] - self.lon[before])
         gap = min(time_s - self.time_s[before], self.time_s[after] - time_s)
         return TrackPosition(float(lat), float(lon), FIX_ACCURACY_KM + DRIFT_KMH * gap / 3600.0, float(gap))
+
+    def clock_offset_s(self, camera_s: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> float | None:
+        """How far a camera's clock ran ahead (seconds, within CLOCK_SEARCH_S), from photos whose place is
+        known (EXIF GPS) but whose true time is not: the offset that brings the track nearest their places
+        (least median distance, over a minute grid and then to the second), as one would slide the photos
+        along the track by hand in gpscorrelate. None where no offset puts half of them in the track's span."""
+        camera_s, lat, lon = (np.asarray(v, dtype=np.float64) for v in (camera_s, lat, lon))
+        if not len(camera_s):
+            return None
+
+        def misfit(offset: float) -> float:
+            moment = camera_s - offset
+            inside = (moment >= self.time_s[0]) & (moment <= self.time_s[-1])
+            if 2 * inside.sum() < len(moment):
+                return np.inf
+            at_lat = np.interp(moment[inside], self.time_s, self.lat)
+            at_lon = np.interp(moment[inside], self.time_s, self.lon)
+            return float(np.median(haversine_km(at_lat, at_lon, lat[inside], lon[inside])))
+
+        coarse = np.arange(-CLOCK_SEARCH_S, CLOCK_SEARCH_S + CLOCK_STEP_S, CLOCK_STEP_S)
+        best = float(coarse[int(np.argmin([misfit(o) for o in coarse]))])
+        fine = np.arange(best - CLOCK_STEP_S, best + CLOCK_STEP_S + 1.0, 1.0)
+        scores = [misfit(o) for o in fine]
+        return float(fine[int(np.argmin(scores))]) if np.isfinite(min(scores)) else None
 
     def length_km(self) -> float:
         return float(haversine_km(self.lat[:-1], self.lon[:-1], self.lat[1:], self.lon[1:]).sum())
