@@ -342,9 +342,14 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             return tr("{}: the area is a layer of {}; an area is a polygon layer").format(
                 layer_name(parameters["AREA"], source), QgsWkbTypes.geometryDisplayString(
                     QgsWkbTypes.geometryType(source.wkbType())).lower())
+        track = track_file(parameters.get("TRACK"))
         try:
             ContextRequest(time_offset=self.parameterAsString(parameters, "TIME_OFFSET", context).strip() or None,
                            time_zone=self.parameterAsString(parameters, "TIME_ZONE", context).strip() or None)
+            if track is not None:
+                from ..geoloc_core.context.tracks import read_track
+
+                read_track(track)  # a file without times or fixes is refused here, in one line
         except Exception as exc:
             if is_user_error(exc):
                 return str(exc)
@@ -362,11 +367,8 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             area = self.wgs84_copy(parameters, "AREA", context, feedback)
         country = (self.parameterAsString(parameters, "AREA_COUNTRY", context) or "").strip()
         track = None
-        value = parameters.get("TRACK")
-        if value:
-            named = Path(value) if isinstance(value, str) and "|" not in value else None
-            track = str(named) if named is not None and named.is_file() else self.wgs84_copy(
-                parameters, "TRACK", context, feedback)
+        if parameters.get("TRACK"):
+            track = track_file(parameters["TRACK"]) or self.wgs84_copy(parameters, "TRACK", context, feedback)
         offset = (self.parameterAsString(parameters, "TIME_OFFSET", context) or "").strip() or None
         zone = (self.parameterAsString(parameters, "TIME_ZONE", context) or "").strip() or None
         streams = self.parameterAsBool(parameters, "STREAMS", context)
@@ -417,7 +419,9 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
                                                  QgsCoordinateReferenceSystem(WGS84))
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, name))
-        sink.addFeatures(features, QgsFeatureSink.Flag.FastInsert)
+        if not sink.addFeatures(features, QgsFeatureSink.Flag.FastInsert):
+            raise QgsProcessingException(tr("{}: the features could not be written ({})").format(
+                name, sink.lastError() or tr("no reason given")))
         return destination
 
 
@@ -425,6 +429,14 @@ def database_of(value: str) -> str:
     """A database folder picked through the manifest.json inside it is the folder."""
     path = Path(value) if value else None
     return str(path.parent) if path is not None and path.name == "manifest.json" and path.is_file() else value
+
+
+def track_file(value) -> str | None:
+    """A track given as a file path (GPX, CSV, GPKG) goes to the engine as it is: its reader knows GPX
+    track points from waypoints and CSV columns; a layer of the project, or a layer URI, is copied."""
+    if isinstance(value, str) and "|" not in value and Path(value).is_file():
+        return value
+    return None
 
 
 def layer_name(value, source) -> str:

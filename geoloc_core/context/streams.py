@@ -190,5 +190,5 @@ def locate_stream(photos: list[PhotoEvidence]) -> list[JointAnswer]:
             evidence = "pixels"
         else:
             evidence = "stream"
-        answers.append(JointAnswer(float(lat), float(lon), min(confidence, 1.0), r50, r90, evidence))
+        answers.append(JointAnswer(float(lat), float(lon), min(confidence, 1.0), float(r50), float(r90), evidence))
     return answers

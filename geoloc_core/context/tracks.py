@@ -64,7 +64,7 @@ class Track:
         lat = self.lat[before] + share * (self.lat[after] - self.lat[before])
         lon = self.lon[before] + share * (self.lon[after] - self.lon[before])
         gap = min(time_s - self.time_s[before], self.time_s[after] - time_s)
-        return TrackPosition(float(lat), float(lon), FIX_ACCURACY_KM + DRIFT_KMH * gap / 3600.0, float(gap))
+        return TrackPosition(float(lat), float(lon), float(FIX_ACCURACY_KM + DRIFT_KMH * gap / 3600.0), float(gap))
 
     def clock_offset_s(self, camera_s: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> float | None:
         """How far a camera's clock ran ahead (seconds, within CLOCK_SEARCH_S), from photos whose place is
