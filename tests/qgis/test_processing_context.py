@@ -92,6 +92,15 @@ def test_a_country_restricts_the_search(run, trip):
     assert 41 < feature["lat"] < 52 and -5 < feature["lon"] < 10
 
 
+def test_evaluate_takes_the_area_too(run, trip):
+    database, _ = trip
+    folder = os.path.join(os.path.dirname(database), "refs")
+    result = run("photo_geolocator:evaluate_accuracy", {"FOLDER": folder, "DATABASE": database, "K": 5,
+                                                        "AREA_COUNTRY": "Australia", "OUTPUT": "TEMPORARY_OUTPUT"})
+    rows = list(result["OUTPUT"].getFeatures())
+    assert len(rows) == 16 and all(r["pred_lat"] < -10 and r["pred_lon"] > 110 for r in rows)
+
+
 def test_a_point_layer_as_the_area_is_one_clear_line(run, trip):
     database, photos = trip
     spots = QgsVectorLayer("Point?crs=EPSG:4326", "spots", "memory")
