@@ -133,10 +133,29 @@ def test_a_track_layer_in_another_crs_decides_where_it_speaks(run, trip):
         assert feature["lon"] == pytest.approx(SYDNEY[1], abs=1e-4)
 
 
-def test_a_time_offset_moves_the_photos_along_the_track(run, trip):
+def test_a_time_offset_moves_the_photos_along_the_track_of_a_geopackage_layer(run, trip, tmp_path):
     database, photos = trip
-    answers = locate(run, database, photos[1:2], TRACK=track_layer(), TIME_OFFSET="-00:02:00")
+    saved = run("native:savefeatures", {"INPUT": track_layer(), "OUTPUT": str(tmp_path / "walk.gpkg")})["OUTPUT"]
+    layer = QgsVectorLayer(saved, "walk", "ogr")
+    assert "fid" in layer.fields().names()
+    answers = locate(run, database, photos[1:2], TRACK=layer, TIME_OFFSET="-00:02:00")
     assert next(iter(answers.values()))["lat"] == pytest.approx(SYDNEY[0] + 0.01 * 3 / 5, abs=1e-4)
+
+
+def test_a_line_layer_with_times_as_m_values_is_a_track(run, trip):
+    from qgis.core import QgsLineString, QgsPoint
+
+    database, photos = trip
+    start = QDateTime.fromString("2023-05-12T10:00:00Z", Qt.DateFormat.ISODate).toSecsSinceEpoch()
+    layer = QgsVectorLayer("LineStringM?crs=EPSG:3857", "walk", "memory")
+    ends = [mercator(SYDNEY[0], SYDNEY[1]), mercator(SYDNEY[0] + 0.01, SYDNEY[1])]
+    feature = QgsFeature()
+    feature.setGeometry(QgsGeometry(QgsLineString([QgsPoint(ends[0].x(), ends[0].y(), m=start),
+                                                   QgsPoint(ends[1].x(), ends[1].y(), m=start + 300)])))
+    layer.dataProvider().addFeatures([feature])
+    answers = locate(run, database, photos[1:2], TRACK=layer)
+    feature = next(iter(answers.values()))
+    assert feature["evidence"] == "track" and feature["lat"] == pytest.approx(SYDNEY[0] + 0.01 / 5, abs=1e-4)
 
 
 def test_streams_anchor_the_trip_on_its_gps_photo_and_can_be_turned_off(run, trip):
