@@ -253,6 +253,8 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         """The database to use; with `packs` (read-only uses) also a pack file or an installed pack's name,
         and more databases or packs to search with it."""
         if packs:  # a file box: it takes a pack file, a database's manifest.json, or a typed folder path or name
+            # ("All files (*)" in the filter: QGIS checks a value against the filter's extensions, and the
+            # default filter, "*.*", refuses a folder or a name)
             database = QgsProcessingParameterFile(
                 "DATABASE", tr("Reference database (a .geoloc folder, a .geolocpack file or an installed pack's name)"),
                 behavior=FILE_BEHAVIOUR_FILE,
@@ -298,6 +300,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
 
     def database_problem(self, parameters, context) -> str | None:
         """Where DATABASE names nothing the engine can open: the engine's own line (no pack is installed here)."""
+        from ..geoloc_core.errors import is_user_error
         from ..geoloc_core.packs import PACK_SUFFIX, resolve_reference
         from ..profile_data import packs_dir
 
@@ -308,8 +311,10 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             return None
         try:
             resolve_reference(value, packs_dir())
-        except Exception as exc:  # PackError: its one line
-            return str(exc)
+        except Exception as exc:
+            if is_user_error(exc):  # PackError: its one line
+                return str(exc)
+            raise
         return None
 
     def add_context_parameters(self):

@@ -183,6 +183,8 @@ def test_inputs_that_cannot_work_are_refused_before_the_run(provider, trip):
     base = {"FILES": [str(photos[1])], "DATABASE": database, "PREDICTIONS": "TEMPORARY_OUTPUT",
             "NEIGHBOURS": "TEMPORARY_OUTPUT"}
     assert algorithm.checkParameterValues(base, context) == (True, "")
+    definition = algorithm.parameterDefinition("DATABASE")
+    assert all(definition.checkValueIsAcceptable(value) for value in (database, "a-pack-name", "x.geolocpack"))
     for change, expected in (({"DATABASE": "no-such-pack"}, "no-such-pack: no reference database, pack file"),
                              ({"FILES": []}, "no photos"),
                              ({"TIME_OFFSET": "soon"}, "time offset 'soon'"),
