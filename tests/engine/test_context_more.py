@@ -180,3 +180,29 @@ def test_anchored_radii_grow_with_the_time_to_the_anchor_up_to_half_the_earth():
     answers = locate_stream(photos)[1:]
     assert answers[0].radius90_km < answers[1].radius90_km <= answers[2].radius90_km == EARTH_HALF_CIRCUMFERENCE_KM
     assert all(a.radius50_km <= a.radius90_km for a in answers)
+
+
+@pytest.mark.slow
+def test_the_command_line_locate_anchors_by_default_and_not_with_no_streams(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from ..conftest import REPO_ROOT, make_located_photos
+
+    def locate(*args):
+        result = subprocess.run([sys.executable, "-m", "geoloc_core", "--progress", "json", *map(str, args)],
+                                cwd=REPO_ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.splitlines()[-1])["results"]
+
+    make_located_photos(tmp_path / "refs", 8, places=(PARIS, STAND_IN_PLACES[1]))
+    subprocess.run([sys.executable, "-m", "geoloc_core", "--progress", "none", "build", str(tmp_path / "refs.geoloc"),
+                    str(tmp_path / "refs")], cwd=REPO_ROOT, check=True, capture_output=True)
+    photos = make_photos(tmp_path / "trip", 3, seed=7)
+    for minute, photo in enumerate(photos):
+        add_exif(photo, taken=f"2023:05:12 10:{minute:02d}:00", gps=gps_ifd(*PARIS) if minute == 0 else None)
+    anchored = locate("locate", tmp_path / "refs.geoloc", *photos, "-k", "3")
+    assert [r["evidence"] for r in anchored] == ["anchor"] * 3
+    alone = locate("locate", tmp_path / "refs.geoloc", *photos, "-k", "3", "--no-streams")
+    assert [r["evidence"] for r in alone[1:]] == ["pixels"] * 2
