@@ -37,12 +37,16 @@ SOURCE_VECTOR_POINT = _first(lambda: Qgis.ProcessingSourceType.VectorPoint,
                              lambda: QgsProcessing.SourceType.TypeVectorPoint)
 SOURCE_VECTOR_POLYGON = _first(lambda: Qgis.ProcessingSourceType.VectorPolygon,
                                lambda: QgsProcessing.SourceType.TypeVectorPolygon)
+SOURCE_VECTOR_LINE = _first(lambda: Qgis.ProcessingSourceType.VectorLine,
+                            lambda: QgsProcessing.SourceType.TypeVectorLine)
 SOURCE_VECTOR = _first(lambda: Qgis.ProcessingSourceType.Vector, lambda: QgsProcessing.SourceType.TypeVector)
+SOURCE_FILE = _first(lambda: Qgis.ProcessingSourceType.File, lambda: QgsProcessing.SourceType.TypeFile)
 FIELD_STRING = _first(lambda: Qgis.ProcessingFieldParameterDataType.String,
                       lambda: QgsProcessingParameterField.DataType.String)
 WKB_POINT = _first(lambda: Qgis.WkbType.Point, lambda: QgsWkbTypes.Type.Point)
 WKB_POLYGON = _first(lambda: Qgis.WkbType.Polygon, lambda: QgsWkbTypes.Type.Polygon)
 WKB_MULTIPOLYGON = _first(lambda: Qgis.WkbType.MultiPolygon, lambda: QgsWkbTypes.Type.MultiPolygon)
+GEOMETRY_POLYGON = _first(lambda: Qgis.GeometryType.Polygon, lambda: QgsWkbTypes.GeometryType.PolygonGeometry)
 WKB_NO_GEOMETRY = _first(lambda: Qgis.WkbType.NoGeometry, lambda: QgsWkbTypes.Type.NoGeometry)
 
 

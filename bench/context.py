@@ -32,7 +32,6 @@ import numpy as np
 from accuracy import comparison_row, group_bootstrap
 from benchdata import cached_features, load_benchmark, photographers
 
-from geoloc_core import estimators
 from geoloc_core.context.area import area_from_country, country_names, country_of
 from geoloc_core.context.capture_time import CaptureTime
 from geoloc_core.context.run import FLAG_MARGIN, FLAG_SHARE, UNLIKE_AREA, ContextRequest, ContextRun, PhotoContext
@@ -40,6 +39,7 @@ from geoloc_core.context.search import OVERFETCH_MARGIN
 from geoloc_core.context.streams import PhotoEvidence, locate_stream
 from geoloc_core.context.tracks import Track
 from geoloc_core.defaults import DEFAULT_ARCHITECTURE, DEFAULT_BANDWIDTH_KM, DEFAULT_ESTIMATOR, DEFAULT_TEMPERATURE
+from geoloc_core.estimator_registry import estimate
 from geoloc_core.evaluate import THRESHOLDS_KM
 from geoloc_core.geo import haversine_km
 from geoloc_core.results import LocationResult, Neighbour
@@ -53,7 +53,7 @@ STREAM_SET = "im2gps3k-cc"
 
 def located(i: int, sims: np.ndarray, ids: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> LocationResult:
     """Photo i located one by one from its neighbours (ids into the benchmark), as the engine does."""
-    est = estimators.estimate(DEFAULT_ESTIMATOR, lat[ids], lon[ids], sims.astype(np.float64), DEFAULT_BANDWIDTH_KM,
+    est = estimate(DEFAULT_ESTIMATOR, lat[ids], lon[ids], sims.astype(np.float64), DEFAULT_BANDWIDTH_KM,
                               DEFAULT_TEMPERATURE)
     neighbours = [Neighbour(r + 1, int(j), 0.0, float(s), float(w), float(lat[j]), float(lon[j]), "")
                   for r, (j, s, w) in enumerate(zip(ids, sims, est.weights))]

@@ -167,7 +167,8 @@ def _add_context_options(parser: argparse.ArgumentParser) -> None:
                        "+02:00 (default UTC)")
     group.add_argument("--streams", action=argparse.BooleanOptionalAction, default=None,
                        help="locate photos taken close in time jointly; photos with EXIF GPS (or a CSV anchor) become "
-                            "anchors (default: on whenever a context option is given)")
+                            "anchors (default: on; with no other context option, `locate` runs the pass only where a "
+                            "photo with EXIF GPS shares a stream with photos without)")
     group.add_argument("--stream-gap", type=float, default=3 * 3600.0, metavar="SECONDS",
                        help="a pause longer than this starts a new stream (default 10800)")
     group.add_argument("--no-filename-times", action="store_true",
@@ -184,7 +185,8 @@ def _context_request(args):
         raise UserError("give one of --area, --area-country and --area-bbox")
     if args.area is not None and not args.area.exists():
         raise AreaError(f"{args.area}: area file not found")
-    given = areas or args.track or args.time_offset or args.time_zone or args.streams or args.area_mode != "restrict"
+    given = (areas or args.track or args.time_offset or args.time_zone or args.streams is not None
+             or args.area_mode != "restrict")
     if not given:
         return None
     return ContextRequest(str(areas[0]) if areas else None, args.area_mode, str(args.track) if args.track else None,
@@ -539,7 +541,8 @@ def run_locate(args, printer: ProgressPrinter) -> int:
     written += ([outcome.density_path] if outcome.density_path else []) + list(outcome.density_paths.values())
     lines = [f"{display_path(r.photo)}\t{r.lat:.5f}\t{r.lon:.5f}\tconfidence {r.confidence:.2f}\t"
              f"50% within {r.radius50_km:.0f} km\t90% within {r.radius90_km:.0f} km"
-             + (f"\tevidence {r.evidence}" if request.context is not None else "") + (f"\t{r.note}" if r.note else "")
+             + (f"\tevidence {r.evidence}" if request.context is not None or r.evidence != "pixels" else "")
+             + (f"\t{r.note}" if r.note else "")
              for r in outcome.results]
     lines += [f"wrote {display_path(p)}" for p in written]
     printer.result("\n".join(lines), {**outcome.to_dict(), "written": [str(p) for p in written]})

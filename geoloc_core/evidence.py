@@ -12,6 +12,12 @@ that another source decided, or reshape what later sources read. Today one sourc
 - "joint": revise the batch's photos together (a pass over a time-ordered stream).
 
 The interface is written down, with the table of sources, in docs/estimators.md.
+
+The context's evidence (area, anchor, track, stream: geoloc_core/context/run.py) is not registered here,
+on purpose: an area replaces the reference search itself (exact, prefiltered) rather than editing a
+neighbourhood already found, and anchors, tracks and streams revise answers across the whole run (a
+stream spans many of the locator's batches, which reach the stages one at a time). As sources they
+would be wrappers that ContextRun calls anyway.
 """
 
 from __future__ import annotations

@@ -815,8 +815,11 @@ class Session:
 
             report = locate_with_context(self._locator, request.photos, options, request.context, progress,
                                          should_stop)
-        else:
+        else:  # photos of the batch with EXIF GPS anchor their streams even when no context is asked for
+            from .context.run import with_batch_anchors
+
             report = self._locator.locate_paths(request.photos, options, progress, should_stop)
+            report.results = with_batch_anchors(report.results)
         outcome = LocateOutcome(report.results, report.failed, None, searched.name)
         if outcome.results and request.density_path is not None and request.density_resolution is not None:
             write_run_density(outcome, request, request.density_path, request.overwrite, should_stop)

@@ -32,11 +32,15 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Reference database (a .geoloc folder, a .geolocpack file or an installed pack's name)</source>
+        <source>no photos: give a folder, files or a layer with a path field</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Reference database (a .geoloc folder)</source>
+        <source>give a reference database, a pack file or an installed pack's name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>give an area layer or a country, not both</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -56,11 +60,43 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>no photos: give a folder, files or a layer with a path field</source>
+        <source>Reference database (a .geoloc folder, a .geolocpack file or an installed pack's name)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A reference database folder (type its path, or pick the manifest.json inside it), a .geolocpack file (installed into your profile on first use) or the name of an installed pack.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reference database (a .geoloc folder)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Weights file the database was built with (not needed for the bundled backbone)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Area of interest (polygons): search only references inside</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Or a country as the area (name or ISO code, e.g. France or FR)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GPS track (a GPX file, points with a time field, or lines with times as M values)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Camera clock ahead of the true time (+HH:MM:SS or seconds; empty: estimated)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Camera time zone where its times carry none (e.g. +02:00; empty: UTC)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Locate photos taken close in time together (photos with EXIF GPS anchor them)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -184,11 +220,23 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Photo files (separated by ;)</source>
+        <source>Photo files</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reference packs (*.geolocpack);;Database folders (manifest.json);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Also search these databases, pack files or installed packs (separated by ;)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}: the area is a layer of {}; an area is a polygon layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}: {} features handed to the engine in WGS 84</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -209,6 +257,18 @@
     </message>
     <message>
         <source>no photo could be located: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}: cannot write a copy in WGS 84 ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}: the features could not be written ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no reason given</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -260,7 +320,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>&lt;p&gt;Locates photos whose coordinates are known and compares: a per-photo error table and the share of photos within 1, 25, 200, 750 and 2500 km (street, city, region, country, continent), the median error and the mean GeoGuessr score (5000·exp(−d/1492.7 km)). A photo that is itself in the database is located without its own record (leave-one-out).&lt;/p&gt;&lt;p&gt;Reference photos come from a &lt;b&gt;folder&lt;/b&gt; of photos with EXIF GPS (searched recursively), a &lt;b&gt;CSV&lt;/b&gt; with &lt;code&gt;path,lat,lon&lt;/code&gt; columns (relative paths resolve against the CSV's folder; other columns are kept as attributes), or a &lt;b&gt;point layer&lt;/b&gt; with a photo path field (its points give the locations, reprojected to WGS 84). Photos without a usable location are reported in the log and skipped.&lt;/p&gt;</source>
+        <source>&lt;p&gt;Locates photos whose coordinates are known and compares: a per-photo error table and the share of photos within 1, 25, 200, 750 and 2500 km (street, city, region, country, continent), the median error and the mean GeoGuessr score (5000·exp(−d/1492.7 km)). A photo that is itself in the database is located without its own record (leave-one-out).&lt;/p&gt;&lt;p&gt;Reference photos come from a &lt;b&gt;folder&lt;/b&gt; of photos with EXIF GPS (searched recursively), a &lt;b&gt;CSV&lt;/b&gt; with &lt;code&gt;path,lat,lon&lt;/code&gt; columns (relative paths resolve against the CSV's folder; other columns are kept as attributes), or a &lt;b&gt;point layer&lt;/b&gt; with a photo path field (its points give the locations, reprojected to WGS 84). Photos without a usable location are reported in the log and skipped.&lt;/p&gt;&lt;p&gt;&lt;b&gt;What you know&lt;/b&gt; (all optional): an &lt;b&gt;area&lt;/b&gt; (a polygon layer or a country) restricts the search to references inside it, and the answers stay inside; a &lt;b&gt;GPS track&lt;/b&gt; (a GPX file, a point layer with a time field, or a line layer whose M values are times in seconds since 1970 UTC; any CRS) decides a photo's place where it has fixes around the photo's capture time; the &lt;b&gt;time offset&lt;/b&gt; is how far the camera clock ran ahead of the true time (empty: estimated from photos that carry GPS time); &lt;b&gt;streams&lt;/b&gt;: photos taken close in time are located together, and photos of the batch with EXIF GPS anchor them. Each answer's &lt;code&gt;evidence&lt;/code&gt; says what decided it (track, anchor, stream, pixels or area).&lt;/p&gt;&lt;p&gt;A CSV may carry the columns &lt;code&gt;time&lt;/code&gt; (ISO 8601), &lt;code&gt;anchor&lt;/code&gt; (1: the row's coordinates are known to the engine and the row is not scored) and &lt;code&gt;area&lt;/code&gt;.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -22,9 +22,13 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
+    QgsProcessingUtils,
+    QgsVectorFileWriter,
+    QgsWkbTypes,
 )
 
 from .. import layers
@@ -53,9 +57,12 @@ from ..qgis_compat import (
     FIELD_STRING,
     FILE_BEHAVIOUR_FILE,
     FILE_BEHAVIOUR_FOLDER,
+    GEOMETRY_POLYGON,
     NUMBER_DOUBLE,
     NUMBER_INTEGER,
+    SOURCE_FILE,
     SOURCE_VECTOR,
+    SOURCE_VECTOR_LINE,
     SOURCE_VECTOR_POINT,
     SOURCE_VECTOR_POLYGON,
     WKB_MULTIPOLYGON,
@@ -130,6 +137,20 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
                 feedback.reportError(traceback.format_exc())
             raise QgsProcessingException(internal_message(exc, "in the log")) from None
 
+    def checkParameterValues(self, parameters, context):
+        """Inputs that cannot work are refused here, before the run: qgis_process then prints the problem
+        once (an error raised during the run is echoed by QGIS itself: the log, the ERROR line, the log
+        again)."""
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        problem = self.input_problem(parameters, context)
+        return (False, problem) if problem else (True, "")
+
+    def input_problem(self, parameters, context) -> str | None:
+        """One line on an input that cannot work, or None. Subclasses add their own checks."""
+        return None
+
     # -- inputs shared by several algorithms ---------------------------------------------------
 
     def add_photo_source_parameters(self, with_location: bool):
@@ -139,9 +160,9 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
         if with_location:
             self.addParameter(QgsProcessingParameterFile(
                 "CSV", tr("CSV with path,lat,lon columns"), behavior=FILE_BEHAVIOUR_FILE, extension="csv", optional=True))
-        else:
-            self.addParameter(QgsProcessingParameterString(
-                "FILES", tr("Photo files (separated by ;)"), optional=True, multiLine=False))
+        else:  # a list of files; a text with paths separated by ';' (scripts, models, qgis_process) still works
+            self.addParameter(QgsProcessingParameterMultipleLayers("FILES", tr("Photo files"), SOURCE_FILE,
+                                                                   optional=True))
         layer_types = [SOURCE_VECTOR_POINT] if with_location else [SOURCE_VECTOR]
         self.addParameter(QgsProcessingParameterFeatureSource(
             "LAYER", tr("Layer with a photo path field"), layer_types, optional=True))
@@ -210,19 +231,41 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             paths += [str(p) for p in find_photos(folder, problems=problems)]
         for problem in problems:
             feedback.reportError(tr("skipped {}").format(problem), fatalError=False)
-        files = self.parameterAsString(parameters, "FILES", context)
-        paths += [p.strip() for p in files.split(";") if p.strip()]
+        paths += self.listed_files(parameters, context)
         paths += [row[0] for row in self.layer_paths(parameters, context, with_location=False)]
         if not paths:
             raise QgsProcessingException(tr("no photos: give a folder, files or a layer with a path field"))
         return paths
 
+    def listed_files(self, parameters, context) -> list[str]:
+        """The FILES parameter's paths: a list of files, each item possibly several paths joined by ';'."""
+        if not parameters.get("FILES"):
+            return []
+        listed = self.parameterAsFileList(parameters, "FILES", context)
+        return [part.strip() for item in listed for part in str(item).split(";") if part.strip()]
+
+    def photos_problem(self, parameters, context) -> str | None:
+        if not (parameters.get("FOLDER") or parameters.get("LAYER") or self.listed_files(parameters, context)):
+            return tr("no photos: give a folder, files or a layer with a path field")
+        return None
+
     def add_database_parameter(self, packs: bool = False):
         """The database to use; with `packs` (read-only uses) also a pack file or an installed pack's name,
         and more databases or packs to search with it."""
-        description = (tr("Reference database (a .geoloc folder, a .geolocpack file or an installed pack's name)")
-                       if packs else tr("Reference database (a .geoloc folder)"))
-        self.addParameter(QgsProcessingParameterFile("DATABASE", description, behavior=FILE_BEHAVIOUR_FOLDER))
+        if packs:  # a file box: it takes a pack file, a database's manifest.json, or a typed folder path or name
+            # ("All files (*)" in the filter: QGIS checks a value against the filter's extensions, and the
+            # default filter, "*.*", refuses a folder or a name)
+            database = QgsProcessingParameterFile(
+                "DATABASE", tr("Reference database (a .geoloc folder, a .geolocpack file or an installed pack's name)"),
+                behavior=FILE_BEHAVIOUR_FILE,
+                fileFilter=tr("Reference packs (*.geolocpack);;Database folders (manifest.json);;All files (*)"))
+            database.setHelp(tr("A reference database folder (type its path, or pick the manifest.json inside it), "
+                                "a .geolocpack file (installed into your profile on first use) or the name of an "
+                                "installed pack."))
+        else:
+            database = QgsProcessingParameterFile("DATABASE", tr("Reference database (a .geoloc folder)"),
+                                                  behavior=FILE_BEHAVIOUR_FOLDER)
+        self.addParameter(database)
         if packs:
             self.addParameter(QgsProcessingParameterString(
                 "ALSO", tr("Also search these databases, pack files or installed packs (separated by ;)"), optional=True))
@@ -237,7 +280,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
 
         also = (self.parameterAsString(parameters, "ALSO", context) or "").split(";")
         return LocateRequest(
-            self.parameterAsString(parameters, "DATABASE", context), [],
+            database_of(self.parameterAsString(parameters, "DATABASE", context)), [],
             k=self.parameterAsInt(parameters, "K", context),
             estimator=ESTIMATORS[self.parameterAsEnum(parameters, "ESTIMATOR", context)],
             bandwidth_km=self.parameterAsDouble(parameters, "BANDWIDTH", context),
@@ -255,6 +298,118 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(tr("no photo could be located: {}").format("; ".join(map(str, outcome.failed))))
         return outcome
 
+    def database_problem(self, parameters, context) -> str | None:
+        """Where DATABASE names nothing the engine can open: the engine's own line (no pack is installed here)."""
+        from ..geoloc_core.errors import is_user_error
+        from ..geoloc_core.packs import PACK_SUFFIX, resolve_reference
+        from ..profile_data import packs_dir
+
+        value = database_of(self.parameterAsString(parameters, "DATABASE", context))
+        if not value:
+            return tr("give a reference database, a pack file or an installed pack's name")
+        if Path(value).suffix == PACK_SUFFIX and Path(value).is_file():
+            return None
+        try:
+            resolve_reference(value, packs_dir())
+        except Exception as exc:
+            if is_user_error(exc):  # PackError: its one line
+                return str(exc)
+            raise
+        return None
+
+    def add_context_parameters(self):
+        """What the analyst knows (docs/context.md): an area, a track, the camera clock, streams."""
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "AREA", tr("Area of interest (polygons): search only references inside"), [SOURCE_VECTOR_POLYGON],
+            optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "AREA_COUNTRY", tr("Or a country as the area (name or ISO code, e.g. France or FR)"), optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "TRACK", tr("GPS track (a GPX file, points with a time field, or lines with times as M values)"),
+            [SOURCE_VECTOR_POINT, SOURCE_VECTOR_LINE], optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "TIME_OFFSET", tr("Camera clock ahead of the true time (+HH:MM:SS or seconds; empty: estimated)"),
+            optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "TIME_ZONE", tr("Camera time zone where its times carry none (e.g. +02:00; empty: UTC)"), optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "STREAMS", tr("Locate photos taken close in time together (photos with EXIF GPS anchor them)"),
+            defaultValue=True, optional=True))
+
+    def context_problem(self, parameters, context) -> str | None:
+        from ..geoloc_core.context.run import ContextRequest
+        from ..geoloc_core.errors import is_user_error
+
+        if parameters.get("AREA") and (self.parameterAsString(parameters, "AREA_COUNTRY", context) or "").strip():
+            return tr("give an area layer or a country, not both")
+        source = self.parameterAsSource(parameters, "AREA", context) if parameters.get("AREA") else None
+        if source is not None and QgsWkbTypes.geometryType(source.wkbType()) != GEOMETRY_POLYGON:
+            return tr("{}: the area is a layer of {}; an area is a polygon layer").format(
+                layer_name(parameters["AREA"], source), QgsWkbTypes.geometryDisplayString(
+                    QgsWkbTypes.geometryType(source.wkbType())).lower())
+        track = track_file(parameters.get("TRACK"))
+        try:
+            ContextRequest(time_offset=self.parameterAsString(parameters, "TIME_OFFSET", context).strip() or None,
+                           time_zone=self.parameterAsString(parameters, "TIME_ZONE", context).strip() or None)
+            if track is not None:
+                from ..geoloc_core.context.tracks import read_track
+
+                read_track(track)  # a file without times or fixes is refused here, in one line
+        except Exception as exc:
+            if is_user_error(exc):
+                return str(exc)
+            raise
+        return None
+
+    def context_request(self, parameters, context, feedback):
+        """The ContextRequest for the context parameters; None where none is set (the engine's default:
+        photos of the batch with EXIF GPS anchor their streams). A layer of the project is written to a
+        temporary GeoPackage in WGS 84 for the engine; a track file is handed over as it is."""
+        from ..geoloc_core.context.run import ContextRequest
+
+        area = None
+        if parameters.get("AREA"):
+            area = self.wgs84_copy(parameters, "AREA", context, feedback)
+        country = (self.parameterAsString(parameters, "AREA_COUNTRY", context) or "").strip()
+        track = None
+        if parameters.get("TRACK"):
+            track = track_file(parameters["TRACK"]) or self.wgs84_copy(parameters, "TRACK", context, feedback)
+        offset = (self.parameterAsString(parameters, "TIME_OFFSET", context) or "").strip() or None
+        zone = (self.parameterAsString(parameters, "TIME_ZONE", context) or "").strip() or None
+        streams = self.parameterAsBool(parameters, "STREAMS", context)
+        if not (area or country or track or offset or zone) and streams:
+            return None
+        return ContextRequest(area=area or country or None, track=track, time_offset=offset, time_zone=zone,
+                              streams=streams)
+
+    def wgs84_copy(self, parameters, name: str, context, feedback) -> str:
+        """The layer of parameter `name` written to a temporary GeoPackage in WGS 84 (from any CRS), with its
+        fields and M values: the engine reads files, not QGIS layers."""
+        source = self.parameterAsSource(parameters, name, context)
+        if source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, name))
+        wgs84 = QgsCoordinateReferenceSystem(WGS84)
+        path = QgsProcessingUtils.generateTempFilename(f"{name.lower()}.gpkg")
+        options = QgsVectorFileWriter.SaveVectorOptions()
+        options.driverName = "GPKG"
+        options.layerName = name.lower()
+        writer = QgsVectorFileWriter.create(path, source.fields(), source.wkbType(), wgs84, context.transformContext(),
+                                            options)
+        if writer.hasError() != QgsVectorFileWriter.WriterError.NoError:
+            raise QgsProcessingException(tr("{}: cannot write a copy in WGS 84 ({})").format(
+                layer_name(parameters[name], source), writer.errorMessage()))
+        transform = QgsCoordinateTransform(source.sourceCrs(), wgs84, context.transformContext())
+        for feature in source.getFeatures():
+            if feature.hasGeometry():
+                geometry = feature.geometry()
+                geometry.transform(transform)
+                feature.setGeometry(geometry)
+            writer.addFeature(feature)
+        del writer  # closes the file
+        feedback.pushInfo(tr("{}: {} features handed to the engine in WGS 84").format(
+            layer_name(parameters[name], source), source.featureCount()))
+        return path
+
     def add_locate_parameters(self):
         self.addParameter(QgsProcessingParameterNumber("K", tr("Neighbours (k)"), NUMBER_INTEGER, DEFAULT_K, **bounded("k")))
         self.addParameter(QgsProcessingParameterEnum("ESTIMATOR", tr("Estimator"), ESTIMATORS,
@@ -269,9 +424,40 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
                                                  QgsCoordinateReferenceSystem(WGS84))
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, name))
-        sink.addFeatures(features, QgsFeatureSink.Flag.FastInsert)
+        if not sink.addFeatures(features, QgsFeatureSink.Flag.FastInsert):
+            raise QgsProcessingException(tr("{}: the features could not be written ({})").format(
+                name, sink.lastError() or tr("no reason given")))
         return destination
 
+
+def database_of(value: str) -> str:
+    """A database folder picked through the manifest.json inside it is the folder."""
+    path = Path(value) if value else None
+    return str(path.parent) if path is not None and path.name == "manifest.json" and path.is_file() else value
+
+
+def track_file(value) -> str | None:
+    """A track given as a file path (GPX, CSV, GPKG) goes to the engine as it is: its reader knows GPX
+    track points from waypoints and CSV columns; a layer of the project, or a layer URI, is copied."""
+    if isinstance(value, str) and "|" not in value and Path(value).is_file():
+        return value
+    return None
+
+
+def layer_name(value, source) -> str:
+    """How an input layer is named in a message: its source's name or the value given."""
+    name = source.sourceName() if source is not None else ""
+    return name or str(value)
+
+
+CONTEXT_HELP = ("<p><b>What you know</b> (all optional): an <b>area</b> (a polygon layer or a country) "
+                "restricts the search to references inside it, and the answers stay inside; a <b>GPS track</b> "
+                "(a GPX file, a point layer with a time field, or a line layer whose M values are times in "
+                "seconds since 1970 UTC; any CRS) decides a photo's place where it has fixes around the photo's "
+                "capture time; the <b>time offset</b> is how far the camera clock ran ahead of the true time "
+                "(empty: estimated from photos that carry GPS time); <b>streams</b>: photos taken close in time "
+                "are located together, and photos of the batch with EXIF GPS anchor them. Each answer's "
+                "<code>evidence</code> says what decided it (track, anchor, stream, pixels or area).</p>")
 
 SOURCE_HELP = ("<p>Reference photos come from a <b>folder</b> of photos with EXIF GPS (searched recursively), "
                "a <b>CSV</b> with <code>path,lat,lon</code> columns (relative paths resolve against the CSV's "
@@ -375,10 +561,11 @@ class GeolocatePhotos(EngineAlgorithm):
     NAME, DISPLAY = "geolocate_photos", "Geolocate photos"
     HELP = ("<p>Predicts where photos were taken: each photo's <b>k</b> most similar reference photos are "
             "found in the database, and the density of their locations gives the prediction.</p>"
-            "<p>Photos come from a folder, a list of files separated by <code>;</code>, or a layer with a "
-            "photo path field. Unreadable photos are reported and skipped.</p>"
-            "<p>The <b>reference database</b> may also be a reference pack: a <code>.geolocpack</code> file "
-            "(installed into your profile on first use) or an installed pack's name; <b>also search</b> lists "
+            "<p>Photos come from a folder, a list of files, or a layer with a photo path field. Unreadable "
+            "photos are reported and skipped.</p>"
+            "<p>The <b>reference database</b> is a database folder (type its path or pick the "
+            "<code>manifest.json</code> inside it), a reference pack file (<code>.geolocpack</code>, installed "
+            "into your profile on first use) or an installed pack's name; <b>also search</b> lists "
             "more databases or packs, separated by <code>;</code>, whose neighbours are merged by similarity.</p>"
             "<p><b>Estimator</b>:</p><ul>"
             + "".join(f"<li><i>{e.name}</i>{' (default)' if e.name == DEFAULT_ESTIMATOR else ''}: {e.help}"
@@ -390,12 +577,13 @@ class GeolocatePhotos(EngineAlgorithm):
             "photo was taken within 750 km) and the calibrated radii holding the truth for 50%/90% of photos; "
             "<b>neighbours</b>; <b>uncertainty</b> circles "
             "(geodesic); and a <b>density</b> raster (probability per km², one band per photo) at the given "
-            "resolution in degrees, over the union of the photos' surroundings.</p>")
+            "resolution in degrees, over the union of the photos' surroundings.</p>" + CONTEXT_HELP)
 
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=False)
         self.add_database_parameter(packs=True)
         self.add_locate_parameters()
+        self.add_context_parameters()
         self.addParameter(QgsProcessingParameterNumber("DENSITY_RESOLUTION", tr("Density raster resolution (degrees)"),
                                                        NUMBER_DOUBLE, DEFAULT_DENSITY_RESOLUTION_DEG,
                                                        **bounded("density_resolution_deg")))
@@ -407,6 +595,10 @@ class GeolocatePhotos(EngineAlgorithm):
                                                             SOURCE_VECTOR_POLYGON, optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination("DENSITY", tr("Density"), optional=True))
 
+    def input_problem(self, parameters, context):
+        return (self.photos_problem(parameters, context) or self.database_problem(parameters, context)
+                or self.context_problem(parameters, context))
+
     def execute(self, parameters, context, feedback):
         from ..geoloc_core.service import Session, write_run_density
 
@@ -414,6 +606,7 @@ class GeolocatePhotos(EngineAlgorithm):
         density_path = density_path if parameters.get("DENSITY") and density_path else None
         request = self.locate_request(parameters, context, self.parameterAsDouble(
             parameters, "DENSITY_RESOLUTION", context) if density_path else None)
+        request.context = self.context_request(parameters, context, feedback)
         with Session() as session:
             session.searched(request)
             request.photos = self.read_photo_paths(parameters, context, feedback)
@@ -471,19 +664,26 @@ class EvaluateAccuracy(EngineAlgorithm):
     HELP = ("<p>Locates photos whose coordinates are known and compares: a per-photo error table and the "
             "share of photos within 1, 25, 200, 750 and 2500 km (street, city, region, country, continent), "
             "the median error and the mean GeoGuessr score (5000·exp(−d/1492.7 km)). A photo that is itself "
-            "in the database is located without its own record (leave-one-out).</p>" + SOURCE_HELP)
+            "in the database is located without its own record (leave-one-out).</p>" + SOURCE_HELP + CONTEXT_HELP
+            + "<p>A CSV may carry the columns <code>time</code> (ISO 8601), <code>anchor</code> (1: the row's "
+            "coordinates are known to the engine and the row is not scored) and <code>area</code>.</p>")
 
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=True)
         self.add_database_parameter(packs=True)
         self.add_locate_parameters()
+        self.add_context_parameters()
         self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", tr("Per-photo errors"),
                                                             SOURCE_VECTOR))
+
+    def input_problem(self, parameters, context):
+        return self.database_problem(parameters, context) or self.context_problem(parameters, context)
 
     def execute(self, parameters, context, feedback):
         from ..geoloc_core.service import Session
 
         request = self.locate_request(parameters, context)
+        request.context = self.context_request(parameters, context, feedback)
         with Session() as session:
             session.searched(request)
             items = self.read_candidates(parameters, context, feedback)
@@ -582,6 +782,9 @@ class LocateWorldwide(EngineAlgorithm):
                                                             SOURCE_VECTOR_POINT))
         self.addParameter(QgsProcessingParameterFeatureSink("NEIGHBOURS", tr("Gallery points"), SOURCE_VECTOR_POINT,
                                                             optional=True))
+
+    def input_problem(self, parameters, context):
+        return self.photos_problem(parameters, context)
 
     def execute(self, parameters, context, feedback):
         from ..geoloc_core.service import Session, WorldwideRequest

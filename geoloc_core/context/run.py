@@ -214,11 +214,19 @@ class ContextRun:
     # -- times, anchors, the track, the streams -----------------------------------------------------
 
     def clock_for(self, contexts: Sequence[PhotoContext]) -> Clock:
-        """The user's clock, else one estimated from the batch's photos that carry EXIF GPS time, else UTC."""
+        """The user's clock, else one estimated from the batch's photos that carry EXIF GPS time, else from
+        the track and the photos whose place is known but not their true time, else UTC."""
         given = self.request.clock()
         if given is not None:
             return given
-        return estimate_clock([c.time for c in contexts], [c.gps_utc for c in contexts]) or Clock()
+        estimated = estimate_clock([c.time for c in contexts], [c.gps_utc for c in contexts])
+        if estimated is None and self.track is not None:
+            placed = [c for c in contexts if c.anchor is not None and c.time is not None and c.gps_utc is None
+                      and c.time.source in ("exif", "filename")]
+            offset = self.track.clock_offset_s(Clock().seconds([c.time for c in placed]),
+                                               [c.anchor[0] for c in placed], [c.anchor[1] for c in placed])
+            estimated = Clock(timedelta(0), timedelta(seconds=offset)) if offset is not None else None
+        return estimated or Clock()
 
     def revise(self, results: Sequence[LocationResult | None], contexts: Sequence[PhotoContext]
                ) -> list[LocationResult | None]:
@@ -310,6 +318,23 @@ def locate_with_context(locator, paths: Sequence[str | os.PathLike], options, re
     require_times(run, contexts, [r.photo for r in report.results])
     report.results = [r for r in run.revise(report.results, contexts) if r is not None]
     return report
+
+
+def with_batch_anchors(results: Sequence[LocationResult], use_filename: bool = True) -> list[LocationResult]:
+    """The default locate's context pass, run without any context option: where a photo of the batch
+    carries EXIF GPS and a photo without GPS shares its stream, the photos with GPS anchor their streams
+    (measured on bench/context.py: equal to copying the nearest anchor, far above one by one). Streams
+    without an anchor stay one by one, and a batch without such a pair is returned as it is."""
+    contexts = [photo_context_from_file(r.photo, use_filename) for r in results]
+    request = ContextRequest()
+    seconds = Clock().seconds([c.time for c in contexts])
+    if not any(c.anchor is not None for c in contexts):
+        return list(results)
+    paired = any(any(contexts[i].anchor is not None for i in stream) and any(contexts[i].anchor is None for i in stream)
+                 for stream in split_streams(seconds, request.stream_gap_s) if len(stream) > 1)
+    if not paired:
+        return list(results)
+    return [r for r in ContextRun(request, None).revise(results, contexts) if r is not None]
 
 
 def require_times(run: ContextRun, contexts: Sequence[PhotoContext], names: Sequence[str]) -> None:

@@ -18,9 +18,9 @@ stream in time order, solved by forward-backward.
   anchor dominates and a far one lets the pixels speak; a small teleport share keeps every state alive.
 - Answer: the state of highest posterior marginal; with anchors, a photo whose calibrated confidence is
   under MOVE_CONFIDENCE stays at the anchors' places (weak pixels cost accuracy against copying the
-  anchor, measured). The 50%/90% radii are the posterior's spread around it, at least the travel reach
-  L(dt) / a flight's reach in the time to the nearest anchor; confidence is the posterior mass within
-  the confidence distance.
+  anchor, measured). The 50%/90% radii are the posterior's spread around it, at least RADIUS50_KMH /
+  RADIUS90_KMH times the time to the nearest anchor (calibrated on the benchmark); confidence is the
+  posterior mass within the confidence distance.
 - Without any anchor in a stream the engine keeps the one-by-one answers (run.py): pooling the stream's
   pixels lost 1 to 3 points at every threshold on the benchmark.
 """
@@ -39,7 +39,12 @@ PIXEL_KERNEL_KM = 25.0
 STAY_S = 2 * 3600.0
 TRAVEL_KMH = 30.0
 MOVE_FLOOR_KM = 0.5
-FLIGHT_KMH = 900.0  # the 90% radius allows a flight in the time since the nearest anchor
+# The radii with anchors: the truth lies within RADIUS50_KMH / RADIUS90_KMH times the time to the nearest
+# anchor, calibrated on bench/context.py's streams (50% / 90% of photos inside). Faster than any trip: there
+# a stream is an owner's uploads in order, and consecutive uploads can be continents apart.
+RADIUS50_KMH = 75.0
+RADIUS90_KMH = 3000.0
+EARTH_HALF_CIRCUMFERENCE_KM = 20015.0
 MOVE_CONFIDENCE = 0.5  # with anchors, pixels below this calibrated confidence never leave the anchors' places
 TELEPORT = 1e-3
 OWN_NEIGHBOURS = 10  # a photo's heaviest neighbours offered as its states
@@ -174,8 +179,10 @@ def locate_stream(photos: list[PhotoEvidence]) -> list[JointAnswer]:
         lat, lon = states[i][best]
         d = haversine_km(lat, lon, states[i][:, 0], states[i][:, 1])
         gap = _nearest_anchor_gap(photos, anchors, i) if anchors else 0.0
-        r50 = max(_weighted_quantile(d, posterior, 0.5), _reach_km(gap), MIN_RADIUS_KM)
-        r90 = max(_weighted_quantile(d, posterior, 0.9), MOVE_FLOOR_KM + FLIGHT_KMH * gap / 3600.0, r50)
+        r50 = min(max(_weighted_quantile(d, posterior, 0.5), MOVE_FLOOR_KM + RADIUS50_KMH * gap / 3600.0,
+                      MIN_RADIUS_KM), EARTH_HALF_CIRCUMFERENCE_KM)
+        r90 = min(max(_weighted_quantile(d, posterior, 0.9), MOVE_FLOOR_KM + RADIUS90_KMH * gap / 3600.0, r50),
+                  EARTH_HALF_CIRCUMFERENCE_KM)
         confidence = float(posterior[d <= CONFIDENCE_RADIUS_KM].sum())
         if any(haversine_km(lat, lon, photos[a].lat, photos[a].lon) < 1e-3 for a in anchors):
             evidence = "anchor"
@@ -183,5 +190,5 @@ def locate_stream(photos: list[PhotoEvidence]) -> list[JointAnswer]:
             evidence = "pixels"
         else:
             evidence = "stream"
-        answers.append(JointAnswer(float(lat), float(lon), min(confidence, 1.0), r50, r90, evidence))
+        answers.append(JointAnswer(float(lat), float(lon), min(confidence, 1.0), float(r50), float(r90), evidence))
     return answers

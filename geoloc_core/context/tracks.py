@@ -1,7 +1,8 @@
 """GPS tracks: where the analyst was at each moment. A GPX file (track points, else route points, with
-times), a CSV of points (lat, lon, time columns) or any OGR point layer with a time field (reprojected
-to WGS84). The position at a photo's time is interpolated between the two fixes around it, as exiftool
--geotag and gpscorrelate do; beyond MAX_GAP_S from any fix the track does not speak."""
+times), a CSV of points (lat, lon, time columns), any OGR point layer with a time field, or a line layer
+whose M values are the times (UTC seconds since 1970, as a GPKG LineStringM), reprojected to WGS84.
+The position at a photo's time is interpolated between the two fixes around it, as exiftool -geotag
+and gpscorrelate do; beyond MAX_GAP_S from any fix the track does not speak."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from ..geo import haversine_km
 DEFAULT_MAX_GAP_S = 600.0  # gpscorrelate's default maximum gap between fixes is 10 minutes
 FIX_ACCURACY_KM = 0.01  # a consumer GPS fix: about 10 m
 DRIFT_KMH = 5.0  # how fast the interpolated place may stray from the truth with time from the nearest fix
+CLOCK_SEARCH_S = 14 * 3600.0  # a camera clock off by up to a time zone and a bit either way
+CLOCK_STEP_S = 60.0  # the coarse search's step; then refined to the second
 TIME_NAMES = ("time", "timestamp", "datetime", "date_time", "utc")
 LAT_NAMES = ("lat", "latitude", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -61,7 +64,31 @@ class Track:
         lat = self.lat[before] + share * (self.lat[after] - self.lat[before])
         lon = self.lon[before] + share * (self.lon[after] - self.lon[before])
         gap = min(time_s - self.time_s[before], self.time_s[after] - time_s)
-        return TrackPosition(float(lat), float(lon), FIX_ACCURACY_KM + DRIFT_KMH * gap / 3600.0, float(gap))
+        return TrackPosition(float(lat), float(lon), float(FIX_ACCURACY_KM + DRIFT_KMH * gap / 3600.0), float(gap))
+
+    def clock_offset_s(self, camera_s: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> float | None:
+        """How far a camera's clock ran ahead (seconds, within CLOCK_SEARCH_S), from photos whose place is
+        known (EXIF GPS) but whose true time is not: the offset that brings the track nearest their places
+        (least median distance, over a minute grid and then to the second), as one would slide the photos
+        along the track by hand in gpscorrelate. None where no offset puts half of them in the track's span."""
+        camera_s, lat, lon = (np.asarray(v, dtype=np.float64) for v in (camera_s, lat, lon))
+        if not len(camera_s):
+            return None
+
+        def misfit(offset: float) -> float:
+            moment = camera_s - offset
+            inside = (moment >= self.time_s[0]) & (moment <= self.time_s[-1])
+            if 2 * inside.sum() < len(moment):
+                return np.inf
+            at_lat = np.interp(moment[inside], self.time_s, self.lat)
+            at_lon = np.interp(moment[inside], self.time_s, self.lon)
+            return float(np.median(haversine_km(at_lat, at_lon, lat[inside], lon[inside])))
+
+        coarse = np.arange(-CLOCK_SEARCH_S, CLOCK_SEARCH_S + CLOCK_STEP_S, CLOCK_STEP_S)
+        best = float(coarse[int(np.argmin([misfit(o) for o in coarse]))])
+        fine = np.arange(best - CLOCK_STEP_S, best + CLOCK_STEP_S + 1.0, 1.0)
+        scores = [misfit(o) for o in fine]
+        return float(fine[int(np.argmin(scores))]) if np.isfinite(min(scores)) else None
 
     def length_km(self) -> float:
         return float(haversine_km(self.lat[:-1], self.lon[:-1], self.lat[1:], self.lon[1:]).sum())
@@ -130,6 +157,8 @@ def _read_ogr(path: Path) -> Track:
         layer = dataset.GetLayerByName(name)
         if layer.GetFeatureCount() == 0:
             continue
+        if ogr.GT_Flatten(layer.GetGeomType()) in (ogr.wkbLineString, ogr.wkbMultiLineString):
+            return _read_line_m(path, name, layer)
         definition = layer.GetLayerDefn()
         fields = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
         time_key = _column(fields, TIME_NAMES)
@@ -153,6 +182,37 @@ def _read_ogr(path: Path) -> Track:
             lat.append(geometry.GetY())
         return _track(f"{path.name}:{name}", times, lat, lon)
     raise TrackError(f"{path}: no points in any layer")
+
+
+def _read_line_m(path: Path, name: str, layer) -> Track:
+    """A line layer whose vertices carry their time as M (UTC seconds since 1970)."""
+    from osgeo import ogr
+
+    from .vector import to_wgs84
+
+    if not ogr.GT_HasM(layer.GetGeomType()):
+        raise TrackError(f"{path}: layer '{name}' is a line layer without M values; a track line needs each "
+                         "vertex's time as M (UTC seconds since 1970), or give the track as points with a time field")
+    transform = to_wgs84(layer)
+    times, lat, lon = [], [], []
+    for feature in layer:
+        geometry = feature.GetGeometryRef()
+        if geometry is None:
+            continue
+        if transform is not None:
+            geometry = geometry.Clone()
+            geometry.Transform(transform)
+        parts = ([geometry.GetGeometryRef(i) for i in range(geometry.GetGeometryCount())]
+                 if ogr.GT_Flatten(geometry.GetGeometryType()) == ogr.wkbMultiLineString else [geometry])
+        for part in parts:
+            for i in range(part.GetPointCount()):
+                times.append(part.GetM(i))
+                lon.append(part.GetX(i))
+                lat.append(part.GetY(i))
+    if times and not any(t > 0 for t in times):
+        raise TrackError(f"{path}: the track's M values are all zero or negative; a track line needs each vertex's "
+                         "time as M (UTC seconds since 1970)")
+    return _track(f"{path.name}:{name}", times, lat, lon)
 
 
 def _ogr_time(value) -> float:
