@@ -501,6 +501,37 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>#{}  sim {:.2f}
+{:.0f} km away
+{}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>#{}  {:.0%}  {:.0f} km away  ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Most similar reference photos (click one to pan the map to it):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Other likely places (click one to take it as the location):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a result to see why it was placed there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>#1  {:.0%}  the prediction  ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}
+Predicted {}; confidence {:.2f}; 50% within {:.0f} km, 90% within {:.0f} km</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Installing Photo Geolocator's packages</source>
         <translation type="unfinished"></translation>
     </message>
@@ -766,10 +797,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>this photo: {}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source> Density raster: {}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -791,6 +818,78 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>{} exists. Replace it?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not reviewed yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Review</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accept (A)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The predicted location is right</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Move (M)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drag the pin on the map to where the photo was taken; Escape cancels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reject (R)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The predicted location is wrong</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>◀ Previous (P)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Next (N) ▶</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Snap the moved pin to a nearby reference photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Note about this photo (Enter saves it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drag the pin to where the photo was taken (Escape cancels).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Moved to {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Within {} pixels on the map</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}  ·  {} of {} photos reviewed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

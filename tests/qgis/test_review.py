@@ -192,6 +192,8 @@ def test_the_evidence_view_lists_neighbours_with_distance_and_similarity(dock, q
     assert view.photo_label.pixmap() is not None and not view.photo_label.pixmap().isNull(), "the photo is shown"
     assert all(not tile.icon().isNull() for tile in view.tiles), "each reference photo's thumbnail"
 
+    qgis_app.processEvents()
+    assert dock.scroll.widget().minimumSizeHint().width() <= dock.minimumWidth(), "fits the panel's width"
     canvas = qgis_iface.mapCanvas()
     canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
     view.tiles[3].click()
