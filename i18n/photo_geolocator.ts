@@ -861,7 +861,7 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Snap the moved pin to a nearby reference photo</source>
+        <source>Snap to a nearby reference photo</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -885,7 +885,7 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Within {} pixels on the map</source>
+        <source>While moving the pin: snap it to a reference photo's place within {} pixels of where it is dropped</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -31,15 +31,16 @@ TILES = 6  # top neighbours shown
 TILE_COLUMNS = 3
 
 
-def place_text(lat: float, lon: float) -> str:
-    return f"{lat:.4f}°, {lon:.4f}°"
+def place_text(lat: float, lon: float, decimals: int = 4) -> str:
+    return f"{lat:.{decimals}f}°, {lon:.{decimals}f}°"
 
 
 def neighbour_caption(neighbour, result) -> str:
-    """Rank and similarity, distance to the prediction, place: what a reference photo's tile says."""
+    """Rank and similarity, distance to the prediction, place (to ~1 km, so three tiles fit the panel's
+    width; the tooltip has it in full): what a reference photo's tile says."""
     km = distance_km(result.lat, result.lon, neighbour.lat, neighbour.lon)
     return tr("#{}  sim {:.2f}\n{:.0f} km away\n{}").format(neighbour.rank, neighbour.similarity, km,
-                                                           place_text(neighbour.lat, neighbour.lon))
+                                                           place_text(neighbour.lat, neighbour.lon, 2))
 
 
 def alternative_caption(alternative) -> str:
@@ -112,9 +113,11 @@ class EvidenceView(QWidget):
             tile = QToolButton(self)
             tile.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             tile.setIconSize(QSize(TILE_SIZE, TILE_SIZE))
-            tile.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            tile.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # shares the panel's width
+            tile.setMinimumWidth(TILE_SIZE + 12)
             tile.setText(neighbour_caption(neighbour, result))
-            tile.setToolTip(plain_tooltip(credit_line(neighbour.path) or neighbour.path))
+            source = credit_line(neighbour.path) or neighbour.path  # a pack's thumbnail: its photographer's credit
+            tile.setToolTip(plain_tooltip(f"{place_text(neighbour.lat, neighbour.lon)}\n{source}"))
             tile.clicked.connect(lambda _checked=False, n=neighbour: self.neighbourClicked.emit(n))
             self.reader.read_thumbnail((self.shown, index), neighbour.path, TILE_SIZE)
             self.tile_grid.addWidget(tile, index // TILE_COLUMNS, index % TILE_COLUMNS)

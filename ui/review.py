@@ -179,8 +179,9 @@ class ReviewSection(QgsCollapsibleGroupBox):
         walk.addWidget(self.previous_button)
         walk.addWidget(self.next_button)
         layout.addLayout(walk)
-        self.snap_check = QCheckBox(tr("Snap the moved pin to a nearby reference photo"), self)
-        self.snap_check.setToolTip(tr("Within {} pixels on the map").format(SNAP_PIXELS))
+        self.snap_check = QCheckBox(tr("Snap to a nearby reference photo"), self)
+        self.snap_check.setToolTip(tr("While moving the pin: snap it to a reference photo's place within {} pixels "
+                                      "of where it is dropped").format(SNAP_PIXELS))
         self.snap_check.setChecked(True)
         layout.addWidget(self.snap_check)
         self.note_edit = QLineEdit(self)

@@ -182,7 +182,8 @@ def test_the_evidence_view_lists_neighbours_with_distance_and_similarity(dock, q
         lines = tile.text().splitlines()
         assert lines[0] == f"#{neighbour.rank}  sim {neighbour.similarity:.2f}"
         assert lines[1] == f"{distance_km(result.lat, result.lon, neighbour.lat, neighbour.lon):.0f} km away"
-        assert lines[2] == f"{neighbour.lat:.4f}°, {neighbour.lon:.4f}°"
+        assert lines[2] == f"{neighbour.lat:.2f}°, {neighbour.lon:.2f}°"
+        assert f"{neighbour.lat:.4f}°, {neighbour.lon:.4f}°" in tile.toolTip() and neighbour.path in tile.toolTip()
     wait_until_idle(dock, qgis_app)
     deadline = 200
     while view.reader.pending and deadline:
