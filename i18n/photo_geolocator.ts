@@ -511,7 +511,7 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Most similar reference photos (click one to pan the map to it):</source>
+        <source>Best matches (click one to pan the map to it):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

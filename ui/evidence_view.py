@@ -75,7 +75,7 @@ class EvidenceView(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)  # it shows a file name
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.matches_title = QLabel(tr("Most similar reference photos (click one to pan the map to it):"), self)
+        self.matches_title = QLabel(tr("Best matches (click one to pan the map to it):"), self)
         self.matches_title.setWordWrap(True)
         layout.addWidget(self.matches_title)
         self.tile_grid = QGridLayout()
@@ -119,7 +119,8 @@ class EvidenceView(QWidget):
             source = credit_line(neighbour.path) or neighbour.path  # a pack's thumbnail: its photographer's credit
             tile.setToolTip(plain_tooltip(f"{place_text(neighbour.lat, neighbour.lon)}\n{source}"))
             tile.clicked.connect(lambda _checked=False, n=neighbour: self.neighbourClicked.emit(n))
-            self.reader.read_thumbnail((self.shown, index), neighbour.path, TILE_SIZE)
+            if neighbour.path:  # a worldwide run's matches are places of a GPS gallery, without a photo
+                self.reader.read_thumbnail((self.shown, index), neighbour.path, TILE_SIZE)
             self.tile_grid.addWidget(tile, index // TILE_COLUMNS, index % TILE_COLUMNS)
             self.tiles.append(tile)
         alternatives = list(getattr(result, "alternatives", []))

@@ -274,3 +274,16 @@ def test_the_review_keys_walk_the_batch_and_decide(dock, qgis_app, qgis_iface, r
     QTest.keyClick(qgis_iface.mapCanvas(), Qt.Key.Key_A)
     assert fields_of(reviewed_run, photos[0])[0] == "unreviewed", "outside the panel the keys are QGIS's"
     window.hide()
+
+
+def test_matches_without_a_photo_are_listed_without_reading_one(qgis_app, plugin_module):
+    """A worldwide run's matches are places of a GPS gallery: listed, no thumbnail asked for."""
+    results_module = plugin_module("geoloc_core.results")
+    gallery = [results_module.Neighbour(rank, rank, 0.3, 0.9, 0.5, 10.0 * rank, 20.0, "") for rank in (1, 2)]
+    result = results_module.LocationResult("/nowhere/photo.jpg", 10.0, 20.0, 0.4, 300.0, 900.0, "geoclip", 2, gallery)
+    view = plugin_module("ui.evidence_view").EvidenceView()
+    view.show_result(result)
+    assert [tile.text().splitlines()[1] for tile in view.tiles] == ["0 km away", "1112 km away"]
+    assert view.reader.pending == 1, "the photo's own thumbnail only"
+    assert not view.alternative_buttons and view.alternatives_title.isHidden()
+    view.reader.shutdown()
