@@ -20,6 +20,7 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
+from ..geoloc_core.service import display_path
 from .i18n import tr
 from .photo_reader import PhotoReader
 from .plain_text import plain_tooltip
@@ -141,11 +142,12 @@ class ResultsSection(QgsCollapsibleGroupBox):
         """Select the row of a photo (from the map or the photo list); False if the run has none."""
         if self.run is None:
             return False
+        photo = display_path(photo)  # as the layers hold it
         selected = self.selected_result()
-        if selected is not None and selected.photo == photo:
+        if selected is not None and display_path(selected.photo) == photo:
             return True
         for row in range(self.results_table.rowCount()):
-            if self.run.results[self.results_table.item(row, 0).data(RESULT_ROLE)].photo == photo:
+            if display_path(self.run.results[self.results_table.item(row, 0).data(RESULT_ROLE)].photo) == photo:
                 self.results_table.selectRow(row)
                 return True
         return False

@@ -34,6 +34,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..geoloc_core.errors import ExportError
+from ..geoloc_core.service import display_path
 from .evidence_view import EvidenceView, place_text
 from .i18n import tr
 from .review_tool import PIN_COLOUR, SNAP_PIXELS, WGS84, MovePinTool
@@ -57,8 +58,13 @@ def _plain(value):
     return None if value is None or getattr(value, "isNull", lambda: False)() else value
 
 
+def photo_only(photo: str) -> str:
+    """The filter for a photo's rows (the layers hold its path as valid text)."""
+    return QgsExpression.createFieldEqualityExpression("photo", display_path(photo))
+
+
 def photo_request(photo: str) -> QgsFeatureRequest:
-    return QgsFeatureRequest(QgsExpression(QgsExpression.createFieldEqualityExpression("photo", photo)))
+    return QgsFeatureRequest(QgsExpression(photo_only(photo)))
 
 
 def review_of(layer, photo: str) -> Review | None:
@@ -118,7 +124,7 @@ def focus_photo(run, photo: str | None, project: QgsProject) -> None:
     for role in FOCUSED_ROLES:
         layer = project.mapLayer(run.layer_ids.get(role, ""))
         if layer is not None:
-            layer.setSubsetString(QgsExpression.createFieldEqualityExpression("photo", photo) if photo else "")
+            layer.setSubsetString(photo_only(photo) if photo else "")
     density = project.mapLayer(run.layer_ids.get("density", ""))
     if density is not None and hasattr(density.renderer(), "setBand"):
         photos = [r.photo for r in run.results]

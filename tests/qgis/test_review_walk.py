@@ -112,7 +112,7 @@ from photo_geolocator.ui.results import stored_project_uri
 def reopen():
     project = QgsProject.instance()
     state["reopened"] = project.read(stored_project_uri(EXPORT, SimpleNamespace(number=1)))
-    (layer,) = [l for l in project.mapLayers().values() if l.name() == "Predicted locations"]
+    (layer,) = [l for l in project.mapLayers().values() if l.source().endswith("layername=predictions")]
     state["reviews"] = {f["photo"]: [None if f[name] == NULL else f[name] for name in
                                      ("review_status", "reviewed_lat", "reviewed_lon", "review_note")]
                         for f in layer.getFeatures()}
