@@ -9,6 +9,7 @@ and a note, and walks the batch with keyboard shortcuts that act only while the 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from qgis.core import (
@@ -24,6 +25,7 @@ from qgis.gui import QgsCollapsibleGroupBox, QgsVertexMarker
 from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtGui import QKeySequence
 from qgis.PyQt.QtWidgets import (
+    QApplication,
     QCheckBox,
     QHBoxLayout,
     QLabel,
@@ -154,6 +156,7 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.result = None
         self.tool = None  # the move tool while it is on the canvas
         self.previous_tool = None
+        self.previous_focus = None
         self.reviewed_pin = None  # where a moved photo now stands, on the map
         layout = QVBoxLayout(self)
         self.evidence = EvidenceView(self)
@@ -313,8 +316,10 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.tool.moved.connect(self._moved)
         self.tool.cancelled.connect(self.stop_move)
         self.previous_tool = canvas.mapTool()
+        self.previous_focus = QApplication.focusWidget()  # where the keys were: they go back there after
         canvas.setMapTool(self.tool)
-        canvas.setFocus()
+        canvas.mapToolSet.connect(self._map_tool_set)
+        canvas.setFocus()  # Escape reaches the tool
         self.status_label.setText(tr("Drag the pin to where the photo was taken (Escape cancels)."))
         return self.tool
 
@@ -323,19 +328,34 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.move_to(lat, lon)
 
     def stop_move(self) -> None:
+        """End a move (done or cancelled): the map tool and the keyboard focus go back where they were."""
         if self.tool is None:
             return
         canvas = self.context.iface.mapCanvas()
-        tool, self.tool = self.tool, None
+        tool = self._forget_tool()
         if canvas.mapTool() is tool:
             if self.previous_tool is not None:
                 canvas.setMapTool(self.previous_tool)
             else:
                 canvas.unsetMapTool(tool)
-        self.previous_tool = None
+        if self.previous_focus is not None:
+            with contextlib.suppress(RuntimeError):  # the widget is gone
+                self.previous_focus.setFocus()
+        self.previous_tool, self.previous_focus = None, None
+
+    def _map_tool_set(self, new_tool, _old_tool) -> None:
+        """Another map tool chosen in the middle of a move ends it; the analyst's choice of tool stays."""
+        if self.tool is not None and new_tool is not self.tool:
+            self._forget_tool()
+            self.previous_tool, self.previous_focus = None, None
+
+    def _forget_tool(self) -> MovePinTool:
+        tool, self.tool = self.tool, None
+        self.context.iface.mapCanvas().mapToolSet.disconnect(self._map_tool_set)
         tool.deleteLater()
         if self.result is not None:
             self._show_review()
+        return tool
 
     # -- the map -----------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from qgis.core import NULL, QgsCoordinateReferenceSystem, QgsPointXY, QgsProject, QgsRectangle
-from qgis.gui import QgsMapMouseEvent
+from qgis.gui import QgsMapMouseEvent, QgsMapToolPan
 from qgis.PyQt.QtCore import QEvent, QPoint, Qt
 from qgis.PyQt.QtTest import QTest
 from qgis.PyQt.QtWidgets import QApplication
@@ -153,9 +153,15 @@ def test_the_move_tool_drags_the_pin_and_snaps_to_a_neighbour(dock, qgis_app, qg
     status, lat, lon, _ = fields_of(reviewed_run, result.photo)
     assert abs(lat - away.y()) <= pixel_deg and abs(lon - away.x()) <= pixel_deg, "no neighbour near: not snapped"
 
-    tool = dock.review.start_move()
+    dock.review.start_move()
     QTest.keyClick(canvas, Qt.Key.Key_Escape)
     assert canvas.mapTool() is before and dock.review.tool is None, "Escape gives the canvas back"
+
+    dock.review.start_move()
+    pan = QgsMapToolPan(canvas)
+    canvas.setMapTool(pan)
+    assert dock.review.tool is None and canvas.mapTool() is pan, "another tool chosen ends the move, and stays"
+    canvas.unsetMapTool(pan)
     assert fields_of(reviewed_run, result.photo)[:3] == ["moved", lat, lon], "unchanged"
 
 

@@ -81,6 +81,7 @@ def walk():
     state["dropped"] = [dropped.y(), dropped.x()]
     state["degrees_per_pixel"] = canvas.mapUnitsPerPixel()
     state["tool_given_back"] = dock.review.tool is None
+    state["keys_back_in_the_table"] = table.hasFocus()
     dock.review.note_edit.setFocus()
     QTest.keyClicks(dock.review.note_edit, "the harbour, not the old town")
     key(dock.review.note_edit, "Return")
@@ -143,6 +144,7 @@ def test_review_a_batch_in_the_qgis_main_window_and_find_it_again_in_a_new_qgis(
     assert state["evidence_tiles"] == 5, "the photo beside its five neighbours (k=5)"
     assert not state["scrolls_sideways"], f"the evidence fits the panel's width: {state['widths']}"
     assert state["tool_on_canvas"] and state["tool_given_back"]
+    assert state["keys_back_in_the_table"], "after the move the keys walk on from the table"
     first, second, third = state["order"]
     assert len({first, second, third}) == 3, "the keys walked three different photos"
     reviews = state["reviews"]
