@@ -1,6 +1,6 @@
 """Command line: build | add | locate | evaluate | info | train | cells | view | reindex | verify | pack |
-install | packs | download-model | world | request (one engine request as JSON, for the panel's external
-engine).
+install | packs | download-model | world | write-gps | add-reviewed | request (one engine request as JSON,
+for the panel's external engine).
 User mistakes are one line on stderr and exit status 2, a bug its traceback and exit status 3;
 `--progress json` prints one JSON object per line for another process to follow, the last one the
 result (stage "result") or the failure (stage "error")."""
@@ -293,7 +293,44 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--records", action="store_true", help="also list every reference photo (JSON output)")
     _add_pack_commands(commands)
     _add_model_commands(commands)
+    _add_review_commands(commands)
     return parser
+
+
+def _statuses(text: str) -> tuple[str, ...]:
+    """An argparse type: review statuses separated by commas, each one that can be written."""
+    from .gps_write import check_statuses
+
+    try:
+        return check_statuses(text.split(","))
+    except OptionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_review_commands(commands) -> None:
+    statuses = dict(type=_statuses, default=("accepted", "moved"), metavar="STATUS[,STATUS]",
+                    help="which review states to take (accepted, moved, unreviewed; default accepted,moved)")
+    write = commands.add_parser("write-gps", help="write the reviewed locations of a results file into the photos' "
+                                                  "EXIF GPS (an XMP sidecar for HEIC and other formats)")
+    write.add_argument("results", type=Path, help="the .gpkg or .csv results file that locate -o or the panel wrote")
+    write.add_argument("--status", **statuses)
+    write.add_argument("--dry-run", action="store_true", help="list what would change and change nothing")
+    write.add_argument("--sidecar", action="store_true", help="write XMP sidecars only, never into the photos")
+    write.add_argument("--sidecar-name", choices=("full", "stem"), default="full",
+                       help="full: IMG_1.HEIC.xmp (darktable, digiKam; default); stem: IMG_1.xmp (Lightroom)")
+    write.add_argument("--no-backup", action="store_true",
+                       help="keep no <name>_original copy of each photo (such writes cannot be undone)")
+    write.add_argument("--allow-changed", action="store_true",
+                       help="also write photos modified since the run (their content is not checked)")
+    write.add_argument("--undo", action="store_true",
+                       help="put back what earlier writes for these results changed, from the backups")
+    add = commands.add_parser("add-reviewed", help="add the reviewed photos of a results file to a reference "
+                                                   "database at their reviewed location (marked analyst-reviewed)")
+    add.add_argument("results", type=Path, help="the .gpkg or .csv results file that locate -o or the panel wrote")
+    add.add_argument("database", type=Path, help="the database folder to add them to")
+    add.add_argument("--status", **statuses)
+    add.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
+                        "model: its models folder, if not where it was downloaded)")
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -743,10 +780,43 @@ def run_world(args, printer: ProgressPrinter) -> int:
     return 0
 
 
+def run_write_gps(args, printer: ProgressPrinter) -> int:
+    from .service import undo_gps, write_gps
+
+    if args.undo:
+        report = undo_gps(args.results)
+    else:
+        report = write_gps(args.results, args.status, args.sidecar, args.dry_run, not args.no_backup,
+                           args.sidecar_name, args.allow_changed, printer)
+    printer.close()
+    for row in report.rows:
+        if row.outcome == "skipped":
+            print(row.line(), file=sys.stderr)
+    done = [row for row in report.rows if row.outcome != "skipped"]
+    if not done and not report.cancelled:
+        raise UserError(f"{display_path(args.results)}: no photo was {'restored' if args.undo else 'written'} "
+                        "(each one's reason is on a skipped line)")
+    printer.result("\n".join([row.line() for row in done] + [report.summary()]), report.to_dict())
+    return EXIT_CANCELLED if report.cancelled else 0
+
+
+def run_add_reviewed(args, printer: ProgressPrinter) -> int:
+    from .service import add_reviewed_to_database
+
+    report = add_reviewed_to_database(args.results, args.database, args.status, printer, weights=args.weights)
+    printer.close()
+    _print_report_problems(report)
+    if not (report.added or report.already_present or report.cancelled):
+        raise UserError(f"{display_path(args.database)}: nothing was added (each photo's reason is on a skipped line)")
+    printer.result(f"{display_path(args.database)}: {report.summary()}",
+                   {"database": str(args.database), **report.to_dict()})
+    return EXIT_CANCELLED if report.cancelled else 0
+
+
 COMMANDS = {"build": run_build, "add": run_build, "locate": run_locate, "evaluate": run_evaluate, "info": run_info,
             "train": run_train, "cells": run_cells, "view": run_view, "reindex": run_reindex, "verify": run_verify,
             "pack": run_pack, "install": run_install, "packs": run_packs, "download-model": run_download_model,
-            "world": run_world, "request": run_request}
+            "world": run_world, "write-gps": run_write_gps, "add-reviewed": run_add_reviewed, "request": run_request}
 
 
 def main(argv: list[str] | None = None) -> int:

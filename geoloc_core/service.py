@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .database import ReferenceDatabase
     from .evaluate import EvaluationReport
     from .feature_space import TrainingSummary
+    from .gps_write import GpsWriteReport
     from .locate import LocateOptions
     from .searchset import SearchSet
     from .sources import Candidate
@@ -156,7 +157,7 @@ class Request:
 def request_from_dict(data: dict) -> Request:
     """The request a `Request.to_dict` wrote (its `request` entry names the kind)."""
     kinds = {kind.kind: kind for kind in (OpenRequest, BuildRequest, DatasetRequest, TrainRequest, LocateRequest,
-                                         WorldwideRequest, InstallRequest)}
+                                         WorldwideRequest, InstallRequest, WriteGpsRequest, AddReviewedRequest)}
     if not isinstance(data, dict) or data.get("request") not in kinds:
         raise UserError(f"not an engine request (kind {data.get('request') if isinstance(data, dict) else data!r}); "
                         f"one of {', '.join(kinds)}")
@@ -321,6 +322,38 @@ class InstallRequest(Request):
     sha256: str | None = None  # the pack's published SHA-256: any other file is refused
 
 
+REVIEWED_STATUSES = ("accepted", "moved")  # the review states written back and added by default
+
+
+@dataclass
+class WriteGpsRequest(Request):
+    """Write the reviewed places of a results file into its photos or their sidecars (`write_gps`), or with
+    `undo` put back what earlier writes for it changed (`undo_gps`); answered with a GpsWriteReport."""
+
+    kind: ClassVar[str] = "write-gps"
+    results: str | os.PathLike  # the .gpkg or .csv that locate -o or the panel wrote
+    statuses: list[str] = field(default_factory=lambda: list(REVIEWED_STATUSES))
+    sidecar_only: bool = False
+    dry_run: bool = False
+    backup: bool = True
+    sidecar_name: str = "full"  # full: IMG_1.HEIC.xmp, stem: IMG_1.xmp
+    allow_changed: bool = False
+    undo: bool = False
+
+
+@dataclass
+class AddReviewedRequest(Request):
+    """Add the reviewed photos of a results file to a database at their reviewed place
+    (`add_reviewed_to_database`); answered with a BuildReport."""
+
+    kind: ClassVar[str] = "add-reviewed"
+    results: str | os.PathLike
+    database: str | os.PathLike
+    statuses: list[str] = field(default_factory=lambda: list(REVIEWED_STATUSES))
+    weights: str | None = None
+    models_dir: str | os.PathLike | None = None
+
+
 @dataclass
 class OpenedDatabase:
     """An OpenRequest's outcome: the database, and its reference photos when asked for."""
@@ -397,10 +430,12 @@ class LocateOutcome:
 
 def outcome_from_dict(request: Request, data: dict):
     """The outcome of `request` from the JSON the engine answered it with."""
+    from .gps_write import GpsWriteReport
     from .packs import PackInfo
 
     kinds = {OpenRequest: OpenedDatabase, BuildRequest: BuildOutcome, TrainRequest: TrainOutcome,
-             LocateRequest: LocateOutcome, WorldwideRequest: LocateOutcome, InstallRequest: PackInfo}
+             LocateRequest: LocateOutcome, WorldwideRequest: LocateOutcome, InstallRequest: PackInfo,
+             WriteGpsRequest: GpsWriteReport, AddReviewedRequest: BuildReport}
     return kinds[type(request)].from_dict(data)
 
 
@@ -587,6 +622,49 @@ def write_photo_densities(outcome: LocateOutcome, folder, overwrite: bool = Fals
     return list(outcome.density_paths.values())
 
 
+def write_gps(results_path, statuses: Sequence[str] = REVIEWED_STATUSES, sidecar_only: bool = False,
+              dry_run: bool = False, backup: bool = True, sidecar_name: str = "full", allow_changed: bool = False,
+              progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> GpsWriteReport:
+    """Write the reviewed place of each photo of a results file (.gpkg or .csv) whose review status is in
+    `statuses` into its EXIF GPS, or an XMP sidecar (HEIC and other formats, or all with `sidecar_only`;
+    `sidecar_name` 'full' IMG_1.HEIC.xmp or 'stem' IMG_1.xmp). Originals are kept as `<name>_original` unless
+    `backup` is off, and every write is listed for `undo_gps`. A photo that cannot be written is a skipped
+    row with its reason; the others are written."""
+    from .gps_write import write_gps as write
+
+    return write(results_path, statuses, sidecar_only, dry_run, backup, sidecar_name, allow_changed, progress,
+                 should_stop)
+
+
+def undo_gps(results_path) -> GpsWriteReport:
+    """Put back the photos and sidecars `write_gps` wrote for this results file, from their backups."""
+    from .gps_write import undo_gps as undo
+
+    return undo(results_path)
+
+
+def add_reviewed_to_database(results_path, database_path, statuses: Sequence[str] = REVIEWED_STATUSES,
+                             progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,
+                             weights: str | None = None, models_dir=None) -> BuildReport:
+    """Add the reviewed photos of a results file to a reference database at the place the analyst kept
+    (not their own EXIF GPS, which they may lack), marked in their attributes as analyst-reviewed
+    (source, review_status, review_note, located_at). Photos already in it are counted, not added twice."""
+    from .gps_write import reviewed_photos
+    from .sources import Candidate
+
+    photos, unusable = reviewed_photos(results_path, statuses)
+    if not photos:
+        raise UserError(f"{display_path(results_path)}: no photo reviewed as {' or '.join(statuses)} with a "
+                        "location; nothing was added")
+    candidates = [Candidate(Path(p.path), p.lat, p.lon, time=p.capture_time or None, attributes=p.attributes())
+                  for p in photos]
+    database, report = build(BuildRequest(database_path, add=True, weights=weights, models_dir=models_dir),
+                             candidates, progress, should_stop)
+    database.close()
+    report.skipped[:0] = unusable
+    return report
+
+
 class Session:
     """The engine between calls: the open database, what the last locate searched (a database or a
     SearchSet over several and packs) with its network, and the worldwide model, each kept while the
@@ -634,6 +712,13 @@ class Session:
             return self.locate_worldwide(request, progress, should_stop)
         if isinstance(request, InstallRequest):
             return install_pack(request.source, request.packs_dir, request.sha256, progress, should_stop)
+        if isinstance(request, WriteGpsRequest):
+            if request.undo:
+                return undo_gps(request.results)
+            return write_gps(request.results, request.statuses, request.sidecar_only, request.dry_run, request.backup,
+                             request.sidecar_name, request.allow_changed, progress, should_stop)
+        if isinstance(request, AddReviewedRequest):
+            return self.add_reviewed(request, progress, should_stop)
         raise UserError(f"a {request.kind} request is no operation of its own")
 
     def build(self, request: BuildRequest, candidates: Sequence[Candidate] | None = None,
@@ -660,6 +745,18 @@ class Session:
         summary = train(request, progress, should_stop, warn)
         self.open(request.database)
         return summary
+
+    def add_reviewed(self, request: AddReviewedRequest, progress: ProgressCallback | None = None,
+                     should_stop: StopCheck | None = None) -> BuildReport:
+        """`add_reviewed_to_database`; the open database, when it is the one added to, is opened again, and
+        the next locate opens what it searches afresh, so that both see the added photos."""
+        reopen = self.database is not None and Path(self.database.path).resolve() == Path(request.database).resolve()
+        self.release_packs()
+        report = add_reviewed_to_database(request.results, request.database, request.statuses, progress, should_stop,
+                                          request.weights, request.models_dir)
+        if reopen:
+            self.open(request.database)
+        return report
 
     def references(self) -> list:
         return self.database.all_records() if self.database is not None else []

@@ -27,7 +27,7 @@ LAYERS = (
     ("feature spaces", {"feature_space"}),
     ("the store", {"database_format", "integrity", "migration", "database"}),
     ("filling and combining stores", {"ingest", "packs", "searchset", "shards", "distributed"}),
-    ("locating and its outputs", {"locate", "geoclip_prior", "context", "evaluate", "export"}),
+    ("locating and its outputs", {"locate", "geoclip_prior", "context", "evaluate", "export", "gps_write"}),
     ("front ends", {"service", "cli", "__main__"}),
 )
 
