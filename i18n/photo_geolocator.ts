@@ -893,6 +893,91 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Write GPS to photos…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the accepted and moved locations into the photos' EXIF GPS (an XMP sidecar for HEIC and formats that cannot hold it), keeping each original as &lt;name&gt;_original. What would change is listed first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add reviewed photos to database…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add the accepted and moved photos to the open reference database at their reviewed location, marked as analyst-reviewed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No photo is accepted or moved yet: review some first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the reviewed run as a GeoPackage</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Checking what would be written into the photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write GPS to photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open the reference database to add the reviewed photos to first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Writing GPS into {} photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}.
+Write it now? Each original is kept as &lt;name&gt;_original.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Adding {} reviewed photos to {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save or discard your edits of {} first: the photos get what is saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Writing GPS failed: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No photo can be written: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add reviewed photos to database</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Adding the reviewed photos failed: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> (undo list: {})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Added {} reviewed photos to {} ({} already in it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add {} accepted or moved photos to {} at their reviewed location?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Parameters</source>
         <translation type="unfinished"></translation>
     </message>

@@ -331,6 +331,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self._link_map(built["predictions"])
             self.runs.append(run)
             self.results_section.fill(run)
+            self.review.set_run(run)
             self.results_section.offer_to_keep(run)
         else:
             self.context.message(tr("No photo could be located."), Qgis.MessageLevel.Critical, 0)

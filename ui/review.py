@@ -3,9 +3,10 @@ the predictions layer's own fields (review_status, reviewed_lat, reviewed_lon, r
 geoloc_core/schema.py), written through the layer's edit buffer and committed, so that it is kept in
 whatever the layer is stored in (memory or GeoPackage) and saved with it.
 
-The panel's "Review" section shows the selected photo's evidence (evidence_view.py), the review buttons
-and a note, and walks the batch with keyboard shortcuts that act only while the panel has the focus
-(A accept, M move, R reject, N or Right next, P or Left previous), so QGIS's own keys stay QGIS's."""
+The panel's "Review" section shows the selected photo's evidence (evidence_view.py), the review buttons,
+a note and what keeps the review beyond the run (review_outputs.py: GPS into the photos, the database),
+and walks the batch with keyboard shortcuts that act only while the panel has the focus (A accept,
+M move, R reject, N or Right next, P or Left previous), so QGIS's own keys stay QGIS's."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from ..geoloc_core.errors import ExportError
 from ..geoloc_core.service import display_path
 from .evidence_view import EvidenceView, place_text
 from .i18n import tr
+from .review_outputs import ReviewOutputs
 from .review_tool import PIN_COLOUR, SNAP_PIXELS, WGS84, MovePinTool
 
 UNREVIEWED, ACCEPTED, MOVED, REJECTED = "unreviewed", "accepted", "moved", "rejected"  # schema.REVIEW_STATUSES
@@ -197,6 +199,8 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.note_edit.setPlaceholderText(tr("Note about this photo (Enter saves it)"))
         self.note_edit.editingFinished.connect(self.save_note)
         layout.addWidget(self.note_edit)
+        self.outputs = ReviewOutputs(context, lambda: (self.run, self.layer()), self)
+        layout.addWidget(self.outputs)
         self.clear()
 
     # -- what is shown -----------------------------------------------------------------------------
@@ -215,6 +219,13 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self._show_reviewed_pin(None)
         self.status_label.setText("")
         self._enable(False)
+        self.outputs.update_buttons()
+
+    def set_run(self, run) -> None:
+        """The run whose photos are reviewed (before any is selected): what the outputs write and add."""
+        self.clear()
+        self.run = run
+        self.outputs.update_buttons()
 
     def show_result(self, run, result) -> None:
         """Show a result's evidence and review; called when a result is selected anywhere."""
@@ -222,6 +233,7 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.run, self.result = run, result
         self.evidence.show_result(result)
         self._enable(self.layer() is not None)
+        self.outputs.update_buttons()
         self._show_review()
 
     def _enable(self, on: bool) -> None:

@@ -38,7 +38,8 @@ def reviewed_run(dock, qgis_app, qgis_iface, plugin_module, tmp_path, monkeypatc
                         results_module.Alternative(3, lat - 2.0, lon, 0.1, 222.0)]
         results.append(results_module.LocationResult(query["path"], lat, lon, 0.7, 20.0, 80.0, "kde", 6, neighbours,
                                                      alternatives=alternatives))
-    run = plugin_module("ui.results").LocateRun(1, "made-up", "2026-01-01T00:00:00Z", results, [])
+    run_time = plugin_module("geoloc_core.service").utc_now()  # after the photos were made (write-back checks)
+    run = plugin_module("ui.results").LocateRun(1, "made-up", run_time, results, [])
     dock.photos.add_photos([q["path"] for q in queries])
     wait_until_idle(dock, qgis_app)
     dock._run_finished(SimpleNamespace(error=None, result=run))
