@@ -1,8 +1,14 @@
 """The analyst's review walked in the real QGIS main window under Xvfb: locate a small batch, walk it with
-the panel's keys, accept one, move one by dragging its pin on the map, reject one, note why, save, and
-find every decision again in the saved GeoPackage from a new QGIS process."""
+the panel's keys, accept one, move one by dragging its pin on the map, reject one, note why, write the
+reviewed locations into the photos (read back with exiftool), add them to the database, save, and find
+every decision again in the saved GeoPackage from a new QGIS process."""
 
 from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +19,7 @@ REVIEW_WALK = '''
 from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsPointXY, QgsProject
 from qgis.PyQt.QtCore import QPoint, Qt
 from qgis.PyQt.QtTest import QTest
-from qgis.PyQt.QtWidgets import QApplication
+from qgis.PyQt.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from photo_geolocator.ui.review import review_of
 
@@ -96,7 +102,39 @@ def walk():
     state["reviews"] = {r.photo: plain(review_of(layer, r.photo)) for r in (first, second, third)}
     state["order"] = [first.photo, second.photo, third.photo]
     state["predicted"] = {r.photo: [r.lat, r.lon] for r in run.results}
-    state["saved"] = dock.results_section.export_run(run, EXPORT)
+
+    # a run whose layers live in memory is saved to a GeoPackage first: no file dialog in a test
+    QFileDialog.getSaveFileName = staticmethod(lambda *args, **kwargs: (EXPORT, ""))
+    dock.review.outputs.write_button.click()  # a dry run, listed in a question
+    box = yield from modal()
+    state["dry_run"] = [box.text(), box.informativeText()]
+    yield from answer_yes(box)  # the write starts
+    yield from idle()
+    state["write_message"] = iface.messageBar().currentItem().text() if iface.messageBar().currentItem() else ""
+
+    photos_before = dock.database.count
+    QTimer.singleShot(0, dock.review.outputs.add_button.click)  # it asks at once: clicked outside this step
+    box = yield from modal()
+    state["add_question"] = box.text()
+    yield from answer_yes(box)
+    yield from idle()
+    state["database_grew_by"] = dock.database.count - photos_before
+    state["saved"] = dock.results_section.export_run(run, EXPORT, lambda: True)
+    yield
+
+
+def modal():
+    """The question the panel asks, once it is up (these steps run in its event loop meanwhile)."""
+    while QApplication.activeModalWidget() is None:
+        yield
+    return QApplication.activeModalWidget()
+
+
+def answer_yes(box):
+    """Yes, and the question's own event loop left, so that the panel goes on with the answer."""
+    box.button(QMessageBox.StandardButton.Yes).click()
+    while QApplication.activeModalWidget() is box:
+        yield
     yield
 
 
@@ -124,8 +162,16 @@ QTimer.singleShot(1000, guarded(reopen))
 '''
 
 
+def exif_gps(paths) -> dict:
+    """photo -> [lat, lon] as exiftool, the reference reader, reads its EXIF GPS."""
+    rows = json.loads(subprocess.run(["exiftool", "-n", "-json", "-GPSLatitude", "-GPSLongitude", *map(str, paths)],
+                                     capture_output=True, text=True, check=True).stdout)
+    return {row["SourceFile"]: [row.get("GPSLatitude"), row.get("GPSLongitude")] for row in rows}
+
+
 @pytest.mark.slow
 @needs_xvfb
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="needs exiftool (Debian package libimage-exiftool-perl)")
 def test_review_a_batch_in_the_qgis_main_window_and_find_it_again_in_a_new_qgis(tmp_path):
     references = tmp_path / "references"
     make_place_photos(references, 3, places=STAND_IN_PLACES[:3])
@@ -136,6 +182,7 @@ def test_review_a_batch_in_the_qgis_main_window_and_find_it_again_in_a_new_qgis(
     walk_dir, reopen_dir = tmp_path / "walk", tmp_path / "reopen"
     walk_dir.mkdir()
     reopen_dir.mkdir()
+    original_gps = exif_gps([q["path"] for q in queries])
     state, result = run_in_qgis(walk_dir, f"REFERENCES = {str(references)!r}\n"
                                           f"DATABASE = {str(tmp_path / 'places.geoloc')!r}\n"
                                           f"PHOTOS = {[q['path'] for q in queries]!r}\nEXPORT = {str(export)!r}\n"
@@ -159,6 +206,17 @@ def test_review_a_batch_in_the_qgis_main_window_and_find_it_again_in_a_new_qgis(
     assert state["saved"] and state["evidence_shot"] and state["review_shot"]
     assert not [e for e in state["errors"] if "python" in e[0].lower()], state["errors"]
     assert "Traceback" not in result.stderr
+
+    question, listing = state["dry_run"]
+    assert "would write: 2 photos" in question and "nothing was changed" in question, question
+    assert listing.count("would write ") == 2 and Path(third).name not in listing, listing
+    assert "GPS written: 2 photos" in state["write_message"], state["write_message"]
+    written = exif_gps(state["order"])
+    assert written[first] == pytest.approx(state["predicted"][first], abs=1e-6), "accepted: the prediction"
+    assert written[second] == pytest.approx([lat, lon], abs=1e-6), "moved: where the pin was dropped"
+    assert written[third] == pytest.approx(original_gps[third], abs=1e-6), "rejected: its own GPS, untouched"
+    assert "Add 2 accepted or moved photos" in state["add_question"]
+    assert state["database_grew_by"] == 2
 
     reopened, result = run_in_qgis(reopen_dir, f"EXPORT = {str(export)!r}\n{REOPEN}")
     assert reopened["reopened"]
