@@ -178,10 +178,14 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.results_section.select_photo(selected[0].data(PATH_ROLE))
 
     def _map_selected(self, layer) -> None:
-        """A prediction selected on the map (with any of QGIS's selection tools) selects its row."""
+        """A prediction selected on the map (with any of QGIS's selection tools) selects its row; none
+        selected shows every photo's neighbours, circles and density again."""
         photos = [feature["photo"] for feature in layer.selectedFeatures()]
         if photos:
             self.results_section.select_photo(photos[0])
+        elif self.results_section.run is not None:
+            self.results_section.results_table.clearSelection()
+            focus_photo(self.results_section.run, None, QgsProject.instance())
 
     def _link_map(self, layer) -> None:
         def selected(*_):

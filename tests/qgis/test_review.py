@@ -243,6 +243,9 @@ def test_selecting_a_photo_focuses_its_neighbours_circles_and_density_band(dock,
     assert len(list(neighbours.getFeatures())) == 6
     if circles is not None:
         assert {f["photo"] for f in circles.getFeatures()} == {result.photo}
+    predictions_layer(reviewed_run).removeSelection()  # e.g. Deselect All on the map
+    assert len(list(neighbours.getFeatures())) == 18, "no photo selected: every photo's neighbours"
+    assert dock.results_section.selected_result() is None
 
 
 def test_the_review_keys_walk_the_batch_and_decide(dock, qgis_app, qgis_iface, reviewed_run):
