@@ -741,6 +741,37 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>#{}  sim {:.2f}
+{:.0f} km away
+{}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>#{}  {:.0%}  {:.0f} km away  ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Best matches (click one to pan the map to it):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Other likely places (click one to take it as the location):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a result to see why it was placed there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>#1  {:.0%}  the prediction  ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}
+Predicted {}; confidence {:.2f}; 50% within {:.0f} km, 90% within {:.0f} km</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Installing Photo Geolocator's packages</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1062,10 +1093,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>this photo: {}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source> Density raster: {}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1087,6 +1114,163 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>{} exists. Replace it?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not reviewed yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Review</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accept (A)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The predicted location is right</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Move (M)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drag the pin on the map to where the photo was taken; Escape cancels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reject (R)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The predicted location is wrong</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>◀ Previous (P)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Next (N) ▶</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Snap to a nearby reference photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Note about this photo (Enter saves it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drag the pin to where the photo was taken (Escape cancels).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Moved to {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>While moving the pin: snap it to a reference photo's place within {} pixels of where it is dropped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}  ·  {} of {} photos reviewed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write GPS to photos…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the accepted and moved locations into the photos' EXIF GPS (an XMP sidecar for HEIC and formats that cannot hold it), keeping each original as &lt;name&gt;_original. What would change is listed first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add reviewed photos to database…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add the accepted and moved photos to the open reference database at their reviewed location, marked as analyst-reviewed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No photo is accepted or moved yet: review some first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the reviewed run as a GeoPackage</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Checking what would be written into the photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write GPS to photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open the reference database to add the reviewed photos to first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Writing GPS into {} photos</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}.
+Write it now? Each original is kept as &lt;name&gt;_original.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Adding {} reviewed photos to {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save or discard your edits of {} first: the photos get what is saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Writing GPS failed: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No photo can be written: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add reviewed photos to database</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Adding the reviewed photos failed: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> (undo list: {})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Added {} reviewed photos to {} ({} already in it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add {} accepted or moved photos to {} at their reviewed location?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -6,6 +6,7 @@ task's progress and status line) and the runs."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from qgis.core import Qgis, QgsProject
@@ -34,6 +35,7 @@ from .models_panel import ModelsPanel
 from .packs_panel import PacksPanel
 from .photos_section import HAS_GPS_ROLE, PATH_ROLE, PhotosSection
 from .results_section import ResultsSection
+from .review import ReviewSection, focus_photo
 from .run_options import RunOptions
 from .setup_section import SetupSection, make_engine
 from .tasks import EngineTask
@@ -69,6 +71,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.runs = []  # the run the panel shows (cleared with the project or when another run starts)
         self.run_count = 0
         self._shown_once = False
+        self._map_links = []  # (predictions layer, slot): map selections that select the table's row
         self._build_ui()
         self.context.stateChanged.connect(self.update_buttons)
         self.context.taskStarted.connect(self._on_task_started)
@@ -109,9 +112,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
         self.context_section = ContextSection(context, body)
         self.options = RunOptions(context, body)
         self.results_section = ResultsSection(context, body)
+        self.review = ReviewSection(context, body)
         for section in (self.setup_section, self.database_section, self.packs_panel, self.models_panel, self.photos,
-                        self.context_section, self.options, self.results_section):
+                        self.context_section, self.options, self.results_section, self.review):
             layout.addWidget(section)
+        self._link_selection()
         layout.addStretch(1)
 
         footer = QWidget(self)  # outside the scrolled area: the run button and status are always in view
@@ -148,6 +153,55 @@ class PhotoGeolocatorDock(QgsDockWidget):
         outer.addWidget(self.scroll, 1)
         outer.addWidget(footer)
         self.setWidget(container)
+
+    def _link_selection(self) -> None:
+        """One photo selected everywhere: the results table, the photo list and the map's predictions layer
+        follow each other; the selected one is focused on the map and shown for review."""
+        self.results_section.resultSelected.connect(self._focus_result)
+        self.review.stepRequested.connect(self.results_section.step)
+        self.review.install_shortcuts(self)
+        self.photos.photo_list.itemSelectionChanged.connect(self._photo_list_selected)
+
+    def _focus_result(self, result) -> None:
+        run = self.results_section.run
+        focus_photo(run, result.photo, QgsProject.instance())
+        self.review.show_result(run, result)
+        listed = self.photos.photo_list
+        for index in range(listed.count()):
+            item = listed.item(index)
+            if item.data(PATH_ROLE) == result.photo and not item.isSelected():
+                listed.blockSignals(True)  # a selection that came from here must not come back
+                listed.setCurrentItem(item)
+                listed.blockSignals(False)
+                listed.viewport().update()
+
+    def _photo_list_selected(self) -> None:
+        selected = self.photos.photo_list.selectedItems()
+        if len(selected) == 1:
+            self.results_section.select_photo(selected[0].data(PATH_ROLE))
+
+    def _map_selected(self, layer) -> None:
+        """A prediction selected on the map (with any of QGIS's selection tools) selects its row; none
+        selected shows every photo's neighbours, circles and density again."""
+        photos = [feature["photo"] for feature in layer.selectedFeatures()]
+        if photos:
+            self.results_section.select_photo(photos[0])
+        elif self.results_section.run is not None:
+            self.results_section.results_table.clearSelection()
+            focus_photo(self.results_section.run, None, QgsProject.instance())
+
+    def _link_map(self, layer) -> None:
+        def selected(*_):
+            self._map_selected(layer)
+
+        layer.selectionChanged.connect(selected)
+        self._map_links.append((layer, selected))
+
+    def _unlink_map(self) -> None:
+        for layer, selected in self._map_links:
+            with contextlib.suppress(RuntimeError, TypeError):  # the layer went with its project
+                layer.selectionChanged.disconnect(selected)
+        self._map_links = []
 
     def showEvent(self, event):
         super().showEvent(event)
@@ -290,8 +344,10 @@ class PhotoGeolocatorDock(QgsDockWidget):
             if not QgsProject.instance().mapLayers():
                 add_base_map(QgsProject.instance(), run.online)
             add_run_to_project(run, built, QgsProject.instance())
+            self._link_map(built["predictions"])
             self.runs.append(run)
             self.results_section.fill(run)
+            self.review.set_run(run)
             self.results_section.offer_to_keep(run)
         else:
             self.context.message(tr("No photo could be located."), Qgis.MessageLevel.Critical, 0)
@@ -302,6 +358,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
         """Forget the runs shown (their layers are gone with the project, or the last run failed)."""
         self.runs = []
         self.results_section.clear()
+        self.review.clear()
+        self._unlink_map()
         self.update_buttons()
 
     def shutdown(self) -> None:
@@ -314,7 +372,9 @@ class PhotoGeolocatorDock(QgsDockWidget):
             context.task.waitForFinished(60000)
             context.task = None
         self.context_section.release()
-        for reader in (self.photos.reader, self.results_section.reader):
+        self.review.stop_move()
+        self._unlink_map()
+        for reader in (self.photos.reader, self.results_section.reader, self.review.evidence.reader):
             reader.shutdown()
         context.engine.close()
         context.database = None

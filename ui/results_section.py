@@ -1,6 +1,6 @@
 """The panel's "Results" section: the last run's table (sortable; selecting a row zooms to the prediction,
-highlights it and shows the photo beside its best matches) and its export to one GeoPackage. Thumbnails
-are decoded off the GUI thread (photo_reader.py) and set when they arrive."""
+highlights it and says so with `resultSelected`, for the evidence and review) and its export to one
+GeoPackage. Thumbnails are decoded off the GUI thread (photo_reader.py) and set when they arrive."""
 
 from __future__ import annotations
 
@@ -8,27 +8,23 @@ from pathlib import Path
 
 from qgis.core import Qgis, QgsProject
 from qgis.gui import QgsCollapsibleGroupBox
-from qgis.PyQt.QtCore import QSize, Qt
+from qgis.PyQt.QtCore import QSize, Qt, pyqtSignal
 from qgis.PyQt.QtGui import QIcon, QImage, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QGridLayout,
-    QLabel,
     QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
-from ..geoloc_core.service import credit_line
+from ..geoloc_core.service import display_path
 from .i18n import tr
 from .photo_reader import PhotoReader
 from .plain_text import plain_tooltip
 
-PREVIEW = 150
 TABLE_THUMBNAIL = 48
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 2  # index of the row's result in the run
 
@@ -70,6 +66,8 @@ def result_tips() -> dict[int, str]:
 
 
 class ResultsSection(QgsCollapsibleGroupBox):
+    resultSelected = pyqtSignal(object)  # the result of the row selected (for its evidence and review)
+
     def __init__(self, context, parent=None):
         super().__init__(tr("Results"), parent)
         self.context = context
@@ -78,7 +76,6 @@ class ResultsSection(QgsCollapsibleGroupBox):
         self.reader.thumbnailRead.connect(self._thumbnail_read)
         self.shown = 0  # what the table and preview show now: thumbnails for older ones are dropped
         self.table_items: dict[int, QTableWidgetItem] = {}  # result index -> its photo cell
-        self.preview_labels: list[QLabel] = []
         layout = QVBoxLayout(self)
         columns = result_columns()
         self.results_table = QTableWidget(0, len(columns), self)
@@ -94,10 +91,6 @@ class ResultsSection(QgsCollapsibleGroupBox):
         self.results_table.verticalHeader().setDefaultSectionSize(30)
         self.results_table.setIconSize(QSize(28, 28))
         layout.addWidget(self.results_table)
-        self.preview = QWidget(self)
-        self.preview_layout = QGridLayout(self.preview)  # the photo, beside its four best matches in 2 x 2
-        self.preview_layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.preview)
         self.export_button = QPushButton(tr("Export run to GeoPackage…"), self)
         self.export_button.clicked.connect(self.choose_export)
         layout.addWidget(self.export_button)
@@ -138,17 +131,12 @@ class ResultsSection(QgsCollapsibleGroupBox):
         self.shown += 1
         self.table_items = {}
         self.results_table.setRowCount(0)
-        self._clear_preview()
 
     def _thumbnail_read(self, token, image: QImage) -> None:  # GUI thread
         shown, where, index = token
         if shown != self.shown or image.isNull():
             return
-        pixmap = QPixmap.fromImage(image)
-        if where == "table":
-            self.table_items[index].setIcon(QIcon(pixmap))
-        else:
-            self.preview_labels[index].setPixmap(pixmap)
+        self.table_items[index].setIcon(QIcon(QPixmap.fromImage(image)))
 
     def selected_result(self):
         rows = {index.row() for index in self.results_table.selectedIndexes()}
@@ -157,8 +145,8 @@ class ResultsSection(QgsCollapsibleGroupBox):
         return self.run.results[self.results_table.item(min(rows), 0).data(RESULT_ROLE)]
 
     def show_selected_result(self) -> None:
-        """Zoom to the selected prediction and its neighbours, select it on the map (highlighted), and
-        show the photo beside its top matches."""
+        """Zoom to the selected prediction and its neighbours, select it on the map (highlighted), and say
+        which result it is."""
         result = self.selected_result()
         if result is None:
             return
@@ -168,33 +156,31 @@ class ResultsSection(QgsCollapsibleGroupBox):
         canvas.setExtent(zoom_extent(result, canvas.mapSettings().destinationCrs(), QgsProject.instance()))
         select_prediction(self.run, result, QgsProject.instance())
         canvas.refresh()
-        self._clear_preview()
-        self.shown += 1
-        photo = self._preview_label(result.photo, PREVIEW, tr("this photo: {}").format(result.photo))
-        self.preview_layout.addWidget(photo, 0, 0, 2, 1)
-        for index, neighbour in enumerate(result.neighbours[:4]):
-            credit = credit_line(neighbour.path)  # a pack's thumbnail is shown with its photographer's credit
-            label = self._preview_label(neighbour.path, PREVIEW // 2,
-                                        f"#{neighbour.rank} ({neighbour.similarity:.2f}): {credit or neighbour.path}")
-            self.preview_layout.addWidget(label, index // 2, 1 + index % 2)
-        self.preview_layout.setColumnStretch(3, 1)
+        self.resultSelected.emit(result)
 
-    def _preview_label(self, path: str, size: int, tip: str) -> QLabel:
-        """A label of the thumbnail's size, its picture set when decoded."""
-        label = QLabel(self.preview)
-        label.setFixedSize(size, size)
-        label.setToolTip(plain_tooltip(tip))
-        if path:
-            self.reader.read_thumbnail((self.shown, "preview", len(self.preview_labels)), path, size)
-        self.preview_labels.append(label)
-        return label
+    def select_photo(self, photo: str) -> bool:
+        """Select the row of a photo (from the map or the photo list); False if the run has none."""
+        if self.run is None:
+            return False
+        photo = display_path(photo)  # as the layers hold it
+        selected = self.selected_result()
+        if selected is not None and display_path(selected.photo) == photo:
+            return True
+        for row in range(self.results_table.rowCount()):
+            if display_path(self.run.results[self.results_table.item(row, 0).data(RESULT_ROLE)].photo) == photo:
+                self.results_table.selectRow(row)
+                return True
+        return False
 
-    def _clear_preview(self) -> None:
-        self.preview_labels = []
-        while self.preview_layout.count():
-            widget = self.preview_layout.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
+    def step(self, delta: int) -> None:
+        """Select the next (+1) or previous (-1) row in the order the table shows, stopping at either end."""
+        rows = self.results_table.rowCount()
+        if not rows:
+            return
+        current = min((index.row() for index in self.results_table.selectedIndexes()), default=None)
+        target = 0 if current is None else max(0, min(rows - 1, current + delta))
+        if target != current:
+            self.results_table.selectRow(target)
 
     def offer_to_keep(self, run) -> None:
         """Say what the run made and offer to keep its layers, which live in memory until exported."""

@@ -157,10 +157,10 @@ def assert_locate_adds_styled_layers(dock, qgis_app, qgis_iface, database, first
     assert extent.contains(to_canvas.transform(QgsPointXY(result.lon, result.lat)))
     for neighbour in result.neighbours[:10]:
         assert extent.contains(to_canvas.transform(QgsPointXY(neighbour.lon, neighbour.lat)))
-    assert dock.results_section.preview_layout.count() == 5, "the photo beside its top four neighbours"
+    assert len(dock.review.evidence.tiles) == 6, "the photo beside its top six neighbours"
     qgis_app.processEvents()
     body = dock.scroll.widget()
-    assert body.minimumSizeHint().width() <= dock.minimumWidth(), "the preview fits the panel's width"
+    assert body.minimumSizeHint().width() <= dock.minimumWidth(), "the evidence fits the panel's width"
 
     export = tmp_path / "run.gpkg"
     assert dock.results_section.export_run(run, str(export))

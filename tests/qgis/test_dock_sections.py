@@ -152,12 +152,14 @@ def test_result_and_preview_thumbnails_arrive_after_the_table_is_filled(
     qgis_app.processEvents()
     assert all(not table.item(row, 0).icon().isNull() for row in range(2))
     table.selectRow(0)
-    labels = [section.preview_layout.itemAt(i).widget() for i in range(section.preview_layout.count())]
-    assert len(labels) == 5 and all(label.pixmap() is None or label.pixmap().isNull() for label in labels)
-    while section.reader.pending and time.monotonic() < deadline:
+    view = dock.review.evidence  # the selected result's evidence
+    assert len(view.tiles) == 4 and all(tile.icon().isNull() for tile in view.tiles)
+    assert view.photo_label.pixmap() is None or view.photo_label.pixmap().isNull()
+    while view.reader.pending and time.monotonic() < deadline:
         qgis_app.processEvents()
     qgis_app.processEvents()
-    assert all(not label.pixmap().isNull() for label in labels), "the photo beside its four best matches"
+    assert not view.photo_label.pixmap().isNull(), "the photo"
+    assert all(not tile.icon().isNull() for tile in view.tiles), "beside its four best matches"
 
 
 def test_coverage_waits_for_a_running_task_and_reads_the_database_in_one(
