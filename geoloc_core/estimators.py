@@ -235,6 +235,7 @@ DENSITY_FLOOR = 1e-4  # a cell below this share of its photo's peak density hold
 DENSITY_MAX_CELLS = 16_000_000  # one photo's grid in memory (64 MB); a window needing more is coarsened, and says so
 LATTICE_STEPS_PER_BANDWIDTH = 8  # where cells are much finer than the kernel, the density is evaluated this finely
 MODE_COUNT = 5  # alternatives per photo, the prediction included
+INTERPOLATION_BLOCK = 256  # cells interpolated together (a block far from any mass is skipped)
 
 
 @dataclass(frozen=True)
@@ -269,13 +270,12 @@ def coarsening_note(requested: float | None, resolution: float) -> str:
 
 
 def _mixture(centre_lat: np.ndarray, centre_lon: np.ndarray, centres: np.ndarray, weights: np.ndarray,
-             kappa: float, norm: float, should_stop: StopCheck | None = None) -> np.ndarray:
+             kappa: float, norm: float) -> np.ndarray:
     """The normalised vMF mixture at every (centre_lat[i], centre_lon[j]), in blocks of rows."""
     rows, cols = len(centre_lat), len(centre_lon)
     values = np.empty((rows, cols), dtype=np.float32)
     step = max(1, 262_144 // max(cols, 1))
     for start in range(0, rows, step):
-        check_stop(should_stop)
         lat_block = centre_lat[start:start + step, None]
         shape = (lat_block.shape[0], cols)
         points = to_unit_vectors(np.broadcast_to(lat_block, shape), np.broadcast_to(centre_lon, shape)).reshape(-1, 3)
@@ -461,39 +461,42 @@ def window_resolution(window: MassWindow, resolution_deg: float, max_cells: int)
     return resolution
 
 
-def _column_runs(start: float, width: float, cells: WindowCells) -> list[tuple[int, int]]:
-    """The window's columns [c0, c1) whose centres lie within longitudes start..start + width."""
-    if width >= 180.0:
-        return [(0, cells.cols)]
-    offset = (start - cells.west) % 360.0
-    first = int(math.floor(offset / cells.resolution))
-    last = int(math.ceil((offset + width) / cells.resolution))
-    runs = [(max(first, 0), min(last, cells.cols))]
-    if cells.cols == cells.world_cols and last > cells.cols:  # all longitudes: the kernel wraps round
-        runs.append((0, min(last - cells.cols, cells.cols)))
-    return [(a, b) for a, b in runs if b > a]
+def _column_runs(start: float, width: float, first_lon: float, step: float, cols: int) -> list[tuple[int, int]]:
+    """The columns [c0, c1) of a grid with column centres at first_lon + c step whose longitude lies in
+    start..start + width, the Earth going round (a grid or a kernel across the antimeridian)."""
+    if width >= 360.0 - 1e-9:
+        return [(0, cols)]
+    runs = []
+    for shift in (-360.0, 0.0, 360.0):
+        first = max(0, int(math.ceil((start + shift - first_lon) / step)))
+        last = min(cols, int(math.floor((start + shift + width - first_lon) / step)) + 1)
+        if last > first:
+            runs.append((first, last))
+    return runs
 
 
-def _exact_on_window(reach: KernelReach, cells: WindowCells, kappa: float, norm: float,
-                     should_stop: StopCheck | None) -> np.ndarray:
-    """Each kernel evaluated over the cells within its reach only, and summed."""
-    values = np.zeros((cells.rows, cells.cols), dtype=np.float32)
-    centre_lat = cells.north - (np.arange(cells.rows) + 0.5) * cells.resolution
-    centre_lon = cells.west + (np.arange(cells.cols) + 0.5) * cells.resolution
+def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, step: float, rows: int, cols: int,
+                     kappa: float, norm: float, should_stop: StopCheck | None) -> np.ndarray:
+    """The mixture at the points first_lat - i step, first_lon + j step (i < rows, j < cols), each kernel
+    evaluated over the points within its reach only: the work follows the area holding mass, not the box."""
+    values = np.zeros((rows, cols), dtype=np.float32)
+    lat = np.radians(first_lat - np.arange(rows) * step)
+    lon = np.radians(first_lon + np.arange(cols) * step)
+    sin_lat, cos_lat, sin_lon, cos_lon = np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)
     half = reach.half_width_deg
     for j in range(len(reach.lat)):
         check_stop(should_stop)
-        r0 = max(0, int(math.floor((cells.north - reach.lat[j] - reach.radius_deg[j]) / cells.resolution)))
-        r1 = min(cells.rows, int(math.ceil((cells.north - reach.lat[j] + reach.radius_deg[j]) / cells.resolution)))
+        r0 = max(0, int(math.ceil((first_lat - reach.lat[j] - reach.radius_deg[j]) / step)))
+        r1 = min(rows, int(math.floor((first_lat - reach.lat[j] + reach.radius_deg[j]) / step)) + 1)
         if r1 <= r0:
             continue
-        centre = to_unit_vectors(reach.lat[j], reach.lon[j])[None, :]
-        for c0, c1 in _column_runs(reach.lon[j] - half[j], 2 * half[j], cells):
-            shape = (r1 - r0, c1 - c0)
-            points = to_unit_vectors(np.broadcast_to(centre_lat[r0:r1, None], shape),
-                                     np.broadcast_to(centre_lon[None, c0:c1], shape))
-            values[r0:r1, c0:c1] += (np.exp(kappa * (points @ centre[0] - 1.0)) * (reach.weights[j] * norm)
-                                     ).astype(np.float32)
+        # mu . x = sin(lat) sin(lat_j) + cos(lat) cos(lat_j) cos(lon - lon_j), split by rows and columns
+        lat_j, lon_j = math.radians(reach.lat[j]), math.radians(reach.lon[j])
+        along = kappa * (sin_lat[r0:r1] * math.sin(lat_j) - 1.0)
+        across = kappa * cos_lat[r0:r1] * math.cos(lat_j)
+        for c0, c1 in _column_runs(reach.lon[j] - half[j], 2 * half[j], first_lon, step, cols):
+            cos_gap = cos_lon[c0:c1] * math.cos(lon_j) + sin_lon[c0:c1] * math.sin(lon_j)
+            values[r0:r1, c0:c1] += np.exp(along[:, None] + across[:, None] * cos_gap[None, :]) * (reach.weights[j] * norm)
     return values
 
 
@@ -511,21 +514,34 @@ def _interpolated_on_window(reach: KernelReach, cells: WindowCells, kappa: float
                             should_stop: StopCheck | None) -> np.ndarray:
     """The mixture evaluated exactly on a lattice of `step` degrees (a fraction of the bandwidth, far
     coarser than the cells) around the window, then cubic-interpolated to every cell: the density is as
-    smooth as its kernel, so the error stays near 1e-5 of the peak (tests/engine/test_density_windows.py)."""
+    smooth as its kernel, so the error stays far under DENSITY_FLOOR of the peak
+    (tests/engine/test_density_windows.py)."""
     centre_lat = cells.north - (np.arange(cells.rows) + 0.5) * cells.resolution
     centre_lon = cells.west + (np.arange(cells.cols) + 0.5) * cells.resolution
     lat_nodes = int(math.ceil((centre_lat[0] - centre_lat[-1]) / step)) + 5
     lon_nodes = int(math.ceil((centre_lon[-1] - centre_lon[0]) / step)) + 5
-    first_lat, first_lon = centre_lat[-1] - 2 * step, centre_lon[0] - 2 * step
-    lattice = _mixture(first_lat + step * np.arange(lat_nodes), first_lon + step * np.arange(lon_nodes),
-                       to_unit_vectors(reach.lat, reach.lon), reach.weights, kappa, norm, should_stop)
-    check_stop(should_stop)
-    by_row = sum(lattice[index] * weight[:, None] for index, weight in
-                 _cubic_taps(first_lat, step, lat_nodes, centre_lat))
+    top_lat, first_lon = centre_lat[0] + 2 * step, centre_lon[0] - 2 * step
+    lattice = _kernels_on_grid(reach, top_lat, first_lon, step, lat_nodes, lon_nodes, kappa, norm, should_stop)
+    row_taps = _cubic_taps(top_lat, -step, lat_nodes, centre_lat)
+    column_taps = _cubic_taps(first_lon, step, lon_nodes, centre_lon)
+    # blocks of cells whose lattice nodes all lie under half the floor stay 0 (they would be floored anyway)
+    faint = DENSITY_FLOOR * float(lattice.max()) / 2
     values = np.zeros((cells.rows, cells.cols), dtype=np.float32)
-    for index, weight in _cubic_taps(first_lon, step, lon_nodes, centre_lon):
+    for r0 in range(0, cells.rows, INTERPOLATION_BLOCK):
         check_stop(should_stop)
-        values += by_row[:, index] * weight
+        r1 = min(r0 + INTERPOLATION_BLOCK, cells.rows)
+        rows_used = slice(int(row_taps[0][0][r0:r1].min()), int(row_taps[3][0][r0:r1].max()) + 1)
+        if lattice[rows_used].max() < faint:
+            continue
+        by_row = sum(lattice[index[r0:r1]] * weight[r0:r1, None] for index, weight in row_taps)
+        for c0 in range(0, cells.cols, INTERPOLATION_BLOCK):
+            c1 = min(c0 + INTERPOLATION_BLOCK, cells.cols)
+            cols_used = slice(int(column_taps[0][0][c0:c1].min()), int(column_taps[3][0][c0:c1].max()) + 1)
+            if by_row[:, cols_used].max() < faint and lattice[rows_used, cols_used].max() < faint:
+                continue
+            block = values[r0:r1, c0:c1]
+            for index, weight in column_taps:
+                block += by_row[:, index[c0:c1]] * weight[c0:c1]
     return np.maximum(values, 0.0, out=values)
 
 
@@ -543,7 +559,8 @@ def photo_density(lat, lon, weights, bandwidth_km: float, resolution_deg: float,
     if step >= 2 * cells.resolution:
         values = _interpolated_on_window(reach, cells, kappa, norm, step, should_stop)
     else:
-        values = _exact_on_window(reach, cells, kappa, norm, should_stop)
+        values = _kernels_on_grid(reach, cells.north - cells.resolution / 2, cells.west + cells.resolution / 2,
+                                  cells.resolution, cells.rows, cells.cols, kappa, norm, should_stop)
     values[values < DENSITY_FLOOR * values.max()] = 0.0
     asked = resolution_deg if cells.resolution > resolution_deg * (1 + 1e-9) else None
     return DensityGrid(values, cells.west, cells.north, cells.resolution, asked)

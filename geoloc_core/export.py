@@ -2,7 +2,7 @@
 
 Every file is written beside its destination and renamed into place, so an interrupted export
 never leaves a half-written file, and an existing file is never replaced unless asked. Where an export
-is two files (CSV, GeoJSON), both are written before either is renamed: a full disk leaves neither.
+is several files (CSV, GeoJSON), all are written before any is renamed: a full disk leaves none.
 Text cells that a spreadsheet would run as a formula are neutralised.
 """
 
@@ -212,19 +212,20 @@ def write_results(output: str | os.PathLike, results: Sequence[LocationResult], 
         first_bytes = _geojson_bytes(predictions)
         other_bytes = [(path, _geojson_bytes(rows)) for path, rows, _ in others]
 
-    def nested(files: list[tuple[Path, bytes]]):
-        """Write each file's temporary copy inside the previous one's write: every temporary file is complete
-        before any is renamed (the last first, the predictions last), so a full disk replaces none."""
-        (_, data), rest = files[0], files[1:]
+    def write_all(first_tmp: Path) -> None:
+        # Each file's temporary copy is written inside the previous one's write (the last by
+        # atomic_write_bytes): all are complete before any is renamed, the predictions last, so a full
+        # disk replaces none of them.
+        first_tmp.write_bytes(first_bytes)
+        (second, second_data), (third, third_data) = other_bytes[1], other_bytes[0]
 
-        def write(tmp: Path) -> None:
-            tmp.write_bytes(data)
-            if rest:
-                atomic_write(rest[0][0], nested(rest))
+        def write_second(tmp: Path) -> None:
+            tmp.write_bytes(second_data)
+            atomic_write_bytes(third, third_data)
 
-        return write
+        atomic_write(second, write_second)
 
-    _written(output, lambda: atomic_write(output, nested([(output, first_bytes), *other_bytes])))
+    _written(output, lambda: atomic_write(output, write_all))
     return [output, *(path for path, _ in other_bytes)]
 
 
@@ -362,8 +363,8 @@ def _write_geotiff(path: Path, band_count: int, grid_shape: tuple[int, int], geo
         rows, cols = grid_shape
         dataset = gdal.GetDriverByName("GTiff").Create(
             str(tmp), cols, rows, band_count, gdal.GDT_Float32,
-            options=["COMPRESS=DEFLATE", "PREDICTOR=3", "TILED=YES", f"BLOCKXSIZE={DENSITY_BLOCK}",
-                     f"BLOCKYSIZE={DENSITY_BLOCK}", "SPARSE_OK=TRUE", "BIGTIFF=IF_SAFER"])
+            options=["COMPRESS=DEFLATE", "ZLEVEL=1", "PREDICTOR=3", "TILED=YES", f"BLOCKXSIZE={DENSITY_BLOCK}",
+                     f"BLOCKYSIZE={DENSITY_BLOCK}", "SPARSE_OK=TRUE", "BIGTIFF=IF_SAFER", "NUM_THREADS=ALL_CPUS"])
         failure = None
         try:
             dataset.SetGeoTransform(geotransform)
