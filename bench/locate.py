@@ -1,16 +1,28 @@
-"""Per-query time of search + estimate at 10k and 100k references (random unit vectors, 1280-d; exact
-search, the largest size searched exactly; bench/scale.py measures indexed databases of 100k to 10M),
-for the paper's and the sphere's estimators (each with its target) and the default cascade (no target
-was set for it: it runs two sphere modes and a snap). Queries are searched in batches of 50, as the
-plugin and CLI do (an exact flat search reads every vector once per batch, so a lone query pays it
+"""Locating's costs, two tables.
+
+--density (the density target): real photos of ../shared/flickr-cc located with the panel's defaults
+against the other benchmark photos (their features from bench/.cache, so only the photos located are
+embedded), each phase timed in one run: embedding, search + estimate (with the alternatives), and the
+density raster the panel writes. Printed: the density phase per photo against embedding per photo (target:
+at most 20%), the file's bytes per photo against the area holding mass, and how long a stop takes to
+end each phase (target: under 1 s), as ratios.
+
+--search: per-query time of search + estimate at 10k and 100k references (random unit vectors, 1280-d;
+exact search, the largest size searched exactly; bench/scale.py measures indexed databases of 100k to
+10M), for the paper's and the sphere's estimators (each with its target) and the default cascade (no
+target was set for it: it runs two sphere modes and a snap). Queries are searched in batches of 50, as
+the plugin and CLI do (an exact flat search reads every vector once per batch, so a lone query pays it
 alone: that time is printed too).
 
-    .venv/bin/python bench/locate.py
+    .venv/bin/python bench/locate.py --density [--photos 20]
+    .venv/bin/python bench/locate.py --search
 """
 
 from __future__ import annotations
 
+import argparse
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -40,7 +52,7 @@ def synthetic_database(folder: Path, count: int, rng) -> tuple[ReferenceDatabase
     return database, vectors
 
 
-def main():
+def search_timings():
     rng = np.random.default_rng(0)
     print(f"{'references':>10} {'estimator':>9} {'ms/query':>9} {'search':>7} {'target':>7}")
     for count in (10_000, 99_999):  # exact search up to 100k; bench/scale.py measures the indexed sizes
@@ -70,6 +82,156 @@ def main():
             print(f"{count:>10} {'sphere':>9} {single:9.2f}   (one query at a time, no batching; for information)")
             database.close()
     print(f"peak memory {peak_rss_mib():.0f} MiB")
+
+
+DENSITY_SHARE_TARGET = 0.20  # the density phase per photo, as a share of embedding per photo
+CANCEL_TARGET_S = 1.0
+NARROW_BANDWIDTH_KM = 100.0  # a second row: how the cost follows the area holding mass
+
+
+class StopRequest:
+    """A stop asked at a chosen moment (on a progress report, or after some seconds), remembering when."""
+
+    def __init__(self):
+        self.asked_at: float | None = None
+
+    def ask(self) -> None:
+        if self.asked_at is None:
+            self.asked_at = time.perf_counter()
+
+    def __call__(self) -> bool:
+        return self.asked_at is not None
+
+
+def stop_latency(phase, after_s: float | None = None) -> float:
+    """Seconds from a stop until `phase(stop)` gives up (Cancelled): the stop is asked after `after_s`
+    seconds, or (None) by the phase itself through `stop.ask()` on its first progress report."""
+    from geoloc_core.progress import Cancelled
+
+    stop = StopRequest()
+    timer = threading.Timer(after_s, stop.ask) if after_s is not None else None
+    if timer is not None:
+        timer.start()
+    try:
+        phase(stop)
+    except Cancelled:
+        return time.perf_counter() - stop.asked_at
+    finally:
+        if timer is not None:
+            timer.cancel()
+    return float("nan")  # the phase ended before the stop was asked
+
+
+def density_target(photo_count: int) -> None:
+    from benchdata import cached_features, load_benchmark
+
+    from geoloc_core.database import EmbeddedRecord, ReferenceDatabase
+    from geoloc_core.defaults import DEFAULT_ARCHITECTURE, DEFAULT_DENSITY_RESOLUTION_DEG
+    from geoloc_core.embedders import load_embedder
+    from geoloc_core.export import write_density_stack
+
+    bench = load_benchmark()
+    features = cached_features(bench, DEFAULT_ARCHITECTURE)
+    flickr = [i for i, path in enumerate(bench.paths) if "flickr-cc" in path]
+    queries = flickr[::max(1, len(flickr) // photo_count)][:photo_count]
+    references = sorted(set(range(len(bench.paths))) - set(queries))
+    paths = [bench.paths[i] for i in queries]
+    embedder = load_embedder(DEFAULT_ARCHITECTURE)
+    options = LocateOptions()  # the panel's defaults
+    resolution = DEFAULT_DENSITY_RESOLUTION_DEG
+    with tempfile.TemporaryDirectory() as tmp:
+        database = ReferenceDatabase.create(Path(tmp) / "refs.geoloc", embedder.identity)
+        database.add_embedded([EmbeddedRecord(bench.paths[i], f"{i:064x}", bench.lat[i], bench.lon[i])
+                               for i in references], features[references])
+        locator = Locator(database, embedder)
+        raster = Path(tmp) / "run-density.tif"
+
+        def embed(should_stop=None, progress=None):
+            return embedder.embed_paths(paths, 16, progress, should_stop=should_stop).features
+
+        def search(vectors, should_stop=None):
+            return locator.locate_features(vectors, paths * (len(vectors) // len(paths)), options,
+                                           should_stop=should_stop)
+
+        def density(results, should_stop=None, progress=None, bandwidth_km=options.bandwidth_km):
+            return write_density_stack(raster, results, bandwidth_km, resolution, overwrite=True,
+                                       progress=progress, should_stop=should_stop)
+
+        started = time.perf_counter()
+        embed()
+        cold_s = time.perf_counter() - started  # the first run loads the network
+        started = time.perf_counter()
+        vectors = embed()
+        embed_s = min(cold_s, time.perf_counter() - started)  # the quicker run: the ratio errs against density
+        started = time.perf_counter()
+        results = search(vectors)
+        search_s = time.perf_counter() - started
+        rows = {bandwidth: density_row(lambda b=bandwidth: density(results, bandwidth_km=b), raster)
+                for bandwidth in (options.bandwidth_km, NARROW_BANDWIDTH_KM)}
+
+        # stops asked part-way through each phase (the search repeated so that it lasts over a second)
+        repeat = max(1, int(np.ceil(1.5 / max(search_s, 1e-3))))
+        latency = {  # embedding and density: stopped on their first progress report (one batch, one photo in)
+            "embedding": stop_latency(lambda stop: embed(stop, lambda _: stop.ask())),
+            "search": stop_latency(lambda stop: search(np.tile(vectors, (repeat, 1)), stop), 0.4 * search_s * repeat),
+            "density": stop_latency(lambda stop: density(results, stop, lambda p: p.done and stop.ask())),
+        }
+        left = sorted(p.name for p in Path(tmp).iterdir() if p.name != "refs.geoloc")
+        database.close()
+
+    n = len(paths)
+    print(f"{n} photos of flickr-cc against {len(references)} references; k={options.k}, {options.estimator}, "
+          f"density at {resolution:g} degrees (the panel's defaults)")
+    print(f"{'phase':<22} {'s/photo':>8}")
+    print(f"{'embedding':<22} {embed_s / n:8.3f}   (the quicker of two runs; the first loads the network)")
+    print(f"{'search + estimate':<22} {search_s / n:8.3f}")
+    print(f"{'bandwidth':>9} {'density s/photo':>15} {'/embedding':>10} {'target':>7} {'MB/photo':>8} "
+          f"{'mass Mkm2/photo':>15} {'cells w/ mass':>13} {'bytes/cell':>10}")
+    for bandwidth, (seconds, file_bytes, holding_km2, holding_cells) in rows.items():
+        share = seconds / embed_s
+        verdict = "met" if share <= DENSITY_SHARE_TARGET else "NOT met"
+        print(f"{bandwidth:>6g} km {seconds / n:15.3f} {share:10.2f} {verdict:>7} {file_bytes / n / 1e6:8.2f} "
+              f"{holding_km2 / 1e6:15.2f} {holding_cells:13,.0f} {file_bytes / (n + 1) / holding_cells:10.2f}")
+    print(f"(target: density at most {DENSITY_SHARE_TARGET:.0%} of embedding per photo; bytes per cell holding mass "
+          "over all bands, the all-photos band included)")
+    for phase, seconds in latency.items():
+        verdict = "met" if seconds <= CANCEL_TARGET_S else "NOT met"
+        print(f"stop during {phase:<10} ended it in {seconds:.3f} s (target <= {CANCEL_TARGET_S:g} s: {verdict})")
+    print(f"files a stopped density phase left: {left or 'none'}")
+    print(f"peak memory {peak_rss_mib():.0f} MiB")
+
+
+def density_row(write, raster: Path) -> tuple[float, int, float, float]:
+    """(seconds, file bytes, km2 and cells holding mass per photo band) of one density raster written."""
+    from osgeo import gdal
+
+    started = time.perf_counter()
+    write()
+    seconds = time.perf_counter() - started
+    dataset = gdal.Open(str(raster))
+    north, step = dataset.GetGeoTransform()[3], dataset.GetGeoTransform()[1]
+    rows = np.arange(dataset.RasterYSize)
+    cell_km2 = (step * 111.195) ** 2 * np.cos(np.radians(north - (rows + 0.5) * step))[:, None]
+    holding = [dataset.GetRasterBand(b).ReadAsArray() > 0 for b in range(2, dataset.RasterCount + 1)]
+    photos = len(holding)
+    km2 = sum(float((mask * cell_km2).sum()) for mask in holding) / photos
+    cells = sum(float(mask.sum()) for mask in holding) / photos
+    dataset = None
+    size = raster.stat().st_size
+    raster.unlink()
+    return seconds, size, km2, cells
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--density", action="store_true", help="the density target on real photos")
+    parser.add_argument("--search", action="store_true", help="per-query search + estimate on synthetic references")
+    parser.add_argument("--photos", type=int, default=20, help="photos located for the density target")
+    args = parser.parse_args()
+    if args.density or not args.search:
+        density_target(args.photos)
+    if args.search or not args.density:
+        search_timings()
 
 
 if __name__ == "__main__":

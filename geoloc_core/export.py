@@ -14,7 +14,9 @@ import io
 import json
 import math
 import os
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -338,7 +340,8 @@ def _add_point_layer(ogr, source, name: str, srs, fields, rows: list[dict]) -> N
 
 DENSITY_BLOCK = 256  # GeoTIFF tiles: the blocks where no photo's density has mass are not stored (SPARSE_OK)
 STACK_MAX_BLOCKS = 2_000_000  # tiles over all of a run's bands (their index alone is 16 bytes each)
-STORED_MANTISSA_BITS = 12  # densities are stored to about 1 part in 4096 (cells under 1e-4 of the peak are 0)
+DENSITY_THREADS = 4  # photos' densities computed at once while the last is written
+STORED_MANTISSA_BITS = 8  # densities are stored to 1 part in 512, plenty for a map (cells under 1e-4 of the peak are 0)
 
 
 def _stored(values: np.ndarray) -> np.ndarray:
@@ -351,8 +354,9 @@ def _stored(values: np.ndarray) -> np.ndarray:
 
 def _write_geotiff(path: Path, band_count: int, grid_shape: tuple[int, int], geotransform, overwrite: bool,
                    fill, metadata: dict | None = None) -> Path:
-    """A tiled, sparse float32 GeoTIFF in EPSG:4326, deflate-compressed; fill(dataset) writes its bands
-    (tiles it leaves empty take no space). A fill that raises (Cancelled) leaves no file."""
+    """A tiled, sparse float32 GeoTIFF in EPSG:4326, deflate-compressed (horizontal differencing of the
+    rounded values' bits, tighter and faster than the floating-point predictor for them); fill(dataset)
+    writes its bands (tiles it leaves empty take no space). A fill that raises (Cancelled) leaves no file."""
     _check_target(path, overwrite)
     _, osr = _ogr(path)
     from osgeo import gdal
@@ -363,8 +367,9 @@ def _write_geotiff(path: Path, band_count: int, grid_shape: tuple[int, int], geo
         rows, cols = grid_shape
         dataset = gdal.GetDriverByName("GTiff").Create(
             str(tmp), cols, rows, band_count, gdal.GDT_Float32,
-            options=["COMPRESS=DEFLATE", "ZLEVEL=1", "PREDICTOR=3", "TILED=YES", f"BLOCKXSIZE={DENSITY_BLOCK}",
-                     f"BLOCKYSIZE={DENSITY_BLOCK}", "SPARSE_OK=TRUE", "BIGTIFF=IF_SAFER", "NUM_THREADS=ALL_CPUS"])
+            options=["COMPRESS=DEFLATE", "ZLEVEL=1", "PREDICTOR=2", "TILED=YES", f"BLOCKXSIZE={DENSITY_BLOCK}",
+                     f"BLOCKYSIZE={DENSITY_BLOCK}", "SPARSE_OK=TRUE", "INTERLEAVE=BAND", "BIGTIFF=IF_SAFER",
+                     "NUM_THREADS=ALL_CPUS"])
         failure = None
         try:
             dataset.SetGeoTransform(geotransform)
@@ -492,18 +497,21 @@ def write_density_stack(path: str | os.PathLike, results: Sequence[LocationResul
     cells = stack_cells(results, bandwidth_km, resolution_deg, extent)
     note = coarsening_note(resolution_deg, cells.resolution)
 
+    def grid_of(result: LocationResult) -> DensityGrid:
+        return photo_density([n.lat for n in result.neighbours], [n.lon for n in result.neighbours],
+                             [n.weight for n in result.neighbours], bandwidth_km, cells.resolution,
+                             max_cells=cells.rows * cells.cols, should_stop=should_stop)
+
     def fill(dataset) -> None:
         highest: dict[tuple[int, int], np.ndarray] = {}  # band 1, per tile that any photo reaches
-        for number, result in enumerate(results, start=2):
+        for number, (result, grid) in enumerate(zip(results, _computed_ahead(grid_of, results)), start=2):
             check_stop(should_stop)
-            grid = photo_density([n.lat for n in result.neighbours], [n.lon for n in result.neighbours],
-                                 [n.weight for n in result.neighbours], bandwidth_km, cells.resolution,
-                                 max_cells=cells.rows * cells.cols, should_stop=should_stop)
             for column, row, values in _pieces(grid, cells.west, cells.north, cells.cols):
                 stored = _stored(values)
                 dataset.GetRasterBand(number).WriteArray(stored, column, row)
                 _raise_tiles(highest, stored, column, row, cells.rows, cells.cols)
             _describe_band(dataset, number, display_path(Path(result.photo).name), {"PHOTO": display_path(result.photo)})
+            dataset.GetRasterBand(number).FlushCache()  # compressed now, not all at the close (nor after a stop)
             report(progress, number - 1, len(results), "density", f"Density maps: {number - 1} of {len(results)}")
         check_stop(should_stop)
         for (tile_row, tile_col), tile in highest.items():
@@ -517,6 +525,25 @@ def write_density_stack(path: str | os.PathLike, results: Sequence[LocationResul
         for result in results:
             result.note = "; ".join(filter(None, [result.note, note]))
     return written
+
+
+def _computed_ahead(compute, items: Sequence):
+    """compute(item) for each item, in order, the next few computed on other threads while the caller
+    writes the last one (numpy and GDAL's compression release the GIL); at most DENSITY_THREADS + 1
+    answers are held at a time. A failure (Cancelled) is raised where its answer is taken."""
+    workers = max(1, min(DENSITY_THREADS, os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque = deque()
+        submitted = 0
+        try:
+            for _ in items:
+                while submitted < len(items) and len(pending) <= workers:
+                    pending.append(pool.submit(compute, items[submitted]))
+                    submitted += 1
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _raise_tiles(highest: dict, values: np.ndarray, column: int, row: int, rows: int, cols: int) -> None:
