@@ -425,24 +425,48 @@ def _density_metadata(resolution: float, requested: float, bandwidth_km: float |
 
 
 def write_density_geotiff(path: str | os.PathLike, grid: DensityGrid, overwrite: bool = False) -> Path:
-    """One photo's density as a float32 GeoTIFF in EPSG:4326 (probability per km^2) over its window only,
-    within the world: a window across the antimeridian is written as its two parts of a raster spanning all
-    longitudes, whose empty tiles take no space. The resolution asked and given are in its metadata."""
+    """One photo's density as a float32 GeoTIFF in EPSG:4326 (probability per km^2, the values as computed)
+    over its window only, within the world: a window across the antimeridian is written as its two parts of
+    a raster spanning all longitudes, whose empty tiles take no space (its window in the metadata, so that
+    read_density_geotiff gives the grid back). The resolution asked and given are in the metadata."""
     from .estimators import WindowCells
 
     rows, width = grid.values.shape
     world_cols = WindowCells(0, 0, 1, 1, grid.resolution).world_cols
     wraps = grid.west + width * grid.resolution > 180.0 + 1e-9
     west, cols = (-180.0, world_cols) if wraps else (grid.west, width)
-    requested = grid.requested_resolution or grid.resolution
+    metadata = _density_metadata(grid.resolution, grid.requested_resolution or grid.resolution, None, grid.note)
+    if wraps:
+        metadata.update(WINDOW_WEST=f"{grid.west!r}", WINDOW_COLUMNS=str(width))
 
     def fill(dataset) -> None:
         for column, row, values in _pieces(grid, west, grid.north, cols):
-            dataset.GetRasterBand(1).WriteArray(_stored(values), column, row)
+            dataset.GetRasterBand(1).WriteArray(values, column, row)
         _describe_band(dataset, 1, DENSITY_BAND_DESCRIPTION)
 
     return _write_geotiff(Path(path), 1, (rows, cols), (west, grid.resolution, 0.0, grid.north, 0.0, -grid.resolution),
-                          overwrite, fill, _density_metadata(grid.resolution, requested, None, grid.note))
+                          overwrite, fill, metadata)
+
+
+def read_density_geotiff(path: str | os.PathLike) -> DensityGrid:
+    """The DensityGrid write_density_geotiff wrote (a window across the antimeridian put back together)."""
+    from osgeo import gdal
+
+    gdal.UseExceptions()
+    dataset = gdal.Open(str(path))
+    try:
+        west, resolution, _, north, _, _ = dataset.GetGeoTransform()
+        values = np.asarray(dataset.GetRasterBand(1).ReadAsArray(), dtype=np.float32)
+        metadata = dataset.GetMetadata()
+    finally:
+        dataset = None
+    requested = float(metadata.get("REQUESTED_RESOLUTION_DEG", resolution))
+    asked = requested if resolution > requested * (1 + 1e-9) else None
+    if "WINDOW_COLUMNS" in metadata:
+        west, width = float(metadata["WINDOW_WEST"]), int(metadata["WINDOW_COLUMNS"])
+        column = int(round((west + 180.0) / resolution))
+        values = np.concatenate([values[:, column:], values[:, :width - (values.shape[1] - column)]], axis=1)
+    return DensityGrid(values, west, north, resolution, asked)
 
 
 def stack_cells(results: Sequence[LocationResult], bandwidth_km: float, resolution_deg: float,

@@ -76,11 +76,16 @@ spin_range = options.spin_range
 
 
 def __getattr__(name: str):
-    """DensityGrid on first use (it brings numpy): the panel rebuilds the grids the other engine wrote."""
+    """DensityGrid and its reader on first use (they bring numpy): the panel rebuilds the grids the other
+    engine wrote."""
     if name == "DensityGrid":
         from .estimators import DensityGrid
 
         return DensityGrid
+    if name == "read_density_geotiff":
+        from .export import read_density_geotiff
+
+        return read_density_geotiff
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 WORLD_EXTENT = (-180.0, -90.0, 180.0, 90.0)

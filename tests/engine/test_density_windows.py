@@ -83,6 +83,11 @@ def test_a_window_across_the_antimeridian_is_compact_and_written_within_the_worl
     assert columns.min() == 0 and columns.max() == raster.RasterXSize - 1, "mass on both sides of the seam"
     assert float(values.sum()) == pytest.approx(float(grid.values.sum()), rel=1e-3)
     assert path.stat().st_size < 200_000, "the empty middle of the world takes no space"
+    from geoloc_core.export import read_density_geotiff
+
+    back = read_density_geotiff(path)
+    assert back.geotransform == pytest.approx(grid.geotransform)
+    np.testing.assert_array_equal(back.values, grid.values)
 
 
 @pytest.mark.parametrize("resolution", [0.1, 0.7])
