@@ -263,10 +263,11 @@ class DensityGrid:
 
 
 def coarsening_note(requested: float | None, resolution: float) -> str:
+    """What a result and its raster say when a memory cap made the density coarser than asked."""
     if requested is None or resolution <= requested * (1 + 1e-9):
         return ""
-    return (f"density at {resolution:.4g} degrees instead of the {requested:.4g} asked: its window would need more "
-            f"than {DENSITY_MAX_CELLS // 1_000_000} million cells")
+    return (f"density at {resolution:.4g} degrees instead of the {requested:.4g} asked, to stay within memory "
+            f"(at most {DENSITY_MAX_CELLS:,} cells per photo)")
 
 
 def _mixture(centre_lat: np.ndarray, centre_lon: np.ndarray, centres: np.ndarray, weights: np.ndarray,
