@@ -14,6 +14,8 @@ from geoloc_core import estimators as est
 from geoloc_core.progress import Cancelled
 from geoloc_core.results import LocationResult, Neighbour
 
+from ..conftest import make_database, make_photos, references, unit_vectors
+
 gdal = pytest.importorskip("osgeo.gdal")
 
 ONE_DEGREE_KM = 6371.0 * math.pi / 180
@@ -202,3 +204,25 @@ def test_stopped_per_photo_densities_leave_no_file(tmp_path):
     assert list(folder.iterdir()) == [] and outcome.density_paths == {}
     assert len(write_photo_densities(outcome, folder)) == 3
     assert all(Path(p).is_file() for p in outcome.density_paths.values())
+
+
+def test_a_run_stopped_in_its_density_phase_ends_there_and_keeps_no_raster(tmp_path, lite_identity):
+    """The panel's route: Session.locate embeds and locates, then writes the run's raster photo by photo;
+    a stop asked once the first photo's density is done ends the run there, leaving no file."""
+    from geoloc_core.service import LocateRequest, Session
+
+    database = make_database(tmp_path / "refs.geoloc", lite_identity, references(12, 5), unit_vectors(12, 5))
+    photos = [str(p) for p in make_photos(tmp_path / "photos", 3, seed=4)]
+    target = tmp_path / "runs" / "run-density.tif"
+    request = LocateRequest(str(database), photos, 6, "sphere", 1000.0, 0.05, 0.1, density_path=target)
+    events = []
+
+    def stop_after_the_first_density() -> bool:
+        return any(e.stage == "density" and e.done >= 1 for e in events)
+
+    with Session() as session, pytest.raises(Cancelled):
+        session.locate(request, events.append, stop_after_the_first_density)
+    stages = [e.stage for e in events]
+    assert "density" in stages and stages.index("density") > max(i for i, s in enumerate(stages) if s != "density")
+    assert [e.message for e in events if e.stage == "density"] == ["Density maps: 0 of 3", "Density maps: 1 of 3"]
+    assert list(target.parent.iterdir()) == []
