@@ -545,8 +545,8 @@ def write_density_stack(path: str | os.PathLike, results: Sequence[LocationResul
     written = _write_geotiff(Path(path), len(results) + 1, (cells.rows, cells.cols),
                              (cells.west, cells.resolution, 0.0, cells.north, 0.0, -cells.resolution), overwrite, fill,
                              _density_metadata(cells.resolution, resolution_deg, bandwidth_km, note))
-    if note:
-        for result in results:
+    for result in results:
+        if note and note not in result.note:
             result.note = "; ".join(filter(None, [result.note, note]))
     return written
 
