@@ -226,3 +226,12 @@ def test_a_run_stopped_in_its_density_phase_ends_there_and_keeps_no_raster(tmp_p
     assert "density" in stages and stages.index("density") > max(i for i, s in enumerate(stages) if s != "density")
     assert [e.message for e in events if e.stage == "density"] == ["Density maps: 0 of 3", "Density maps: 1 of 3"]
     assert list(target.parent.iterdir()) == []
+
+
+def test_an_area_masks_a_window_past_the_antimeridian_by_its_wrapped_longitudes():
+    from geoloc_core.context.area import resolve_area
+    from geoloc_core.context.run import masked_density
+
+    fiji_east = resolve_area("bbox:-180,-20,-178,-16")  # the part of the window past 180 lies here
+    grid = est.DensityGrid(np.ones((2, 6), np.float32), 177.0, -16.0, 1.0)  # 177..183 E
+    assert masked_density(grid, fiji_east).values[0].tolist() == [0, 0, 0, 1, 1, 0]
