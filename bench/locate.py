@@ -1,21 +1,37 @@
-"""Per-query time of search + estimate at 10k and 100k references (random unit vectors, 1280-d; exact
-search, the largest size searched exactly; bench/scale.py measures indexed databases of 100k to 10M),
-for the paper's and the sphere's estimators (each with its target) and the default cascade (no target
-was set for it: it runs two sphere modes and a snap). Queries are searched in batches of 50, as the
-plugin and CLI do (an exact flat search reads every vector once per batch, so a lone query pays it
+"""Locating's costs, two tables.
+
+--density (the density target): real photos of ../shared/flickr-cc located with the panel's defaults
+against the other benchmark photos (their features from bench/.cache, so only the photos located are
+embedded), each phase timed in one run: embedding, search + estimate (with the alternatives), and the
+density raster the panel writes. Printed: the density phase per photo against embedding per photo (target:
+at most 20%), the file's bytes per photo against the area holding mass, and how long a stop takes to
+end each phase (target: under 1 s), as ratios.
+
+--search: per-query time of search + estimate at 10k and 100k references (random unit vectors, 1280-d;
+exact search, the largest size searched exactly; bench/scale.py measures indexed databases of 100k to
+10M), for the paper's and the sphere's estimators (each with its target) and the default cascade (no
+target was set for it: it runs two sphere modes and a snap). Queries are searched in batches of 50, as
+the plugin and CLI do (an exact flat search reads every vector once per batch, so a lone query pays it
 alone: that time is printed too).
 
-    .venv/bin/python bench/locate.py
+    .venv/bin/python bench/locate.py --density [--photos 20] [--baseline COMMIT]
+    .venv/bin/python bench/locate.py --search
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import subprocess
+import sys
+import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
-from common import peak_rss_mib
+from common import REPO_ROOT, peak_rss_mib
 
 from geoloc_core.database import EmbeddedRecord, ReferenceDatabase
 from geoloc_core.embedders import EmbedderIdentity
@@ -40,7 +56,7 @@ def synthetic_database(folder: Path, count: int, rng) -> tuple[ReferenceDatabase
     return database, vectors
 
 
-def main():
+def search_timings():
     rng = np.random.default_rng(0)
     print(f"{'references':>10} {'estimator':>9} {'ms/query':>9} {'search':>7} {'target':>7}")
     for count in (10_000, 99_999):  # exact search up to 100k; bench/scale.py measures the indexed sizes
@@ -70,6 +86,198 @@ def main():
             print(f"{count:>10} {'sphere':>9} {single:9.2f}   (one query at a time, no batching; for information)")
             database.close()
     print(f"peak memory {peak_rss_mib():.0f} MiB")
+
+
+DENSITY_SHARE_TARGET = 0.20  # the density phase per photo, as a share of embedding per photo
+CANCEL_TARGET_S = 1.0
+EMBEDDING_RUNS = 3
+NARROW_BANDWIDTH_KM = 100.0  # a second row: how the cost follows the area holding mass
+
+
+class StopRequest:
+    """A stop asked at a chosen moment (on a progress report, or after some seconds), remembering when."""
+
+    def __init__(self):
+        self.asked_at: float | None = None
+
+    def ask(self) -> None:
+        if self.asked_at is None:
+            self.asked_at = time.perf_counter()
+
+    def __call__(self) -> bool:
+        return self.asked_at is not None
+
+
+def stop_latency(phase, after_s: float | None = None) -> float:
+    """Seconds from a stop until `phase(stop)` gives up (Cancelled): the stop is asked after `after_s`
+    seconds, or (None) by the phase itself through `stop.ask()` on its first progress report."""
+    from geoloc_core.progress import Cancelled
+
+    stop = StopRequest()
+    timer = threading.Timer(after_s, stop.ask) if after_s is not None else None
+    if timer is not None:
+        timer.start()
+    try:
+        phase(stop)
+    except Cancelled:
+        return time.perf_counter() - stop.asked_at
+    finally:
+        if timer is not None:
+            timer.cancel()
+    return float("nan")  # the phase ended before the stop was asked
+
+
+def density_target(photo_count: int, baseline_commit: str | None) -> None:
+    from benchdata import cached_features, load_benchmark
+
+    from geoloc_core.database import EmbeddedRecord, ReferenceDatabase
+    from geoloc_core.defaults import DEFAULT_ARCHITECTURE, DEFAULT_DENSITY_RESOLUTION_DEG
+    from geoloc_core.embedders import load_embedder
+    from geoloc_core.export import write_density_stack
+
+    bench = load_benchmark()
+    features = cached_features(bench, DEFAULT_ARCHITECTURE)
+    flickr = [i for i, path in enumerate(bench.paths) if "flickr-cc" in path]
+    queries = flickr[::max(1, len(flickr) // photo_count)][:photo_count]
+    references = sorted(set(range(len(bench.paths))) - set(queries))
+    paths = [bench.paths[i] for i in queries]
+    embedder = load_embedder(DEFAULT_ARCHITECTURE)
+    options = LocateOptions()  # the panel's defaults
+    resolution = DEFAULT_DENSITY_RESOLUTION_DEG
+    with tempfile.TemporaryDirectory() as tmp:
+        database = ReferenceDatabase.create(Path(tmp) / "refs.geoloc", embedder.identity)
+        database.add_embedded([EmbeddedRecord(bench.paths[i], f"{i:064x}", bench.lat[i], bench.lon[i])
+                               for i in references], features[references])
+        locator = Locator(database, embedder)
+        raster = Path(tmp) / "run-density.tif"
+
+        def embed(should_stop=None, progress=None):
+            return embedder.embed_paths(paths, 16, progress, should_stop=should_stop).features
+
+        def search(vectors, should_stop=None):
+            return locator.locate_features(vectors, paths * (len(vectors) // len(paths)), options,
+                                           should_stop=should_stop)
+
+        def density(results, should_stop=None, progress=None, bandwidth_km=options.bandwidth_km):
+            return write_density_stack(raster, results, bandwidth_km, resolution, overwrite=True,
+                                       progress=progress, should_stop=should_stop)
+
+        embed_s = float("inf")
+        for _ in range(EMBEDDING_RUNS):  # the quickest run (the first loads the network): the ratio errs against density
+            started = time.perf_counter()
+            vectors = embed()
+            embed_s = min(embed_s, time.perf_counter() - started)
+        started = time.perf_counter()
+        results = search(vectors)
+        search_s = time.perf_counter() - started
+        rows = {bandwidth: density_row(lambda b=bandwidth: density(results, bandwidth_km=b), raster)
+                for bandwidth in (options.bandwidth_km, NARROW_BANDWIDTH_KM)}
+        before = baseline(results, options.bandwidth_km, resolution, baseline_commit) if baseline_commit else None
+
+        # stops asked part-way through each phase (the search repeated so that it lasts over a second)
+        repeat = max(1, int(np.ceil(1.5 / max(search_s, 1e-3))))
+        latency = {  # embedding and density: stopped on their first progress report (one batch, one photo in)
+            "embedding": stop_latency(lambda stop: embed(stop, lambda _: stop.ask())),
+            "search": stop_latency(lambda stop: search(np.tile(vectors, (repeat, 1)), stop), 0.4 * search_s * repeat),
+            "density": stop_latency(lambda stop: density(results, stop, lambda p: p.done and stop.ask())),
+        }
+        left = sorted(p.name for p in Path(tmp).iterdir() if p.name != "refs.geoloc")
+        database.close()
+
+    n = len(paths)
+    print(f"{n} photos of flickr-cc against {len(references)} references; k={options.k}, {options.estimator}, "
+          f"density at {resolution:g} degrees (the panel's defaults)")
+    print(f"{'phase':<22} {'s/photo':>8}")
+    print(f"{'embedding':<22} {embed_s / n:8.3f}   (the quickest of {EMBEDDING_RUNS} runs; the first loads the network)")
+    print(f"{'search + estimate':<22} {search_s / n:8.3f}")
+    print(f"{'bandwidth':>9} {'density s/photo':>15} {'/embedding':>10} {'target':>7} {'MB/photo':>8} "
+          f"{'mass Mkm2/photo':>15} {'cells w/ mass':>13} {'bytes/cell':>10}")
+    for bandwidth, (seconds, file_bytes, holding_km2, holding_cells) in rows.items():
+        share = seconds / embed_s
+        verdict = "met" if share <= DENSITY_SHARE_TARGET else "NOT met"
+        print(f"{bandwidth:>6g} km {seconds / n:15.3f} {share:10.2f} {verdict:>7} {file_bytes / n / 1e6:8.2f} "
+              f"{holding_km2 / 1e6:15.2f} {holding_cells:13,.0f} {file_bytes / (n + 1) / holding_cells:10.2f}")
+    print(f"(target: density at most {DENSITY_SHARE_TARGET:.0%} of embedding per photo; bytes per cell holding mass "
+          "over all bands, the all-photos band included)")
+    if before is not None:
+        seconds, size, given = before
+        print(f"commit {baseline_commit}, same photos, {options.bandwidth_km:g} km: {seconds / n:.3f} s/photo "
+              f"({seconds / rows[options.bandwidth_km][0]:.1f}x this one), {size / n / 1e6:.2f} MB/photo, cells of "
+              f"{given:.3g} degrees for the {resolution:g} asked")
+    for phase, seconds in latency.items():
+        verdict = "met" if seconds <= CANCEL_TARGET_S else "NOT met"
+        print(f"stop during {phase:<10} ended it in {seconds:.3f} s (target <= {CANCEL_TARGET_S:g} s: {verdict})")
+    print(f"files a stopped density phase left: {left or 'none'}")
+    print(f"peak memory {peak_rss_mib():.0f} MiB")
+
+
+BASELINE_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+from osgeo import gdal
+from geoloc_core.export import write_density_stack
+from geoloc_core.results import LocationResult, Neighbour
+asked = json.load(sys.stdin)
+results = [LocationResult(r["photo"], r["lat"], r["lon"], 0.5, r["radius50_km"], r["radius90_km"], "cascade",
+                          len(r["neighbours"]), [Neighbour(i + 1, i, 0.5, 0.5, w, a, b, "")
+                                                 for i, (a, b, w) in enumerate(r["neighbours"])])
+           for r in asked["results"]]
+started = time.perf_counter()
+path = write_density_stack(Path("before.tif"), results, asked["bandwidth_km"], asked["resolution"])
+seconds = time.perf_counter() - started
+print(json.dumps([seconds, path.stat().st_size, gdal.Open(str(path)).GetGeoTransform()[1]]))
+"""
+
+
+def baseline(results, bandwidth_km: float, resolution: float, commit: str) -> tuple[float, int, float]:
+    """(seconds, file bytes, resolution given) of the density raster of `commit`'s engine for the same
+    results, run in its own Python from the commit's geoloc_core (git archive)."""
+    asked = {"bandwidth_km": bandwidth_km, "resolution": resolution, "results": [
+        {"photo": r.photo, "lat": r.lat, "lon": r.lon, "radius50_km": r.radius50_km, "radius90_km": r.radius90_km,
+         "neighbours": [(n.lat, n.lon, n.weight) for n in r.neighbours]} for r in results]}
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "engine.tar"
+        subprocess.run(["git", "-C", str(REPO_ROOT), "archive", "-o", str(archive), commit, "geoloc_core"], check=True)
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp)  # our own commit's files
+        answer = subprocess.run([sys.executable, "-c", BASELINE_SCRIPT], cwd=tmp, input=json.dumps(asked),
+                                capture_output=True, text=True, check=True)
+    seconds, size, given = json.loads(answer.stdout.splitlines()[-1])
+    return seconds, size, given
+
+
+def density_row(write, raster: Path) -> tuple[float, int, float, float]:
+    """(seconds, file bytes, km2 and cells holding mass per photo band) of one density raster written."""
+    from osgeo import gdal
+
+    started = time.perf_counter()
+    write()
+    seconds = time.perf_counter() - started
+    dataset = gdal.Open(str(raster))
+    north, step = dataset.GetGeoTransform()[3], dataset.GetGeoTransform()[1]
+    rows = np.arange(dataset.RasterYSize)
+    cell_km2 = (step * 111.195) ** 2 * np.cos(np.radians(north - (rows + 0.5) * step))[:, None]
+    holding = [dataset.GetRasterBand(b).ReadAsArray() > 0 for b in range(2, dataset.RasterCount + 1)]
+    photos = len(holding)
+    km2 = sum(float((mask * cell_km2).sum()) for mask in holding) / photos
+    cells = sum(float(mask.sum()) for mask in holding) / photos
+    dataset = None
+    size = raster.stat().st_size
+    raster.unlink()
+    return seconds, size, km2, cells
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--density", action="store_true", help="the density target on real photos")
+    parser.add_argument("--search", action="store_true", help="per-query search + estimate on synthetic references")
+    parser.add_argument("--photos", type=int, default=20, help="photos located for the density target")
+    parser.add_argument("--baseline", metavar="COMMIT", help="also time COMMIT's density raster on the same photos")
+    args = parser.parse_args()
+    if args.density or not args.search:
+        density_target(args.photos, args.baseline)
+    if args.search or not args.density:
+        search_timings()
 
 
 if __name__ == "__main__":

@@ -231,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("--density-resolution", type=float, default=DEFAULT_DENSITY_RESOLUTION_DEG,
                         help=f"degrees per density cell (default {DEFAULT_DENSITY_RESOLUTION_DEG})")
     locate.add_argument("--density-extent", choices=("around", "world"), default="around",
-                        help="around each prediction (default) or the whole world")
+                        help="the run's raster around where the photos' densities hold mass (default) or over the "
+                        "whole world (each photo's own GeoTIFF covers only where its density holds mass)")
     locate.add_argument("--overwrite", action="store_true", help="replace existing output files")
     locate.add_argument("--weights", help="the weights file the database was built with (if not bundled; a CLIP-family "
                         "model: its models folder, if not where it was downloaded)")

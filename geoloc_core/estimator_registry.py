@@ -83,6 +83,7 @@ class EstimatorSpec:
     requires: tuple[Requirement, ...]
     function: Callable[[Neighbourhood], Point]
     inputs: tuple[str, ...]  # the Neighbourhood fields beyond the neighbours that `function` reads
+    density: bool = False  # its point is a mode of the neighbours' kernel density: the other modes are alternatives
 
     def problem(self, database) -> str | None:
         """Why this estimator cannot run on `database` (a description as in Requirement); None when it can."""
@@ -101,13 +102,14 @@ ESTIMATORS: Registry[EstimatorSpec] = Registry("estimator")
 
 
 def register_estimator(name: str, label: str, help: str, requires: tuple[Requirement, ...] = (),
-                       inputs: tuple[str, ...] | None = None):
+                       inputs: tuple[str, ...] | None = None, density: bool = False):
     """Decorator: register `function(neighbourhood) -> (lat, lon, weights)` as the estimator `name`;
-    `inputs`: the Neighbourhood fields it reads of those its requirements bring (default: all of them)."""
+    `inputs`: the Neighbourhood fields it reads of those its requirements bring (default: all of them);
+    `density`: its point is a mode of the kernel density of the neighbours with those weights."""
 
     def register(function: Callable[[Neighbourhood], Point]) -> Callable[[Neighbourhood], Point]:
         reads = tuple(inputs) if inputs is not None else tuple(f for r in requires for f in r.inputs)
-        ESTIMATORS.register(EstimatorSpec(name, label, help, tuple(requires), function, reads))
+        ESTIMATORS.register(EstimatorSpec(name, label, help, tuple(requires), function, reads, density))
         return function
 
     return register
@@ -182,7 +184,7 @@ def point_of(estimator: str, n: Neighbourhood) -> Point:
     "sphere", "kernel density on the sphere",
     "The highest mode of a von Mises-Fisher kernel density of the neighbours' locations, each weighted by the "
     "softmax of its similarity (temperature); found exactly by mean shift, also across the date line and near "
-    "the poles. The bandwidth is the kernel's size on the ground.")
+    "the poles. The bandwidth is the kernel's size on the ground.", density=True)
 def sphere(n: Neighbourhood) -> Point:
     from .estimators import similarity_weights, sphere_mode
 
@@ -215,7 +217,7 @@ def cells(n: Neighbourhood) -> Point:
 @register_estimator(
     "hybrid", "density × geocell probabilities (trained features)",
     "The sphere estimator with each neighbour's weight multiplied by the trained classifier's probability of "
-    "the geocell it lies in.", (TRAINED_VIEW,), ("cell_prior",))
+    "the geocell it lies in.", (TRAINED_VIEW,), ("cell_prior",), density=True)
 def hybrid(n: Neighbourhood) -> Point:
     return prior_weighted_mode(n, n.cell_prior)
 
@@ -225,7 +227,7 @@ def hybrid(n: Neighbourhood) -> Point:
     "The default, ahead of paper from 25 km up on the development benchmark: the kernel density's mode with "
     "the bandwidth (the continent), the mode with a 0.3 x narrower kernel among the neighbours within 2 "
     "bandwidths of it (the region), then a snap to the neighbour within 100 km with the most weight around "
-    "it, where a street- or city-level match, if any, lies.")
+    "it, where a street- or city-level match, if any, lies.", density=True)
 def cascade(n: Neighbourhood) -> Point:
     from .estimators import cascade_location, similarity_weights
 
@@ -236,7 +238,8 @@ def cascade(n: Neighbourhood) -> Point:
 @register_estimator(
     "geoclip", "density × GeoCLIP's GPS gallery (GeoCLIP database)",
     "The hybrid rule with GeoCLIP's GPS gallery in place of a geocell classifier: each neighbour weighted by "
-    "the gallery's probability around it (its top points smoothed by a 200 km kernel).", (GEOCLIP_FEATURES,))
+    "the gallery's probability around it (its top points smoothed by a 200 km kernel).", (GEOCLIP_FEATURES,),
+    density=True)
 def geoclip(n: Neighbourhood) -> Point:
     return prior_weighted_mode(n, n.gallery.prior_at(n.lat, n.lon))
 

@@ -19,6 +19,7 @@ from .calibration import CONFIDENCE_RADIUS_KM
 from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
 from .errors import OptionError
 from .geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
+from .progress import StopCheck, check_stop
 
 PAPER_SNAP_KM = 100.0
 CASCADE_REACH = 2.0  # neighbours within 2 x bandwidth of the continental mode vote on the regional one
@@ -153,7 +154,17 @@ def sphere_mode(lat, lon, weights, bandwidth_km: float = DEFAULT_BANDWIDTH_KM,
     kappa = concentration(bandwidth_km)
     # A mode holding only neighbours lighter than max/k has density below max <= the top neighbour's
     # own, so starting from the others is enough to find the highest mode.
-    points = centres[weights >= weights.max() / len(weights)]
+    points = _mean_shift(centres[weights >= weights.max() / len(weights)], centres, weights, kappa, max_iterations)
+    density = (np.exp(_log_kernels(points, centres, kappa)) * weights).sum(axis=1)
+    best = points[int(np.argmax(density))]
+    mode_lat, mode_lon = to_lat_lon(best)
+    return float(mode_lat), float(mode_lon)
+
+
+def _mean_shift(points: np.ndarray, centres: np.ndarray, weights: np.ndarray, kappa: float,
+                max_iterations: int) -> np.ndarray:
+    """Mean shift on the sphere, x <- normalise(sum w_j K_j(x) mu_j), from each of `points` (changed in place)
+    until it stops moving: each ends on the mode whose basin it started in."""
     active = np.arange(len(points))
     for _ in range(max_iterations):
         current = points[active]
@@ -165,10 +176,7 @@ def sphere_mode(lat, lon, weights, bandwidth_km: float = DEFAULT_BANDWIDTH_KM,
         active = active[moved >= 1e-10]  # converged points stop moving (1e-10 rad is under a millimetre)
         if active.size == 0:
             break
-    density = (np.exp(_log_kernels(points, centres, kappa)) * weights).sum(axis=1)
-    best = points[int(np.argmax(density))]
-    mode_lat, mode_lon = to_lat_lon(best)
-    return float(mode_lat), float(mode_lon)
+    return points
 
 
 def cascade_location(lat, lon, weights, bandwidth_km: float = DEFAULT_BANDWIDTH_KM) -> tuple[float, float]:
@@ -223,19 +231,63 @@ def uncertainty(lat0: float, lon0: float, lat, lon, weights, bandwidth_km: float
     return confidence, float(r50), float(r90)
 
 
+DENSITY_FLOOR = 1e-4  # a cell below this share of its photo's peak density holds no mass worth storing (0)
+DENSITY_MAX_CELLS = 16_000_000  # one photo's grid in memory (64 MB); a window needing more is coarsened, and says so
+LATTICE_STEPS_PER_BANDWIDTH = 8  # where cells are much finer than the kernel, the density is evaluated this finely
+MODE_COUNT = 5  # alternatives per photo, the prediction included
+INTERPOLATION_BLOCK = 256  # cells interpolated together (a block far from any mass is skipped)
+
+
 @dataclass(frozen=True)
 class DensityGrid:
     """Probability density per km^2 on a lat/lon grid (EPSG:4326), north-up, cell centres at
-    west + (j + 0.5) * resolution, north - (i + 0.5) * resolution. GDAL geotransform included."""
+    west + (j + 0.5) * resolution, north - (i + 0.5) * resolution. GDAL geotransform included.
+    A photo's grid covers the window where its density holds mass (photo_density); one across the
+    antimeridian runs past 180 (its writer splits it there). `requested_resolution`: the resolution
+    asked, where a memory cap made the grid coarser (never silently)."""
 
     values: np.ndarray  # float32 (rows, cols)
     west: float
     north: float
     resolution: float
+    requested_resolution: float | None = None
 
     @property
     def geotransform(self) -> tuple[float, float, float, float, float, float]:
         return (self.west, self.resolution, 0.0, self.north, 0.0, -self.resolution)
+
+    @property
+    def note(self) -> str:
+        """Why the grid is coarser than asked ("" when it is not)."""
+        return coarsening_note(self.requested_resolution, self.resolution)
+
+
+def coarsening_note(requested: float | None, resolution: float) -> str:
+    """What a result and its raster say when a memory cap made the density coarser than asked."""
+    if requested is None or resolution <= requested * (1 + 1e-9):
+        return ""
+    return (f"density at {resolution:.4g} degrees instead of the {requested:.4g} asked, to stay within memory "
+            f"(at most {DENSITY_MAX_CELLS:,} cells per photo)")
+
+
+def _mixture(centre_lat: np.ndarray, centre_lon: np.ndarray, centres: np.ndarray, weights: np.ndarray,
+             kappa: float, norm: float) -> np.ndarray:
+    """The normalised vMF mixture at every (centre_lat[i], centre_lon[j]), in blocks of rows."""
+    rows, cols = len(centre_lat), len(centre_lon)
+    values = np.empty((rows, cols), dtype=np.float32)
+    step = max(1, 262_144 // max(cols, 1))
+    for start in range(0, rows, step):
+        lat_block = centre_lat[start:start + step, None]
+        shape = (lat_block.shape[0], cols)
+        points = to_unit_vectors(np.broadcast_to(lat_block, shape), np.broadcast_to(centre_lon, shape)).reshape(-1, 3)
+        block = np.exp(_log_kernels(points, centres, kappa)) @ weights * norm
+        values[start:start + shape[0]] = block.reshape(shape)
+    return values
+
+
+def _vmf_norm(kappa: float) -> float:
+    """vMF normalisation kappa / (2 pi (1 - exp(-2 kappa))) per steradian, / R^2 per km^2."""
+    return kappa / (2 * math.pi * -math.expm1(-2 * kappa)) / EARTH_RADIUS_KM**2
 
 
 def density_grid(lat, lon, weights, bandwidth_km: float, extent: tuple[float, float, float, float],
@@ -255,17 +307,297 @@ def density_grid(lat, lon, weights, bandwidth_km: float, extent: tuple[float, fl
         raise OptionError(f"a density raster of {rows} x {cols} cells is too large; use a coarser resolution")
     centre_lat = north - (np.arange(rows) + 0.5) * resolution_deg
     centre_lon = west + (np.arange(cols) + 0.5) * resolution_deg
+    kappa = concentration(bandwidth_km)
+    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+    values = _mixture(centre_lat, centre_lon, to_unit_vectors(lat, lon), weights, kappa, _vmf_norm(kappa))
+    return DensityGrid(values, west, north, resolution_deg)
+
+
+# -- the window where a photo's density holds mass ---------------------------------------------------
+
+@dataclass(frozen=True)
+class MassWindow:
+    """Where a kernel mixture exceeds DENSITY_FLOOR of its peak: latitudes south..north, longitudes
+    west..east with west in [-180, 180) and east < west + 360 (a window across the antimeridian runs past
+    180); a window around a pole, or all round the Earth, spans -180..180."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    @property
+    def all_longitudes(self) -> bool:
+        return self.east - self.west >= 360.0 - 1e-9
+
+
+def covering_arc(starts, widths) -> tuple[float, float] | None:
+    """The shortest arc (west, east), west in [-180, 180) and east < west + 360, holding every longitude
+    interval [start, start + width] (each under 360 degrees wide); None when together they go all round."""
+    starts = (np.asarray(starts, dtype=np.float64) + 180.0) % 360.0 - 180.0
+    widths = np.asarray(widths, dtype=np.float64)
+    merged: list[list[float]] = []  # disjoint [start, end], by start
+    for start, width in sorted(zip(starts.tolist(), widths.tolist())):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], start + width)
+        else:
+            merged.append([start, start + width])
+    while len(merged) > 1 and merged[-1][1] - 360.0 >= merged[0][0]:  # the last one runs on past -180
+        first = merged.pop(0)
+        merged[-1][1] = max(merged[-1][1], first[1] + 360.0)
+    if len(merged) == 1 and merged[0][1] - merged[0][0] >= 360.0:
+        return None
+    gaps = [merged[(i + 1) % len(merged)][0] + (360.0 if i == len(merged) - 1 else 0.0) - merged[i][1]
+            for i in range(len(merged))]
+    widest = int(np.argmax(gaps))  # the arc is everything but the widest gap
+    if widest == len(merged) - 1:
+        west, east = merged[0][0], merged[-1][1]
+    else:
+        west, east = merged[widest + 1][0], merged[widest][1] + 360.0
+    shift = 360.0 * math.floor((west + 180.0) / 360.0)
+    return west - shift, east - shift
+
+
+@dataclass(frozen=True)
+class KernelReach:
+    """The kernels that can hold a cell above DENSITY_FLOOR of the peak, each with its angular radius
+    (degrees) beyond which it adds less than DENSITY_FLOOR / count of the peak."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    weights: np.ndarray
+    radius_deg: np.ndarray
+
+    @property
+    def polar(self) -> np.ndarray:
+        return (self.lat + self.radius_deg >= 90.0) | (self.lat - self.radius_deg <= -90.0)
+
+    @property
+    def half_width_deg(self) -> np.ndarray:
+        """Each kernel's longitude half-width (180 for one around a pole)."""
+        ratio = np.sin(np.radians(self.radius_deg)) / np.maximum(np.cos(np.radians(self.lat)), 1e-12)
+        return np.where(self.polar, 180.0, np.degrees(np.arcsin(np.clip(ratio, 0.0, 1.0))))
+
+
+def kernel_reach(lat, lon, weights, bandwidth_km: float) -> KernelReach:
+    """The mixture's peak is at least its highest value at a neighbour; a kernel weaker than the floor's
+    share of it (over the number of kernels) can lift no cell above the floor, and the others only within
+    their radius, so that what is left out stays under DENSITY_FLOOR of the peak everywhere."""
+    lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
     centres = to_unit_vectors(lat, lon)
     kappa = concentration(bandwidth_km)
-    # vMF normalisation kappa / (2 pi (1 - exp(-2 kappa))) per steradian, / R^2 per km^2
-    norm = kappa / (2 * math.pi * -math.expm1(-2 * kappa)) / EARTH_RADIUS_KM**2
+    peak = float((np.exp(_log_kernels(centres, centres, kappa)) @ weights).max())
+    threshold = DENSITY_FLOOR * peak / len(weights)
+    strong = weights > threshold
+    cos_radius = 1.0 + np.log(threshold / weights[strong]) / kappa
+    radius = np.degrees(np.arccos(np.clip(cos_radius, -1.0, 1.0)))
+    return KernelReach(lat[strong], lon[strong], weights[strong], radius)
+
+
+def mass_window(reach: KernelReach) -> MassWindow:
+    """The lat/lon box holding every kernel's reach: the smallest longitude arc, across the antimeridian
+    where that is shorter, all longitudes where a kernel reaches a pole."""
+    south = max(-90.0, float((reach.lat - reach.radius_deg).min()))
+    north = min(90.0, float((reach.lat + reach.radius_deg).max()))
+    half = reach.half_width_deg
+    arc = None if reach.polar.any() else covering_arc(reach.lon - half, 2 * half)
+    west, east = arc if arc is not None else (-180.0, 180.0)
+    return MassWindow(west, south, east, north)
+
+
+def wraps_evenly(resolution_deg: float) -> bool:
+    """Whether whole cells go round the Earth (a window may then cross the antimeridian)."""
+    turns = 360.0 / resolution_deg
+    return abs(turns - round(turns)) < 1e-6
+
+
+@dataclass(frozen=True)
+class WindowCells:
+    """A window on the world's grid of `resolution` (cell edges at -180 + j r, 90 - i r): its top-left
+    cell (`top`, `left`) and size. `left + cols` may pass the world's column count (across the antimeridian)."""
+
+    top: int
+    left: int
+    rows: int
+    cols: int
+    resolution: float
+
+    @property
+    def west(self) -> float:
+        return -180.0 + self.left * self.resolution
+
+    @property
+    def north(self) -> float:
+        return 90.0 - self.top * self.resolution
+
+    @property
+    def world_cols(self) -> int:
+        return int(math.floor(360.0 / self.resolution + 1e-9))
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.cols
+
+
+def window_cells(window: MassWindow, resolution: float) -> WindowCells:
+    """The whole cells of the world's grid that cover the window, none past a pole nor past the
+    antimeridian unless whole cells go round (wraps_evenly)."""
+    world_rows, world_cols = int(math.floor(180.0 / resolution + 1e-9)), int(math.floor(360.0 / resolution + 1e-9))
+    top = min(max(int(math.floor((90.0 - window.north) / resolution + 1e-9)), 0), world_rows - 1)
+    bottom = min(max(int(math.ceil((90.0 - window.south) / resolution - 1e-9)), top + 1), world_rows)
+    left = int(math.floor((window.west + 180.0) / resolution + 1e-9))
+    right = max(int(math.ceil((window.east + 180.0) / resolution - 1e-9)), left + 1)
+    if window.all_longitudes or right - left >= world_cols or (right > world_cols and not wraps_evenly(resolution)):
+        left, right = 0, world_cols
+    return WindowCells(top, max(left, 0), bottom - top, right - max(left, 0), resolution)
+
+
+def window_resolution(window: MassWindow, resolution_deg: float, max_cells: int) -> float:
+    """resolution_deg, or where the window would need more than max_cells cells the finest that fits."""
+    resolution = resolution_deg
+    while window_cells(window, resolution).cells > max_cells:
+        scale = math.sqrt(window_cells(window, resolution).cells / max_cells)
+        resolution *= max(scale, 1.01)
+    return resolution
+
+
+def _column_runs(start: float, width: float, first_lon: float, step: float, cols: int) -> list[tuple[int, int]]:
+    """The columns [c0, c1) of a grid with column centres at first_lon + c step whose longitude lies in
+    start..start + width, the Earth going round (a grid or a kernel across the antimeridian)."""
+    if width >= 360.0 - 1e-9:
+        return [(0, cols)]
+    runs = []
+    for shift in (-360.0, 0.0, 360.0):
+        first = max(0, int(math.ceil((start + shift - first_lon) / step)))
+        last = min(cols, int(math.floor((start + shift + width - first_lon) / step)) + 1)
+        if last > first:
+            runs.append((first, last))
+    return runs
+
+
+def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, step: float, rows: int, cols: int,
+                     kappa: float, norm: float, should_stop: StopCheck | None) -> np.ndarray:
+    """The mixture at the points first_lat - i step, first_lon + j step (i < rows, j < cols), each kernel
+    evaluated over the points within its reach only: the work follows the area holding mass, not the box."""
+    values = np.zeros((rows, cols), dtype=np.float32)
+    lat = np.radians(first_lat - np.arange(rows) * step)
+    lon = np.radians(first_lon + np.arange(cols) * step)
+    sin_lat, cos_lat, sin_lon, cos_lon = np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)
+    half = reach.half_width_deg
+    for j in range(len(reach.lat)):
+        check_stop(should_stop)
+        r0 = max(0, int(math.ceil((first_lat - reach.lat[j] - reach.radius_deg[j]) / step)))
+        r1 = min(rows, int(math.floor((first_lat - reach.lat[j] + reach.radius_deg[j]) / step)) + 1)
+        if r1 <= r0:
+            continue
+        # mu . x = sin(lat) sin(lat_j) + cos(lat) cos(lat_j) cos(lon - lon_j), split by rows and columns
+        lat_j, lon_j = math.radians(reach.lat[j]), math.radians(reach.lon[j])
+        along = kappa * (sin_lat[r0:r1] * math.sin(lat_j) - 1.0)
+        across = kappa * cos_lat[r0:r1] * math.cos(lat_j)
+        for c0, c1 in _column_runs(reach.lon[j] - half[j], 2 * half[j], first_lon, step, cols):
+            cos_gap = cos_lon[c0:c1] * math.cos(lon_j) + sin_lon[c0:c1] * math.sin(lon_j)
+            values[r0:r1, c0:c1] += np.exp(along[:, None] + across[:, None] * cos_gap[None, :]) * (reach.weights[j] * norm)
+    return values
+
+
+def _cubic_taps(first_node: float, step: float, nodes: int, points: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cubic (4-point Lagrange) interpolation from values at first_node + i step to `points`: four
+    (node index, weight) pairs per point."""
+    position = (points - first_node) / step
+    index = np.clip(np.floor(position).astype(int), 1, nodes - 3)
+    t = (position - index).astype(np.float32)
+    return [(index - 1, -t * (t - 1) * (t - 2) / 6), (index, (t + 1) * (t - 1) * (t - 2) / 2),
+            (index + 1, -(t + 1) * t * (t - 2) / 2), (index + 2, (t + 1) * t * (t - 1) / 6)]
+
+
+def _interpolated_on_window(reach: KernelReach, cells: WindowCells, kappa: float, norm: float, step: float,
+                            should_stop: StopCheck | None) -> np.ndarray:
+    """The mixture evaluated exactly on a lattice of `step` degrees (a fraction of the bandwidth, far
+    coarser than the cells) around the window, then cubic-interpolated to every cell: the density is as
+    smooth as its kernel, so the error stays far under DENSITY_FLOOR of the peak
+    (tests/engine/test_density_windows.py)."""
+    centre_lat = cells.north - (np.arange(cells.rows) + 0.5) * cells.resolution
+    centre_lon = cells.west + (np.arange(cells.cols) + 0.5) * cells.resolution
+    lat_nodes = int(math.ceil((centre_lat[0] - centre_lat[-1]) / step)) + 5
+    lon_nodes = int(math.ceil((centre_lon[-1] - centre_lon[0]) / step)) + 5
+    top_lat, first_lon = centre_lat[0] + 2 * step, centre_lon[0] - 2 * step
+    lattice = _kernels_on_grid(reach, top_lat, first_lon, step, lat_nodes, lon_nodes, kappa, norm, should_stop)
+    row_taps = _cubic_taps(top_lat, -step, lat_nodes, centre_lat)
+    column_taps = _cubic_taps(first_lon, step, lon_nodes, centre_lon)
+    # blocks of cells whose lattice nodes all lie under half the floor stay 0 (they would be floored anyway)
+    faint = DENSITY_FLOOR * float(lattice.max()) / 2
+    values = np.zeros((cells.rows, cells.cols), dtype=np.float32)
+    for r0 in range(0, cells.rows, INTERPOLATION_BLOCK):
+        check_stop(should_stop)
+        r1 = min(r0 + INTERPOLATION_BLOCK, cells.rows)
+        rows_used = slice(int(row_taps[0][0][r0:r1].min()), int(row_taps[3][0][r0:r1].max()) + 1)
+        if lattice[rows_used].max() < faint:
+            continue
+        by_row = sum(lattice[index[r0:r1]] * weight[r0:r1, None] for index, weight in row_taps)
+        for c0 in range(0, cells.cols, INTERPOLATION_BLOCK):
+            c1 = min(c0 + INTERPOLATION_BLOCK, cells.cols)
+            cols_used = slice(int(column_taps[0][0][c0:c1].min()), int(column_taps[3][0][c0:c1].max()) + 1)
+            if by_row[:, cols_used].max() < faint and lattice[rows_used, cols_used].max() < faint:
+                continue
+            block = values[r0:r1, c0:c1]
+            for index, weight in column_taps:
+                block += by_row[:, index[c0:c1]] * weight[c0:c1]
+    return np.maximum(values, 0.0, out=values)
+
+
+def photo_density(lat, lon, weights, bandwidth_km: float, resolution_deg: float,
+                  max_cells: int = DENSITY_MAX_CELLS, should_stop: StopCheck | None = None) -> DensityGrid:
+    """A photo's density (per km^2) over the window where it holds mass (mass_window), on the world's grid
+    at resolution_deg: cells under DENSITY_FLOOR of the peak are 0, and a window that would need more than
+    max_cells cells is computed coarser, which the grid's `note` says."""
+    reach = kernel_reach(lat, lon, weights, bandwidth_km)
+    window = mass_window(reach)
+    cells = window_cells(window, window_resolution(window, resolution_deg, max_cells))
+    kappa = concentration(bandwidth_km)
+    norm = _vmf_norm(kappa)
+    step = math.degrees(bandwidth_km / EARTH_RADIUS_KM) / LATTICE_STEPS_PER_BANDWIDTH
+    if step >= 2 * cells.resolution:
+        values = _interpolated_on_window(reach, cells, kappa, norm, step, should_stop)
+    else:
+        values = _kernels_on_grid(reach, cells.north - cells.resolution / 2, cells.west + cells.resolution / 2,
+                                  cells.resolution, cells.rows, cells.cols, kappa, norm, should_stop)
+    values[values < DENSITY_FLOOR * values.max()] = 0.0
+    asked = resolution_deg if cells.resolution > resolution_deg * (1 + 1e-9) else None
+    return DensityGrid(values, cells.west, cells.north, cells.resolution, asked)
+
+
+# -- the density's separate modes (alternatives) --------------------------------------------------------
+
+def density_modes(lat, lon, weights, bandwidth_km: float, start: tuple[float, float] | None = None,
+                  max_iterations: int = 100) -> list[tuple[float, float, float]]:
+    """The mixture's separate modes as (lat, lon, mass), heaviest first; with `start`, the mode whose basin
+    holds that point first (mass 0 where no neighbour's basin does). Mean shift from every neighbour climbs
+    to the mode whose basin holds it; shifts that end within a bandwidth of a denser one join it (modes
+    closer than the kernel are one place). A mode's mass is the weight of the neighbours that climb to it:
+    the share of the density in its basin."""
+    centres = to_unit_vectors(lat, lon)
     weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
-    values = np.empty((rows, cols), dtype=np.float32)
-    lon_grid = np.broadcast_to(centre_lon, (1, cols))
-    for start in range(0, rows, 64):
-        lat_block = centre_lat[start:start + 64, None]
-        points = to_unit_vectors(np.broadcast_to(lat_block, (lat_block.shape[0], cols)),
-                                 np.broadcast_to(lon_grid, (lat_block.shape[0], cols))).reshape(-1, 3)
-        block = np.exp(_log_kernels(points, centres, kappa)) @ weights * norm
-        values[start:start + lat_block.shape[0]] = block.reshape(lat_block.shape[0], cols)
-    return DensityGrid(values, west, north, resolution_deg)
+    kappa = concentration(bandwidth_km)
+    points = _mean_shift(centres.copy(), centres, weights, kappa, max_iterations)
+    density = (np.exp(_log_kernels(points, centres, kappa)) * weights).sum(axis=1)
+    merge_cos = math.cos(bandwidth_km / EARTH_RADIUS_KM)
+    modes: list[np.ndarray] = []
+    mass: list[float] = []
+    for i in np.argsort(-density, kind="stable"):
+        near = [m for m, point in enumerate(modes) if point @ points[i] >= merge_cos]
+        if near:
+            mass[near[0]] += weights[i]
+        else:
+            modes.append(points[i])
+            mass.append(float(weights[i]))
+    order = sorted(range(len(modes)), key=lambda m: -mass[m])
+    if start is not None:
+        top = _mean_shift(to_unit_vectors(*start)[None, :], centres, weights, kappa, max_iterations)[0]
+        closeness = [modes[m] @ top for m in range(len(modes))]
+        own = int(np.argmax(closeness))
+        first = [own] if closeness[own] >= merge_cos else []
+        order = first + [m for m in order if m not in first]
+        if not first:
+            return [(*start, 0.0)] + [(*map(float, to_lat_lon(modes[m])), mass[m]) for m in order]
+    return [(*map(float, to_lat_lon(modes[m])), mass[m]) for m in order]

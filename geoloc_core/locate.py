@@ -3,7 +3,6 @@ sources decide each location (evidence.py; the neighbours' density with the chos
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -24,25 +23,23 @@ from .defaults import (
 from .embedders import Embedder, embedder_for
 from .errors import OptionError
 from .estimator_registry import GEOCLIP_FEATURES, TRAINED_VIEW, EstimatorSpec, estimator_spec, neighbourhood
-from .estimators import density_grid
+from .estimators import MODE_COUNT, density_modes, photo_density
 from .evidence import EvidenceBatch, Finding, PhotoCase, weigh
 from .feature_space import FeatureSpace, space_of
 from .files import PhotoError
-from .geo import EARTH_RADIUS_KM
+from .geo import haversine_km
 from .geoclip_prior import GeoClipGallery, gallery_of, worldwide_estimate
 from .options import check
 from .progress import Cancelled, ProgressCallback, StopCheck, check_stop, report
-from .results import LocationResult, Neighbour
+from .results import Alternative, LocationResult, Neighbour
 from .sources import Skipped
-
-AUTO_DENSITY_MAX_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
 class DensityOptions:
-    """The density raster: around each prediction (extent None: 3 x the 90% radius, at least
-    5 degrees across, resolution coarsened where it would need over a million cells) or over a
-    fixed (west, south, east, north) extent; resolution in degrees."""
+    """The density rasters at resolution_deg (degrees, given as asked unless a memory cap must coarsen it,
+    which the result's note says): each photo's over the window where its density holds mass; the run's
+    raster over the union of those windows, or over a fixed (west, south, east, north) extent."""
 
     resolution_deg: float = DEFAULT_DENSITY_RESOLUTION_DEG
     extent: tuple[float, float, float, float] | None = None
@@ -78,31 +75,14 @@ class LocateReport:
     seconds: float = 0.0
 
 
-def density_extent(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
-    """An extent around a point holding ~3 x radius_km, at least 5 degrees across, within the world:
-    one that would reach a pole or cross the antimeridian spans all longitudes (a raster cannot wrap)."""
-    half_lat = max(2.5, min(90.0, float(np.degrees(3 * radius_km / EARTH_RADIUS_KM))))
-    south, north = max(-90.0, lat - half_lat), min(90.0, lat + half_lat)
-    half_lon = half_lat / max(float(np.cos(np.radians(min(abs(lat) + half_lat, 89.0)))), 0.05)
-    west, east = lon - half_lon, lon + half_lon
-    if south <= -90.0 or north >= 90.0 or west < -180.0 or east > 180.0:
-        west, east = -180.0, 180.0
-    return (west, south, east, north)
-
-
-def union_extent(extents) -> tuple[float, float, float, float]:
-    extents = np.asarray(extents, dtype=np.float64)
-    return (float(extents[:, 0].min()), float(extents[:, 1].min()), float(extents[:, 2].max()),
-            float(extents[:, 3].max()))
-
-
-def fitting_resolution(extent: tuple[float, float, float, float], resolution_deg: float, max_cells: int) -> float:
-    """resolution_deg, coarsened where the extent would need more than max_cells cells."""
-    width, height = extent[2] - extent[0], extent[3] - extent[1]
-    resolution = max(resolution_deg, float(np.sqrt(width * height / max_cells)))
-    while math.ceil(width / resolution - 1e-9) * math.ceil(height / resolution - 1e-9) > max_cells:
-        resolution *= 1.01
-    return resolution
+def alternatives(lat: float, lon: float, neighbourhood_lat, neighbourhood_lon, weights, bandwidth_km: float,
+                 count: int = MODE_COUNT) -> list[Alternative]:
+    """The density's separate modes as alternatives, rank 1 the prediction (lat, lon) with the mass of the
+    basin it lies in, then the other modes by mass."""
+    modes = density_modes(neighbourhood_lat, neighbourhood_lon, weights, bandwidth_km, start=(lat, lon))
+    chosen = [(lat, lon, modes[0][2])] + modes[1:count]
+    return [Alternative(rank, float(a), float(b), float(mass), float(haversine_km(lat, lon, a, b)))
+            for rank, (a, b, mass) in enumerate(chosen, start=1)]
 
 
 class Locator:
@@ -137,7 +117,11 @@ class Locator:
             return []
         cases = self.photo_cases(features, photos, options, exclude, should_stop, search)
         findings = weigh(EvidenceBatch(cases, options, should_stop))
-        return [self.result(case, finding, options) for case, finding in zip(cases, findings)]
+        results = []
+        for case, finding in zip(cases, findings):
+            check_stop(should_stop)
+            results.append(self.result(case, finding, options))
+        return results
 
     def photo_cases(self, features: np.ndarray, photos: Sequence[str], options: LocateOptions,
                     exclude: Sequence[set[int]] | None, should_stop: StopCheck | None,
@@ -190,8 +174,9 @@ class Locator:
 
     @staticmethod
     def result(case: PhotoCase, finding: Finding, options: LocateOptions) -> LocationResult:
-        """The located photo: the finding's point and uncertainty, its neighbours and weights, and the
-        density raster when asked for."""
+        """The located photo: the finding's point and uncertainty, its neighbours and weights, the
+        density's separate modes (for the estimators that take the kernel density's mode) and its density
+        grid when asked for."""
         n, est = case.neighbourhood, finding.estimate
         neighbours = [
             Neighbour(rank + 1, r.id, float(np.sqrt(max(2.0 - 2.0 * s, 0.0))), float(s), float(w), r.lat, r.lon, r.path)
@@ -199,13 +184,13 @@ class Locator:
         ]
         grid = None
         if options.density is not None:
-            extent, resolution = options.density.extent, options.density.resolution_deg
-            if extent is None:
-                extent = density_extent(est.lat, est.lon, est.radius90_km)
-                resolution = fitting_resolution(extent, resolution, AUTO_DENSITY_MAX_CELLS)
-            grid = density_grid(n.lat, n.lon, est.weights, options.bandwidth_km, extent, resolution)
+            grid = photo_density(n.lat, n.lon, est.weights, options.bandwidth_km, options.density.resolution_deg)
+        modes = alternatives(est.lat, est.lon, n.lat, n.lon, est.weights, options.bandwidth_km) \
+            if estimator_spec(options.estimator).density else []
+        note = grid.note if grid is not None else ""
         return LocationResult(case.photo, est.lat, est.lon, est.confidence, est.radius50_km, est.radius90_km,
-                              options.estimator, options.k, neighbours, grid, finding.evidence)
+                              options.estimator, options.k, neighbours, grid, finding.evidence, note=note,
+                              alternatives=modes)
 
     def locate_paths(self, paths: Sequence[str | os.PathLike], options: LocateOptions | None = None,
                      progress: ProgressCallback | None = None, should_stop: StopCheck | None = None,

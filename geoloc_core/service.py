@@ -36,6 +36,7 @@ from .errors import UserError
 from .files import display_path
 from .options import check
 from .progress import Progress, ProgressCallback, StopCheck, check_stop
+from .progress import report as report_progress
 from .results import BuildReport, LocationResult, Record, Skipped, skipped_from_dicts, skipped_to_dicts
 
 if TYPE_CHECKING:
@@ -89,8 +90,8 @@ def country_names() -> list[str]:
 
 
 def __getattr__(name: str):
-    """DensityGrid and ContextRequest on first use (they bring numpy): the panel rebuilds the grids the
-    other engine wrote, and builds (and so checks) a run's area and trip."""
+    """DensityGrid, its reader and ContextRequest on first use (they bring numpy): the panel rebuilds the
+    grids the other engine wrote, and builds (and so checks) a run's area and trip."""
     if name == "DensityGrid":
         from .estimators import DensityGrid
 
@@ -99,6 +100,10 @@ def __getattr__(name: str):
         from .context.run import ContextRequest
 
         return ContextRequest
+    if name == "read_density_geotiff":
+        from .export import read_density_geotiff
+
+        return read_density_geotiff
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 WORLD_EXTENT = (-180.0, -90.0, 180.0, 90.0)
@@ -603,9 +608,9 @@ def train(request: TrainRequest, progress: ProgressCallback | None = None, shoul
 
 
 def write_run_density(outcome: LocateOutcome, request: LocateRequest, target, overwrite: bool = False,
-                      should_stop: StopCheck | None = None) -> str:
-    """The run's density GeoTIFF at `target` (its folder made if missing); a run that stops or fails here
-    leaves no file."""
+                      should_stop: StopCheck | None = None, progress: ProgressCallback | None = None) -> str:
+    """The run's density GeoTIFF at `target` (its folder made if missing), reporting the stage "density"
+    photo by photo; a run that stops or fails here leaves no file."""
     from .export import write_density_stack
 
     target = Path(target)
@@ -615,7 +620,7 @@ def write_run_density(outcome: LocateOutcome, request: LocateRequest, target, ov
         check_stop(should_stop)
         outcome.density_path = str(write_density_stack(target, outcome.results, request.bandwidth_km,
                                                        request.density_resolution, request.density_extent,
-                                                       overwrite))
+                                                       overwrite, progress, should_stop))
         check_stop(should_stop)
     except BaseException:
         if not existed:
@@ -626,17 +631,29 @@ def write_run_density(outcome: LocateOutcome, request: LocateRequest, target, ov
 
 
 def write_photo_densities(outcome: LocateOutcome, folder, overwrite: bool = False,
-                          should_stop: StopCheck | None = None) -> list[str]:
+                          should_stop: StopCheck | None = None, progress: ProgressCallback | None = None) -> list[str]:
     """Each result's density grid as its own GeoTIFF in `folder`, named after the photo; the paths are
-    kept in `outcome.density_paths`."""
+    kept in `outcome.density_paths`. A run that stops or fails here removes the files it wrote."""
     from .export import write_density_geotiff
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for result in outcome.results:
-        check_stop(should_stop)
-        target = folder / f"{display_path(Path(result.photo).stem)}-density.tif"
-        outcome.density_paths[result.photo] = str(write_density_geotiff(target, result.density, overwrite))
+    written = []
+    try:
+        for done, result in enumerate(outcome.results):
+            check_stop(should_stop)
+            report_progress(progress, done, len(outcome.results), "density",
+                            f"Density maps: {done} of {len(outcome.results)}")
+            target = folder / f"{display_path(Path(result.photo).stem)}-density.tif"
+            existed = target.exists()
+            outcome.density_paths[result.photo] = str(write_density_geotiff(target, result.density, overwrite))
+            if not existed:
+                written.append(target)
+    except BaseException:
+        for target in written:
+            target.unlink(missing_ok=True)
+        outcome.density_paths.clear()
+        raise
     return list(outcome.density_paths.values())
 
 
@@ -822,9 +839,14 @@ class Session:
             report.results = with_batch_anchors(report.results)
         outcome = LocateOutcome(report.results, report.failed, None, searched.name)
         if outcome.results and request.density_path is not None and request.density_resolution is not None:
-            write_run_density(outcome, request, request.density_path, request.overwrite, should_stop)
+            write_run_density(outcome, request, request.density_path, request.overwrite, should_stop, progress)
         if outcome.results and request.density_dir is not None:
-            write_photo_densities(outcome, request.density_dir, request.overwrite, should_stop)
+            try:
+                write_photo_densities(outcome, request.density_dir, request.overwrite, should_stop, progress)
+            except BaseException:  # a stopped run keeps none of its density files
+                if outcome.density_path is not None:
+                    Path(outcome.density_path).unlink(missing_ok=True)
+                raise
         return outcome
 
     def evaluate(self, request: LocateRequest, items: Sequence[Candidate], progress: ProgressCallback | None = None,

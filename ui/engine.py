@@ -293,15 +293,6 @@ class ExternalEngine(Engine):
 
 def read_density_grid(path):
     """A density GeoTIFF the engine wrote for one photo, as the DensityGrid it was written from."""
-    import numpy as np
-    from osgeo import gdal
+    from ..geoloc_core.service import read_density_geotiff
 
-    from ..geoloc_core.service import DensityGrid
-
-    dataset = gdal.Open(str(path))
-    try:
-        west, resolution, _, north, _, _ = dataset.GetGeoTransform()
-        values = np.asarray(dataset.GetRasterBand(1).ReadAsArray(), dtype=np.float32)
-    finally:
-        dataset = None
-    return DensityGrid(values, west, north, resolution)
+    return read_density_geotiff(path)

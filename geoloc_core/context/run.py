@@ -299,7 +299,7 @@ def masked_density(grid, area: Area):
     """The density grid with the cells whose centre lies outside the area set to zero."""
     rows, cols = grid.values.shape
     lat = grid.north - (np.arange(rows) + 0.5) * grid.resolution
-    lon = grid.west + (np.arange(cols) + 0.5) * grid.resolution
+    lon = (grid.west + (np.arange(cols) + 0.5) * grid.resolution + 180.0) % 360.0 - 180.0  # a grid past 180 wraps
     grid_lat, grid_lon = np.meshgrid(lat, lon, indexing="ij")
     inside = area.contains(grid_lat.ravel(), grid_lon.ravel()).reshape(rows, cols)
     return replace(grid, values=np.where(inside, grid.values, 0.0).astype(np.float32))

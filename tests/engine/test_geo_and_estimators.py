@@ -162,20 +162,6 @@ def test_density_grid_integrates_to_one_and_peaks_at_the_mode():
     assert grid.geotransform == (170.0, 0.05, 0.0, 20.0, 0.0, -0.05)
 
 
-@pytest.mark.parametrize("lat,lon", POLES_AND_ANTIMERIDIAN)
-@pytest.mark.parametrize("radius_km", [50.0, 1500.0, 9000.0])
-def test_density_extents_stay_inside_the_world_and_hold_the_uncertainty_circle(lat, lon, radius_km):
-    from geoloc_core.locate import density_extent, fitting_resolution
-
-    west, south, east, north = density_extent(lat, lon, radius_km)
-    assert -180.0 <= west < east <= 180.0 and -90.0 <= south < north <= 90.0
-    for polygon in geodesic_polygons(lat, lon, radius_km):
-        for x, y in polygon[0]:
-            assert west - 1e-9 <= x <= east + 1e-9 and south - 1e-9 <= y <= north + 1e-9
-    resolution = fitting_resolution((west, south, east, north), 0.01, 1_000_000)
-    assert math.ceil((east - west) / resolution - 1e-9) * math.ceil((north - south) / resolution - 1e-9) <= 1_000_000
-
-
 def test_cascade_snaps_to_the_best_supported_neighbour_not_the_first():
     # rank 1 lies alone 93 km from a tight line of three; the paper's snap takes rank 1, the cascade
     # the middle of the three, which has the most weight around it.

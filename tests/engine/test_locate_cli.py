@@ -144,6 +144,7 @@ def test_cli_build_locate_evaluate_info(tmp_path):
 
     source = ogr.Open(str(tmp_path / "out.gpkg"))
     counts = {source.GetLayer(i).GetName(): source.GetLayer(i).GetFeatureCount() for i in range(source.GetLayerCount())}
+    assert counts.pop("alternatives") >= 2, "each photo's density modes, its prediction first"
     assert counts == {"predictions": 2, "neighbours": 10, "uncertainty": 4}
     raster = gdal.Open(str(tmp_path / "density" / "photo00000-density.tif"))
     assert "4326" in raster.GetProjection() and raster.GetGeoTransform()[1] == pytest.approx(0.1)
