@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..results import LocationResult
+from ..geo import haversine_km
+from ..results import Alternative, LocationResult
 from .area import Area, resolve_area
 from .capture_time import CaptureTime, Clock, estimate_clock, parse_iso, parse_offset, read_capture_time
 from .search import AreaFilter
@@ -207,9 +208,9 @@ class ContextRun:
                 lat, lon = result.neighbours[best].lat, result.neighbours[best].lon
         reach = area.extent_km()
         density = result.density if prior or result.density is None else masked_density(result.density, area)
-        return replace(result, lat=lat, lon=lon, radius50_km=min(result.radius50_km, reach),
-                       radius90_km=min(result.radius90_km, reach), density=density, evidence="area",
-                       note=UNLIKE_AREA if unlike else result.note)
+        return led_by_answer(replace(result, lat=lat, lon=lon, radius50_km=min(result.radius50_km, reach),
+                                     radius90_km=min(result.radius90_km, reach), density=density, evidence="area",
+                                     note=UNLIKE_AREA if unlike else result.note))
 
     # -- times, anchors, the track, the streams -----------------------------------------------------
 
@@ -249,7 +250,7 @@ class ContextRun:
         streams = split_streams(seconds, self.request.stream_gap_s)
         revised = with_times(revised, seconds, streams if self.request.streams else [])
         if not self.request.streams:
-            return revised
+            return [led_by_answer(r) for r in revised]
         for stream in streams:
             members = [i for i in stream if revised[i] is not None or i in known]
             if len(members) < 2:
@@ -264,7 +265,7 @@ class ContextRun:
                 revised[i] = replace(revised[i], lat=answer.lat, lon=answer.lon, confidence=answer.confidence,
                                      radius50_km=answer.radius50_km, radius90_km=answer.radius90_km,
                                      evidence=evidence)
-        return revised
+        return [led_by_answer(r) for r in revised]
 
     @staticmethod
     def _evidence(time_s: float, result: LocationResult | None, known) -> PhotoEvidence:
@@ -293,6 +294,27 @@ def with_times(results: Sequence[LocationResult | None], seconds: np.ndarray, st
             result = replace(result, capture_time=moment, stream=number.get(i, 0))
         timed.append(result)
     return timed
+
+
+SAME_PLACE_KM = 1.0
+
+
+def led_by_answer(result: LocationResult | None) -> LocationResult | None:
+    """The alternatives led by the answer's own place: where the context moved the answer (an anchor, the
+    track, the stream, the area) the pixels' modes follow it, ranked from 2, with their distances from the
+    new answer; the answer keeps the mass of a pixel mode at its place, else 0."""
+    if result is None or not result.alternatives:
+        return result
+    lead = result.alternatives[0]
+    if (lead.lat, lead.lon) == (result.lat, result.lon):
+        return result
+    away = [float(haversine_km(result.lat, result.lon, a.lat, a.lon)) for a in result.alternatives]
+    mass = next((a.mass for a, km in zip(result.alternatives, away) if km < SAME_PLACE_KM), 0.0)
+    others = [(a, km) for a, km in zip(result.alternatives, away) if km >= SAME_PLACE_KM]
+    led = [Alternative(1, result.lat, result.lon, mass, 0.0)]
+    led += [Alternative(rank, a.lat, a.lon, a.mass, km)
+            for rank, (a, km) in enumerate(others[:len(result.alternatives) - 1], start=2)]
+    return replace(result, alternatives=led)
 
 
 def masked_density(grid, area: Area):

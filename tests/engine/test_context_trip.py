@@ -177,3 +177,19 @@ def test_answers_carry_their_capture_time_and_stream_number():
     assert timed[1].capture_time == "1970-01-01T00:00:00+00:00" and timed[2].capture_time == ""
     assert timed[2] is results[2], "an answer with nothing to add is kept as it is"
     assert [r.stream for r in with_times(results, seconds, [])] == [0, 0, 0, 0]
+
+
+def test_a_context_that_moves_the_answer_leads_the_alternatives_with_it():
+    from geoloc_core.context.run import led_by_answer
+    from geoloc_core.results import Alternative, LocationResult
+
+    pixels = [Alternative(1, 10.0, 10.0, 0.6, 0.0), Alternative(2, 20.0, 20.0, 0.3, 1542.0),
+              Alternative(3, 30.0, 30.0, 0.1, 3000.0)]
+    moved = LocationResult("p", 20.0, 20.0, 1.0, 0.01, 0.01, "kde", 3, [], alternatives=pixels, evidence="anchor")
+    led = led_by_answer(moved).alternatives
+    assert [(a.rank, a.lat, a.mass) for a in led] == [(1, 20.0, 0.3), (2, 10.0, 0.6), (3, 30.0, 0.1)]
+    assert led[0].distance_km == 0.0 and 1500 < led[1].distance_km < 1600
+    elsewhere = LocationResult("p", -40.0, 100.0, 1.0, 0.01, 0.01, "kde", 3, [], alternatives=pixels)
+    assert [(a.rank, a.mass) for a in led_by_answer(elsewhere).alternatives] == [(1, 0.0), (2, 0.6), (3, 0.3)]
+    unmoved = LocationResult("p", 10.0, 10.0, 0.5, 1.0, 2.0, "kde", 3, [], alternatives=pixels)
+    assert led_by_answer(unmoved) is unmoved
