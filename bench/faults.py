@@ -1397,7 +1397,7 @@ def _lines_starting(text: str, start: str) -> int:
     return sum(line.startswith(start) for line in text.splitlines())
 
 
-def _killed_write_kept(world: World, case_dir: Path) -> str | None:
+def _kept_and_undone(world: World, case_dir: Path) -> str | None:
     return _gps_kept(case_dir) or _undone(case_dir)
 
 
@@ -1556,12 +1556,13 @@ KILL_SEED = int(os.environ.get("GEOLOC_FAULTS_SEED") or time.time_ns() % 10**6)
 ADD_REVIEWED_STEPS = 8  # the file changes of adding six photos (their SQLite writes not counted)
 GPS_CASES: list[Case] = [
     Case(f"write-gps batch takes {WRITE_GPS_STEPS} file steps", WRITE_GPS, OK, f"file steps: {WRITE_GPS_STEPS} in all",
-         setup=_gps_batch, kill_at_step=-1, after=_killed_write_kept),
+         setup=_gps_batch, kill_at_step=-1, after=_kept_and_undone),
     *(Case(f"write-gps killed at file step {step} (seed {KILL_SEED})", WRITE_GPS, KILLED, setup=_gps_batch,
-           kill_at_step=step, fast=fast, after=_killed_write_kept)
+           kill_at_step=step, fast=fast, after=_kept_and_undone)
       for step, fast in _kill_steps(WRITE_GPS_STEPS)),
     Case("write-gps killed half-way, then run again", WRITE_GPS, KILLED, setup=_gps_batch,
          kill_at_step=WRITE_GPS_STEPS // 2, after=_killed_write_resumed),
+    Case("two write-gps at once", WRITE_GPS, OK, setup=_gps_batch, together=2, after=_kept_and_undone),
     Case("write-gps on a full disk", "write-gps {full}/gps/results.csv", says="no photo was written",
          needs_full_disk=True, setup=_full_disk_batch(1), after=_full_disk_kept),
     Case("write-gps fills the disk half-way", "write-gps {full}/gps/results.csv", OK, "no space left",

@@ -16,6 +16,7 @@ run, a format it cannot hold) is one row with its reason; the others go on.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -693,12 +694,44 @@ def write_gps(results_path: str | os.PathLike, statuses=DEFAULT_STATUSES, sideca
     sidecar_path(Path("photo"), sidecar_name)  # a bad naming is refused before any work
     photos, unusable = reviewed_photos(results_path, statuses)
     undo_path = undo_list_path(results_path)
-    writes = _load_undo(undo_path)
     if not dry_run and not os.access(undo_path.parent, os.W_OK):  # before any photo is touched
         raise UserError(f"{display_path(undo_path.parent)}: the undo list cannot be written there (permission "
                         "denied); copy the results file to a folder you can write to")
-    if not dry_run:
-        remove_dead_temporaries(undo_path)  # a killed run's, even where it wrote no list
+    with contextlib.nullcontext() if dry_run else _one_writer(results_path):
+        if not dry_run:
+            remove_dead_temporaries(undo_path)  # a killed run's, even where it wrote no list
+        return _write_all(photos, unusable, undo_path, sidecar_only, dry_run, backup, sidecar_name, allow_changed,
+                          progress, should_stop)
+
+
+@contextlib.contextmanager
+def _one_writer(results_path: str | os.PathLike):
+    """One write or undo at a time per results file (two would each save their own undo list, and the
+    writes of one would be lost to undo): an advisory lock on the results file; none where fcntl is
+    missing (Windows), or for an undo whose results file is gone or unreadable (no write can run on it)."""
+    try:
+        import fcntl
+
+        handle = open(results_path, "rb")
+    except (ImportError, OSError):
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"{display_path(results_path)}: another process is writing GPS for these results "
+                            "(write-gps or its undo); run this once it has finished") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_all(photos: list[ReviewedPhoto], unusable: list[Skipped], undo_path: Path, sidecar_only: bool,
+               dry_run: bool, backup: bool, sidecar_name: str, allow_changed: bool,
+               progress: ProgressCallback | None, should_stop: StopCheck | None) -> GpsWriteReport:
+    writes = _load_undo(undo_path)
     result = GpsWriteReport([GpsWriteRow(s.path, "skipped", problem=s.reason) for s in unusable], dry_run,
                             str(undo_path))
     for done, photo in enumerate(photos, start=1):
@@ -782,6 +815,11 @@ def undo_gps(results_path: str | os.PathLike) -> GpsWriteReport:
     file changed since, or without a backup, is left as it is, listed with its reason, and stays in the
     undo list."""
     undo_path = undo_list_path(results_path)
+    with _one_writer(results_path):
+        return _undo_all(undo_path)
+
+
+def _undo_all(undo_path: Path) -> GpsWriteReport:
     remove_dead_temporaries(undo_path)  # a killed run's, even where it wrote no list
     writes = _load_undo(undo_path)
     if not writes:

@@ -220,3 +220,20 @@ def test_a_photo_swapped_after_the_dry_run_is_one_line_and_the_others_are_writte
     assert not list((tmp_path / "b").glob("*_original*"))
     entries = json.loads(gps_write.undo_list_path(results).read_text())["writes"]
     assert [Path(e["target"]).parent.name for e in entries] == ["a"]
+
+
+def test_a_second_write_for_the_same_results_is_refused_while_one_runs(tmp_path):
+    """Two writes (or a write and an undo) of one results file would each save their own undo list,
+    and one's writes would be lost to undo: the second is refused before it touches anything."""
+    import fcntl
+
+    results, originals = batch(tmp_path)
+    with open(results, "rb") as running:
+        fcntl.flock(running, fcntl.LOCK_EX)
+        for attempt in (gps_write.write_gps, gps_write.undo_gps):
+            with pytest.raises(UserError, match="another process is writing GPS for these results"):
+                attempt(results)
+        assert gps_write.write_gps(results, dry_run=True).count("would write") == len(KINDS), "a dry run reads only"
+    assert gps_write.write_gps(results).count("written") == len(KINDS)
+    undo_all(results)
+    assert not problems_after_undo(tmp_path, originals)
