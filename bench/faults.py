@@ -1428,6 +1428,16 @@ def _full_disk_batch(free_pages: int) -> Callable[[World, Path], dict]:
     return setup
 
 
+def _written_then_disk_filled(world: World, case_dir: Path) -> dict:
+    """The batch written on the small disk, which then fills up to one page."""
+    values = _full_disk_batch(64)(world, case_dir)
+    run = _in_process(["--progress", "none", "write-gps", str(values["results"])])
+    if run.code != 0:
+        raise RuntimeError(f"the write before the disk filled: {run.err}")
+    _fill(world.full, keep=("gps",))
+    return values
+
+
 def _full_disk_kept(world: World, case_dir: Path) -> str | None:
     """Nothing lost on the full disk; once room is made, undo brings every photo back."""
     problem = _gps_kept(world.full / "gps")
@@ -1567,6 +1577,8 @@ GPS_CASES: list[Case] = [
          needs_full_disk=True, setup=_full_disk_batch(1), after=_full_disk_kept),
     Case("write-gps fills the disk half-way", "write-gps {full}/gps/results.csv", OK, "no space left",
          needs_full_disk=True, setup=_full_disk_batch(6), after=_full_disk_kept),
+    Case("write-gps --undo on a full disk", "write-gps {full}/gps/results.csv --undo", OK, "no space left",
+         needs_full_disk=True, setup=_written_then_disk_filled, after=_full_disk_kept),
     Case("write-gps into a read-only photo folder", WRITE_GPS, says="no photo was written", setup=_read_only_folder,
          unprivileged=True, after=_nothing_written),
     Case("write-gps: a photo became a folder after the dry run", WRITE_GPS, OK, "is a directory",
