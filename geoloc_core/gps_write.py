@@ -780,6 +780,9 @@ def _write_one(photo: ReviewedPhoto, row: GpsWriteRow, sidecar_only: bool, dry_r
         row.method = "sidecar"
         if row.old_lat is not None:
             row.problem = OWN_GPS_NOTE
+    if not os.access(target.parent, os.W_OK | os.X_OK):  # the new file is made beside the old one
+        raise PhotoError(path, f"its folder {display_path(target.parent)} is read-only, and the new "
+                         f"{'photo' if kind else 'sidecar'} is made beside it; left as it is")
     row.target = str(target)
     if dry_run:
         row.outcome = "would write"

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import signal
+import tempfile
 import traceback
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from geoloc_core.photos import read_gps
 
 from .test_gps_write import MOVED, make_photo, results_file
 
+NOBODY = 65534
 KINDS = ("jpeg-exif", "png", "webp", "tiff", "heic")  # four written inside, one by a sidecar
 FILE_CHANGES = ("replace", "rename", "unlink", "fsync", "chmod", "utime", "truncate")
 
@@ -237,3 +239,42 @@ def test_a_second_write_for_the_same_results_is_refused_while_one_runs(tmp_path)
     assert gps_write.write_gps(results).count("written") == len(KINDS)
     undo_all(results)
     assert not problems_after_undo(tmp_path, originals)
+
+
+def test_a_read_only_folder_is_named_as_the_reason_and_nothing_is_left_in_it():
+    """The photos are writable, their folders are not; run as the photos' owner (root would be let
+    through), in a folder of /tmp that this owner can reach."""
+    with tempfile.TemporaryDirectory() as temporary:
+        root = Path(temporary)
+        root.chmod(0o777)
+        results, originals = batch(root)
+        folders = [photo.parent for photo in originals]
+        if os.geteuid() == 0:
+            for path in [root, *root.rglob("*")]:
+                os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+        for folder in folders:
+            folder.chmod(0o555)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: nothing of it returns into pytest
+            try:
+                if os.geteuid() == 0:
+                    os.setgid(NOBODY)
+                    os.setuid(NOBODY)
+                answer = [row.line() for row in gps_write.write_gps(results).rows]
+            except BaseException:
+                answer = traceback.format_exc()
+            os.write(write, json.dumps(answer).encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            lines = json.loads(pipe.read())
+        os.waitpid(pid, 0)
+        for folder in folders:
+            folder.chmod(0o755)
+        assert isinstance(lines, list), lines
+        assert len(lines) == len(KINDS) and all("is read-only" in line and "left as it is" in line
+                                                for line in lines), lines
+        assert all(f"its folder {folder} is read-only" in " ".join(lines) for folder in folders)
+        assert not problems_after_undo(root, originals)
+        assert not gps_write.undo_list_path(results).exists()
