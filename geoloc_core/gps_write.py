@@ -708,7 +708,8 @@ def write_gps(results_path: str | os.PathLike, statuses=DEFAULT_STATUSES, sideca
 def _one_writer(results_path: str | os.PathLike):
     """One write or undo at a time per results file (two would each save their own undo list, and the
     writes of one would be lost to undo): an advisory lock on the results file; none where fcntl is
-    missing (Windows), or for an undo whose results file is gone or unreadable (no write can run on it)."""
+    missing (Windows), where the file system has no locks (some network shares), or for an undo whose
+    results file is gone or unreadable (no write can run on it)."""
     try:
         import fcntl
 
@@ -722,6 +723,9 @@ def _one_writer(results_path: str | os.PathLike):
         except BlockingIOError:
             raise UserError(f"{display_path(results_path)}: another process is writing GPS for these results "
                             "(write-gps or its undo); run this once it has finished") from None
+        except OSError:
+            yield
+            return
         try:
             yield
         finally:
