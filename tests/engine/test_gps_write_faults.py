@@ -130,7 +130,6 @@ def test_write_gps_killed_at_any_step_loses_nothing_and_undoes(tmp_path):
     assert step > 4 * len(KINDS), "every photo takes several file steps; the kill hook missed them"
 
 
-@pytest.mark.slow
 def test_a_write_resumed_after_a_kill_still_undoes_to_the_originals(tmp_path):
     for step in (3, 7, 12, 20):
         folder = tmp_path / f"step{step}"
