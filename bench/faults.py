@@ -21,7 +21,8 @@ Adding a case: append a `Case` to CASES (or to a list you add to CASES).
 - `setup(world, case_dir) -> dict`: makes the bad input (damage `world.db` for database cases:
   with `writes=True` it is already a private copy), returns extra placeholders (e.g. {"photos": path}).
 - `expect`: ERROR (exit 2, one `error:` line containing `says`), OK (exit 0; `says`, if given, must
-  appear in the output), or KILLED (the process dies at `abort_after` progress events).
+  appear in the output), or KILLED (the process dies at `abort_after` progress events, or by SIGKILL
+  just before its `kill_at_step`-th file change).
 - `after(world, case_dir) -> str | None`: checks that nothing was lost or left half-written (the
   database still opens with all its photos, no partial output file...); returns a problem or None.
 - `fast=False` keeps a slow case out of `--fast`; `unprivileged=True` runs it as user nobody where
@@ -89,6 +90,7 @@ class Case:
     unprivileged: bool = False
     together: int = 1
     abort_after: int = 0
+    kill_at_step: int = 0  # SIGKILL just before this file change (-1: count them; see KILL_HOOK)
     needs_full_disk: bool = False
     skip_if: Callable[[], str] | None = None  # returns a reason to skip, or ""
     env: dict = field(default_factory=dict)
@@ -1274,6 +1276,330 @@ OPTION_CASES: list[Case] = [
 CASES += OPTION_CASES
 
 
+# -- writing reviewed places back into photos (write-gps, add-reviewed) --------------------------------------
+# A kill case runs the command under KILL_HOOK, which sends the process SIGKILL just before its N-th file
+# change (open for writing, chmod, utime, fsync, rename, unlink): every point between two file changes of
+# the batch is one case (a random sample of them with --fast). After each, every photo must be byte-
+# identical to its original or a valid photo with the new place and a byte-identical backup, the undo
+# list readable, and `--undo` must bring back every photo byte for byte.
+
+GPS_PLACE = (64.1466321, -21.9426543)
+GPS_PHOTOS = ("a.jpg", "b.png", "c.webp", "d.tif", "e.heic")  # the HEIC gets a sidecar
+WRITE_GPS_STEPS = 82  # the file changes of writing GPS_PHOTOS; the "file steps" case checks it
+KILL_SAMPLE = 8  # steps tried with --fast
+KILL_HOOK = (
+    "import builtins, io, os, signal, sys\n"
+    "from geoloc_core.cli import main\n"
+    "at, count = int(os.environ['GEOLOC_FAULTS_KILL_AT_STEP']), [0]\n"
+    "def counted(function, changes=lambda *args, **kwargs: True):\n"
+    "    def call(*args, **kwargs):\n"
+    "        if changes(*args, **kwargs):\n"
+    "            count[0] += 1\n"
+    "            if count[0] == at:\n"
+    "                os.kill(os.getpid(), signal.SIGKILL)\n"
+    "        return function(*args, **kwargs)\n"
+    "    return call\n"
+    "for name in ('replace', 'rename', 'unlink', 'fsync', 'chmod', 'utime', 'truncate'):\n"
+    "    setattr(os, name, counted(getattr(os, name)))\n"
+    "builtins.open = io.open = counted(io.open, lambda file, mode='r', *rest, **kwargs: any(c in mode for c in 'wax+'))\n"
+    "code = main(sys.argv[1:])\n"
+    "print(f'file steps: {count[0]} in all')\n"
+    "sys.exit(code)\n")
+
+
+def _gps_batch(world: World, case_dir: Path) -> dict:
+    """A photo of each format (the JPEG with an Exif block of its own) and a results CSV in which an
+    analyst moved each one to GPS_PLACE; the originals' digests and modes are kept in originals.txt."""
+    from PIL import Image
+
+    folder = case_dir / "photos"
+    source = Image.open(_jpeg(folder / "a.jpg", 40))
+    exif = Image.Exif()
+    exif[0x010F] = "Campaign camera"
+    source.save(folder / "a.jpg", exif=exif)
+    for name in GPS_PHOTOS[1:4]:
+        source.save(folder / name)
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    source.save(folder / "e.heic", quality=50)
+    with open(case_dir / "results.csv", "w", newline="", encoding="utf-8") as handle:
+        handle.write("photo,lat,lon,review_status,reviewed_lat,reviewed_lon,review_note,run_time\n")
+        for name in GPS_PHOTOS:
+            handle.write(f"{folder / name},1.5,2.5,moved,{GPS_PLACE[0]},{GPS_PLACE[1]},checked,\n")
+    (case_dir / "originals.txt").write_text("".join(
+        f"{name} {hashlib.sha256((folder / name).read_bytes()).hexdigest()} {(folder / name).stat().st_mode}\n"
+        for name in GPS_PHOTOS))
+    return {"photos": folder, "results": case_dir / "results.csv"}
+
+
+def _originals(case_dir: Path) -> dict[str, tuple[str, int]]:
+    lines = (case_dir / "originals.txt").read_text().split("\n")
+    return {name: (digest, int(mode)) for name, digest, mode in (line.split() for line in lines if line)}
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _gps_kept(case_dir: Path) -> str | None:
+    """Each photo is its original, or a valid photo holding GPS_PLACE beside a byte-identical backup
+    (the HEIC: unchanged, with a sidecar holding the place or none); the undo list reads as JSON."""
+    import json
+
+    from geoloc_core.photos import read_gps
+
+    undo = case_dir / "results.csv.gps-undo.json"
+    try:
+        if undo.exists():
+            json.loads(undo.read_text(encoding="utf-8"))["writes"]
+    except (ValueError, KeyError) as exc:
+        return f"the undo list cannot be read ({exc})"
+    folder = case_dir / "photos"
+    for name, (digest, _) in _originals(case_dir).items():
+        photo, backup = folder / name, folder / f"{name}_original"
+        if name.endswith(".heic"):
+            sidecar = folder / f"{name}.xmp"
+            if _sha(photo) != digest:
+                return f"{name} changed, though it gets a sidecar"
+            if sidecar.exists() and b"GPSLatitude" not in sidecar.read_bytes():
+                return f"{sidecar.name} holds no GPS"
+            continue
+        if _sha(photo) == digest:
+            continue
+        fix = read_gps(photo)  # also decodes the photo: PhotoError where it is damaged
+        if fix is None or abs(fix.lat - GPS_PLACE[0]) > 1e-6 or abs(fix.lon - GPS_PLACE[1]) > 1e-6:
+            return f"{name} is neither its original nor written with the new place"
+        if not backup.is_file() or _sha(backup) != digest:
+            return f"{name} was written without a byte-identical backup"
+    return None
+
+
+def _undone(case_dir: Path, edited: str = "") -> str | None:
+    """`write-gps --undo` (where anything was listed; the case's own where a photo was `edited`) brought
+    every photo back byte for byte with its mode, and left no backup, sidecar or temporary (but the
+    edited photo's backup, kept for it)."""
+    if not edited and ((case_dir / "results.csv.gps-undo.json").exists() or list(case_dir.glob(".*tmp*"))):
+        run = _in_process(["--progress", "none", "write-gps", str(case_dir / "results.csv"), "--undo"])
+        if run.code != 0 and "nothing to undo" not in run.err:
+            return f"undo: exit {run.code}: {run.err.strip()[-200:]}"
+    folder = case_dir / "photos"
+    for name, (digest, mode) in _originals(case_dir).items():
+        if name != edited and (_sha(folder / name) != digest or (folder / name).stat().st_mode != mode):
+            return f"undo did not bring back {name} byte for byte"
+    kept = {f"{edited}_original"} if edited else set()
+    left = [p.name for p in [*folder.iterdir(), *case_dir.iterdir()]
+            if (".tmp" in p.name or p.name.endswith(("_original", ".xmp"))) and p.name not in kept]
+    return f"left behind: {left}" if left else None
+
+
+def _lines_starting(text: str, start: str) -> int:
+    return sum(line.startswith(start) for line in text.splitlines())
+
+
+def _kept_and_undone(world: World, case_dir: Path) -> str | None:
+    return _gps_kept(case_dir) or _undone(case_dir)
+
+
+def _killed_write_resumed(world: World, case_dir: Path) -> str | None:
+    """Run again after the kill, every photo is written; undo still reaches the originals."""
+    problem = _gps_kept(case_dir)
+    if problem:
+        return problem
+    run = _in_process(["--progress", "none", "write-gps", str(case_dir / "results.csv")])
+    written = _lines_starting(run.out, "written ")
+    if run.code != 0 or written != len(GPS_PHOTOS):
+        return f"the second run: exit {run.code}, {written} written: {run.err.strip()[-200:]}"
+    return _gps_kept(case_dir) or _undone(case_dir)
+
+
+def _full_disk_batch(free_pages: int) -> Callable[[World, Path], dict]:
+    """The batch on the small disk, filled up to `free_pages` pages of 4 KiB."""
+    def setup(world: World, case_dir: Path) -> dict:
+        (world.full / "filler").unlink()
+        where = world.full / "gps"
+        where.mkdir()
+        values = _gps_batch(world, where)
+        _fill(world.full, keep=("gps",))
+        filler = world.full / "filler"
+        with open(filler, "rb+") as handle:
+            handle.truncate(max(filler.stat().st_size - free_pages * 4096 + FULL_DISK_FREE, 0))
+        return values
+    return setup
+
+
+def _written_then_disk_filled(world: World, case_dir: Path) -> dict:
+    """The batch written on the small disk, which then fills up to one page."""
+    values = _full_disk_batch(64)(world, case_dir)
+    run = _in_process(["--progress", "none", "write-gps", str(values["results"])])
+    if run.code != 0:
+        raise RuntimeError(f"the write before the disk filled: {run.err}")
+    _fill(world.full, keep=("gps",))
+    return values
+
+
+def _full_disk_kept(world: World, case_dir: Path) -> str | None:
+    """Nothing lost on the full disk; once room is made, undo brings every photo back."""
+    problem = _gps_kept(world.full / "gps")
+    (world.full / "filler").unlink()
+    return problem or _undone(world.full / "gps")
+
+
+def _read_only_folder(world: World, case_dir: Path) -> dict:
+    """The photos are the user's own and writable, their folder is not (run as that user)."""
+    values = _gps_batch(world, case_dir)
+    folder = values["photos"]
+    if os.geteuid() == 0:
+        for path in [folder, *folder.iterdir()]:
+            os.chown(path, NOBODY, NOBODY)
+    folder.chmod(0o555)
+    return values
+
+
+def _nothing_written(world: World, case_dir: Path) -> str | None:
+    folder = case_dir / "photos"
+    changed = [n for n, (digest, _) in _originals(case_dir).items() if _sha(folder / n) != digest]
+    left = [p.name for p in [*folder.iterdir(), *case_dir.iterdir()]
+            if ".tmp" in p.name or p.name.endswith(("_original", ".xmp", ".gps-undo.json"))]
+    return (f"changed: {changed}" if changed else "") + (f" left behind: {left}" if left else "") or None
+
+
+def _swapped_after_dry_run(swap: str) -> Callable[[World, Path], dict]:
+    """The dry run lists the PNG; then it becomes a folder, or a link in a loop of links."""
+    def setup(world: World, case_dir: Path) -> dict:
+        values = _gps_batch(world, case_dir)
+        dry = _in_process(["--progress", "none", "write-gps", str(values["results"]), "--dry-run"])
+        if dry.code != 0 or _lines_starting(dry.out, "would write ") != len(GPS_PHOTOS):
+            raise RuntimeError(f"the dry run before the swap: {dry.out}{dry.err}")
+        photo = values["photos"] / "b.png"
+        photo.unlink()
+        if swap == "folder":
+            photo.mkdir()
+        else:
+            photo.symlink_to(photo.with_name("loop.png"))
+            photo.with_name("loop.png").symlink_to(photo)
+        return values
+    return setup
+
+
+def _swapped_kept(world: World, case_dir: Path) -> str | None:
+    """The other photos are written and undone; the swapped one is left as the user made it."""
+    photo = case_dir / "photos" / "b.png"
+    if not (photo.is_dir() or photo.is_symlink()) or list(case_dir.glob("photos/b.png_original*")):
+        return "the swapped photo was touched"
+    (case_dir / "originals.txt").write_text("".join(
+        line + "\n" for line in (case_dir / "originals.txt").read_text().splitlines() if not line.startswith("b.png")))
+    return _gps_kept(case_dir) or _undone(case_dir)
+
+
+def _written_then_edited(world: World, case_dir: Path) -> dict:
+    """Written, then the user edits the JPEG in another program (it is saved anew, GPS lost)."""
+    from PIL import Image
+
+    values = _gps_batch(world, case_dir)
+    run = _in_process(["--progress", "none", "write-gps", str(values["results"])])
+    if run.code != 0:
+        raise RuntimeError(f"the write before the edit: {run.err}")
+    photo = values["photos"] / "a.jpg"
+    with Image.open(photo) as image:
+        image.rotate(90).save(photo, quality=80)
+    (case_dir / "edited.sha").write_text(_sha(photo))
+    return values
+
+
+def _edit_kept(world: World, case_dir: Path) -> str | None:
+    """The edit stays, and so does the backup of the original and the undo list's entry for it."""
+    import json
+
+    folder = case_dir / "photos"
+    if _sha(folder / "a.jpg") != (case_dir / "edited.sha").read_text():
+        return "undo replaced the user's edit"
+    if _sha(folder / "a.jpg_original") != _originals(case_dir)["a.jpg"][0]:
+        return "the original's backup is gone"
+    writes = json.loads((case_dir / "results.csv.gps-undo.json").read_text())["writes"]
+    if [Path(w["target"]).name for w in writes] != ["a.jpg"]:
+        return f"the undo list keeps {[Path(w['target']).name for w in writes]}, not the edited photo alone"
+    return _undone(case_dir, edited="a.jpg")
+
+
+def _reviewed_for_database(world: World, case_dir: Path) -> dict:
+    """Six photos an analyst accepted or moved, to add to (a private copy of) the database."""
+    rows = ["photo,lat,lon,review_status,reviewed_lat,reviewed_lon,review_note,run_time"]
+    for i in range(6):
+        photo = _jpeg(case_dir / "reviewed" / f"v{i}.jpg", 200 + i)
+        status, place = ("moved", f"{5 + i},{10 + i}") if i % 2 else ("accepted", ",")
+        rows.append(f"{photo},{-5 - i},{-10 - i},{status},{place},checked,")
+    (case_dir / "reviewed.csv").write_text("\n".join(rows) + "\n")
+    return {"reviewed": case_dir / "reviewed.csv"}
+
+
+def _add_resumes(world: World, case_dir: Path) -> str | None:
+    """The database opens after the kill with none or some of the photos; running it again adds the
+    rest once, and a third run adds none."""
+    db = world_db(world, case_dir)
+    try:
+        count = _count(db)
+    except Exception as exc:
+        return f"the database no longer opens: {' '.join(str(exc).split())[:200]}"
+    if not REFERENCE_COUNT <= count <= REFERENCE_COUNT + 6:
+        return f"the killed add left {count} photos"
+    for attempt in ("resumed", "repeated"):
+        run = _in_process(["--progress", "none", "add-reviewed", str(case_dir / "reviewed.csv"), str(db)])
+        if run.code != 0:
+            return f"the {attempt} add: exit {run.code}: {run.err.strip()[-200:]}"
+        if _count(db) != REFERENCE_COUNT + 6:
+            return f"after the {attempt} add the database holds {_count(db)} photos, not {REFERENCE_COUNT + 6}"
+    return None
+
+
+def _kill_steps(total: int) -> list[tuple[int, bool]]:
+    """Every step, each marked whether --fast tries it (a random sample; the seed is printed)."""
+    import random
+
+    chosen = set(random.Random(KILL_SEED).sample(range(1, total + 1), min(KILL_SAMPLE, total)))
+    return [(step, step in chosen) for step in range(1, total + 1)]
+
+
+WRITE_GPS = "write-gps {results}"
+ADD_REVIEWED = "add-reviewed {reviewed} {db}"
+KILL_SEED = int(os.environ.get("GEOLOC_FAULTS_SEED") or time.time_ns() % 10**6)
+ADD_REVIEWED_STEPS = 8  # the file changes of adding six photos (their SQLite writes not counted)
+GPS_CASES: list[Case] = [
+    Case(f"write-gps batch takes {WRITE_GPS_STEPS} file steps", WRITE_GPS, OK, f"file steps: {WRITE_GPS_STEPS} in all",
+         setup=_gps_batch, kill_at_step=-1, after=_kept_and_undone),
+    *(Case(f"write-gps killed at file step {step} (seed {KILL_SEED})", WRITE_GPS, KILLED, setup=_gps_batch,
+           kill_at_step=step, fast=fast, after=_kept_and_undone)
+      for step, fast in _kill_steps(WRITE_GPS_STEPS)),
+    Case("write-gps killed half-way, then run again", WRITE_GPS, KILLED, setup=_gps_batch,
+         kill_at_step=WRITE_GPS_STEPS // 2, after=_killed_write_resumed),
+    Case("two write-gps at once", WRITE_GPS, OK, setup=_gps_batch, together=2, after=_kept_and_undone),
+    Case("write-gps on a full disk", "write-gps {full}/gps/results.csv", says="no photo was written",
+         needs_full_disk=True, setup=_full_disk_batch(1), after=_full_disk_kept),
+    Case("write-gps fills the disk half-way", "write-gps {full}/gps/results.csv", OK, "no space left",
+         needs_full_disk=True, setup=_full_disk_batch(6), after=_full_disk_kept),
+    Case("write-gps --undo on a full disk", "write-gps {full}/gps/results.csv --undo", OK, "no space left",
+         needs_full_disk=True, setup=_written_then_disk_filled, after=_full_disk_kept),
+    Case("write-gps into a read-only photo folder", WRITE_GPS, says="no photo was written", setup=_read_only_folder,
+         unprivileged=True, after=_nothing_written),
+    Case("write-gps: a photo became a folder after the dry run", WRITE_GPS, OK, "is a directory",
+         setup=_swapped_after_dry_run("folder"), after=_swapped_kept),
+    Case("write-gps: a photo became a symlink loop after the dry run", WRITE_GPS, OK, "symbolic links",
+         setup=_swapped_after_dry_run("loop"), after=_swapped_kept),
+    Case("write-gps --undo after the user edited a photo", WRITE_GPS + " --undo", OK,
+         "changed since GPS was written", setup=_written_then_edited, after=_edit_kept),
+    Case(f"add-reviewed takes {ADD_REVIEWED_STEPS} file steps", ADD_REVIEWED, OK,
+         f"file steps: {ADD_REVIEWED_STEPS} in all", writes=True, setup=_reviewed_for_database, kill_at_step=-1,
+         fast=False, after=_add_resumes),
+    *(Case(f"add-reviewed killed at file step {step}", ADD_REVIEWED, KILLED, writes=True, setup=_reviewed_for_database,
+           kill_at_step=step, fast=step in (2, 6), after=_add_resumes)
+      for step in range(1, ADD_REVIEWED_STEPS + 1)),
+    *(Case(f"add-reviewed aborted at progress event {event}", ADD_REVIEWED, KILLED, writes=True,
+           setup=_reviewed_for_database, abort_after=event, fast=event == 1, after=_add_resumes)
+      for event in (1, 2)),
+]
+CASES += GPS_CASES
+
+
 # -- running -------------------------------------------------------------------------------------------
 
 def make_world(root: Path) -> World:
@@ -1358,8 +1684,11 @@ def _subprocess(argv: list[str], case: Case, together: int) -> Run:
     if case.abort_after:  # tests/crash_hook/sitecustomize.py makes the CLI abort at that progress event
         env["PYTHONPATH"] += os.pathsep + str(REPO_ROOT / "tests" / "crash_hook")
         env["GEOLOC_CORE_TEST_ABORT_AFTER"] = str(case.abort_after)
+    if case.kill_at_step:
+        env["GEOLOC_FAULTS_KILL_AT_STEP"] = str(case.kill_at_step)
     drop = os.geteuid() == 0 and case.unprivileged
-    command = [sys.executable, *(["-c", PEAK_REPORTER] if case.max_mib else ["-m", "geoloc_core"]), *argv]
+    entry = ["-c", PEAK_REPORTER] if case.max_mib else ["-c", KILL_HOOK] if case.kill_at_step else ["-m", "geoloc_core"]
+    command = [sys.executable, *entry, *argv]
     children = [subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  user=NOBODY if drop else None, group=NOBODY if drop else None,
                                  extra_groups=[] if drop else None)
@@ -1388,7 +1717,8 @@ def _judge(case: Case, run: Run) -> str:
         return f"peak memory {run.peak_mib:.0f} MiB, over {case.max_mib:.0f} MiB"
     errors = [line for line in run.err.splitlines() if line.startswith("error:")]
     if case.expect == KILLED:
-        return "" if run.code == -signal.SIGABRT else f"exit {run.code}, expected to be killed"
+        signalled = -signal.SIGKILL if case.kill_at_step else -signal.SIGABRT
+        return "" if run.code == signalled else f"exit {run.code}, expected to be killed"
     if case.expect == OK:
         if run.code != 0:
             return f"exit {run.code}: {run.err.strip()[-200:]}"
@@ -1420,7 +1750,8 @@ def run_case(world: World, case: Case, scratch: Path, use_subprocess: bool) -> O
                                      for part in shlex.split(case.argv)]
     if argv[2] == "--progress":  # the case chose its own progress mode
         argv = argv[2:]
-    own_process = use_subprocess or case.unprivileged or case.together > 1 or case.abort_after or case.max_mib
+    own_process = (use_subprocess or case.unprivileged or case.together > 1 or case.abort_after or case.max_mib
+                   or case.kill_at_step)
     with _environment(case.env):
         run = _subprocess(argv, case, case.together) if own_process else _in_process(argv)
     problems = [p for p in (_judge(case, r) for r in [run, *run.extra]) if p]

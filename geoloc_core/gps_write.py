@@ -7,19 +7,21 @@ to the end with its GPSInfo pointer aimed at a new GPS directory after it, so ma
 whose offsets are absolute, stay valid. HEIC/HEIF and every other format get an XMP sidecar.
 
 Each photo is written beside itself and renamed into place (never half-written); the original is first
-kept byte for byte as `<name>_original` (ExifTool's name for its backups) and listed in an undo list
-beside the results file, which `undo_gps` replays in reverse. A photo that cannot be written (missing,
-unreadable, changed since the run, a format it cannot hold) is one row with its reason; the others go on.
+kept byte for byte as `<name>_original` (ExifTool's name for its backups). The write is listed in an undo
+list beside the results file before either file is touched, so that a process killed at any point leaves
+every photo either as it was or written with its backup, and `undo_gps` (which replays the list in
+reverse) puts back both kinds. A photo that cannot be written (missing, unreadable, changed since the
+run, a format it cannot hold) is one row with its reason; the others go on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
-import shutil
 import stat
 import struct
 import zlib
@@ -33,7 +35,7 @@ from .files import FORMULA_STARTS, PhotoError, display_path, os_reason
 from .progress import ProgressCallback, StopCheck, report
 from .results import Skipped
 from .schema import REVIEW_STATUSES
-from .storage import atomic_write, atomic_write_json, utc_now
+from .storage import atomic_write, atomic_write_json, remove_dead_temporaries, utc_now
 
 DEFAULT_STATUSES = ("accepted", "moved")
 WRITABLE_STATUSES = ("accepted", "moved", "unreviewed")  # a rejected place is never written
@@ -84,7 +86,9 @@ class ReviewedPhoto:
 
 @dataclass
 class GpsWriteRow:
-    """What happened to one photo: `outcome` is written, would write, restored, removed or skipped."""
+    """What happened to one photo: `outcome` is written, would write, restored, removed, unchanged (undo
+    found it as it was before the write: a run stopped before writing it, or an undo stopped before
+    listing it as undone) or skipped."""
 
     photo: str
     outcome: str
@@ -106,6 +110,9 @@ class GpsWriteRow:
             return f"restored {display_path(self.target)} from {display_path(self.backup)}"
         if self.outcome == "removed":
             return f"removed {display_path(self.target)} (a sidecar this tool made)"
+        if self.outcome == "unchanged":
+            return f"{display_path(self.target)} is already as it was before GPS was written" + (
+                f"; removed {display_path(self.backup)}" if self.backup else "")
         old = "none" if self.old_lat is None else f"{self.old_lat:.6f} {self.old_lon:.6f}"
         where = "EXIF" if self.method == "exif" else f"sidecar {display_path(self.target)}"
         text = f"{self.outcome} {name}: GPS {old} -> {self.new_lat:.6f} {self.new_lon:.6f} ({where}, {self.status})"
@@ -125,9 +132,11 @@ class GpsWriteReport:
         return sum(row.outcome == outcome for row in self.rows)
 
     def summary(self) -> str:
-        if any(row.outcome in ("restored", "removed") for row in self.rows):
+        if any(row.outcome in ("restored", "removed", "unchanged") for row in self.rows):
             text = (f"restored {_counted(self.count('restored'), 'file')}, removed "
                     f"{_counted(self.count('removed'), 'sidecar')}, {self.count('skipped')} left as they were")
+            if self.count("unchanged"):
+                text += f", {self.count('unchanged')} found as before the write"
         else:
             verb = "would write" if self.dry_run else "written"
             text = f"GPS {verb}: {_counted(self.count(verb), 'photo')}, {self.count('skipped')} skipped"
@@ -629,13 +638,26 @@ def _backup_path(target: Path) -> Path:
     return candidate
 
 
-def _replace_bytes(target: Path, data: bytes, mode: int | None) -> None:
-    """`target` holds `data` after one rename (its permissions kept), or is left as it was."""
+def _replace_bytes(target: Path, data: bytes, mode: int | None, times: tuple[int, int] | None = None) -> None:
+    """`target` holds `data` after one rename, with these permissions and (access, modification) times in
+    nanoseconds already set on it, or is left as it was."""
     def write(temporary: Path) -> None:
         temporary.write_bytes(data)
+        if times is not None:
+            os.utime(temporary, ns=times)
         if mode is not None:
             os.chmod(temporary, mode)
     atomic_write(target, write)
+
+
+def _holds(path: Path, data: bytes | None) -> bool:
+    """Whether `path` holds these bytes (None: whether it is absent)."""
+    if data is None:
+        return not path.exists()
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _parse_time(text: str) -> float | None:
@@ -672,10 +694,48 @@ def write_gps(results_path: str | os.PathLike, statuses=DEFAULT_STATUSES, sideca
     sidecar_path(Path("photo"), sidecar_name)  # a bad naming is refused before any work
     photos, unusable = reviewed_photos(results_path, statuses)
     undo_path = undo_list_path(results_path)
-    writes = _load_undo(undo_path)
     if not dry_run and not os.access(undo_path.parent, os.W_OK):  # before any photo is touched
         raise UserError(f"{display_path(undo_path.parent)}: the undo list cannot be written there (permission "
                         "denied); copy the results file to a folder you can write to")
+    with contextlib.nullcontext() if dry_run else _one_writer(results_path):
+        if not dry_run:
+            remove_dead_temporaries(undo_path)  # a killed run's, even where it wrote no list
+        return _write_all(photos, unusable, undo_path, sidecar_only, dry_run, backup, sidecar_name, allow_changed,
+                          progress, should_stop)
+
+
+@contextlib.contextmanager
+def _one_writer(results_path: str | os.PathLike):
+    """One write or undo at a time per results file (two would each save their own undo list, and the
+    writes of one would be lost to undo): an advisory lock on the results file; none where fcntl is
+    missing (Windows), where the file system has no locks (some network shares), or for an undo whose
+    results file is gone or unreadable (no write can run on it)."""
+    try:
+        import fcntl
+
+        handle = open(results_path, "rb")
+    except (ImportError, OSError):
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"{display_path(results_path)}: another process is writing GPS for these results "
+                            "(write-gps or its undo); run this once it has finished") from None
+        except OSError:
+            yield
+            return
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_all(photos: list[ReviewedPhoto], unusable: list[Skipped], undo_path: Path, sidecar_only: bool,
+               dry_run: bool, backup: bool, sidecar_name: str, allow_changed: bool,
+               progress: ProgressCallback | None, should_stop: StopCheck | None) -> GpsWriteReport:
+    writes = _load_undo(undo_path)
     result = GpsWriteReport([GpsWriteRow(s.path, "skipped", problem=s.reason) for s in unusable], dry_run,
                             str(undo_path))
     for done, photo in enumerate(photos, start=1):
@@ -684,23 +744,19 @@ def write_gps(results_path: str | os.PathLike, statuses=DEFAULT_STATUSES, sideca
             break
         row = GpsWriteRow(photo.path, "skipped", status=photo.status, new_lat=photo.lat, new_lon=photo.lon)
         try:
-            entry = _write_one(photo, row, sidecar_only, dry_run, backup, sidecar_name, allow_changed, writes)
+            _write_one(photo, row, sidecar_only, dry_run, backup, sidecar_name, allow_changed, writes, undo_path)
         except (FormatProblem, PhotoError) as exc:
             row.outcome, row.problem = "skipped", exc.reason if isinstance(exc, PhotoError) else str(exc)
         except OSError as exc:
             row.outcome, row.problem = "skipped", f"cannot be written ({os_reason(exc)}); left as it was"
-        else:
-            if entry is not None:
-                writes.append(entry)
-                _save_undo(undo_path, writes)
         result.rows.append(row)
         report(progress, done, len(photos), "write-gps", photo.path)
     return result
 
 
 def _write_one(photo: ReviewedPhoto, row: GpsWriteRow, sidecar_only: bool, dry_run: bool, backup: bool,
-               sidecar_name: str, allow_changed: bool, writes: list[dict]) -> dict | None:
-    """Write one photo (or its sidecar) and fill its row; the undo list's entry for it, None on a dry run."""
+               sidecar_name: str, allow_changed: bool, writes: list[dict], undo_path: Path) -> None:
+    """Write one photo (or its sidecar), listed in the undo list first, and fill its row."""
     path = Path(os.path.realpath(photo.path))  # through a link, the photo itself (a rename would replace the link)
     try:
         data = path.read_bytes()
@@ -728,35 +784,50 @@ def _write_one(photo: ReviewedPhoto, row: GpsWriteRow, sidecar_only: bool, dry_r
         row.method = "sidecar"
         if row.old_lat is not None:
             row.problem = OWN_GPS_NOTE
+    if not os.access(target.parent, os.W_OK | os.X_OK):  # the new file is made beside the old one
+        raise PhotoError(path, f"its folder {display_path(target.parent)} is read-only, and the new "
+                         f"{'photo' if kind else 'sidecar'} is made beside it; left as it is")
     row.target = str(target)
     if dry_run:
         row.outcome = "would write"
         return None
-    backup_file = None
-    if backup and before is not None:
-        backup_file = _backup_path(target)
-        _replace_bytes(backup_file, before, None)
-        shutil.copystat(target, backup_file)  # its permissions and times too, which undo puts back
-    mode = stat.S_IMODE(target.stat().st_mode) if before is not None else None
+    original_stat = target.stat() if before is not None else None
+    backup_file = _backup_path(target) if backup and before is not None else None
+    entry = {"photo": photo.path, "target": str(target), "method": row.method,
+             "backup": str(backup_file) if backup_file else None, "created": before is None,
+             "before_sha256": _sha256(before) if before is not None else None, "after_sha256": _sha256(after),
+             "written_at": utc_now()}
+    writes.append(entry)
+    _save_undo(undo_path, writes)  # first: killed from here on, undo finds the photo either way
     try:
-        _replace_bytes(target, after, mode)
-    except BaseException:
-        if backup_file is not None:  # nothing was changed: no backup of it either
-            backup_file.unlink(missing_ok=True)
+        if backup_file is not None:  # with the photo's permissions and times, which undo puts back
+            _replace_bytes(backup_file, before, stat.S_IMODE(original_stat.st_mode),
+                           (original_stat.st_atime_ns, original_stat.st_mtime_ns))
+        _replace_bytes(target, after, stat.S_IMODE(original_stat.st_mode) if original_stat else None)
+    except OSError:
+        if _holds(target, before):  # nothing was changed: neither its backup nor its entry is kept
+            if backup_file is not None:
+                backup_file.unlink(missing_ok=True)
+            writes.remove(entry)
+            _save_undo(undo_path, writes)
         raise
     row.backup = str(backup_file) if backup_file else ""
     row.outcome = "written"
-    return {"photo": photo.path, "target": str(target), "method": row.method,
-            "backup": str(backup_file) if backup_file else None, "created": before is None,
-            "before_sha256": _sha256(before) if before is not None else None, "after_sha256": _sha256(after),
-            "written_at": utc_now()}
 
 
 def undo_gps(results_path: str | os.PathLike) -> GpsWriteReport:
     """Undo the writes recorded for this results file, the latest first: each file still as written is
-    put back from its backup (which is then removed), each sidecar that was new is removed. A file changed
-    since, or without a backup, is left as it is, listed with its reason, and stays in the undo list."""
+    put back from its backup (which is then removed), each sidecar that was new is removed, and a file
+    found as it was before its write (a run or an undo killed half-way) only loses that write's backup. A
+    file changed since, or without a backup, is left as it is, listed with its reason, and stays in the
+    undo list."""
     undo_path = undo_list_path(results_path)
+    with _one_writer(results_path):
+        return _undo_all(undo_path)
+
+
+def _undo_all(undo_path: Path) -> GpsWriteReport:
+    remove_dead_temporaries(undo_path)  # a killed run's, even where it wrote no list
     writes = _load_undo(undo_path)
     if not writes:
         raise UserError(f"{display_path(undo_path)}: nothing to undo (no GPS write recorded for these results)")
@@ -777,25 +848,34 @@ def undo_gps(results_path: str | os.PathLike) -> GpsWriteReport:
 
 def _undo_one(entry: dict, row: GpsWriteRow) -> None:
     target = Path(entry["target"])
-    if not target.exists():
+    backup = Path(entry["backup"]) if entry["backup"] else None
+    for path in (target, backup) if backup else (target,):  # what a killed write or undo left
+        remove_dead_temporaries(path)
+    found = _sha256(target.read_bytes()) if target.exists() else None
+    if found != entry["after_sha256"] and found == entry["before_sha256"]:
+        row.outcome, row.backup = "unchanged", ""
+        if backup is not None and backup.is_file() and _sha256(backup.read_bytes()) == entry["before_sha256"]:
+            backup.unlink()
+            row.backup = str(backup)
+        return
+    if found is None:
         row.problem = f"{display_path(target)} is gone; nothing to restore"
         return
-    if _sha256(target.read_bytes()) != entry["after_sha256"]:
+    if found != entry["after_sha256"]:
         row.problem = f"{display_path(target)} changed since GPS was written; left as it is"
         return
     if entry["created"]:
         target.unlink()
         row.outcome = "removed"
         return
-    if not entry["backup"]:
+    if backup is None:
         row.problem = "no backup was kept (written without one); left as it is"
         return
-    backup = Path(entry["backup"])
     original = backup.read_bytes()
     if _sha256(original) != entry["before_sha256"]:
         row.problem = f"the backup {display_path(backup)} is not the original any more; left as it is"
         return
-    _replace_bytes(target, original, stat.S_IMODE(backup.stat().st_mode))
-    shutil.copystat(backup, target)
+    kept = backup.stat()
+    _replace_bytes(target, original, stat.S_IMODE(kept.st_mode), (kept.st_atime_ns, kept.st_mtime_ns))
     backup.unlink()
     row.outcome = "restored"

@@ -254,10 +254,10 @@ def test_a_write_that_fails_leaves_the_photo_and_no_backup(tmp_path, monkeypatch
     results = results_file(tmp_path / "results.csv", [(photo, "accepted", None, None)])
     real_replace = gps_write._replace_bytes
 
-    def full_disk(target, data, mode):
+    def full_disk(target, data, mode, times=None):
         if target == photo:
             raise OSError(28, "No space left on device")
-        real_replace(target, data, mode)
+        real_replace(target, data, mode, times)
 
     monkeypatch.setattr(gps_write, "_replace_bytes", full_disk)
     (row,) = gps_write.write_gps(results).rows

@@ -15,6 +15,7 @@ import pytest
 
 from geoloc_core.errors import UserError
 from geoloc_core.service import (
+    AddReviewedRequest,
     BuildRequest,
     DatasetRequest,
     InstallRequest,
@@ -22,6 +23,7 @@ from geoloc_core.service import (
     OpenRequest,
     TrainRequest,
     WorldwideRequest,
+    WriteGpsRequest,
     request_from_dict,
 )
 
@@ -38,6 +40,9 @@ EVERY_KIND = [
                   "/models", "/packs", True, "/run.tif", "/grids", True),
     WorldwideRequest(["/q/a.jpg"], 12, "/models"),
     InstallRequest("https://example.org/a.geolocpack", "/packs", "ab" * 32),
+    WriteGpsRequest(Path("/r/results.gpkg"), ["moved", "unreviewed"], True, True, False, "stem", True, False),
+    WriteGpsRequest("/r/results.csv", undo=True),
+    AddReviewedRequest(Path("/r/results.gpkg"), "/db.geoloc", ["accepted"], "/w.pt", Path("/models")),
 ]
 
 
