@@ -62,7 +62,7 @@ PROCESSING_METHODS = {
 }
 
 
-class FormatProblem(Exception):
+class FormatProblem(UserError):
     """A photo this module cannot write into as it is (its reason is the message)."""
 
 
