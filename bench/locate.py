@@ -3,9 +3,11 @@
 --density (the density target): real photos of ../shared/flickr-cc located with the panel's defaults
 against the other benchmark photos (their features from bench/.cache, so only the photos located are
 embedded), each phase timed in one run: embedding, search + estimate (with the alternatives), and the
-density raster the panel writes. Printed: the density phase per photo against embedding per photo (target:
-at most 20%), the file's bytes per photo against the area holding mass, and how long a stop takes to
-end each phase (target: under 1 s), as ratios.
+density raster the panel writes, at the default resolution (auto: the bandwidth / 8 on a 1-2-5 step) and at
+an explicit 0.1 degree. Printed: the density phase per photo against embedding per photo (target: at most
+20%), the file's bytes per photo against the area holding mass, how far the auto resolution drawn bilinear
+(as the panel's layer is) departs from the 0.1 degree density, and how long a stop takes to end each phase
+(target: under 1 s), as ratios.
 
 --search: per-query time of search + estimate at 10k and 100k references (random unit vectors, 1280-d;
 exact search, the largest size searched exactly; bench/scale.py measures indexed databases of 100k to
@@ -91,7 +93,8 @@ def search_timings():
 DENSITY_SHARE_TARGET = 0.20  # the density phase per photo, as a share of embedding per photo
 CANCEL_TARGET_S = 1.0
 EMBEDDING_RUNS = 3
-NARROW_BANDWIDTH_KM = 100.0  # a second row: how the cost follows the area holding mass
+NARROW_BANDWIDTH_KM = 100.0  # a third row: how the cost follows the area holding mass
+FINE_RESOLUTION_DEG = 0.1  # a resolution asked explicitly (the default before auto), given exactly
 
 
 class StopRequest:
@@ -133,6 +136,7 @@ def density_target(photo_count: int, baseline_commit: str | None) -> None:
     from geoloc_core.database import EmbeddedRecord, ReferenceDatabase
     from geoloc_core.defaults import DEFAULT_ARCHITECTURE, DEFAULT_DENSITY_RESOLUTION_DEG
     from geoloc_core.embedders import load_embedder
+    from geoloc_core.estimators import density_resolution
     from geoloc_core.export import write_density_stack
 
     bench = load_benchmark()
@@ -158,8 +162,9 @@ def density_target(photo_count: int, baseline_commit: str | None) -> None:
             return locator.locate_features(vectors, paths * (len(vectors) // len(paths)), options,
                                            should_stop=should_stop)
 
-        def density(results, should_stop=None, progress=None, bandwidth_km=options.bandwidth_km):
-            return write_density_stack(raster, results, bandwidth_km, resolution, overwrite=True,
+        def density(results, should_stop=None, progress=None, bandwidth_km=options.bandwidth_km,
+                    resolution_deg=resolution):
+            return write_density_stack(raster, results, bandwidth_km, resolution_deg, overwrite=True,
                                        progress=progress, should_stop=should_stop)
 
         embed_s = float("inf")
@@ -170,40 +175,55 @@ def density_target(photo_count: int, baseline_commit: str | None) -> None:
         started = time.perf_counter()
         results = search(vectors)
         search_s = time.perf_counter() - started
-        rows = {bandwidth: density_row(lambda b=bandwidth: density(results, bandwidth_km=b), raster)
-                for bandwidth in (options.bandwidth_km, NARROW_BANDWIDTH_KM)}
-        before = baseline(results, options.bandwidth_km, resolution, baseline_commit) if baseline_commit else None
+        settings = [(options.bandwidth_km, resolution), (options.bandwidth_km, FINE_RESOLUTION_DEG),
+                    (NARROW_BANDWIDTH_KM, resolution)]  # the defaults, an explicit 0.1 degree, a narrower kernel
+        rows = {(bandwidth, asked): density_row(lambda b=bandwidth, a=asked: density(results, bandwidth_km=b,
+                                                                                      resolution_deg=a), raster)
+                for bandwidth, asked in settings}
+        before = baseline(results, options.bandwidth_km, FINE_RESOLUTION_DEG, baseline_commit) \
+            if baseline_commit else None
+        drawn = bilinear_departures(results, options.bandwidth_km, resolution)
 
         # stops asked part-way through each phase (the search repeated so that it lasts over a second)
         repeat = max(1, int(np.ceil(1.5 / max(search_s, 1e-3))))
         latency = {  # embedding and density: stopped on their first progress report (one batch, one photo in)
             "embedding": stop_latency(lambda stop: embed(stop, lambda _: stop.ask())),
             "search": stop_latency(lambda stop: search(np.tile(vectors, (repeat, 1)), stop), 0.4 * search_s * repeat),
-            "density": stop_latency(lambda stop: density(results, stop, lambda p: p.done and stop.ask())),
+            "density": stop_latency(lambda stop: density(results, stop, lambda p: p.done and stop.ask(),
+                                                         resolution_deg=FINE_RESOLUTION_DEG)),  # the slower one
         }
         left = sorted(p.name for p in Path(tmp).iterdir() if p.name != "refs.geoloc")
         database.close()
 
     n = len(paths)
+    def cells(asked: float, bandwidth_km: float) -> str:
+        given = density_resolution(asked, bandwidth_km)
+        return f"{given:g}" if given == asked else f"auto {given:g}"
+
     print(f"{n} photos of flickr-cc against {len(references)} references; k={options.k}, {options.estimator}, "
-          f"density at {resolution:g} degrees (the panel's defaults)")
+          f"{options.bandwidth_km:g} km, density resolution {cells(resolution, options.bandwidth_km)} degrees "
+          "(the panel's defaults)")
     print(f"{'phase':<22} {'s/photo':>8}")
     print(f"{'embedding':<22} {embed_s / n:8.3f}   (the quickest of {EMBEDDING_RUNS} runs; the first loads the network)")
     print(f"{'search + estimate':<22} {search_s / n:8.3f}")
-    print(f"{'bandwidth':>9} {'density s/photo':>15} {'/embedding':>10} {'target':>7} {'MB/photo':>8} "
-          f"{'mass Mkm2/photo':>15} {'cells w/ mass':>13} {'bytes/cell':>10}")
-    for bandwidth, (seconds, file_bytes, holding_km2, holding_cells) in rows.items():
+    print(f"{'bandwidth':>9} {'cells (deg)':>11} {'density s/photo':>15} {'/embedding':>10} {'target':>7} "
+          f"{'MB/photo':>8} {'mass Mkm2/photo':>15} {'cells w/ mass':>13} {'bytes/cell':>10}")
+    for (bandwidth, asked), (seconds, file_bytes, holding_km2, holding_cells) in rows.items():
         share = seconds / embed_s
         verdict = "met" if share <= DENSITY_SHARE_TARGET else "NOT met"
-        print(f"{bandwidth:>6g} km {seconds / n:15.3f} {share:10.2f} {verdict:>7} {file_bytes / n / 1e6:8.2f} "
-              f"{holding_km2 / 1e6:15.2f} {holding_cells:13,.0f} {file_bytes / (n + 1) / holding_cells:10.2f}")
+        print(f"{bandwidth:>6g} km {cells(asked, bandwidth):>11} {seconds / n:15.3f} {share:10.2f} {verdict:>7} "
+              f"{file_bytes / n / 1e6:8.2f} {holding_km2 / 1e6:15.2f} {holding_cells:13,.0f} "
+              f"{file_bytes / (n + 1) / holding_cells:10.2f}")
     print(f"(target: density at most {DENSITY_SHARE_TARGET:.0%} of embedding per photo; bytes per cell holding mass "
           "over all bands, the all-photos band included)")
+    print(f"{cells(resolution, options.bandwidth_km)} degree cells drawn bilinear against {FINE_RESOLUTION_DEG:g} degree "
+          f"ones, {options.bandwidth_km:g} km: the largest difference is {np.median(drawn):.2%} of the peak for the "
+          f"median photo, {max(drawn):.2%} at worst")
     if before is not None:
         seconds, size, given = before
-        print(f"commit {baseline_commit}, same photos, {options.bandwidth_km:g} km: {seconds / n:.3f} s/photo "
-              f"({seconds / rows[options.bandwidth_km][0]:.1f}x this one), {size / n / 1e6:.2f} MB/photo, cells of "
-              f"{given:.3g} degrees for the {resolution:g} asked")
+        print(f"commit {baseline_commit}, same photos, {options.bandwidth_km:g} km, {FINE_RESOLUTION_DEG:g} degrees: "
+              f"{seconds / n:.3f} s/photo ({seconds / rows[(options.bandwidth_km, FINE_RESOLUTION_DEG)][0]:.1f}x this "
+              f"one), {size / n / 1e6:.2f} MB/photo, cells of {given:.3g} degrees")
     for phase, seconds in latency.items():
         verdict = "met" if seconds <= CANCEL_TARGET_S else "NOT met"
         print(f"stop during {phase:<10} ended it in {seconds:.3f} s (target <= {CANCEL_TARGET_S:g} s: {verdict})")
@@ -244,6 +264,38 @@ def baseline(results, bandwidth_km: float, resolution: float, commit: str) -> tu
                                 capture_output=True, text=True, check=True)
     seconds, size, given = json.loads(answer.stdout.splitlines()[-1])
     return seconds, size, given
+
+
+def bilinear_departures(results, bandwidth_km: float, resolution_deg: float) -> list[float]:
+    """Per photo, how far its density at resolution_deg, drawn with bilinear resampling (as the panel's
+    layer is), departs from the same density computed at FINE_RESOLUTION_DEG: the largest difference over
+    the fine cells, as a share of the peak."""
+    from geoloc_core.estimators import photo_density
+
+    departures = []
+    for result in results:
+        kernels = ([n.lat for n in result.neighbours], [n.lon for n in result.neighbours],
+                   [n.weight for n in result.neighbours], bandwidth_km)
+        fine, coarse = photo_density(*kernels, FINE_RESOLUTION_DEG), photo_density(*kernels, resolution_deg)
+        lat = fine.north - (np.arange(fine.values.shape[0]) + 0.5) * fine.resolution
+        lon = fine.west + (np.arange(fine.values.shape[1]) + 0.5) * fine.resolution
+        departures.append(float(np.abs(bilinear(coarse, lat, lon) - fine.values).max() / fine.values.max()))
+    return departures
+
+
+def bilinear(grid, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """grid's values bilinearly interpolated at every (lat[i], lon[j]), the Earth going round in longitude,
+    held at the outermost cell centres (as a renderer does at a raster's edge)."""
+    rows, cols = grid.values.shape
+    row = np.clip((grid.north - grid.resolution / 2 - lat) / grid.resolution, 0, rows - 1)
+    col = np.clip(((lon - grid.west) % 360.0 - grid.resolution / 2) / grid.resolution, 0, cols - 1)
+    r0, c0 = np.minimum(row.astype(int), max(rows - 2, 0)), np.minimum(col.astype(int), max(cols - 2, 0))
+    r1, c1 = np.minimum(r0 + 1, rows - 1), np.minimum(c0 + 1, cols - 1)
+    down, right = (row - r0)[:, None], (col - c0)[None, :]
+    values = grid.values.astype(np.float64)
+    top = values[r0][:, c0] * (1 - right) + values[r0][:, c1] * right
+    bottom = values[r1][:, c0] * (1 - right) + values[r1][:, c1] * right
+    return top * (1 - down) + bottom * down
 
 
 def density_row(write, raster: Path) -> tuple[float, int, float, float]:

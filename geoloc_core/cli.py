@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 from .defaults import (
+    AUTO_DENSITY_RESOLUTION,
     DEFAULT_ARCHITECTURE,
     DEFAULT_BANDWIDTH_KM,
     DEFAULT_DENSITY_RESOLUTION_DEG,
@@ -66,6 +67,23 @@ def whole_option(name: str):
             raise argparse.ArgumentTypeError(str(exc)) from None
         return value
     return parse
+
+
+def density_resolution_option(text: str) -> float:
+    """An argparse type: `auto` (AUTO_DENSITY_RESOLUTION: the bandwidth / 8 on a 1-2-5 step) or degrees
+    per cell, more than 0 and within the option's bounds, refused in one line."""
+    if text.strip().lower() == "auto":
+        return AUTO_DENSITY_RESOLUTION
+    try:
+        value = float(text)
+        if value <= 0:
+            raise OptionError(f"density resolution must be more than 0 degrees, or auto (got {text!r})")
+        check("density_resolution_deg", value)
+    except OptionError as exc:  # before ValueError, which it is
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of degrees nor auto") from None
+    return value
 
 
 class ProgressPrinter:
@@ -228,8 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("--density", type=Path, help="also write one density GeoTIFF for the run: band 1 the "
                         "highest density of any photo, then one band per photo")
     locate.add_argument("--density-dir", type=Path, help="also write one density GeoTIFF per photo here")
-    locate.add_argument("--density-resolution", type=float, default=DEFAULT_DENSITY_RESOLUTION_DEG,
-                        help=f"degrees per density cell (default {DEFAULT_DENSITY_RESOLUTION_DEG})")
+    locate.add_argument("--density-resolution", type=density_resolution_option,
+                        default=DEFAULT_DENSITY_RESOLUTION_DEG, metavar="DEGREES|auto",
+                        help="degrees per density cell, given exactly; auto (the default): the bandwidth / 8 "
+                             "rounded down to a 1-2-5 step (1 degree for 1000 km), the finest detail its kernels "
+                             "have; the raster's metadata says which (RESOLUTION_DEG, RESOLUTION_SOURCE)")
     locate.add_argument("--density-extent", choices=("around", "world"), default="around",
                         help="the run's raster around where the photos' densities hold mass (default) or over the "
                         "whole world (each photo's own GeoTIFF covers only where its density holds mass)")

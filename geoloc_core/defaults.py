@@ -21,7 +21,9 @@ POOLINGS = ("avg", "max", "gem")  # global pooling of the feature map
 DEFAULT_POOLING = POOLINGS[0]
 DEFAULT_BANDWIDTH_KM = 1000.0
 DEFAULT_TEMPERATURE = 0.05
-DEFAULT_DENSITY_RESOLUTION_DEG = 0.1  # density raster cells (~11 km)
+# density cells as fine as the kernel has detail, the bandwidth / 8 (estimators.density_resolution)
+AUTO_DENSITY_RESOLUTION = 0.0
+DEFAULT_DENSITY_RESOLUTION_DEG = AUTO_DENSITY_RESOLUTION  # a resolution asked (in degrees) is given exactly
 DEFAULT_GALLERY_TOP_K = 100  # GeoCLIP gallery points kept per photo when locating worldwide
 
 # Training a view (training.TrainOptions, finetune.FinetuneOptions, the CLI's `train`, Processing)

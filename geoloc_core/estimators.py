@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import chndtr
 
 from .calibration import CONFIDENCE_RADIUS_KM
-from .defaults import DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
+from .defaults import AUTO_DENSITY_RESOLUTION, DEFAULT_BANDWIDTH_KM, DEFAULT_TEMPERATURE
 from .errors import OptionError
 from .geo import EARTH_RADIUS_KM, haversine_km, to_lat_lon, to_unit_vectors
 from .progress import StopCheck, check_stop
@@ -244,13 +244,15 @@ class DensityGrid:
     west + (j + 0.5) * resolution, north - (i + 0.5) * resolution. GDAL geotransform included.
     A photo's grid covers the window where its density holds mass (photo_density); one across the
     antimeridian runs past 180 (its writer splits it there). `requested_resolution`: the resolution
-    asked, where a memory cap made the grid coarser (never silently)."""
+    asked, where a memory cap made the grid coarser (never silently); `resolution_source`: how the
+    resolution was chosen (density_resolution_source)."""
 
     values: np.ndarray  # float32 (rows, cols)
     west: float
     north: float
     resolution: float
     requested_resolution: float | None = None
+    resolution_source: str = ""
 
     @property
     def geotransform(self) -> tuple[float, float, float, float, float, float]:
@@ -260,6 +262,29 @@ class DensityGrid:
     def note(self) -> str:
         """Why the grid is coarser than asked ("" when it is not)."""
         return coarsening_note(self.requested_resolution, self.resolution)
+
+
+def density_resolution(resolution_deg: float, bandwidth_km: float) -> float:
+    """The cells' size in degrees: resolution_deg as asked, or for AUTO_DENSITY_RESOLUTION the finest detail
+    a kernel of bandwidth_km has, bandwidth / LATTICE_STEPS_PER_BANDWIDTH, rounded down to a 1-2-5 step
+    (..., 0.1, 0.2, 0.5, 1, ...: whole cells go round the Earth) and at most 10 degrees. Drawn with bilinear
+    resampling, such a grid stays within a few thousandths of the peak of the same density at 0.1 degrees
+    (bench/locate.py --density prints by how much)."""
+    if resolution_deg != AUTO_DENSITY_RESOLUTION:
+        return resolution_deg
+    detail = math.degrees(bandwidth_km / EARTH_RADIUS_KM) / LATTICE_STEPS_PER_BANDWIDTH
+    decade = 10.0 ** math.floor(math.log10(detail))
+    step = max(m for m in (1, 2, 5) if m * decade <= detail * (1 + 1e-9)) * decade
+    return min(float(f"{step:.1g}"), 10.0)
+
+
+def density_resolution_source(resolution_deg: float, bandwidth_km: float) -> str:
+    """How density_resolution chose the cells' size, for a raster's metadata and a layer's description."""
+    if resolution_deg != AUTO_DENSITY_RESOLUTION:
+        return f"as asked: {resolution_deg:g} degrees"
+    detail = math.degrees(bandwidth_km / EARTH_RADIUS_KM) / LATTICE_STEPS_PER_BANDWIDTH
+    return (f"auto: the bandwidth ({bandwidth_km:g} km) / {LATTICE_STEPS_PER_BANDWIDTH} = {detail:.3g} degrees, "
+            f"rounded down to {density_resolution(resolution_deg, bandwidth_km):g} degrees (a 1-2-5 step)")
 
 
 def coarsening_note(requested: float | None, resolution: float) -> str:
@@ -549,8 +574,11 @@ def _interpolated_on_window(reach: KernelReach, cells: WindowCells, kappa: float
 def photo_density(lat, lon, weights, bandwidth_km: float, resolution_deg: float,
                   max_cells: int = DENSITY_MAX_CELLS, should_stop: StopCheck | None = None) -> DensityGrid:
     """A photo's density (per km^2) over the window where it holds mass (mass_window), on the world's grid
-    at resolution_deg: cells under DENSITY_FLOOR of the peak are 0, and a window that would need more than
-    max_cells cells is computed coarser, which the grid's `note` says."""
+    at resolution_deg (AUTO_DENSITY_RESOLUTION: density_resolution chooses): cells under DENSITY_FLOOR of
+    the peak are 0, and a window that would need more than max_cells cells is computed coarser, which the
+    grid's `note` says."""
+    source = density_resolution_source(resolution_deg, bandwidth_km)
+    resolution_deg = density_resolution(resolution_deg, bandwidth_km)
     reach = kernel_reach(lat, lon, weights, bandwidth_km)
     window = mass_window(reach)
     cells = window_cells(window, window_resolution(window, resolution_deg, max_cells))
@@ -564,7 +592,7 @@ def photo_density(lat, lon, weights, bandwidth_km: float, resolution_deg: float,
                                   cells.resolution, cells.rows, cells.cols, kappa, norm, should_stop)
     values[values < DENSITY_FLOOR * values.max()] = 0.0
     asked = resolution_deg if cells.resolution > resolution_deg * (1 + 1e-9) else None
-    return DensityGrid(values, cells.west, cells.north, cells.resolution, asked)
+    return DensityGrid(values, cells.west, cells.north, cells.resolution, asked, source)
 
 
 # -- the density's separate modes (alternatives) --------------------------------------------------------

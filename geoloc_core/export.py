@@ -354,9 +354,10 @@ def _stored(values: np.ndarray) -> np.ndarray:
 
 def _write_geotiff(path: Path, band_count: int, grid_shape: tuple[int, int], geotransform, overwrite: bool,
                    fill, metadata: dict | None = None) -> Path:
-    """A tiled, sparse float32 GeoTIFF in EPSG:4326, deflate-compressed (horizontal differencing of the
-    rounded values' bits, tighter and faster than the floating-point predictor for them); fill(dataset)
-    writes its bands (tiles it leaves empty take no space). A fill that raises (Cancelled) leaves no file."""
+    """A tiled, sparse float32 GeoTIFF in EPSG:4326, compressed (_compression) after horizontal differencing
+    of the rounded values' bits (tighter and faster than the floating-point predictor for them);
+    fill(dataset) writes its bands (tiles it leaves empty take no space). A fill that raises (Cancelled)
+    leaves no file."""
     _check_target(path, overwrite)
     _, osr = _ogr(path)
     from osgeo import gdal
@@ -365,9 +366,10 @@ def _write_geotiff(path: Path, band_count: int, grid_shape: tuple[int, int], geo
 
     def write(tmp: Path) -> None:
         rows, cols = grid_shape
-        dataset = gdal.GetDriverByName("GTiff").Create(
+        driver = gdal.GetDriverByName("GTiff")
+        dataset = driver.Create(
             str(tmp), cols, rows, band_count, gdal.GDT_Float32,
-            options=["COMPRESS=DEFLATE", "ZLEVEL=1", "PREDICTOR=2", "TILED=YES", f"BLOCKXSIZE={DENSITY_BLOCK}",
+            options=[*_compression(driver), "PREDICTOR=2", "TILED=YES", f"BLOCKXSIZE={DENSITY_BLOCK}",
                      f"BLOCKYSIZE={DENSITY_BLOCK}", "SPARSE_OK=TRUE", "INTERLEAVE=BAND", "BIGTIFF=IF_SAFER",
                      "NUM_THREADS=ALL_CPUS"])
         failure = None
@@ -392,6 +394,15 @@ def _write_geotiff(path: Path, band_count: int, grid_shape: tuple[int, int], geo
     return path
 
 
+def _compression(driver) -> list[str]:
+    """ZSTD at level 1 where this GDAL has it (every GDAL since 2.3 built with libzstd, QGIS's included):
+    as small as DEFLATE at level 1 for these values and about 40% quicker to write (bench/locate.py
+    --density, docs/benchmarks.md); DEFLATE at level 1 otherwise."""
+    if "<Value>ZSTD</Value>" in (driver.GetMetadataItem("DMD_CREATIONOPTIONLIST") or ""):
+        return ["COMPRESS=ZSTD", "ZSTD_LEVEL=1"]
+    return ["COMPRESS=DEFLATE", "ZLEVEL=1"]
+
+
 def _describe_band(dataset, number: int, description: str, metadata: dict | None = None) -> None:
     band = dataset.GetRasterBand(number)
     band.SetDescription(description)
@@ -412,11 +423,14 @@ def _pieces(grid: DensityGrid, west: float, north: float, cols: int) -> list[tup
     return [(column, row, grid.values[:, :split]), (0, row, grid.values[:, split:])]
 
 
-def _density_metadata(resolution: float, requested: float, bandwidth_km: float | None, note: str) -> dict:
+def _density_metadata(resolution: float, requested: float, bandwidth_km: float | None, note: str,
+                      source: str = "") -> dict:
     from .estimators import DENSITY_FLOOR
 
     metadata = {"RESOLUTION_DEG": f"{resolution:.10g}", "REQUESTED_RESOLUTION_DEG": f"{requested:.10g}",
                 "UNITS": DENSITY_BAND_DESCRIPTION, "ZERO_BELOW": f"{DENSITY_FLOOR:g} of each photo's peak"}
+    if source:
+        metadata["RESOLUTION_SOURCE"] = source
     if bandwidth_km is not None:
         metadata["BANDWIDTH_KM"] = f"{bandwidth_km:g}"
     if note:
@@ -435,7 +449,8 @@ def write_density_geotiff(path: str | os.PathLike, grid: DensityGrid, overwrite:
     world_cols = WindowCells(0, 0, 1, 1, grid.resolution).world_cols
     wraps = grid.west + width * grid.resolution > 180.0 + 1e-9
     west, cols = (-180.0, world_cols) if wraps else (grid.west, width)
-    metadata = _density_metadata(grid.resolution, grid.requested_resolution or grid.resolution, None, grid.note)
+    metadata = _density_metadata(grid.resolution, grid.requested_resolution or grid.resolution, None, grid.note,
+                                 grid.resolution_source)
     if wraps:
         metadata.update(WINDOW_WEST=f"{grid.west!r}", WINDOW_COLUMNS=str(width))
 
@@ -466,7 +481,7 @@ def read_density_geotiff(path: str | os.PathLike) -> DensityGrid:
         west, width = float(metadata["WINDOW_WEST"]), int(metadata["WINDOW_COLUMNS"])
         column = int(round((west + 180.0) / resolution))
         values = np.concatenate([values[:, column:], values[:, :width - (values.shape[1] - column)]], axis=1)
-    return DensityGrid(values, west, north, resolution, asked)
+    return DensityGrid(values, west, north, resolution, asked, metadata.get("RESOLUTION_SOURCE", ""))
 
 
 def stack_cells(results: Sequence[LocationResult], bandwidth_km: float, resolution_deg: float,
@@ -507,16 +522,19 @@ def write_density_stack(path: str | os.PathLike, results: Sequence[LocationResul
                         overwrite: bool = False, progress: ProgressCallback | None = None,
                         should_stop: StopCheck | None = None) -> Path:
     """One raster for a whole run: band 1 holds, per cell, the highest density of any photo (what the map
-    shows), then one band per photo (described by the photo's file name), at the resolution asked. Each
+    shows), then one band per photo (described by the photo's file name), at the resolution asked (or, for
+    AUTO_DENSITY_RESOLUTION, the one estimators.density_resolution chooses; the metadata says which). Each
     photo's density is computed over its own window only (estimators.photo_density) and the raster is
     tiled and sparse, so its size follows the area holding mass; it spans the union of the windows (or
     `extent`), within the world. Where a memory cap makes it coarser than asked, each result's note and
     the raster's metadata say so. Reports the stage "density" per photo and stops (leaving no file) when
     should_stop turns true."""
-    from .estimators import coarsening_note, photo_density
+    from .estimators import coarsening_note, density_resolution, density_resolution_source, photo_density
 
     if not results:
         raise ExportError(f"{path}: no located photo to write a density for")
+    source = density_resolution_source(resolution_deg, bandwidth_km)
+    resolution_deg = density_resolution(resolution_deg, bandwidth_km)
     report(progress, 0, len(results), "density", f"Density maps: 0 of {len(results)}")
     cells = stack_cells(results, bandwidth_km, resolution_deg, extent)
     note = coarsening_note(resolution_deg, cells.resolution)
@@ -544,7 +562,7 @@ def write_density_stack(path: str | os.PathLike, results: Sequence[LocationResul
 
     written = _write_geotiff(Path(path), len(results) + 1, (cells.rows, cells.cols),
                              (cells.west, cells.resolution, 0.0, cells.north, 0.0, -cells.resolution), overwrite, fill,
-                             _density_metadata(cells.resolution, resolution_deg, bandwidth_km, note))
+                             _density_metadata(cells.resolution, resolution_deg, bandwidth_km, note, source))
     for result in results:
         if note and note not in result.note:
             result.note = "; ".join(filter(None, [result.note, note]))

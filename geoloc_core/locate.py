@@ -38,8 +38,9 @@ from .sources import Skipped
 @dataclass(frozen=True)
 class DensityOptions:
     """The density rasters at resolution_deg (degrees, given as asked unless a memory cap must coarsen it,
-    which the result's note says): each photo's over the window where its density holds mass; the run's
-    raster over the union of those windows, or over a fixed (west, south, east, north) extent."""
+    which the result's note says; AUTO_DENSITY_RESOLUTION, the default: estimators.density_resolution):
+    each photo's over the window where its density holds mass; the run's raster over the union of those
+    windows, or over a fixed (west, south, east, north) extent."""
 
     resolution_deg: float = DEFAULT_DENSITY_RESOLUTION_DEG
     extent: tuple[float, float, float, float] | None = None

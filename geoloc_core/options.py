@@ -34,7 +34,7 @@ BOUNDS = {
     # narrower than ~10 m overflows the spherical kernel's exponent; wider than half the Earth it is flat
     "bandwidth_km": Bound("bandwidth (km)", 0.01, 20_000.0),
     "temperature": Bound("temperature", 1e-6, 1e6),  # beyond 1e6 every neighbour weighs the same (so at ~100)
-    "density_resolution_deg": Bound("density resolution (degrees)", 0.001, 10.0),
+    "density_resolution_deg": Bound("density resolution (degrees; 0 for auto: the bandwidth / 8)", 0.0, 10.0),
     "top_k": Bound("top-k (gallery points per photo)", 1, 100_000, whole=True),  # GeoCLIP's gallery holds 100,000
     # building
     "batch_size": Bound("batch size", 1, None, whole=True),

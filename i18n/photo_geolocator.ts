@@ -140,7 +140,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Density raster resolution (degrees)</source>
+        <source>Density raster resolution (degrees; 0: auto, the bandwidth / 8)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1334,7 +1334,11 @@ Write it now? Each original is kept as &lt;name&gt;_original.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Cell size of the density raster in degrees (0.1° ≈ 11 km)</source>
+        <source>Auto (bandwidth / 8)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cell size of the density raster in degrees (0.1° ≈ 11 km), given exactly; Auto: the bandwidth / 8 rounded down to 1, 2 or 5 (1° for 1000 km), the finest detail the density has</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -577,14 +577,16 @@ class GeolocatePhotos(EngineAlgorithm):
             "photo was taken within 750 km) and the calibrated radii holding the truth for 50%/90% of photos; "
             "<b>neighbours</b>; <b>uncertainty</b> circles "
             "(geodesic); and a <b>density</b> raster (probability per km², one band per photo) at the given "
-            "resolution in degrees, over the union of the photos' surroundings.</p>" + CONTEXT_HELP)
+            "resolution in degrees (0: the bandwidth / 8 rounded down to 1, 2 or 5), over the union of the photos' "
+            "surroundings.</p>" + CONTEXT_HELP)
 
     def initAlgorithm(self, config=None):
         self.add_photo_source_parameters(with_location=False)
         self.add_database_parameter(packs=True)
         self.add_locate_parameters()
         self.add_context_parameters()
-        self.addParameter(QgsProcessingParameterNumber("DENSITY_RESOLUTION", tr("Density raster resolution (degrees)"),
+        self.addParameter(QgsProcessingParameterNumber("DENSITY_RESOLUTION",
+                                                       tr("Density raster resolution (degrees; 0: auto, the bandwidth / 8)"),
                                                        NUMBER_DOUBLE, DEFAULT_DENSITY_RESOLUTION_DEG,
                                                        **bounded("density_resolution_deg")))
         self.addParameter(QgsProcessingParameterFeatureSink("PREDICTIONS", tr("Predicted locations"),

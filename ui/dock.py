@@ -25,6 +25,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..geoloc_core.defaults import AUTO_DENSITY_RESOLUTION
 from ..geoloc_core.errors import UserError
 from ..geoloc_core.service import utc_now
 from .context import PanelContext
@@ -301,7 +302,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
             parameters = {"database": request.database, "also": "; ".join(request.also), "k": request.k,
                           "estimator": request.estimator,
                           "bandwidth_km": request.bandwidth_km, "temperature": request.temperature,
-                          "density_resolution_deg": request.density_resolution,
+                          "density_resolution_deg": "auto" if request.density_resolution == AUTO_DENSITY_RESOLUTION
+                          else request.density_resolution,
                           "density_extent": "world" if request.density_world else "around",
                           **self.context_section.describe()}
 

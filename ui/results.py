@@ -13,6 +13,7 @@ from qgis.core import (
     QgsLayerTreeGroup,
     QgsMapLayer,
     QgsProject,
+    QgsRasterDataProvider,
     QgsRasterLayer,
     QgsRasterShader,
     QgsSingleBandPseudoColorRenderer,
@@ -106,6 +107,9 @@ def density_layer(path: str, name: str) -> QgsRasterLayer:
     raster = QgsRasterLayer(str(path), name, "gdal")
     if raster.isValid():
         style_density(raster)
+        # the density's values interpolated between cell centres: cells as coarse as its detail (auto) look smooth
+        raster.dataProvider().enableProviderResampling(True)
+        raster.dataProvider().setZoomedInResamplingMethod(QgsRasterDataProvider.ResamplingMethod.Bilinear)
     return raster
 
 
@@ -127,7 +131,8 @@ def build_layers(run: LocateRun, with_uncertainty: bool) -> dict:
         raster = density_layer(run.density_path, "Density (all photos; one band per photo)")
         if raster.isValid():
             set_layer_abstract(raster, f"{run.density_path}\nBand 1: the highest density of any photo; then one "
-                                       "band per photo (Properties > Symbology > Band)")
+                                       "band per photo (Properties > Symbology > Band); cells of "
+                                       f"{raster.rasterUnitsPerPixelX():g} degrees")
             built["density"] = raster
     if run.known:
         _add_gps_error(predictions, run)

@@ -89,7 +89,10 @@ class RunOptions(QgsCollapsibleGroupBox):
         self.resolution_spin.setDecimals(3)
         self.resolution_spin.setValue(DEFAULT_DENSITY_RESOLUTION_DEG)
         self.resolution_spin.setSuffix("°")
-        self.resolution_spin.setToolTip(tr("Cell size of the density raster in degrees (0.1° ≈ 11 km)"))
+        self.resolution_spin.setSpecialValueText(tr("Auto (bandwidth / 8)"))  # shown at 0, the lowest value
+        self.resolution_spin.setToolTip(tr("Cell size of the density raster in degrees (0.1° ≈ 11 km), given exactly; "
+                                           "Auto: the bandwidth / 8 rounded down to 1, 2 or 5 (1° for 1000 km), "
+                                           "the finest detail the density has"))
         form.addRow(tr("Raster resolution"), self.resolution_spin)
         self.extent_combo = QComboBox(self)
         self.extent_combo.addItem(tr("Around each prediction"), "around")

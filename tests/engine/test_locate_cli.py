@@ -129,7 +129,7 @@ def _cli(*args, check=True):
 @pytest.mark.slow
 def test_cli_build_locate_evaluate_info(tmp_path):
     walk = tmp_path / "walk"
-    make_located_photos(walk, 9, places=STAND_IN_PLACES[:1])  # one town: a density grid of 0.1 degrees
+    make_located_photos(walk, 9, places=STAND_IN_PLACES[:1])  # one town: a small density window
     first, second = walk / "photo00000.jpg", walk / "photo00001.jpg"
     _cli("--progress", "none", "build", tmp_path / "w.geoloc", walk)
     info = json.loads(_cli("--progress", "json", "info", tmp_path / "w.geoloc").stdout.splitlines()[-1])
@@ -147,7 +147,8 @@ def test_cli_build_locate_evaluate_info(tmp_path):
     assert counts.pop("alternatives") >= 2, "each photo's density modes, its prediction first"
     assert counts == {"predictions": 2, "neighbours": 10, "uncertainty": 4}
     raster = gdal.Open(str(tmp_path / "density" / "photo00000-density.tif"))
-    assert "4326" in raster.GetProjection() and raster.GetGeoTransform()[1] == pytest.approx(0.1)
+    # the default resolution, auto: the 5 km bandwidth / 8 = 0.0056 degrees, rounded down to 0.005
+    assert "4326" in raster.GetProjection() and raster.GetGeoTransform()[1] == pytest.approx(0.005)
     stack = gdal.Open(str(tmp_path / "run-density.tif"))
     assert stack.RasterCount == 3, "one raster for the run: all photos, then one band per photo"
     assert [stack.GetRasterBand(b).GetDescription() for b in (2, 3)] == [first.name, second.name]

@@ -175,7 +175,7 @@ def test_locate_options_refuse_garbage(options, says):
         LocateOptions(**options)
 
 
-@pytest.mark.parametrize("resolution", [0, -1, math.nan, math.inf, 90])
+@pytest.mark.parametrize("resolution", [-0.001, -1, math.nan, math.inf, 90])  # 0 is auto
 def test_density_options_refuse_garbage(resolution):
     with pytest.raises(ValueError, match="density resolution"):
         DensityOptions(resolution)
