@@ -6,6 +6,7 @@ task's progress and status line) and the runs."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from qgis.core import Qgis, QgsProject
@@ -223,7 +224,10 @@ class PhotoGeolocatorDock(QgsDockWidget):
             return
         self.run_count += 1  # numbers stay unique in the session although the panel shows the last run only
         number = self.run_count
-        folder = self.options.density_folder()
+        from .results import has_base_map, results_folder
+
+        folder, temporary = results_folder(self.options.output_widget.filePath(), QgsProject.instance())
+        with_uncertainty = self.options.uncertainty_check.isChecked()
         engine = self.engine
         if worldwide:
             request = self.options.worldwide_request(paths)
@@ -241,21 +245,28 @@ class PhotoGeolocatorDock(QgsDockWidget):
                           "density_resolution_deg": request.density_resolution,
                           "density_extent": "world" if request.density_world else "around"}
 
-            def locate(progress, should_stop):
-                return engine.locate(request, folder, number, progress, should_stop)
+            def locate(progress, should_stop):  # the density GeoTIFF goes into the run's GeoPackage, then away
+                return engine.locate(request, Path(tempfile.mkdtemp(prefix="photo-geolocator-density-")), number,
+                                     progress, should_stop)
         run_time = utc_now()
         known = {item.data(PATH_ROLE): tuple(item.data(HAS_GPS_ROLE)) for item in photos if item.data(HAS_GPS_ROLE)}
-        needs_base_map = not QgsProject.instance().mapLayers()
+        needs_base_map = not has_base_map(QgsProject.instance())
 
         def work(progress, should_stop):
-            from .results import LocateRun, tiles_reachable
+            from .results import LocateRun, tiles_reachable, write_run
 
             outcome = locate(progress, should_stop)
-            return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path,
-                             parameters=parameters, known=known, online=needs_base_map and tiles_reachable())
+            run = LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path,
+                            parameters=parameters, known=known, online=needs_base_map and tiles_reachable(),
+                            density_paths=dict(getattr(outcome, "density_paths", {})))
+            if run.results:
+                write_run(run, folder, temporary, with_uncertainty)
+            return run
 
         self.clear_results()  # a failed run must not leave the previous run's results looking current
-        self.context.run_task(tr("Locating {} photos").format(len(paths)), work, self._run_finished)
+        count = len(paths)
+        self.context.run_task(tr("Locating {} photo").format(count) if count == 1 else
+                              tr("Locating {} photos").format(count), work, self._run_finished)
 
     def _run_finished(self, task: EngineTask) -> None:
         self.context.task_done()
@@ -267,17 +278,20 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.context.message(tr("Cancelled; no layer was added."), Qgis.MessageLevel.Warning)
             self.runFinished.emit(None)
             return
-        from .results import add_base_map, add_run_to_project, build_layers
+        from .results import add_base_map, add_run_to_project, run_layers, store_project
 
         run = task.result
         for failure in run.failed:
             self.context.message(tr("Skipped {}: {}").format(failure.path, failure.reason), Qgis.MessageLevel.Warning,
                                  10)
         if run.results:
-            built = build_layers(run, self.options.uncertainty_check.isChecked())
-            if not QgsProject.instance().mapLayers():
-                add_base_map(QgsProject.instance(), run.online)
-            add_run_to_project(run, built, QgsProject.instance())
+            add_base_map(QgsProject.instance(), run.online)  # where the project shows none yet
+            add_run_to_project(run, run_layers(run), QgsProject.instance())
+            try:
+                store_project(run, run.online)
+            except Exception as exc:  # the layers are in the file; only its stored project is missing
+                self.context.message(tr("The run's project could not be stored in {}: {}").format(run.gpkg, exc),
+                                     Qgis.MessageLevel.Warning, 0)
             self.runs.append(run)
             self.results_section.fill(run)
             self.results_section.offer_to_keep(run)
