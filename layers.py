@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsPointXY
+from qgis.PyQt.QtCore import QByteArray
 
 from .geoloc_core.circles import geodesic_polygons
 from .geoloc_core.files import display_path
@@ -68,7 +69,10 @@ def prediction_features(results, database: str, run_time: str) -> list[QgsFeatur
 
 def map_prediction_features(results, database: str, run_time: str, thumbnails: dict, error_km) -> list[QgsFeature]:
     """The panel's predictions: `thumbnails` photo -> JPEG bytes, `error_km(result)` (None where unknown)."""
-    return [_feature(MAP_PREDICTIONS, {**row, "thumbnail": thumbnails.get(r.photo), "gps_error_km": error_km(r)},
+    def blob(data: bytes | None):
+        return QByteArray(data) if data else None  # a Python bytes value does not convert to a blob field
+
+    return [_feature(MAP_PREDICTIONS, {**row, "thumbnail": blob(thumbnails.get(r.photo)), "gps_error_km": error_km(r)},
                      _point(row["lat"], row["lon"]))
             for r, row in zip(results, prediction_rows(results, database, run_time))]
 

@@ -268,7 +268,8 @@ def _write_table(path: Path, role: str, fields, geometry, features, first: bool)
     if writer.hasError() != QgsVectorFileWriter.WriterError.NoError:
         raise ExportError(f"{path.with_name(path.name.removeprefix('.').replace('.partial', ''))}: could not write "
                           f"the table {role}: {writer.errorMessage()}")
-    writer.addFeatures(features)
+    if not writer.addFeatures(features):
+        raise ExportError(f"{path}: could not write the table {role}: {writer.errorMessage()}")
     del writer  # closes the table
 
 
@@ -369,13 +370,14 @@ def _describe(layer: QgsMapLayer, run: LocateRun, extra: str = "") -> None:
         layer.setCustomProperty(f"{PROPERTY}/{key}", value)
 
 
-def run_layers(run: LocateRun, save_styles: bool = True) -> dict:
-    """The run's tables as styled layers, not yet in a project (role -> layer); with `save_styles` each
-    vector table's style is stored in the GeoPackage as its default."""
+def run_layers(run: LocateRun, save_styles: bool = True, gpkg: str | Path | None = None) -> dict:
+    """The run's tables (in its GeoPackage, or a copy `gpkg`) as styled layers, not yet in a project
+    (role -> layer); with `save_styles` each vector table's style is stored in the file as its default."""
     built = {}
+    gpkg = str(gpkg or run.gpkg)
     summary = summary_text(run.summary())
     for role in run.tables:
-        layer = table_layer(run.gpkg, role)
+        layer = table_layer(gpkg, role)
         if save_styles:
             save_style_to_database(layer, role, "Photo Geolocator style", True)
         _describe(layer, run, summary if role in ("predictions", "known", "error_lines") else "")
@@ -384,10 +386,10 @@ def run_layers(run: LocateRun, save_styles: bool = True) -> dict:
         layer.setCustomProperty(f"{PROPERTY}/role", role)
         built[role] = layer
     if "" in run.density_tables:
-        raster = table_layer(run.gpkg, "density")
+        raster = table_layer(gpkg, "density")
         if raster.isValid():
             _describe(raster, run, tr("All photos; each photo's own density is a table density_<photo> in {}")
-                      .format(run.gpkg))
+                      .format(gpkg))
             raster.setCustomProperty(f"{PROPERTY}/role", "density")
             built["density"] = raster
     return built
@@ -444,14 +446,16 @@ def clamp_to_world(rectangle: QgsRectangle, max_lat: float = 90.0) -> QgsRectang
                         min(rectangle.xMaximum(), 180.0), min(rectangle.yMaximum(), max_lat))
 
 
-def store_project(run: LocateRun, online: bool) -> None:
-    """Store a QGIS project in the run's GeoPackage: its layers styled, on a base map, its view on the
-    results; layer paths are relative, so a copy of the file opens its own tables."""
+def store_project(run: LocateRun, online: bool, gpkg: str | Path | None = None) -> None:
+    """Store a QGIS project in the run's GeoPackage (or its copy `gpkg`): its layers styled, on a base
+    map, its view on the results; layer paths are relative to the file (a moved file opens its own
+    tables; a copy under another name gets its own project)."""
+    gpkg = str(gpkg or run.gpkg)
     stored = QgsProject()
     stored.setCrs(QgsCoordinateReferenceSystem(WGS84))
     stored.setTitle(tr("Photo Geolocator run {} ({})").format(run.number, run.run_time))
     stored.writeEntryBool("Paths", "/Absolute", False)
-    built = run_layers(run, save_styles=False)
+    built = run_layers(run, save_styles=False, gpkg=gpkg)
     for role in (*VECTOR_ROLES, "density"):
         if role in built:
             stored.addMapLayer(built[role], False)
@@ -461,8 +465,8 @@ def store_project(run: LocateRun, online: bool) -> None:
     add_base_map(stored, online)
     extent = QgsReferencedRectangle(results_extent(run), QgsCoordinateReferenceSystem(WGS84))
     stored.viewSettings().setDefaultViewExtent(extent)
-    if not stored.write(stored_project_uri(run.gpkg, run)):
-        raise ExportError(f"{run.gpkg}: could not store the run's project in it: {stored.error()}")
+    if not stored.write(stored_project_uri(gpkg, run)):
+        raise ExportError(f"{gpkg}: could not store the run's project in it: {stored.error()}")
 
 
 def stored_project_uri(path: str | Path, run: LocateRun) -> str:
@@ -502,6 +506,7 @@ def export_run(run: LocateRun, project: QgsProject, path: str | Path) -> list[st
             if isinstance(layer, QgsVectorLayer) and layer.isEditable():
                 layer.commitChanges(False)  # the copy holds the edits made so far
         copy_geopackage(run.gpkg, path)
+        store_project(run, run.online, path)
         if run.temporary:
             _repoint(run, project, path)
     with sqlite3.connect(path) as connection:

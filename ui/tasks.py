@@ -40,7 +40,7 @@ class EngineTask(QgsTask):
 
     def __init__(self, description: str, work: Callable, on_finished: Callable[[EngineTask], None]):
         # Silent (QGIS 3.26 and newer): no "Task complete" notice over the panel's own message and offer
-        flags = QgsTask.Flags(QgsTask.Flag.CanCancel)
+        flags = getattr(QgsTask, "Flags", QgsTask.Flag)(QgsTask.Flag.CanCancel)
         if hasattr(QgsTask.Flag, "Silent"):
             flags |= QgsTask.Flag.Silent
         super().__init__(description, flags)
