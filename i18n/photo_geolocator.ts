@@ -485,6 +485,10 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Locating {} photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Locating {} photos</source>
         <translation type="unfinished"></translation>
     </message>
@@ -498,6 +502,10 @@ Engine: {}</source>
     </message>
     <message>
         <source>Worldwide: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The run's project could not be stored in {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -702,7 +710,43 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Predictions</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Uncertainty</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Alternatives</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Known locations (GPS)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Error lines</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} photo with EXIF GPS: error {:.0f} km; within {} km: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} photos with EXIF GPS: median error {:.0f} km; within {} km: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Run {} · {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Photo Geolocator run {} ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>All photos; each photo's own density is a table density_&lt;photo&gt; in {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -750,7 +794,7 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Export run to GeoPackage…</source>
+        <source>Save a copy of the run…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -758,7 +802,7 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Export run to GeoPackage</source>
+        <source>Save the run as a GeoPackage</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -766,19 +810,35 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Results in a temporary GeoPackage, removed after QGIS closes: keep it with the button below.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keep the run in a GeoPackage…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The results are in a temporary GeoPackage:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>this photo: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source> Density raster: {}.</source>
+        <source>Located {} photo ({} skipped).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Located {} photos ({} skipped).{} The layers are temporary:</source>
+        <source>Located {} photos ({} skipped).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Exported {} layers to {}</source>
+        <source>Saved {} tables to {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Results in {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -870,11 +930,11 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Where density rasters are kept (the project folder by default)</source>
+        <source>Where each run writes its GeoPackage (predictions, neighbours, circles, density). Empty: the saved project's folder, else a temporary folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Raster folder</source>
+        <source>Results folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
