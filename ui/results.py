@@ -312,6 +312,17 @@ def _unique_table(name: str, taken: list[str]) -> str:
 
 # -- layers (main thread) --------------------------------------------------------------------------
 
+def memory_layer(kind: str, name: str, fields, features) -> QgsVectorLayer:
+    """A layer held in memory (the database's coverage; a run's layers read its GeoPackage)."""
+    layer = QgsVectorLayer(f"{kind}?crs={WGS84}", name, "memory")
+    provider = layer.dataProvider()
+    provider.addAttributes(fields.toList())
+    layer.updateFields()
+    provider.addFeatures(features)
+    layer.updateExtents()
+    return layer
+
+
 DENSITY_RAMP = ((0.0, (255, 255, 178, 0)), (0.05, (254, 204, 92, 90)), (0.3, (253, 141, 60, 170)),
                 (0.7, (240, 59, 32, 210)), (1.0, (189, 0, 38, 235)))
 
