@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsPointXY
+from qgis.core import QgsEditorWidgetSetup, QgsFeature, QgsFields, QgsGeometry, QgsPointXY
 from qgis.PyQt.QtCore import QByteArray
 
 from .geoloc_core.circles import geodesic_polygons
@@ -19,10 +19,12 @@ from .geoloc_core.schema import (
     NEIGHBOUR_FIELDS,
     PREDICTION_FIELDS,
     REFERENCE_FIELDS,
+    REVIEW_STATUSES,
     THUMBNAIL_FIELD,
     UNCERTAINTY_FIELDS,
     UNCERTAINTY_LEVELS,
     alternative_rows,
+    error_summary,
     neighbour_rows,
     prediction_rows,
     uncertainty_radius,
@@ -127,3 +129,13 @@ def cell_features(partition) -> list[QgsFeature]:
     return [_feature(CELLS, {"token": c.token, "face": c.face, "level": c.level, "count": c.count, "lat": c.lat,
                              "lon": c.lon}, QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in c.boundary()]]))
             for c in partition.cells]
+
+
+def review_status_widget() -> QgsEditorWidgetSetup:
+    """A drop-down of the review states for the predictions' `review_status` field."""
+    return QgsEditorWidgetSetup("ValueMap", {"map": [{status: status} for status in REVIEW_STATUSES]})
+
+
+def batch_summary(results, error_km) -> dict | None:
+    """The batch summary (schema.error_summary) over the results whose `error_km(result)` is known."""
+    return error_summary(e for e in map(error_km, results) if e is not None)

@@ -6,6 +6,7 @@ task's progress and status line) and the runs."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -234,7 +235,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             database = WORLDWIDE_SOURCE
             parameters = {"search": "worldwide (GeoCLIP GPS gallery, no database)", "top_k": request.top_k}
 
-            def locate(progress, should_stop):
+            def locate(scratch, progress, should_stop):
                 return engine.locate_worldwide(request, progress, should_stop)
         else:
             request = self.options.locate_request(self.reference_paths(), paths)
@@ -245,9 +246,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
                           "density_resolution_deg": request.density_resolution,
                           "density_extent": "world" if request.density_world else "around"}
 
-            def locate(progress, should_stop):  # the density GeoTIFF goes into the run's GeoPackage, then away
-                return engine.locate(request, Path(tempfile.mkdtemp(prefix="photo-geolocator-density-")), number,
-                                     progress, should_stop)
+            def locate(scratch, progress, should_stop):  # the density GeoTIFF goes into the run's GeoPackage
+                return engine.locate(request, scratch, number, progress, should_stop)
         run_time = utc_now()
         known = {item.data(PATH_ROLE): tuple(item.data(HAS_GPS_ROLE)) for item in photos if item.data(HAS_GPS_ROLE)}
         needs_base_map = not has_base_map(QgsProject.instance())
@@ -255,13 +255,17 @@ class PhotoGeolocatorDock(QgsDockWidget):
         def work(progress, should_stop):
             from .results import LocateRun, tiles_reachable, write_run
 
-            outcome = locate(progress, should_stop)
-            run = LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path,
-                            parameters=parameters, known=known, online=needs_base_map and tiles_reachable(),
-                            density_paths=dict(getattr(outcome, "density_paths", {})))
-            if run.results:
-                write_run(run, folder, temporary, with_uncertainty)
-            return run
+            scratch = Path(tempfile.mkdtemp(prefix="photo-geolocator-density-"))
+            try:
+                outcome = locate(scratch, progress, should_stop)
+                run = LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path,
+                                parameters=parameters, known=known, online=needs_base_map and tiles_reachable(),
+                                density_paths=dict(getattr(outcome, "density_paths", {})))
+                if run.results:
+                    write_run(run, folder, temporary, with_uncertainty)
+                return run
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
 
         self.clear_results()  # a failed run must not leave the previous run's results looking current
         count = len(paths)

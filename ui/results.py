@@ -10,6 +10,7 @@ results, on a base map. Keeping or exporting a run is a copy of that file."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -25,7 +26,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransformContext,
     QgsDataProvider,
-    QgsEditorWidgetSetup,
     QgsExpression,
     QgsLayerTreeGroup,
     QgsMapLayer,
@@ -43,9 +43,7 @@ from qgis.PyQt.QtGui import QColor
 
 from .. import layers
 from ..geoloc_core.errors import ExportError
-from ..geoloc_core.files import display_path
-from ..geoloc_core.schema import REVIEW_STATUSES, SUMMARY_THRESHOLDS_KM, error_summary
-from ..geoloc_core.service import distance_km
+from ..geoloc_core.service import display_path, distance_km
 from ..qgis_compat import (
     WKB_MULTIPOLYGON,
     empty_rectangle,
@@ -101,7 +99,7 @@ class LocateRun:
 
     def summary(self) -> dict | None:
         """The batch summary over the photos with EXIF GPS (median error, shares within 1 … 2500 km)."""
-        return error_summary(e for e in map(self.gps_error_km, self.results) if e is not None)
+        return layers.batch_summary(self.results, self.gps_error_km)
 
     def describe(self) -> str:
         return "Photo Geolocator run {} ({}): {}".format(
@@ -111,8 +109,8 @@ class LocateRun:
 def summary_text(summary: dict | None) -> str:
     if summary is None:
         return ""
-    shares = " / ".join(f"{100 * summary['within'][km]:.0f}%" for km in SUMMARY_THRESHOLDS_KM)
-    thresholds = "/".join(str(km) for km in SUMMARY_THRESHOLDS_KM)
+    shares = " / ".join(f"{100 * share:.0f}%" for share in summary["within"].values())
+    thresholds = "/".join(str(km) for km in summary["within"])
     text = (tr("{} photo with EXIF GPS: error {:.0f} km; within {} km: {}") if summary["photos"] == 1 else
             tr("{} photos with EXIF GPS: median error {:.0f} km; within {} km: {}"))
     return text.format(summary["photos"], summary["median_km"], thresholds, shares)
@@ -365,8 +363,7 @@ def table_layer(gpkg: str, role: str) -> QgsVectorLayer | QgsRasterLayer:
     if style.is_file():
         layer.loadNamedStyle(str(style))
     if role == "predictions":
-        layer.setEditorWidgetSetup(layer.fields().indexOf("review_status"), QgsEditorWidgetSetup(
-            "ValueMap", {"map": [{status: status} for status in REVIEW_STATUSES]}))
+        layer.setEditorWidgetSetup(layer.fields().indexOf("review_status"), layers.review_status_widget())
     return layer
 
 
@@ -494,11 +491,9 @@ def copy_geopackage(source: str | Path, target: str | Path) -> None:
     partial = target.with_name(f".{target.stem}.partial.gpkg")
     partial.unlink(missing_ok=True)
     try:
-        with sqlite3.connect(f"file:{Path(source).as_posix()}?mode=ro", uri=True) as reading, \
-                sqlite3.connect(partial) as writing:
+        with contextlib.closing(sqlite3.connect(f"file:{Path(source).as_posix()}?mode=ro", uri=True)) as reading, \
+                contextlib.closing(sqlite3.connect(partial)) as writing:
             reading.backup(writing)
-        reading.close()
-        writing.close()
     except sqlite3.Error as exc:
         partial.unlink(missing_ok=True)
         raise ExportError(f"{target}: could not copy the run's GeoPackage {source}: {exc}") from exc
@@ -520,7 +515,7 @@ def export_run(run: LocateRun, project: QgsProject, path: str | Path) -> list[st
         store_project(run, run.online, path)
         if run.temporary:
             _repoint(run, project, path)
-    with sqlite3.connect(path) as connection:
+    with contextlib.closing(sqlite3.connect(path)) as connection:  # closed: an open reader would block QGIS's writes
         return [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents ORDER BY rowid")]
 
 

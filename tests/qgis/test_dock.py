@@ -291,6 +291,7 @@ def assert_prediction_drawn(dock, qgis_app, database, photo, tmp_path):
     finished = []
     dock.runFinished.connect(finished.append)
     dock.start_run()
+    assert dock.status_label.text() == "Locating 1 photo…"
     wait_until_idle(dock, qgis_app)
     result = finished[0].results[0]
     layer = QgsProject.instance().mapLayer(finished[0].layer_ids["predictions"])
