@@ -74,7 +74,7 @@ def test_adding_heic_photos_in_the_qgis_application_reads_their_gps_without_cras
 
 WALK = '''
 from pathlib import Path
-from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer, QgsWkbTypes
+from qgis.core import QgsProject, QgsRasterLayer, QgsRectangle, QgsVectorLayer, QgsWkbTypes
 
 from photo_geolocator.ui.results import stored_project_uri
 
@@ -103,6 +103,7 @@ def walk():
     state["exported"] = dock.results_section.export_run(run, EXPORT)
     iface.newProject(False)
     yield
+    iface.mapCanvas().setExtent(QgsRectangle(0, 0, 1, 1))  # far from the results: the project must set the view
     project = QgsProject.instance()
     state["reopened"] = project.read(stored_project_uri(EXPORT, run))
     layers = {layer.name(): layer for layer in project.mapLayers().values()}
