@@ -386,12 +386,12 @@ def run_layers(run: LocateRun, save_styles: bool = True, gpkg: str | Path | None
     summary = summary_text(run.summary())
     for role in run.tables:
         layer = table_layer(gpkg, role)
-        if save_styles:
-            save_style_to_database(layer, role, "Photo Geolocator style", True)
         _describe(layer, run, summary if role in ("predictions", "known", "error_lines") else "")
         if summary and role in ("known", "error_lines"):
             layer.setCustomProperty(f"{PROPERTY}/summary", summary)
         layer.setCustomProperty(f"{PROPERTY}/role", role)
+        if save_styles:  # with the custom properties: the run's parameters and summary travel with the table
+            save_style_to_database(layer, role, "Photo Geolocator style", True)
         built[role] = layer
     if "" in run.density_tables:
         raster = table_layer(gpkg, "density")

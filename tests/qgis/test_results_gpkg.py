@@ -5,6 +5,7 @@ world; a kept run is a copy under a suggested name."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -173,6 +174,9 @@ def test_known_locations_and_error_lines_carry_the_error_and_the_summary(qgis_ap
     text = plugin_module("ui.results").summary_text(summary)
     assert text == "2 photos with EXIF GPS: median error 56 km; within 1/25/200/750/2500 km: 50% / 50% / 100% / 100% / 100%"
     assert text in known.metadata().abstract() and known.customProperty("photo_geolocator/summary") == text
+    with contextlib.closing(sqlite3.connect(run.gpkg)) as connection:
+        (style,) = connection.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'known'").fetchall()[0]
+    assert "photo_geolocator/summary" in style and "median error 56 km" in style, "the summary is in the stored style"
 
 
 def test_the_batch_summary_of_a_made_up_batch():
