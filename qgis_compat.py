@@ -109,13 +109,15 @@ def save_style_to_database(layer, name: str, description: str, use_as_default: b
 
 
 def make_field(name: str, kind: type) -> QgsField:
-    """A QgsField for a Python type (str, int, float), with the type enum this QGIS expects."""
+    """A QgsField for a Python type (str, int, float, bytes), with the type enum this QGIS expects."""
     if Qgis.versionInt() >= 33800:
         from qgis.PyQt.QtCore import QMetaType
 
-        meta = {int: QMetaType.Type.Int, float: QMetaType.Type.Double}.get(kind, QMetaType.Type.QString)
+        meta = {int: QMetaType.Type.Int, float: QMetaType.Type.Double,
+                bytes: QMetaType.Type.QByteArray}.get(kind, QMetaType.Type.QString)
         return QgsField(name, meta)
     from qgis.PyQt.QtCore import QVariant
 
-    variant = {int: QVariant.Type.Int, float: QVariant.Type.Double}.get(kind, QVariant.Type.String)
+    variant = {int: QVariant.Type.Int, float: QVariant.Type.Double,
+               bytes: QVariant.Type.ByteArray}.get(kind, QVariant.Type.String)
     return QgsField(name, variant)

@@ -23,6 +23,14 @@ UNCERTAINTY_FIELDS = (("photo", str), ("level", int), ("radius_km", float))
 ALTERNATIVE_FIELDS = (("photo", str), ("rank", int), ("lat", float), ("lon", float), ("mass", float),
                       ("distance_km", float))
 UNCERTAINTY_LEVELS = (50, 90)
+# The plugin's predictions layer adds a small JPEG of the photo (about 128 px; blob), so that the GeoPackage
+# shows each photo's face in map tips and forms after the photos have moved.
+THUMBNAIL_FIELD = ("thumbnail", bytes)
+GPS_ERROR_FIELD = ("gps_error_km", float)  # and, for photos with EXIF GPS, how far the prediction missed
+# Photos of the batch that carry EXIF GPS: where they really are, and how far the prediction missed.
+KNOWN_FIELDS = (("photo", str), ("file_name", str), ("lat", float), ("lon", float), ("error_km", float))
+ERROR_LINE_FIELDS = (("photo", str), ("file_name", str), ("error_km", float))
+SUMMARY_THRESHOLDS_KM = (1, 25, 200, 750, 2500)  # street, city, region, country, continent
 
 
 def uncertainty_radius(result, level: int) -> float:
@@ -122,3 +130,15 @@ def alternative_rows(results) -> list[dict]:
     """One row per alternative place (density mode) of every located photo, keyed by ALTERNATIVE_FIELDS."""
     return [{"photo": display_path(r.photo), "rank": a.rank, "lat": a.lat, "lon": a.lon, "mass": a.mass,
              "distance_km": a.distance_km} for r in results for a in getattr(r, "alternatives", [])]
+
+
+def error_summary(errors_km) -> dict | None:
+    """The batch summary of the photos with a known place: how many, the median error (km) and the share
+    within each of SUMMARY_THRESHOLDS_KM; None where no photo has one."""
+    errors = sorted(float(e) for e in errors_km)
+    if not errors:
+        return None
+    middle = len(errors) // 2
+    median = errors[middle] if len(errors) % 2 else (errors[middle - 1] + errors[middle]) / 2
+    return {"photos": len(errors), "median_km": median,
+            "within": {km: sum(e <= km for e in errors) / len(errors) for km in SUMMARY_THRESHOLDS_KM}}

@@ -741,6 +741,10 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>The run's project could not be stored in {}: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>#{}  sim {:.2f}
 {:.0f} km away
 {}</source>
@@ -977,7 +981,51 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Predictions</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Uncertainty</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Alternatives</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Known locations (GPS)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Error lines</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Anchors</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Streams</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} photo with EXIF GPS: error {:.0f} km; within {} km: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} photos with EXIF GPS: median error {:.0f} km; within {} km: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Run {} · {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Photo Geolocator run {} ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>All photos; each photo's own density is a table density_&lt;photo&gt; in {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1057,7 +1105,7 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Export run to GeoPackage…</source>
+        <source>Save a copy of the run…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1065,7 +1113,7 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Export run to GeoPackage</source>
+        <source>Save the run as a GeoPackage</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1093,15 +1141,31 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source> Density raster: {}.</source>
+        <source>Results in a temporary GeoPackage, removed after QGIS closes: keep it with the button below.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Located {} photos ({} skipped).{} The layers are temporary:</source>
+        <source>Keep the run in a GeoPackage…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Exported {} layers to {}</source>
+        <source>The results are in a temporary GeoPackage:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Located {} photo ({} skipped).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Located {} photos ({} skipped).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved {} tables to {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Results in {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1358,11 +1422,11 @@ Write it now? Each original is kept as &lt;name&gt;_original.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Where density rasters are kept (the project folder by default)</source>
+        <source>Where each run writes its GeoPackage (predictions, neighbours, circles, density). Empty: the saved project's folder, else a temporary folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Raster folder</source>
+        <source>Results folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1427,14 +1491,6 @@ Write it now? Each original is kept as &lt;name&gt;_original.</source>
     </message>
     <message>
         <source>Installing failed: {} (see the log in the panel)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Anchors</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Streams</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

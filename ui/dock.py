@@ -7,6 +7,8 @@ task's progress and status line) and the runs."""
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 from pathlib import Path
 
 from qgis.core import Qgis, QgsProject
@@ -35,8 +37,9 @@ from .i18n import tr
 from .models_panel import ModelsPanel
 from .packs_panel import PacksPanel
 from .photos_section import HAS_GPS_ROLE, PATH_ROLE, PhotosSection
+from .results import focus_photo
 from .results_section import ResultsSection
-from .review import ReviewSection, focus_photo
+from .review import ReviewSection
 from .run_options import RunOptions
 from .setup_section import SetupSection, make_engine
 from .tasks import EngineTask
@@ -280,7 +283,10 @@ class PhotoGeolocatorDock(QgsDockWidget):
         if not paths:
             self.context.message(tr("Add photos to locate first."), Qgis.MessageLevel.Warning)
             return
-        folder = self.options.density_folder()
+        from .results import has_base_map, results_folder
+
+        folder, temporary = results_folder(self.options.output_widget.filePath(), QgsProject.instance())
+        with_uncertainty = self.options.uncertainty_check.isChecked()
         try:  # the project's layers it names are written now, on the main thread
             trip = None if worldwide else self.context_section.context_request(folder)
         except UserError as exc:
@@ -294,7 +300,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
             database = WORLDWIDE_SOURCE
             parameters = {"search": "worldwide (GeoCLIP GPS gallery, no database)", "top_k": request.top_k}
 
-            def locate(progress, should_stop):
+            def locate(scratch, progress, should_stop):
                 return engine.locate_worldwide(request, progress, should_stop)
         else:
             request = self.options.locate_request(self.reference_paths(), paths, trip)
@@ -307,18 +313,26 @@ class PhotoGeolocatorDock(QgsDockWidget):
                           "density_extent": "world" if request.density_world else "around",
                           **self.context_section.describe()}
 
-            def locate(progress, should_stop):
-                return engine.locate(request, folder, number, progress, should_stop)
+            def locate(scratch, progress, should_stop):  # the density GeoTIFF goes into the run's GeoPackage
+                return engine.locate(request, scratch, number, progress, should_stop)
         run_time = utc_now()
         known = {item.data(PATH_ROLE): tuple(item.data(HAS_GPS_ROLE)) for item in photos if item.data(HAS_GPS_ROLE)}
-        needs_base_map = not QgsProject.instance().mapLayers()
+        needs_base_map = not has_base_map(QgsProject.instance())
 
         def work(progress, should_stop):
-            from .results import LocateRun, tiles_reachable
+            from .results import LocateRun, tiles_reachable, write_run
 
-            outcome = locate(progress, should_stop)
-            return LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path,
-                             parameters=parameters, known=known, online=needs_base_map and tiles_reachable())
+            scratch = Path(tempfile.mkdtemp(prefix="photo-geolocator-density-"))
+            try:
+                outcome = locate(scratch, progress, should_stop)
+                run = LocateRun(number, database, run_time, outcome.results, outcome.failed, outcome.density_path,
+                                parameters=parameters, known=known, online=needs_base_map and tiles_reachable(),
+                                density_paths=dict(getattr(outcome, "density_paths", {})))
+                if run.results:
+                    write_run(run, folder, temporary, with_uncertainty)
+                return run
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
 
         self.clear_results()  # a failed run must not leave the previous run's results looking current
         status = tr("Locating 1 photo") if len(paths) == 1 else tr("Locating {} photos").format(len(paths))
@@ -335,18 +349,22 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.context.message(tr("Cancelled; no layer was added."), Qgis.MessageLevel.Warning)
             self.runFinished.emit(None)
             return
-        from .results import add_base_map, add_run_to_project, build_layers
+        from .results import add_base_map, add_run_to_project, run_layers, store_project
 
         run = task.result
         for failure in run.failed:
             self.context.message(tr("Skipped {}: {}").format(failure.path, failure.reason), Qgis.MessageLevel.Warning,
                                  10)
         if run.results:
-            built = build_layers(run, self.options.uncertainty_check.isChecked())
-            if not QgsProject.instance().mapLayers():
-                add_base_map(QgsProject.instance(), run.online)
+            add_base_map(QgsProject.instance(), run.online)  # where the project shows none yet
+            built = run_layers(run)
             add_run_to_project(run, built, QgsProject.instance())
             self._link_map(built["predictions"])
+            try:
+                store_project(run, run.online)
+            except Exception as exc:  # the layers are in the file; only its stored project is missing
+                self.context.message(tr("The run's project could not be stored in {}: {}").format(run.gpkg, exc),
+                                     Qgis.MessageLevel.Warning, 0)
             self.runs.append(run)
             self.results_section.fill(run)
             self.review.set_run(run)

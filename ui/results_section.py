@@ -13,6 +13,7 @@ from qgis.PyQt.QtGui import QIcon, QImage, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
+    QLabel,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -91,7 +92,16 @@ class ResultsSection(QgsCollapsibleGroupBox):
         self.results_table.verticalHeader().setDefaultSectionSize(30)
         self.results_table.setIconSize(QSize(28, 28))
         layout.addWidget(self.results_table)
-        self.export_button = QPushButton(tr("Export run to GeoPackage…"), self)
+        self.summary_label = QLabel("", self)  # the batch summary over the photos with EXIF GPS
+        self.summary_label.setObjectName("summaryLabel")
+        self.summary_label.setWordWrap(True)
+        layout.addWidget(self.summary_label)
+        self.file_label = QLabel("", self)  # where the run's GeoPackage is; stays in view (no notice hides it)
+        self.file_label.setObjectName("runFileLabel")
+        self.file_label.setWordWrap(True)
+        self.file_label.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.file_label)
+        self.export_button = QPushButton(tr("Save a copy of the run…"), self)
         self.export_button.clicked.connect(self.choose_export)
         layout.addWidget(self.export_button)
 
@@ -125,12 +135,27 @@ class ResultsSection(QgsCollapsibleGroupBox):
         self.results_table.resizeColumnsToContents()
         self.results_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # photo order first
         self.results_table.setSortingEnabled(True)
+        self.show_run_file(run)
+
+    def show_run_file(self, run) -> None:
+        """The batch summary, and where the run's GeoPackage is (and whether it is kept)."""
+        from .results import summary_text
+
+        self.summary_label.setText(summary_text(run.summary()))
+        self.summary_label.setVisible(bool(self.summary_label.text()))
+        where = (tr("Results in a temporary GeoPackage, removed after QGIS closes: keep it with the button below.")
+                 if run.temporary else tr("Results in {}").format(run.gpkg)) if run.gpkg else ""
+        self.file_label.setText(where)
+        self.export_button.setText(tr("Keep the run in a GeoPackage…") if run.temporary else
+                                   tr("Save a copy of the run…"))
 
     def clear(self) -> None:
         self.run = None
         self.shown += 1
         self.table_items = {}
         self.results_table.setRowCount(0)
+        self.summary_label.setText("")
+        self.file_label.setText("")
 
     def _thumbnail_read(self, token, image: QImage) -> None:  # GUI thread
         shown, where, index = token
@@ -183,12 +208,17 @@ class ResultsSection(QgsCollapsibleGroupBox):
             self.results_table.selectRow(target)
 
     def offer_to_keep(self, run) -> None:
-        """Say what the run made and offer to keep its layers, which live in memory until exported."""
-        where = tr(" Density raster: {}.").format(run.density_path) if run.density_path else ""
+        """Say what the run made and where; a run in the temporary folder comes with an offer to keep it
+        (the same offer stays in the panel, where no notice of QGIS's can cover it)."""
+        located = (tr("Located {} photo ({} skipped).") if len(run.results) == 1 else
+                   tr("Located {} photos ({} skipped).")).format(len(run.results), len(run.failed))
         bar = self.context.iface.messageBar()
-        item = bar.createMessage(tr("Photo Geolocator"), tr("Located {} photos ({} skipped).{} The layers are "
-                                                            "temporary:").format(len(run.results), len(run.failed),
-                                                                                 where))
+        if not run.temporary:
+            bar.pushMessage(tr("Photo Geolocator"), located + " " + tr("Results in {}").format(run.gpkg),
+                            Qgis.MessageLevel.Success, 10)
+            return
+        item = bar.createMessage(tr("Photo Geolocator"), located + " " + tr("The results are in a temporary "
+                                                                            "GeoPackage:"))
         keep = QPushButton(tr("Keep them in a GeoPackage…"), item)
         keep.clicked.connect(self.choose_export)
         item.layout().addWidget(keep)
@@ -197,7 +227,10 @@ class ResultsSection(QgsCollapsibleGroupBox):
     def choose_export(self) -> None:
         if self.run is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, tr("Export run to GeoPackage"), self.context.start_folder(),
+        from .results import suggested_export_name
+
+        suggested = str(Path(self.context.start_folder()) / suggested_export_name(self.run))
+        path, _ = QFileDialog.getSaveFileName(self, tr("Save the run as a GeoPackage"), suggested,
                                               tr("GeoPackage (*.gpkg)"))
         if path:  # the save dialog has already asked before replacing a file
             self.context.remember_folder(path)
@@ -218,5 +251,6 @@ class ResultsSection(QgsCollapsibleGroupBox):
         except Exception as exc:
             self.context.message(tr("Export failed: {}").format(failure_message(exc)), Qgis.MessageLevel.Critical, 0)
             return False
-        self.context.message(tr("Exported {} layers to {}").format(len(tables), path), Qgis.MessageLevel.Success)
+        self.context.message(tr("Saved {} tables to {}").format(len(tables), path), Qgis.MessageLevel.Success)
+        self.show_run_file(run)
         return True

@@ -44,7 +44,6 @@ from .review_outputs import ReviewOutputs
 from .review_tool import PIN_COLOUR, SNAP_PIXELS, WGS84, MovePinTool
 
 UNREVIEWED, ACCEPTED, MOVED, REJECTED = "unreviewed", "accepted", "moved", "rejected"  # schema.REVIEW_STATUSES
-FOCUSED_ROLES = ("neighbours", "uncertainty", "alternatives")  # the run's per-photo vector layers
 
 
 @dataclass(frozen=True)
@@ -120,22 +119,6 @@ def set_note(layer, photo: str, note: str) -> None:
 
 def reviewed_count(layer) -> int:
     return sum(1 for f in layer.getFeatures() if (_plain(f["review_status"]) or UNREVIEWED) != UNREVIEWED)
-
-
-def focus_photo(run, photo: str | None, project: QgsProject) -> None:
-    """Show only one photo's neighbours, circles, alternatives and density band (all photos' with None):
-    a subset on each per-photo vector layer, and the photo's own band of the run's density raster."""
-    for role in FOCUSED_ROLES:
-        layer = project.mapLayer(run.layer_ids.get(role, ""))
-        if layer is not None:
-            layer.setSubsetString(photo_only(photo) if photo else "")
-    density = project.mapLayer(run.layer_ids.get("density", ""))
-    if density is not None and hasattr(density.renderer(), "setBand"):
-        photos = [r.photo for r in run.results]
-        band = photos.index(photo) + 2 if photo in photos else 1  # band 1: all photos, then one per photo
-        if band <= density.bandCount():
-            density.renderer().setBand(band)
-            density.triggerRepaint()
 
 
 def status_text(review: Review) -> str:

@@ -6,9 +6,6 @@ EstimatorSpec.problem) is disabled and says what it needs."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from qgis.core import QgsProject
 from qgis.gui import QgsCollapsibleGroupBox, QgsFileWidget
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox
@@ -100,8 +97,9 @@ class RunOptions(QgsCollapsibleGroupBox):
         form.addRow(tr("Raster extent"), self.extent_combo)
         self.output_widget = QgsFileWidget(self)
         self.output_widget.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
-        self.output_widget.setToolTip(tr("Where density rasters are kept (the project folder by default)"))
-        form.addRow(tr("Raster folder"), self.output_widget)
+        self.output_widget.setToolTip(tr("Where each run writes its GeoPackage (predictions, neighbours, circles, "
+                                         "density). Empty: the saved project's folder, else a temporary folder"))
+        form.addRow(tr("Results folder"), self.output_widget)
 
         self._restoring = False
         self.restore()
@@ -228,10 +226,3 @@ class RunOptions(QgsCollapsibleGroupBox):
 
     def worldwide_request(self, paths: list[str]) -> WorldwideRequest:
         return WorldwideRequest(paths, self.top_k_spin.value(), str(self.context.models_dir))
-
-    def density_folder(self) -> Path:
-        chosen = self.output_widget.filePath()
-        if chosen:
-            return Path(chosen)
-        home = QgsProject.instance().homePath()
-        return Path(home) if home else Path.home() / "Photo Geolocator"

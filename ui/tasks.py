@@ -39,7 +39,11 @@ class EngineTask(QgsTask):
     progressed = pyqtSignal(int, int, str)  # done, total, message
 
     def __init__(self, description: str, work: Callable, on_finished: Callable[[EngineTask], None]):
-        super().__init__(description, QgsTask.Flag.CanCancel)
+        # Silent (QGIS 3.26 and newer): no "Task complete" notice over the panel's own message and offer
+        flags = getattr(QgsTask, "Flags", QgsTask.Flag)(QgsTask.Flag.CanCancel)
+        if hasattr(QgsTask.Flag, "Silent"):
+            flags |= QgsTask.Flag.Silent
+        super().__init__(description, flags)
         self._work = work
         self._on_finished = on_finished
         self.result = None

@@ -1,4 +1,4 @@
-"""A trip's layers after a run with capture times (main thread only): the anchors (photos whose place
+"""A trip's tables after a run with capture times: the anchors (photos whose place
 was known: their EXIF GPS; green diamonds, apart from the predictions' red stars) and each stream drawn
 as a line through its photos' places in capture-time order, its M values the capture times (UTC seconds
 since 1970), so that QGIS's temporal and profile tools can read them."""
@@ -10,7 +10,6 @@ from datetime import datetime
 from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsLineString, QgsLineSymbol, QgsMarkerSymbol, QgsPoint
 
 from ..qgis_compat import make_field
-from .i18n import tr
 
 
 def anchor_fields() -> QgsFields:
@@ -64,19 +63,11 @@ def stream_features(results) -> list[QgsFeature]:
     return features
 
 
-def trip_layers(run, memory_layer) -> dict:
-    """role -> layer for the run's anchors and streams, where it has any (`memory_layer` is results.py's)."""
-    built = {}
-    anchors = anchor_features(run.results, run.known)
-    if anchors:
-        layer = memory_layer("Point", tr("Anchors"), anchor_fields(), anchors)
+def style(layer, role: str) -> None:
+    """The anchors as green diamonds, apart from the predictions' stars; the streams as dashed lines."""
+    if role == "anchors":
         layer.renderer().setSymbol(QgsMarkerSymbol.createSimple(
             {"name": "diamond", "color": "51,160,44", "outline_color": "255,255,255", "size": "4.6"}))
-        built["anchors"] = layer
-    streams = stream_features(run.results)
-    if streams:
-        layer = memory_layer("LineStringM", tr("Streams"), stream_fields(), streams)
+    elif role == "streams":
         layer.renderer().setSymbol(QgsLineSymbol.createSimple(
             {"line_color": "106,61,154", "line_width": "0.8", "line_style": "dash"}))
-        built["streams"] = layer
-    return built

@@ -48,7 +48,7 @@ def wait_until_idle(dock, qgis_app, timeout=300):
 
 def run_groups():
     return [g for g in QgsProject.instance().layerTreeRoot().children()
-            if isinstance(g, QgsLayerTreeGroup) and g.name().startswith("Photo Geolocator run")]
+            if isinstance(g, QgsLayerTreeGroup) and g.customProperty("photo_geolocator/run") is not None]
 
 
 def made_up_samples(folder: Path) -> list[dict]:

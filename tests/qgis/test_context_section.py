@@ -306,11 +306,12 @@ def trip_results():
             result("y", 35.69, 139.70, "pixels", "", 0)]
 
 
-def test_a_trip_run_draws_its_anchors_and_its_stream_in_time_order(dock, plugin_module):
+def test_a_trip_run_draws_its_anchors_and_its_stream_in_time_order(dock, plugin_module, tmp_path):
     results_module = plugin_module("ui.results")
     run = results_module.LocateRun(1, "test", "2026-11-26T00:00:00+00:00", trip_results(), [],
                                    known={"/trip/a.jpg": (48.85, 2.35)})
-    built = results_module.build_layers(run, False)
+    results_module.write_run(run, tmp_path / "runs", temporary=False, with_uncertainty=False)
+    built = results_module.run_layers(run)
     anchors, streams = built["anchors"], built["streams"]
     assert [f["photo"] for f in anchors.getFeatures()] == ["/trip/a.jpg"], "the photo whose GPS was known"
     assert anchors.renderer().symbol().symbolLayer(0).shape() != \
@@ -327,12 +328,14 @@ def test_a_trip_run_draws_its_anchors_and_its_stream_in_time_order(dock, plugin_
     assert {"anchors", "streams", "predictions"} <= set(run.layer_ids)
 
 
-def test_a_run_without_capture_times_gets_no_trip_layers(dock, plugin_module):
+def test_a_run_without_capture_times_gets_no_trip_layers(dock, plugin_module, tmp_path):
     from geoloc_core.results import LocationResult
 
     results_module = plugin_module("ui.results")
     plain = [LocationResult("/p.jpg", 1.0, 2.0, 0.5, 1.0, 2.0, "cascade", 5, [])]
-    built = results_module.build_layers(results_module.LocateRun(1, "test", "t", plain, []), False)
+    run = results_module.LocateRun(1, "test", "t", plain, [])
+    results_module.write_run(run, tmp_path / "runs", temporary=False, with_uncertainty=False)
+    built = results_module.run_layers(run)
     assert "anchors" not in built and "streams" not in built
 
 

@@ -125,17 +125,18 @@ def assert_locate_adds_styled_layers(dock, qgis_app, qgis_iface, database, first
     assert run is not None and len(run.results) == 2
     (group,) = run_groups()
     layers = {node.layer().name(): node.layer() for node in group.findLayers()}
-    predictions = layers["Predicted locations"]
+    predictions = layers["Predictions"]
     assert predictions.featureCount() == 2 and predictions.crs().authid() == "EPSG:4326"
     assert {"photo", "file_name", "lat", "lon", "confidence", "radius50_km", "radius90_km", "estimator", "k",
             "database", "run_time"} <= set(predictions.fields().names())
     assert "img src" in predictions.mapTipTemplate(), "the map tip shows the photo"
     assert predictions.editorWidgetSetup(predictions.fields().indexOf("photo")).type() == "ExternalResource"
     assert layers["Neighbours"].featureCount() == 40
-    assert layers["Uncertainty (50% / 90%)"].featureCount() == 4
+    predictions.selectAll()  # the circles follow the selected predictions
+    assert layers["Uncertainty"].featureCount() == 4
     (raster,) = [layer for layer in layers.values() if isinstance(layer, QgsRasterLayer)]
-    assert raster.crs().authid() == "EPSG:4326" and raster.bandCount() == 3, "one raster: all photos, then each"
-    assert raster.source().startswith(str(tmp_path / "rasters")), "kept in the chosen folder"
+    assert raster.crs().authid() == "EPSG:4326" and raster.name() == "Density", "all photos; each in its own table"
+    assert raster.source().startswith(f"GPKG:{tmp_path / 'rasters'}"), "in the run's GeoPackage, in the chosen folder"
     assert raster.renderer().type() == "singlebandpseudocolor"
     labels = [item.label for item in raster.renderer().shader().rasterShaderFunction().colorRampItemList()]
     assert len(set(labels)) == len(labels) and "per km²" in labels[-1], labels
@@ -167,19 +168,19 @@ def assert_locate_adds_styled_layers(dock, qgis_app, qgis_iface, database, first
     with sqlite3.connect(export) as connection:
         tables = dict(connection.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
         styles = {row[0] for row in connection.execute("SELECT f_table_name FROM layer_styles")}
-    assert {"predictions", "neighbours", "uncertainty"} <= set(tables)
+    assert {"predictions", "neighbours", "uncertainty", "known", "error_lines"} <= set(tables)
     assert {t for t, kind in tables.items() if kind == "2d-gridded-coverage"} == density_tables
-    assert styles == {"predictions", "neighbours", "uncertainty"}, "every vector table has its style"
+    assert styles == {t for t, kind in tables.items() if kind == "features"}, "every vector table has its style"
     reopened = QgsVectorLayer(f"{export}|layername=predictions", "p", "ogr")
     assert reopened.featureCount() == 2
     assert reopened.renderer().symbol().symbolLayer(0).shape() == reopened.renderer().symbol().symbolLayer(0).Star
     stored = QgsProject()
     assert stored.read(plugin_module("ui.results").stored_project_uri(export, run)), stored.error()
     by_name = {layer.name(): layer for layer in stored.mapLayers().values()}
-    assert set(by_name) == {"Predicted locations", "Neighbours", "Uncertainty (50% / 90%)", "Density (all photos)"}
+    assert {"Predictions", "Neighbours", "Uncertainty", "Density", "Known locations (GPS)", "Error lines"} <= set(by_name)
     assert all(layer.isValid() for layer in by_name.values())
-    assert by_name["Density (all photos)"].renderer().type() == "singlebandpseudocolor", "the raster comes back styled"
-    assert [node.name() for node in stored.layerTreeRoot().findLayers()][0] == "Predicted locations"
+    assert by_name["Density"].renderer().type() == "singlebandpseudocolor", "the raster comes back styled"
+    assert [node.name() for node in stored.layerTreeRoot().findLayers()][0] == "Predictions"
 
     before = export.stat().st_mtime_ns
     assert not dock.results_section.export_run(run, str(export), confirm_overwrite=lambda: False)
@@ -199,7 +200,7 @@ def test_cancel_adds_no_layer_and_leaves_no_raster(dock, qgis_app, made_up_walk,
     wait_until_idle(dock, qgis_app)
     assert finished == [None]
     assert len(run_groups()) == groups_before
-    assert not list((tmp_path / "rasters").glob("*.tif")), "no raster of the cancelled run is left behind"
+    assert not list((tmp_path / "rasters").glob("*")), "no file of the cancelled run is left behind"
     assert dock.run_button.isEnabled(), "ready for the next run"
 
 
@@ -290,6 +291,7 @@ def assert_prediction_drawn(dock, qgis_app, database, photo, tmp_path):
     finished = []
     dock.runFinished.connect(finished.append)
     dock.start_run()
+    assert dock.status_label.text() == "Locating 1 photo…"
     wait_until_idle(dock, qgis_app)
     result = finished[0].results[0]
     layer = QgsProject.instance().mapLayer(finished[0].layer_ids["predictions"])
@@ -330,6 +332,7 @@ def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, 
     monkeypatch.setattr(plugin_module("ui.results"), "tiles_reachable", lambda: False)  # offline, as in CI
 
     database, queries = made_up_walk
+    dock.options.output_widget.setFilePath("")  # no folder chosen, no saved project: a temporary GeoPackage
     open_database(dock, qgis_app, database)
     dock.photos.add_photos([str(queries / "query0x0.jpg"), str(queries / "query1x0.jpg")])  # far apart
     wait_until_idle(dock, qgis_app)  # the photos are read in the background
@@ -345,9 +348,10 @@ def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, 
     errors = [f["gps_error_km"] for f in predictions.getFeatures()]
     assert all(e is not None and e >= 0 for e in errors), "photos with EXIF GPS get their error"
     assert "k=10" in predictions.abstract() and predictions.customProperty("photo_geolocator/k") == 10
-    assert len(names) == 4
+    assert {"Predictions", "Neighbours", "Uncertainty", "Density", "Known locations (GPS)", "Error lines"} <= names
     offers = [b.text() for item in qgis_iface.messageBar().items() for b in item.findChildren(QPushButton)]
-    assert "Keep them in a GeoPackage…" in offers, "temporary layers come with an offer to keep them"
+    assert "Keep them in a GeoPackage…" in offers, "a temporary GeoPackage comes with an offer to keep it"
+    assert run.temporary and "temporary" in dock.results_section.file_label.text(), "the offer stays in the panel"
     table = dock.results_section.results_table
     header = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert "Nearest distance" not in header and "Error vs EXIF GPS (km)" in header
@@ -366,7 +370,7 @@ def test_results_follow_the_project_and_failed_runs(dock, qgis_app, qgis_iface, 
     dock.results_section.choose_export()
     assert not asked, "the save dialog already asked before replacing the file"
     assert dock.context.start_folder() == str(tmp_path), "the next dialog opens where the user last was"
-    assert target.stat().st_size > 3
+    assert target.stat().st_size > 3 and run.gpkg == str(target) and not run.temporary, "kept"
 
     QgsProject.instance().clear()  # New project
     assert dock.results_section.results_table.rowCount() == 0 and not dock.results_section.export_button.isEnabled(), \

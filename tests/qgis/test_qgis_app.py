@@ -74,7 +74,7 @@ def test_adding_heic_photos_in_the_qgis_application_reads_their_gps_without_cras
 
 WALK = '''
 from pathlib import Path
-from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer, QgsWkbTypes
+from qgis.core import QgsProject, QgsRasterLayer, QgsRectangle, QgsVectorLayer, QgsWkbTypes
 
 from photo_geolocator.ui.results import stored_project_uri
 
@@ -103,15 +103,19 @@ def walk():
     state["exported"] = dock.results_section.export_run(run, EXPORT)
     iface.newProject(False)
     yield
+    iface.mapCanvas().setExtent(QgsRectangle(0, 0, 1, 1))  # far from the results: the project must set the view
     project = QgsProject.instance()
     state["reopened"] = project.read(stored_project_uri(EXPORT, run))
     layers = {layer.name(): layer for layer in project.mapLayers().values()}
     state["layers"] = {name: [layer.isValid(), layer.renderer().type()] for name, layer in layers.items()}
-    uncertainty = layers["Uncertainty (50% / 90%)"]
-    predictions = {f["photo"]: f.geometry() for f in layers["Predicted locations"].getFeatures()}
+    uncertainty = layers["Uncertainty"]
+    predictions = {f["photo"]: f.geometry() for f in layers["Predictions"].getFeatures()}
     state["circles"] = [[f.geometry().isGeosValid(), f.geometry().contains(predictions[f["photo"]])]
                         for f in uncertainty.getFeatures()]
-    state["density_bands"] = layers["Density (all photos)"].bandCount()
+    state["density_bands"] = layers["Density"].bandCount()
+    canvas = iface.mapCanvas()
+    extent = canvas.mapSettings().layerExtentToOutputExtent(layers["Predictions"], layers["Predictions"].extent())
+    state["zoomed"] = canvas.extent().contains(extent) and canvas.scale() > 1000
     yield
 
 
@@ -129,12 +133,15 @@ def test_a_user_walk_through_the_qgis_main_window(tmp_path, references, jpeg_and
                                           f"PHOTOS = {photos!r}\nEXPORT = {str(export)!r}\n{WALK}", timeout=400)
     assert state["database"] == with_gps, "the JPEGs and the HEIF, all with GPS"
     assert state["marked"] == 3 and state["located"] == 3, "all three carry EXIF GPS"
-    assert state["run_layers"] == ["Density (all photos; one band per photo)", "Neighbours", "Predicted locations",
-                                   "Uncertainty (50% / 90%)"]
+    assert [name for name in state["run_layers"] if name != "Alternatives"] == [
+        "Density", "Error lines", "Known locations (GPS)", "Neighbours", "Predictions", "Uncertainty"]
     assert state["exported"] and state["reopened"]
-    assert state["layers"] == {"Predicted locations": [True, "singleSymbol"], "Neighbours": [True, "singleSymbol"],
-                               "Uncertainty (50% / 90%)": [True, "categorizedSymbol"],
-                               "Density (all photos)": [True, "singlebandpseudocolor"]}
+    assert {"Predictions": [True, "singleSymbol"], "Neighbours": [True, "singleSymbol"],
+            "Uncertainty": [True, "categorizedSymbol"], "Density": [True, "singlebandpseudocolor"],
+            "Known locations (GPS)": [True, "singleSymbol"], "Error lines": [True, "singleSymbol"]}.items() <= \
+        state["layers"].items()
+    assert "World map (QGIS)" in state["layers"] or "OpenStreetMap" in state["layers"], "on a base map"
+    assert state["zoomed"], "the reopened project shows the results, not 1:1 on an empty canvas"
     assert state["circles"] == [[True, True]] * 6, "every circle is valid and holds its prediction"
     assert state["density_bands"] == 1
     assert not [e for e in state["errors"] if "python" in e[0].lower()], state["errors"]

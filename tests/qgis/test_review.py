@@ -40,6 +40,7 @@ def reviewed_run(dock, qgis_app, qgis_iface, plugin_module, tmp_path, monkeypatc
                                                      alternatives=alternatives))
     run_time = plugin_module("geoloc_core.service").utc_now()  # after the photos were made (write-back checks)
     run = plugin_module("ui.results").LocateRun(1, "made-up", run_time, results, [])
+    plugin_module("ui.results").write_run(run, tmp_path / "runs", temporary=False)  # as the task's worker does
     dock.photos.add_photos([q["path"] for q in queries])
     wait_until_idle(dock, qgis_app)
     dock._run_finished(SimpleNamespace(error=None, result=run))

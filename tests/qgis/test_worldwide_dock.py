@@ -74,8 +74,8 @@ def test_worldwide_is_disabled_with_its_reason_until_geoclip_is_here_then_locate
     run = finished[0]
     assert run is not None and len(run.results) == 2 and run.density_path is None
     layers = layers_of_the_run()
-    assert set(layers) == {"Predicted locations", "Neighbours", "Uncertainty (50% / 90%)"}
-    predictions = layers["Predicted locations"]
+    assert {"Predictions", "Neighbours", "Uncertainty"} <= set(layers) and "Density" not in layers
+    predictions = layers["Predictions"]
     gallery = {tuple(point) for point in small_gallery.coordinates}
     assert predictions.featureCount() == 2
     assert all((f["lat"], f["lon"]) in gallery for f in predictions.getFeatures()), "GeoCLIP's most probable places"
@@ -83,7 +83,8 @@ def test_worldwide_is_disabled_with_its_reason_until_geoclip_is_here_then_locate
     assert {f["database"] for f in predictions.getFeatures()} == {"GeoCLIP GPS gallery"}
     assert "img src" in predictions.mapTipTemplate() and "top_k=7" in predictions.abstract(), "styled as usual"
     assert layers["Neighbours"].featureCount() == 14, "the top-7 gallery points of each photo"
-    assert layers["Uncertainty (50% / 90%)"].featureCount() == 4
+    predictions.selectAll()  # the circles follow the selected predictions
+    assert layers["Uncertainty"].featureCount() == 4
     assert dock.results_section.results_table.rowCount() == 2
 
 
@@ -161,7 +162,7 @@ def test_worldwide_runs_on_the_external_engine(qgis_app, qgis_iface, qgis_new_pr
         assert run is not None and [Path(r.photo).name for r in run.results] == ["p1.jpg", "p2.jpg"]
         assert [Path(f.path).name for f in run.failed] == ["missing.jpg"]
         layers = layers_of_the_run()
-        assert layers["Neighbours"].featureCount() == 12 and layers["Predicted locations"].featureCount() == 2
+        assert layers["Neighbours"].featureCount() == 12 and layers["Predictions"].featureCount() == 2
         assert QgsProject.instance().mapLayer(run.layer_ids["predictions"]).isValid()
     finally:
         dock.shutdown()
@@ -227,6 +228,6 @@ def test_locating_worldwide_with_geoclip_in_the_qgis_main_window(tmp_path, hub, 
     state, result = run_in_qgis(tmp_path, f"MODELS = {str(tmp_path / 'models')!r}\nPHOTOS = {photos!r}\n{WORLDWIDE}")
     assert state["offered"] and state["runnable"], "offered and runnable with no database once GeoCLIP is here"
     assert state["located"] == sorted(Path(photo).name for photo in photos) and all(state["in_gallery"])
-    assert state["run_layers"] == ["Neighbours", "Predicted locations", "Uncertainty (50% / 90%)"]
+    assert {"Neighbours", "Predictions", "Uncertainty"} <= set(state["run_layers"])
     assert not [e for e in state["errors"] if "python" in e[0].lower()], state["errors"]
     assert "Traceback" not in result.stderr
