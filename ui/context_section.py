@@ -41,6 +41,17 @@ NO_TRACK, TRACK_LAYER, TRACK_FILE = "none", "layer", "file"
 WGS84 = "EPSG:4326"
 # enums that moved to Qgis in later QGIS releases (3.30, 3.34): the newest spelling this QGIS has
 LAYER_FILTER = getattr(Qgis, "LayerFilter", None) or QgsMapLayerProxyModel.Filter
+
+
+def layer_filters(*names: str):
+    """A layer combo's filters as the flags type this QGIS's non-deprecated setFilters takes (an OR of two
+    enum values is a plain int, which 3.34+ routes to the deprecated overload)."""
+    flags = Qgis.LayerFilters() if hasattr(Qgis, "LayerFilters") else QgsMapLayerProxyModel.Filters()
+    for name in names:
+        flags |= getattr(LAYER_FILTER, name)
+    return flags
+
+
 POINT_GEOMETRY = Qgis.GeometryType.Point if hasattr(Qgis, "GeometryType") else QgsWkbTypes.GeometryType.PointGeometry
 TRACK_FILES = "GPS tracks (*.gpx *.gpkg *.csv *.geojson);;All files (*)"
 
@@ -62,7 +73,7 @@ class ContextSection(QgsCollapsibleGroupBox):
         self.area_layer_label = QLabel(tr("Area layer"), self)
         self.area_layer_combo = QgsMapLayerComboBox(self)
         self.area_layer_combo.setObjectName("areaLayerCombo")
-        self.area_layer_combo.setFilters(LAYER_FILTER.PolygonLayer)
+        self.area_layer_combo.setFilters(layer_filters("PolygonLayer"))
         self.area_layer_combo.setAllowEmptyLayer(True)  # never some other polygon layer (the world map) unasked
         self.area_layer_combo.setLayer(None)
         form.addRow(self.area_layer_label, self.area_layer_combo)
@@ -104,7 +115,7 @@ class ContextSection(QgsCollapsibleGroupBox):
         self.track_layer_label = QLabel(tr("Track layer"), self)
         self.track_layer_combo = QgsMapLayerComboBox(self)
         self.track_layer_combo.setObjectName("trackLayerCombo")
-        self.track_layer_combo.setFilters(LAYER_FILTER.PointLayer | LAYER_FILTER.LineLayer)
+        self.track_layer_combo.setFilters(layer_filters("PointLayer", "LineLayer"))
         self.track_layer_combo.setAllowEmptyLayer(True)
         self.track_layer_combo.setLayer(None)
         self.track_layer_combo.setToolTip(tr("Points with a time field, or a line whose M values are UTC seconds "
