@@ -22,6 +22,8 @@ FIX_ACCURACY_KM = 0.01  # a consumer GPS fix: about 10 m
 DRIFT_KMH = 5.0  # how fast the interpolated place may stray from the truth with time from the nearest fix
 CLOCK_SEARCH_S = 14 * 3600.0  # a camera clock off by up to a time zone and a bit either way
 CLOCK_STEP_S = 60.0  # the coarse search's step; then refined to the second
+# one placed photo can be slid to wherever the track passes near it: its place alone says nothing of the clock
+CLOCK_MIN_PHOTOS = 2
 TIME_NAMES = ("time", "timestamp", "datetime", "date_time", "utc")
 LAT_NAMES = ("lat", "latitude", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -70,9 +72,10 @@ class Track:
         """How far a camera's clock ran ahead (seconds, within CLOCK_SEARCH_S), from photos whose place is
         known (EXIF GPS) but whose true time is not: the offset that brings the track nearest their places
         (least median distance, over a minute grid and then to the second), as one would slide the photos
-        along the track by hand in gpscorrelate. None where no offset puts half of them in the track's span."""
+        along the track by hand in gpscorrelate. None where no offset puts half of them in the track's span,
+        or with fewer than CLOCK_MIN_PHOTOS photos."""
         camera_s, lat, lon = (np.asarray(v, dtype=np.float64) for v in (camera_s, lat, lon))
-        if not len(camera_s):
+        if len(camera_s) < CLOCK_MIN_PHOTOS:
             return None
 
         def misfit(offset: float) -> float:

@@ -135,7 +135,10 @@ def test_the_camera_clock_is_estimated_from_a_track_and_photos_with_a_known_plac
     run = ContextRun(ContextRequest(), None)
     run.track = track
     assert run.clock_for(contexts).offset.total_seconds() == pytest.approx(450.0, abs=2.0)
-    assert track.clock_offset_s(np.array([START - 86400.0]), [45.0], [7.0]) is None, "no offset reaches the track"
+    assert track.clock_offset_s(np.array([START - 86400.0, START - 86000.0]), [45.0, 45.0], [7.0, 7.0]) is None, \
+        "no offset reaches the track"
+    assert track.clock_offset_s(true_s[:1] + 450.0, lat[:1], lon[:1]) is None, \
+        "one photo's place fits many offsets: the clock is left alone"
 
 
 def one_by_one(photo, lat, lon):
