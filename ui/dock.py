@@ -170,6 +170,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
         run = self.results_section.run
         focus_photo(run, result.photo, QgsProject.instance())
         self.review.show_result(run, result)
+        self.fit_width()  # the evidence view may need more room than the panel had before
         listed = self.photos.photo_list
         for index in range(listed.count()):
             item = listed.item(index)
@@ -185,10 +186,10 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.results_section.select_photo(selected[0].data(PATH_ROLE))
 
     def _map_selected(self, layer) -> None:
-        """A prediction selected on the map (with any of QGIS's selection tools) selects its row; none
-        selected shows every photo's neighbours, circles and density again."""
+        """One prediction selected on the map (with any of QGIS's selection tools) selects its row; none or
+        several show every photo's neighbours and density again, and the circles of those selected."""
         photos = [feature["photo"] for feature in layer.selectedFeatures()]
-        if photos:
+        if len(photos) == 1:
             self.results_section.select_photo(photos[0])
         elif self.results_section.run is not None:
             self.results_section.results_table.clearSelection()

@@ -62,6 +62,7 @@ def walk():
     key(table, "A")
     state["evidence_tiles"] = len(dock.review.evidence.tiles)
     state["evidence_shot"] = dock.review.grab().save(SHOTS + "/evidence.png")
+    yield from idle()  # the panel's width follows its content once the layouts have settled
     state["widths"] = [dock.scroll.widget().minimumSizeHint().width(), dock.scroll.viewport().width(),
                        dock.review.minimumSizeHint().width()]
     state["scrolls_sideways"] = dock.scroll.horizontalScrollBar().maximum() > 0
