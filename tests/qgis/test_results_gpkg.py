@@ -219,6 +219,21 @@ def test_circles_follow_the_selection_and_focus_shows_one_photo(qgis_app, qgis_n
     assert {f["photo"] for f in circles.getFeatures()} == {run.results[1].photo}, "back to the selection"
 
 
+def test_focusing_a_photo_shows_its_own_density_table(qgis_app, qgis_new_project, plugin_module, tmp_path):
+    results = plugin_module("ui.results")
+    run = made_up_run(plugin_module, tmp_path)
+    write_and_add(plugin_module, run, tmp_path / "out")
+    project = QgsProject.instance()
+    density = project.mapLayer(run.layer_ids["density"])
+    assert density.source().endswith(":density")
+    results.focus_photo(run, run.results[1].photo, project)
+    density = project.mapLayer(run.layer_ids["density"])
+    assert density.source() == f"GPKG:{run.gpkg}:{run.density_tables[run.results[1].photo]}" and density.isValid()
+    assert density.renderer().type() == "singlebandpseudocolor", "drawn as the all-photos density is"
+    results.focus_photo(run, None, project)
+    assert project.mapLayer(run.layer_ids["density"]).source().endswith(":density")
+
+
 def test_a_zoom_near_the_antimeridian_stays_inside_the_world(qgis_app, plugin_module):
     from geoloc_core.results import LocationResult, Neighbour
 
