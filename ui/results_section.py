@@ -236,8 +236,8 @@ class ResultsSection(QgsCollapsibleGroupBox):
         from .results import review_summary_text, summary_text
 
         statuses = [item.status for item in self.review_items.values()] if run is self.run else []
-        self.summary_label.setText("\n".join(filter(None, [review_summary_text(statuses) if statuses else "",
-                                                            summary_text(run.summary())])))
+        self.summary_label.setText("\n".join(filter(None, [summary_text(run.summary()),
+                                                            review_summary_text(statuses) if statuses else ""])))
         self.summary_label.setVisible(bool(self.summary_label.text()))
         where = (tr("Results in a temporary GeoPackage, removed after QGIS closes: keep it with the button below.")
                  if run.temporary else tr("Results in {}").format(run.gpkg)) if run.gpkg else ""

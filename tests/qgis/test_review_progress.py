@@ -25,6 +25,11 @@ def review_column(dock) -> dict:
     return {table.item(r, 0).text(): table.item(r, column).text() for r in range(table.rowCount())}
 
 
+def review_line(dock) -> str:
+    """The batch summary's line about the review (the run has no photo with EXIF GPS: its only line)."""
+    return dock.results_section.summary_label.text().splitlines()[-1]
+
+
 def row_order(dock) -> list[str]:
     table = dock.results_section.results_table
     return [table.item(r, 0).text() for r in range(table.rowCount())]
@@ -36,21 +41,21 @@ def test_the_review_column_and_summary_follow_each_review_and_sort_what_is_left_
     assert set(review_column(dock).values()) == {"Not reviewed"}
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert table.horizontalHeader().visualIndex(headers.index("Review")) == 1, "beside the photo, in view"
-    assert dock.results_section.summary_label.text().startswith("0 of 3 reviewed")
+    assert review_line(dock).startswith("0 of 3 reviewed")
 
     assert dock.results_section.select_photo(reviewed_run.results[0].photo) and dock.review.accept()
     assert review_column(dock)[names[0]] == "Accepted", "shown as soon as the review is saved"
-    assert dock.results_section.summary_label.text().startswith("1 of 3 reviewed: 1 accepted")
+    assert review_line(dock).startswith("1 of 3 reviewed: 1 accepted")
     review_batch(dock, reviewed_run)
     assert [review_column(dock)[name] for name in names] == ["Accepted", "Moved", "Rejected"]
-    assert dock.results_section.summary_label.text().startswith("3 of 3 reviewed: 1 accepted, 1 moved, 1 rejected")
+    assert review_line(dock).startswith("3 of 3 reviewed: 1 accepted, 1 moved, 1 rejected")
 
     layer = predictions_layer(reviewed_run)  # as in QGIS's attribute table: an edit, then discarded
     feature = next(f for f in layer.getFeatures() if f["photo"] == reviewed_run.results[2].photo)
     layer.startEditing()
     layer.changeAttributeValue(feature.id(), layer.fields().indexOf("review_status"), "unreviewed")
     assert review_column(dock)[names[2]] == "Not reviewed"
-    assert dock.results_section.summary_label.text().startswith("2 of 3 reviewed: 1 accepted, 1 moved")
+    assert review_line(dock).startswith("2 of 3 reviewed: 1 accepted, 1 moved")
     layer.rollBack()
     assert review_column(dock)[names[2]] == "Rejected", "a discarded edit is shown discarded"
 
@@ -119,3 +124,15 @@ def test_undo_gps_lists_what_it_would_restore_then_puts_the_photos_back(dock, qg
     warnings = qgis_iface.messageBar().get_messages(Qgis.MessageLevel.Warning)
     assert any("nothing to undo" in w for w in warnings), warnings
 
+
+
+def test_the_summary_counts_the_review_under_the_error_of_the_photos_with_gps(dock, plugin_module, tmp_path):
+    from .test_results_gpkg import made_up_run
+
+    run = made_up_run(plugin_module, tmp_path, density=False)
+    plugin_module("ui.results").write_run(run, tmp_path / "out", temporary=False)
+    dock.results_section.fill(run)  # the run's layers are not in the project: nothing reviewed
+    gps, review = dock.results_section.summary_label.text().splitlines()
+    assert gps.startswith("2 photos with EXIF GPS") and review == f"0 of {len(run.results)} reviewed"
+    assert plugin_module("ui.results").review_summary_text(["moved", "unreviewed", "moved", "rejected"]) == \
+        "3 of 4 reviewed: 2 moved, 1 rejected", "only the states that occur"
