@@ -180,7 +180,7 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.reset_button.setToolTip(tr("Back to not reviewed: the decision and the reviewed location are "
                                         "cleared; the note stays"))
         self.reset_button.clicked.connect(self.reset)
-        for button in (self.accept_button, self.move_button, self.reject_button, self.reset_button):
+        for button in (self.accept_button, self.move_button, self.reject_button):
             decide.addWidget(button)
         layout.addLayout(decide)
         walk = QHBoxLayout()
@@ -189,6 +189,7 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.next_button = QPushButton(tr("Next (N) ▶"), self)
         self.next_button.clicked.connect(lambda: self.stepRequested.emit(1))
         walk.addWidget(self.previous_button)
+        walk.addWidget(self.reset_button)  # three buttons a row: the panel stays narrow
         walk.addWidget(self.next_button)
         layout.addLayout(walk)
         self.snap_check = QCheckBox(tr("Snap to a nearby reference photo"), self)
