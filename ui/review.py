@@ -165,7 +165,9 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.status_label = QLabel("", self)
         self.status_label.setObjectName("reviewStatus")
         self.status_label.setWordWrap(True)
-        layout.addWidget(self.status_label)
+        status_row = QHBoxLayout()  # the decision, and taking it back beside it (the panel stays narrow)
+        status_row.addWidget(self.status_label, 1)
+        layout.addLayout(status_row)
         decide = QHBoxLayout()
         self.accept_button = QPushButton(tr("Accept (A)"), self)
         self.accept_button.setToolTip(tr("The predicted location is right"))
@@ -180,6 +182,7 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.reset_button.setToolTip(tr("Back to not reviewed: the decision and the reviewed location are "
                                         "cleared; the note stays"))
         self.reset_button.clicked.connect(self.reset)
+        status_row.addWidget(self.reset_button)
         for button in (self.accept_button, self.move_button, self.reject_button):
             decide.addWidget(button)
         layout.addLayout(decide)
@@ -189,7 +192,6 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.next_button = QPushButton(tr("Next (N) ▶"), self)
         self.next_button.clicked.connect(lambda: self.stepRequested.emit(1))
         walk.addWidget(self.previous_button)
-        walk.addWidget(self.reset_button)  # three buttons a row: the panel stays narrow
         walk.addWidget(self.next_button)
         layout.addLayout(walk)
         self.snap_check = QCheckBox(tr("Snap to a nearby reference photo"), self)
