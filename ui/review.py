@@ -126,8 +126,7 @@ def reset(layer, photo: str) -> None:
 def review_statuses(layer) -> dict[str, str]:
     """Each photo's review status as the layer holds it (its edit buffer included), by the photo's path
     as the layer holds it."""
-    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.Flag.NoGeometry)
-    request.setSubsetOfAttributes(["photo", "review_status"], layer.fields())
+    request = QgsFeatureRequest().setSubsetOfAttributes(["photo", "review_status"], layer.fields())
     return {f["photo"]: _plain(f["review_status"]) or UNREVIEWED for f in layer.getFeatures(request)}
 
 
