@@ -809,7 +809,7 @@ def run_write_gps(args, printer: ProgressPrinter) -> int:
     from .service import undo_gps, write_gps
 
     if args.undo:
-        report = undo_gps(args.results)
+        report = undo_gps(args.results, args.dry_run)
     else:
         report = write_gps(args.results, args.status, args.sidecar, args.dry_run, not args.no_backup,
                            args.sidecar_name, args.allow_changed, printer)

@@ -48,6 +48,7 @@ TIFF_SUFFIXES = (".tif", ".tiff")  # raw formats are TIFF inside too, but get a 
 MAX_JPEG_SEGMENT = 0xFFFF  # a JPEG segment's length field, itself included
 CHANGED_TOLERANCE_S = 2.0  # the run's time is kept to the second; file systems round modification times
 GPS_IFD_TAG = 0x8825
+UNDO_OUTCOMES = ("restored", "removed", "unchanged", "would restore", "would remove")
 
 EXIF_NS = "http://ns.adobe.com/exif/1.0/"
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -86,9 +87,9 @@ class ReviewedPhoto:
 
 @dataclass
 class GpsWriteRow:
-    """What happened to one photo: `outcome` is written, would write, restored, removed, unchanged (undo
-    found it as it was before the write: a run stopped before writing it, or an undo stopped before
-    listing it as undone) or skipped."""
+    """What happened to one photo: `outcome` is written, would write, restored, removed, would restore,
+    would remove (an undo's dry run), unchanged (undo found it as it was before the write: a run stopped
+    before writing it, or an undo stopped before listing it as undone) or skipped."""
 
     photo: str
     outcome: str
@@ -106,10 +107,10 @@ class GpsWriteRow:
         name = display_path(self.photo)
         if self.outcome == "skipped":
             return f"skipped {name}: {self.problem}"
-        if self.outcome == "restored":
-            return f"restored {display_path(self.target)} from {display_path(self.backup)}"
-        if self.outcome == "removed":
-            return f"removed {display_path(self.target)} (a sidecar this tool made)"
+        if self.outcome in ("restored", "would restore"):
+            return f"{self.outcome} {display_path(self.target)} from {display_path(self.backup)}"
+        if self.outcome in ("removed", "would remove"):
+            return f"{self.outcome} {display_path(self.target)} (a sidecar this tool made)"
         if self.outcome == "unchanged":
             return f"{display_path(self.target)} is already as it was before GPS was written" + (
                 f"; removed {display_path(self.backup)}" if self.backup else "")
@@ -132,11 +133,14 @@ class GpsWriteReport:
         return sum(row.outcome == outcome for row in self.rows)
 
     def summary(self) -> str:
-        if any(row.outcome in ("restored", "removed", "unchanged") for row in self.rows):
-            text = (f"restored {_counted(self.count('restored'), 'file')}, removed "
-                    f"{_counted(self.count('removed'), 'sidecar')}, {self.count('skipped')} left as they were")
+        if any(row.outcome in UNDO_OUTCOMES for row in self.rows):
+            restore, remove = ("would restore", "would remove") if self.dry_run else ("restored", "removed")
+            text = (f"{restore} {_counted(self.count(restore), 'file')}, {remove.split()[-1]} "
+                    f"{_counted(self.count(remove), 'sidecar')}, {self.count('skipped')} left as they were")
             if self.count("unchanged"):
                 text += f", {self.count('unchanged')} found as before the write"
+            if self.dry_run:
+                text += " (dry run: nothing was changed)"
         else:
             verb = "would write" if self.dry_run else "written"
             text = f"GPS {verb}: {_counted(self.count(verb), 'photo')}, {self.count('skipped')} skipped"
@@ -815,48 +819,53 @@ def _write_one(photo: ReviewedPhoto, row: GpsWriteRow, sidecar_only: bool, dry_r
     row.outcome = "written"
 
 
-def undo_gps(results_path: str | os.PathLike) -> GpsWriteReport:
+def undo_gps(results_path: str | os.PathLike, dry_run: bool = False) -> GpsWriteReport:
     """Undo the writes recorded for this results file, the latest first: each file still as written is
     put back from its backup (which is then removed), each sidecar that was new is removed, and a file
     found as it was before its write (a run or an undo killed half-way) only loses that write's backup. A
     file changed since, or without a backup, is left as it is, listed with its reason, and stays in the
-    undo list."""
+    undo list. A `dry_run` lists what would be restored ("would restore", "would remove") and changes
+    nothing, so that a front end can ask first."""
     undo_path = undo_list_path(results_path)
-    with _one_writer(results_path):
-        return _undo_all(undo_path)
+    with contextlib.nullcontext() if dry_run else _one_writer(results_path):
+        return _undo_all(undo_path, dry_run)
 
 
-def _undo_all(undo_path: Path) -> GpsWriteReport:
-    remove_dead_temporaries(undo_path)  # a killed run's, even where it wrote no list
+def _undo_all(undo_path: Path, dry_run: bool = False) -> GpsWriteReport:
+    if not dry_run:
+        remove_dead_temporaries(undo_path)  # a killed run's, even where it wrote no list
     writes = _load_undo(undo_path)
     if not writes:
         raise UserError(f"{display_path(undo_path)}: nothing to undo (no GPS write recorded for these results)")
-    result, kept = GpsWriteReport(undo_list=str(undo_path)), []
+    result, kept = GpsWriteReport(dry_run=dry_run, undo_list=str(undo_path)), []
     for entry in reversed(writes):
         row = GpsWriteRow(entry["photo"], "skipped", method=entry["method"], target=entry["target"],
                           backup=entry["backup"] or "")
         try:
-            _undo_one(entry, row)
+            _undo_one(entry, row, dry_run)
         except OSError as exc:
             row.problem = f"cannot be restored ({os_reason(exc)}); left as it is"
         if row.outcome == "skipped":
             kept.insert(0, entry)
         result.rows.append(row)
-    _save_undo(undo_path, kept)
+    if not dry_run:
+        _save_undo(undo_path, kept)
     return result
 
 
-def _undo_one(entry: dict, row: GpsWriteRow) -> None:
+def _undo_one(entry: dict, row: GpsWriteRow, dry_run: bool = False) -> None:
     target = Path(entry["target"])
     backup = Path(entry["backup"]) if entry["backup"] else None
-    for path in (target, backup) if backup else (target,):  # what a killed write or undo left
-        remove_dead_temporaries(path)
+    if not dry_run:
+        for path in (target, backup) if backup else (target,):  # what a killed write or undo left
+            remove_dead_temporaries(path)
     found = _sha256(target.read_bytes()) if target.exists() else None
     if found != entry["after_sha256"] and found == entry["before_sha256"]:
         row.outcome, row.backup = "unchanged", ""
         if backup is not None and backup.is_file() and _sha256(backup.read_bytes()) == entry["before_sha256"]:
-            backup.unlink()
-            row.backup = str(backup)
+            if not dry_run:
+                backup.unlink()
+                row.backup = str(backup)
         return
     if found is None:
         row.problem = f"{display_path(target)} is gone; nothing to restore"
@@ -865,8 +874,9 @@ def _undo_one(entry: dict, row: GpsWriteRow) -> None:
         row.problem = f"{display_path(target)} changed since GPS was written; left as it is"
         return
     if entry["created"]:
-        target.unlink()
-        row.outcome = "removed"
+        if not dry_run:
+            target.unlink()
+        row.outcome = "would remove" if dry_run else "removed"
         return
     if backup is None:
         row.problem = "no backup was kept (written without one); left as it is"
@@ -874,6 +884,9 @@ def _undo_one(entry: dict, row: GpsWriteRow) -> None:
     original = backup.read_bytes()
     if _sha256(original) != entry["before_sha256"]:
         row.problem = f"the backup {display_path(backup)} is not the original any more; left as it is"
+        return
+    if dry_run:
+        row.outcome = "would restore"
         return
     kept = backup.stat()
     _replace_bytes(target, original, stat.S_IMODE(kept.st_mode), (kept.st_atime_ns, kept.st_mtime_ns))

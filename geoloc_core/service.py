@@ -671,11 +671,12 @@ def write_gps(results_path, statuses: Sequence[str] = REVIEWED_STATUSES, sidecar
                  should_stop)
 
 
-def undo_gps(results_path) -> GpsWriteReport:
-    """Put back the photos and sidecars `write_gps` wrote for this results file, from their backups."""
+def undo_gps(results_path, dry_run: bool = False) -> GpsWriteReport:
+    """Put back the photos and sidecars `write_gps` wrote for this results file, from their backups
+    (`dry_run`: list what would be put back, change nothing)."""
     from .gps_write import undo_gps as undo
 
-    return undo(results_path)
+    return undo(results_path, dry_run)
 
 
 def add_reviewed_to_database(results_path, database_path, statuses: Sequence[str] = REVIEWED_STATUSES,
@@ -749,7 +750,7 @@ class Session:
             return install_pack(request.source, request.packs_dir, request.sha256, progress, should_stop)
         if isinstance(request, WriteGpsRequest):
             if request.undo:
-                return undo_gps(request.results)
+                return undo_gps(request.results, request.dry_run)
             return write_gps(request.results, request.statuses, request.sidecar_only, request.dry_run, request.backup,
                              request.sidecar_name, request.allow_changed, progress, should_stop)
         if isinstance(request, AddReviewedRequest):

@@ -1017,6 +1017,22 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>{} accepted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} moved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} rejected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{} of {} reviewed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Run {} · {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1026,6 +1042,22 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>All photos; each photo's own density is a table density_&lt;photo&gt; in {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not reviewed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Moved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rejected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1073,6 +1105,10 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Review</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Calibrated probability (0 to 1) that the photo lies within 750 km of the prediction</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1098,6 +1134,10 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>The photo's stream: photos taken close together in time, numbered in time order (empty: none)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Your review of the photo: not reviewed, accepted, moved or rejected (sorted: the photos not reviewed first)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1185,10 +1225,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Review</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Accept (A)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1210,6 +1246,14 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>The predicted location is wrong</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reset (U)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Back to not reviewed: the decision and the reviewed location are cleared; the note stays</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1237,14 +1281,6 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Accepted</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Rejected</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>While moving the pin: snap it to a reference photo's place within {} pixels of where it is dropped</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1258,6 +1294,14 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>Write the accepted and moved locations into the photos' EXIF GPS (an XMP sidecar for HEIC and formats that cannot hold it), keeping each original as &lt;name&gt;_original. What would change is listed first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Undo GPS write…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Put back the photos the GPS write changed, from the originals it kept, and remove the sidecars it made. What would be restored is listed first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1285,6 +1329,22 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Checking what undoing the GPS write would restore</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Undoing the GPS write</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Undo GPS write</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The run is kept in no GeoPackage, so no GPS was written from it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Open the reference database to add the reviewed photos to first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1295,6 +1355,11 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     <message>
         <source>{}.
 Write it now? Each original is kept as &lt;name&gt;_original.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{}.
+Restore them now? Each photo gets its kept original back, and the sidecars the write made are removed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1315,6 +1380,14 @@ Write it now? Each original is kept as &lt;name&gt;_original.</source>
     </message>
     <message>
         <source>No photo can be written: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Undoing the GPS write failed: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing can be restored: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -17,6 +17,8 @@ from qgis.core import (  # noqa: E402
     QgsCategorizedSymbolRenderer,
     QgsEditorWidgetSetup,
     QgsFillSymbol,
+    QgsGeometryGeneratorSymbolLayer,
+    QgsLineSymbol,
     QgsMarkerSymbol,
     QgsProperty,
     QgsRendererCategory,
@@ -49,19 +51,60 @@ def photo_widget(layer: QgsVectorLayer, field: str) -> None:
         "FileWidgetButton": True, "RelativeStorage": 0, "StorageMode": 0, "UseLink": True, "FullUrl": True}))
 
 
+# The review on the map (review_status, reviewed_lat, reviewed_lon of schema.PREDICTION_FIELDS): the
+# predicted star red while unreviewed, green once accepted, grey and faint once rejected; a moved photo
+# keeps a faint star at the prediction, a thin line from it to the reviewed place and a blue star there.
+# One symbol with data-defined colours and geometry generators (QGIS 3.22 has both), so the layer keeps
+# one star as its first symbol layer and its legend entry.
+REVIEW_COLOURS = {"accepted": "26,150,65,255", "moved": "44,123,182,80", "rejected": "150,150,150,110"}
+UNREVIEWED_COLOUR = "215,48,31,255"
+MOVED_COLOUR = "#2c7bb6"
+MOVED = "\"review_status\" = 'moved' AND \"reviewed_lat\" IS NOT NULL AND \"reviewed_lon\" IS NOT NULL"
+REVIEWED_PLACE = 'make_point("reviewed_lon", "reviewed_lat")'
+
+
+def review_colour(colours: dict, otherwise: str) -> QgsProperty:
+    """A colour by review status (QGIS 3.22's CASE has no `CASE value WHEN` form: each WHEN tests)."""
+    cases = " ".join(f"WHEN \"review_status\" = '{status}' THEN '{colour}'" for status, colour in colours.items())
+    return QgsProperty.fromExpression(f"CASE {cases} ELSE '{otherwise}' END")
+
+
+def generated(geometry: str, symbol) -> QgsGeometryGeneratorSymbolLayer:
+    """A symbol layer drawn at a geometry computed from the feature (in the layer's CRS, map units)."""
+    layer = QgsGeometryGeneratorSymbolLayer.create({"geometryModifier": f"CASE WHEN {MOVED} THEN {geometry} END",
+                                                    "SymbolType": "Line" if isinstance(symbol, QgsLineSymbol)
+                                                    else "Marker"})
+    layer.setSubSymbol(symbol)
+    return layer
+
+
 def predictions(path: Path) -> None:
     layer = QgsVectorLayer("Point?crs=EPSG:4326&field=photo:string&field=file_name:string&field=confidence:double"
-                           "&field=radius50_km:double&field=radius90_km:double&field=lat:double&field=lon:double",
-                           "predictions", "memory")
+                           "&field=radius50_km:double&field=radius90_km:double&field=lat:double&field=lon:double"
+                           "&field=review_status:string&field=reviewed_lat:double&field=reviewed_lon:double"
+                           "&field=review_note:string", "predictions", "memory")
     symbol = QgsMarkerSymbol.createSimple({"name": "star", "color": "#d7301f", "outline_color": "#ffffff",
                                            "outline_width": "0.4", "size": "5"})
-    symbol.symbolLayer(0).setDataDefinedProperty(
-        QgsSymbolLayer.Property.PropertySize,
-        QgsProperty.fromExpression('scale_linear(coalesce("confidence", 0), 0, 1, 4, 9)'))
+    star = symbol.symbolLayer(0)
+    star.setDataDefinedProperty(QgsSymbolLayer.Property.PropertySize,
+                                QgsProperty.fromExpression('scale_linear(coalesce("confidence", 0), 0, 1, 4, 9)'))
+    star.setDataDefinedProperty(QgsSymbolLayer.Property.PropertyFillColor,
+                                review_colour(REVIEW_COLOURS, UNREVIEWED_COLOUR))
+    star.setDataDefinedProperty(QgsSymbolLayer.Property.PropertyStrokeColor,
+                                review_colour({"moved": "44,123,182,255", "rejected": "150,150,150,160"},
+                                              "255,255,255,255"))
+    symbol.appendSymbolLayer(generated(f"make_line($geometry, {REVIEWED_PLACE})", QgsLineSymbol.createSimple(
+        {"line_color": MOVED_COLOUR, "line_width": "0.4", "line_style": "dash", "trim_distance_start": "2",
+         "trim_distance_end": "2"})))  # mm: the line stops short of both stars
+    symbol.appendSymbolLayer(generated(REVIEWED_PLACE, QgsMarkerSymbol.createSimple(
+        {"name": "star", "color": MOVED_COLOUR, "outline_color": "#ffffff", "outline_width": "0.4", "size": "6"})))
     layer.renderer().setSymbol(symbol)
     extra = ('[% format_number("lat", 5) %], [% format_number("lon", 5) %]<br>'
              'confidence [% format_number("confidence", 2) %]; 50% within [% format_number("radius50_km", 0) %] km,'
-             ' 90% within [% format_number("radius90_km", 0) %] km')
+             ' 90% within [% format_number("radius90_km", 0) %] km<br>'
+             'review: [% coalesce("review_status", \'unreviewed\') %]'
+             '[% CASE WHEN "reviewed_lat" IS NOT NULL THEN \' at \' || format_number("reviewed_lat", 5) || \', \' || '
+             'format_number("reviewed_lon", 5) END %]')
     layer.setMapTipTemplate(PHOTO_TIP.format(name="file_name", path="photo", extra=extra))
     layer.setDisplayExpression('"file_name"')
     photo_widget(layer, "photo")

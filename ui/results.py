@@ -119,6 +119,16 @@ def summary_text(summary: dict | None) -> str:
     return text.format(summary["photos"], summary["median_km"], thresholds, shares)
 
 
+def review_summary_text(statuses: list[str]) -> str:
+    """How far the review of a run has come, from its photos' review statuses: "3 of 20 reviewed:
+    1 accepted, 1 moved, 1 rejected" (what is left, at a glance)."""
+    counts = {status: statuses.count(status) for status in ("accepted", "moved", "rejected")}
+    words = {"accepted": tr("{} accepted"), "moved": tr("{} moved"), "rejected": tr("{} rejected")}
+    done = [words[status].format(count) for status, count in counts.items() if count]
+    text = tr("{} of {} reviewed").format(sum(counts.values()), len(statuses))
+    return text + (": " + ", ".join(done) if done else "")
+
+
 # -- where runs are written ------------------------------------------------------------------------
 
 def results_folder(chosen: str, project: QgsProject) -> tuple[Path, bool]:

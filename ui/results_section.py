@@ -1,15 +1,17 @@
 """The panel's "Results" section: the last run's table (sortable; selecting a row zooms to the prediction,
-highlights it and says so with `resultSelected`, for the evidence and review) and its export to one
+highlights it and says so with `resultSelected`, for the evidence and review; a Review column and the
+batch summary say how far the review has come, as soon as a review is saved) and its export to one
 GeoPackage. Thumbnails are decoded off the GUI thread (photo_reader.py) and set when they arrive."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from qgis.core import Qgis, QgsProject
 from qgis.gui import QgsCollapsibleGroupBox
 from qgis.PyQt.QtCore import QSize, Qt, pyqtSignal
-from qgis.PyQt.QtGui import QIcon, QImage, QPixmap
+from qgis.PyQt.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -25,9 +27,13 @@ from ..geoloc_core.service import display_path
 from .i18n import tr
 from .photo_reader import PhotoReader
 from .plain_text import plain_tooltip
+from .review import UNREVIEWED, review_statuses
 
 TABLE_THUMBNAIL = 48
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 2  # index of the row's result in the run
+REVIEW_COLUMN = 11  # the last in the model, shown second (beside the photo)
+REVIEW_ORDER = ("unreviewed", "accepted", "moved", "rejected")  # sorted ascending: what is left comes first
+REVIEW_COLOURS = {"accepted": "#1a9641", "moved": "#2c7bb6", "rejected": "#808080"}  # as the map draws them
 
 
 class NumberItem(QTableWidgetItem):
@@ -41,10 +47,41 @@ class NumberItem(QTableWidgetItem):
         return self.value < other.value if isinstance(other, NumberItem) else super().__lt__(other)
 
 
+class ReviewItem(QTableWidgetItem):
+    """A photo's review status, in words and in the map's colour; it sorts unreviewed first."""
+
+    def __init__(self, status: str):
+        super().__init__()
+        self.status = ""
+        self.set_status(status)
+
+    def set_status(self, status: str) -> None:
+        if status == self.status:
+            return
+        self.status = status
+        self.setText(review_labels().get(status, status))
+        colour = REVIEW_COLOURS.get(status)
+        self.setForeground(QBrush(QColor(colour)) if colour else QBrush())
+
+    def __lt__(self, other):
+        if isinstance(other, ReviewItem):
+            return _review_rank(self.status) < _review_rank(other.status)
+        return super().__lt__(other)
+
+
+def _review_rank(status: str) -> int:
+    return REVIEW_ORDER.index(status) if status in REVIEW_ORDER else len(REVIEW_ORDER)
+
+
+def review_labels() -> dict[str, str]:
+    return {"unreviewed": tr("Not reviewed"), "accepted": tr("Accepted"), "moved": tr("Moved"),
+            "rejected": tr("Rejected")}
+
+
 def result_columns() -> list[str]:
     return [tr("Photo"), tr("Lat (°)"), tr("Lon (°)"), tr("Confidence"), tr("50% (km)"), tr("90% (km)"),
             tr("Best match similarity"), tr("Error vs EXIF GPS (km)"), tr("Evidence"), tr("Capture time (UTC)"),
-            tr("Stream")]
+            tr("Stream"), tr("Review")]
 
 
 def evidence_label(evidence: str) -> str:
@@ -63,7 +100,9 @@ def result_tips() -> dict[int, str]:
             7: tr("For photos that carry EXIF GPS: the distance from the prediction to it"),
             8: tr("What decided the place: the track, an anchor (the photo's own GPS or the stream's), the stream "
                   "of photos taken together, the pixels alone, or the pixels searched inside the area"),
-            10: tr("The photo's stream: photos taken close together in time, numbered in time order (empty: none)")}
+            10: tr("The photo's stream: photos taken close together in time, numbered in time order (empty: none)"),
+            REVIEW_COLUMN: tr("Your review of the photo: not reviewed, accepted, moved or rejected (sorted: the "
+                              "photos not reviewed first)")}
 
 
 class ResultsSection(QgsCollapsibleGroupBox):
@@ -77,6 +116,8 @@ class ResultsSection(QgsCollapsibleGroupBox):
         self.reader.thumbnailRead.connect(self._thumbnail_read)
         self.shown = 0  # what the table and preview show now: thumbnails for older ones are dropped
         self.table_items: dict[int, QTableWidgetItem] = {}  # result index -> its photo cell
+        self.review_items: dict[int, ReviewItem] = {}  # result index -> its review cell
+        self.watched = None  # the predictions layer whose review changes the table follows
         layout = QVBoxLayout(self)
         columns = result_columns()
         self.results_table = QTableWidget(0, len(columns), self)
@@ -91,6 +132,7 @@ class ResultsSection(QgsCollapsibleGroupBox):
         self.results_table.setMinimumHeight(260)  # about eight rows of thumbnails
         self.results_table.verticalHeader().setDefaultSectionSize(30)
         self.results_table.setIconSize(QSize(28, 28))
+        self.results_table.horizontalHeader().moveSection(REVIEW_COLUMN, 1)  # in view at the panel's width
         layout.addWidget(self.results_table)
         self.summary_label = QLabel("", self)  # the batch summary over the photos with EXIF GPS
         self.summary_label.setObjectName("summaryLabel")
@@ -108,7 +150,7 @@ class ResultsSection(QgsCollapsibleGroupBox):
     def fill(self, run) -> None:
         self.run = run
         self.shown += 1
-        self.table_items = {}
+        self.table_items, self.review_items = {}, {}
         self.results_table.setSortingEnabled(False)  # rows are filled by index; sorting would move them
         self.results_table.setRowCount(len(run.results))
         for row, result in enumerate(run.results):
@@ -132,16 +174,70 @@ class ResultsSection(QgsCollapsibleGroupBox):
             self.results_table.setItem(row, 9, QTableWidgetItem(result.capture_time.replace("T", " ")[:19]))
             if result.stream:
                 self.results_table.setItem(row, 10, NumberItem(result.stream, "{:d}"))
+            self.review_items[row] = ReviewItem(UNREVIEWED)
+            self.results_table.setItem(row, REVIEW_COLUMN, self.review_items[row])
+        self._watch(self._predictions())
+        self._show_reviews()
         self.results_table.resizeColumnsToContents()
         self.results_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # photo order first
         self.results_table.setSortingEnabled(True)
         self.show_run_file(run)
 
+    # -- the review's progress ---------------------------------------------------------------------
+
+    def _predictions(self):
+        """The run's predictions layer (which holds the review), while it is in the project."""
+        if self.run is None:
+            return None
+        return QgsProject.instance().mapLayer(self.run.layer_ids.get("predictions", ""))
+
+    def _watch(self, layer) -> None:
+        """Follow the review as the layer changes: from the Review section, or edited in QGIS's own
+        attribute table (a rolled-back edit included)."""
+        if self.watched is not None:
+            with contextlib.suppress(TypeError, RuntimeError):  # disconnected already, or the layer is gone
+                self.watched.attributeValueChanged.disconnect(self._attribute_changed)
+                self.watched.afterRollBack.disconnect(self.refresh_review)
+        self.watched = layer
+        if layer is not None:
+            layer.attributeValueChanged.connect(self._attribute_changed)
+            layer.afterRollBack.connect(self.refresh_review)
+
+    def _attribute_changed(self, _fid, index: int, _value) -> None:
+        layer = self._predictions()
+        if layer is not None and layer is self.watched and index == layer.fields().indexOf("review_status"):
+            self.refresh_review()
+
+    def _show_reviews(self) -> list[str]:
+        """Each row's review status from the layer (all unreviewed without one); returns them in run order."""
+        layer = self._predictions()
+        held = review_statuses(layer) if layer is not None else {}
+        statuses = [held.get(display_path(result.photo), UNREVIEWED) for result in self.run.results]
+        for index, status in enumerate(statuses):
+            self.review_items[index].set_status(status)
+        return statuses
+
+    def refresh_review(self) -> None:
+        """The Review column and the batch summary as the layer holds the review now. Rows stay where
+        they are (a table sorted by review shows the order it had until sorted again), so that Next
+        after a decision goes to the row below, not to where the decided photo moved."""
+        if self.run is None or not self.review_items:
+            return
+        header = self.results_table.horizontalHeader()
+        self.results_table.setSortingEnabled(False)
+        if header.sortIndicatorSection() == REVIEW_COLUMN:
+            header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self._show_reviews()
+        self.results_table.setSortingEnabled(True)
+        self.show_run_file(self.run)
+
     def show_run_file(self, run) -> None:
         """The batch summary, and where the run's GeoPackage is (and whether it is kept)."""
-        from .results import summary_text
+        from .results import review_summary_text, summary_text
 
-        self.summary_label.setText(summary_text(run.summary()))
+        statuses = [item.status for item in self.review_items.values()] if run is self.run else []
+        self.summary_label.setText("\n".join(filter(None, [summary_text(run.summary()),
+                                                            review_summary_text(statuses) if statuses else ""])))
         self.summary_label.setVisible(bool(self.summary_label.text()))
         where = (tr("Results in a temporary GeoPackage, removed after QGIS closes: keep it with the button below.")
                  if run.temporary else tr("Results in {}").format(run.gpkg)) if run.gpkg else ""
@@ -150,9 +246,10 @@ class ResultsSection(QgsCollapsibleGroupBox):
                                    tr("Save a copy of the run…"))
 
     def clear(self) -> None:
+        self._watch(None)
         self.run = None
         self.shown += 1
-        self.table_items = {}
+        self.table_items, self.review_items = {}, {}
         self.results_table.setRowCount(0)
         self.summary_label.setText("")
         self.file_label.setText("")

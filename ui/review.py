@@ -6,7 +6,8 @@ whatever the layer is stored in (memory or GeoPackage) and saved with it.
 The panel's "Review" section shows the selected photo's evidence (evidence_view.py), the review buttons,
 a note and what keeps the review beyond the run (review_outputs.py: GPS into the photos, the database),
 and walks the batch with keyboard shortcuts that act only while the panel has the focus (A accept,
-M move, R reject, N or Right next, P or Left previous), so QGIS's own keys stay QGIS's."""
+M move, R reject, U reset to unreviewed, N or Right next, P or Left previous), so QGIS's own keys stay
+QGIS's."""
 
 from __future__ import annotations
 
@@ -117,8 +118,20 @@ def set_note(layer, photo: str, note: str) -> None:
     write_review(layer, photo, {"review_note": note})
 
 
+def reset(layer, photo: str) -> None:
+    """Back to unreviewed: no decision and no reviewed location (the note stays: it is about the photo)."""
+    write_review(layer, photo, {"review_status": UNREVIEWED, "reviewed_lat": None, "reviewed_lon": None})
+
+
+def review_statuses(layer) -> dict[str, str]:
+    """Each photo's review status as the layer holds it (its edit buffer included), by the photo's path
+    as the layer holds it."""
+    request = QgsFeatureRequest().setSubsetOfAttributes(["photo", "review_status"], layer.fields())
+    return {f["photo"]: _plain(f["review_status"]) or UNREVIEWED for f in layer.getFeatures(request)}
+
+
 def reviewed_count(layer) -> int:
-    return sum(1 for f in layer.getFeatures() if (_plain(f["review_status"]) or UNREVIEWED) != UNREVIEWED)
+    return sum(1 for status in review_statuses(layer).values() if status != UNREVIEWED)
 
 
 def status_text(review: Review) -> str:
@@ -151,7 +164,9 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.status_label = QLabel("", self)
         self.status_label.setObjectName("reviewStatus")
         self.status_label.setWordWrap(True)
-        layout.addWidget(self.status_label)
+        status_row = QHBoxLayout()  # the decision, and taking it back beside it (the panel stays narrow)
+        status_row.addWidget(self.status_label, 1)
+        layout.addLayout(status_row)
         decide = QHBoxLayout()
         self.accept_button = QPushButton(tr("Accept (A)"), self)
         self.accept_button.setToolTip(tr("The predicted location is right"))
@@ -162,6 +177,11 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self.reject_button = QPushButton(tr("Reject (R)"), self)
         self.reject_button.setToolTip(tr("The predicted location is wrong"))
         self.reject_button.clicked.connect(self.reject)
+        self.reset_button = QPushButton(tr("Reset (U)"), self)
+        self.reset_button.setToolTip(tr("Back to not reviewed: the decision and the reviewed location are "
+                                        "cleared; the note stays"))
+        self.reset_button.clicked.connect(self.reset)
+        status_row.addWidget(self.reset_button)
         for button in (self.accept_button, self.move_button, self.reject_button):
             decide.addWidget(button)
         layout.addLayout(decide)
@@ -220,7 +240,7 @@ class ReviewSection(QgsCollapsibleGroupBox):
         self._show_review()
 
     def _enable(self, on: bool) -> None:
-        for widget in (self.accept_button, self.move_button, self.reject_button, self.note_edit,
+        for widget in (self.accept_button, self.move_button, self.reject_button, self.reset_button, self.note_edit,
                        self.previous_button, self.next_button):
             widget.setEnabled(on)
 
@@ -280,6 +300,9 @@ class ReviewSection(QgsCollapsibleGroupBox):
 
     def reject(self) -> bool:
         return self._decide(lambda layer: reject(layer, self.result.photo))
+
+    def reset(self) -> bool:
+        return self._decide(lambda layer: reset(layer, self.result.photo))
 
     def move_to(self, lat: float, lon: float) -> bool:
         return self._decide(lambda layer: move(layer, self.result.photo, lat, lon))
@@ -367,7 +390,7 @@ class ReviewSection(QgsCollapsibleGroupBox):
     def install_shortcuts(self, scope) -> list[QShortcut]:
         """Review keys that act while `scope` (the panel) or a widget in it has the focus; a text box
         keeps its letters and arrows."""
-        keys = [("A", self.accept), ("M", self.start_move), ("R", self.reject),
+        keys = [("A", self.accept), ("M", self.start_move), ("R", self.reject), ("U", self.reset),
                 ("N", lambda: self.stepRequested.emit(1)), ("Right", lambda: self.stepRequested.emit(1)),
                 ("P", lambda: self.stepRequested.emit(-1)), ("Left", lambda: self.stepRequested.emit(-1))]
         shortcuts = []

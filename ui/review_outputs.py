@@ -1,8 +1,9 @@
 """Keeping what the review decided beyond the run: the accepted and moved locations written into the
 photos' EXIF GPS (an XMP sidecar where the format cannot hold it; the originals kept, a dry run listed
-first), and the reviewed photos added to the open reference database at their reviewed place, so that it
-grows with every batch. Both run as the panel's one task, through the engine (either route), from the
-GeoPackage the run's predictions layer is stored in."""
+first; a write undone from the originals once what it would restore is listed), and the reviewed photos
+added to the open reference database at their reviewed place, so that it grows with every batch. Each
+runs as the panel's one task, through the engine (either route), from the GeoPackage the run's
+predictions layer is stored in."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def reviewed_count(layer) -> int:
 
 
 class ReviewOutputs(QWidget):
-    """The two buttons; `current()` gives the run and its predictions layer (None, None without one)."""
+    """The buttons; `current()` gives the run and its predictions layer (None, None without one)."""
 
     def __init__(self, context, current, parent=None):
         super().__init__(parent)
@@ -44,11 +45,16 @@ class ReviewOutputs(QWidget):
                                         "sidecar for HEIC and formats that cannot hold it), keeping each original as "
                                         "<name>_original. What would change is listed first."))
         self.write_button.clicked.connect(lambda: self.write_gps())
+        self.undo_button = QPushButton(tr("Undo GPS write…"), self)
+        self.undo_button.setToolTip(tr("Put back the photos the GPS write changed, from the originals it kept, and "
+                                       "remove the sidecars it made. What would be restored is listed first."))
+        self.undo_button.clicked.connect(lambda: self.undo_gps())
         self.add_button = QPushButton(tr("Add reviewed photos to database…"), self)
         self.add_button.setToolTip(tr("Add the accepted and moved photos to the open reference database at their "
                                       "reviewed location, marked as analyst-reviewed"))
         self.add_button.clicked.connect(lambda: self.add_to_database())
         layout.addWidget(self.write_button)
+        layout.addWidget(self.undo_button)
         layout.addWidget(self.add_button)
         context.stateChanged.connect(self.update_buttons)
         context.databaseChanged.connect(self.update_buttons)
@@ -58,6 +64,7 @@ class ReviewOutputs(QWidget):
         _, layer = self.current()
         ready = layer is not None and self.context.task is None
         self.write_button.setEnabled(ready)
+        self.undo_button.setEnabled(ready and layer_geopackage(layer) is not None)  # the undo list is beside it
         self.add_button.setEnabled(ready and self.context.database is not None)
 
     # -- the results file --------------------------------------------------------------------------
@@ -163,6 +170,71 @@ class ReviewOutputs(QWidget):
         level = Qgis.MessageLevel.Warning if skipped else Qgis.MessageLevel.Success
         self.context.message("; ".join([report.summary(), *skipped]) +
                              (tr(" (undo list: {})").format(report.undo_list) if report.undo_list else ""), level, 0)
+
+    # -- undoing the GPS write ---------------------------------------------------------------------
+
+    def undo_gps(self, confirm=None) -> bool:
+        """List what undoing the GPS written for the run's GeoPackage would restore (a dry run, as a task),
+        then undo it once `confirm(report)` (by default a question listing it) says yes. False when it did
+        not start."""
+        if self.context.busy():
+            return False
+        _, layer = self.current()
+        results = layer_geopackage(layer) if layer is not None else None
+        if results is None:
+            self.context.message(tr("The run is kept in no GeoPackage, so no GPS was written from it."),
+                                 Qgis.MessageLevel.Warning)
+            return False
+        engine = self.context.engine
+
+        def dry_run(progress, should_stop):
+            return engine.run(WriteGpsRequest(results, undo=True, dry_run=True), progress, should_stop)
+
+        self.context.run_task(tr("Checking what undoing the GPS write would restore"), dry_run,
+                              lambda task: self._undo_checked(task, results, confirm or self._confirm_undo))
+        return True
+
+    def _undo_checked(self, task, results: str, confirm) -> None:
+        self.context.task_done()
+        if task.error or task.result is None:
+            self.context.message(tr("Undoing the GPS write failed: {}").format(task.error or tr("cancelled")),
+                                 Qgis.MessageLevel.Warning, 0)
+            return
+        report = task.result
+        if not report.count("would restore") + report.count("would remove"):
+            self.context.message(tr("Nothing can be restored: {}").format(
+                "; ".join(row.line() for row in report.rows) or report.summary()), Qgis.MessageLevel.Warning, 0)
+            return
+        if not confirm(report):
+            return
+        engine = self.context.engine
+
+        def undo(progress, should_stop):
+            return engine.run(WriteGpsRequest(results, undo=True), progress, should_stop)
+
+        self.context.run_task(tr("Undoing the GPS write"), undo, self._undone)
+
+    def _confirm_undo(self, report) -> bool:
+        lines = [row.line() for row in report.rows]
+        shown = "\n".join(lines[:LISTED_LINES] + (["…"] if len(lines) > LISTED_LINES else []))
+        box = QMessageBox(QMessageBox.Icon.Question, tr("Undo GPS write"),
+                          tr("{}.\nRestore them now? Each photo gets its kept original back, and the sidecars the "
+                             "write made are removed.").format(report.summary()),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setInformativeText(shown)
+        box.setDetailedText("\n".join(lines))
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def _undone(self, task) -> None:
+        self.context.task_done()
+        if task.error or task.result is None:
+            self.context.message(tr("Undoing the GPS write failed: {}").format(task.error or tr("cancelled")),
+                                 Qgis.MessageLevel.Critical, 0)
+            return
+        report = task.result
+        skipped = [row.line() for row in report.rows if row.outcome == "skipped"]
+        self.context.message("; ".join([report.summary(), *skipped]),
+                             Qgis.MessageLevel.Warning if skipped else Qgis.MessageLevel.Success, 0)
 
     # -- adding to the database --------------------------------------------------------------------
 
