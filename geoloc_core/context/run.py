@@ -229,11 +229,27 @@ class ContextRun:
             estimated = Clock(timedelta(0), timedelta(seconds=offset)) if offset is not None else None
         return estimated or Clock()
 
+    def photo_seconds(self, contexts: Sequence[PhotoContext]) -> np.ndarray:
+        """Each photo's UTC seconds (NaN where unknown). A camera whose own photos carry EXIF GPS time keeps
+        the clock estimated from them: a phone's zone is no camera's clock offset (a batch of two cameras
+        a day apart moved the phone's photos by a day). Other cameras take the batch's clock."""
+        batch = self.clock_for(contexts)
+        clocks: dict[str, Clock] = {}
+        if self.request.clock() is None:
+            cameras = {c.time.camera for c in contexts if c.time is not None and c.time.camera}
+            for camera in cameras:
+                own = [c for c in contexts if c.time is not None and c.time.camera == camera]
+                estimated = estimate_clock([c.time for c in own], [c.gps_utc for c in own])
+                if estimated is not None:
+                    clocks[camera] = estimated
+        return np.array([clocks.get(c.time.camera, batch).utc(c.time).timestamp() if c.time is not None else np.nan
+                         for c in contexts], dtype=np.float64)
+
     def revise(self, results: Sequence[LocationResult | None], contexts: Sequence[PhotoContext]
                ) -> list[LocationResult | None]:
         """The answers with anchors, the track and the streams applied (None stays None: a photo that
         could not be located and has no known place)."""
-        seconds = self.clock_for(contexts).seconds([c.time for c in contexts])
+        seconds = self.photo_seconds(contexts)
         revised = list(results)
         known: dict[int, tuple[float, float, float, str]] = {}
         for i, context in enumerate(contexts):
