@@ -1,0 +1,51 @@
+"""Defects found walking the panel as an analyst would (a batch of real photos, an area and a trip, the
+review and the write-back), each fixed and held here."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import wait_until_idle
+from .test_review import predictions_layer, reviewed_run  # noqa: F401 (the fixture)
+from .test_review_outputs import exif_gps, review_batch
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="needs exiftool (Debian package libimage-exiftool-perl)")
+def test_writing_gps_from_a_temporary_run_keeps_the_run_first(dock, qgis_app, reviewed_run, tmp_path):  # noqa: F811
+    """A run in the session's temporary folder (no results folder chosen, no saved project): its review and
+    the write's undo list lived there and were removed after QGIS closed, while the photos stayed written.
+    The write asks where to keep the run first, with a name suggested, and the undo list goes beside it."""
+    reviewed_run.temporary = True  # as dock.start_run writes a run when no folder is chosen
+    temporary = Path(reviewed_run.gpkg)
+    first, second, _third = review_batch(dock, reviewed_run)
+    kept = tmp_path / "kept" / "reviewed.gpkg"
+    kept.parent.mkdir()
+    asked = []
+
+    def choose_path():
+        asked.append(True)
+        return str(kept)
+
+    assert dock.review.outputs.write_gps(confirm=lambda report: True, choose_path=choose_path)
+    wait_until_idle(dock, qgis_app)  # the dry run
+    wait_until_idle(dock, qgis_app)  # the write
+    assert asked, "the run is kept before the photos are written"
+    assert not reviewed_run.temporary and Path(reviewed_run.gpkg) == kept
+    assert kept.with_name(kept.name + ".gps-undo.json").is_file(), "the undo list beside the kept run"
+    assert not temporary.with_name(temporary.name + ".gps-undo.json").exists()
+    assert predictions_layer(reviewed_run).source().startswith(str(kept)), "the review goes on in the kept copy"
+    written = exif_gps([first.photo, second.photo])
+    assert written[first.photo] == pytest.approx([first.lat, first.lon], abs=1e-6)
+
+
+def test_the_keep_dialog_of_a_write_suggests_a_name(dock, reviewed_run, monkeypatch, tmp_path):  # noqa: F811
+    from qgis.PyQt.QtWidgets import QFileDialog
+
+    suggested = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda parent, caption, folder, filters: suggested.append(folder) or ("", "")))
+    assert dock.review.outputs._choose_path() is None
+    assert suggested and suggested[0].endswith(".gpkg"), suggested
