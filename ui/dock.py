@@ -329,7 +329,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
                                 parameters=parameters, known=known, online=needs_base_map and tiles_reachable(),
                                 density_paths=dict(getattr(outcome, "density_paths", {})))
                 if run.results:
-                    write_run(run, folder, temporary, with_uncertainty)
+                    write_run(run, folder, temporary, with_uncertainty, progress, should_stop)
                 return run
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)

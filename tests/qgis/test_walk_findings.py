@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import wait_until_idle
+from .test_results_gpkg import made_up_run
 from .test_review import predictions_layer, reviewed_run  # noqa: F401 (the fixture)
 from .test_review_outputs import exif_gps, review_batch
 
@@ -49,3 +50,28 @@ def test_the_keep_dialog_of_a_write_suggests_a_name(dock, reviewed_run, monkeypa
                         staticmethod(lambda parent, caption, folder, filters: suggested.append(folder) or ("", "")))
     assert dock.review.outputs._choose_path() is None
     assert suggested and suggested[0].endswith(".gpkg"), suggested
+
+
+def test_writing_the_runs_geopackage_is_a_named_stage_that_stops_at_cancel(plugin_module, tmp_path):
+    """After the density the bar stood at 100% with the density's words for seconds (3.5 s for 21 photos)
+    while the GeoPackage was written, and Cancel waited for all of it: each table is now a step of its own
+    stage, and a cancel between two steps leaves no file behind."""
+    progress_module = plugin_module("geoloc_core.progress")
+    results = plugin_module("ui.results")
+    steps = []
+    results.write_run(made_up_run(plugin_module, tmp_path), tmp_path / "runs", temporary=False,
+                      progress=steps.append)
+    assert {p.stage for p in steps} == {"write"} and steps[-1].done == steps[-1].total
+    assert [p.done for p in steps] == sorted(p.done for p in steps) and len(steps) >= 8, "table by table"
+    assert progress_module.describe(steps[0]).startswith("Writing the results")
+    assert any("density" in p.message for p in steps), "the density rasters are steps too"
+
+    seen = []
+
+    def stop_at_density() -> bool:
+        return any("density" in p.message for p in seen)
+
+    with pytest.raises(progress_module.Cancelled):
+        results.write_run(made_up_run(plugin_module, tmp_path / "again"), tmp_path / "stopped", temporary=False,
+                          progress=seen.append, should_stop=stop_at_density)
+    assert list((tmp_path / "stopped").iterdir()) == [], "no GeoPackage, partial or whole, after a cancel"
