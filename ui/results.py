@@ -95,8 +95,9 @@ class LocateRun:
     density_paths: dict = field(default_factory=dict)  # photo -> the engine's own GeoTIFF, where it wrote one
 
     def gps_error_km(self, result) -> float | None:
-        """Distance from the prediction to the photo's own EXIF GPS, where it has one."""
-        if result.photo not in self.known:
+        """Distance from the prediction to the photo's own EXIF GPS, where it has one and the prediction is
+        not that GPS itself (an anchor of a trip is placed at its GPS: never scored, nor in the summary)."""
+        if result.photo not in self.known or getattr(result, "evidence", "") == "anchor":
             return None
         lat, lon = self.known[result.photo]
         return distance_km(result.lat, result.lon, lat, lon)

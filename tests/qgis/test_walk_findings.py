@@ -75,3 +75,24 @@ def test_writing_the_runs_geopackage_is_a_named_stage_that_stops_at_cancel(plugi
         results.write_run(made_up_run(plugin_module, tmp_path / "again"), tmp_path / "stopped", temporary=False,
                           progress=seen.append, should_stop=stop_at_density)
     assert list((tmp_path / "stopped").iterdir()) == [], "no GeoPackage, partial or whole, after a cancel"
+
+
+def test_photos_anchored_at_their_own_gps_are_not_scored(plugin_module, tmp_path):
+    """With capture times on, every photo with EXIF GPS becomes an anchor placed at that GPS: its "error vs
+    EXIF GPS" read 0 km, a zero-length error line was drawn, and the batch summary counted it (nine GPS photos
+    of a trip: median error 0 km, 100% within 1 km). Only photos placed by other evidence are scored."""
+    from dataclasses import replace
+
+    results = plugin_module("ui.results")
+    run = made_up_run(plugin_module, tmp_path, density=False)
+    anchored, scored, _no_gps = run.results
+    run.results[0] = replace(anchored, lat=run.known[anchored.photo][0], lon=run.known[anchored.photo][1],
+                             evidence="anchor")
+    assert run.gps_error_km(run.results[0]) is None
+    assert run.gps_error_km(scored) == pytest.approx(111.2, abs=0.5)
+    summary = run.summary()
+    assert summary["photos"] == 1 and summary["median_km"] == pytest.approx(111.2, abs=0.5)
+    tables = results._vector_tables(run, with_uncertainty=False)
+    lines = tables["error_lines"][2]
+    assert [f["file_name"] for f in lines] == [Path(scored.photo).name], "no line for the anchor"
+    assert len(tables["known"][2]) == 2, "both GPS places are still shown"
