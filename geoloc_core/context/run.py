@@ -199,13 +199,18 @@ class ContextRun:
     @staticmethod
     def _kept_inside(result: LocationResult, area: Area, prior: bool, unlike: bool) -> LocationResult:
         """The answer inside the area (restrict): a kernel mode between two parts of a concave area moves
-        to the heaviest neighbour inside; the radii no larger than the area; the density zero outside."""
+        to the heaviest neighbour inside; the radii no larger than the area; the density zero outside.
+        A prior whose answer still lies outside the area did not decide it: the radii stay the pixels'
+        (capped at the area's size, a California answer to an Italy prior claimed 1,625 km) and the photo
+        is flagged as unlike the area."""
         lat, lon = result.lat, result.lon
         if not prior and not area.contains(lat, lon)[0] and result.neighbours:
             best = area.nearest_inside(lat, lon, [n.lat for n in result.neighbours], [n.lon for n in result.neighbours],
                                        [n.weight for n in result.neighbours])
             if best is not None:
                 lat, lon = result.neighbours[best].lat, result.neighbours[best].lon
+        if prior and not area.contains(lat, lon)[0]:
+            return led_by_answer(replace(result, note=UNLIKE_AREA))
         reach = area.extent_km()
         density = result.density if prior or result.density is None else masked_density(result.density, area)
         return led_by_answer(replace(result, lat=lat, lon=lon, radius50_km=min(result.radius50_km, reach),

@@ -56,3 +56,22 @@ def test_a_clock_the_user_gives_holds_for_every_camera(tmp_path):
     request = ContextRequest(time_offset="+00:10", time_zone="+02:00")
     seconds = ContextRun(request, None).photo_seconds([photo_context_from_file(phone)])
     assert seconds[0] == utc("2011-05-06 07:49:48"), "the user's zone and offset, not the one the GPS time gives"
+
+
+def test_a_prior_answer_outside_the_area_keeps_its_radii_and_is_flagged():
+    """Area = Italy as a prior, a photo the pixels put in California: it was reported with evidence "area",
+    50% and 90% radii both cut to the area's size (1,625 km) and no flag. The area did not decide it."""
+    from geoloc_core.context.area import resolve_area
+    from geoloc_core.context.run import UNLIKE_AREA
+    from geoloc_core.results import LocationResult, Neighbour
+
+    area = resolve_area("bbox:6,36,19,47.5")
+    neighbours = [Neighbour(1, 1, 0.1, 0.9, 1.0, 37.3, -119.0, "")]
+    california = LocationResult("p", 37.3, -119.0, 0.4, 3000.0, 9000.0, "cascade", 1, neighbours, evidence="pixels")
+    kept = ContextRun._kept_inside(california, area, prior=True, unlike=False)
+    assert (kept.lat, kept.lon) == (37.3, -119.0)
+    assert (kept.radius50_km, kept.radius90_km) == (3000.0, 9000.0) and kept.evidence == "pixels"
+    assert kept.note == UNLIKE_AREA
+    rome = LocationResult("p", 41.9, 12.5, 0.4, 3000.0, 9000.0, "cascade", 1, neighbours)
+    inside = ContextRun._kept_inside(rome, area, prior=True, unlike=False)
+    assert inside.evidence == "area" and inside.radius90_km < 9000.0 and inside.note == ""
