@@ -368,7 +368,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.runs.append(run)
             self.results_section.fill(run)
             self.review.set_run(run)
-            self.results_section.offer_to_keep(run)
+            # after QGIS's own "Task complete" notice (3.22-3.24 have no silent tasks), which would cover it
+            QTimer.singleShot(0, lambda: self.results_section.offer_to_keep(run))
         else:
             self.context.message(tr("No photo could be located."), Qgis.MessageLevel.Critical, 0)
         self.update_buttons()

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import STAND_IN_PLACES, make_place_photos
 from .conftest import wait_until_idle
+from .qgis_app import DRIVER, needs_xvfb, run_in_qgis
 from .test_results_gpkg import made_up_run
 from .test_review import predictions_layer, reviewed_run  # noqa: F401 (the fixture)
 from .test_review_outputs import exif_gps, review_batch
@@ -96,3 +98,63 @@ def test_photos_anchored_at_their_own_gps_are_not_scored(plugin_module, tmp_path
     lines = tables["error_lines"][2]
     assert [f["file_name"] for f in lines] == [Path(scored.photo).name], "no line for the anchor"
     assert len(tables["known"][2]) == 2, "both GPS places are still shown"
+
+
+KEEP_OFFER = '''
+from qgis.core import QgsSettings
+from qgis.PyQt.QtWidgets import QPushButton
+
+NOTICE_AFTER = "minTaskLengthForSystemNotification"
+
+
+def idle():
+    while dock.task is not None or dock.photos.reading():
+        yield
+
+
+def walk():
+    settings = QgsSettings()
+    before = settings.value(NOTICE_AFTER, None, section=QgsSettings.App)
+    settings.setValue(NOTICE_AFTER, 0, QgsSettings.App)  # QGIS's notice for every task, not only those over 5 s
+    try:
+        yield from keep_offer()
+    finally:  # the profile is shared with the other QGIS-window tests
+        if before is None:
+            settings.remove(NOTICE_AFTER, QgsSettings.App)
+        else:
+            settings.setValue(NOTICE_AFTER, before, QgsSettings.App)
+
+
+def keep_offer():
+    dock.show()
+    dock.options.output_widget.setFilePath("")  # a temporary GeoPackage: the run comes with the offer
+    dock.database_section.build_database(REFERENCES, DATABASE)
+    yield from idle()
+    dock.photos.add_photos(PHOTOS)
+    yield from idle()
+    dock.run_button.click()
+    yield from idle()
+    for _ in range(10):
+        yield
+    item = iface.messageBar().currentItem()
+    state["top"] = [item.text(), [b.text() for b in item.findChildren(QPushButton)]] if item else None
+    state["located"] = len(dock.runs[-1].results) if dock.runs else 0
+
+
+''' + DRIVER
+
+
+@pytest.mark.slow
+@needs_xvfb
+def test_the_offer_to_keep_a_run_is_on_top_of_qgis_task_notice(tmp_path):
+    """QGIS 3.22 has no silent tasks: its "Task complete" notice (for tasks over 5 s, here for all) came after
+    the panel's message and covered the offer to keep the run ("1 more"). The offer is pushed after it."""
+    references = tmp_path / "references"
+    make_place_photos(references, 3, places=STAND_IN_PLACES[:3])
+    queries = make_place_photos(tmp_path / "queries", 1, seed=1, places=STAND_IN_PLACES[:2], prefix="query")
+    state, _result = run_in_qgis(tmp_path, f"REFERENCES = {str(references)!r}\n"
+                                           f"DATABASE = {str(tmp_path / 'places.geoloc')!r}\n"
+                                           f"PHOTOS = {[q['path'] for q in queries]!r}\n{KEEP_OFFER}", timeout=400)
+    assert state["located"] == 2
+    text, buttons = state["top"]
+    assert text.startswith("Located 2 photos") and buttons == ["Keep them in a GeoPackage…"], state["top"]
