@@ -97,12 +97,13 @@ def known_features(results, known: dict, error_km) -> list[QgsFeature]:
 
 
 def error_line_features(results, known: dict, error_km) -> list[QgsFeature]:
-    """A line from each GPS-tagged photo's prediction to its own place, carrying the error (km)."""
+    """A line from each GPS-tagged photo's prediction to its own place, carrying the error (km); none where
+    the error is not scored (`error_km` None: an anchor placed at its own GPS)."""
     return [_feature(ERROR_LINES, {"photo": display_path(r.photo), "file_name": display_path(PurePath(r.photo).name),
                                    "error_km": error_km(r)},
                      QgsGeometry.fromPolylineXY([QgsPointXY(r.lon, r.lat), QgsPointXY(known[r.photo][1],
                                                                                        known[r.photo][0])]))
-            for r in results if r.photo in known]
+            for r in results if r.photo in known and error_km(r) is not None]
 
 
 def neighbour_features(results) -> list[QgsFeature]:

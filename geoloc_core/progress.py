@@ -45,6 +45,7 @@ STAGE_NAMES = {
     "download": "Downloading",
     "install": "Installing",
     "pack": "Packing",
+    "write": "Writing the results",
 }
 
 

@@ -330,7 +330,7 @@ class PhotoGeolocatorDock(QgsDockWidget):
                                 parameters=parameters, known=known, online=needs_base_map and tiles_reachable(),
                                 density_paths=dict(getattr(outcome, "density_paths", {})))
                 if run.results:
-                    write_run(run, folder, temporary, with_uncertainty)
+                    write_run(run, folder, temporary, with_uncertainty, progress, should_stop)
                 return run
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -369,7 +369,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.runs.append(run)
             self.results_section.fill(run)
             self.review.set_run(run)
-            self.results_section.offer_to_keep(run)
+            # after QGIS's own "Task complete" notice (3.22-3.24 have no silent tasks), which would cover it
+            QTimer.singleShot(0, lambda: self.results_section.offer_to_keep(run))
         else:
             self.context.message(tr("No photo could be located."), Qgis.MessageLevel.Critical, 0)
         self.update_buttons()

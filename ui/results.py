@@ -44,6 +44,7 @@ from qgis.PyQt.QtGui import QColor
 
 from .. import layers
 from ..geoloc_core.errors import ExportError
+from ..geoloc_core.progress import ProgressCallback, StopCheck, check_stop, report
 from ..geoloc_core.service import display_path, distance_km
 from ..qgis_compat import (
     WKB_MULTIPOLYGON,
@@ -94,8 +95,9 @@ class LocateRun:
     density_paths: dict = field(default_factory=dict)  # photo -> the engine's own GeoTIFF, where it wrote one
 
     def gps_error_km(self, result) -> float | None:
-        """Distance from the prediction to the photo's own EXIF GPS, where it has one."""
-        if result.photo not in self.known:
+        """Distance from the prediction to the photo's own EXIF GPS, where it has one and the prediction is
+        not that GPS itself (an anchor of a trip is placed at its GPS: never scored, nor in the summary)."""
+        if result.photo not in self.known or getattr(result, "evidence", "") == "anchor":
             return None
         lat, lon = self.known[result.photo]
         return distance_km(result.lat, result.lon, lat, lon)
@@ -249,20 +251,33 @@ def _wkb_linestring(measured: bool = False):
     return getattr(Qgis.WkbType, name) if hasattr(Qgis, "WkbType") else getattr(QgsWkbTypes.Type, name)
 
 
-def write_run(run: LocateRun, folder: Path, temporary: bool, with_uncertainty: bool = True) -> Path:
+def write_run(run: LocateRun, folder: Path, temporary: bool, with_uncertainty: bool = True,
+              progress: ProgressCallback | None = None, should_stop: StopCheck | None = None) -> Path:
     """Write the run's tables and density rasters to a new GeoPackage in `folder` (created where
     missing); a partial file is renamed only once complete, and the engine's GeoTIFFs are removed once
-    copied. Sets run.gpkg, run.tables, run.density_tables."""
+    copied. Sets run.gpkg, run.tables, run.density_tables. Reports each table as the stage "write" and
+    stops between tables at `should_stop` (the partial file removed): the bar stood at 100% for seconds."""
     folder.mkdir(parents=True, exist_ok=True)
     target = unique_path(folder / run_file_name(run.run_time, run.results[0].photo if run.results else ""))
     partial = target.with_name(f".{target.stem}.partial.gpkg")
     partial.unlink(missing_ok=True)
     written = []
     try:
-        for role, (fields, geometry, features) in _vector_tables(run, with_uncertainty).items():
+        tables = _vector_tables(run, with_uncertainty)
+        sources = _density_sources(run)
+        total = len(tables) + len(sources)
+        for role, (fields, geometry, features) in tables.items():
+            check_stop(should_stop)
+            report(progress, len(written), total, "write", role)
             _write_table(partial, role, fields, geometry, features, first=not written)
             written.append(role)
-        density_tables = _write_density(partial, run, written)
+
+        def step(done: int, table: str) -> None:
+            check_stop(should_stop)
+            report(progress, len(written) + done, total, "write", table)
+
+        density_tables = _write_density(partial, sources, written, step)
+        report(progress, total, total, "write", "")
     except Exception:
         partial.unlink(missing_ok=True)
         raise
@@ -289,14 +304,12 @@ def _write_table(path: Path, role: str, fields, geometry, features, first: bool)
     del writer  # closes the table
 
 
-def _write_density(path: Path, run: LocateRun, taken: list) -> dict:
-    """Copy the engine's density into raster tables: `density` (all photos), then one per photo
-    (`density_<photo>`); cells without density are left out of the file (no-data). Returns
-    "" or photo -> table."""
+def _density_sources(run: LocateRun) -> list:
+    """The density rasters to copy: (photo or "" for all photos, GeoTIFF, band)."""
     from osgeo import gdal
 
     gdal.UseExceptions()
-    sources = []  # (photo or "", GeoTIFF, band)
+    sources = []
     if run.density_path:
         stack = gdal.Open(str(run.density_path))
         by_name = {display_path(r.photo): r.photo for r in run.results} | {r.photo: r.photo for r in run.results}
@@ -307,10 +320,22 @@ def _write_density(path: Path, run: LocateRun, taken: list) -> dict:
     for photo, tif in run.density_paths.items():
         if not any(photo == p for p, _, _ in sources):
             sources.append((photo, tif, 1))
+    return sources
+
+
+def _write_density(path: Path, sources: list, taken: list, step=None) -> dict:
+    """Copy the engine's density into raster tables: `density` (all photos), then one per photo
+    (`density_<photo>`); cells without density are left out of the file (no-data). `step(done, table)`
+    before each. Returns "" or photo -> table."""
+    from osgeo import gdal
+
+    gdal.UseExceptions()
     tables = {}
-    for photo, tif, band in sources:
+    for done, (photo, tif, band) in enumerate(sources):
         name = "density" if photo == "" else "density_" + re.sub(r"[^0-9a-z]+", "_", Path(photo).stem.lower())
         table = _unique_table(name, taken + list(tables.values()))
+        if step is not None:
+            step(done, table)
         gdal.Translate(str(path), str(tif), format="GPKG", bandList=[band], noData=0,
                        creationOptions=[f"RASTER_TABLE={table}", "APPEND_SUBDATASET=YES", "TILE_FORMAT=TIFF",
                                         f"RASTER_IDENTIFIER={display_path(photo) if photo else 'all photos'}"])

@@ -71,7 +71,9 @@ class ReviewOutputs(QWidget):
 
     def results_file(self, choose_path=None) -> str | None:
         """The GeoPackage holding the review: the predictions layer's own, or, for a run whose layers live
-        in memory, a GeoPackage the run is saved to first (`choose_path()` asks where; None: cancelled)."""
+        in memory or in the session's temporary folder, a GeoPackage the run is kept in first (`choose_path()`
+        asks where; None: cancelled): the undo list of a write goes beside it, and a temporary folder is
+        removed after QGIS closes while the written photos stay."""
         run, layer = self.current()
         if layer is None or not self._reviewed_any(layer):
             return None
@@ -80,7 +82,7 @@ class ReviewOutputs(QWidget):
                                  .format(layer.name()), Qgis.MessageLevel.Warning)
             return None
         stored = layer_geopackage(layer)
-        if stored:
+        if stored and not getattr(run, "temporary", False):
             return stored
         path = (choose_path or self._choose_path)()
         if not path:
@@ -102,8 +104,13 @@ class ReviewOutputs(QWidget):
         return False
 
     def _choose_path(self) -> str | None:
+        from .results import suggested_export_name
+
+        run, _layer = self.current()
+        suggested = Path(self.context.start_folder()) / suggested_export_name(run) if run is not None else None
         path, _ = QFileDialog.getSaveFileName(self, tr("Save the reviewed run as a GeoPackage"),
-                                              self.context.start_folder(), tr("GeoPackage (*.gpkg)"))
+                                              str(suggested or self.context.start_folder()),
+                                              tr("GeoPackage (*.gpkg)"))
         if not path:
             return None
         self.context.remember_folder(path)

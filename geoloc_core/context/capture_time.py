@@ -7,7 +7,7 @@ what was read into UTC."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from ..errors import UserError
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 DATE_TIME_ORIGINAL, OFFSET_TIME_ORIGINAL, SUBSEC_TIME_ORIGINAL = 0x9003, 0x9011, 0x9291
+MAKE, MODEL = 0x010F, 0x0110
 FILENAME_TIME = re.compile(r"(?<!\d)(20\d{2}|19\d{2})[-_.]?(\d{2})[-_.]?(\d{2})[ _T-]?(\d{2})[-_.:]?(\d{2})[-_.:]?"
                            r"(\d{2})(\d{0,3})(?!\d)")
 OFFSET_TEXT = re.compile(r"^\s*([+-])?(\d{1,2}):?(\d{2})?\s*$")
@@ -30,10 +31,12 @@ class TimeError(UserError):
 class CaptureTime:
     """A moment as read: `moment` is timezone-aware when the source says its zone (GPS time, an EXIF
     offset, an ISO text with an offset), naive (camera-local) otherwise. `source`: exif / gps / filename /
-    given."""
+    given. `camera`: the EXIF make and model ("" where unknown), as each camera of a batch keeps its own
+    clock."""
 
     moment: datetime
     source: str
+    camera: str = ""
 
 
 def parse_offset(text: str) -> timedelta:
@@ -110,6 +113,9 @@ def read_capture_time(path, use_filename: bool = True) -> CaptureTime | None:
         with Image.open(path) as image:
             exif = image.getexif()
             found = from_exif_tags(dict(exif.get_ifd(EXIF_IFD)), dict(exif.get_ifd(GPS_IFD)))
+            camera = " ".join(part for part in (_text(exif.get(MAKE)), _text(exif.get(MODEL))) if part)
+            if found is not None and camera:
+                found = replace(found, camera=camera)
     except Exception:  # an unreadable or exotic file: no EXIF time, the file name may still say it
         found = None
     if found is None and use_filename:

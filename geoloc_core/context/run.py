@@ -199,13 +199,18 @@ class ContextRun:
     @staticmethod
     def _kept_inside(result: LocationResult, area: Area, prior: bool, unlike: bool) -> LocationResult:
         """The answer inside the area (restrict): a kernel mode between two parts of a concave area moves
-        to the heaviest neighbour inside; the radii no larger than the area; the density zero outside."""
+        to the heaviest neighbour inside; the radii no larger than the area; the density zero outside.
+        A prior whose answer still lies outside the area did not decide it: the radii stay the pixels'
+        (capped at the area's size, a California answer to an Italy prior claimed 1,625 km) and the photo
+        is flagged as unlike the area."""
         lat, lon = result.lat, result.lon
         if not prior and not area.contains(lat, lon)[0] and result.neighbours:
             best = area.nearest_inside(lat, lon, [n.lat for n in result.neighbours], [n.lon for n in result.neighbours],
                                        [n.weight for n in result.neighbours])
             if best is not None:
                 lat, lon = result.neighbours[best].lat, result.neighbours[best].lon
+        if prior and not area.contains(lat, lon)[0]:
+            return led_by_answer(replace(result, note=UNLIKE_AREA))
         reach = area.extent_km()
         density = result.density if prior or result.density is None else masked_density(result.density, area)
         return led_by_answer(replace(result, lat=lat, lon=lon, radius50_km=min(result.radius50_km, reach),
@@ -229,11 +234,27 @@ class ContextRun:
             estimated = Clock(timedelta(0), timedelta(seconds=offset)) if offset is not None else None
         return estimated or Clock()
 
+    def photo_seconds(self, contexts: Sequence[PhotoContext]) -> np.ndarray:
+        """Each photo's UTC seconds (NaN where unknown). A camera whose own photos carry EXIF GPS time keeps
+        the clock estimated from them: a phone's zone is no camera's clock offset (a batch of two cameras
+        a day apart moved the phone's photos by a day). Other cameras take the batch's clock."""
+        batch = self.clock_for(contexts)
+        clocks: dict[str, Clock] = {}
+        if self.request.clock() is None:
+            cameras = {c.time.camera for c in contexts if c.time is not None and c.time.camera}
+            for camera in cameras:
+                own = [c for c in contexts if c.time is not None and c.time.camera == camera]
+                estimated = estimate_clock([c.time for c in own], [c.gps_utc for c in own])
+                if estimated is not None:
+                    clocks[camera] = estimated
+        return np.array([clocks.get(c.time.camera, batch).utc(c.time).timestamp() if c.time is not None else np.nan
+                         for c in contexts], dtype=np.float64)
+
     def revise(self, results: Sequence[LocationResult | None], contexts: Sequence[PhotoContext]
                ) -> list[LocationResult | None]:
         """The answers with anchors, the track and the streams applied (None stays None: a photo that
         could not be located and has no known place)."""
-        seconds = self.clock_for(contexts).seconds([c.time for c in contexts])
+        seconds = self.photo_seconds(contexts)
         revised = list(results)
         known: dict[int, tuple[float, float, float, str]] = {}
         for i, context in enumerate(contexts):
