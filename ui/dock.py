@@ -185,10 +185,11 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.results_section.select_photo(selected[0].data(PATH_ROLE))
 
     def _map_selected(self, layer) -> None:
-        """A prediction selected on the map (with any of QGIS's selection tools) selects its row; none
-        selected shows every photo's neighbours, circles and density again."""
+        """One prediction selected on the map (with any of QGIS's selection tools) selects its row; none
+        or several (kept selected: their circles are shown together) show every photo's neighbours and
+        density again."""
         photos = [feature["photo"] for feature in layer.selectedFeatures()]
-        if photos:
+        if len(photos) == 1:
             self.results_section.select_photo(photos[0])
         elif self.results_section.run is not None:
             self.results_section.results_table.clearSelection()
