@@ -304,6 +304,11 @@ def _write_density(path: Path, run: LocateRun, taken: list) -> dict:
         gdal.Translate(str(path), str(tif), format="GPKG", bandList=[band], noData=0,
                        creationOptions=[f"RASTER_TABLE={table}", "APPEND_SUBDATASET=YES", "TILE_FORMAT=TIFF",
                                         f"RASTER_IDENTIFIER={display_path(photo) if photo else 'all photos'}"])
+        # stored in the file: a reader (QGIS from 3.40, GDAL 3.10) would otherwise write them to a .aux.xml beside it
+        written = gdal.OpenEx(f"GPKG:{path}:{table}", gdal.OF_RASTER | gdal.OF_UPDATE)
+        with contextlib.suppress(RuntimeError):  # a table with no density in it (all no-data) has none
+            written.GetRasterBand(1).ComputeStatistics(False)
+        written = None
         tables[photo] = table
     return tables
 
