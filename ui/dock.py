@@ -186,8 +186,9 @@ class PhotoGeolocatorDock(QgsDockWidget):
             self.results_section.select_photo(selected[0].data(PATH_ROLE))
 
     def _map_selected(self, layer) -> None:
-        """One prediction selected on the map (with any of QGIS's selection tools) selects its row; none or
-        several show every photo's neighbours and density again, and the circles of those selected."""
+        """One prediction selected on the map (with any of QGIS's selection tools) selects its row; none
+        or several (kept selected: their circles are shown together) show every photo's neighbours and
+        density again."""
         photos = [feature["photo"] for feature in layer.selectedFeatures()]
         if len(photos) == 1:
             self.results_section.select_photo(photos[0])

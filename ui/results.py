@@ -330,15 +330,30 @@ def _write_density(path: Path, sources: list, taken: list, step=None) -> dict:
     from osgeo import gdal
 
     gdal.UseExceptions()
+    # GDAL 3.10 and newer (QGIS 3.40) write what a reader finds or computes at the dataset level to a
+    # .aux.xml beside a GeoPackage opened read-only: there the engine's description goes on the band,
+    # with the band's statistics, inside the file (GDAL 3.6 keeps neither per table)
+    on_the_band = int(gdal.VersionInfo()) >= 3100000
     tables = {}
     for done, (photo, tif, band) in enumerate(sources):
         name = "density" if photo == "" else "density_" + re.sub(r"[^0-9a-z]+", "_", Path(photo).stem.lower())
         table = _unique_table(name, taken + list(tables.values()))
         if step is not None:
             step(done, table)
-        gdal.Translate(str(path), str(tif), format="GPKG", bandList=[band], noData=0,
+        source = gdal.Translate("", str(tif), format="VRT", bandList=[band])
+        description = {key: value for key, value in source.GetMetadata().items() if key != "AREA_OR_POINT"}
+        if on_the_band:
+            source.SetMetadata({key: value for key, value in source.GetMetadata().items() if key == "AREA_OR_POINT"})
+        gdal.Translate(str(path), source, format="GPKG", noData=0,
                        creationOptions=[f"RASTER_TABLE={table}", "APPEND_SUBDATASET=YES", "TILE_FORMAT=TIFF",
                                         f"RASTER_IDENTIFIER={display_path(photo) if photo else 'all photos'}"])
+        source = None
+        if on_the_band:
+            written = gdal.OpenEx(f"GPKG:{path}:{table}", gdal.OF_RASTER | gdal.OF_UPDATE)
+            written.GetRasterBand(1).SetMetadata(description)
+            with contextlib.suppress(RuntimeError):  # a table with no density in it (all no-data) has none
+                written.GetRasterBand(1).ComputeStatistics(False)
+            written = None
         tables[photo] = table
     return tables
 

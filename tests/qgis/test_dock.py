@@ -137,6 +137,7 @@ def assert_locate_adds_styled_layers(dock, qgis_app, qgis_iface, database, first
     (raster,) = [layer for layer in layers.values() if isinstance(layer, QgsRasterLayer)]
     assert raster.crs().authid() == "EPSG:4326" and raster.name() == "Density", "all photos; each in its own table"
     assert raster.source().startswith(f"GPKG:{tmp_path / 'rasters'}"), "in the run's GeoPackage, in the chosen folder"
+    assert not list((tmp_path / "rasters").glob("*.aux.xml")), "what the density says of itself stays inside the file"
     assert raster.renderer().type() == "singlebandpseudocolor"
     labels = [item.label for item in raster.renderer().shader().rasterShaderFunction().colorRampItemList()]
     assert len(set(labels)) == len(labels) and "per km²" in labels[-1], labels

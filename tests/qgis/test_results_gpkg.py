@@ -47,6 +47,7 @@ def write_density_stack(path: Path, results) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     dataset = gdal.GetDriverByName("GTiff").Create(str(path), 360, 180, 1 + len(results), gdal.GDT_Float32)
     dataset.SetGeoTransform((-180, 1, 0, 90, 0, -1))
+    dataset.SetMetadata({"UNITS": "probability density per km2"})  # the engine describes its density
     dataset.SetProjection(gdal.osr.SRS_WKT_WGS84_LAT_LONG if hasattr(gdal, "osr") else 'GEOGCS["WGS 84"]')
     grid = np.zeros((180, 360), dtype=np.float32)
     grid[40:50, 180:190] = 1.0

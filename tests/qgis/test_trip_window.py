@@ -137,7 +137,9 @@ def test_a_trip_with_a_track_layer_in_the_qgis_main_window(tmp_path, trip):
     assert all(48.73 < lat < 48.94 and 2.2458 < lon < 2.4704 for lat, lon in state["places"]), \
         "every answer inside the selected square"
     assert state["streams"] == [1], "one stream: the photos are five minutes apart"
-    assert {"Anchors", "Density", "Neighbours", "Predictions", "Streams"} <= set(state["run_layers"])
+    assert state["run_layers"] == ["Alternatives", "Anchors", "Density", "Known locations (GPS)", "Neighbours",
+                                   "Predictions", "Streams", "Uncertainty"], \
+        "the run's tables; the anchor's own GPS gives the known place (placed there, it has no error line)"
     start = 1715508000.0  # 2024-05-12T10:00:00Z
     assert [vertex[2] for vertex in state["line"]] == [start, start + 300, start + 600, start + 900], \
         "the stream's line runs through the photos in capture-time order, M = UTC seconds"
