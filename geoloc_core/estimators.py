@@ -504,70 +504,85 @@ def _column_runs(start: float, width: float, first_lon: float, step: float, cols
 def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, step: float, rows: int, cols: int,
                      kappa: float, norm: float, should_stop: StopCheck | None) -> np.ndarray:
     """The mixture at the points first_lat - i step, first_lon + j step (i < rows, j < cols), each kernel
-    evaluated over the points within its reach only: the work follows the area holding mass, not the box."""
+    evaluated over the points within its reach only: the work follows the area holding mass, not the box.
+
+    A kernel's log is kappa (mu.x - 1) = kappa (cos(lat - lat_j) - 1) - kappa cos(lat) cos(lat_j) (1 - cos(dlon)):
+    a term per row (the weight's log folded in), a factor per row and a gap per column, each computed once
+    for every kernel (in float64, from the rows' and columns' sines and cosines), so each point costs a
+    multiply, an add and an exp in float32. No term is large where the kernel holds mass, so float32 keeps
+    each value to about 1e-6 of itself (tests/engine/test_density_fast.py checks it against density_grid)."""
     values = np.zeros((rows, cols), dtype=np.float32)
     lat = np.radians(first_lat - np.arange(rows) * step)
     lon = np.radians(first_lon + np.arange(cols) * step)
-    sin_lat, cos_lat, sin_lon, cos_lon = np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)
+    kernel_lat, kernel_lon = np.radians(reach.lat)[:, None], np.radians(reach.lon)[:, None]
+    sin_lat, cos_lat = np.sin(lat)[None, :], np.cos(lat)[None, :]
+    along = (np.log(reach.weights * norm)[:, None] + kappa * (
+        sin_lat * np.sin(kernel_lat) + cos_lat * np.cos(kernel_lat) - 1.0)).astype(np.float32)
+    across = (-kappa * cos_lat * np.cos(kernel_lat)).astype(np.float32)
+    gap = (1.0 - np.cos(lon)[None, :] * np.cos(kernel_lon) - np.sin(lon)[None, :] * np.sin(kernel_lon)).astype(np.float32)
+    first_rows = np.ceil((first_lat - reach.lat - reach.radius_deg) / step).clip(0, None).astype(int)
+    last_rows = (np.floor((first_lat - reach.lat + reach.radius_deg) / step) + 1).clip(None, rows).astype(int)
     half = reach.half_width_deg
+    scratch = np.empty(rows * cols, dtype=np.float32)
     for j in range(len(reach.lat)):
         check_stop(should_stop)
-        r0 = max(0, int(math.ceil((first_lat - reach.lat[j] - reach.radius_deg[j]) / step)))
-        r1 = min(rows, int(math.floor((first_lat - reach.lat[j] + reach.radius_deg[j]) / step)) + 1)
+        r0, r1 = int(first_rows[j]), int(last_rows[j])
         if r1 <= r0:
             continue
-        # mu . x = sin(lat) sin(lat_j) + cos(lat) cos(lat_j) cos(lon - lon_j), split by rows and columns
-        lat_j, lon_j = math.radians(reach.lat[j]), math.radians(reach.lon[j])
-        along = kappa * (sin_lat[r0:r1] * math.sin(lat_j) - 1.0)
-        across = kappa * cos_lat[r0:r1] * math.cos(lat_j)
         for c0, c1 in _column_runs(reach.lon[j] - half[j], 2 * half[j], first_lon, step, cols):
-            cos_gap = cos_lon[c0:c1] * math.cos(lon_j) + sin_lon[c0:c1] * math.sin(lon_j)
-            values[r0:r1, c0:c1] += np.exp(along[:, None] + across[:, None] * cos_gap[None, :]) * (reach.weights[j] * norm)
+            block = scratch[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+            np.multiply(across[j, r0:r1, None], gap[j, None, c0:c1], out=block)
+            block += along[j, r0:r1, None]
+            values[r0:r1, c0:c1] += np.exp(block, out=block)
     return values
 
 
-def _cubic_taps(first_node: float, step: float, nodes: int, points: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Cubic (4-point Lagrange) interpolation from values at first_node + i step to `points`: four
-    (node index, weight) pairs per point."""
+def _cubic_matrix(first_node: float, step: float, nodes: int, points: np.ndarray) -> np.ndarray:
+    """Cubic (4-point Lagrange) interpolation from values at first_node + i step to `points`, as a
+    (points x nodes) matrix with four non-zero weights per row: interpolating is then a matrix product."""
     position = (points - first_node) / step
     index = np.clip(np.floor(position).astype(int), 1, nodes - 3)
-    t = (position - index).astype(np.float32)
-    return [(index - 1, -t * (t - 1) * (t - 2) / 6), (index, (t + 1) * (t - 1) * (t - 2) / 2),
+    t = position - index
+    taps = [(index - 1, -t * (t - 1) * (t - 2) / 6), (index, (t + 1) * (t - 1) * (t - 2) / 2),
             (index + 1, -(t + 1) * t * (t - 2) / 2), (index + 2, (t + 1) * t * (t - 1) / 6)]
+    matrix = np.zeros((len(points), nodes), dtype=np.float32)
+    for node, weight in taps:
+        matrix[np.arange(len(points)), node] = weight
+    return matrix
 
 
 def _interpolated_on_window(reach: KernelReach, cells: WindowCells, kappa: float, norm: float, step: float,
                             should_stop: StopCheck | None) -> np.ndarray:
     """The mixture evaluated exactly on a lattice of `step` degrees (a fraction of the bandwidth, far
-    coarser than the cells) around the window, then cubic-interpolated to every cell: the density is as
-    smooth as its kernel, so the error stays far under DENSITY_FLOOR of the peak
-    (tests/engine/test_density_windows.py)."""
+    coarser than the cells) around the window, then cubic-interpolated to every cell, a block of cells at a
+    time as two small matrix products (rows' weights x lattice x columns' weights): the density is as smooth
+    as its kernel, so the error stays far under DENSITY_FLOOR of the peak (tests/engine/test_density_windows.py)."""
     centre_lat = cells.north - (np.arange(cells.rows) + 0.5) * cells.resolution
     centre_lon = cells.west + (np.arange(cells.cols) + 0.5) * cells.resolution
     lat_nodes = int(math.ceil((centre_lat[0] - centre_lat[-1]) / step)) + 5
     lon_nodes = int(math.ceil((centre_lon[-1] - centre_lon[0]) / step)) + 5
     top_lat, first_lon = centre_lat[0] + 2 * step, centre_lon[0] - 2 * step
     lattice = _kernels_on_grid(reach, top_lat, first_lon, step, lat_nodes, lon_nodes, kappa, norm, should_stop)
-    row_taps = _cubic_taps(top_lat, -step, lat_nodes, centre_lat)
-    column_taps = _cubic_taps(first_lon, step, lon_nodes, centre_lon)
+    by_rows = _cubic_matrix(top_lat, -step, lat_nodes, centre_lat)
+    by_columns = _cubic_matrix(first_lon, step, lon_nodes, centre_lon).T.copy()
     # blocks of cells whose lattice nodes all lie under half the floor stay 0 (they would be floored anyway)
     faint = DENSITY_FLOOR * float(lattice.max()) / 2
     values = np.zeros((cells.rows, cells.cols), dtype=np.float32)
     for r0 in range(0, cells.rows, INTERPOLATION_BLOCK):
         check_stop(should_stop)
         r1 = min(r0 + INTERPOLATION_BLOCK, cells.rows)
-        rows_used = slice(int(row_taps[0][0][r0:r1].min()), int(row_taps[3][0][r0:r1].max()) + 1)
+        used_rows = np.flatnonzero(by_rows[r0:r1].any(axis=0))
+        rows_used = slice(int(used_rows[0]), int(used_rows[-1]) + 1)
         if lattice[rows_used].max() < faint:
             continue
-        by_row = sum(lattice[index[r0:r1]] * weight[r0:r1, None] for index, weight in row_taps)
+        row_part = by_rows[r0:r1, rows_used] @ lattice[rows_used]
         for c0 in range(0, cells.cols, INTERPOLATION_BLOCK):
             c1 = min(c0 + INTERPOLATION_BLOCK, cells.cols)
-            cols_used = slice(int(column_taps[0][0][c0:c1].min()), int(column_taps[3][0][c0:c1].max()) + 1)
-            if by_row[:, cols_used].max() < faint and lattice[rows_used, cols_used].max() < faint:
+            used_cols = np.flatnonzero(by_columns[:, c0:c1].any(axis=1))
+            cols_used = slice(int(used_cols[0]), int(used_cols[-1]) + 1)
+            if lattice[rows_used, cols_used].max() < faint and row_part[:, cols_used].max() < faint:
                 continue
-            block = values[r0:r1, c0:c1]
-            for index, weight in column_taps:
-                block += by_row[:, index[c0:c1]] * weight[c0:c1]
+            np.matmul(row_part[:, cols_used], by_columns[cols_used, c0:c1], out=values[r0:r1, c0:c1])
     return np.maximum(values, 0.0, out=values)
 
 
