@@ -412,7 +412,9 @@ def kernel_reach(lat, lon, weights, bandwidth_km: float) -> KernelReach:
     weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
     centres = to_unit_vectors(lat, lon)
     kappa = concentration(bandwidth_km)
-    peak = float((np.exp(_log_kernels(centres, centres, kappa)) @ weights).max())
+    # elementwise, not BLAS: a threaded BLAS's threads would spin on the cores the photos' densities use
+    cos_between = np.einsum("ik,jk->ij", centres, centres)
+    peak = float((np.exp(kappa * (cos_between - 1.0)) * weights).sum(axis=1).max())
     threshold = DENSITY_FLOOR * peak / len(weights)
     strong = weights > threshold
     cos_radius = 1.0 + np.log(threshold / weights[strong]) / kappa
@@ -487,18 +489,18 @@ def window_resolution(window: MassWindow, resolution_deg: float, max_cells: int)
     return resolution
 
 
-def _column_runs(start: float, width: float, first_lon: float, step: float, cols: int) -> list[tuple[int, int]]:
-    """The columns [c0, c1) of a grid with column centres at first_lon + c step whose longitude lies in
-    start..start + width, the Earth going round (a grid or a kernel across the antimeridian)."""
-    if width >= 360.0 - 1e-9:
-        return [(0, cols)]
-    runs = []
-    for shift in (-360.0, 0.0, 360.0):
-        first = max(0, int(math.ceil((start + shift - first_lon) / step)))
-        last = min(cols, int(math.floor((start + shift + width - first_lon) / step)) + 1)
-        if last > first:
-            runs.append((first, last))
-    return runs
+def _column_runs(start: np.ndarray, width: np.ndarray, first_lon: float, step: float,
+                 cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each interval start..start + width of longitudes, the columns [first, last) of a grid with column
+    centres at first_lon + c step that lie in it, the Earth going round (a grid or a kernel across the
+    antimeridian): three runs each (shifted by -360, 0, +360 degrees; an empty one has last <= first), as
+    two (3, intervals) arrays. An interval all round the Earth covers every column once."""
+    shifts = np.array([-360.0, 0.0, 360.0])[:, None]
+    first = np.ceil((start + shifts - first_lon) / step).clip(0, None).astype(int)
+    last = (np.floor((start + shifts + width - first_lon) / step) + 1).clip(None, cols).astype(int)
+    around = width >= 360.0 - 1e-9
+    first[:, around], last[:, around] = [[0], [0], [0]], [[0], [cols], [0]]
+    return first, last
 
 
 def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, step: float, rows: int, cols: int,
@@ -522,14 +524,15 @@ def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, ste
     gap = (1.0 - np.cos(lon)[None, :] * np.cos(kernel_lon) - np.sin(lon)[None, :] * np.sin(kernel_lon)).astype(np.float32)
     first_rows = np.ceil((first_lat - reach.lat - reach.radius_deg) / step).clip(0, None).astype(int)
     last_rows = (np.floor((first_lat - reach.lat + reach.radius_deg) / step) + 1).clip(None, rows).astype(int)
-    half = reach.half_width_deg
+    first_cols, last_cols = _column_runs(reach.lon - reach.half_width_deg, 2 * reach.half_width_deg, first_lon,
+                                         step, cols)
     scratch = np.empty(rows * cols, dtype=np.float32)
-    for j in range(len(reach.lat)):
+    for j in np.flatnonzero(last_rows > first_rows):
         check_stop(should_stop)
         r0, r1 = int(first_rows[j]), int(last_rows[j])
-        if r1 <= r0:
-            continue
-        for c0, c1 in _column_runs(reach.lon[j] - half[j], 2 * half[j], first_lon, step, cols):
+        for c0, c1 in zip(first_cols[:, j].tolist(), last_cols[:, j].tolist()):
+            if c1 <= c0:
+                continue
             block = scratch[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
             np.multiply(across[j, r0:r1, None], gap[j, None, c0:c1], out=block)
             block += along[j, r0:r1, None]
