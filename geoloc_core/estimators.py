@@ -540,18 +540,24 @@ def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, ste
     return values
 
 
-def _cubic_matrix(first_node: float, step: float, nodes: int, points: np.ndarray) -> np.ndarray:
-    """Cubic (4-point Lagrange) interpolation from values at first_node + i step to `points`, as a
-    (points x nodes) matrix with four non-zero weights per row: interpolating is then a matrix product."""
+def _cubic_blocks(first_node: float, step: float, nodes: int, points: np.ndarray) -> list[tuple[slice, np.ndarray]]:
+    """Cubic (4-point Lagrange) interpolation from values at first_node + i step to `points`, for each block
+    of INTERPOLATION_BLOCK points: the nodes it reads and a (points x those nodes) matrix with four non-zero
+    weights per row, so that interpolating a block is a small matrix product."""
     position = (points - first_node) / step
     index = np.clip(np.floor(position).astype(int), 1, nodes - 3)
-    t = position - index
+    t = (position - index).astype(np.float32)
     taps = [(index - 1, -t * (t - 1) * (t - 2) / 6), (index, (t + 1) * (t - 1) * (t - 2) / 2),
             (index + 1, -(t + 1) * t * (t - 2) / 2), (index + 2, (t + 1) * t * (t - 1) / 6)]
-    matrix = np.zeros((len(points), nodes), dtype=np.float32)
-    for node, weight in taps:
-        matrix[np.arange(len(points)), node] = weight
-    return matrix
+    blocks = []
+    for start in range(0, len(points), INTERPOLATION_BLOCK):
+        part = slice(start, min(start + INTERPOLATION_BLOCK, len(points)))
+        first, last = int(index[part].min()) - 1, int(index[part].max()) + 3
+        matrix = np.zeros((part.stop - part.start, last - first), dtype=np.float32)
+        for node, weight in taps:
+            matrix[np.arange(part.stop - part.start), node[part] - first] = weight[part]
+        blocks.append((slice(first, last), matrix))
+    return blocks
 
 
 def _interpolated_on_window(reach: KernelReach, cells: WindowCells, kappa: float, norm: float, step: float,
@@ -559,33 +565,29 @@ def _interpolated_on_window(reach: KernelReach, cells: WindowCells, kappa: float
     """The mixture evaluated exactly on a lattice of `step` degrees (a fraction of the bandwidth, far
     coarser than the cells) around the window, then cubic-interpolated to every cell, a block of cells at a
     time as two small matrix products (rows' weights x lattice x columns' weights): the density is as smooth
-    as its kernel, so the error stays far under DENSITY_FLOOR of the peak (tests/engine/test_density_windows.py)."""
+    as its kernel, so the error stays far under DENSITY_FLOOR of the peak (tests/engine/test_density_windows.py,
+    test_density_fast.py)."""
     centre_lat = cells.north - (np.arange(cells.rows) + 0.5) * cells.resolution
     centre_lon = cells.west + (np.arange(cells.cols) + 0.5) * cells.resolution
     lat_nodes = int(math.ceil((centre_lat[0] - centre_lat[-1]) / step)) + 5
     lon_nodes = int(math.ceil((centre_lon[-1] - centre_lon[0]) / step)) + 5
     top_lat, first_lon = centre_lat[0] + 2 * step, centre_lon[0] - 2 * step
     lattice = _kernels_on_grid(reach, top_lat, first_lon, step, lat_nodes, lon_nodes, kappa, norm, should_stop)
-    by_rows = _cubic_matrix(top_lat, -step, lat_nodes, centre_lat)
-    by_columns = _cubic_matrix(first_lon, step, lon_nodes, centre_lon).T.copy()
+    column_blocks = _cubic_blocks(first_lon, step, lon_nodes, centre_lon)
     # blocks of cells whose lattice nodes all lie under half the floor stay 0 (they would be floored anyway)
     faint = DENSITY_FLOOR * float(lattice.max()) / 2
     values = np.zeros((cells.rows, cells.cols), dtype=np.float32)
-    for r0 in range(0, cells.rows, INTERPOLATION_BLOCK):
+    for r0, (rows_used, by_rows) in zip(range(0, cells.rows, INTERPOLATION_BLOCK),
+                                        _cubic_blocks(top_lat, -step, lat_nodes, centre_lat)):
         check_stop(should_stop)
-        r1 = min(r0 + INTERPOLATION_BLOCK, cells.rows)
-        used_rows = np.flatnonzero(by_rows[r0:r1].any(axis=0))
-        rows_used = slice(int(used_rows[0]), int(used_rows[-1]) + 1)
         if lattice[rows_used].max() < faint:
             continue
-        row_part = by_rows[r0:r1, rows_used] @ lattice[rows_used]
-        for c0 in range(0, cells.cols, INTERPOLATION_BLOCK):
-            c1 = min(c0 + INTERPOLATION_BLOCK, cells.cols)
-            used_cols = np.flatnonzero(by_columns[:, c0:c1].any(axis=1))
-            cols_used = slice(int(used_cols[0]), int(used_cols[-1]) + 1)
+        row_part = by_rows @ lattice[rows_used]
+        for c0, (cols_used, by_columns) in zip(range(0, cells.cols, INTERPOLATION_BLOCK), column_blocks):
             if lattice[rows_used, cols_used].max() < faint and row_part[:, cols_used].max() < faint:
                 continue
-            np.matmul(row_part[:, cols_used], by_columns[cols_used, c0:c1], out=values[r0:r1, c0:c1])
+            np.matmul(row_part[:, cols_used], by_columns.T,
+                      out=values[r0:r0 + len(by_rows), c0:c0 + len(by_columns)])
     return np.maximum(values, 0.0, out=values)
 
 
@@ -608,7 +610,7 @@ def photo_density(lat, lon, weights, bandwidth_km: float, resolution_deg: float,
     else:
         values = _kernels_on_grid(reach, cells.north - cells.resolution / 2, cells.west + cells.resolution / 2,
                                   cells.resolution, cells.rows, cells.cols, kappa, norm, should_stop)
-    values[values < DENSITY_FLOOR * values.max()] = 0.0
+    values *= values >= DENSITY_FLOOR * values.max()  # in place, faster than a masked assignment
     asked = resolution_deg if cells.resolution > resolution_deg * (1 + 1e-9) else None
     return DensityGrid(values, cells.west, cells.north, cells.resolution, asked, source)
 
