@@ -527,7 +527,8 @@ def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, ste
     last_rows = (np.floor((first_lat - reach.lat + reach.radius_deg) / step) + 1).clip(None, rows).astype(int)
     first_cols, last_cols = _column_runs(reach.lon - reach.half_width_deg, 2 * reach.half_width_deg, first_lon,
                                          step, cols)
-    scratch = np.empty(rows * cols, dtype=np.float32)
+    block_cells = (last_rows - first_rows).clip(0, None) * (last_cols - first_cols).clip(0, None).max(axis=0)
+    scratch = np.empty(int(block_cells.max(initial=0)), dtype=np.float32)  # the largest kernel's block
     for j in np.flatnonzero(last_rows > first_rows):
         check_stop(should_stop)
         r0, r1 = int(first_rows[j]), int(last_rows[j])
