@@ -23,7 +23,7 @@ def cluster(lat0: float, lon0: float, count: int, spread_deg: float, seed: int =
 def whole_mixture(lat, lon, weights, bandwidth_km: float, grid: est.DensityGrid) -> np.ndarray:
     rows, cols = grid.values.shape
     extent = (grid.west, grid.north - rows * grid.resolution, grid.west + cols * grid.resolution, grid.north)
-    return est.density_grid(lat, lon, weights, bandwidth_km, extent, grid.resolution).values
+    return est.density_grid(lat, lon, weights, bandwidth_km, extent, grid.resolution, max_cells=rows * cols).values
 
 
 @pytest.mark.parametrize(("bandwidth_km", "lat0", "lon0", "step", "size"), [
@@ -50,21 +50,26 @@ def test_float32_kernels_match_the_whole_mixture_in_float64(bandwidth_km, lat0, 
     assert np.abs(fast[holding] / exact[holding] - 1).max() <= 1e-5
 
 
-@pytest.mark.parametrize(("bandwidth_km", "resolution", "lat0", "lon0", "spread"), [
-    (1000.0, est.AUTO_DENSITY_RESOLUTION, 45.0, 10.0, 5.0),  # the default: kernels evaluated cell by cell
-    (1000.0, 0.1, 45.0, 10.0, 5.0),  # a lattice interpolated, many blocks of cells
-    (300.0, 0.1, 84.0, 179.0, 1.0),  # interpolated, all longitudes round a pole
-    (100.0, est.AUTO_DENSITY_RESOLUTION, -30.0, -179.5, 2.0),  # across the antimeridian, cell by cell
+@pytest.mark.parametrize(("bandwidth_km", "resolution", "lat0", "lon0", "spread", "lattice"), [
+    (1000.0, est.AUTO_DENSITY_RESOLUTION, 45.0, 10.0, 5.0, True),  # the default: a lattice of 1.5 degrees
+    (1000.0, 0.1, 45.0, 10.0, 5.0, True),  # a lattice, many blocks of cells
+    (300.0, 0.1, 84.0, 179.0, 1.0, True),  # a lattice, all longitudes round a pole
+    (20.0, 0.1, -30.0, -179.5, 0.5, False),  # across the antimeridian, cell by cell (kernels finer than a lattice)
+    (100.0, est.AUTO_DENSITY_RESOLUTION, 10.0, 100.0, 12.0, False),  # cell by cell: narrow kernels far apart
 ])
-def test_photo_density_stays_within_a_thousandth_of_the_peak(bandwidth_km, resolution, lat0, lon0, spread):
+def test_photo_density_stays_within_a_thousandth_of_the_peak(bandwidth_km, resolution, lat0, lon0, spread, lattice):
     lat, lon, weights = cluster(lat0, lon0, 20, spread, seed=3)
+    reach = est.kernel_reach(lat, lon, weights, bandwidth_km)
+    cells = est.window_cells(est.mass_window(reach), est.density_resolution(resolution, bandwidth_km))
+    step = np.degrees(bandwidth_km / 6371.0) / est.INTERPOLATION_STEPS_PER_BANDWIDTH
+    assert est.interpolates(reach, cells, step) == lattice
     grid = est.photo_density(lat, lon, weights, bandwidth_km, resolution)
     exact = whole_mixture(lat, lon, weights, bandwidth_km, grid)
     assert exact.shape == grid.values.shape
     peak = float(exact.max())
     departure = np.abs(grid.values - exact).max() / peak
     assert departure <= TOLERANCE
-    assert departure <= 2 * est.DENSITY_FLOOR  # what is left out (reach, floor) and float32: under twice the floor
+    assert departure <= 2 * est.DENSITY_FLOOR  # what is left out (reach, floor), float32, interpolation
     assert (grid.values >= 0).all() and not np.signbit(grid.values).any()
 
 
