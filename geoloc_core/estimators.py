@@ -532,12 +532,13 @@ def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, ste
                                          step, cols)
     block_cells = (last_rows - first_rows).clip(0, None) * (last_cols - first_cols).clip(0, None).max(axis=0)
     scratch = np.empty(int(block_cells.max(initial=0)), dtype=np.float32)  # the largest kernel's block
-    for j in np.flatnonzero(last_rows > first_rows):
+    runs = [[(c0, c1) for c0, c1 in zip(firsts, lasts) if c1 > c0]
+            for firsts, lasts in zip(first_cols.T.tolist(), last_cols.T.tolist())]
+    for j, r0, r1 in zip(range(len(runs)), first_rows.tolist(), last_rows.tolist()):
         check_stop(should_stop)
-        r0, r1 = int(first_rows[j]), int(last_rows[j])
-        for c0, c1 in zip(first_cols[:, j].tolist(), last_cols[:, j].tolist()):
-            if c1 <= c0:
-                continue
+        if r1 <= r0:
+            continue
+        for c0, c1 in runs[j]:
             block = scratch[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
             np.multiply(across[j, r0:r1, None], gap[j, None, c0:c1], out=block)
             block += along[j, r0:r1, None]
