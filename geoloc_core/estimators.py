@@ -238,6 +238,7 @@ INTERPOLATION_STEPS_PER_BANDWIDTH = 6  # a lattice this fine, cubic-interpolated
 # bench/locate.py's photos the density departs from the exact one by 1.1e-4 of the peak, as cell by cell (the floor);
 # a fifth of the bandwidth gives 1.8e-4, a quarter 4.4e-4
 MODE_COUNT = 5  # alternatives per photo, the prediction included
+KERNEL_GROUP = 64  # kernels whose per-row and per-column terms are held at once (64 x 36,000 columns: 18 MB)
 INTERPOLATION_BLOCK = 64  # cells interpolated together: small products, which a threaded BLAS (OpenBLAS: under
 # 2.6e5 multiply-adds) keeps on the calling thread; its threads, woken, would spin on the cores other photos use
 
@@ -520,12 +521,7 @@ def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, ste
     values = np.zeros((rows, cols), dtype=np.float32)
     lat = np.radians(first_lat - np.arange(rows) * step)
     lon = np.radians(first_lon + np.arange(cols) * step)
-    kernel_lat, kernel_lon = np.radians(reach.lat)[:, None], np.radians(reach.lon)[:, None]
-    sin_lat, cos_lat = np.sin(lat)[None, :], np.cos(lat)[None, :]
-    along = (np.log(reach.weights * norm)[:, None] + kappa * (
-        sin_lat * np.sin(kernel_lat) + cos_lat * np.cos(kernel_lat) - 1.0)).astype(np.float32)
-    across = (-kappa * cos_lat * np.cos(kernel_lat)).astype(np.float32)
-    gap = (1.0 - np.cos(lon)[None, :] * np.cos(kernel_lon) - np.sin(lon)[None, :] * np.sin(kernel_lon)).astype(np.float32)
+    sin_lat, cos_lat, sin_lon, cos_lon = np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)
     first_rows = np.ceil((first_lat - reach.lat - reach.radius_deg) / step).clip(0, None).astype(int)
     last_rows = (np.floor((first_lat - reach.lat + reach.radius_deg) / step) + 1).clip(None, rows).astype(int)
     first_cols, last_cols = _column_runs(reach.lon - reach.half_width_deg, 2 * reach.half_width_deg, first_lon,
@@ -534,15 +530,22 @@ def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, ste
     scratch = np.empty(int(block_cells.max(initial=0)), dtype=np.float32)  # the largest kernel's block
     runs = [[(c0, c1) for c0, c1 in zip(firsts, lasts) if c1 > c0]
             for firsts, lasts in zip(first_cols.T.tolist(), last_cols.T.tolist())]
-    for j, r0, r1 in zip(range(len(runs)), first_rows.tolist(), last_rows.tolist()):
-        check_stop(should_stop)
-        if r1 <= r0:
-            continue
-        for c0, c1 in runs[j]:
-            block = scratch[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-            np.multiply(across[j, r0:r1, None], gap[j, None, c0:c1], out=block)
-            block += along[j, r0:r1, None]
-            values[r0:r1, c0:c1] += np.exp(block, out=block)
+    for start in range(0, len(runs), KERNEL_GROUP):  # the terms of a group of kernels at a time (memory)
+        group = slice(start, start + KERNEL_GROUP)
+        kernel_lat, kernel_lon = np.radians(reach.lat[group])[:, None], np.radians(reach.lon[group])[:, None]
+        along = (np.log(reach.weights[group] * norm)[:, None] + kappa * (
+            sin_lat * np.sin(kernel_lat) + cos_lat * np.cos(kernel_lat) - 1.0)).astype(np.float32)
+        across = (-kappa * cos_lat * np.cos(kernel_lat)).astype(np.float32)
+        gap = (1.0 - cos_lon * np.cos(kernel_lon) - sin_lon * np.sin(kernel_lon)).astype(np.float32)
+        for j, r0, r1 in zip(range(len(along)), first_rows[group].tolist(), last_rows[group].tolist()):
+            check_stop(should_stop)
+            if r1 <= r0:
+                continue
+            for c0, c1 in runs[start + j]:
+                block = scratch[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+                np.multiply(across[j, r0:r1, None], gap[j, None, c0:c1], out=block)
+                block += along[j, r0:r1, None]
+                values[r0:r1, c0:c1] += np.exp(block, out=block)
     return values
 
 
