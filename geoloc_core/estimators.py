@@ -569,11 +569,11 @@ def _cubic_blocks(first_node: float, step: float, nodes: int, points: np.ndarray
 
 def _interpolated_on_window(reach: KernelReach, cells: WindowCells, kappa: float, norm: float, step: float,
                             should_stop: StopCheck | None) -> np.ndarray:
-    """The mixture evaluated exactly on a lattice of `step` degrees (a fraction of the bandwidth, far
-    coarser than the cells) around the window, then cubic-interpolated to every cell, a block of cells at a
-    time as two small matrix products (rows' weights x lattice x columns' weights): the density is as smooth
-    as its kernel, so the error stays far under DENSITY_FLOOR of the peak (tests/engine/test_density_windows.py,
-    test_density_fast.py)."""
+    """The mixture evaluated exactly on a lattice of `step` degrees (a fraction of the bandwidth, coarser
+    than the cells: `interpolates` chooses where) around the window, then cubic-interpolated to every cell,
+    a block of cells at a time as two small matrix products (rows' weights x lattice x columns' weights):
+    the density is as smooth as its kernel, so the error stays far under DENSITY_FLOOR of the peak
+    (tests/engine/test_density_windows.py, test_density_fast.py)."""
     centre_lat = cells.north - (np.arange(cells.rows) + 0.5) * cells.resolution
     centre_lon = cells.west + (np.arange(cells.cols) + 0.5) * cells.resolution
     lat_nodes = int(math.ceil((centre_lat[0] - centre_lat[-1]) / step)) + 5
