@@ -233,9 +233,14 @@ def uncertainty(lat0: float, lon0: float, lat, lon, weights, bandwidth_km: float
 
 DENSITY_FLOOR = 1e-4  # a cell below this share of its photo's peak density holds no mass worth storing (0)
 DENSITY_MAX_CELLS = 16_000_000  # one photo's grid in memory (64 MB); a window needing more is coarsened, and says so
-LATTICE_STEPS_PER_BANDWIDTH = 8  # where cells are much finer than the kernel, the density is evaluated this finely
+LATTICE_STEPS_PER_BANDWIDTH = 8  # the auto resolution: the finest detail a kernel has, as a share of the bandwidth
+INTERPOLATION_STEPS_PER_BANDWIDTH = 6  # a lattice this fine, cubic-interpolated, adds no visible error: on
+# bench/locate.py's photos the density departs from the exact one by 1.1e-4 of the peak, as cell by cell (the floor);
+# a fifth of the bandwidth gives 1.8e-4, a quarter 4.4e-4
 MODE_COUNT = 5  # alternatives per photo, the prediction included
-INTERPOLATION_BLOCK = 256  # cells interpolated together (a block far from any mass is skipped)
+KERNEL_GROUP = 64  # kernels whose per-row and per-column terms are held at once (64 x 36,000 columns: 18 MB)
+INTERPOLATION_BLOCK = 64  # cells interpolated together: small products, which a threaded BLAS (OpenBLAS: under
+# 2.6e5 multiply-adds) keeps on the calling thread; its threads, woken, would spin on the cores other photos use
 
 
 @dataclass(frozen=True)
@@ -412,7 +417,9 @@ def kernel_reach(lat, lon, weights, bandwidth_km: float) -> KernelReach:
     weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
     centres = to_unit_vectors(lat, lon)
     kappa = concentration(bandwidth_km)
-    peak = float((np.exp(_log_kernels(centres, centres, kappa)) @ weights).max())
+    # elementwise, not BLAS: a threaded BLAS's threads would spin on the cores the photos' densities use
+    cos_between = np.einsum("ik,jk->ij", centres, centres)
+    peak = float((np.exp(kappa * (cos_between - 1.0)) * weights).sum(axis=1).max())
     threshold = DENSITY_FLOOR * peak / len(weights)
     strong = weights > threshold
     cos_radius = 1.0 + np.log(threshold / weights[strong]) / kappa
@@ -487,88 +494,120 @@ def window_resolution(window: MassWindow, resolution_deg: float, max_cells: int)
     return resolution
 
 
-def _column_runs(start: float, width: float, first_lon: float, step: float, cols: int) -> list[tuple[int, int]]:
-    """The columns [c0, c1) of a grid with column centres at first_lon + c step whose longitude lies in
-    start..start + width, the Earth going round (a grid or a kernel across the antimeridian)."""
-    if width >= 360.0 - 1e-9:
-        return [(0, cols)]
-    runs = []
-    for shift in (-360.0, 0.0, 360.0):
-        first = max(0, int(math.ceil((start + shift - first_lon) / step)))
-        last = min(cols, int(math.floor((start + shift + width - first_lon) / step)) + 1)
-        if last > first:
-            runs.append((first, last))
-    return runs
+def _column_runs(start: np.ndarray, width: np.ndarray, first_lon: float, step: float,
+                 cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each interval start..start + width of longitudes, the columns [first, last) of a grid with column
+    centres at first_lon + c step that lie in it, the Earth going round (a grid or a kernel across the
+    antimeridian): three runs each (shifted by -360, 0, +360 degrees; an empty one has last <= first), as
+    two (3, intervals) arrays. An interval all round the Earth covers every column once."""
+    shifts = np.array([-360.0, 0.0, 360.0])[:, None]
+    first = np.ceil((start + shifts - first_lon) / step).clip(0, None).astype(int)
+    last = (np.floor((start + shifts + width - first_lon) / step) + 1).clip(None, cols).astype(int)
+    around = width >= 360.0 - 1e-9
+    first[:, around], last[:, around] = [[0], [0], [0]], [[0], [cols], [0]]
+    return first, last
 
 
 def _kernels_on_grid(reach: KernelReach, first_lat: float, first_lon: float, step: float, rows: int, cols: int,
                      kappa: float, norm: float, should_stop: StopCheck | None) -> np.ndarray:
     """The mixture at the points first_lat - i step, first_lon + j step (i < rows, j < cols), each kernel
-    evaluated over the points within its reach only: the work follows the area holding mass, not the box."""
+    evaluated over the points within its reach only: the work follows the area holding mass, not the box.
+
+    A kernel's log is kappa (mu.x - 1) = kappa (cos(lat - lat_j) - 1) - kappa cos(lat) cos(lat_j) (1 - cos(dlon)):
+    a term per row (the weight's log folded in), a factor per row and a gap per column, each computed once
+    for every kernel (in float64, from the rows' and columns' sines and cosines), so each point costs a
+    multiply, an add and an exp in float32. No term is large where the kernel holds mass, so float32 keeps
+    each value to about 1e-6 of itself (tests/engine/test_density_fast.py checks it against density_grid)."""
     values = np.zeros((rows, cols), dtype=np.float32)
     lat = np.radians(first_lat - np.arange(rows) * step)
     lon = np.radians(first_lon + np.arange(cols) * step)
     sin_lat, cos_lat, sin_lon, cos_lon = np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)
-    half = reach.half_width_deg
-    for j in range(len(reach.lat)):
-        check_stop(should_stop)
-        r0 = max(0, int(math.ceil((first_lat - reach.lat[j] - reach.radius_deg[j]) / step)))
-        r1 = min(rows, int(math.floor((first_lat - reach.lat[j] + reach.radius_deg[j]) / step)) + 1)
-        if r1 <= r0:
-            continue
-        # mu . x = sin(lat) sin(lat_j) + cos(lat) cos(lat_j) cos(lon - lon_j), split by rows and columns
-        lat_j, lon_j = math.radians(reach.lat[j]), math.radians(reach.lon[j])
-        along = kappa * (sin_lat[r0:r1] * math.sin(lat_j) - 1.0)
-        across = kappa * cos_lat[r0:r1] * math.cos(lat_j)
-        for c0, c1 in _column_runs(reach.lon[j] - half[j], 2 * half[j], first_lon, step, cols):
-            cos_gap = cos_lon[c0:c1] * math.cos(lon_j) + sin_lon[c0:c1] * math.sin(lon_j)
-            values[r0:r1, c0:c1] += np.exp(along[:, None] + across[:, None] * cos_gap[None, :]) * (reach.weights[j] * norm)
+    first_rows = np.ceil((first_lat - reach.lat - reach.radius_deg) / step).clip(0, None).astype(int)
+    last_rows = (np.floor((first_lat - reach.lat + reach.radius_deg) / step) + 1).clip(None, rows).astype(int)
+    first_cols, last_cols = _column_runs(reach.lon - reach.half_width_deg, 2 * reach.half_width_deg, first_lon,
+                                         step, cols)
+    block_cells = (last_rows - first_rows).clip(0, None) * (last_cols - first_cols).clip(0, None).max(axis=0)
+    scratch = np.empty(int(block_cells.max(initial=0)), dtype=np.float32)  # the largest kernel's block
+    runs = [[(c0, c1) for c0, c1 in zip(firsts, lasts) if c1 > c0]
+            for firsts, lasts in zip(first_cols.T.tolist(), last_cols.T.tolist())]
+    for start in range(0, len(runs), KERNEL_GROUP):  # the terms of a group of kernels at a time (memory)
+        group = slice(start, start + KERNEL_GROUP)
+        kernel_lat, kernel_lon = np.radians(reach.lat[group])[:, None], np.radians(reach.lon[group])[:, None]
+        along = (np.log(reach.weights[group] * norm)[:, None] + kappa * (
+            sin_lat * np.sin(kernel_lat) + cos_lat * np.cos(kernel_lat) - 1.0)).astype(np.float32)
+        across = (-kappa * cos_lat * np.cos(kernel_lat)).astype(np.float32)
+        gap = (1.0 - cos_lon * np.cos(kernel_lon) - sin_lon * np.sin(kernel_lon)).astype(np.float32)
+        for j, r0, r1 in zip(range(len(along)), first_rows[group].tolist(), last_rows[group].tolist()):
+            check_stop(should_stop)
+            if r1 <= r0:
+                continue
+            for c0, c1 in runs[start + j]:
+                block = scratch[:(r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+                np.multiply(across[j, r0:r1, None], gap[j, None, c0:c1], out=block)
+                block += along[j, r0:r1, None]
+                values[r0:r1, c0:c1] += np.exp(block, out=block)
     return values
 
 
-def _cubic_taps(first_node: float, step: float, nodes: int, points: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Cubic (4-point Lagrange) interpolation from values at first_node + i step to `points`: four
-    (node index, weight) pairs per point."""
+def _cubic_blocks(first_node: float, step: float, nodes: int, points: np.ndarray) -> list[tuple[slice, np.ndarray]]:
+    """Cubic (4-point Lagrange) interpolation from values at first_node + i step to `points`, for each block
+    of INTERPOLATION_BLOCK points: the nodes it reads and a (points x those nodes) matrix with four non-zero
+    weights per row, so that interpolating a block is a small matrix product."""
     position = (points - first_node) / step
     index = np.clip(np.floor(position).astype(int), 1, nodes - 3)
     t = (position - index).astype(np.float32)
-    return [(index - 1, -t * (t - 1) * (t - 2) / 6), (index, (t + 1) * (t - 1) * (t - 2) / 2),
+    taps = [(index - 1, -t * (t - 1) * (t - 2) / 6), (index, (t + 1) * (t - 1) * (t - 2) / 2),
             (index + 1, -(t + 1) * t * (t - 2) / 2), (index + 2, (t + 1) * t * (t - 1) / 6)]
+    matrix = np.zeros((len(points), nodes), dtype=np.float32)
+    for node, weight in taps:
+        matrix[np.arange(len(points)), node] = weight
+    starts = np.arange(0, len(points), INTERPOLATION_BLOCK)
+    firsts, lasts = np.minimum.reduceat(index, starts) - 1, np.maximum.reduceat(index, starts) + 3
+    return [(slice(first, last), matrix[start:start + INTERPOLATION_BLOCK, first:last])
+            for start, first, last in zip(starts.tolist(), firsts.tolist(), lasts.tolist())]
 
 
 def _interpolated_on_window(reach: KernelReach, cells: WindowCells, kappa: float, norm: float, step: float,
                             should_stop: StopCheck | None) -> np.ndarray:
-    """The mixture evaluated exactly on a lattice of `step` degrees (a fraction of the bandwidth, far
-    coarser than the cells) around the window, then cubic-interpolated to every cell: the density is as
-    smooth as its kernel, so the error stays far under DENSITY_FLOOR of the peak
-    (tests/engine/test_density_windows.py)."""
+    """The mixture evaluated exactly on a lattice of `step` degrees (a fraction of the bandwidth, coarser
+    than the cells: `interpolates` chooses where) around the window, then cubic-interpolated to every cell,
+    a block of cells at a time as two small matrix products (rows' weights x lattice x columns' weights):
+    the density is as smooth as its kernel, so the error stays far under DENSITY_FLOOR of the peak
+    (tests/engine/test_density_windows.py, test_density_fast.py)."""
     centre_lat = cells.north - (np.arange(cells.rows) + 0.5) * cells.resolution
     centre_lon = cells.west + (np.arange(cells.cols) + 0.5) * cells.resolution
     lat_nodes = int(math.ceil((centre_lat[0] - centre_lat[-1]) / step)) + 5
     lon_nodes = int(math.ceil((centre_lon[-1] - centre_lon[0]) / step)) + 5
     top_lat, first_lon = centre_lat[0] + 2 * step, centre_lon[0] - 2 * step
     lattice = _kernels_on_grid(reach, top_lat, first_lon, step, lat_nodes, lon_nodes, kappa, norm, should_stop)
-    row_taps = _cubic_taps(top_lat, -step, lat_nodes, centre_lat)
-    column_taps = _cubic_taps(first_lon, step, lon_nodes, centre_lon)
-    # blocks of cells whose lattice nodes all lie under half the floor stay 0 (they would be floored anyway)
+    column_blocks = _cubic_blocks(first_lon, step, lon_nodes, centre_lon)
+    # a block of cells whose lattice nodes all lie under half the floor stays 0: its cubic weights (at most
+    # 1.25 in sum per axis) keep it under 0.8 of the floor, where photo_density would floor it anyway
     faint = DENSITY_FLOOR * float(lattice.max()) / 2
     values = np.zeros((cells.rows, cells.cols), dtype=np.float32)
-    for r0 in range(0, cells.rows, INTERPOLATION_BLOCK):
+    for r0, (rows_used, by_rows) in zip(range(0, cells.rows, INTERPOLATION_BLOCK),
+                                        _cubic_blocks(top_lat, -step, lat_nodes, centre_lat)):
         check_stop(should_stop)
-        r1 = min(r0 + INTERPOLATION_BLOCK, cells.rows)
-        rows_used = slice(int(row_taps[0][0][r0:r1].min()), int(row_taps[3][0][r0:r1].max()) + 1)
-        if lattice[rows_used].max() < faint:
-            continue
-        by_row = sum(lattice[index[r0:r1]] * weight[r0:r1, None] for index, weight in row_taps)
-        for c0 in range(0, cells.cols, INTERPOLATION_BLOCK):
-            c1 = min(c0 + INTERPOLATION_BLOCK, cells.cols)
-            cols_used = slice(int(column_taps[0][0][c0:c1].min()), int(column_taps[3][0][c0:c1].max()) + 1)
-            if by_row[:, cols_used].max() < faint and lattice[rows_used, cols_used].max() < faint:
+        for c0, (cols_used, by_columns) in zip(range(0, cells.cols, INTERPOLATION_BLOCK), column_blocks):
+            nodes = lattice[rows_used, cols_used]
+            if nodes.max() < faint:
                 continue
-            block = values[r0:r1, c0:c1]
-            for index, weight in column_taps:
-                block += by_row[:, index[c0:c1]] * weight[c0:c1]
+            np.matmul(by_rows @ nodes, by_columns.T, out=values[r0:r0 + len(by_rows), c0:c0 + len(by_columns)])
     return np.maximum(values, 0.0, out=values)
+
+
+def _box_cells(reach: KernelReach, step: float) -> float:
+    """How many points of a grid of `step` the kernels' reaches (as _kernels_on_grid takes them) hold in all."""
+    columns = np.minimum(2 * reach.half_width_deg / step + 1, 360.0 / step)
+    return float(((2 * reach.radius_deg / step + 1) * columns).sum())
+
+
+def interpolates(reach: KernelReach, cells: WindowCells, step: float) -> bool:
+    """Whether the kernels are cheaper evaluated on a lattice of `step` and interpolated to every cell of the
+    window (each cell costing about one kernel evaluation) than cell by cell over their reaches: where the
+    lattice is coarser than the cells and the window is not mostly empty (narrow kernels far apart)."""
+    return (step >= 1.25 * cells.resolution
+            and _box_cells(reach, step) + cells.cells < _box_cells(reach, cells.resolution))
 
 
 def photo_density(lat, lon, weights, bandwidth_km: float, resolution_deg: float,
@@ -584,13 +623,13 @@ def photo_density(lat, lon, weights, bandwidth_km: float, resolution_deg: float,
     cells = window_cells(window, window_resolution(window, resolution_deg, max_cells))
     kappa = concentration(bandwidth_km)
     norm = _vmf_norm(kappa)
-    step = math.degrees(bandwidth_km / EARTH_RADIUS_KM) / LATTICE_STEPS_PER_BANDWIDTH
-    if step >= 2 * cells.resolution:
+    step = math.degrees(bandwidth_km / EARTH_RADIUS_KM) / INTERPOLATION_STEPS_PER_BANDWIDTH
+    if interpolates(reach, cells, step):
         values = _interpolated_on_window(reach, cells, kappa, norm, step, should_stop)
     else:
         values = _kernels_on_grid(reach, cells.north - cells.resolution / 2, cells.west + cells.resolution / 2,
                                   cells.resolution, cells.rows, cells.cols, kappa, norm, should_stop)
-    values[values < DENSITY_FLOOR * values.max()] = 0.0
+    values *= values >= DENSITY_FLOOR * values.max()  # in place, faster than a masked assignment
     asked = resolution_deg if cells.resolution > resolution_deg * (1 + 1e-9) else None
     return DensityGrid(values, cells.west, cells.north, cells.resolution, asked, source)
 

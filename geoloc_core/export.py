@@ -573,7 +573,7 @@ def _computed_ahead(compute, items: Sequence):
     """compute(item) for each item, in order, the next few computed on other threads while the caller
     writes the last one (numpy and GDAL's compression release the GIL); at most DENSITY_THREADS + 1
     answers are held at a time. A failure (Cancelled) is raised where its answer is taken."""
-    workers = max(1, min(DENSITY_THREADS, os.cpu_count() or 1))
+    workers = max(1, min(DENSITY_THREADS, (os.cpu_count() or 2) - 1))  # a core left to the thread that writes
     with ThreadPoolExecutor(workers) as pool:
         pending: deque = deque()
         submitted = 0
