@@ -1329,6 +1329,10 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Writing GPS failed: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Checking what undoing the GPS write would restore</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1338,6 +1342,10 @@ Already carries EXIF GPS: {:.6f}, {:.6f}</source>
     </message>
     <message>
         <source>Undo GPS write</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Undoing the GPS write failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1371,19 +1379,11 @@ Restore them now? Each photo gets its kept original back, and the sidecars the w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Writing GPS failed: {}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <source>No photo can be written: {}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Undoing the GPS write failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -157,20 +157,27 @@ class ReviewOutputs(QWidget):
                               self._written)
 
     def _confirm_write(self, report) -> bool:
+        return self._ask_with_list(tr("Write GPS to photos"), tr("{}.\nWrite it now? Each original is kept as "
+                                                                  "<name>_original.").format(report.summary()), report)
+
+    def _ask_with_list(self, title: str, question: str, report) -> bool:
+        """A yes/no question above the report's first lines (all of them under Show Details)."""
         lines = [row.line() for row in report.rows]
         shown = "\n".join(lines[:LISTED_LINES] + (["…"] if len(lines) > LISTED_LINES else []))
-        box = QMessageBox(QMessageBox.Icon.Question, tr("Write GPS to photos"),
-                          tr("{}.\nWrite it now? Each original is kept as <name>_original.").format(report.summary()),
+        box = QMessageBox(QMessageBox.Icon.Question, title, question,
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
         box.setInformativeText(shown)
         box.setDetailedText("\n".join(lines))
         return box.exec() == QMessageBox.StandardButton.Yes
 
     def _written(self, task) -> None:
+        self._report_done(task, tr("Writing GPS failed: {}"))
+
+    def _report_done(self, task, failed: str) -> None:
+        """The write's or the undo's report in one message: its summary, the photos skipped, the undo list."""
         self.context.task_done()
         if task.error or task.result is None:
-            self.context.message(tr("Writing GPS failed: {}").format(task.error or tr("cancelled")),
-                                 Qgis.MessageLevel.Critical, 0)
+            self.context.message(failed.format(task.error or tr("cancelled")), Qgis.MessageLevel.Critical, 0)
             return
         report = task.result
         skipped = [row.line() for row in report.rows if row.outcome == "skipped"]
@@ -222,26 +229,12 @@ class ReviewOutputs(QWidget):
         self.context.run_task(tr("Undoing the GPS write"), undo, self._undone)
 
     def _confirm_undo(self, report) -> bool:
-        lines = [row.line() for row in report.rows]
-        shown = "\n".join(lines[:LISTED_LINES] + (["…"] if len(lines) > LISTED_LINES else []))
-        box = QMessageBox(QMessageBox.Icon.Question, tr("Undo GPS write"),
-                          tr("{}.\nRestore them now? Each photo gets its kept original back, and the sidecars the "
-                             "write made are removed.").format(report.summary()),
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
-        box.setInformativeText(shown)
-        box.setDetailedText("\n".join(lines))
-        return box.exec() == QMessageBox.StandardButton.Yes
+        return self._ask_with_list(tr("Undo GPS write"), tr(
+            "{}.\nRestore them now? Each photo gets its kept original back, and the sidecars the write made are "
+            "removed.").format(report.summary()), report)
 
     def _undone(self, task) -> None:
-        self.context.task_done()
-        if task.error or task.result is None:
-            self.context.message(tr("Undoing the GPS write failed: {}").format(task.error or tr("cancelled")),
-                                 Qgis.MessageLevel.Critical, 0)
-            return
-        report = task.result
-        skipped = [row.line() for row in report.rows if row.outcome == "skipped"]
-        self.context.message("; ".join([report.summary(), *skipped]),
-                             Qgis.MessageLevel.Warning if skipped else Qgis.MessageLevel.Success, 0)
+        self._report_done(task, tr("Undoing the GPS write failed: {}"))
 
     # -- adding to the database --------------------------------------------------------------------
 
