@@ -63,6 +63,24 @@ class WheelGuard(QObject):
         return False
 
 
+class WidthFollower(QObject):
+    """The panel's width follows its content: whenever the body's layout changes (the evidence view's
+    thumbnails arrive, a section opens) the panel is refit, so that it never scrolls sideways."""
+
+    def __init__(self, dock):
+        super().__init__(dock)
+        self.dock = dock
+
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self.refit)  # once the layout has its new size hint
+        return False
+
+    def refit(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the panel went in the meantime (the plugin unloaded)
+            self.dock.fit_width()
+
+
 class PhotoGeolocatorDock(QgsDockWidget):
     """Where the user picks a reference database and the photos to locate, runs, and reads results."""
 
@@ -151,6 +169,8 @@ class PhotoGeolocatorDock(QgsDockWidget):
             spin.installEventFilter(self.wheel_guard)
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(body)
+        self.width_follower = WidthFollower(self)
+        body.installEventFilter(self.width_follower)
         container = QWidget(self)
         outer = QVBoxLayout(container)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -170,7 +190,6 @@ class PhotoGeolocatorDock(QgsDockWidget):
         run = self.results_section.run
         focus_photo(run, result.photo, QgsProject.instance())
         self.review.show_result(run, result)
-        self.fit_width()  # the evidence view may need more room than the panel had before
         listed = self.photos.photo_list
         for index in range(listed.count()):
             item = listed.item(index)

@@ -62,7 +62,10 @@ def walk():
     key(table, "A")
     state["evidence_tiles"] = len(dock.review.evidence.tiles)
     state["evidence_shot"] = dock.review.grab().save(SHOTS + "/evidence.png")
-    yield from idle()  # the panel's width follows its content once the layouts have settled
+    for _ in range(40):  # the panel's width follows its content once the layouts have settled (2 s at most)
+        if dock.scroll.horizontalScrollBar().maximum() == 0:
+            break
+        yield
     state["widths"] = [dock.scroll.widget().minimumSizeHint().width(), dock.scroll.viewport().width(),
                        dock.review.minimumSizeHint().width()]
     state["scrolls_sideways"] = dock.scroll.horizontalScrollBar().maximum() > 0
