@@ -745,6 +745,10 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Predicted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>#{}  sim {:.2f}
 {:.0f} km away
 {}</source>
@@ -771,8 +775,36 @@ Engine: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Placed at a GPS photo's place</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Placed by the GPS track at</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Placed by its stream at</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Predicted inside the area at</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{:.0f} m</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{:.1f} km</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{:.0f} km</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>{}
-Predicted {}; confidence {:.2f}; 50% within {:.0f} km, 90% within {:.0f} km</source>
+{} {}; confidence {:.2f}; 50% within {}, 90% within {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

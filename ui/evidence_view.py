@@ -51,6 +51,23 @@ def alternative_caption(alternative) -> str:
                                                          place_text(alternative.lat, alternative.lon))
 
 
+
+KNOWN_PLACE = ("anchor", "track")
+
+
+def how_placed(evidence: str) -> str:
+    """How the answer was reached, in the words of the evidence that decided it (context/ sets it)."""
+    return {"anchor": tr("Placed at a GPS photo's place"), "track": tr("Placed by the GPS track at"),
+            "stream": tr("Placed by its stream at"), "area": tr("Predicted inside the area at")
+            }.get(evidence, tr("Predicted"))
+
+
+def distance_text(km: float) -> str:
+    """A radius as one reads it: metres under 1 km, one decimal under 10 km."""
+    if km < 1.0:
+        return tr("{:.0f} m").format(1000.0 * km)
+    return tr("{:.1f} km").format(km) if km < 10.0 else tr("{:.0f} km").format(km)
+
 class EvidenceView(QWidget):
     """The evidence for one result; `neighbourClicked(Neighbour)`, `alternativeChosen(Alternative)`."""
 
@@ -105,9 +122,10 @@ class EvidenceView(QWidget):
         self.result = result
         self.photo_label.setToolTip(plain_tooltip(result.photo))
         self.reader.read_thumbnail((self.shown, -1), result.photo, PHOTO_SIZE)
-        self.summary.setText(tr("{}\nPredicted {}; confidence {:.2f}; 50% within {:.0f} km, 90% within {:.0f} km")
-                             .format(Path(result.photo).name, place_text(result.lat, result.lon), result.confidence,
-                                     result.radius50_km, result.radius90_km))
+        self.summary.setText(tr("{}\n{} {}; confidence {:.2f}; 50% within {}, 90% within {}")
+                             .format(Path(result.photo).name, how_placed(result.evidence),
+                                     place_text(result.lat, result.lon), result.confidence,
+                                     distance_text(result.radius50_km), distance_text(result.radius90_km)))
         self.matches_title.setVisible(bool(result.neighbours))
         for index, neighbour in enumerate(result.neighbours[:TILES]):
             tile = QToolButton(self)
@@ -123,7 +141,9 @@ class EvidenceView(QWidget):
                 self.reader.read_thumbnail((self.shown, index), neighbour.path, TILE_SIZE)
             self.tile_grid.addWidget(tile, index // TILE_COLUMNS, index % TILE_COLUMNS)
             self.tiles.append(tile)
-        alternatives = list(getattr(result, "alternatives", []))
+        # a place known from the photo's GPS, a GPS photo of its stream or the track has no other likely place
+        known = result.evidence in KNOWN_PLACE
+        alternatives = [] if known else list(getattr(result, "alternatives", []))
         self.alternatives_title.setVisible(len(alternatives) > 1)
         for alternative in alternatives if len(alternatives) > 1 else []:
             button = QPushButton(alternative_caption(alternative), self)
