@@ -47,7 +47,10 @@ from ..geoloc_core.errors import ExportError
 from ..geoloc_core.progress import ProgressCallback, StopCheck, check_stop, report
 from ..geoloc_core.service import display_path, distance_km
 from ..qgis_compat import (
+    WKB_LINESTRING,
+    WKB_LINESTRING_M,
     WKB_MULTIPOLYGON,
+    WKB_POINT,
     empty_rectangle,
     layer_abstract,
     raster_band_maximum,
@@ -220,35 +223,24 @@ def thumbnail_jpeg(path: str, size: int = THUMBNAIL_SIZE) -> bytes | None:
 
 def _vector_tables(run: LocateRun, with_uncertainty: bool) -> dict:
     """role -> (fields, geometry type, features), for the tables this run has rows for."""
-    from ..qgis_compat import WKB_POINT
-
     error_km = run.gps_error_km
     thumbnails = {r.photo: thumbnail_jpeg(r.photo) for r in run.results}
     tables = {
         "predictions": (layers.MAP_PREDICTIONS, WKB_POINT,
                         layers.map_prediction_features(run.results, run.database, run.run_time, thumbnails,
                                                        error_km)),
-        "error_lines": (layers.ERROR_LINES, _wkb_linestring(), layers.error_line_features(run.results, run.known,
+        "error_lines": (layers.ERROR_LINES, WKB_LINESTRING, layers.error_line_features(run.results, run.known,
                                                                                           error_km)),
         "known": (layers.KNOWN, WKB_POINT, layers.known_features(run.results, run.known, error_km)),
         "alternatives": (layers.ALTERNATIVES, WKB_POINT, layers.alternative_features(run.results)),
-        "anchors": (trip_layers.anchor_fields(), WKB_POINT, trip_layers.anchor_features(run.results, run.known)),
-        "streams": (trip_layers.stream_fields(), _wkb_linestring(measured=True),
-                    trip_layers.stream_features(run.results)),
+        "anchors": (trip_layers.ANCHORS, WKB_POINT, trip_layers.anchor_features(run.results, run.known)),
+        "streams": (trip_layers.STREAMS, WKB_LINESTRING_M, trip_layers.stream_features(run.results)),
         "neighbours": (layers.NEIGHBOURS, WKB_POINT, layers.neighbour_features(run.results)),
         "uncertainty": (layers.UNCERTAINTY, WKB_MULTIPOLYGON,
                         layers.uncertainty_features(run.results) if with_uncertainty else []),
     }
     always = {"predictions", "neighbours"}  # the review and the evidence need them even when empty
     return {role: table for role, table in tables.items() if table[2] or role in always}
-
-
-def _wkb_linestring(measured: bool = False):
-    """LineString, or LineStringM (a stream's capture times as M values)."""
-    from qgis.core import Qgis, QgsWkbTypes
-
-    name = "LineStringM" if measured else "LineString"
-    return getattr(Qgis.WkbType, name) if hasattr(Qgis, "WkbType") else getattr(QgsWkbTypes.Type, name)
 
 
 def write_run(run: LocateRun, folder: Path, temporary: bool, with_uncertainty: bool = True,

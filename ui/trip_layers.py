@@ -7,23 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from qgis.core import QgsFeature, QgsFields, QgsGeometry, QgsLineString, QgsLineSymbol, QgsMarkerSymbol, QgsPoint
+from qgis.core import QgsFeature, QgsGeometry, QgsLineString, QgsLineSymbol, QgsMarkerSymbol, QgsPoint
 
-from ..qgis_compat import make_field
+from .. import layers
 
-
-def anchor_fields() -> QgsFields:
-    fields = QgsFields()
-    for name, kind in (("photo", str), ("lat", float), ("lon", float), ("capture_time", str), ("stream", int)):
-        fields.append(make_field(name, kind))
-    return fields
-
-
-def stream_fields() -> QgsFields:
-    fields = QgsFields()
-    for name, kind in (("stream", int), ("photos", int), ("start_time", str), ("end_time", str)):
-        fields.append(make_field(name, kind))
-    return fields
+ANCHORS = layers.qgs_fields((("photo", str), ("lat", float), ("lon", float), ("capture_time", str), ("stream", int)))
+STREAMS = layers.qgs_fields((("stream", int), ("photos", int), ("start_time", str), ("end_time", str)))
 
 
 def anchor_features(results, known) -> list[QgsFeature]:
@@ -33,7 +22,7 @@ def anchor_features(results, known) -> list[QgsFeature]:
     for result in results:
         if result.evidence != "anchor" or result.photo not in known:
             continue
-        feature = QgsFeature(anchor_fields())
+        feature = QgsFeature(ANCHORS)
         feature.setGeometry(QgsGeometry(QgsPoint(result.lon, result.lat)))
         feature.setAttributes([result.photo, result.lat, result.lon, result.capture_time, result.stream])
         features.append(feature)
@@ -56,7 +45,7 @@ def stream_features(results) -> list[QgsFeature]:
             continue
         members.sort(key=lambda r: epoch_seconds(r.capture_time))
         line = QgsLineString([QgsPoint(r.lon, r.lat, m=epoch_seconds(r.capture_time)) for r in members])
-        feature = QgsFeature(stream_fields())
+        feature = QgsFeature(STREAMS)
         feature.setGeometry(QgsGeometry(line))
         feature.setAttributes([number, len(members), members[0].capture_time, members[-1].capture_time])
         features.append(feature)
