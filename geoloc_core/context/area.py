@@ -159,7 +159,7 @@ def area_from_file(path: str | os.PathLike) -> Area:
     with polygons), reprojected to WGS84. Point and line layers are refused."""
     from osgeo import ogr
 
-    from .vector import open_vector, to_wgs84
+    from .vector import features_in_wgs84, open_vector
 
     path = Path(path)
     if not path.exists():
@@ -170,15 +170,8 @@ def area_from_file(path: str | os.PathLike) -> Area:
     kinds = []
     for layer in dataset:
         rings = []
-        transform = to_wgs84(layer)
-        for feature in layer:
-            geometry = feature.GetGeometryRef()
-            if geometry is None:
-                continue
+        for _, geometry in features_in_wgs84(layer):
             kinds.append(ogr.GeometryTypeToName(geometry.GetGeometryType()).lower())
-            geometry = geometry.Clone()
-            if transform is not None:
-                geometry.Transform(transform)
             rings += _rings_of_geojson(json.loads(geometry.ExportToJson()))
         if rings:
             return Area.from_rings(path.name, rings)

@@ -151,7 +151,7 @@ def _read_csv(path: Path) -> Track:
 def _read_ogr(path: Path) -> Track:
     from osgeo import ogr
 
-    from .vector import open_vector, to_wgs84
+    from .vector import features_in_wgs84, open_vector
 
     dataset = open_vector(path, TrackError, "a track file")
     names = [dataset.GetLayer(i).GetName() for i in range(dataset.GetLayerCount())]
@@ -167,18 +167,11 @@ def _read_ogr(path: Path) -> Track:
         time_key = _column(fields, TIME_NAMES)
         if time_key is None:
             raise TrackError(f"{path}: layer '{name}' has no time field; a track needs a time on each point")
-        transform = to_wgs84(layer)
         times, lat, lon = [], [], []
-        for feature in layer:
-            geometry = feature.GetGeometryRef()
-            if geometry is None:
-                continue
+        for feature, geometry in features_in_wgs84(layer):
             if ogr.GT_Flatten(geometry.GetGeometryType()) != ogr.wkbPoint:
                 raise TrackError(f"{path}: layer '{name}' holds {geometry.GetGeometryName().lower()}s; a track is a "
                                  "point layer with a time field (GPX track points)")
-            if transform is not None:
-                geometry = geometry.Clone()
-                geometry.Transform(transform)
             value = feature.GetFieldAsDateTime(time_key) if feature.IsFieldSetAndNotNull(time_key) else None
             times.append(_ogr_time(value))
             lon.append(geometry.GetX())
@@ -191,20 +184,13 @@ def _read_line_m(path: Path, name: str, layer) -> Track:
     """A line layer whose vertices carry their time as M (UTC seconds since 1970)."""
     from osgeo import ogr
 
-    from .vector import to_wgs84
+    from .vector import features_in_wgs84
 
     if not ogr.GT_HasM(layer.GetGeomType()):
         raise TrackError(f"{path}: layer '{name}' is a line layer without M values; a track line needs each "
                          "vertex's time as M (UTC seconds since 1970), or give the track as points with a time field")
-    transform = to_wgs84(layer)
     times, lat, lon = [], [], []
-    for feature in layer:
-        geometry = feature.GetGeometryRef()
-        if geometry is None:
-            continue
-        if transform is not None:
-            geometry = geometry.Clone()
-            geometry.Transform(transform)
+    for _, geometry in features_in_wgs84(layer):
         parts = ([geometry.GetGeometryRef(i) for i in range(geometry.GetGeometryCount())]
                  if ogr.GT_Flatten(geometry.GetGeometryType()) == ogr.wkbMultiLineString else [geometry])
         for part in parts:

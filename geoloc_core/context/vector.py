@@ -25,6 +25,20 @@ def open_vector(path: Path, error: type[Exception], what: str):
     return dataset
 
 
+def features_in_wgs84(layer):
+    """(feature, geometry) of each of the layer's features that has a geometry, the geometry in WGS84
+    longitude/latitude (a transformed copy where the layer is in another CRS)."""
+    transform = to_wgs84(layer)
+    for feature in layer:
+        geometry = feature.GetGeometryRef()
+        if geometry is None:
+            continue
+        if transform is not None:
+            geometry = geometry.Clone()
+            geometry.Transform(transform)
+        yield feature, geometry
+
+
 def to_wgs84(layer):
     """The transformation of the layer's geometries to WGS84 in longitude/latitude order; None where they
     are in it already or the layer declares no CRS."""
