@@ -589,7 +589,7 @@ def _repoint(run: LocateRun, project: QgsProject, path: Path) -> None:
 
 # -- focus and zoom --------------------------------------------------------------------------------
 
-def _only(photos) -> str:
+def photos_filter(photos) -> str:
     """A filter on a run table's `photo` field (its rows hold display paths)."""
     return "\"photo\" IN ({})".format(", ".join(QgsExpression.quotedValue(display_path(p)) for p in photos))
 
@@ -602,12 +602,12 @@ def focus_photo(run: LocateRun, photo: str | None, project: QgsProject) -> None:
     for role in ("neighbours", "alternatives"):
         layer = project.mapLayer(run.layer_ids.get(role, ""))
         if layer is not None:
-            layer.setSubsetString(_only([photo]) if photo else "")
+            layer.setSubsetString(photos_filter([photo]) if photo else "")
             layer.triggerRepaint()
     if photo:
         circles = project.mapLayer(run.layer_ids.get("uncertainty", ""))
         if circles is not None:
-            circles.setSubsetString(_only([photo]))
+            circles.setSubsetString(photos_filter([photo]))
             circles.triggerRepaint()
     else:
         circles_follow_selection(run, project)
@@ -637,7 +637,7 @@ def circles_follow_selection(run: LocateRun, project: QgsProject) -> None:
     if len(run.results) == 1:
         circles.setSubsetString("")
     else:
-        circles.setSubsetString(_only(selected) if selected else "\"photo\" IS NULL")
+        circles.setSubsetString(photos_filter(selected) if selected else "\"photo\" IS NULL")
     circles.triggerRepaint()
 
 

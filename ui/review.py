@@ -38,9 +38,9 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..geoloc_core.errors import ExportError
-from ..geoloc_core.service import display_path
 from .evidence_view import EvidenceView, place_text
 from .i18n import tr
+from .results import photos_filter
 from .review_outputs import ReviewOutputs
 from .review_tool import PIN_COLOUR, SNAP_PIXELS, WGS84, MovePinTool
 
@@ -62,13 +62,8 @@ def _plain(value):
     return None if value is None or getattr(value, "isNull", lambda: False)() else value
 
 
-def photo_only(photo: str) -> str:
-    """The filter for a photo's rows (the layers hold its path as valid text)."""
-    return QgsExpression.createFieldEqualityExpression("photo", display_path(photo))
-
-
 def photo_request(photo: str) -> QgsFeatureRequest:
-    return QgsFeatureRequest(QgsExpression(photo_only(photo)))
+    return QgsFeatureRequest(QgsExpression(photos_filter([photo])))
 
 
 def review_of(layer, photo: str) -> Review | None:
